@@ -1,0 +1,3 @@
+module github.com/picloud/picloud
+
+go 1.26

@@ -1,0 +1,32 @@
+package rhai
+
+// FnPtr is a function pointer: the name of a function, arguments curried into
+// it, and for anonymous functions and closures the function itself.
+type FnPtr struct {
+	Name  string
+	Curry []Value
+	fn    *scriptFn // set for anonymous functions and closures
+}
+
+// Context is handed to native functions. It gives access to the running
+// evaluation, so that a native function can call back into script code.
+type Context struct {
+	ev  *evaluator
+	pos Position
+}
+
+// Position is where the native function was called from.
+func (c *Context) Position() Position { return c.pos }
+
+// Call calls a function pointer (or a function named by a string) with args.
+// Library functions such as map, filter and sort use it for callbacks.
+func (c *Context) Call(fn Value, args ...Value) (Value, error) {
+	return c.ev.callFnPtrValue(fn, args, c.pos)
+}
+
+// CheckSize reports ErrorDataTooLarge when a string, array, map or blob that a
+// native function is building grows past the engine's limits. A length of -1
+// means "not this kind".
+func (c *Context) CheckSize(strLen, arrLen, mapLen, blobLen int) error {
+	return c.ev.checkSize(strLen, arrLen, mapLen, blobLen, c.pos)
+}

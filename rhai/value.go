@@ -1,0 +1,269 @@
+package rhai
+
+import (
+	"math"
+	"unsafe"
+)
+
+// Type identifies the dynamic type of a Value.
+type Type uint8
+
+// The value types of the language. TypeAny is only used in function
+// signatures, where it matches a value of any type.
+const (
+	TypeUnit Type = iota
+	TypeBool
+	TypeInt
+	TypeFloat
+	TypeChar
+	TypeString
+	TypeArray
+	TypeMap
+	TypeBlob
+	TypeRange
+	TypeRangeInclusive
+	TypeTimestamp
+	TypeFnPtr
+	TypeShared // a variable captured by a closure; never seen by library code
+	TypeCustom // a host value registered by the embedder
+	TypeAny
+)
+
+// Name returns the name type_of() reports for the type.
+func (t Type) Name() string {
+	switch t {
+	case TypeUnit:
+		return "()"
+	case TypeBool:
+		return "bool"
+	case TypeInt:
+		return "i64"
+	case TypeFloat:
+		return "f64"
+	case TypeChar:
+		return "char"
+	case TypeString:
+		return "string"
+	case TypeArray:
+		return "array"
+	case TypeMap:
+		return "map"
+	case TypeBlob:
+		return "blob"
+	case TypeRange:
+		return "range"
+	case TypeRangeInclusive:
+		return "range="
+	case TypeTimestamp:
+		return "timestamp"
+	case TypeFnPtr:
+		return "Fn"
+	case TypeShared:
+		return "shared"
+	case TypeCustom:
+		return "custom"
+	}
+	return "?"
+}
+
+// Value is a Rhai value. It is a small struct passed by value: scalars
+// (unit, bool, int, float, char, timestamp) live in n and never allocate;
+// a string keeps its data pointer in p and its length in n; every other
+// type keeps a pointer to its object in p.
+//
+// Arrays, maps and blobs are pointers to mutable objects. The language gives
+// them value semantics: the evaluator copies them (Clone) where a value is
+// bound to a new owner.
+type Value struct {
+	p unsafe.Pointer
+	n uint64
+	t Type
+}
+
+// Array is the object behind an array value.
+type Array struct{ Elems []Value }
+
+// Map is the object behind an object-map value. Rhai maps iterate in key
+// order; Keys returns them sorted.
+type Map struct{ M map[string]Value }
+
+// Blob is the object behind a blob value.
+type Blob struct{ B []byte }
+
+// Range is the object behind a range value; End is exclusive unless the
+// value's type is TypeRangeInclusive.
+type Range struct{ Start, End int64 }
+
+// Shared is a variable cell shared between a scope and the closures that
+// captured it.
+type Shared struct{ V Value }
+
+// Custom wraps a host value.
+type Custom struct {
+	TypeName string
+	V        any
+}
+
+// Unit is the value ().
+var Unit = Value{}
+
+// Constructors.
+
+func Bool(b bool) Value {
+	if b {
+		return Value{t: TypeBool, n: 1}
+	}
+	return Value{t: TypeBool}
+}
+func Int(i int64) Value     { return Value{t: TypeInt, n: uint64(i)} }
+func Float(f float64) Value { return Value{t: TypeFloat, n: math.Float64bits(f)} }
+func Char(r rune) Value     { return Value{t: TypeChar, n: uint64(r)} }
+func String(s string) Value {
+	return Value{t: TypeString, p: unsafe.Pointer(unsafe.StringData(s)), n: uint64(len(s))}
+}
+func NewArray(elems []Value) Value {
+	return Value{t: TypeArray, p: unsafe.Pointer(&Array{Elems: elems})}
+}
+func NewMap(m map[string]Value) Value {
+	if m == nil {
+		m = map[string]Value{}
+	}
+	return Value{t: TypeMap, p: unsafe.Pointer(&Map{M: m})}
+}
+func NewBlob(b []byte) Value { return Value{t: TypeBlob, p: unsafe.Pointer(&Blob{B: b})} }
+func NewRange(start, end int64, inclusive bool) Value {
+	t := TypeRange
+	if inclusive {
+		t = TypeRangeInclusive
+	}
+	return Value{t: t, p: unsafe.Pointer(&Range{Start: start, End: end})}
+}
+
+// NewTimestamp makes a timestamp from nanoseconds on the engine's monotonic
+// clock (see Now).
+func NewTimestamp(nanos int64) Value { return Value{t: TypeTimestamp, n: uint64(nanos)} }
+func NewFnPtr(f *FnPtr) Value        { return Value{t: TypeFnPtr, p: unsafe.Pointer(f)} }
+func NewCustom(typeName string, v any) Value {
+	return Value{t: TypeCustom, p: unsafe.Pointer(&Custom{TypeName: typeName, V: v})}
+}
+func newShared(v Value) Value { return Value{t: TypeShared, p: unsafe.Pointer(&Shared{V: v})} }
+
+// Accessors. Each assumes the caller checked Type; they do not panic on a
+// mismatch but return a zero value.
+
+func (v Value) Type() Type       { return v.t }
+func (v Value) IsUnit() bool     { return v.t == TypeUnit }
+func (v Value) AsBool() bool     { return v.n != 0 }
+func (v Value) AsInt() int64     { return int64(v.n) }
+func (v Value) AsFloat() float64 { return math.Float64frombits(v.n) }
+func (v Value) AsChar() rune     { return rune(v.n) }
+func (v Value) AsString() string {
+	if v.t != TypeString || v.n == 0 {
+		return ""
+	}
+	return unsafe.String((*byte)(v.p), int(v.n))
+}
+func (v Value) AsArray() *Array {
+	if v.t != TypeArray {
+		return nil
+	}
+	return (*Array)(v.p)
+}
+func (v Value) AsMap() *Map {
+	if v.t != TypeMap {
+		return nil
+	}
+	return (*Map)(v.p)
+}
+func (v Value) AsBlob() *Blob {
+	if v.t != TypeBlob {
+		return nil
+	}
+	return (*Blob)(v.p)
+}
+func (v Value) AsRange() (start, end int64, inclusive bool) {
+	if v.t != TypeRange && v.t != TypeRangeInclusive {
+		return 0, 0, false
+	}
+	r := (*Range)(v.p)
+	return r.Start, r.End, v.t == TypeRangeInclusive
+}
+func (v Value) AsTimestamp() int64 { return int64(v.n) }
+func (v Value) AsFnPtr() *FnPtr {
+	if v.t != TypeFnPtr {
+		return nil
+	}
+	return (*FnPtr)(v.p)
+}
+func (v Value) AsCustom() *Custom {
+	if v.t != TypeCustom {
+		return nil
+	}
+	return (*Custom)(v.p)
+}
+func (v Value) asShared() *Shared { return (*Shared)(v.p) }
+
+// IsShared reports whether the value is a variable cell captured by a closure.
+func (v Value) IsShared() bool { return v.t == TypeShared }
+
+// Flatten returns the value behind a shared cell, or v itself.
+func (v Value) Flatten() Value {
+	if v.t == TypeShared {
+		return (*Shared)(v.p).V
+	}
+	return v
+}
+
+// IsNumber reports whether v is an int or a float.
+func (v Value) IsNumber() bool { return v.t == TypeInt || v.t == TypeFloat }
+
+// TypeName is what type_of() returns for the value.
+func (v Value) TypeName() string {
+	switch v.t {
+	case TypeShared:
+		return v.asShared().V.TypeName()
+	case TypeCustom:
+		return v.AsCustom().TypeName
+	}
+	return v.t.Name()
+}
+
+// Clone returns a deep copy of arrays, maps and blobs, so that the copy and the
+// original can change independently; other values are returned as they are.
+func (v Value) Clone() Value {
+	switch v.t {
+	case TypeArray:
+		src := v.AsArray().Elems
+		dst := make([]Value, len(src))
+		for i, e := range src {
+			dst[i] = e.Clone()
+		}
+		return NewArray(dst)
+	case TypeMap:
+		src := v.AsMap().M
+		dst := make(map[string]Value, len(src))
+		for k, e := range src {
+			dst[k] = e.Clone()
+		}
+		return NewMap(dst)
+	case TypeBlob:
+		return NewBlob(append([]byte(nil), v.AsBlob().B...))
+	case TypeShared:
+		return v.asShared().V.Clone()
+	}
+	return v
+}
+
+// needsClone reports whether binding v to a new owner must copy it.
+func (v Value) needsClone() bool {
+	return v.t == TypeArray || v.t == TypeMap || v.t == TypeBlob || v.t == TypeShared
+}
+
+// Truthy is used where the language demands a bool; ok is false for any
+// other type.
+func (v Value) Truthy() (b, ok bool) {
+	if v.t == TypeBool {
+		return v.n != 0, true
+	}
+	return false, false
+}
