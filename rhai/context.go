@@ -5,7 +5,8 @@ package rhai
 type FnPtr struct {
 	Name  string
 	Curry []Value
-	fn    *scriptFn // set for anonymous functions and closures
+	fn    *scriptFn  // set for anonymous functions and closures
+	env   []captured // a closure's captured variables
 }
 
 // Context is handed to native functions. It gives access to the running

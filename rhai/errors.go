@@ -62,6 +62,8 @@ type EvalError struct {
 	Inner *EvalError
 	// Fn names the function of ErrorInFunctionCall.
 	Fn string
+
+	thrown bool // raised by a throw statement
 }
 
 func (e *EvalError) Error() string {

@@ -1,0 +1,101 @@
+package rhai
+
+import (
+	"github.com/picloud/picloud/rhai/syntax"
+)
+
+// AST is a compiled script. It is immutable once built, so one AST may be
+// run by many goroutines at the same time.
+type AST struct {
+	file *syntax.File
+	fns  map[fnKey]*scriptFn
+	// lib holds the functions of the main script that an imported module or
+	// eval'd code may call.
+}
+
+type fnKey struct {
+	name  string
+	arity int
+}
+
+// scriptFn is a function defined in a script.
+type scriptFn struct {
+	decl      *syntax.FnDecl
+	anonymous bool
+	ast       *AST // the script that defined it, for calls between its functions
+}
+
+// Functions lists the script-defined, non-anonymous functions as name/arity.
+func (a *AST) Functions() []string {
+	var out []string
+	for k, f := range a.fns {
+		if !f.anonymous {
+			out = append(out, k.name+"/"+itoa(k.arity))
+		}
+	}
+	return out
+}
+
+func itoa(i int) string {
+	if i < 10 && i >= 0 {
+		return string(rune('0' + i))
+	}
+	var b [20]byte
+	n := len(b)
+	neg := i < 0
+	if neg {
+		i = -i
+	}
+	for i > 0 {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+	}
+	if neg {
+		n--
+		b[n] = '-'
+	}
+	return string(b[n:])
+}
+
+func newAST(f *syntax.File) *AST {
+	a := &AST{file: f, fns: make(map[fnKey]*scriptFn, len(f.Funcs))}
+	for _, d := range f.Funcs {
+		a.fns[fnKey{d.Name, len(d.Params) + len(d.Captures)}] = &scriptFn{decl: d, anonymous: d.Anon, ast: a}
+	}
+	return a
+}
+
+func (e *Engine) parseOptions() syntax.Options {
+	return syntax.Options{MaxExprDepth: e.limits.MaxExprDepth, MaxFnExprDepth: e.limits.MaxFnExprDepth}
+}
+
+func parseError(err error) *EvalError {
+	se, ok := err.(*syntax.Error)
+	if !ok {
+		return &EvalError{Kind: ErrorParsing, Msg: err.Error()}
+	}
+	return &EvalError{Kind: ErrorParsing, Msg: se.Msg, Pos: se.Pos, Parse: se}
+}
+
+// Compile parses a script into an AST.
+func (e *Engine) Compile(src string) (*AST, error) {
+	f, err := syntax.Parse(src, e.parseOptions())
+	if err != nil {
+		return nil, parseError(err)
+	}
+	if e.limits.MaxFunctions > 0 && len(f.Funcs) > e.limits.MaxFunctions {
+		return nil, &EvalError{Kind: ErrorParsing, Msg: "Too many functions",
+			Parse: &syntax.Error{Kind: "TooManyFunctions", Msg: "Too many functions"}}
+	}
+	return newAST(f), nil
+}
+
+// CompileExpression parses a script that must be a single expression.
+func (e *Engine) CompileExpression(src string) (*AST, error) {
+	f, err := syntax.ParseExpression(src, e.parseOptions())
+	if err != nil {
+		return nil, parseError(err)
+	}
+	return newAST(f), nil
+}

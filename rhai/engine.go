@@ -1,0 +1,123 @@
+package rhai
+
+import (
+	"context"
+)
+
+// Engine holds the configuration shared by every evaluation: the native
+// function library, limits, hooks and the module resolver. Configure it
+// first, then use it from any number of goroutines.
+type Engine struct {
+	lib      *Library // functions the host registered
+	std      *Library // the standard library, shared by engines; nil when raw
+	modules  map[string]*Module
+	raw      bool
+	limits   Limits
+	onPrint  func(string)
+	onDebug  func(string, Position)
+	resolver ModuleResolver
+}
+
+// Limits bound what a script may use. A zero field means "no limit" except
+// where noted.
+type Limits struct {
+	MaxOperations  uint64 // operations (statements, expressions, calls) per evaluation
+	MaxCallDepth   int    // nested function calls; default 64
+	MaxExprDepth   int    // expression nesting at parse time; default 64
+	MaxFnExprDepth int    // expression nesting inside functions; default 32
+	MaxStringLen   int    // characters in a string
+	MaxArrayLen    int    // elements in an array
+	MaxMapSize     int    // properties in a map
+	MaxBlobLen     int    // bytes in a blob
+	MaxVariables   int    // variables in scope
+	MaxFunctions   int    // script functions in one AST
+	MaxModules     int    // modules imported in one evaluation
+}
+
+// DefaultLimits are the limits of Rhai's release build.
+func DefaultLimits() Limits {
+	return Limits{MaxCallDepth: 64, MaxExprDepth: 64, MaxFnExprDepth: 32}
+}
+
+// ModuleResolver supplies the source of a module named by `import "name"`.
+type ModuleResolver interface {
+	Resolve(name string) (source string, err error)
+}
+
+// ModuleResolverFunc adapts a function to ModuleResolver.
+type ModuleResolverFunc func(name string) (string, error)
+
+// Resolve calls f.
+func (f ModuleResolverFunc) Resolve(name string) (string, error) { return f(name) }
+
+// New returns an engine with the standard library, like Rhai's Engine::new().
+func New() *Engine {
+	return &Engine{lib: NewLibrary(), std: standardLibrary(), limits: DefaultLimits()}
+}
+
+// NewRaw returns an engine without the standard library, like Rhai's
+// Engine::new_raw(): only the built-in operators remain.
+func NewRaw() *Engine {
+	return &Engine{lib: NewLibrary(), raw: true, limits: DefaultLimits()}
+}
+
+// SetLimits replaces the engine's limits.
+func (e *Engine) SetLimits(l Limits) { e.limits = l }
+
+// Limits returns the engine's limits.
+func (e *Engine) Limits() Limits { return e.limits }
+
+// OnPrint sets the default hook for print(); by default output is dropped.
+func (e *Engine) OnPrint(f func(string)) { e.onPrint = f }
+
+// OnDebug sets the default hook for debug(); by default output is dropped.
+func (e *Engine) OnDebug(f func(string, Position)) { e.onDebug = f }
+
+// SetModuleResolver sets where `import` finds modules.
+func (e *Engine) SetModuleResolver(r ModuleResolver) { e.resolver = r }
+
+// RegisterFn adds a pure native function, callable from scripts by name.
+func (e *Engine) RegisterFn(name string, params []Type, fn NativeFn) { e.lib.Fn(name, params, fn) }
+
+// RegisterMutFn adds a native function that may change its first argument.
+func (e *Engine) RegisterMutFn(name string, params []Type, fn NativeFn) {
+	e.lib.MutFn(name, params, fn)
+}
+
+// RegisterLibrary adds every function of l, for instance a host module.
+func (e *Engine) RegisterLibrary(l *Library) { e.lib.merge(l) }
+
+// RunOptions configure one evaluation.
+type RunOptions struct {
+	// Context cancels the evaluation (ErrorTerminated) when done.
+	Context context.Context
+	// Scope holds host-provided variables; the script may change them and
+	// add new ones. Nil means an empty scope.
+	Scope *Scope
+	// Print and Debug override the engine's hooks for this evaluation.
+	Print func(string)
+	Debug func(string, Position)
+	// Limits override the engine's limits for this evaluation when set.
+	Limits *Limits
+}
+
+// Eval compiles and runs a script, returning its value.
+func (e *Engine) Eval(src string) (Value, error) {
+	ast, err := e.Compile(src)
+	if err != nil {
+		return Unit, err
+	}
+	return e.Run(ast, RunOptions{})
+}
+
+// EvalExpression compiles and evaluates a single expression.
+func (e *Engine) EvalExpression(src string) (Value, error) {
+	ast, err := e.CompileExpression(src)
+	if err != nil {
+		return Unit, err
+	}
+	return e.Run(ast, RunOptions{})
+}
+
+// EvalAST runs a compiled script with default options.
+func (e *Engine) EvalAST(ast *AST) (Value, error) { return e.Run(ast, RunOptions{}) }

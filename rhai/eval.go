@@ -1,0 +1,766 @@
+package rhai
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/picloud/picloud/rhai/syntax"
+)
+
+// variable is one slot of the evaluator's variable stack.
+type variable struct {
+	name  string
+	value Value
+	konst bool
+}
+
+// flowKind tells why evaluation of a block stopped early.
+type flowKind uint8
+
+const (
+	flowBreak flowKind = iota + 1
+	flowContinue
+	flowReturn
+)
+
+// flow is a non-error unwinding (break, continue, return). It travels as an
+// error so that every evaluation step passes it up without extra checks;
+// each evaluator reuses one.
+type flow struct {
+	kind  flowKind
+	value Value
+}
+
+func (f *flow) Error() string { return "unexpected break/continue/return" }
+
+// evaluator runs one evaluation: it owns the variable stack and counters.
+type evaluator struct {
+	e      *Engine
+	ctx    context.Context
+	done   <-chan struct{}
+	limits Limits
+	print  func(string)
+	debug  func(string, Position)
+
+	stack []variable
+	base  int     // index of the current function's first variable
+	this  *Value  // bound `this`, nil outside methods
+	ast   *AST    // functions visible to the running code
+	depth int     // function call depth
+	ops   uint64  // operations so far
+	flow  flow    // reused for break/continue/return
+	glob  *global // constants reachable as global::NAME
+
+	modules []moduleBinding
+	nImport int
+	caught  *EvalError // the error being handled by the innermost catch
+}
+
+type global struct {
+	consts map[string]Value
+}
+
+type moduleBinding struct {
+	alias string
+	mod   *Module
+}
+
+// Run evaluates a compiled script.
+func (e *Engine) Run(ast *AST, opts RunOptions) (result Value, err error) {
+	ev := e.newEvaluator(ast, opts)
+	defer func() {
+		if r := recover(); r != nil {
+			err = &EvalError{Kind: ErrorRuntime, Msg: fmt.Sprintf("internal error: %v", r)}
+		}
+	}()
+	scope := opts.Scope
+	if scope != nil {
+		ev.stack = append(ev.stack, scope.vars...)
+	}
+	result, err = ev.runMain(ast.file)
+	if scope != nil {
+		scope.vars = append(scope.vars[:0], ev.stack[:len(ev.stack)]...)
+		for i := range scope.vars {
+			scope.vars[i].value = scope.vars[i].value.Flatten()
+		}
+	}
+	return result, err
+}
+
+func (e *Engine) newEvaluator(ast *AST, opts RunOptions) *evaluator {
+	ev := &evaluator{e: e, limits: e.limits, print: e.onPrint, debug: e.onDebug, ast: ast,
+		glob: &global{consts: map[string]Value{}}}
+	if opts.Limits != nil {
+		ev.limits = *opts.Limits
+	}
+	if opts.Print != nil {
+		ev.print = opts.Print
+	}
+	if opts.Debug != nil {
+		ev.debug = opts.Debug
+	}
+	ev.ctx = opts.Context
+	if ev.ctx != nil {
+		ev.done = ev.ctx.Done()
+	}
+	ev.stack = make([]variable, 0, 32)
+	return ev
+}
+
+// runMain runs the top level of a script and turns a stray return into the
+// script's value.
+func (ev *evaluator) runMain(f *syntax.File) (Value, error) {
+	v, err := ev.execStmts(f.Stmts)
+	if err != nil {
+		if fl, ok := err.(*flow); ok && fl.kind == flowReturn {
+			return fl.value, nil
+		}
+		if fl, ok := err.(*flow); ok {
+			return Unit, &EvalError{Kind: ErrorRuntime, Msg: fmt.Sprintf("unexpected %v", fl.kind)}
+		}
+		return Unit, err
+	}
+	return v.Flatten(), nil
+}
+
+// tick counts one operation and checks the operation limit and the
+// context's deadline.
+func (ev *evaluator) tick(pos Position) error {
+	ev.ops++
+	if ev.limits.MaxOperations > 0 && ev.ops > ev.limits.MaxOperations {
+		return &EvalError{Kind: ErrorTooManyOperations, Msg: "Too many operations", Pos: pos}
+	}
+	if ev.done != nil && ev.ops&1023 == 0 {
+		select {
+		case <-ev.done:
+			return &EvalError{Kind: ErrorTerminated, Msg: "Script terminated: " + ev.ctx.Err().Error(), Pos: pos}
+		default:
+		}
+	}
+	return nil
+}
+
+func errAt(kind ErrorKind, pos Position, format string, args ...any) *EvalError {
+	return &EvalError{Kind: kind, Msg: fmt.Sprintf(format, args...), Pos: pos}
+}
+
+// Variables.
+
+// push declares a variable in the current block.
+func (ev *evaluator) push(name string, v Value, konst bool) error {
+	if ev.limits.MaxVariables > 0 && len(ev.stack)-ev.base >= ev.limits.MaxVariables {
+		return &EvalError{Kind: ErrorTooManyVariables, Msg: "Too many variables defined"}
+	}
+	ev.stack = append(ev.stack, variable{name: name, value: v, konst: konst})
+	return nil
+}
+
+// find returns the stack index of the variable named by id, or -1.
+func (ev *evaluator) find(id *syntax.Ident) int {
+	n := len(ev.stack)
+	if id.Index > 0 {
+		if i := n - id.Index; i >= ev.base && ev.stack[i].name == id.Name {
+			return i
+		}
+	}
+	return ev.findName(id.Name)
+}
+
+func (ev *evaluator) findName(name string) int {
+	for i := len(ev.stack) - 1; i >= ev.base; i-- {
+		if ev.stack[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// truncate ends a block: its variables go out of scope.
+func (ev *evaluator) truncate(mark int) {
+	for i := mark; i < len(ev.stack); i++ {
+		ev.stack[i] = variable{}
+	}
+	ev.stack = ev.stack[:mark]
+}
+
+// Statements.
+
+func (ev *evaluator) execBlock(b *syntax.Block) (Value, error) {
+	mark := len(ev.stack)
+	v, err := ev.execStmts(b.Stmts)
+	ev.truncate(mark)
+	return v, err
+}
+
+func (ev *evaluator) execStmts(stmts []syntax.Stmt) (Value, error) {
+	var last Value
+	for _, s := range stmts {
+		v, err := ev.execStmt(s)
+		if err != nil {
+			return Unit, err
+		}
+		last = v
+	}
+	return last, nil
+}
+
+func (ev *evaluator) execStmt(s syntax.Stmt) (Value, error) {
+	switch s := s.(type) {
+	case *syntax.ExprStmt:
+		return ev.eval(s.X)
+	case *syntax.Let:
+		if err := ev.tick(s.Pos); err != nil {
+			return Unit, err
+		}
+		v := Unit
+		if s.Value != nil {
+			var err error
+			if v, err = ev.evalOwned(s.Value); err != nil {
+				return Unit, err
+			}
+		}
+		if s.Global {
+			ev.glob.consts[s.Name] = v
+		}
+		if err := ev.push(s.Name, v, s.Const); err != nil {
+			err.(*EvalError).Pos = s.Pos
+			return Unit, err
+		}
+		return Unit, nil
+	case *syntax.Return:
+		v := Unit
+		if s.X != nil {
+			var err error
+			if v, err = ev.eval(s.X); err != nil {
+				return Unit, err
+			}
+		}
+		ev.flow = flow{kind: flowReturn, value: v.Flatten()}
+		return Unit, &ev.flow
+	case *syntax.Break:
+		v := Unit
+		if s.X != nil {
+			var err error
+			if v, err = ev.eval(s.X); err != nil {
+				return Unit, err
+			}
+		}
+		ev.flow = flow{kind: flowBreak, value: v.Flatten()}
+		return Unit, &ev.flow
+	case *syntax.Continue:
+		ev.flow = flow{kind: flowContinue}
+		return Unit, &ev.flow
+	case *syntax.Throw:
+		if s.X == nil && ev.caught != nil {
+			return Unit, ev.caught
+		}
+		v := Unit
+		if s.X != nil {
+			var err error
+			if v, err = ev.eval(s.X); err != nil {
+				return Unit, err
+			}
+		}
+		v = v.Flatten()
+		return Unit, &EvalError{Kind: ErrorRuntime, Msg: "Runtime error: " + v.String(), Pos: s.Pos, Value: v, thrown: true}
+	case *syntax.Try:
+		return ev.execTry(s)
+	case *syntax.Import:
+		return Unit, ev.execImport(s)
+	case *syntax.Export:
+		return Unit, nil
+	}
+	return Unit, errAt(ErrorRuntime, s.Position(), "unknown statement %T", s)
+}
+
+// catchable reports whether try/catch may handle an error; exceeded
+// limits and cancellation cannot be caught.
+func catchable(e *EvalError) bool {
+	switch e.Root().Kind {
+	case ErrorTooManyOperations, ErrorTooManyVariables, ErrorTooManyModules, ErrorStackOverflow,
+		ErrorDataTooLarge, ErrorTerminated, ErrorParsing:
+		return e.Root().Kind == ErrorParsing && e.Kind != ErrorParsing
+	}
+	return true
+}
+
+func (ev *evaluator) execTry(s *syntax.Try) (Value, error) {
+	mark, base, this, depth := len(ev.stack), ev.base, ev.this, ev.depth
+	_, err := ev.execBlock(s.Body)
+	if err == nil {
+		return Unit, nil
+	}
+	ee, ok := err.(*EvalError)
+	if !ok || !catchable(ee) {
+		return Unit, err
+	}
+	ev.truncate(mark)
+	ev.base, ev.this, ev.depth = base, this, depth
+	outer := ev.caught
+	ev.caught = ee
+	defer func() { ev.caught = outer }()
+	if s.Var != "" {
+		if err := ev.push(s.Var, errorValue(ee), false); err != nil {
+			return Unit, err
+		}
+	}
+	_, err = ev.execBlock(s.Catch)
+	ev.truncate(mark)
+	return Unit, err
+}
+
+// errorValue is what `catch (err)` binds: the thrown value, or a map
+// describing a system error.
+func errorValue(e *EvalError) Value {
+	root := e.Root()
+	if root.thrown {
+		return root.Value
+	}
+	m := map[string]Value{
+		"message": String(root.Msg),
+		"type":    String(string(root.Kind)),
+	}
+	if root.Pos.IsValid() {
+		m["line"] = Int(int64(root.Pos.Line))
+		m["position"] = Int(int64(root.Pos.Col))
+	}
+	return NewMap(m)
+}
+
+// Expressions.
+
+// evalOwned evaluates x for binding to a new owner (a variable, an argument,
+// an element): a value read from another place is copied, so that arrays,
+// maps and blobs keep value semantics.
+func (ev *evaluator) evalOwned(x syntax.Expr) (Value, error) {
+	v, err := ev.eval(x)
+	if err != nil {
+		return Unit, err
+	}
+	if v.t == TypeShared {
+		v = v.asShared().V
+	}
+	if v.needsClone() && isPlace(x) {
+		v = v.Clone()
+	}
+	return v, nil
+}
+
+// isPlace reports whether x reads an existing storage location.
+func isPlace(x syntax.Expr) bool {
+	switch x.(type) {
+	case *syntax.Ident, *syntax.This, *syntax.Index, *syntax.Prop, *syntax.PathIdent:
+		return true
+	}
+	return false
+}
+
+func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
+	switch x := x.(type) {
+	case *syntax.IntLit:
+		return Int(x.V), nil
+	case *syntax.Ident:
+		return ev.evalIdent(x)
+	case *syntax.Binary:
+		return ev.evalBinary(x)
+	case *syntax.StringLit:
+		return String(x.V), nil
+	case *syntax.Call:
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		return ev.evalCall(x)
+	case *syntax.MethodCall:
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		return ev.evalMethodCall(x)
+	case *syntax.Assign:
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		return Unit, ev.evalAssign(x)
+	case *syntax.Index:
+		return ev.evalIndex(x)
+	case *syntax.Prop:
+		return ev.evalProp(x)
+	case *syntax.FloatLit:
+		return Float(x.V), nil
+	case *syntax.BoolLit:
+		return Bool(x.V), nil
+	case *syntax.CharLit:
+		return Char(x.V), nil
+	case *syntax.UnitLit:
+		return Unit, nil
+	case *syntax.Unary:
+		return ev.evalUnary(x)
+	case *syntax.If:
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		c, err := ev.evalBool(x.Cond)
+		if err != nil {
+			return Unit, err
+		}
+		if c {
+			return ev.execBlock(x.Then)
+		}
+		if x.Else != nil {
+			return ev.eval(x.Else)
+		}
+		return Unit, nil
+	case *syntax.BlockExpr:
+		return ev.execBlock(x.Block)
+	case *syntax.While:
+		return ev.evalWhile(x)
+	case *syntax.For:
+		return ev.evalFor(x)
+	case *syntax.Switch:
+		return ev.evalSwitch(x)
+	case *syntax.ArrayLit:
+		elems := make([]Value, len(x.Elems))
+		for i, e := range x.Elems {
+			v, err := ev.evalOwned(e)
+			if err != nil {
+				return Unit, err
+			}
+			elems[i] = v
+		}
+		if err := ev.checkSize(-1, len(elems), -1, -1, x.Pos); err != nil {
+			return Unit, err
+		}
+		return NewArray(elems), nil
+	case *syntax.MapLit:
+		m := make(map[string]Value, len(x.Keys))
+		for i, k := range x.Keys {
+			v, err := ev.evalOwned(x.Values[i])
+			if err != nil {
+				return Unit, err
+			}
+			m[k] = v
+		}
+		if err := ev.checkSize(-1, -1, len(m), -1, x.Pos); err != nil {
+			return Unit, err
+		}
+		return NewMap(m), nil
+	case *syntax.InterpString:
+		return ev.evalInterp(x)
+	case *syntax.This:
+		if ev.this == nil {
+			return Unit, errAt(ErrorVariableNotFound, x.Pos, "Unbound 'this'")
+		}
+		return ev.this.Flatten(), nil
+	case *syntax.PathIdent:
+		return ev.evalPath(x)
+	case *syntax.Range:
+		return ev.evalRange(x)
+	case *syntax.FnExpr:
+		return ev.makeClosure(x)
+	case *syntax.StmtExpr:
+		return ev.execStmt(x.Stmt)
+	}
+	return Unit, errAt(ErrorRuntime, x.Position(), "unknown expression %T", x)
+}
+
+func (ev *evaluator) evalIdent(x *syntax.Ident) (Value, error) {
+	if i := ev.find(x); i >= 0 {
+		v := ev.stack[i].value
+		if v.t == TypeShared {
+			return v.asShared().V, nil
+		}
+		return v, nil
+	}
+	// A function's name used as a value is a function pointer to it.
+	if ev.hasScriptFnNamed(x.Name) {
+		return NewFnPtr(&FnPtr{Name: x.Name}), nil
+	}
+	return Unit, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: %s", x.Name)
+}
+
+func (ev *evaluator) evalBool(x syntax.Expr) (bool, error) {
+	v, err := ev.eval(x)
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.Flatten().Truthy()
+	if !ok {
+		return false, errAt(ErrorMismatchDataType, x.Position(), "Data type incorrect: %s (expecting bool)", v.TypeName())
+	}
+	return b, nil
+}
+
+func (ev *evaluator) evalInterp(x *syntax.InterpString) (Value, error) {
+	var buf []byte
+	for _, p := range x.Parts {
+		if s, ok := p.(*syntax.StringLit); ok {
+			buf = append(buf, s.V...)
+			continue
+		}
+		v, err := ev.eval(p)
+		if err != nil {
+			return Unit, err
+		}
+		buf = append(buf, v.Flatten().String()...)
+	}
+	if err := ev.checkSize(len(buf), -1, -1, -1, x.Pos); err != nil {
+		return Unit, err
+	}
+	return String(string(buf)), nil
+}
+
+func (ev *evaluator) evalRange(x *syntax.Range) (Value, error) {
+	start, end := int64(0), int64(1<<63-1)
+	inclusive := x.Inclusive
+	if x.Start != nil {
+		v, err := ev.eval(x.Start)
+		if err != nil {
+			return Unit, err
+		}
+		v = v.Flatten()
+		if v.t != TypeInt {
+			return Unit, errAt(ErrorMismatchDataType, x.Start.Position(), "Data type incorrect: %s (expecting i64)", v.TypeName())
+		}
+		start = v.AsInt()
+	}
+	if x.End != nil {
+		v, err := ev.eval(x.End)
+		if err != nil {
+			return Unit, err
+		}
+		v = v.Flatten()
+		if v.t != TypeInt {
+			return Unit, errAt(ErrorMismatchDataType, x.End.Position(), "Data type incorrect: %s (expecting i64)", v.TypeName())
+		}
+		end = v.AsInt()
+	} else {
+		inclusive = false
+	}
+	return NewRange(start, end, inclusive), nil
+}
+
+// Loops.
+
+func (ev *evaluator) evalWhile(x *syntax.While) (Value, error) {
+	for first := true; ; first = false {
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		if x.Cond != nil && !(x.Do && first) {
+			c, err := ev.evalBool(x.Cond)
+			if err != nil {
+				return Unit, err
+			}
+			if c == x.Until {
+				return Unit, nil
+			}
+		}
+		_, err := ev.execBlock(x.Body)
+		if err != nil {
+			fl, ok := err.(*flow)
+			if !ok || fl.kind == flowReturn {
+				return Unit, err
+			}
+			if fl.kind == flowBreak {
+				return fl.value, nil
+			}
+		}
+	}
+}
+
+// loopBody runs one iteration; done reports a break (with its value).
+func (ev *evaluator) loopBody(b *syntax.Block) (done bool, v Value, err error) {
+	_, err = ev.execBlock(b)
+	if err != nil {
+		fl, ok := err.(*flow)
+		if !ok || fl.kind == flowReturn {
+			return true, Unit, err
+		}
+		if fl.kind == flowBreak {
+			return true, fl.value, nil
+		}
+	}
+	return false, Unit, nil
+}
+
+func (ev *evaluator) evalFor(x *syntax.For) (Value, error) {
+	iter, err := ev.eval(x.Iter)
+	if err != nil {
+		return Unit, err
+	}
+	iter = iter.Flatten()
+	mark := len(ev.stack)
+	defer ev.truncate(mark)
+	if err := ev.push(x.Var, Unit, false); err != nil {
+		return Unit, err
+	}
+	if x.Counter != "" {
+		if err := ev.push(x.Counter, Unit, false); err != nil {
+			return Unit, err
+		}
+	}
+	// step runs the body with the loop variable (and counter) set.
+	count := int64(0)
+	step := func(v Value) (bool, Value, error) {
+		if err := ev.tick(x.Pos); err != nil {
+			return true, Unit, err
+		}
+		ev.stack[mark].value = v
+		if x.Counter != "" {
+			ev.stack[mark+1].value = Int(count)
+		}
+		count++
+		return ev.loopBody(x.Body)
+	}
+	switch iter.t {
+	case TypeRange, TypeRangeInclusive:
+		s, e, incl := iter.AsRange()
+		if incl {
+			if s > e {
+				return Unit, nil
+			}
+			for i := s; ; i++ {
+				if done, v, err := step(Int(i)); done || err != nil {
+					return v, err
+				}
+				if i == e {
+					return Unit, nil
+				}
+			}
+		}
+		for i := s; i < e; i++ {
+			if done, v, err := step(Int(i)); done || err != nil {
+				return v, err
+			}
+		}
+		return Unit, nil
+	case TypeArray:
+		elems := iter.AsArray().Elems
+		if isPlace(x.Iter) {
+			elems = append([]Value(nil), elems...)
+		}
+		for _, e := range elems {
+			if e.needsClone() {
+				e = e.Clone()
+			}
+			if done, v, err := step(e); done || err != nil {
+				return v, err
+			}
+		}
+		return Unit, nil
+	case TypeString:
+		for _, r := range iter.AsString() {
+			if done, v, err := step(Char(r)); done || err != nil {
+				return v, err
+			}
+		}
+		return Unit, nil
+	case TypeBlob:
+		bs := append([]byte(nil), iter.AsBlob().B...)
+		for _, b := range bs {
+			if done, v, err := step(Int(int64(b))); done || err != nil {
+				return v, err
+			}
+		}
+		return Unit, nil
+	case TypeMap:
+		for _, k := range iter.AsMap().Keys() {
+			if done, v, err := step(String(k)); done || err != nil {
+				return v, err
+			}
+		}
+		return Unit, nil
+	case TypeCustom:
+		if it, ok := iter.AsCustom().V.(Iterator); ok {
+			for {
+				v, more := it.Next()
+				if !more {
+					return Unit, nil
+				}
+				if done, v, err := step(v); done || err != nil {
+					return v, err
+				}
+			}
+		}
+	}
+	return Unit, errAt(ErrorFor, x.Iter.Position(), "For loop expects an iterable type, not %s", iter.TypeName())
+}
+
+// Iterator is implemented by custom values that a for loop can walk, such
+// as the result of range(a, b, step).
+type Iterator interface {
+	Next() (Value, bool)
+}
+
+func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
+	if err := ev.tick(x.Pos); err != nil {
+		return Unit, err
+	}
+	v, err := ev.eval(x.X)
+	if err != nil {
+		return Unit, err
+	}
+	v = v.Flatten()
+	for _, c := range x.Cases {
+		matched := false
+		for _, cv := range c.Values {
+			if r, ok := cv.(*syntax.Range); ok && v.t == TypeInt {
+				rv, err := ev.evalRange(r)
+				if err != nil {
+					return Unit, err
+				}
+				s, e, incl := rv.AsRange()
+				n := v.AsInt()
+				if n >= s && (n < e || incl && n == e) {
+					matched = true
+					break
+				}
+				continue
+			}
+			w, err := ev.eval(cv)
+			if err != nil {
+				return Unit, err
+			}
+			eq, err := ev.valuesEqual(v, w.Flatten(), cv.Position())
+			if err != nil {
+				return Unit, err
+			}
+			if eq {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			continue
+		}
+		if c.Guard != nil {
+			ok, err := ev.evalBool(c.Guard)
+			if err != nil {
+				return Unit, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		return ev.eval(c.Body)
+	}
+	if x.Default != nil {
+		return ev.eval(x.Default)
+	}
+	return Unit, nil
+}
+
+// checkSize enforces the data-size limits.
+func (ev *evaluator) checkSize(strLen, arrLen, mapLen, blobLen int, pos Position) error {
+	l := &ev.limits
+	switch {
+	case l.MaxStringLen > 0 && strLen > l.MaxStringLen:
+		return errAt(ErrorDataTooLarge, pos, "Length of string too large")
+	case l.MaxArrayLen > 0 && arrLen > l.MaxArrayLen:
+		return errAt(ErrorDataTooLarge, pos, "Size of array too large")
+	case l.MaxMapSize > 0 && mapLen > l.MaxMapSize:
+		return errAt(ErrorDataTooLarge, pos, "Size of object map too large")
+	case l.MaxBlobLen > 0 && blobLen > l.MaxBlobLen:
+		return errAt(ErrorDataTooLarge, pos, "Size of BLOB too large")
+	}
+	return nil
+}

@@ -1,0 +1,728 @@
+package rhai
+
+import (
+	"fmt"
+
+	"github.com/picloud/picloud/rhai/syntax"
+)
+
+// captured is a variable a closure carries: the shared cell of the outer
+// variable.
+type captured struct {
+	name string
+	val  Value // TypeShared
+}
+
+// lookupScriptFn finds a script function visible to the running code.
+func (ev *evaluator) lookupScriptFn(name string, arity int) *scriptFn {
+	if f := ev.ast.fns[fnKey{name, arity}]; f != nil && !f.anonymous {
+		return f
+	}
+	return nil
+}
+
+func (ev *evaluator) hasScriptFnNamed(name string) bool {
+	for k, f := range ev.ast.fns {
+		if k.name == name && !f.anonymous {
+			return true
+		}
+	}
+	return false
+}
+
+// lookupNative finds a native function: the engine's own registrations
+// first, then the standard library.
+func (e *Engine) lookupNative(name string, args []Value) *overload {
+	if o := e.lib.lookup(name, args); o != nil {
+		return o
+	}
+	if e.std != nil {
+		return e.std.lookup(name, args)
+	}
+	return nil
+}
+
+// callNative runs a native function and positions its error.
+func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Position) (Value, error) {
+	c := Context{ev: ev, pos: pos}
+	v, err := o.fn(&c, args)
+	if err != nil {
+		return Unit, positioned(err, pos)
+	}
+	return v, nil
+}
+
+func positioned(err error, pos Position) error {
+	switch e := err.(type) {
+	case *EvalError:
+		if !e.Pos.IsValid() {
+			e.Pos = pos
+		}
+		return e
+	case *flow:
+		return e
+	}
+	return &EvalError{Kind: ErrorRuntime, Msg: err.Error(), Pos: pos}
+}
+
+// callNamed calls a function by name with evaluated arguments: script
+// functions first, then native ones.
+func (ev *evaluator) callNamed(name string, args []Value, pos Position) (Value, error) {
+	if f := ev.lookupScriptFn(name, len(args)); f != nil {
+		return ev.callScript(f, args, nil, nil, pos, false)
+	}
+	if o := ev.e.lookupNative(name, args); o != nil {
+		return ev.callNative(o, name, args, pos)
+	}
+	return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s", signature(name, args))
+}
+
+// callScript runs a script function. this, when set, is bound to `this`;
+// env holds a closure's captured variables; capture runs the function in
+// the caller's scope (name!(…)).
+func (ev *evaluator) callScript(f *scriptFn, args []Value, this *Value, env []captured, pos Position, capture bool) (Value, error) {
+	if max := ev.limits.MaxCallDepth; max > 0 && ev.depth >= max {
+		return Unit, errAt(ErrorStackOverflow, pos, "Stack overflow in call to function '%s'", f.decl.Name)
+	}
+	if err := ev.tick(pos); err != nil {
+		return Unit, err
+	}
+	base, savedThis, ast := ev.base, ev.this, ev.ast
+	mark := len(ev.stack)
+	if !capture {
+		ev.base = mark
+	}
+	for _, c := range env {
+		ev.stack = append(ev.stack, variable{name: c.name, value: c.val})
+	}
+	for i, p := range f.decl.Params {
+		ev.stack = append(ev.stack, variable{name: p, value: args[i]})
+	}
+	ev.this, ev.ast = this, f.ast
+	ev.depth++
+	v, err := ev.execStmts(f.decl.Body.Stmts)
+	ev.depth--
+	ev.truncate(mark)
+	ev.base, ev.this, ev.ast = base, savedThis, ast
+	if err != nil {
+		switch e := err.(type) {
+		case *flow:
+			if e.kind == flowReturn {
+				return e.value, nil
+			}
+			return Unit, errAt(ErrorRuntime, pos, "break or continue outside a loop")
+		case *EvalError:
+			switch e.Kind {
+			case ErrorTooManyOperations, ErrorStackOverflow, ErrorDataTooLarge, ErrorTerminated,
+				ErrorTooManyVariables, ErrorTooManyModules:
+				return Unit, e
+			}
+			name := f.decl.Name
+			if f.anonymous {
+				name = "anonymous function"
+			}
+			return Unit, &EvalError{Kind: ErrorInFunctionCall, Fn: name, Pos: pos, Inner: e,
+				Msg: "Error in call to function '" + name + "'"}
+		}
+		return Unit, err
+	}
+	return v.Flatten(), nil
+}
+
+// evalArgs evaluates call arguments. For native functions the first
+// argument is passed by reference (arrays and maps are not copied), so
+// that push(a, 1) changes a.
+func (ev *evaluator) evalArgs(xs []syntax.Expr, firstByRef bool) ([]Value, error) {
+	if len(xs) == 0 {
+		return nil, nil
+	}
+	args := make([]Value, len(xs))
+	for i, x := range xs {
+		var v Value
+		var err error
+		if i == 0 && firstByRef {
+			v, err = ev.eval(x)
+			v = v.Flatten()
+		} else {
+			v, err = ev.evalOwned(x)
+		}
+		if err != nil {
+			return nil, err
+		}
+		args[i] = v
+	}
+	return args, nil
+}
+
+func (ev *evaluator) evalCall(x *syntax.Call) (Value, error) {
+	if x.Namespace != nil {
+		return ev.evalPathCall(x)
+	}
+	if v, ok, err := ev.intrinsic(x); ok {
+		return v, err
+	}
+	if f := ev.lookupScriptFn(x.Name, len(x.Args)); f != nil {
+		args, err := ev.evalArgs(x.Args, false)
+		if err != nil {
+			return Unit, err
+		}
+		return ev.callScript(f, args, nil, nil, x.Pos, x.Capture)
+	}
+	args, err := ev.evalArgs(x.Args, true)
+	if err != nil {
+		return Unit, err
+	}
+	if o := ev.e.lookupNative(x.Name, args); o != nil {
+		var p *place
+		if o.mut && len(x.Args) > 0 && isPlace(x.Args[0]) {
+			if p, err = ev.evalPlace(x.Args[0]); err != nil {
+				return Unit, err
+			}
+			if p.konst {
+				// A constant is never changed: work on a copy.
+				args[0] = args[0].Clone()
+				p = nil
+			}
+		} else if o.mut && len(args) > 0 && args[0].needsClone() {
+			args[0] = args[0].Clone()
+		}
+		v, err := ev.callNative(o, x.Name, args, x.Pos)
+		if err != nil {
+			return Unit, err
+		}
+		if p != nil {
+			if err := ev.placeSet(p, args[0]); err != nil {
+				return Unit, err
+			}
+		}
+		return v, nil
+	}
+	// A variable holding a function pointer can be called like a function.
+	if i := ev.findName(x.Name); i >= 0 {
+		if fp := ev.stack[i].value.Flatten(); fp.t == TypeFnPtr {
+			for j := range args {
+				if args[j].needsClone() {
+					args[j] = args[j].Clone()
+				}
+			}
+			return ev.callFnPtr(fp, args, nil, x.Pos)
+		}
+	}
+	return Unit, errAt(ErrorFunctionNotFound, x.Pos, "Function not found: %s", signature(x.Name, args))
+}
+
+// intrinsic handles the keyword functions that need the evaluator itself.
+func (ev *evaluator) intrinsic(x *syntax.Call) (Value, bool, error) {
+	n := len(x.Args)
+	switch x.Name {
+	case "print", "debug":
+		if n > 1 {
+			return Unit, false, nil
+		}
+		v := Unit
+		if n == 1 {
+			var err error
+			if v, err = ev.eval(x.Args[0]); err != nil {
+				return Unit, true, err
+			}
+			v = v.Flatten()
+		}
+		if ev.e.raw {
+			return Unit, true, nil
+		}
+		if x.Name == "print" {
+			if ev.print != nil {
+				ev.print(v.String())
+			}
+		} else if ev.debug != nil {
+			ev.debug(v.DebugString(), x.Pos)
+		}
+		return Unit, true, nil
+	case "type_of":
+		if n != 1 {
+			return Unit, false, nil
+		}
+		v, err := ev.eval(x.Args[0])
+		if err != nil {
+			return Unit, true, err
+		}
+		return String(v.Flatten().TypeName()), true, nil
+	case "eval":
+		if n != 1 {
+			return Unit, false, nil
+		}
+		v, err := ev.eval(x.Args[0])
+		if err != nil {
+			return Unit, true, err
+		}
+		v = v.Flatten()
+		if v.t != TypeString {
+			return Unit, true, errAt(ErrorMismatchDataType, x.Args[0].Position(), "Data type incorrect: %s (expecting string)", v.TypeName())
+		}
+		r, err := ev.evalString(v.AsString(), x.Pos)
+		return r, true, err
+	case "Fn":
+		if n != 1 {
+			return Unit, false, nil
+		}
+		v, err := ev.eval(x.Args[0])
+		if err != nil {
+			return Unit, true, err
+		}
+		v = v.Flatten()
+		if v.t != TypeString {
+			return Unit, true, errAt(ErrorMismatchDataType, x.Args[0].Position(), "Data type incorrect: %s (expecting string)", v.TypeName())
+		}
+		if !validFnName(v.AsString()) {
+			return Unit, true, errAt(ErrorFunctionNotFound, x.Pos, "Invalid function name: %s", v.AsString())
+		}
+		return NewFnPtr(&FnPtr{Name: v.AsString()}), true, nil
+	case "call", "curry":
+		if n < 1 {
+			return Unit, false, nil
+		}
+		args, err := ev.evalArgs(x.Args, false)
+		if err != nil {
+			return Unit, true, err
+		}
+		if args[0].t != TypeFnPtr {
+			return Unit, true, errAt(ErrorMismatchDataType, x.Args[0].Position(), "Data type incorrect: %s (expecting Fn)", args[0].TypeName())
+		}
+		if x.Name == "curry" {
+			return curry(args[0], args[1:]), true, nil
+		}
+		v, err := ev.callFnPtr(args[0], args[1:], nil, x.Pos)
+		return v, true, err
+	case "is_def_fn":
+		if n != 2 {
+			return Unit, false, nil
+		}
+		args, err := ev.evalArgs(x.Args, false)
+		if err != nil {
+			return Unit, true, err
+		}
+		if args[0].t != TypeString || args[1].t != TypeInt {
+			return Unit, false, nil
+		}
+		return Bool(ev.lookupScriptFn(args[0].AsString(), int(args[1].AsInt())) != nil), true, nil
+	case "is_def_var":
+		if n != 1 {
+			return Unit, false, nil
+		}
+		v, err := ev.eval(x.Args[0])
+		if err != nil {
+			return Unit, true, err
+		}
+		if v = v.Flatten(); v.t != TypeString {
+			return Unit, false, nil
+		}
+		return Bool(ev.findName(v.AsString()) >= 0), true, nil
+	case "is_shared":
+		if n != 1 {
+			return Unit, false, nil
+		}
+		if id, ok := x.Args[0].(*syntax.Ident); ok {
+			if i := ev.find(id); i >= 0 {
+				return Bool(ev.stack[i].value.t == TypeShared), true, nil
+			}
+		}
+		_, err := ev.eval(x.Args[0])
+		return Bool(false), true, err
+	}
+	return Unit, false, nil
+}
+
+func validFnName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func curry(fp Value, extra []Value) Value {
+	f := fp.AsFnPtr()
+	c := &FnPtr{Name: f.Name, fn: f.fn, env: f.env}
+	c.Curry = append(append([]Value(nil), f.Curry...), extra...)
+	return NewFnPtr(c)
+}
+
+// callFnPtrValue is Context.Call: it accepts a function pointer or a
+// function name.
+func (ev *evaluator) callFnPtrValue(fn Value, args []Value, pos Position) (Value, error) {
+	fn = fn.Flatten()
+	if fn.t == TypeString {
+		fn = NewFnPtr(&FnPtr{Name: fn.AsString()})
+	}
+	if fn.t != TypeFnPtr {
+		return Unit, errAt(ErrorMismatchDataType, pos, "Data type incorrect: %s (expecting Fn)", fn.TypeName())
+	}
+	return ev.callFnPtr(fn, args, nil, pos)
+}
+
+// callFnPtr calls a function pointer, binding this when given.
+func (ev *evaluator) callFnPtr(fp Value, args []Value, this *Value, pos Position) (Value, error) {
+	f := fp.AsFnPtr()
+	all := args
+	if len(f.Curry) > 0 {
+		all = append(append(make([]Value, 0, len(f.Curry)+len(args)), f.Curry...), args...)
+	}
+	if f.fn != nil {
+		if len(all) != len(f.fn.decl.Params) {
+			return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s", signature(f.Name, all))
+		}
+		return ev.callScript(f.fn, all, this, f.env, pos, false)
+	}
+	if sf := ev.lookupScriptFn(f.Name, len(all)); sf != nil {
+		return ev.callScript(sf, all, this, nil, pos, false)
+	}
+	if this != nil {
+		withThis := append([]Value{this.Flatten()}, all...)
+		if o := ev.e.lookupNative(f.Name, withThis); o != nil {
+			v, err := ev.callNative(o, f.Name, withThis, pos)
+			if err == nil && o.mut {
+				*this = withThis[0]
+			}
+			return v, err
+		}
+	}
+	if o := ev.e.lookupNative(f.Name, all); o != nil {
+		return ev.callNative(o, f.Name, all, pos)
+	}
+	return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s", signature(f.Name, all))
+}
+
+func (ev *evaluator) makeClosure(x *syntax.FnExpr) (Value, error) {
+	sf := ev.ast.fns[fnKey{x.Fn.Name, len(x.Fn.Params) + len(x.Fn.Captures)}]
+	if sf == nil {
+		return Unit, errAt(ErrorFunctionNotFound, x.Pos, "anonymous function not compiled")
+	}
+	fp := &FnPtr{Name: x.Fn.Name, fn: sf}
+	for _, name := range x.Fn.Captures {
+		i := ev.findName(name)
+		if i < 0 {
+			continue
+		}
+		slot := &ev.stack[i]
+		if slot.value.t != TypeShared {
+			slot.value = newShared(slot.value)
+		}
+		fp.env = append(fp.env, captured{name: name, val: slot.value})
+	}
+	return NewFnPtr(fp), nil
+}
+
+func (ev *evaluator) evalMethodCall(x *syntax.MethodCall) (Value, error) {
+	args, err := ev.evalArgs(x.Args, false)
+	if err != nil {
+		return Unit, err
+	}
+	var p *place
+	var target Value
+	if isPlace(x.X) {
+		if p, err = ev.evalPlace(x.X); err != nil {
+			return Unit, err
+		}
+		if target, err = ev.placeGet(p); err != nil {
+			return Unit, err
+		}
+	} else {
+		if target, err = ev.eval(x.X); err != nil {
+			return Unit, err
+		}
+		target = target.Flatten()
+	}
+	if x.Safe && target.t == TypeUnit {
+		return Unit, nil
+	}
+	n := len(args)
+	switch x.Name {
+	case "call":
+		if target.t == TypeFnPtr {
+			return ev.callFnPtr(target, args, nil, x.Pos)
+		}
+		if n >= 1 && args[0].t == TypeFnPtr {
+			return ev.callWithThis(p, target, func(this *Value) (Value, error) {
+				return ev.callFnPtr(args[0], args[1:], this, x.Pos)
+			})
+		}
+	case "curry":
+		if target.t == TypeFnPtr {
+			return curry(target, args), nil
+		}
+	case "type_of":
+		if n == 0 {
+			return String(target.TypeName()), nil
+		}
+	case "is_shared":
+		if n == 0 {
+			return Bool(p != nil && p.kind == pShared), nil
+		}
+	}
+	// A map property holding a function pointer is a method of the map.
+	if target.t == TypeMap {
+		if fp, ok := target.AsMap().M[x.Name]; ok && fp.t == TypeFnPtr {
+			return ev.callWithThis(p, target, func(this *Value) (Value, error) {
+				return ev.callFnPtr(fp, args, this, x.Pos)
+			})
+		}
+	}
+	if f := ev.lookupScriptFn(x.Name, n); f != nil {
+		return ev.callWithThis(p, target, func(this *Value) (Value, error) {
+			return ev.callScript(f, args, this, nil, x.Pos, false)
+		})
+	}
+	all := make([]Value, n+1)
+	all[0] = target
+	copy(all[1:], args)
+	if o := ev.e.lookupNative(x.Name, all); o != nil {
+		if o.mut && p != nil && p.konst {
+			return Unit, errAt(ErrorNonPureMethodCallOnConstant, x.Pos, "Cannot call method '%s' that may change a constant", x.Name)
+		}
+		v, err := ev.callNative(o, x.Name, all, x.Pos)
+		if err != nil {
+			return Unit, err
+		}
+		if o.mut && p != nil && p.kind != pTemp {
+			if err := ev.placeSet(p, all[0]); err != nil {
+				return Unit, err
+			}
+		}
+		return v, nil
+	}
+	// Calling a function pointer held in a variable: f.name() is not that,
+	// but a property getter might take the place of a missing method.
+	return Unit, errAt(ErrorFunctionNotFound, x.Pos, "Function not found: %s", signature(x.Name, all))
+}
+
+// callWithThis runs call with `this` bound to a copy of target, then writes
+// the copy back to the place the method was called on.
+func (ev *evaluator) callWithThis(p *place, target Value, call func(*Value) (Value, error)) (Value, error) {
+	this := target
+	v, err := call(&this)
+	if err != nil {
+		return Unit, err
+	}
+	if p != nil && p.kind != pTemp && this != target {
+		if err := ev.placeSet(p, this.Flatten()); err != nil {
+			return Unit, err
+		}
+	}
+	return v, nil
+}
+
+// evalString runs code given to eval() in the current scope.
+func (ev *evaluator) evalString(src string, pos Position) (Value, error) {
+	f, err := syntax.Parse(src, ev.e.parseOptions())
+	if err != nil {
+		return Unit, parseError(err)
+	}
+	saved := ev.ast
+	if len(f.Funcs) > 0 {
+		merged := &AST{file: ev.ast.file, fns: make(map[fnKey]*scriptFn, len(ev.ast.fns)+len(f.Funcs))}
+		for k, v := range ev.ast.fns {
+			merged.fns[k] = v
+		}
+		for _, d := range f.Funcs {
+			merged.fns[fnKey{d.Name, len(d.Params) + len(d.Captures)}] = &scriptFn{decl: d, anonymous: d.Anon, ast: merged}
+		}
+		ev.ast = merged
+	}
+	// Constants made by eval'd code are not global.
+	for _, s := range f.Stmts {
+		if l, ok := s.(*syntax.Let); ok {
+			l.Global = false
+		}
+	}
+	v, err := ev.execStmts(f.Stmts)
+	ev.ast = saved
+	if err != nil {
+		if fl, ok := err.(*flow); ok && fl.kind == flowReturn {
+			return fl.value, nil
+		}
+		return Unit, err
+	}
+	return v.Flatten(), nil
+}
+
+// Modules and namespaces.
+
+// Module is a set of functions and variables reached through a namespace,
+// from `import "name" as m;` (m::f(), m::x).
+type Module struct {
+	vars map[string]Value
+	lib  *Library
+	ast  *AST
+}
+
+// NewModule returns an empty module for the host to fill.
+func NewModule() *Module { return &Module{vars: map[string]Value{}, lib: NewLibrary()} }
+
+// SetVar sets a module variable.
+func (m *Module) SetVar(name string, v Value) { m.vars[name] = v }
+
+// Lib is the module's native functions.
+func (m *Module) Lib() *Library { return m.lib }
+
+// RegisterModule makes a host module importable under name.
+func (e *Engine) RegisterModule(name string, m *Module) {
+	if e.modules == nil {
+		e.modules = map[string]*Module{}
+	}
+	e.modules[name] = m
+}
+
+func (ev *evaluator) execImport(s *syntax.Import) error {
+	pv, err := ev.eval(s.Path)
+	if err != nil {
+		return err
+	}
+	pv = pv.Flatten()
+	if pv.t != TypeString {
+		return errAt(ErrorMismatchDataType, s.Path.Position(), "Data type incorrect: %s (expecting string)", pv.TypeName())
+	}
+	ev.nImport++
+	if max := ev.limits.MaxModules; max > 0 && ev.nImport > max {
+		return errAt(ErrorTooManyModules, s.Pos, "Too many modules imported")
+	}
+	name := pv.AsString()
+	mod, err := ev.loadModule(name, s.Pos)
+	if err != nil {
+		return err
+	}
+	if s.Alias != "" {
+		ev.modules = append(ev.modules, moduleBinding{alias: s.Alias, mod: mod})
+	}
+	return nil
+}
+
+func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
+	if m := ev.e.modules[name]; m != nil {
+		return m, nil
+	}
+	if ev.e.resolver == nil {
+		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", name)
+	}
+	src, err := ev.e.resolver.Resolve(name)
+	if err != nil {
+		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s (%v)", name, err)
+	}
+	ast, err := ev.e.Compile(src)
+	if err != nil {
+		return nil, &EvalError{Kind: ErrorInModule, Fn: name, Pos: pos, Inner: err.(*EvalError)}
+	}
+	// Run the module's top level in an evaluator of its own.
+	sub := &evaluator{e: ev.e, ctx: ev.ctx, done: ev.done, limits: ev.limits, print: ev.print,
+		debug: ev.debug, ast: ast, glob: &global{consts: map[string]Value{}},
+		depth: ev.depth + 1, ops: ev.ops, nImport: ev.nImport}
+	if max := ev.limits.MaxCallDepth; max > 0 && sub.depth > max {
+		return nil, errAt(ErrorStackOverflow, pos, "Stack overflow importing module '%s'", name)
+	}
+	if _, err := sub.runMain(ast.file); err != nil {
+		if e, ok := err.(*EvalError); ok {
+			return nil, &EvalError{Kind: ErrorInModule, Fn: name, Pos: pos, Inner: e}
+		}
+		return nil, err
+	}
+	ev.ops = sub.ops
+	mod := &Module{vars: map[string]Value{}, lib: NewLibrary(), ast: ast}
+	for _, s := range ast.file.Stmts {
+		switch s := s.(type) {
+		case *syntax.Let:
+			if s.Export {
+				if i := sub.findName(s.Name); i >= 0 {
+					mod.vars[s.Name] = sub.stack[i].value.Flatten()
+				}
+			}
+		case *syntax.Export:
+			if i := sub.findName(s.Name); i >= 0 {
+				alias := s.Alias
+				if alias == "" {
+					alias = s.Name
+				}
+				mod.vars[alias] = sub.stack[i].value.Flatten()
+			}
+		}
+	}
+	return mod, nil
+}
+
+func (ev *evaluator) findModule(ns []string, pos Position) (*Module, error) {
+	for i := len(ev.modules) - 1; i >= 0; i-- {
+		if ev.modules[i].alias == ns[0] {
+			m := ev.modules[i].mod
+			if len(ns) > 1 {
+				return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", joinNS(ns))
+			}
+			return m, nil
+		}
+	}
+	if m := ev.e.modules[ns[0]]; m != nil && len(ns) == 1 {
+		return m, nil
+	}
+	return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", joinNS(ns))
+}
+
+func joinNS(ns []string) string {
+	s := ns[0]
+	for _, n := range ns[1:] {
+		s += "::" + n
+	}
+	return s
+}
+
+func (ev *evaluator) evalPath(x *syntax.PathIdent) (Value, error) {
+	if len(x.Namespace) == 1 && x.Namespace[0] == "global" {
+		if v, ok := ev.glob.consts[x.Name]; ok {
+			return v, nil
+		}
+		return Unit, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: global::%s", x.Name)
+	}
+	m, err := ev.findModule(x.Namespace, x.Pos)
+	if err != nil {
+		return Unit, err
+	}
+	if v, ok := m.vars[x.Name]; ok {
+		return v, nil
+	}
+	return Unit, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: %s::%s", joinNS(x.Namespace), x.Name)
+}
+
+func (ev *evaluator) evalPathCall(x *syntax.Call) (Value, error) {
+	args, err := ev.evalArgs(x.Args, false)
+	if err != nil {
+		return Unit, err
+	}
+	if len(x.Namespace) == 1 && x.Namespace[0] == "global" {
+		return ev.callNamed(x.Name, args, x.Pos)
+	}
+	m, err := ev.findModule(x.Namespace, x.Pos)
+	if err != nil {
+		return Unit, err
+	}
+	if m.ast != nil {
+		if f := m.ast.fns[fnKey{x.Name, len(args)}]; f != nil && !f.anonymous && !f.decl.Private {
+			return ev.callScript(f, args, nil, nil, x.Pos, false)
+		}
+	}
+	if o := m.lib.lookup(x.Name, args); o != nil {
+		return ev.callNative(o, x.Name, args, x.Pos)
+	}
+	return Unit, errAt(ErrorFunctionNotFound, x.Pos, "Function not found: %s::%s", joinNS(x.Namespace), signature(x.Name, args))
+}
+
+func (k flowKind) String() string {
+	switch k {
+	case flowBreak:
+		return "break"
+	case flowContinue:
+		return "continue"
+	case flowReturn:
+		return "return"
+	}
+	return fmt.Sprintf("flow(%d)", uint8(k))
+}

@@ -1,0 +1,1130 @@
+package syntax
+
+import (
+	"fmt"
+)
+
+// Options configure the parser.
+type Options struct {
+	// MaxExprDepth bounds expression nesting at the top level, and
+	// MaxFnExprDepth inside functions; 0 means unlimited.
+	MaxExprDepth   int
+	MaxFnExprDepth int
+}
+
+// Parse parses a whole script.
+func Parse(src string, opts Options) (f *File, err error) {
+	p := newParser(src, opts)
+	defer p.recover(&err)
+	p.advance()
+	f = p.parseFile()
+	return f, nil
+}
+
+// ParseExpression parses a script that must be a single expression.
+func ParseExpression(src string, opts Options) (f *File, err error) {
+	p := newParser(src, opts)
+	p.exprOnly = true
+	defer p.recover(&err)
+	p.advance()
+	x := p.parseExpr()
+	if p.tok.Tok != EOF {
+		p.fail("BadInput", p.tok.Pos, "Unexpected '%s'", p.tokText())
+	}
+	return &File{Stmts: []Stmt{&ExprStmt{X: x}}}, nil
+}
+
+// bailout carries a syntax error up through the recursive descent.
+type bailout struct{ err *Error }
+
+type fnScope struct {
+	parent   *fnScope
+	vars     []string
+	closure  *FnDecl // set when parsing an anonymous function
+	isFn     bool
+	loops    int
+	usesEval bool
+}
+
+type parser struct {
+	sc       *scanner
+	tok      Item
+	ahead    []Item
+	opts     Options
+	fs       *fnScope
+	depth    int
+	exprOnly bool
+	funcs    []*FnDecl
+	anonN    int
+	blockLvl int
+}
+
+func newParser(src string, opts Options) *parser {
+	return &parser{sc: newScanner(src), opts: opts, fs: &fnScope{}}
+}
+
+func (p *parser) recover(err *error) {
+	if r := recover(); r != nil {
+		b, ok := r.(bailout)
+		if !ok {
+			panic(r)
+		}
+		*err = b.err
+	}
+}
+
+func (p *parser) fail(kind string, pos Position, format string, args ...any) {
+	panic(bailout{&Error{Kind: kind, Pos: pos, Msg: fmt.Sprintf(format, args...)}})
+}
+
+func (p *parser) advance() {
+	if len(p.ahead) > 0 {
+		p.tok = p.ahead[0]
+		p.ahead = p.ahead[1:]
+	} else {
+		p.tok = p.sc.Scan()
+	}
+	if p.tok.Tok == ILLEGAL {
+		panic(bailout{p.tok.Err})
+	}
+}
+
+// peek looks one token past the current one.
+func (p *parser) peek() Item {
+	if len(p.ahead) == 0 {
+		p.ahead = append(p.ahead, p.sc.Scan())
+	}
+	return p.ahead[0]
+}
+
+func (p *parser) tokText() string {
+	switch p.tok.Tok {
+	case IDENT, RESERVED:
+		return p.tok.Lit
+	case INT, FLOAT:
+		return p.tok.Lit
+	case STRING:
+		return fmt.Sprintf("%q", p.tok.Lit)
+	}
+	return p.tok.Tok.String()
+}
+
+func (p *parser) expect(t Token, ctx string) Position {
+	if p.tok.Tok != t {
+		if p.tok.Tok == RESERVED {
+			p.fail("Reserved", p.tok.Pos, "'%s' is a reserved symbol", p.tok.Lit)
+		}
+		p.fail("MissingToken", p.tok.Pos, "Expecting '%s' %s", t, ctx)
+	}
+	pos := p.tok.Pos
+	p.advance()
+	return pos
+}
+
+func (p *parser) got(t Token) bool {
+	if p.tok.Tok == t {
+		p.advance()
+		return true
+	}
+	return false
+}
+
+// Variables, for index hints and closure captures.
+
+func (p *parser) declare(name string) { p.fs.vars = append(p.fs.vars, name) }
+
+func (p *parser) lookup(name string) int {
+	vs := p.fs.vars
+	for i := len(vs) - 1; i >= 0; i-- {
+		if vs[i] == name {
+			return len(vs) - i
+		}
+	}
+	if p.fs.closure != nil && p.fs.parent != nil && p.resolvesOutside(p.fs.parent, name) {
+		p.capture(p.fs, name)
+	}
+	return 0
+}
+
+// resolvesOutside reports whether name is a variable of fs or, through
+// closures, of the scopes around it.
+func (p *parser) resolvesOutside(fs *fnScope, name string) bool {
+	for _, v := range fs.vars {
+		if v == name {
+			return true
+		}
+	}
+	if fs.closure != nil {
+		for _, c := range fs.closure.Captures {
+			if c == name {
+				return true
+			}
+		}
+		if fs.parent != nil && p.resolvesOutside(fs.parent, name) {
+			fs.closure.Captures = append(fs.closure.Captures, name)
+			return true
+		}
+		return false
+	}
+	// Top-level code may see variables the host supplies; a closure there
+	// captures any name it does not define itself.
+	return !fs.isFn
+}
+
+func (p *parser) capture(fs *fnScope, name string) {
+	for _, c := range fs.closure.Captures {
+		if c == name {
+			return
+		}
+	}
+	fs.closure.Captures = append(fs.closure.Captures, name)
+}
+
+// File and statements.
+
+func (p *parser) parseFile() *File {
+	f := &File{}
+	for p.tok.Tok != EOF {
+		if p.got(SEMI) {
+			continue
+		}
+		if p.tok.Tok == FN || p.tok.Tok == PRIVATE {
+			p.parseFnDecl()
+			continue
+		}
+		s := p.parseStmt()
+		f.Stmts = append(f.Stmts, s)
+		p.endStmt(s)
+	}
+	f.Funcs = p.funcs
+	f.UsesEval = p.fs.usesEval
+	return f
+}
+
+// endStmt demands a ; between statements, except after block-like ones.
+func (p *parser) endStmt(s Stmt) {
+	switch p.tok.Tok {
+	case SEMI:
+		p.advance()
+		if es, ok := s.(*ExprStmt); ok {
+			es.Semi = true
+		}
+		return
+	case EOF, RBRACE, INTERP_MID, INTERP_END:
+		return
+	}
+	if blockLike(s) {
+		return
+	}
+	p.fail("MissingToken", p.tok.Pos, "Expecting ';' to terminate this statement")
+}
+
+func blockLike(s Stmt) bool {
+	switch s := s.(type) {
+	case *Try:
+		return true
+	case *ExprStmt:
+		switch s.X.(type) {
+		case *If, *Switch, *While, *For, *BlockExpr:
+			return true
+		}
+	}
+	return false
+}
+
+func (p *parser) parseBlock() *Block {
+	pos := p.tok.Pos
+	if p.tok.Tok != LBRACE {
+		p.fail("MissingToken", p.tok.Pos, "Expecting '{' to start a block")
+	}
+	p.advance()
+	b := &Block{Pos: pos}
+	mark := len(p.fs.vars)
+	p.blockLvl++
+	for p.tok.Tok != RBRACE {
+		if p.tok.Tok == EOF {
+			p.fail("MissingToken", p.tok.Pos, "Expecting '}' to end this block")
+		}
+		if p.got(SEMI) {
+			continue
+		}
+		if p.tok.Tok == FN || p.tok.Tok == PRIVATE {
+			p.fail("WrongFnDefinition", p.tok.Pos, "Function definitions must be at global level and cannot be inside a block or another function")
+		}
+		s := p.parseStmt()
+		b.Stmts = append(b.Stmts, s)
+		p.endStmt(s)
+	}
+	p.advance()
+	p.blockLvl--
+	p.fs.vars = p.fs.vars[:mark]
+	return b
+}
+
+func (p *parser) parseStmt() Stmt {
+	pos := p.tok.Pos
+	switch p.tok.Tok {
+	case LET, CONST:
+		return p.parseLet(false)
+	case EXPORT:
+		p.advance()
+		if p.fs.isFn || p.blockLvl > 0 {
+			p.fail("WrongExport", pos, "Export statement can only appear at global level")
+		}
+		if p.tok.Tok == LET || p.tok.Tok == CONST {
+			return p.parseLet(true)
+		}
+		name := p.identName("after export")
+		alias := ""
+		if p.got(AS) {
+			alias = p.identName("after as")
+		}
+		return &Export{Pos: pos, Name: name, Alias: alias}
+	case IMPORT:
+		p.advance()
+		path := p.parseExpr()
+		alias := ""
+		if p.got(AS) {
+			alias = p.identName("after as")
+			p.declare(alias)
+		}
+		return &Import{Pos: pos, Path: path, Alias: alias}
+	case RETURN, THROW:
+		tok := p.tok.Tok
+		p.advance()
+		var x Expr
+		if !p.atStmtEnd() {
+			x = p.parseExpr()
+		}
+		if tok == RETURN {
+			return &Return{Pos: pos, X: x}
+		}
+		return &Throw{Pos: pos, X: x}
+	case BREAK, CONTINUE:
+		if p.fs.loops == 0 {
+			p.fail("LoopBreak", pos, "'%s' not inside a loop", p.tok.Tok)
+		}
+		tok := p.tok.Tok
+		p.advance()
+		if tok == CONTINUE {
+			return &Continue{Pos: pos}
+		}
+		var x Expr
+		if !p.atStmtEnd() {
+			x = p.parseExpr()
+		}
+		return &Break{Pos: pos, X: x}
+	case TRY:
+		p.advance()
+		body := p.parseBlock()
+		p.expect(CATCH, "after a try block")
+		t := &Try{Pos: pos, Body: body}
+		mark := len(p.fs.vars)
+		if p.got(LPAREN) {
+			t.Var = p.identName("for the catch variable")
+			p.expect(RPAREN, "to close the catch variable")
+			p.declare(t.Var)
+		}
+		t.Catch = p.parseBlock()
+		p.fs.vars = p.fs.vars[:mark]
+		return t
+	}
+	x := p.parseExpr()
+	if op := p.tok.Tok; isAssignOp(op) {
+		apos := p.tok.Pos
+		p.advance()
+		p.checkAssignable(x, op, apos)
+		rhs := p.parseExpr()
+		x = &Assign{Pos: apos, Op: op, LHS: x, RHS: rhs}
+	}
+	return &ExprStmt{X: x}
+}
+
+func (p *parser) atStmtEnd() bool {
+	switch p.tok.Tok {
+	case SEMI, RBRACE, EOF:
+		return true
+	}
+	return false
+}
+
+func isAssignOp(t Token) bool {
+	switch t {
+	case EQ, PLUS_EQ, MINUS_EQ, STAR_EQ, SLASH_EQ, PERCENT_EQ, POW_EQ, SHL_EQ, SHR_EQ,
+		AMP_EQ, PIPE_EQ, CARET_EQ:
+		return true
+	}
+	return false
+}
+
+// checkAssignable rejects assignments to anything but a variable, an
+// index or a property chain rooted at one.
+func (p *parser) checkAssignable(x Expr, op Token, pos Position) {
+	switch x := x.(type) {
+	case *Ident, *This:
+		return
+	case *PathIdent:
+		p.fail("AssignmentToInvalidLHS", pos, "Cannot assign to a module variable")
+	case *Index:
+		p.checkChain(x.X, pos)
+		return
+	case *Prop:
+		p.checkChain(x.X, pos)
+		return
+	case *IntLit, *FloatLit, *StringLit, *CharLit, *BoolLit, *UnitLit:
+		p.fail("AssignmentToConstant", pos, "Cannot assign to a constant value")
+	}
+	p.fail("AssignmentToInvalidLHS", pos, "Cannot assign to this expression")
+}
+
+func (p *parser) checkChain(x Expr, pos Position) {
+	switch x := x.(type) {
+	case *Ident, *This:
+	case *Index:
+		p.checkChain(x.X, pos)
+	case *Prop:
+		p.checkChain(x.X, pos)
+	default:
+		p.fail("AssignmentToInvalidLHS", pos, "Cannot assign to this expression")
+	}
+}
+
+func (p *parser) identName(ctx string) string {
+	switch p.tok.Tok {
+	case IDENT:
+		name := p.tok.Lit
+		p.advance()
+		return name
+	case RESERVED:
+		p.fail("Reserved", p.tok.Pos, "'%s' is a reserved keyword", p.tok.Lit)
+	}
+	p.fail("VariableExpected", p.tok.Pos, "Expecting name of a variable %s", ctx)
+	return ""
+}
+
+func (p *parser) parseLet(export bool) Stmt {
+	pos := p.tok.Pos
+	isConst := p.tok.Tok == CONST
+	p.advance()
+	name := p.identName("after let")
+	var val Expr
+	if p.got(EQ) {
+		val = p.parseExpr()
+	}
+	p.declare(name)
+	return &Let{Pos: pos, Name: name, Value: val, Const: isConst, Export: export,
+		Global: isConst && !p.fs.isFn && p.blockLvl == 0}
+}
+
+func (p *parser) parseFnDecl() {
+	pos := p.tok.Pos
+	private := p.got(PRIVATE)
+	if p.tok.Tok != FN {
+		p.fail("MissingToken", p.tok.Pos, "Expecting 'fn' after 'private'")
+	}
+	p.advance()
+	if p.tok.Tok != IDENT {
+		if p.tok.Tok == RESERVED {
+			p.fail("Reserved", p.tok.Pos, "'%s' is a reserved keyword", p.tok.Lit)
+		}
+		p.fail("FnMissingName", p.tok.Pos, "Expecting function name in function declaration")
+	}
+	name := p.tok.Lit
+	if KeywordFunctions[name] {
+		p.fail("Reserved", p.tok.Pos, "'%s' is a reserved function name", name)
+	}
+	p.advance()
+	fn := &FnDecl{Pos: pos, Name: name, Private: private}
+	if p.tok.Tok == UNIT {
+		p.advance()
+	} else {
+		if p.tok.Tok != LPAREN {
+			p.fail("FnMissingParams", p.tok.Pos, "Expecting parameters for function '%s'", name)
+		}
+		p.advance()
+		for p.tok.Tok != RPAREN {
+			ppos := p.tok.Pos
+			param := p.identName("in the parameter list")
+			for _, q := range fn.Params {
+				if q == param {
+					p.fail("FnDuplicatedParam", ppos, "Duplicated parameter '%s' for function '%s'", param, name)
+				}
+			}
+			fn.Params = append(fn.Params, param)
+			if p.tok.Tok != RPAREN {
+				p.expect(COMMA, "to separate the parameters")
+			}
+		}
+		p.advance()
+	}
+	for _, f := range p.funcs {
+		if f.Name == name && len(f.Params) == len(fn.Params) {
+			p.fail("FnDuplicatedDefinition", pos, "Function '%s' with %d parameters already exists", name, len(fn.Params))
+		}
+	}
+	outer, outerBlock := p.fs, p.blockLvl
+	p.fs = &fnScope{vars: append([]string(nil), fn.Params...), isFn: true}
+	p.blockLvl = 0
+	savedDepth := p.depth
+	p.depth = 0
+	fn.Body = p.parseBlock()
+	p.depth = savedDepth
+	p.fs, p.blockLvl = outer, outerBlock
+	p.funcs = append(p.funcs, fn)
+}
+
+// Expressions.
+
+func (p *parser) maxDepth() int {
+	if p.fs.isFn || p.fs.closure != nil {
+		return p.opts.MaxFnExprDepth
+	}
+	return p.opts.MaxExprDepth
+}
+
+func (p *parser) enter(pos Position) {
+	p.depth++
+	if m := p.maxDepth(); m > 0 && p.depth > m {
+		p.fail("ExprTooDeep", pos, "Expression exceeds maximum complexity")
+	}
+}
+
+func (p *parser) leave() { p.depth-- }
+
+func (p *parser) parseExpr() Expr {
+	p.enter(p.tok.Pos)
+	x := p.parseBinary(1)
+	p.leave()
+	return x
+}
+
+func precedence(t Token) int {
+	switch t {
+	case OR, CARET, PIPE:
+		return 30
+	case AND, AMP:
+		return 60
+	case EQL, NEQ:
+		return 90
+	case IN, NOTIN:
+		return 110
+	case LT, LE, GT, GE:
+		return 130
+	case DQUEST:
+		return 135
+	case XRANGE, IRANGE:
+		return 140
+	case PLUS, MINUS:
+		return 150
+	case STAR, SLASH, PERCENT:
+		return 180
+	case POW:
+		return 190
+	case SHL, SHR:
+		return 210
+	}
+	return 0
+}
+
+func (p *parser) parseBinary(minPrec int) Expr {
+	x := p.parseUnary()
+	for {
+		op := p.tok.Tok
+		prec := precedence(op)
+		if prec == 0 || prec < minPrec {
+			return x
+		}
+		pos := p.tok.Pos
+		p.advance()
+		if op == XRANGE || op == IRANGE {
+			var y Expr
+			if p.startsExpr() {
+				y = p.parseBinaryOperand(prec + 1)
+			}
+			x = &Range{Pos: pos, Start: x, End: y, Inclusive: op == IRANGE}
+			continue
+		}
+		next := prec + 1
+		if op == POW {
+			next = prec // right-associative
+		}
+		y := p.parseBinaryOperand(next)
+		x = &Binary{Pos: pos, Op: op, X: x, Y: y}
+	}
+}
+
+func (p *parser) parseBinaryOperand(minPrec int) Expr {
+	p.enter(p.tok.Pos)
+	y := p.parseBinary(minPrec)
+	p.leave()
+	return y
+}
+
+// startsExpr reports whether the current token can begin an expression; it
+// decides whether a range has an end.
+func (p *parser) startsExpr() bool {
+	switch p.tok.Tok {
+	case EOF, SEMI, RPAREN, RBRACKET, RBRACE, COMMA, DARROW, PIPE, COLON, INTERP_MID, INTERP_END:
+		return false
+	}
+	if precedence(p.tok.Tok) > 0 && p.tok.Tok != MINUS && p.tok.Tok != PLUS {
+		return false
+	}
+	return !isAssignOp(p.tok.Tok)
+}
+
+func (p *parser) parseUnary() Expr {
+	pos := p.tok.Pos
+	switch p.tok.Tok {
+	case UMINUS, MINUS, UPLUS, PLUS, BANG:
+		op := p.tok.Tok
+		p.advance()
+		p.enter(pos)
+		x := p.parseUnary()
+		p.leave()
+		switch op {
+		case UMINUS, MINUS:
+			switch lit := x.(type) {
+			case *IntLit:
+				if lit.V != -1<<63 {
+					return &IntLit{Pos: pos, V: -lit.V}
+				}
+			case *FloatLit:
+				return &FloatLit{Pos: pos, V: -lit.V}
+			}
+			return &Unary{Pos: pos, Op: MINUS, X: x}
+		case UPLUS, PLUS:
+			return &Unary{Pos: pos, Op: PLUS, X: x}
+		}
+		return &Unary{Pos: pos, Op: BANG, X: x}
+	case XRANGE, IRANGE:
+		// ..end and ..= ranges with no start
+		op := p.tok.Tok
+		p.advance()
+		var y Expr
+		if p.startsExpr() {
+			y = p.parseBinaryOperand(precedence(op) + 1)
+		}
+		return &Range{Pos: pos, End: y, Inclusive: op == IRANGE}
+	}
+	return p.parsePostfix(p.parsePrimary())
+}
+
+func (p *parser) parsePrimary() Expr {
+	it := p.tok
+	pos := it.Pos
+	switch it.Tok {
+	case INT:
+		p.advance()
+		return &IntLit{Pos: pos, V: it.Int}
+	case FLOAT:
+		p.advance()
+		return &FloatLit{Pos: pos, V: it.Flt}
+	case STRING:
+		p.advance()
+		return &StringLit{Pos: pos, V: it.Lit}
+	case CHAR:
+		p.advance()
+		return &CharLit{Pos: pos, V: rune(it.Int)}
+	case TRUE, FALSE:
+		p.advance()
+		return &BoolLit{Pos: pos, V: it.Tok == TRUE}
+	case UNIT:
+		p.advance()
+		return &UnitLit{Pos: pos}
+	case INTERP_START:
+		return p.parseInterp()
+	case LPAREN:
+		p.advance()
+		x := p.parseExpr()
+		p.expect(RPAREN, "to close the parenthesized expression")
+		return x
+	case LBRACKET:
+		return p.parseArray()
+	case MAPSTART:
+		return p.parseMap()
+	case LBRACE:
+		if p.exprOnly {
+			p.fail("BadInput", pos, "Statement blocks are not allowed in an expression")
+		}
+		return &BlockExpr{Block: p.parseBlock()}
+	case IF:
+		return p.parseIf()
+	case SWITCH:
+		return p.parseSwitch()
+	case WHILE, LOOP, DO, FOR:
+		if p.exprOnly {
+			p.fail("BadInput", pos, "Loops are not allowed in an expression")
+		}
+		return p.parseLoop()
+	case PIPE, OR:
+		return p.parseClosure()
+	case THIS:
+		p.advance()
+		return &This{Pos: pos}
+	case BREAK, CONTINUE, RETURN, THROW:
+		if p.exprOnly {
+			p.fail("BadInput", pos, "Statements are not allowed in an expression")
+		}
+		return &StmtExpr{Stmt: p.parseStmt()}
+	case GLOBAL:
+		p.advance()
+		if p.tok.Tok != DCOLON {
+			p.fail("MissingToken", p.tok.Pos, "Expecting '::' after global")
+		}
+		return p.parsePath(pos, "global")
+	case IDENT:
+		name := it.Lit
+		p.advance()
+		switch p.tok.Tok {
+		case LPAREN, UNIT:
+			return p.parseCall(pos, nil, name, false)
+		case BANG:
+			if p.peek().Tok == LPAREN || p.peek().Tok == UNIT {
+				p.advance()
+				if p.fs.closure != nil {
+					p.fail("MalformedCapture", pos, "Cannot capture the parent scope in a closure")
+				}
+				return p.parseCall(pos, nil, name, true)
+			}
+		case DCOLON:
+			return p.parsePath(pos, name)
+		}
+		if name == "eval" {
+			p.fs.usesEval = true
+		}
+		return &Ident{Pos: pos, Name: name, Index: p.lookup(name)}
+	case RESERVED:
+		switch it.Lit {
+		case "#", "?", "~", "@", "$", "!==", "===", "->", "<-", "|>", "<|", "::<", ":=", ":;", "(*", "*)", "...", "!.", "++", "--":
+			p.fail("UnknownOperator", pos, "Unknown operator: '%s'", it.Lit)
+		}
+		p.fail("Reserved", pos, "'%s' is a reserved keyword", it.Lit)
+	case EOF:
+		p.fail("UnexpectedEOF", pos, "Script is incomplete")
+	}
+	p.fail("BadInput", pos, "Unexpected '%s'", p.tokText())
+	return nil
+}
+
+func (p *parser) parsePath(pos Position, first string) Expr {
+	ns := []string{first}
+	for p.got(DCOLON) {
+		if p.tok.Tok != IDENT {
+			p.fail("MissingToken", p.tok.Pos, "Expecting a name after '::'")
+		}
+		name := p.tok.Lit
+		p.advance()
+		if p.tok.Tok == DCOLON {
+			ns = append(ns, name)
+			continue
+		}
+		if p.tok.Tok == LPAREN || p.tok.Tok == UNIT {
+			return p.parseCall(pos, ns, name, false)
+		}
+		return &PathIdent{Pos: pos, Namespace: ns, Name: name}
+	}
+	p.fail("MissingToken", p.tok.Pos, "Expecting '::'")
+	return nil
+}
+
+func (p *parser) parseArgs(closing Token) []Expr {
+	if p.tok.Tok == UNIT {
+		p.advance()
+		return nil
+	}
+	p.expect(LPAREN, "to start the arguments")
+	var args []Expr
+	for p.tok.Tok != closing {
+		args = append(args, p.parseExpr())
+		if p.tok.Tok != closing {
+			if p.tok.Tok != COMMA {
+				p.fail("MissingToken", p.tok.Pos, "Expecting ')' to close the arguments")
+			}
+			p.advance()
+		}
+	}
+	p.advance()
+	return args
+}
+
+func (p *parser) parseCall(pos Position, ns []string, name string, capture bool) Expr {
+	args := p.parseArgs(RPAREN)
+	if name == "eval" && ns == nil {
+		p.fs.usesEval = true
+	}
+	return &Call{Pos: pos, Namespace: ns, Name: name, Args: args, Capture: capture}
+}
+
+func (p *parser) parsePostfix(x Expr) Expr {
+	for {
+		pos := p.tok.Pos
+		switch p.tok.Tok {
+		case PERIOD, ELVIS:
+			safe := p.tok.Tok == ELVIS
+			p.advance()
+			var name string
+			switch p.tok.Tok {
+			case IDENT:
+				name = p.tok.Lit
+			case RESERVED:
+				p.fail("Reserved", p.tok.Pos, "'%s' is a reserved keyword", p.tok.Lit)
+			default:
+				if p.tok.Tok >= TRUE && p.tok.Tok <= THIS && p.tok.Lit != "" {
+					name = p.tok.Lit
+				} else {
+					p.fail("PropertyExpected", p.tok.Pos, "Expecting name of a property")
+				}
+			}
+			npos := p.tok.Pos
+			p.advance()
+			if p.tok.Tok == DCOLON {
+				p.fail("PropertyExpected", p.tok.Pos, "'::' cannot follow a property access")
+			}
+			if p.tok.Tok == BANG && (p.peek().Tok == LPAREN || p.peek().Tok == UNIT) {
+				p.fail("MalformedCapture", p.tok.Pos, "Capturing the scope is not allowed in a method call")
+			}
+			if p.tok.Tok == LPAREN || p.tok.Tok == UNIT {
+				args := p.parseArgs(RPAREN)
+				x = &MethodCall{Pos: npos, X: x, Name: name, Args: args, Safe: safe}
+			} else {
+				x = &Prop{Pos: npos, X: x, Name: name, Safe: safe}
+			}
+		case LBRACKET, QBRACK:
+			safe := p.tok.Tok == QBRACK
+			p.advance()
+			idx := p.parseExpr()
+			p.expect(RBRACKET, "to close the index")
+			p.checkIndex(x, idx)
+			x = &Index{Pos: pos, X: x, Index: idx, Safe: safe}
+		default:
+			return x
+		}
+	}
+}
+
+// checkIndex rejects index expressions that can never work on a literal
+// array or map.
+func (p *parser) checkIndex(x, idx Expr) {
+	switch x.(type) {
+	case *ArrayLit:
+		switch idx.(type) {
+		case *StringLit, *CharLit, *FloatLit, *UnitLit, *BoolLit, *ArrayLit, *MapLit:
+			p.fail("MalformedIndexExpr", idx.Position(), "Array access expects integer index")
+		case *Binary:
+			if b := idx.(*Binary); b.Op == AND || b.Op == OR {
+				p.fail("MalformedIndexExpr", idx.Position(), "Array access expects integer index")
+			}
+		}
+	case *MapLit:
+		switch idx.(type) {
+		case *IntLit, *CharLit, *FloatLit, *UnitLit, *BoolLit, *ArrayLit, *MapLit:
+			p.fail("MalformedIndexExpr", idx.Position(), "Object map access expects string index")
+		case *Binary:
+			if b := idx.(*Binary); b.Op == AND || b.Op == OR {
+				p.fail("MalformedIndexExpr", idx.Position(), "Object map access expects string index")
+			}
+		}
+	}
+}
+
+func (p *parser) parseInterp() Expr {
+	pos := p.tok.Pos
+	s := &InterpString{Pos: pos}
+	for {
+		it := p.tok
+		if it.Lit != "" {
+			s.Parts = append(s.Parts, &StringLit{Pos: it.Pos, V: it.Lit})
+		}
+		if it.Tok == INTERP_END {
+			p.advance()
+			return s
+		}
+		// INTERP_START or INTERP_MID: a block of statements follows.
+		p.advance()
+		b := &Block{Pos: p.tok.Pos}
+		mark := len(p.fs.vars)
+		for p.tok.Tok != INTERP_MID && p.tok.Tok != INTERP_END {
+			if p.tok.Tok == EOF {
+				p.fail("BadInput", p.tok.Pos, "Open string is not terminated")
+			}
+			if p.got(SEMI) {
+				continue
+			}
+			st := p.parseStmt()
+			b.Stmts = append(b.Stmts, st)
+			p.endStmt(st)
+		}
+		p.fs.vars = p.fs.vars[:mark]
+		s.Parts = append(s.Parts, &BlockExpr{Block: b})
+	}
+}
+
+func (p *parser) parseArray() Expr {
+	pos := p.tok.Pos
+	p.advance()
+	a := &ArrayLit{Pos: pos}
+	for p.tok.Tok != RBRACKET {
+		a.Elems = append(a.Elems, p.parseExpr())
+		if p.tok.Tok != RBRACKET {
+			if p.tok.Tok != COMMA {
+				p.fail("MissingToken", p.tok.Pos, "Expecting ',' to separate the items of this array literal")
+			}
+			p.advance()
+		}
+	}
+	p.advance()
+	return a
+}
+
+func (p *parser) parseMap() Expr {
+	pos := p.tok.Pos
+	p.advance()
+	m := &MapLit{Pos: pos}
+	for p.tok.Tok != RBRACE {
+		var key string
+		switch p.tok.Tok {
+		case IDENT, STRING:
+			key = p.tok.Lit
+		case RESERVED:
+			p.fail("Reserved", p.tok.Pos, "'%s' is a reserved keyword", p.tok.Lit)
+		default:
+			if p.tok.Tok >= TRUE && p.tok.Tok <= THIS {
+				key = p.tok.Lit
+			} else {
+				p.fail("PropertyExpected", p.tok.Pos, "Expecting name of a property")
+			}
+		}
+		kpos := p.tok.Pos
+		for _, k := range m.Keys {
+			if k == key {
+				p.fail("DuplicatedProperty", kpos, "Duplicated property '%s' for object map literal", key)
+			}
+		}
+		p.advance()
+		p.expect(COLON, "to follow the property '"+key+"' in this object map literal")
+		m.Keys = append(m.Keys, key)
+		m.Values = append(m.Values, p.parseExpr())
+		if p.tok.Tok != RBRACE {
+			if p.tok.Tok != COMMA {
+				p.fail("MissingToken", p.tok.Pos, "Expecting ',' to separate the items of this object map literal")
+			}
+			p.advance()
+		}
+	}
+	p.advance()
+	return m
+}
+
+func (p *parser) parseIf() Expr {
+	pos := p.tok.Pos
+	p.advance()
+	cond := p.parseCondition()
+	then := p.parseBlock()
+	n := &If{Pos: pos, Cond: cond, Then: then}
+	if p.got(ELSE) {
+		if p.tok.Tok == IF {
+			n.Else = p.parseIf()
+		} else {
+			n.Else = &BlockExpr{Block: p.parseBlock()}
+		}
+	}
+	return n
+}
+
+// parseCondition parses the condition of if/while, rejecting `x = y`.
+func (p *parser) parseCondition() Expr {
+	x := p.parseExpr()
+	if p.tok.Tok == EQ {
+		p.fail("MissingToken", p.tok.Pos, "Possibly a typo of '=='?")
+	}
+	return x
+}
+
+func (p *parser) parseSwitch() Expr {
+	pos := p.tok.Pos
+	p.advance()
+	x := p.parseExpr()
+	sw := &Switch{Pos: pos, X: x}
+	p.expect(LBRACE, "to start a switch block")
+	seenRange := false
+	for p.tok.Tok != RBRACE {
+		cpos := p.tok.Pos
+		if p.tok.Tok == IDENT && p.tok.Lit == "_" {
+			if sw.Default != nil {
+				p.fail("DuplicatedSwitchCase", cpos, "Duplicated default case")
+			}
+			p.advance()
+			if p.tok.Tok == IF {
+				p.fail("WrongSwitchCaseCondition", p.tok.Pos, "Default switch case cannot have a condition")
+			}
+			p.expect(DARROW, "after the switch case")
+			sw.Default = p.parseSwitchBody()
+		} else {
+			if sw.Default != nil {
+				p.fail("WrongSwitchDefaultCase", cpos, "Default switch case must be the last")
+			}
+			c := &SwitchCase{Pos: cpos}
+			for {
+				v := p.parseExpr()
+				if _, ok := v.(*Range); ok {
+					seenRange = true
+				} else if _, ok := v.(*IntLit); ok && seenRange {
+					p.fail("WrongSwitchIntegerCase", v.Position(), "Numeric switch case cannot follow a range case")
+				}
+				c.Values = append(c.Values, v)
+				if !p.got(PIPE) {
+					break
+				}
+			}
+			if p.got(IF) {
+				c.Guard = p.parseExpr()
+			}
+			p.expect(DARROW, "after the switch case")
+			c.Body = p.parseSwitchBody()
+			sw.Cases = append(sw.Cases, c)
+		}
+		if p.tok.Tok == RBRACE {
+			break
+		}
+		if !p.got(COMMA) {
+			if _, ok := p.lastBody(sw).(*BlockExpr); !ok {
+				p.fail("MissingToken", p.tok.Pos, "Expecting ',' to separate the switch cases")
+			}
+		}
+	}
+	p.advance()
+	return sw
+}
+
+func (p *parser) lastBody(sw *Switch) Expr {
+	if sw.Default != nil {
+		return sw.Default
+	}
+	return sw.Cases[len(sw.Cases)-1].Body
+}
+
+func (p *parser) parseSwitchBody() Expr {
+	if p.tok.Tok == LBRACE {
+		return &BlockExpr{Block: p.parseBlock()}
+	}
+	switch p.tok.Tok {
+	case BREAK, CONTINUE, RETURN, THROW:
+		// a statement as a case body
+		s := p.parseStmt()
+		return &BlockExpr{Block: &Block{Pos: s.Position(), Stmts: []Stmt{s}}}
+	}
+	return p.parseExpr()
+}
+
+func (p *parser) parseLoop() Expr {
+	pos := p.tok.Pos
+	tok := p.tok.Tok
+	p.advance()
+	switch tok {
+	case LOOP:
+		return &While{Pos: pos, Body: p.loopBody()}
+	case WHILE:
+		cond := p.parseCondition()
+		return &While{Pos: pos, Cond: cond, Body: p.loopBody()}
+	case DO:
+		body := p.loopBody()
+		var until bool
+		switch p.tok.Tok {
+		case WHILE:
+		case UNTIL:
+			until = true
+		default:
+			p.fail("MissingToken", p.tok.Pos, "Expecting 'while' or 'until' after a do block")
+		}
+		p.advance()
+		cond := p.parseCondition()
+		return &While{Pos: pos, Cond: cond, Body: body, Until: until, Do: true}
+	}
+	// for
+	f := &For{Pos: pos}
+	if p.got(LPAREN) {
+		f.Var = p.identName("in the for loop")
+		p.expect(COMMA, "to separate the counter variable")
+		f.Counter = p.identName("for the counter")
+		p.expect(RPAREN, "to close the loop variables")
+	} else {
+		f.Var = p.identName("in the for loop")
+	}
+	p.expect(IN, "after the iteration variable")
+	f.Iter = p.parseExpr()
+	mark := len(p.fs.vars)
+	p.declare(f.Var)
+	if f.Counter != "" {
+		p.declare(f.Counter)
+	}
+	f.Body = p.loopBody()
+	p.fs.vars = p.fs.vars[:mark]
+	return f
+}
+
+func (p *parser) loopBody() *Block {
+	p.fs.loops++
+	b := p.parseBlock()
+	p.fs.loops--
+	return b
+}
+
+func (p *parser) parseClosure() Expr {
+	pos := p.tok.Pos
+	fn := &FnDecl{Pos: pos, Anon: true}
+	if p.tok.Tok == OR {
+		p.advance()
+	} else {
+		p.advance()
+		for p.tok.Tok != PIPE {
+			ppos := p.tok.Pos
+			param := p.identName("in the closure's parameters")
+			for _, q := range fn.Params {
+				if q == param {
+					p.fail("FnDuplicatedParam", ppos, "Duplicated parameter '%s'", param)
+				}
+			}
+			fn.Params = append(fn.Params, param)
+			if p.tok.Tok != PIPE {
+				p.expect(COMMA, "to separate the parameters")
+			}
+		}
+		p.advance()
+	}
+	outer := p.fs
+	p.fs = &fnScope{parent: outer, vars: append([]string(nil), fn.Params...), closure: fn, isFn: true}
+	body := p.parseExpr()
+	if op := p.tok.Tok; isAssignOp(op) {
+		apos := p.tok.Pos
+		p.advance()
+		p.checkAssignable(body, op, apos)
+		body = &Assign{Pos: apos, Op: op, LHS: body, RHS: p.parseExpr()}
+	}
+	p.fs = outer
+	if b, ok := body.(*BlockExpr); ok {
+		fn.Body = b.Block
+	} else {
+		fn.Body = &Block{Pos: body.Position(), Stmts: []Stmt{&ExprStmt{X: body}}}
+	}
+	p.anonN++
+	fn.Name = fmt.Sprintf("anon$%d_%d_%d", pos.Line, pos.Col, p.anonN)
+	// Captured variables are declared ahead of the parameters at run time;
+	// the indices computed for the parameters stay valid because they are
+	// counted from the top.
+	fn.Captures = dedupe(fn.Captures)
+	p.funcs = append(p.funcs, fn)
+	return &FnExpr{Pos: pos, Fn: fn}
+}
+
+func dedupe(xs []string) []string {
+	seen := map[string]bool{}
+	out := xs[:0]
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
