@@ -31,3 +31,16 @@ func (c *Context) Call(fn Value, args ...Value) (Value, error) {
 func (c *Context) CheckSize(strLen, arrLen, mapLen, blobLen int) error {
 	return c.ev.checkSize(strLen, arrLen, mapLen, blobLen, c.pos)
 }
+
+// CallWithThis calls a function pointer with `this` bound to *this; the
+// function may change it.
+func (c *Context) CallWithThis(fn Value, this *Value, args ...Value) (Value, error) {
+	fn = fn.Flatten()
+	if fn.t == TypeString {
+		fn = NewFnPtr(&FnPtr{Name: fn.AsString()})
+	}
+	if fn.t != TypeFnPtr {
+		return Unit, NewError(ErrorMismatchDataType, "Data type incorrect: %s (expecting Fn)", fn.TypeName())
+	}
+	return c.ev.callFnPtr(fn, args, this, c.pos)
+}

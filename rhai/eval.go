@@ -466,7 +466,11 @@ func (ev *evaluator) evalIdent(x *syntax.Ident) (Value, error) {
 	if i := ev.find(x); i >= 0 {
 		v := ev.stack[i].value
 		if v.t == TypeShared {
-			return v.asShared().V, nil
+			sh := v.asShared()
+			if sh.borrowed > 0 {
+				return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected when accessing variable: %s", x.Name)
+			}
+			return sh.V, nil
 		}
 		return v, nil
 	}
@@ -604,9 +608,9 @@ func (ev *evaluator) evalFor(x *syntax.For) (Value, error) {
 		if err := ev.tick(x.Pos); err != nil {
 			return true, Unit, err
 		}
-		ev.stack[mark].value = v
+		setLoopVar(&ev.stack[mark], v)
 		if x.Counter != "" {
-			ev.stack[mark+1].value = Int(count)
+			setLoopVar(&ev.stack[mark+1], Int(count))
 		}
 		count++
 		return ev.loopBody(x.Body)
@@ -683,6 +687,16 @@ func (ev *evaluator) evalFor(x *syntax.For) (Value, error) {
 		}
 	}
 	return Unit, errAt(ErrorFor, x.Iter.Position(), "For loop expects an iterable type, not %s", iter.TypeName())
+}
+
+// setLoopVar updates a loop variable; a closure that captured it sees the
+// new value, as in Rhai.
+func setLoopVar(slot *variable, v Value) {
+	if slot.value.t == TypeShared {
+		slot.value.asShared().V = v
+		return
+	}
+	slot.value = v
 }
 
 // Iterator is implemented by custom values that a for loop can walk, such

@@ -417,28 +417,42 @@ func (ev *evaluator) makeClosure(x *syntax.FnExpr) (Value, error) {
 }
 
 func (ev *evaluator) evalMethodCall(x *syntax.MethodCall) (Value, error) {
+	v, _, err := ev.methodCall(x)
+	return v, err
+}
+
+// methodCall runs x.name(args); short reports a ?. chain that met ().
+func (ev *evaluator) methodCall(x *syntax.MethodCall) (Value, bool, error) {
 	args, err := ev.evalArgs(x.Args, false)
 	if err != nil {
-		return Unit, err
+		return Unit, false, err
 	}
 	var p *place
 	var target Value
 	if isPlace(x.X) {
 		if p, err = ev.evalPlace(x.X); err != nil {
-			return Unit, err
+			return Unit, false, err
+		}
+		if p.skip {
+			return Unit, true, nil
 		}
 		if target, err = ev.placeGet(p); err != nil {
-			return Unit, err
+			return Unit, false, err
 		}
 	} else {
-		if target, err = ev.eval(x.X); err != nil {
-			return Unit, err
+		var short bool
+		if target, short, err = ev.evalChain(x.X); err != nil || short {
+			return Unit, short, err
 		}
-		target = target.Flatten()
 	}
 	if x.Safe && target.t == TypeUnit {
-		return Unit, nil
+		return Unit, true, nil
 	}
+	v, err := ev.invokeMethod(x, p, target, args)
+	return v, false, err
+}
+
+func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, args []Value) (Value, error) {
 	n := len(args)
 	switch x.Name {
 	case "call":
@@ -503,6 +517,10 @@ func (ev *evaluator) evalMethodCall(x *syntax.MethodCall) (Value, error) {
 // the copy back to the place the method was called on.
 func (ev *evaluator) callWithThis(p *place, target Value, call func(*Value) (Value, error)) (Value, error) {
 	this := target
+	if p != nil && p.kind == pShared {
+		p.sh.borrowed++
+		defer func() { p.sh.borrowed-- }()
+	}
 	v, err := call(&this)
 	if err != nil {
 		return Unit, err

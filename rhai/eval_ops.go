@@ -296,20 +296,36 @@ func floatOp(op syntax.Token, a, b float64) (Value, bool) {
 		return Float(math.Mod(a, b)), true
 	case syntax.POW:
 		return Float(math.Pow(a, b)), true
-	case syntax.EQL:
-		return Bool(a == b), true
-	case syntax.NEQ:
-		return Bool(a != b), true
-	case syntax.LT:
-		return Bool(a < b), true
-	case syntax.LE:
-		return Bool(a <= b), true
-	case syntax.GT:
-		return Bool(a > b), true
-	case syntax.GE:
-		return Bool(a >= b), true
+	case syntax.EQL, syntax.NEQ, syntax.LT, syntax.LE, syntax.GT, syntax.GE:
+		return Bool(floatCompare(op, a, b)), true
 	}
 	return Unit, false
+}
+
+// floatCompare compares floats the way Rhai does: relative to the larger
+// magnitude with a tolerance of one machine epsilon, so that 0.1 + 0.2 ==
+// 0.3 and 1e-16 > 0 is false.
+func floatCompare(op syntax.Token, x, y float64) bool {
+	max := 1.0
+	if x*y != 0 {
+		max = math.Max(math.Abs(x), math.Abs(y))
+	}
+	const eps = 2.220446049250313e-16
+	switch op {
+	case syntax.EQL:
+		return (x-y)/max <= eps && (y-x)/max <= eps
+	case syntax.NEQ:
+		return math.Abs(x-y)/max > eps
+	case syntax.GT:
+		return (x-y)/max > eps
+	case syntax.GE:
+		return (x-y)/max > -eps
+	case syntax.LT:
+		return (y-x)/max > eps
+	case syntax.LE:
+		return (y-x)/max > -eps
+	}
+	return false
 }
 
 // compareBuiltin compares strings, chars (with each other), bools and ().
@@ -326,6 +342,12 @@ func compareBuiltin(op syntax.Token, l, r Value) (Value, bool) {
 		c = cmpInt(int64(l.n), int64(r.n))
 	case l.t == TypeUnit && r.t == TypeUnit:
 		c = 0
+	case (l.t == TypeRange || l.t == TypeRangeInclusive) && l.t == r.t && (op == syntax.EQL || op == syntax.NEQ):
+		ls, le, _ := l.AsRange()
+		rs, re, _ := r.AsRange()
+		if ls != rs || le != re {
+			c = 1
+		}
 	default:
 		return Unit, false
 	}

@@ -41,6 +41,7 @@ type place struct {
 	parent *place
 	val    Value
 	pos    Position
+	skip   bool // reached through ?. or ?[ on (): reads give (), writes do nothing
 }
 
 func (ev *evaluator) placeGet(p *place) (Value, error) {
@@ -230,6 +231,9 @@ func (ev *evaluator) evalPlace(x syntax.Expr) (*place, error) {
 		if err != nil {
 			return nil, err
 		}
+		if parent.skip {
+			return parent, nil
+		}
 		idx, err := ev.eval(x.Index)
 		if err != nil {
 			return nil, err
@@ -238,15 +242,21 @@ func (ev *evaluator) evalPlace(x syntax.Expr) (*place, error) {
 		if err != nil {
 			return nil, err
 		}
+		if x.Safe && container.t == TypeUnit {
+			return &place{kind: pTemp, skip: true, pos: x.Pos}, nil
+		}
 		return ev.indexPlace(parent, container, idx.Flatten(), x.Pos, true)
 	case *syntax.Prop:
 		parent, err := ev.evalPlace(x.X)
-		if err != nil {
-			return nil, err
+		if err != nil || parent.skip {
+			return parent, err
 		}
 		container, err := ev.placeGet(parent)
 		if err != nil {
 			return nil, err
+		}
+		if x.Safe && container.t == TypeUnit {
+			return &place{kind: pTemp, skip: true, pos: x.Pos}, nil
 		}
 		if container.t == TypeMap {
 			return &place{kind: pMapKey, m: container.AsMap(), key: x.Name, konst: parent.konst, pos: x.Pos}, nil
@@ -346,37 +356,27 @@ func mapKey(idx Value, pos Position) (string, error) {
 	return "", errAt(ErrorIndexingType, pos, "Object map index must be a string, not %s", idx.TypeName())
 }
 
-// clampRange turns a range into [start, end) within n items, Rhai-style:
-// negative bounds count from the end and everything is clamped.
+// clampRange turns a range into [start, end) within n items, as Rhai
+// slices strings: negative bounds count from the end, everything is clamped,
+// and an inclusive range whose end is not past its start is empty.
 func clampRange(r Value, n int) (int, int) {
 	s, e, incl := r.AsRange()
 	if s < 0 {
-		s += int64(n)
-		if s < 0 {
-			s = 0
-		}
+		s = max(s+int64(n), 0)
 	}
 	if e < 0 {
-		e += int64(n)
-		if e < 0 {
-			e = -1
-		}
+		e = max(e+int64(n), 0)
 	}
-	if incl {
-		if e < int64(n) {
-			e++
-		}
+	var take int64
+	switch {
+	case incl && e > s:
+		take = e - s + 1
+	case !incl && e > s:
+		take = e - s
 	}
-	if s > int64(n) {
-		s = int64(n)
-	}
-	if e > int64(n) {
-		e = int64(n)
-	}
-	if e < s {
-		e = s
-	}
-	return int(s), int(e)
+	s = min(s, int64(n))
+	end := s + min(take, int64(n)-s)
+	return int(s), int(end)
 }
 
 func bitRange(r Value, pos Position) (int, int, error) {
@@ -388,7 +388,7 @@ func bitRange(r Value, pos Position) (int, int, error) {
 		return 0, 0, errAt(ErrorBitFieldBounds, pos, "Bit-field index %d out of bounds", s)
 	}
 	if e > 64 {
-		e = 64
+		return 0, 0, errAt(ErrorBitFieldBounds, pos, "Bit-field index %d out of bounds", e)
 	}
 	if e < s {
 		e = s
@@ -399,20 +399,47 @@ func bitRange(r Value, pos Position) (int, int, error) {
 // Reading.
 
 func (ev *evaluator) evalIndex(x *syntax.Index) (Value, error) {
-	c, err := ev.eval(x.X)
-	if err != nil {
-		return Unit, err
+	v, _, err := ev.evalChain(x)
+	return v, err
+}
+
+// evalChain evaluates a link of a property/index/method chain. short
+// reports that a ?. or ?[ met () earlier in the chain, which makes the
+// whole chain ().
+func (ev *evaluator) evalChain(x syntax.Expr) (Value, bool, error) {
+	switch x := x.(type) {
+	case *syntax.Index:
+		c, short, err := ev.evalChain(x.X)
+		if err != nil || short {
+			return Unit, short, err
+		}
+		if x.Safe && c.t == TypeUnit {
+			return Unit, true, nil
+		}
+		idx, err := ev.eval(x.Index)
+		if err != nil {
+			return Unit, false, err
+		}
+		v, err := ev.indexValue(c, idx.Flatten(), x.Pos)
+		return v, false, err
+	case *syntax.Prop:
+		c, short, err := ev.evalChain(x.X)
+		if err != nil || short {
+			return Unit, short, err
+		}
+		if x.Safe && c.t == TypeUnit {
+			return Unit, true, nil
+		}
+		v, err := ev.getProp(c, x.Name, x.Pos)
+		return v, false, err
+	case *syntax.MethodCall:
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, false, err
+		}
+		return ev.methodCall(x)
 	}
-	c = c.Flatten()
-	if x.Safe && c.t == TypeUnit {
-		return Unit, nil
-	}
-	idx, err := ev.eval(x.Index)
-	if err != nil {
-		return Unit, err
-	}
-	idx = idx.Flatten()
-	return ev.indexValue(c, idx, x.Pos)
+	v, err := ev.eval(x)
+	return v.Flatten(), false, err
 }
 
 func (ev *evaluator) indexValue(c, idx Value, pos Position) (Value, error) {
@@ -467,15 +494,8 @@ func (ev *evaluator) indexValue(c, idx Value, pos Position) (Value, error) {
 }
 
 func (ev *evaluator) evalProp(x *syntax.Prop) (Value, error) {
-	c, err := ev.eval(x.X)
-	if err != nil {
-		return Unit, err
-	}
-	c = c.Flatten()
-	if x.Safe && c.t == TypeUnit {
-		return Unit, nil
-	}
-	return ev.getProp(c, x.Name, x.Pos)
+	v, _, err := ev.evalChain(x)
+	return v, err
 }
 
 func (ev *evaluator) getProp(c Value, name string, pos Position) (Value, error) {
@@ -534,6 +554,9 @@ func (ev *evaluator) evalAssign(x *syntax.Assign) error {
 	p, err := ev.evalPlace(x.LHS)
 	if err != nil {
 		return err
+	}
+	if p.skip {
+		return nil
 	}
 	if p.kind == pTemp {
 		return errAt(ErrorAssignmentToConstant, x.Pos, "Cannot assign to a temporary value")

@@ -843,16 +843,6 @@ func compareWith(c *Context, fn Value, sort func(cmp func(x, y Value) int)) erro
 	return fatal
 }
 
-// thisCaller is what a callback needs to bind `this`: Rhai calls a callback
-// that declares fewer parameters than the library offers with the element
-// bound to `this`, which the callback may modify in place
-// (`x.for_each(|| this += 1)`). The Context provides it once the evaluator
-// implements CallWithThis; until then such callbacks are called without
-// `this`.
-type thisCaller interface {
-	CallWithThis(fn Value, this *Value, args ...Value) (Value, error)
-}
-
 // callForm is one way of passing an element to a callback.
 type callForm uint8
 
@@ -947,9 +937,9 @@ func (cb *callback) invoke(f callForm, item *Value, at int, args, extras []Value
 		list = slices.Insert(append(slices.Clone(args), extras...), at, *item)
 	}
 	if (f == formThis || f == formThisExtra) && item != nil && cb.c != nil && cb.c.ev != nil {
-		if tc, ok := any(cb.c).(thisCaller); ok {
-			return tc.CallWithThis(cb.fn, item, list...)
-		}
+		// Rhai binds the element to `this` when the callback declares
+		// fewer parameters than offered (`x.for_each(|| this += 1)`).
+		return cb.c.CallWithThis(cb.fn, item, list...)
 	}
 	return callFn(cb.c, cb.fn, list)
 }

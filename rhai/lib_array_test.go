@@ -2,6 +2,7 @@ package rhai
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -357,5 +358,88 @@ func TestArrayLibWindows(t *testing.T) {
 		if s, n := rangeWindow(tc.r); s != tc.s || n != tc.n {
 			t.Errorf("rangeWindow(%s) = %d, %d; want %d, %d", tc.r.DebugString(), s, n, tc.s, tc.n)
 		}
+	}
+}
+
+// The callback functions run script code, so they are tested with scripts.
+func TestArrayLibScripts(t *testing.T) {
+	e := New()
+	for _, tc := range []struct{ src, want string }{
+		{`[1, 2, 3].map(|v| v * 2)`, "[2, 4, 6]"},
+		{`[1, 2, 3].map(|v, i| v * 10 + i)`, "[10, 21, 32]"},
+		{`[1, 2, 3].map(|| this * 2)`, "[2, 4, 6]"},
+		{`fn double(x) { x * 2 } [1, 2].map("double")`, "[2, 4]"},
+		{`fn plus(x, i) { x + i } [1, 2].map(Fn("plus"))`, "[1, 3]"},
+		{`let k = 10; [1, 2].map(|v| v + k)`, "[11, 12]"},
+		{`[1, 2, 3].filter(|v, i| v > i + 1)`, "[]"},
+		{`[1, 5, 3].filter(|v| v > 2)`, "[5, 3]"},
+		{`[1, 2, 3].reduce(|sum, v| sum + v, 0)`, "6"},
+		{`[1, 2, 3].reduce(|sum, v, i| if i == 0 { v } else { sum * 10 + v })`, "123"},
+		{`[1, 2, 3].reduce_rev(|sum, v| sum + v * v, 0)`, "14"},
+		{`[1, 2, 3].reduce_rev(|s, v, i| s + i, "")`, `"210"`},
+		{`[1, 2, 3].some(|v| v > 2)`, "true"},
+		{`[1, 2, 3].all(|v| v > 1)`, "false"},
+		{`[1, 2, 3, 4].find(|v| v % 2 == 0)`, "2"},
+		{`[1, 2, 3, 4].find(|v| v % 2 == 0, 2)`, "4"},
+		{`[#{a: 1}, #{b: 2}].find_map(|m| m.b)`, "2"},
+		{`[1, 2, 3].index_of(|v| v == 3)`, "2"},
+		{`[3, 1, 3].index_of(|v| v == 3, 1)`, "2"},
+		{`let x = [1, 2, 3, 4, 5]; let y = x.drain(|v| v < 3); [x, y]`, "[[3, 4, 5], [1, 2]]"},
+		{`let x = [3, 4, 5]; let z = x.drain(|v, i| v + i > 5); [x, z]`, "[[3, 4], [5]]"},
+		{`let x = [1, 2, 3, 4, 5]; let y = x.retain(|v| v >= 3); [x, y]`, "[[3, 4, 5], [1, 2]]"},
+		{`let x = [1, 2, 12, 11, 3]; x.dedup(|a, b| a / 10 == b / 10); x`, "[1, 12, 3]"},
+		{`let x = [3, 1, 2]; x.sort(|a, b| b - a); x`, "[3, 2, 1]"},
+		{`let x = [3, 1, 2]; x.sort(|a, b| a <= b); x`, "[1, 2, 3]"},
+		{`let x = [3, 1, 2]; let y = x.order_by(|a, b| a - b); [x, y]`, "[[3, 1, 2], [1, 2, 3]]"},
+		{`[1, 2, 3].zip([10, 20], |a, b| a + b)`, "[11, 22]"},
+		{`[1, 2].zip([10, 20], |a, b, i| a + b + i)`, "[11, 23]"},
+		{`let x = [1, 2, 3]; x.for_each(|| this *= 2); x`, "[2, 4, 6]"},
+		{`let x = [1, 2, 3]; x.for_each(|i| this += i); x`, "[1, 3, 5]"},
+		{`let y = [1]; y += 2; y += [3]; y`, "[1, 2, 3]"},
+		{`[1, 2] == [1, 2.0]`, "true"},
+		{`2 in [1, 2, 3]`, "true"},
+		{`let m = #{a: 1, b: 2, c: 3}; m.filter(|k, v| v > 1)`, `#{"b": 2, "c": 3}`},
+		{`let m = #{a: 1, b: 2}; m.filter(|k| this > 1)`, `#{"b": 2}`},
+		{`let m = #{a: 1, b: 2}; m.map(|k, v| k + v)`, `#{"a": "a1", "b": "b2"}`},
+		{`let m = #{a: 1, b: 2, c: 3}; let d = m.drain(|k, v| k != "b"); [m, d]`, `[#{"b": 2}, #{"a": 1, "c": 3}]`},
+		{`let m = #{a: 1, b: 2, c: 3}; let d = m.retain(|k, v| v == 3); [m, d]`, `[#{"c": 3}, #{"a": 1, "b": 2}]`},
+		{`let m = #{a: 1}; m += #{b: 2}; m`, `#{"a": 1, "b": 2}`},
+		{`let b = blob(2, 1); b += 2; b += [3].len; b`, "[01010201]"},
+		{`parse_json("{\"a\": [1, 2.5]}").a[1]`, "2.5"},
+	} {
+		got, err := e.Eval(tc.src)
+		if err != nil {
+			t.Errorf("%s: %v", tc.src, err)
+			continue
+		}
+		if s := got.DebugString(); s != tc.want {
+			t.Errorf("%s = %s, want %s", tc.src, s, tc.want)
+		}
+	}
+}
+
+func TestArrayLibScriptErrors(t *testing.T) {
+	e := New()
+	for _, tc := range []struct {
+		src   string
+		kinds []ErrorKind // the error and the errors it wraps
+	}{
+		{`[1].map(|v| v + "x" - 1)`, []ErrorKind{ErrorInFunctionCall, ErrorInFunctionCall, ErrorFunctionNotFound}},
+		{`[1].map(|a, b, c| a)`, []ErrorKind{ErrorInFunctionCall, ErrorFunctionNotFound}},
+		{`[1].filter(|v| throw 42)`, []ErrorKind{ErrorInFunctionCall, ErrorInFunctionCall, ErrorRuntime}},
+		{`[1, "a"].sort()`, []ErrorKind{ErrorFunctionNotFound}},
+	} {
+		_, err := e.Eval(tc.src)
+		var kinds []ErrorKind
+		for ee, _ := err.(*EvalError); ee != nil; ee = ee.Inner {
+			kinds = append(kinds, ee.Kind)
+		}
+		if !slices.Equal(kinds, tc.kinds) {
+			t.Errorf("%s: error %v, kinds %v, want %v", tc.src, err, kinds, tc.kinds)
+		}
+	}
+	// A throw inside a callback is caught with its value.
+	if v, err := e.Eval(`try { [1].map(|v| throw v + 41) } catch (x) { x }`); err != nil || v.DebugString() != "42" {
+		t.Errorf("catch from callback: %s, %v", v.DebugString(), err)
 	}
 }

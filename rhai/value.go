@@ -96,7 +96,12 @@ type Range struct{ Start, End int64 }
 
 // Shared is a variable cell shared between a scope and the closures that
 // captured it.
-type Shared struct{ V Value }
+type Shared struct {
+	V Value
+	// borrowed is set while the variable is bound to `this` of a method
+	// call; reading it through the closure then is a data race.
+	borrowed int
+}
 
 // Custom wraps a host value.
 type Custom struct {

@@ -531,6 +531,9 @@ func (p *parser) parseBinary(minPrec int) Expr {
 	for {
 		op := p.tok.Tok
 		prec := precedence(op)
+		if op == RESERVED && isReservedSymbol(p.tok.Lit) {
+			p.fail("UnknownOperator", p.tok.Pos, "Unknown operator: '%s'", p.tok.Lit)
+		}
 		if prec == 0 || prec < minPrec {
 			return x
 		}
@@ -695,8 +698,7 @@ func (p *parser) parsePrimary() Expr {
 		}
 		return &Ident{Pos: pos, Name: name, Index: p.lookup(name)}
 	case RESERVED:
-		switch it.Lit {
-		case "#", "?", "~", "@", "$", "!==", "===", "->", "<-", "|>", "<|", "::<", ":=", ":;", "(*", "*)", "...", "!.", "++", "--":
+		if isReservedSymbol(it.Lit) {
 			p.fail("UnknownOperator", pos, "Unknown operator: '%s'", it.Lit)
 		}
 		p.fail("Reserved", pos, "'%s' is a reserved keyword", it.Lit)
@@ -966,7 +968,8 @@ func (p *parser) parseSwitch() Expr {
 			}
 			c := &SwitchCase{Pos: cpos}
 			for {
-				v := p.parseExpr()
+				// Case values bind tighter than |, which separates them.
+				v := p.parseBinaryOperand(precedence(PIPE) + 1)
 				if _, ok := v.(*Range); ok {
 					seenRange = true
 				} else if _, ok := v.(*IntLit); ok && seenRange {
@@ -1127,4 +1130,10 @@ func dedupe(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// isReservedSymbol reports whether a reserved token is a symbol (not a
+// word): Rhai calls those unknown operators.
+func isReservedSymbol(s string) bool {
+	return s != "" && !isIDStart(rune(s[0]))
 }
