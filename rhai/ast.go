@@ -14,8 +14,9 @@ type AST struct {
 }
 
 type fnKey struct {
-	name  string
-	arity int
+	name     string
+	arity    int
+	thisType string // for typed methods
 }
 
 // scriptFn is a function defined in a script.
@@ -58,10 +59,14 @@ func itoa(i int) string {
 	return string(b[n:])
 }
 
+func keyOf(d *syntax.FnDecl) fnKey {
+	return fnKey{d.Name, len(d.Params) + len(d.Captures), d.ThisType}
+}
+
 func newAST(f *syntax.File) *AST {
 	a := &AST{file: f, fns: make(map[fnKey]*scriptFn, len(f.Funcs))}
 	for _, d := range f.Funcs {
-		a.fns[fnKey{d.Name, len(d.Params) + len(d.Captures)}] = &scriptFn{decl: d, anonymous: d.Anon, ast: a}
+		a.fns[keyOf(d)] = &scriptFn{decl: d, anonymous: d.Anon, ast: a}
 	}
 	return a
 }

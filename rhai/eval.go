@@ -21,6 +21,7 @@ const (
 	flowBreak flowKind = iota + 1
 	flowContinue
 	flowReturn
+	flowExit // exit(): ends the whole evaluation with a value
 )
 
 // flow is a non-error unwinding (break, continue, return). It travels as an
@@ -52,6 +53,7 @@ type evaluator struct {
 	glob  *global // constants reachable as global::NAME
 
 	modules []moduleBinding
+	typed   map[fnKey]*scriptFn // typed methods of imported modules
 	nImport int
 	caught  *EvalError // the error being handled by the innermost catch
 }
@@ -112,7 +114,7 @@ func (e *Engine) newEvaluator(ast *AST, opts RunOptions) *evaluator {
 func (ev *evaluator) runMain(f *syntax.File) (Value, error) {
 	v, err := ev.execStmts(f.Stmts)
 	if err != nil {
-		if fl, ok := err.(*flow); ok && fl.kind == flowReturn {
+		if fl, ok := err.(*flow); ok && (fl.kind == flowReturn || fl.kind == flowExit) {
 			return fl.value, nil
 		}
 		if fl, ok := err.(*flow); ok {
@@ -318,7 +320,7 @@ func errorValue(e *EvalError) Value {
 	}
 	m := map[string]Value{
 		"message": String(root.Msg),
-		"type":    String(string(root.Kind)),
+		"error":   String(string(root.Kind)),
 	}
 	if root.Pos.IsValid() {
 		m["line"] = Int(int64(root.Pos.Line))
@@ -504,7 +506,12 @@ func (ev *evaluator) evalInterp(x *syntax.InterpString) (Value, error) {
 		if err != nil {
 			return Unit, err
 		}
-		buf = append(buf, v.Flatten().String()...)
+		if v = v.Flatten(); v.t == TypeBlob {
+			// A blob joins a string as UTF-8 text, as with +=.
+			buf = append(buf, strlibLossyUTF8(v.AsBlob().B)...)
+		} else {
+			buf = append(buf, v.String()...)
+		}
 	}
 	if err := ev.checkSize(len(buf), -1, -1, -1, x.Pos); err != nil {
 		return Unit, err
@@ -666,13 +673,6 @@ func (ev *evaluator) evalFor(x *syntax.For) (Value, error) {
 			}
 		}
 		return Unit, nil
-	case TypeMap:
-		for _, k := range iter.AsMap().Keys() {
-			if done, v, err := step(String(k)); done || err != nil {
-				return v, err
-			}
-		}
-		return Unit, nil
 	case TypeCustom:
 		if it, ok := iter.AsCustom().V.(Iterator); ok {
 			for {
@@ -716,6 +716,7 @@ func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
 	v = v.Flatten()
 	for _, c := range x.Cases {
 		matched := false
+		// Values of different types never match: Rhai hashes case values.
 		for _, cv := range c.Values {
 			if r, ok := cv.(*syntax.Range); ok && v.t == TypeInt {
 				rv, err := ev.evalRange(r)
@@ -734,7 +735,10 @@ func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
 			if err != nil {
 				return Unit, err
 			}
-			eq, err := ev.valuesEqual(v, w.Flatten(), cv.Position())
+			if w = w.Flatten(); w.t != v.t {
+				continue
+			}
+			eq, err := ev.valuesEqual(v, w, cv.Position())
 			if err != nil {
 				return Unit, err
 			}

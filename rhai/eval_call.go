@@ -15,10 +15,24 @@ type captured struct {
 
 // lookupScriptFn finds a script function visible to the running code.
 func (ev *evaluator) lookupScriptFn(name string, arity int) *scriptFn {
-	if f := ev.ast.fns[fnKey{name, arity}]; f != nil && !f.anonymous {
+	if f := ev.ast.fns[fnKey{name, arity, ""}]; f != nil && !f.anonymous {
 		return f
 	}
 	return nil
+}
+
+// lookupMethod finds a script function for a method call on target: a
+// typed method for its type first (also from imported modules), then an
+// ordinary function.
+func (ev *evaluator) lookupMethod(name string, arity int, target Value) *scriptFn {
+	k := fnKey{name, arity, target.TypeName()}
+	if f := ev.ast.fns[k]; f != nil {
+		return f
+	}
+	if f := ev.typed[k]; f != nil {
+		return f
+	}
+	return ev.lookupScriptFn(name, arity)
 }
 
 func (ev *evaluator) hasScriptFnNamed(name string) bool {
@@ -109,6 +123,9 @@ func (ev *evaluator) callScript(f *scriptFn, args []Value, this *Value, env []ca
 		case *flow:
 			if e.kind == flowReturn {
 				return e.value, nil
+			}
+			if e.kind == flowExit {
+				return Unit, e
 			}
 			return Unit, errAt(ErrorRuntime, pos, "break or continue outside a loop")
 		case *EvalError:
@@ -291,20 +308,46 @@ func (ev *evaluator) intrinsic(x *syntax.Call) (Value, bool, error) {
 		if x.Name == "curry" {
 			return curry(args[0], args[1:]), true, nil
 		}
+		if fp := args[0].AsFnPtr(); x.Capture && fp.fn == nil && len(fp.Curry) == 0 {
+			// call!(f, …) runs a named function in the caller's scope.
+			if sf := ev.lookupScriptFn(fp.Name, n-1); sf != nil {
+				v, err := ev.callScript(sf, args[1:], nil, nil, x.Pos, true)
+				return v, true, err
+			}
+		}
 		v, err := ev.callFnPtr(args[0], args[1:], nil, x.Pos)
 		return v, true, err
 	case "is_def_fn":
-		if n != 2 {
+		if n != 2 && n != 3 {
 			return Unit, false, nil
 		}
 		args, err := ev.evalArgs(x.Args, false)
 		if err != nil {
 			return Unit, true, err
 		}
+		typ := ""
+		if n == 3 {
+			if args[0].t != TypeString {
+				return Unit, false, nil
+			}
+			typ = args[0].AsString()
+			switch typ {
+			case "int":
+				typ = "i64"
+			case "float":
+				typ = "f64"
+			}
+			args = args[1:]
+		}
 		if args[0].t != TypeString || args[1].t != TypeInt {
 			return Unit, false, nil
 		}
-		return Bool(ev.lookupScriptFn(args[0].AsString(), int(args[1].AsInt())) != nil), true, nil
+		k := fnKey{args[0].AsString(), int(args[1].AsInt()), typ}
+		f := ev.ast.fns[k]
+		if f == nil {
+			f = ev.typed[k]
+		}
+		return Bool(f != nil && !f.anonymous), true, nil
 	case "is_def_var":
 		if n != 1 {
 			return Unit, false, nil
@@ -317,6 +360,19 @@ func (ev *evaluator) intrinsic(x *syntax.Call) (Value, bool, error) {
 			return Unit, false, nil
 		}
 		return Bool(ev.findName(v.AsString()) >= 0), true, nil
+	case "exit":
+		if n > 1 {
+			return Unit, false, nil
+		}
+		v := Unit
+		if n == 1 {
+			var err error
+			if v, err = ev.eval(x.Args[0]); err != nil {
+				return Unit, true, err
+			}
+		}
+		ev.flow = flow{kind: flowExit, value: v.Flatten()}
+		return Unit, true, &ev.flow
 	case "is_shared":
 		if n != 1 {
 			return Unit, false, nil
@@ -397,7 +453,7 @@ func (ev *evaluator) callFnPtr(fp Value, args []Value, this *Value, pos Position
 }
 
 func (ev *evaluator) makeClosure(x *syntax.FnExpr) (Value, error) {
-	sf := ev.ast.fns[fnKey{x.Fn.Name, len(x.Fn.Params) + len(x.Fn.Captures)}]
+	sf := ev.ast.fns[keyOf(x.Fn)]
 	if sf == nil {
 		return Unit, errAt(ErrorFunctionNotFound, x.Pos, "anonymous function not compiled")
 	}
@@ -485,7 +541,7 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 			})
 		}
 	}
-	if f := ev.lookupScriptFn(x.Name, n); f != nil {
+	if f := ev.lookupMethod(x.Name, n, target); f != nil {
 		return ev.callWithThis(p, target, func(this *Value) (Value, error) {
 			return ev.callScript(f, args, this, nil, x.Pos, false)
 		})
@@ -535,9 +591,27 @@ func (ev *evaluator) callWithThis(p *place, target Value, call func(*Value) (Val
 
 // evalString runs code given to eval() in the current scope.
 func (ev *evaluator) evalString(src string, pos Position) (Value, error) {
+	v, err := ev.runEvalCode(src)
+	if err != nil {
+		if e, ok := err.(*EvalError); ok && (catchable(e) || e.Kind == ErrorParsing) && e.Kind != ErrorInFunctionCall {
+			return Unit, &EvalError{Kind: ErrorInFunctionCall, Fn: "eval", Pos: pos, Inner: e,
+				Msg: "Error in call to function 'eval'"}
+		}
+		return Unit, err
+	}
+	return v, nil
+}
+
+func (ev *evaluator) runEvalCode(src string) (Value, error) {
 	f, err := syntax.Parse(src, ev.e.parseOptions())
 	if err != nil {
 		return Unit, parseError(err)
+	}
+	for _, d := range f.Funcs {
+		if !d.Anon {
+			return Unit, &EvalError{Kind: ErrorParsing, Msg: "eval cannot define functions", Pos: d.Pos,
+				Parse: &syntax.Error{Kind: "WrongFnDefinition", Msg: "eval cannot define functions", Pos: d.Pos}}
+		}
 	}
 	saved := ev.ast
 	if len(f.Funcs) > 0 {
@@ -546,7 +620,7 @@ func (ev *evaluator) evalString(src string, pos Position) (Value, error) {
 			merged.fns[k] = v
 		}
 		for _, d := range f.Funcs {
-			merged.fns[fnKey{d.Name, len(d.Params) + len(d.Captures)}] = &scriptFn{decl: d, anonymous: d.Anon, ast: merged}
+			merged.fns[keyOf(d)] = &scriptFn{decl: d, anonymous: d.Anon, ast: merged}
 		}
 		ev.ast = merged
 	}
@@ -647,6 +721,14 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		return nil, err
 	}
 	ev.ops = sub.ops
+	for k, f := range ast.fns {
+		if k.thisType != "" {
+			if ev.typed == nil {
+				ev.typed = map[fnKey]*scriptFn{}
+			}
+			ev.typed[k] = f
+		}
+	}
 	mod := &Module{vars: map[string]Value{}, lib: NewLibrary(), ast: ast}
 	for _, s := range ast.file.Stmts {
 		switch s := s.(type) {
@@ -723,7 +805,7 @@ func (ev *evaluator) evalPathCall(x *syntax.Call) (Value, error) {
 		return Unit, err
 	}
 	if m.ast != nil {
-		if f := m.ast.fns[fnKey{x.Name, len(args)}]; f != nil && !f.anonymous && !f.decl.Private {
+		if f := m.ast.fns[fnKey{x.Name, len(args), ""}]; f != nil && !f.anonymous && !f.decl.Private {
 			return ev.callScript(f, args, nil, nil, x.Pos, false)
 		}
 	}

@@ -263,18 +263,23 @@ func intPow(a, b int64, pos Position) (Value, error) {
 	return Int(result), nil
 }
 
+// shift never fails, as in Rhai: a negative count shifts the other way and
+// shifting by 64 or more bits leaves 0 (or -1 for a negative number shifted
+// right).
 func shift(a, b int64, left bool, pos Position) (Value, error) {
 	if b < 0 {
 		if b == math.MinInt64 {
-			return Unit, errAt(ErrorArithmetic, pos, "Shift by too many bits: %d", b)
+			b = math.MaxInt64
+		} else {
+			b = -b
 		}
-		b, left = -b, !left
+		left = !left
 	}
 	if b >= 64 {
-		if left {
-			return Unit, errAt(ErrorArithmetic, pos, "Left-shift by too many bits: %d << %d", a, b)
+		if left || a >= 0 {
+			return Int(0), nil
 		}
-		return Unit, errAt(ErrorArithmetic, pos, "Right-shift by too many bits: %d >> %d", a, b)
+		return Int(-1), nil
 	}
 	if left {
 		return Int(a << uint(b)), nil

@@ -326,7 +326,7 @@ func (ev *evaluator) indexPlace(parent *place, container, idx Value, pos Positio
 // normIndex turns an index (negative counts from the end) into a position.
 func normIndex(idx Value, n int, pos Position, what string) (int, error) {
 	if idx.t != TypeInt {
-		return 0, errAt(ErrorIndexingType, pos, "%s index must be an integer, not %s", what, idx.TypeName())
+		return 0, errAt(ErrorMismatchDataType, pos, "Data type incorrect: %s (expecting i64 as %s index)", idx.TypeName(), what)
 	}
 	i := idx.AsInt()
 	orig := i
@@ -353,7 +353,7 @@ func mapKey(idx Value, pos Position) (string, error) {
 	case TypeChar:
 		return string(idx.AsChar()), nil
 	}
-	return "", errAt(ErrorIndexingType, pos, "Object map index must be a string, not %s", idx.TypeName())
+	return "", errAt(ErrorMismatchDataType, pos, "Data type incorrect: %s (expecting string as object map index)", idx.TypeName())
 }
 
 // clampRange turns a range into [start, end) within n items, as Rhai

@@ -101,8 +101,10 @@ func registerArrayLib(l *Library) {
 		if len(a.Elems) == 0 {
 			return Unit
 		}
-		v := a.Elems[len(a.Elems)-1]
-		a.Elems = a.Elems[:len(a.Elems)-1]
+		last := len(a.Elems) - 1
+		v := a.Elems[last]
+		a.Elems[last] = Unit // drop the reference held by the spare capacity
+		a.Elems = a.Elems[:last]
 		return v
 	}))
 	l.MutFn("shift", tArray, arr(func(a *Array, _ []Value) Value {
@@ -274,7 +276,7 @@ func registerArrayLib(l *Library) {
 	}))
 
 	l.MutFn("dedup", tArray, arr(func(a *Array, _ []Value) Value {
-		a.Elems = dedupElems(a.Elems, func(prev, cur Value) bool { return valuesEqual(prev, cur) })
+		a.Elems = dedupElems(a.Elems, valuesEqual)
 		return Unit
 	}))
 
@@ -327,16 +329,6 @@ func registerArrayLib(l *Library) {
 // script code, with the callback given as ft (a function pointer or a
 // function name).
 func registerArrayCallbacks(l *Library, ft Type) {
-	l.MutFn("for_each", P(TypeArray, ft), func(c *Context, args []Value) (Value, error) {
-		// for_each always binds the element to `this`; parameters get only the index.
-		a, cb := args[0].AsArray(), newCallback(c, args[1], "for_each")
-		for i := 0; i < len(a.Elems); i++ {
-			if _, err := cb.callElem(a, i, false); err != nil {
-				return Unit, err
-			}
-		}
-		return Unit, nil
-	})
 	l.Fn("map", P(TypeArray, ft), func(c *Context, args []Value) (Value, error) {
 		a, cb := args[0].AsArray(), newCallback(c, args[1], "map")
 		out := make([]Value, 0, len(a.Elems))
@@ -393,7 +385,7 @@ func registerArrayCallbacks(l *Library, ft Type) {
 		a, fn := args[0].AsArray(), args[1]
 		a.Elems = dedupElems(a.Elems, func(prev, cur Value) bool {
 			v, err := callFn(c, fn, []Value{prev, cur})
-			return err == nil && v.Type() == TypeBool && v.AsBool()
+			return err == nil && isTrue(v)
 		})
 		return Unit, nil
 	})
@@ -431,7 +423,17 @@ func registerArrayCallbacks(l *Library, ft Type) {
 	if ft != TypeFnPtr {
 		return
 	}
-	// find and find_map have no function-name overloads in Rhai.
+	// for_each, find and find_map have no function-name overloads in Rhai.
+	l.MutFn("for_each", P(TypeArray, ft), func(c *Context, args []Value) (Value, error) {
+		// for_each always binds the element to `this`; parameters get only the index.
+		a, cb := args[0].AsArray(), newCallback(c, args[1], "for_each")
+		for i := 0; i < len(a.Elems); i++ {
+			if _, err := cb.callElem(a, i, false); err != nil {
+				return Unit, err
+			}
+		}
+		return Unit, nil
+	})
 	find := func(c *Context, a *Array, fn Value, start int64) (Value, error) {
 		i, err := indexOfFilter(c, a, fn, start, "find")
 		if err != nil || i < 0 || i >= len(a.Elems) {
@@ -889,8 +891,11 @@ func (cb *callback) callElem(a *Array, i int, passItem bool) (Value, error) {
 // false.
 func (cb *callback) test(a *Array, i int) (bool, error) {
 	v, err := cb.callElem(a, i, true)
-	return err == nil && v.Type() == TypeBool && v.AsBool(), err
+	return err == nil && isTrue(v), err
 }
+
+// isTrue is how predicates are read: anything but true is false.
+func isTrue(v Value) bool { return v.Type() == TypeBool && v.AsBool() }
 
 // call calls the callback. item, when not nil, is the element: it is bound
 // to `this` and, if passItem, also tried as an argument inserted at position

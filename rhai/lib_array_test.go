@@ -439,7 +439,41 @@ func TestArrayLibScriptErrors(t *testing.T) {
 		}
 	}
 	// A throw inside a callback is caught with its value.
-	if v, err := e.Eval(`try { [1].map(|v| throw v + 41) } catch (x) { x }`); err != nil || v.DebugString() != "42" {
+	if v, err := e.Eval(`let r = 0; try { [1].map(|v| throw v + 41) } catch (x) { r = x } r`); err != nil || v.DebugString() != "42" {
 		t.Errorf("catch from callback: %s, %v", v.DebugString(), err)
+	}
+}
+
+func TestArrayLibSizeLimits(t *testing.T) {
+	e := New()
+	lim := DefaultLimits()
+	lim.MaxArrayLen, lim.MaxMapSize, lim.MaxBlobLen = 3, 2, 4
+	e.SetLimits(lim)
+	for _, src := range []string{
+		`let x = [1, 2, 3]; x.push(4)`,
+		`let x = [1, 2]; x.pad(9, 0)`,
+		`let x = [1, 2]; x.append([3, 4])`,
+		`let x = [1, 2]; x.insert(0, 0); x.insert(0, 0)`,
+		`[1, 2] + [3, 4]`,
+		`let x = [1, 2]; x.splice(0, 0, [3, 4])`,
+		`let m = #{a: 1, b: 2}; m.set("c", 3)`,
+		`let m = #{a: 1}; m.mixin(#{b: 2, c: 3})`,
+		`blob(5)`,
+		`let b = blob(4); b.push(1)`,
+		`let b = blob(3); b.append("ab")`,
+		`let b = blob(3); b.pad(5, 0)`,
+	} {
+		if _, err := e.Eval(src); KindOf(err) != ErrorDataTooLarge {
+			t.Errorf("%s: error %v, want ErrorDataTooLarge", src, err)
+		}
+	}
+	for _, src := range []string{
+		`let x = [1, 2]; x.push(3); x.splice(0, 1, [9]); x.len`,
+		`let m = #{a: 1, b: 2}; m.set("a", 3); m.fill_with(#{b: 9}); m.len()`,
+		`let b = blob(4); b.pad(4, 1); b.len`,
+	} {
+		if _, err := e.Eval(src); err != nil {
+			t.Errorf("%s: %v", src, err)
+		}
 	}
 }

@@ -110,7 +110,7 @@ func registerBlobLib(l *Library) {
 		if err := limitCheck(c, -1, -1, -1, len(x)+utf8.RuneLen(r)); err != nil {
 			return Unit, err
 		}
-		return NewBlob(utf8.AppendRune(slices.Clip(slices.Clone(x)), r)), nil
+		return NewBlob(utf8.AppendRune(slices.Clone(x), r)), nil
 	})
 	l.Fn("==", P(TypeBlob, TypeBlob), func(_ *Context, args []Value) (Value, error) {
 		return Bool(bytes.Equal(args[0].AsBlob().B, args[1].AsBlob().B)), nil

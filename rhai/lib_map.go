@@ -193,6 +193,3 @@ func splitMap(c *Context, m *Map, fn Value, caller string, drop bool) (Value, er
 	}
 	return NewMap(removed), nil
 }
-
-// isTrue is how predicates are read: anything but true is false.
-func isTrue(v Value) bool { return v.Type() == TypeBool && v.AsBool() }

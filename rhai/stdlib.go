@@ -60,19 +60,36 @@ func (r *floatStepRange) Next() (Value, bool) {
 }
 
 func registerRangeLib(l *Library) {
+	l.MutFn("take", P(TypeAny), func(c *Context, a []Value) (Value, error) {
+		v := a[0]
+		a[0] = Unit
+		return v, nil
+	})
+	l.Getter("name", TypeFnPtr, func(c *Context, a []Value) (Value, error) {
+		return String(a[0].AsFnPtr().Name), nil
+	})
+	l.Fn("name", P(TypeFnPtr), func(c *Context, a []Value) (Value, error) {
+		return String(a[0].AsFnPtr().Name), nil
+	})
+	l.Getter("is_anonymous", TypeFnPtr, func(c *Context, a []Value) (Value, error) {
+		return Bool(a[0].AsFnPtr().fn != nil), nil
+	})
+	l.Fn("is_anonymous", P(TypeFnPtr), func(c *Context, a []Value) (Value, error) {
+		return Bool(a[0].AsFnPtr().fn != nil), nil
+	})
 	l.Fn("range", P(TypeInt, TypeInt), func(c *Context, a []Value) (Value, error) {
 		return NewRange(a[0].AsInt(), a[1].AsInt(), false), nil
 	})
 	l.Fn("range", P(TypeInt, TypeInt, TypeInt), func(c *Context, a []Value) (Value, error) {
 		if a[2].AsInt() == 0 {
-			return Unit, NewError(ErrorArithmetic, "step value cannot be zero")
+			return Unit, stepError()
 		}
 		return NewCustom("iterator", &intStepRange{next: a[0].AsInt(), end: a[1].AsInt(), step: a[2].AsInt()}), nil
 	})
 	l.Fn("range", P(TypeFloat, TypeFloat, TypeFloat), func(c *Context, a []Value) (Value, error) {
 		step := a[2].AsFloat()
 		if step == 0 || math.IsNaN(step) {
-			return Unit, NewError(ErrorArithmetic, "step value cannot be zero")
+			return Unit, stepError()
 		}
 		return NewCustom("iterator", &floatStepRange{next: a[0].AsFloat(), end: a[1].AsFloat(), step: step}), nil
 	})
@@ -84,6 +101,30 @@ func registerRangeLib(l *Library) {
 		l.Getter("end", t, func(c *Context, a []Value) (Value, error) {
 			_, e, _ := a[0].AsRange()
 			return Int(e), nil
+		})
+		l.Getter("is_inclusive", t, func(c *Context, a []Value) (Value, error) {
+			return Bool(a[0].t == TypeRangeInclusive), nil
+		})
+		l.Getter("is_exclusive", t, func(c *Context, a []Value) (Value, error) {
+			return Bool(a[0].t == TypeRange), nil
+		})
+		l.Getter("is_empty", t, func(c *Context, a []Value) (Value, error) {
+			s, e, incl := a[0].AsRange()
+			return Bool(!(s < e || incl && s == e)), nil
+		})
+		l.Fn("range", P(t, TypeInt), func(c *Context, a []Value) (Value, error) {
+			s, e, incl := a[0].AsRange()
+			step := a[1].AsInt()
+			if step == 0 {
+				return Unit, stepError()
+			}
+			if incl {
+				if e == math.MaxInt64 {
+					return Unit, NewError(ErrorArithmetic, "range end overflows")
+				}
+				e++
+			}
+			return NewCustom("iterator", &intStepRange{next: s, end: e, step: step}), nil
 		})
 		l.Fn("start", P(t), func(c *Context, a []Value) (Value, error) {
 			s, _, _ := a[0].AsRange()
@@ -109,4 +150,11 @@ func registerRangeLib(l *Library) {
 			return Bool(!(s < e || incl && s == e)), nil
 		})
 	}
+}
+
+// stepError is Rhai's error for a zero step: an arithmetic error inside
+// the call to range.
+func stepError() error {
+	inner := NewError(ErrorArithmetic, "step value cannot be zero")
+	return &EvalError{Kind: ErrorInFunctionCall, Fn: "range", Inner: inner, Msg: "Error in call to function 'range'"}
 }

@@ -39,7 +39,9 @@ type FnDecl struct {
 	// to the function as extra leading parameters.
 	Captures []string
 	Anon     bool
-	Doc      string
+	// ThisType restricts a typed method (fn int.name()) to values whose
+	// type_of() is this; "" for ordinary functions.
+	ThisType string
 }
 
 // Block is `{ stmts }`; its value is the value of its last statement.

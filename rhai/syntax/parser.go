@@ -40,7 +40,8 @@ type bailout struct{ err *Error }
 type fnScope struct {
 	parent   *fnScope
 	vars     []string
-	closure  *FnDecl // set when parsing an anonymous function
+	consts   map[int]bool // positions in vars that hold constants
+	closure  *FnDecl      // set when parsing an anonymous function
 	isFn     bool
 	loops    int
 	usesEval bool
@@ -132,6 +133,36 @@ func (p *parser) got(t Token) bool {
 // Variables, for index hints and closure captures.
 
 func (p *parser) declare(name string) { p.fs.vars = append(p.fs.vars, name) }
+
+func (p *parser) declareConst(name string) {
+	if p.fs.consts == nil {
+		p.fs.consts = map[int]bool{}
+	}
+	p.fs.consts[len(p.fs.vars)] = true
+	p.declare(name)
+}
+
+// truncVars ends the variables declared since mark.
+func (p *parser) truncVars(mark int) {
+	for i := range p.fs.consts {
+		if i >= mark {
+			delete(p.fs.consts, i)
+		}
+	}
+	p.fs.vars = p.fs.vars[:mark]
+}
+
+// isConst reports whether name refers to a constant declared in the current
+// function (the parser cannot know about host variables).
+func (p *parser) isConst(name string) bool {
+	vs := p.fs.vars
+	for i := len(vs) - 1; i >= 0; i-- {
+		if vs[i] == name {
+			return p.fs.consts[i]
+		}
+	}
+	return false
+}
 
 func (p *parser) lookup(name string) int {
 	vs := p.fs.vars
@@ -257,7 +288,7 @@ func (p *parser) parseBlock() *Block {
 	}
 	p.advance()
 	p.blockLvl--
-	p.fs.vars = p.fs.vars[:mark]
+	p.truncVars(mark)
 	return b
 }
 
@@ -326,7 +357,7 @@ func (p *parser) parseStmt() Stmt {
 			p.declare(t.Var)
 		}
 		t.Catch = p.parseBlock()
-		p.fs.vars = p.fs.vars[:mark]
+		p.truncVars(mark)
 		return t
 	}
 	x := p.parseExpr()
@@ -361,10 +392,15 @@ func isAssignOp(t Token) bool {
 // index or a property chain rooted at one.
 func (p *parser) checkAssignable(x Expr, op Token, pos Position) {
 	switch x := x.(type) {
-	case *Ident, *This:
+	case *Ident:
+		if p.isConst(x.Name) {
+			p.fail("AssignmentToConstant", x.Pos, "Cannot assign to constant '%s'", x.Name)
+		}
+		return
+	case *This:
 		return
 	case *PathIdent:
-		p.fail("AssignmentToInvalidLHS", pos, "Cannot assign to a module variable")
+		p.fail("AssignmentToConstant", pos, "Cannot assign to a module variable")
 	case *Index:
 		p.checkChain(x.X, pos)
 		return
@@ -393,6 +429,12 @@ func (p *parser) identName(ctx string) string {
 	switch p.tok.Tok {
 	case IDENT:
 		name := p.tok.Lit
+		if name == "_" {
+			p.fail("VariableExpected", p.tok.Pos, "'_' is not a valid variable name")
+		}
+		if KeywordFunctions[name] {
+			p.fail("Reserved", p.tok.Pos, "'%s' is a reserved keyword", name)
+		}
 		p.advance()
 		return name
 	case RESERVED:
@@ -411,7 +453,11 @@ func (p *parser) parseLet(export bool) Stmt {
 	if p.got(EQ) {
 		val = p.parseExpr()
 	}
-	p.declare(name)
+	if isConst {
+		p.declareConst(name)
+	} else {
+		p.declare(name)
+	}
 	return &Let{Pos: pos, Name: name, Value: val, Const: isConst, Export: export,
 		Global: isConst && !p.fs.isFn && p.blockLvl == 0}
 }
@@ -423,6 +469,19 @@ func (p *parser) parseFnDecl() {
 		p.fail("MissingToken", p.tok.Pos, "Expecting 'fn' after 'private'")
 	}
 	p.advance()
+	thisType := ""
+	if (p.tok.Tok == IDENT || p.tok.Tok == STRING) && p.peek().Tok == PERIOD {
+		// A typed method: fn int.name() or fn "Type Name".name().
+		thisType = p.tok.Lit
+		switch thisType {
+		case "int":
+			thisType = "i64"
+		case "float":
+			thisType = "f64"
+		}
+		p.advance()
+		p.advance()
+	}
 	if p.tok.Tok != IDENT {
 		if p.tok.Tok == RESERVED {
 			p.fail("Reserved", p.tok.Pos, "'%s' is a reserved keyword", p.tok.Lit)
@@ -434,7 +493,7 @@ func (p *parser) parseFnDecl() {
 		p.fail("Reserved", p.tok.Pos, "'%s' is a reserved function name", name)
 	}
 	p.advance()
-	fn := &FnDecl{Pos: pos, Name: name, Private: private}
+	fn := &FnDecl{Pos: pos, Name: name, Private: private, ThisType: thisType}
 	if p.tok.Tok == UNIT {
 		p.advance()
 	} else {
@@ -458,7 +517,7 @@ func (p *parser) parseFnDecl() {
 		p.advance()
 	}
 	for _, f := range p.funcs {
-		if f.Name == name && len(f.Params) == len(fn.Params) {
+		if f.Name == name && len(f.Params) == len(fn.Params) && f.ThisType == thisType && !f.Anon {
 			p.fail("FnDuplicatedDefinition", pos, "Function '%s' with %d parameters already exists", name, len(fn.Params))
 		}
 	}
@@ -552,6 +611,10 @@ func (p *parser) parseBinary(minPrec int) Expr {
 			next = prec // right-associative
 		}
 		y := p.parseBinaryOperand(next)
+		if op == AND || op == OR {
+			p.ensureBool(x)
+			p.ensureBool(y)
+		}
 		x = &Binary{Pos: pos, Op: op, X: x, Y: y}
 	}
 }
@@ -760,7 +823,6 @@ func (p *parser) parseCall(pos Position, ns []string, name string, capture bool)
 
 func (p *parser) parsePostfix(x Expr) Expr {
 	for {
-		pos := p.tok.Pos
 		switch p.tok.Tok {
 		case PERIOD, ELVIS:
 			safe := p.tok.Tok == ELVIS
@@ -798,7 +860,7 @@ func (p *parser) parsePostfix(x Expr) Expr {
 			idx := p.parseExpr()
 			p.expect(RBRACKET, "to close the index")
 			p.checkIndex(x, idx)
-			x = &Index{Pos: pos, X: x, Index: idx, Safe: safe}
+			x = &Index{Pos: idx.Position(), X: x, Index: idx, Safe: safe}
 		default:
 			return x
 		}
@@ -857,7 +919,7 @@ func (p *parser) parseInterp() Expr {
 			b.Stmts = append(b.Stmts, st)
 			p.endStmt(st)
 		}
-		p.fs.vars = p.fs.vars[:mark]
+		p.truncVars(mark)
 		s.Parts = append(s.Parts, &BlockExpr{Block: b})
 	}
 }
@@ -940,7 +1002,54 @@ func (p *parser) parseCondition() Expr {
 	if p.tok.Tok == EQ {
 		p.fail("MissingToken", p.tok.Pos, "Possibly a typo of '=='?")
 	}
+	p.ensureBool(x)
 	return x
+}
+
+// ensureBool rejects a literal that can never be a boolean.
+func (p *parser) ensureBool(x Expr) {
+	var what string
+	switch x.(type) {
+	case *UnitLit:
+		what = "()"
+	case *IntLit:
+		what = "a number"
+	case *FloatLit:
+		what = "a floating-point number"
+	case *CharLit:
+		what = "a character"
+	case *StringLit, *InterpString:
+		what = "a string"
+	case *ArrayLit:
+		what = "an array"
+	case *MapLit:
+		what = "an object map"
+	default:
+		return
+	}
+	p.fail("MismatchedType", x.Position(), "Expecting a boolean expression, not %s", what)
+}
+
+// ensureIterable rejects a literal that can never be iterated.
+func (p *parser) ensureIterable(x Expr) {
+	var what string
+	switch x.(type) {
+	case *UnitLit:
+		what = "()"
+	case *BoolLit:
+		what = "a boolean"
+	case *IntLit:
+		what = "a number"
+	case *FloatLit:
+		what = "a floating-point number"
+	case *CharLit:
+		what = "a character"
+	case *MapLit:
+		what = "an object map"
+	default:
+		return
+	}
+	p.fail("MismatchedType", x.Position(), "Expecting an iterable value, not %s", what)
 }
 
 func (p *parser) parseSwitch() Expr {
@@ -982,6 +1091,7 @@ func (p *parser) parseSwitch() Expr {
 			}
 			if p.got(IF) {
 				c.Guard = p.parseExpr()
+				p.ensureBool(c.Guard)
 			}
 			p.expect(DARROW, "after the switch case")
 			c.Body = p.parseSwitchBody()
@@ -1056,13 +1166,14 @@ func (p *parser) parseLoop() Expr {
 	}
 	p.expect(IN, "after the iteration variable")
 	f.Iter = p.parseExpr()
+	p.ensureIterable(f.Iter)
 	mark := len(p.fs.vars)
 	p.declare(f.Var)
 	if f.Counter != "" {
 		p.declare(f.Counter)
 	}
 	f.Body = p.loopBody()
-	p.fs.vars = p.fs.vars[:mark]
+	p.truncVars(mark)
 	return f
 }
 

@@ -447,7 +447,26 @@ func (s *scanner) ident(c rune, start Position) Item {
 	if reservedWords[name] {
 		return Item{Tok: RESERVED, Pos: start, Lit: name}
 	}
+	if !validIdent(name) {
+		return s.errItem(start, "MalformedIdentifier", "Invalid identifier: "+name)
+	}
 	return Item{Tok: IDENT, Pos: start, Lit: name}
+}
+
+// validIdent applies Rhai's rule: the first character that is not an
+// underscore must be a letter. A lone _ is its own token (switch's default).
+func validIdent(name string) bool {
+	if name == "_" {
+		return true
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '_' {
+			continue
+		}
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	return false
 }
 
 func isDigitOf(r rune, radix int) bool {

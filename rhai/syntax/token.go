@@ -139,11 +139,10 @@ var keywords = map[string]Token{
 
 // reservedWords cannot be used as identifiers.
 var reservedWords = map[string]bool{
-	"var": true, "static": true, "shared": true, "goto": true, "exit": true, "match": true,
-	"case": true, "public": true, "protected": true, "new": true, "use": true, "with": true,
-	"module": true, "package": true, "super": true, "spawn": true, "thread": true, "go": true,
-	"sync": true, "async": true, "await": true, "yield": true, "default": true, "void": true,
-	"null": true, "nil": true,
+	"var": true, "static": true, "shared": true, "match": true, "case": true, "public": true,
+	"protected": true, "new": true, "use": true, "with": true, "module": true, "package": true,
+	"super": true, "spawn": true, "thread": true, "sync": true, "async": true, "await": true,
+	"yield": true, "default": true, "void": true, "null": true, "nil": true, "is": true,
 }
 
 // KeywordFunctions are the built-in functions that scripts may not redefine.

@@ -1,0 +1,154 @@
+package rhai
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// One compiled AST is run by many goroutines at once; each sees its own
+// scope and output. Run with -race to check that nothing is shared.
+func TestEngineConcurrentRuns(t *testing.T) {
+	e := New()
+	ast, err := e.Compile(`
+		fn fib(n) { if n < 2 { n } else { fib(n - 1) + fib(n - 2) } }
+		let xs = [];
+		for i in 0..n { xs.push(fib(i)); }
+		let f = |x| x + n;
+		print(n);
+		f.call(xs.len()) + xs.reduce(|a, b| a + b, 0)
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for g := 0; g < 32; g++ {
+		wg.Add(1)
+		go func(n int64) {
+			defer wg.Done()
+			var printed string
+			v, err := e.Run(ast, RunOptions{
+				Scope: NewScope().Push("n", Int(n)),
+				Print: func(s string) { printed = s },
+			})
+			if err != nil {
+				errs <- err
+				return
+			}
+			// sum of fib(0..n-1) = fib(n+1) - 1
+			a, b := int64(0), int64(1)
+			for i := int64(0); i < n+1; i++ {
+				a, b = b, a+b
+			}
+			if want := 2*n + a - 1; v.AsInt() != want {
+				errs <- fmt.Errorf("n=%d: got %v, want %d", n, v, want)
+			}
+			if printed != fmt.Sprint(n) {
+				errs <- fmt.Errorf("n=%d: printed %q", n, printed)
+			}
+		}(int64(g % 20))
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestEngineContextCancelsTightLoop(t *testing.T) {
+	e := New()
+	ast, err := e.Compile(`let x = 0; loop { x += 1; }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = e.Run(ast, RunOptions{Context: ctx})
+	var ee *EvalError
+	if !errors.As(err, &ee) || ee.Kind != ErrorTerminated {
+		t.Fatalf("got %v, want ErrorTerminated", err)
+	}
+	if !ee.Pos.IsValid() {
+		t.Errorf("terminated error has no position: %v", ee)
+	}
+}
+
+func TestEngineScopeRoundTrip(t *testing.T) {
+	e := New()
+	scope := NewScope().Push("count", Int(1)).PushConstant("LIMIT", Int(10))
+	if _, err := e.Run(mustCompile(t, e, `count += LIMIT; let fresh = "new";`), RunOptions{Scope: scope}); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := scope.Get("count"); v.AsInt() != 11 {
+		t.Errorf("count = %v, want 11", v)
+	}
+	if v, ok := scope.Get("fresh"); !ok || v.AsString() != "new" {
+		t.Errorf("fresh = %v (%v), want \"new\"", v, ok)
+	}
+	_, err := e.Run(mustCompile(t, e, `LIMIT = 3;`), RunOptions{Scope: scope})
+	if KindOf(err) != ErrorAssignmentToConstant {
+		t.Errorf("assigning a host constant: got %v, want ErrorAssignmentToConstant", err)
+	}
+}
+
+func TestEngineErrorPositions(t *testing.T) {
+	e := New()
+	for _, c := range []struct {
+		src       string
+		kind      ErrorKind
+		line, col int32
+	}{
+		{"let x = 1;\nlet y = x / 0;", ErrorArithmetic, 2, 11},
+		{"let a = [1];\n  a[5]", ErrorArrayBounds, 2, 5},
+		{"foo(1)", ErrorFunctionNotFound, 1, 1},
+		{"let x = 1;\n\n   y + 1", ErrorVariableNotFound, 3, 4},
+		{"let n = 1;\nif n { }", ErrorMismatchDataType, 2, 4},
+		{"if 1 { }", ErrorParsing, 1, 4},
+		{"let x = (1 +;", ErrorParsing, 1, 13},
+		{"throw \"boom\"", ErrorRuntime, 1, 1},
+	} {
+		_, err := e.Eval(c.src)
+		var ee *EvalError
+		if !errors.As(err, &ee) {
+			t.Errorf("%q: got %v, want an *EvalError", c.src, err)
+			continue
+		}
+		if ee.Kind != c.kind || ee.Pos.Line != c.line || ee.Pos.Col != c.col {
+			t.Errorf("%q: got %s at %d:%d (%v), want %s at %d:%d", c.src, ee.Kind, ee.Pos.Line, ee.Pos.Col, ee, c.kind, c.line, c.col)
+		}
+	}
+}
+
+func TestEngineRawHasNoLibrary(t *testing.T) {
+	if v, err := NewRaw().Eval("40 + 2"); err != nil || v.AsInt() != 42 {
+		t.Fatalf("raw arithmetic: %v %v", v, err)
+	}
+	if _, err := NewRaw().Eval(`"abc".len()`); KindOf(err) != ErrorFunctionNotFound {
+		t.Fatalf("raw engine has len(): %v", err)
+	}
+}
+
+func TestEngineModuleFromHost(t *testing.T) {
+	e := New()
+	m := NewModule()
+	m.SetVar("answer", Int(42))
+	m.Lib().Fn("twice", P(TypeInt), func(c *Context, a []Value) (Value, error) { return Int(2 * a[0].AsInt()), nil })
+	e.RegisterModule("host", m)
+	v, err := e.Eval(`import "host" as h; h::twice(h::answer)`)
+	if err != nil || v.AsInt() != 84 {
+		t.Fatalf("got %v %v, want 84", v, err)
+	}
+}
+
+func mustCompile(t *testing.T, e *Engine, src string) *AST {
+	t.Helper()
+	ast, err := e.Compile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ast
+}
