@@ -188,9 +188,13 @@ func (ev *evaluator) truncate(mark int) {
 // Statements.
 
 func (ev *evaluator) execBlock(b *syntax.Block) (Value, error) {
-	mark := len(ev.stack)
+	mark, mods := len(ev.stack), len(ev.modules)
 	v, err := ev.execStmts(b.Stmts)
 	ev.truncate(mark)
+	if len(ev.modules) > mods {
+		// Imports are scoped to their block.
+		ev.modules = ev.modules[:mods]
+	}
 	return v, err
 }
 

@@ -516,6 +516,13 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 			return ev.callFnPtr(target, args, nil, x.Pos)
 		}
 		if n >= 1 && args[0].t == TypeFnPtr {
+			if p != nil && p.kind == pShared {
+				for _, c := range args[0].AsFnPtr().env {
+					if c.val.asShared() == p.sh {
+						return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected: '%s' is both this and captured", c.name)
+					}
+				}
+			}
 			return ev.callWithThis(p, target, func(this *Value) (Value, error) {
 				return ev.callFnPtr(args[0], args[1:], this, x.Pos)
 			})
@@ -646,9 +653,10 @@ func (ev *evaluator) runEvalCode(src string) (Value, error) {
 // Module is a set of functions and variables reached through a namespace,
 // from `import "name" as m;` (m::f(), m::x).
 type Module struct {
-	vars map[string]Value
-	lib  *Library
-	ast  *AST
+	vars    map[string]Value
+	lib     *Library
+	ast     *AST
+	imports []moduleBinding // modules the module imported: its sub-modules
 }
 
 // NewModule returns an empty module for the host to fill.
@@ -729,7 +737,7 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 			ev.typed[k] = f
 		}
 	}
-	mod := &Module{vars: map[string]Value{}, lib: NewLibrary(), ast: ast}
+	mod := &Module{vars: map[string]Value{}, lib: NewLibrary(), ast: ast, imports: sub.modules}
 	for _, s := range ast.file.Stmts {
 		switch s := s.(type) {
 		case *syntax.Let:
@@ -752,19 +760,34 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 }
 
 func (ev *evaluator) findModule(ns []string, pos Position) (*Module, error) {
+	var m *Module
 	for i := len(ev.modules) - 1; i >= 0; i-- {
 		if ev.modules[i].alias == ns[0] {
-			m := ev.modules[i].mod
-			if len(ns) > 1 {
-				return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", joinNS(ns))
-			}
-			return m, nil
+			m = ev.modules[i].mod
+			break
 		}
 	}
-	if m := ev.e.modules[ns[0]]; m != nil && len(ns) == 1 {
-		return m, nil
+	if m == nil {
+		m = ev.e.modules[ns[0]]
 	}
-	return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", joinNS(ns))
+	// Further names walk into the modules a module imported.
+	for _, name := range ns[1:] {
+		if m == nil {
+			break
+		}
+		var sub *Module
+		for i := len(m.imports) - 1; i >= 0; i-- {
+			if m.imports[i].alias == name {
+				sub = m.imports[i].mod
+				break
+			}
+		}
+		m = sub
+	}
+	if m == nil {
+		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", joinNS(ns))
+	}
+	return m, nil
 }
 
 func joinNS(ns []string) string {
@@ -806,7 +829,12 @@ func (ev *evaluator) evalPathCall(x *syntax.Call) (Value, error) {
 	}
 	if m.ast != nil {
 		if f := m.ast.fns[fnKey{x.Name, len(args), ""}]; f != nil && !f.anonymous && !f.decl.Private {
-			return ev.callScript(f, args, nil, nil, x.Pos, false)
+			// The function sees the modules its own module imported.
+			saved := ev.modules
+			ev.modules = m.imports
+			v, err := ev.callScript(f, args, nil, nil, x.Pos, false)
+			ev.modules = saved
+			return v, err
 		}
 	}
 	if o := m.lib.lookup(x.Name, args); o != nil {

@@ -221,6 +221,11 @@ func (ev *evaluator) evalPlace(x syntax.Expr) (*place, error) {
 			return &place{kind: pShared, sh: slot.value.asShared(), konst: slot.konst, pos: x.Pos}, nil
 		}
 		return &place{kind: pVar, idx: i, konst: slot.konst, pos: x.Pos}, nil
+	case *syntax.PathIdent:
+		if _, err := ev.evalPath(x); err != nil {
+			return nil, err
+		}
+		return nil, errAt(ErrorAssignmentToConstant, x.Pos, "Cannot modify module variable %s::%s", joinNS(x.Namespace), x.Name)
 	case *syntax.This:
 		if ev.this == nil {
 			return nil, errAt(ErrorVariableNotFound, x.Pos, "Unbound 'this'")

@@ -163,14 +163,15 @@ func decodeTagged(raw json.RawMessage) (Want, error) {
 	if len(tagged) != 1 {
 		return Want{}, fmt.Errorf("tagged value needs exactly one tag, got %d", len(tagged))
 	}
-	for tag, body := range tagged {
-		v, err := decodeBody(tag, body)
-		if err != nil {
-			return Want{}, fmt.Errorf("%s: %w", tag, err)
-		}
-		return v, nil
+	var tag string
+	var body json.RawMessage
+	for tag, body = range tagged { // the one entry
 	}
-	panic("unreachable")
+	v, err := decodeBody(tag, body)
+	if err != nil {
+		return Want{}, fmt.Errorf("%s: %w", tag, err)
+	}
+	return v, nil
 }
 
 func decodeBody(tag string, body json.RawMessage) (Want, error) {
@@ -488,7 +489,7 @@ func clip(s string) string {
 
 // evaluate runs one case on a fresh engine and judges it. The caller bounds
 // the time it takes and recovers panics.
-func evaluate(ctx context.Context, c *Case) outcome {
+func evaluate(ctx context.Context, c *Case, timeout time.Duration) outcome {
 	e := rhai.New()
 	if c.Raw {
 		e = rhai.NewRaw()
@@ -507,10 +508,17 @@ func evaluate(ctx context.Context, c *Case) outcome {
 	if ctx.Err() != nil {
 		// A script cut short by the deadline proves nothing, not even an
 		// expected error.
-		return outcome{fail: "timed out"}
+		return outcome{fail: fmt.Sprintf("timed out after %v", timeout)}
 	}
 	return judge(c, got, err)
 }
+
+// evaluateCase is the evaluation runCase performs; tests replace it.
+var evaluateCase = evaluate
+
+// abandonAfter is how long past its deadline runCase waits for an evaluation
+// that ignores its context before giving up on it.
+var abandonAfter = time.Second
 
 // runCase evaluates a case in its own goroutine under a time limit, turning
 // a panic or a hang into that case's failure.
@@ -518,6 +526,7 @@ func runCase(c *Case, timeout time.Duration, verbose bool, stderr io.Writer) out
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	done := make(chan outcome, 1)
+	eval := evaluateCase
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -527,11 +536,11 @@ func runCase(c *Case, timeout time.Duration, verbose bool, stderr io.Writer) out
 				done <- outcome{fail: clip(fmt.Sprintf("panic: %v", r))}
 			}
 		}()
-		done <- evaluate(ctx, c)
+		done <- eval(ctx, c, timeout)
 	}()
 	// The context stops a cooperative evaluator; the timer catches one that
 	// never looks at it. A goroutine stuck that way is abandoned.
-	timer := time.NewTimer(timeout + time.Second)
+	timer := time.NewTimer(timeout + abandonAfter)
 	defer timer.Stop()
 	select {
 	case o := <-done:

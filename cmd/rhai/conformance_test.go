@@ -4,9 +4,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/picloud/picloud/rhai"
 	"github.com/picloud/picloud/rhai/syntax"
@@ -242,5 +244,25 @@ func TestConformanceReport(t *testing.T) {
 	}
 	if !strings.Contains(lines[2], "2 passed") || !strings.Contains(lines[2], "1 failed") {
 		t.Errorf("tally line %q", lines[2])
+	}
+}
+
+func TestConformanceRunCaseSurvives(t *testing.T) {
+	defer func(orig func(context.Context, *Case, time.Duration) outcome) { evaluateCase = orig }(evaluateCase)
+	defer func(orig time.Duration) { abandonAfter = orig }(abandonAfter)
+	abandonAfter = 10 * time.Millisecond
+	c := &Case{ID: "x-1", Mode: "eval", Want: &Want{Any: true}}
+
+	evaluateCase = func(context.Context, *Case, time.Duration) outcome { panic("engine bug") }
+	if o := runCase(c, time.Second, false, &bytes.Buffer{}); o.pass || !strings.Contains(o.fail, "panic: engine bug") {
+		t.Errorf("panicking case: %+v", o)
+	}
+
+	// An evaluation that ignores its context is abandoned after the timer.
+	release := make(chan struct{})
+	defer close(release)
+	evaluateCase = func(context.Context, *Case, time.Duration) outcome { <-release; return outcome{pass: true} }
+	if o := runCase(c, time.Millisecond, false, &bytes.Buffer{}); o.pass || !strings.Contains(o.fail, "timed out") {
+		t.Errorf("stuck case: %+v", o)
 	}
 }

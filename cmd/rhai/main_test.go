@@ -151,6 +151,7 @@ func TestMainConformance(t *testing.T) {
 		`{"id": "t-2", "file": "tests/t.rs", "line": 2, "mode": "eval", "script": "40 + 2", "expect": {"int": 43}, "eval_type": "int"}`,
 		`{"id": "u-1", "file": "tests/u.rs", "line": 1, "mode": "compile_expression", "script": "let x = 1;", "error": "any"}`,
 	}, "\n")+"\n")
+	hang := writeFile(t, "hang.jsonl", `{"id": "h-1", "file": "tests/h.rs", "line": 1, "mode": "eval", "script": "loop {}", "error": "any"}`+"\n")
 	code, stdout, stderr := invoke("", "conformance", p)
 	if code != exitOK {
 		t.Errorf("exit %d, stderr %q", code, stderr)
@@ -175,8 +176,22 @@ func TestMainConformance(t *testing.T) {
 	if code != exitOK || !strings.HasSuffix(stdout, "conformance: 1 passed, 0 failed\n") {
 		t.Errorf("-run: exit %d, stdout %q", code, stdout)
 	}
+	// A case that never ends fails on its own; the run goes on.
+	code, stdout, _ = invoke("", "conformance", "-timeout", "100ms", hang)
+	if code != exitOK || !strings.Contains(stdout, "FAIL h-1: timed out after 100ms") ||
+		!strings.HasSuffix(stdout, "conformance: 0 passed, 1 failed\n") {
+		t.Errorf("hanging case: exit %d, stdout %q", code, stdout)
+	}
 	code, _, stderr = invoke("", "conformance", writeFile(t, "bad.jsonl", "{not json}\n"))
 	if code != exitFail || !strings.Contains(stderr, "line 1") {
 		t.Errorf("bad file: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// The README's quick start runs this example; keep it working.
+func TestMainExampleHello(t *testing.T) {
+	code, stdout, stderr := invoke("", "run", filepath.Join("..", "..", "examples", "hello.rhai"))
+	if code != exitOK || stderr != "" || !strings.HasPrefix(stdout, "1. Hello, Raspberry Pi!\n") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }

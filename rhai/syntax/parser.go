@@ -400,7 +400,9 @@ func (p *parser) checkAssignable(x Expr, op Token, pos Position) {
 	case *This:
 		return
 	case *PathIdent:
-		p.fail("AssignmentToConstant", pos, "Cannot assign to a module variable")
+		// Module variables are read-only; that is found at run time, when
+		// the module is known.
+		return
 	case *Index:
 		p.checkChain(x.X, pos)
 		return
