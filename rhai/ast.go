@@ -104,3 +104,18 @@ func (e *Engine) CompileExpression(src string) (*AST, error) {
 	}
 	return newAST(f), nil
 }
+
+// Merge returns a new AST that runs other's statements with the functions
+// of both; where both define a function with the same signature, other's
+// wins. Neither input changes. A REPL uses it to keep functions defined by
+// earlier inputs.
+func (a *AST) Merge(other *AST) *AST {
+	m := &AST{file: other.file, fns: make(map[fnKey]*scriptFn, len(a.fns)+len(other.fns))}
+	for k, f := range a.fns {
+		m.fns[k] = f
+	}
+	for k, f := range other.fns {
+		m.fns[k] = f
+	}
+	return m
+}

@@ -118,6 +118,16 @@ func TestMainRepl(t *testing.T) {
 	}
 }
 
+// Functions defined in one input stay callable from later ones, and a
+// later definition with the same signature replaces the earlier one.
+func TestMainReplKeepsFunctions(t *testing.T) {
+	in := "fn double(x) { x * 2 }\nlet y = 21;\ndouble(y)\nfn double(x) { x * 3 }\ndouble(y)\n"
+	code, stdout, stderr := invoke(in, "repl")
+	if code != exitOK || stdout != "42\n63\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 42 then 63", code, stdout, stderr)
+	}
+}
+
 func TestMainIncomplete(t *testing.T) {
 	for _, tc := range []struct {
 		src  string

@@ -21,13 +21,12 @@ back-tick string open continues on the next line.
 // repl evaluates one input at a time against a persistent scope, so that
 // variables defined by one input are visible to the next. Non-unit results
 // are printed in debug form; errors go to st.err and the loop goes on.
-//
-// Functions defined with fn live only as long as the input that defines
-// them: the engine has no way yet to carry compiled functions over.
+// Functions defined with fn stay defined for the inputs that follow.
 func repl(st streams) int {
 	e := rhai.New()
 	printFn, debugFn := outputHooks(st.out)
-	scope := rhai.NewScope()
+	sess := &session{scope: rhai.NewScope()}
+	scope := sess.scope
 	sc := bufio.NewScanner(st.in)
 	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
 	prompt := func(p string) {
@@ -70,7 +69,7 @@ func repl(st streams) int {
 		}
 		src := input.String()
 		input.Reset()
-		if v, err := evalLine(e, src, scope, printFn, debugFn); err != nil {
+		if v, err := sess.evalLine(e, src, printFn, debugFn); err != nil {
 			reportError(st.err, "repl", src, err)
 		} else if !v.IsUnit() {
 			fmt.Fprintln(st.out, v.DebugString())
@@ -85,7 +84,7 @@ func repl(st streams) int {
 		// End of input inside an open construct: evaluate it anyway so that
 		// the user sees the syntax error rather than silence.
 		src := input.String()
-		if v, err := evalLine(e, src, scope, printFn, debugFn); err != nil {
+		if v, err := sess.evalLine(e, src, printFn, debugFn); err != nil {
 			reportError(st.err, "repl", src, err)
 		} else if !v.IsUnit() {
 			fmt.Fprintln(st.out, v.DebugString())
@@ -97,12 +96,23 @@ func repl(st streams) int {
 	return exitOK
 }
 
-func evalLine(e *rhai.Engine, src string, scope *rhai.Scope, printFn func(string), debugFn func(string, rhai.Position)) (rhai.Value, error) {
+// session is what the REPL keeps between inputs: the variables and the
+// functions defined so far.
+type session struct {
+	scope *rhai.Scope
+	fns   *rhai.AST
+}
+
+func (s *session) evalLine(e *rhai.Engine, src string, printFn func(string), debugFn func(string, rhai.Position)) (rhai.Value, error) {
 	ast, err := e.Compile(src)
 	if err != nil {
 		return rhai.Unit, err
 	}
-	v, err := e.Run(ast, rhai.RunOptions{Scope: scope, Print: printFn, Debug: debugFn})
+	if s.fns != nil {
+		ast = s.fns.Merge(ast)
+	}
+	s.fns = ast
+	v, err := e.Run(ast, rhai.RunOptions{Scope: s.scope, Print: printFn, Debug: debugFn})
 	return v.Flatten(), err
 }
 

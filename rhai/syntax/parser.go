@@ -1081,10 +1081,16 @@ func (p *parser) parseSwitch() Expr {
 			for {
 				// Case values bind tighter than |, which separates them.
 				v := p.parseBinaryOperand(precedence(PIPE) + 1)
-				if _, ok := v.(*Range); ok {
+				if !isLiteral(v) {
+					p.fail("ExprExpected", v.Position(), "Expecting a literal")
+				}
+				switch v.(type) {
+				case *Range:
 					seenRange = true
-				} else if _, ok := v.(*IntLit); ok && seenRange {
-					p.fail("WrongSwitchIntegerCase", v.Position(), "Numeric switch case cannot follow a range case")
+				case *IntLit, *FloatLit:
+					if seenRange {
+						p.fail("WrongSwitchIntegerCase", v.Position(), "Numeric switch case cannot follow a range case")
+					}
 				}
 				c.Values = append(c.Values, v)
 				if !p.got(PIPE) {
@@ -1249,4 +1255,30 @@ func dedupe(xs []string) []string {
 // word): Rhai calls those unknown operators.
 func isReservedSymbol(s string) bool {
 	return s != "" && !isIDStart(rune(s[0]))
+}
+
+// isLiteral reports whether x is a constant: a literal, or a range, array
+// or map made of literals.
+func isLiteral(x Expr) bool {
+	switch x := x.(type) {
+	case *IntLit, *FloatLit, *StringLit, *CharLit, *BoolLit, *UnitLit:
+		return true
+	case *Range:
+		return (x.Start == nil || isLiteral(x.Start)) && (x.End == nil || isLiteral(x.End))
+	case *ArrayLit:
+		for _, e := range x.Elems {
+			if !isLiteral(e) {
+				return false
+			}
+		}
+		return true
+	case *MapLit:
+		for _, e := range x.Values {
+			if !isLiteral(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
