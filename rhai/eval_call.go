@@ -268,32 +268,24 @@ func (ev *evaluator) intrinsic(x *syntax.Call) (Value, bool, error) {
 		if n != 1 {
 			return Unit, false, nil
 		}
-		v, err := ev.eval(x.Args[0])
+		src, err := ev.evalStringArg(x.Args[0])
 		if err != nil {
 			return Unit, true, err
 		}
-		v = v.Flatten()
-		if v.t != TypeString {
-			return Unit, true, errAt(ErrorMismatchDataType, x.Args[0].Position(), "Data type incorrect: %s (expecting string)", v.TypeName())
-		}
-		r, err := ev.evalString(v.AsString(), x.Pos)
+		r, err := ev.evalString(src, x.Pos)
 		return r, true, err
 	case "Fn":
 		if n != 1 {
 			return Unit, false, nil
 		}
-		v, err := ev.eval(x.Args[0])
+		name, err := ev.evalStringArg(x.Args[0])
 		if err != nil {
 			return Unit, true, err
 		}
-		v = v.Flatten()
-		if v.t != TypeString {
-			return Unit, true, errAt(ErrorMismatchDataType, x.Args[0].Position(), "Data type incorrect: %s (expecting string)", v.TypeName())
+		if !validFnName(name) {
+			return Unit, true, errAt(ErrorFunctionNotFound, x.Pos, "Invalid function name: %s", name)
 		}
-		if !validFnName(v.AsString()) {
-			return Unit, true, errAt(ErrorFunctionNotFound, x.Pos, "Invalid function name: %s", v.AsString())
-		}
-		return NewFnPtr(&FnPtr{Name: v.AsString()}), true, nil
+		return NewFnPtr(&FnPtr{Name: name}), true, nil
 	case "call", "curry":
 		if n < 1 {
 			return Unit, false, nil
@@ -386,6 +378,18 @@ func (ev *evaluator) intrinsic(x *syntax.Call) (Value, bool, error) {
 		return Bool(false), true, err
 	}
 	return Unit, false, nil
+}
+
+// evalStringArg evaluates an argument that must be a string.
+func (ev *evaluator) evalStringArg(x syntax.Expr) (string, error) {
+	v, err := ev.eval(x)
+	if err != nil {
+		return "", err
+	}
+	if v = v.Flatten(); v.t != TypeString {
+		return "", errAt(ErrorMismatchDataType, x.Position(), "Data type incorrect: %s (expecting string)", v.TypeName())
+	}
+	return v.AsString(), nil
 }
 
 func validFnName(s string) bool {

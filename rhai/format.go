@@ -133,31 +133,29 @@ func (m *Map) Keys() []string {
 func FormatFloat(f float64) string {
 	abs := math.Abs(f)
 	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
+	case abs == 0 && math.Signbit(f):
+		return "-0.0"
 	case abs == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
 		return "0.0"
 	case abs > 1e13 || abs < 1e-13:
 		return formatExp(f)
 	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsRune(s, '.') {
-		s += ".0"
-	}
-	return s
+	return formatNatural(f)
 }
 
 // formatFloatDebug follows Rust's Debug for f64: natural form between 1e-4
 // and 1e16, scientific notation outside.
 func formatFloatDebug(f float64) string {
 	abs := math.Abs(f)
+	if abs != 0 && (abs >= 1e16 || abs < 1e-4) {
+		return formatExp(f)
+	}
+	return formatNatural(f)
+}
+
+// formatNatural renders f without exponent and with at least one decimal;
+// NaN and infinities as Rust does.
+func formatNatural(f float64) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"
@@ -165,8 +163,6 @@ func formatFloatDebug(f float64) string {
 		return "inf"
 	case math.IsInf(f, -1):
 		return "-inf"
-	case abs != 0 && (abs >= 1e16 || abs < 1e-4):
-		return formatExp(f)
 	}
 	s := strconv.FormatFloat(f, 'f', -1, 64)
 	if !strings.ContainsRune(s, '.') {
@@ -177,6 +173,9 @@ func formatFloatDebug(f float64) string {
 
 // formatExp renders Rust's {:e}: "1e20", "1.5e-7".
 func formatExp(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return formatNatural(f)
+	}
 	s := strconv.FormatFloat(f, 'e', -1, 64)
 	mant, exp, _ := strings.Cut(s, "e")
 	exp = strings.TrimPrefix(exp, "+")

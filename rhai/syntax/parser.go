@@ -1008,50 +1008,44 @@ func (p *parser) parseCondition() Expr {
 	return x
 }
 
-// ensureBool rejects a literal that can never be a boolean.
-func (p *parser) ensureBool(x Expr) {
-	var what string
+// literalKind describes a literal for type errors; "" for other
+// expressions.
+func literalKind(x Expr) string {
 	switch x.(type) {
 	case *UnitLit:
-		what = "()"
+		return "()"
+	case *BoolLit:
+		return "a boolean"
 	case *IntLit:
-		what = "a number"
+		return "a number"
 	case *FloatLit:
-		what = "a floating-point number"
+		return "a floating-point number"
 	case *CharLit:
-		what = "a character"
+		return "a character"
 	case *StringLit, *InterpString:
-		what = "a string"
+		return "a string"
 	case *ArrayLit:
-		what = "an array"
+		return "an array"
 	case *MapLit:
-		what = "an object map"
-	default:
-		return
+		return "an object map"
 	}
-	p.fail("MismatchedType", x.Position(), "Expecting a boolean expression, not %s", what)
+	return ""
+}
+
+// ensureBool rejects a literal that can never be a boolean.
+func (p *parser) ensureBool(x Expr) {
+	if k := literalKind(x); k != "" && k != "a boolean" {
+		p.fail("MismatchedType", x.Position(), "Expecting a boolean expression, not %s", k)
+	}
 }
 
 // ensureIterable rejects a literal that can never be iterated.
 func (p *parser) ensureIterable(x Expr) {
-	var what string
-	switch x.(type) {
-	case *UnitLit:
-		what = "()"
-	case *BoolLit:
-		what = "a boolean"
-	case *IntLit:
-		what = "a number"
-	case *FloatLit:
-		what = "a floating-point number"
-	case *CharLit:
-		what = "a character"
-	case *MapLit:
-		what = "an object map"
+	switch k := literalKind(x); k {
+	case "", "a string", "an array":
 	default:
-		return
+		p.fail("MismatchedType", x.Position(), "Expecting an iterable value, not %s", k)
 	}
-	p.fail("MismatchedType", x.Position(), "Expecting an iterable value, not %s", what)
 }
 
 func (p *parser) parseSwitch() Expr {
