@@ -9,6 +9,9 @@ import (
 type AST struct {
 	file *syntax.File
 	fns  map[fnKey]*scriptFn
+	// byIndex holds the functions of file.Funcs in order, for calls the
+	// parser resolved (syntax.Call.FnIndex).
+	byIndex []*scriptFn
 	// lib holds the functions of the main script that an imported module or
 	// eval'd code may call.
 }
@@ -64,9 +67,11 @@ func keyOf(d *syntax.FnDecl) fnKey {
 }
 
 func newAST(f *syntax.File) *AST {
-	a := &AST{file: f, fns: make(map[fnKey]*scriptFn, len(f.Funcs))}
-	for _, d := range f.Funcs {
-		a.fns[keyOf(d)] = &scriptFn{decl: d, anonymous: d.Anon, ast: a}
+	a := &AST{file: f, fns: make(map[fnKey]*scriptFn, len(f.Funcs)), byIndex: make([]*scriptFn, len(f.Funcs))}
+	for i, d := range f.Funcs {
+		sf := &scriptFn{decl: d, anonymous: d.Anon, ast: a}
+		a.fns[keyOf(d)] = sf
+		a.byIndex[i] = sf
 	}
 	return a
 }
@@ -110,12 +115,17 @@ func (e *Engine) CompileExpression(src string) (*AST, error) {
 // wins. Neither input changes. A REPL uses it to keep functions defined by
 // earlier inputs.
 func (a *AST) Merge(other *AST) *AST {
-	m := &AST{file: other.file, fns: make(map[fnKey]*scriptFn, len(a.fns)+len(other.fns))}
+	m := &AST{file: other.file, fns: make(map[fnKey]*scriptFn, len(a.fns)+len(other.fns)),
+		byIndex: make([]*scriptFn, len(other.byIndex))}
+	// Every function is bound anew to the merged AST, so that functions of
+	// either side can call each other.
 	for k, f := range a.fns {
-		m.fns[k] = f
+		m.fns[k] = &scriptFn{decl: f.decl, anonymous: f.anonymous, ast: m}
 	}
-	for k, f := range other.fns {
-		m.fns[k] = f
+	for i, d := range other.file.Funcs {
+		sf := &scriptFn{decl: d, anonymous: d.Anon, ast: m}
+		m.fns[keyOf(d)] = sf
+		m.byIndex[i] = sf
 	}
 	return m
 }

@@ -3,6 +3,7 @@ package rhai
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/picloud/picloud/rhai/syntax"
 )
@@ -34,8 +35,11 @@ type flow struct {
 
 func (f *flow) Error() string { return "unexpected break/continue/return" }
 
+var nextEvalID atomic.Uint64
+
 // evaluator runs one evaluation: it owns the variable stack and counters.
 type evaluator struct {
+	id     uint64 // tells this evaluation's string buffers from others'
 	e      *Engine
 	ctx    context.Context
 	done   <-chan struct{}
@@ -44,13 +48,16 @@ type evaluator struct {
 	debug  func(string, Position)
 
 	stack []variable
-	base  int     // index of the current function's first variable
-	this  *Value  // bound `this`, nil outside methods
-	ast   *AST    // functions visible to the running code
-	depth int     // function call depth
-	ops   uint64  // operations so far
-	flow  flow    // reused for break/continue/return
-	glob  *global // constants reachable as global::NAME
+	base  int    // index of the current function's first variable
+	this  *Value // bound `this`, nil outside methods
+	ast   *AST   // functions visible to the running code
+	depth int    // function call depth
+	// hidden counts the arguments of a call being set up on top of the
+	// stack: index hints skip them.
+	hidden int
+	ops    uint64  // operations so far
+	flow   flow    // reused for break/continue/return
+	glob   *global // constants reachable as global::NAME
 
 	modules []moduleBinding
 	typed   map[fnKey]*scriptFn // typed methods of imported modules
@@ -90,7 +97,7 @@ func (e *Engine) Run(ast *AST, opts RunOptions) (result Value, err error) {
 }
 
 func (e *Engine) newEvaluator(ast *AST, opts RunOptions) *evaluator {
-	ev := &evaluator{e: e, limits: e.limits, print: e.onPrint, debug: e.onDebug, ast: ast,
+	ev := &evaluator{id: nextEvalID.Add(1), e: e, limits: e.limits, print: e.onPrint, debug: e.onDebug, ast: ast,
 		glob: &global{consts: map[string]Value{}}}
 	if opts.Limits != nil {
 		ev.limits = *opts.Limits
@@ -159,7 +166,7 @@ func (ev *evaluator) push(name string, v Value, konst bool) error {
 
 // find returns the stack index of the variable named by id, or -1.
 func (ev *evaluator) find(id *syntax.Ident) int {
-	n := len(ev.stack)
+	n := len(ev.stack) - ev.hidden
 	if id.Index > 0 {
 		if i := n - id.Index; i >= ev.base && ev.stack[i].name == id.Name {
 			return i

@@ -95,55 +95,96 @@ func (ev *evaluator) callNamed(name string, args []Value, pos Position) (Value, 
 // env holds a closure's captured variables; capture runs the function in
 // the caller's scope (name!(…)).
 func (ev *evaluator) callScript(f *scriptFn, args []Value, this *Value, env []captured, pos Position, capture bool) (Value, error) {
-	if max := ev.limits.MaxCallDepth; max > 0 && ev.depth >= max {
-		return Unit, errAt(ErrorStackOverflow, pos, "Stack overflow in call to function '%s'", f.decl.Name)
-	}
-	if err := ev.tick(pos); err != nil {
-		return Unit, err
-	}
-	base, savedThis, ast := ev.base, ev.this, ev.ast
 	mark := len(ev.stack)
-	if !capture {
-		ev.base = mark
-	}
 	for _, c := range env {
 		ev.stack = append(ev.stack, variable{name: c.name, value: c.val})
 	}
 	for i, p := range f.decl.Params {
 		ev.stack = append(ev.stack, variable{name: p, value: args[i]})
 	}
-	ev.this, ev.ast = this, f.ast
+	return ev.runFrame(f, mark, this, pos, capture)
+}
+
+// callScriptExprs evaluates the arguments of a call straight onto the
+// variable stack, where they become the callee's parameters; no argument
+// slice is built. Until the call starts they are nameless and hidden from
+// index hints, so the remaining arguments still see the caller's variables.
+func (ev *evaluator) callScriptExprs(f *scriptFn, xs []syntax.Expr, pos Position, capture bool) (Value, error) {
+	mark, hidden := len(ev.stack), ev.hidden
+	for _, x := range xs {
+		v, err := ev.evalOwned(x)
+		if err != nil {
+			ev.truncate(mark)
+			ev.hidden = hidden
+			return Unit, err
+		}
+		ev.stack = append(ev.stack, variable{value: v})
+		ev.hidden++
+	}
+	ev.hidden = hidden
+	for i, p := range f.decl.Params {
+		ev.stack[mark+i].name = p
+	}
+	return ev.runFrame(f, mark, nil, pos, capture)
+}
+
+// runFrame runs a script function whose variables (captured ones, then
+// parameters) start at stack index mark.
+func (ev *evaluator) runFrame(f *scriptFn, mark int, this *Value, pos Position, capture bool) (Value, error) {
+	if max := ev.limits.MaxCallDepth; max > 0 && ev.depth >= max || ev.depth >= hardMaxCallDepth {
+		ev.truncate(mark)
+		return Unit, errAt(ErrorStackOverflow, pos, "Stack overflow in call to function '%s'", f.decl.Name)
+	}
+	if err := ev.tick(pos); err != nil {
+		ev.truncate(mark)
+		return Unit, err
+	}
+	base, savedThis, ast, hidden := ev.base, ev.this, ev.ast, ev.hidden
+	if !capture {
+		ev.base = mark
+	}
+	ev.this, ev.ast, ev.hidden = this, f.ast, 0
 	ev.depth++
 	v, err := ev.execStmts(f.decl.Body.Stmts)
 	ev.depth--
 	ev.truncate(mark)
-	ev.base, ev.this, ev.ast = base, savedThis, ast
+	ev.base, ev.this, ev.ast, ev.hidden = base, savedThis, ast, hidden
 	if err != nil {
-		switch e := err.(type) {
-		case *flow:
-			if e.kind == flowReturn {
-				return e.value, nil
-			}
-			if e.kind == flowExit {
-				return Unit, e
-			}
-			return Unit, errAt(ErrorRuntime, pos, "break or continue outside a loop")
-		case *EvalError:
-			switch e.Kind {
-			case ErrorTooManyOperations, ErrorStackOverflow, ErrorDataTooLarge, ErrorTerminated,
-				ErrorTooManyVariables, ErrorTooManyModules:
-				return Unit, e
-			}
-			name := f.decl.Name
-			if f.anonymous {
-				name = "anonymous function"
-			}
-			return Unit, &EvalError{Kind: ErrorInFunctionCall, Fn: name, Pos: pos, Inner: e,
-				Msg: "Error in call to function '" + name + "'"}
+		if fl, ok := err.(*flow); ok && fl.kind == flowReturn {
+			return fl.value, nil
 		}
-		return Unit, err
+		return Unit, ev.frameError(f, err, pos)
 	}
 	return v.Flatten(), nil
+}
+
+// hardMaxCallDepth bounds script recursion whatever the limits say, so that
+// the Go stack is never in danger.
+const hardMaxCallDepth = 2000
+
+// frameError turns what ended a function early into its result: a return
+// value, or an error wrapped in ErrorInFunctionCall (limits pass through).
+func (ev *evaluator) frameError(f *scriptFn, err error, pos Position) error {
+	switch e := err.(type) {
+	case *flow:
+		if e.kind == flowExit {
+			return e
+		}
+		return errAt(ErrorRuntime, pos, "break or continue outside a loop")
+	case *EvalError:
+		switch e.Kind {
+		case ErrorTooManyOperations, ErrorStackOverflow, ErrorDataTooLarge, ErrorTerminated,
+			ErrorTooManyVariables, ErrorTooManyModules:
+			return e
+		}
+		name := f.decl.Name
+		if f.anonymous {
+			name = "anonymous function"
+		}
+		return &EvalError{Kind: ErrorInFunctionCall, Fn: name, Pos: pos, Inner: e,
+			Msg: "Error in call to function '" + name + "'"}
+	}
+	return err
 }
 
 // evalArgs evaluates call arguments. For native functions the first
@@ -175,15 +216,18 @@ func (ev *evaluator) evalCall(x *syntax.Call) (Value, error) {
 	if x.Namespace != nil {
 		return ev.evalPathCall(x)
 	}
+	if x.FnIndex > 0 {
+		if byIndex := ev.ast.byIndex; x.FnIndex <= len(byIndex) {
+			if f := byIndex[x.FnIndex-1]; f.decl.Name == x.Name {
+				return ev.callScriptExprs(f, x.Args, x.Pos, x.Capture)
+			}
+		}
+	}
 	if v, ok, err := ev.intrinsic(x); ok {
 		return v, err
 	}
 	if f := ev.lookupScriptFn(x.Name, len(x.Args)); f != nil {
-		args, err := ev.evalArgs(x.Args, false)
-		if err != nil {
-			return Unit, err
-		}
-		return ev.callScript(f, args, nil, nil, x.Pos, x.Capture)
+		return ev.callScriptExprs(f, x.Args, x.Pos, x.Capture)
 	}
 	args, err := ev.evalArgs(x.Args, true)
 	if err != nil {
@@ -720,7 +764,7 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		return nil, &EvalError{Kind: ErrorInModule, Fn: name, Pos: pos, Inner: err.(*EvalError)}
 	}
 	// Run the module's top level in an evaluator of its own.
-	sub := &evaluator{e: ev.e, ctx: ev.ctx, done: ev.done, limits: ev.limits, print: ev.print,
+	sub := &evaluator{id: ev.id, e: ev.e, ctx: ev.ctx, done: ev.done, limits: ev.limits, print: ev.print,
 		debug: ev.debug, ast: ast, glob: &global{consts: map[string]Value{}},
 		depth: ev.depth + 1, ops: ev.ops, nImport: ev.nImport}
 	if max := ev.limits.MaxCallDepth; max > 0 && sub.depth > max {

@@ -96,7 +96,10 @@ func (ev *evaluator) binaryOp(op syntax.Token, l, r Value, pos Position) (Value,
 		}
 		return Bool(!v.AsBool()), nil
 	case syntax.PLUS:
-		if l.t == TypeString && r.t != TypeBlob || r.t == TypeString && l.t != TypeBlob {
+		if l.t == TypeString && r.t != TypeBlob {
+			return ev.appendString(l, r, pos)
+		}
+		if r.t == TypeString && l.t != TypeBlob {
 			s := l.String() + r.String()
 			if err := ev.checkSize(len(s), -1, -1, -1, pos); err != nil {
 				return Unit, err

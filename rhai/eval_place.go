@@ -556,6 +556,11 @@ func (ev *evaluator) evalAssign(x *syntax.Assign) error {
 		ev.stack[i].value = v
 		return nil
 	}
+	if ix, ok := x.LHS.(*syntax.Index); ok && x.Op == syntax.EQ && !ix.Safe {
+		if done, err := ev.assignElem(ix, rhs); done {
+			return err
+		}
+	}
 	p, err := ev.evalPlace(x.LHS)
 	if err != nil {
 		return err
@@ -581,6 +586,60 @@ func (ev *evaluator) evalAssign(x *syntax.Assign) error {
 		return err
 	}
 	return ev.placeSet(p, v)
+}
+
+// assignElem is the fast path of `a[i] = v` for an array or map held in a
+// variable; done is false when the general path must handle it.
+func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err error) {
+	id, ok := x.X.(*syntax.Ident)
+	if !ok {
+		return false, nil
+	}
+	i := ev.find(id)
+	if i < 0 || ev.stack[i].konst {
+		return false, nil
+	}
+	c := ev.stack[i].value.Flatten()
+	switch c.t {
+	case TypeArray:
+		idx, err := ev.eval(x.Index)
+		if err != nil {
+			return true, err
+		}
+		elems := c.AsArray().Elems
+		if idx = idx.Flatten(); idx.t != TypeInt {
+			_, err := normIndex(idx, len(elems), x.Pos, "Array")
+			return true, err
+		}
+		k := idx.AsInt()
+		if k < 0 {
+			k += int64(len(elems))
+		}
+		if k < 0 || k >= int64(len(elems)) {
+			_, err := normIndex(idx, len(elems), x.Pos, "Array")
+			return true, err
+		}
+		elems[k] = rhs
+		return true, nil
+	case TypeMap:
+		idx, err := ev.eval(x.Index)
+		if err != nil {
+			return true, err
+		}
+		key, err := mapKey(idx.Flatten(), x.Pos)
+		if err != nil {
+			return true, err
+		}
+		m := c.AsMap()
+		if _, ok := m.M[key]; !ok {
+			if err := ev.checkSize(-1, -1, len(m.M)+1, -1, x.Pos); err != nil {
+				return true, err
+			}
+		}
+		m.M[key] = rhs
+		return true, nil
+	}
+	return false, nil
 }
 
 // compoundOp computes `*cur op= rhs` and returns the new value. Strings
@@ -615,9 +674,8 @@ func (ev *evaluator) appendString(l, rhs Value, pos Position) (Value, error) {
 	} else {
 		add = rhs.String()
 	}
-	s := l.AsString() + add
-	if err := ev.checkSize(len(s), -1, -1, -1, pos); err != nil {
+	if err := ev.checkSize(int(l.n)+len(add), -1, -1, -1, pos); err != nil {
 		return Unit, err
 	}
-	return String(s), nil
+	return appendStr(l, add, ev.id), nil
 }

@@ -92,6 +92,7 @@ func registerArrayLib(l *Library) {
 		}
 		// Every padding element is its own copy, so that padding with an
 		// array does not make the new elements share it.
+		a.Elems = slices.Grow(a.Elems, int(n)-len(a.Elems))
 		for int64(len(a.Elems)) < n {
 			a.Elems = append(a.Elems, args[2].Clone())
 		}

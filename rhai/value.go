@@ -78,7 +78,12 @@ type Value struct {
 	p unsafe.Pointer
 	n uint64
 	t Type
+	f uint8 // flags: fStrBuf
 }
+
+// fStrBuf marks a string whose bytes live in a growable buffer (see
+// appendStr), so that s += x can often append in place.
+const fStrBuf = 1
 
 // Array is the object behind an array value.
 type Array struct{ Elems []Value }
@@ -271,4 +276,45 @@ func (v Value) Truthy() (b, ok bool) {
 		return v.n != 0, true
 	}
 	return false, false
+}
+
+// strHeader sits in front of the bytes of a growable string buffer. used is
+// how many bytes are taken; a string may grow in place only when it ends
+// exactly there (no other string extended the buffer past it) and when it
+// is owned by the evaluation doing the append, so that concurrent runs
+// never write to the same buffer.
+type strHeader struct {
+	used  int
+	cap   int
+	owner uint64
+}
+
+const strHeaderSize = int(unsafe.Sizeof(strHeader{}))
+
+// appendStr returns l + add. Strings are immutable: the bytes of l never
+// change; the result may share l's buffer, using its spare capacity, which
+// makes repeated s += x linear instead of quadratic.
+func appendStr(l Value, add string, owner uint64) Value {
+	n := int(l.n)
+	if l.f&fStrBuf != 0 {
+		h := (*strHeader)(unsafe.Add(l.p, -strHeaderSize))
+		if h.owner == owner && h.used == n && h.cap-n >= len(add) {
+			copy(unsafe.Slice((*byte)(unsafe.Add(l.p, n)), len(add)), add)
+			h.used += len(add)
+			return Value{p: l.p, n: uint64(n + len(add)), t: TypeString, f: fStrBuf}
+		}
+	}
+	total := n + len(add)
+	if total < 64 {
+		// Small results are plain strings: most never grow again.
+		return String(l.AsString() + add)
+	}
+	capacity := total * 2
+	buf := make([]byte, strHeaderSize+capacity)
+	h := (*strHeader)(unsafe.Pointer(&buf[0]))
+	h.used, h.cap, h.owner = total, capacity, owner
+	data := buf[strHeaderSize:]
+	copy(data, l.AsString())
+	copy(data[n:], add)
+	return Value{p: unsafe.Pointer(&data[0]), n: uint64(total), t: TypeString, f: fStrBuf}
 }

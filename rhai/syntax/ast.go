@@ -155,6 +155,10 @@ type (
 		Name      string
 		Args      []Expr
 		Capture   bool
+		// FnIndex, when not 0, is 1 + the index in File.Funcs of the
+		// script function this call resolves to by name and arity, so the
+		// evaluator needs no lookup by name.
+		FnIndex int
 	}
 	// FnExpr is an anonymous function or closure; it evaluates to a function
 	// pointer with the captured variables curried in.

@@ -58,6 +58,7 @@ type parser struct {
 	funcs    []*FnDecl
 	anonN    int
 	blockLvl int
+	calls    []*Call // plain calls, resolved against Funcs at the end
 }
 
 func newParser(src string, opts Options) *parser {
@@ -229,6 +230,7 @@ func (p *parser) parseFile() *File {
 	}
 	f.Funcs = p.funcs
 	f.UsesEval = p.fs.usesEval
+	p.resolveCalls(f)
 	return f
 }
 
@@ -820,7 +822,29 @@ func (p *parser) parseCall(pos Position, ns []string, name string, capture bool)
 	if name == "eval" && ns == nil {
 		p.fs.usesEval = true
 	}
-	return &Call{Pos: pos, Namespace: ns, Name: name, Args: args, Capture: capture}
+	c := &Call{Pos: pos, Namespace: ns, Name: name, Args: args, Capture: capture}
+	if ns == nil {
+		p.calls = append(p.calls, c)
+	}
+	return c
+}
+
+// resolveCalls points each plain call at the script function of the same
+// name and arity, when the file defines one.
+func (p *parser) resolveCalls(f *File) {
+	type key struct {
+		name  string
+		arity int
+	}
+	index := map[key]int{}
+	for i, d := range f.Funcs {
+		if !d.Anon && d.ThisType == "" {
+			index[key{d.Name, len(d.Params)}] = i + 1
+		}
+	}
+	for _, c := range p.calls {
+		c.FnIndex = index[key{c.Name, len(c.Args)}]
+	}
 }
 
 func (p *parser) parsePostfix(x Expr) Expr {

@@ -1,0 +1,8 @@
+-- Recursive fib(28), five times: script function calls and integer arithmetic.
+local function fib(n)
+  if n < 2 then return n end
+  return fib(n - 1) + fib(n - 2)
+end
+local r = 0
+for i = 1, 5 do r = fib(28) end
+return r

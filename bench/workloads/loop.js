@@ -1,0 +1,4 @@
+// A 1,000,000-iteration while loop decrementing a variable: the interpreter's dispatch cost.
+let x = 1000000;
+while (x > 0) { x -= 1; }
+x;
