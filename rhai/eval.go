@@ -432,30 +432,42 @@ func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
 		return ev.evalSwitch(x)
 	case *syntax.ArrayLit:
 		elems := make([]Value, len(x.Elems))
+		deep := false
 		for i, e := range x.Elems {
 			v, err := ev.evalOwned(e)
 			if err != nil {
 				return Unit, err
 			}
 			elems[i] = v
+			deep = deep || grows(v)
+		}
+		a := NewArray(elems)
+		if deep {
+			return a, ev.checkDeep(a, x.Pos)
 		}
 		if err := ev.checkSize(-1, len(elems), -1, -1, x.Pos); err != nil {
 			return Unit, err
 		}
-		return NewArray(elems), nil
+		return a, nil
 	case *syntax.MapLit:
 		m := make(map[string]Value, len(x.Keys))
+		deep := false
 		for i, k := range x.Keys {
 			v, err := ev.evalOwned(x.Values[i])
 			if err != nil {
 				return Unit, err
 			}
 			m[k] = v
+			deep = deep || grows(v)
+		}
+		mv := NewMap(m)
+		if deep {
+			return mv, ev.checkDeep(mv, x.Pos)
 		}
 		if err := ev.checkSize(-1, -1, len(m), -1, x.Pos); err != nil {
 			return Unit, err
 		}
-		return NewMap(m), nil
+		return mv, nil
 	case *syntax.InterpString:
 		return ev.evalInterp(x)
 	case *syntax.This:

@@ -63,6 +63,15 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 	if err != nil {
 		return Unit, positioned(err, pos)
 	}
+	if o.mut && len(args) > 1 && ev.limits.sizeLimited() {
+		// A container or long string stored into the first argument may
+		// have grown it past the limits in a way its own length misses.
+		for _, a := range args[1:] {
+			if grows(a) {
+				return v, ev.checkDeep(args[0], pos)
+			}
+		}
+	}
 	return v, nil
 }
 

@@ -123,6 +123,9 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 			return errAt(ErrorArrayBounds, p.pos, "Array index %d out of bounds", p.idx)
 		}
 		p.arr.Elems[p.idx] = v
+		if grows(v) {
+			return ev.checkDeep(NewArray(p.arr.Elems), p.pos)
+		}
 	case pMapKey:
 		if _, ok := p.m.M[p.key]; !ok {
 			if err := ev.checkSize(-1, -1, len(p.m.M)+1, -1, p.pos); err != nil {
@@ -130,6 +133,9 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 			}
 		}
 		p.m.M[p.key] = v
+		if grows(v) {
+			return ev.checkDeep(NewMap(p.m.M), p.pos)
+		}
 	case pBlob:
 		if v.t != TypeInt {
 			return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting i64)", v.TypeName())
@@ -620,6 +626,9 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 			return true, err
 		}
 		elems[k] = rhs
+		if grows(rhs) {
+			return true, ev.checkDeep(c, x.Pos)
+		}
 		return true, nil
 	case TypeMap:
 		idx, err := ev.eval(x.Index)
@@ -637,6 +646,9 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 			}
 		}
 		m.M[key] = rhs
+		if grows(rhs) {
+			return true, ev.checkDeep(c, x.Pos)
+		}
 		return true, nil
 	}
 	return false, nil

@@ -37,11 +37,15 @@ func (v Value) String() string {
 // quoted, containers with their elements in debug form.
 func (v Value) DebugString() string {
 	var b strings.Builder
-	v.writeDebug(&b)
+	v.writeDebug(&b, 0)
 	return b.String()
 }
 
-func (v Value) writeDebug(b *strings.Builder) {
+func (v Value) writeDebug(b *strings.Builder, depth int) {
+	if depth > maxValueDepth {
+		b.WriteString("…")
+		return
+	}
 	switch v.t {
 	case TypeUnit:
 		b.WriteString("()")
@@ -61,7 +65,7 @@ func (v Value) writeDebug(b *strings.Builder) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			e.writeDebug(b)
+			e.writeDebug(b, depth+1)
 		}
 		b.WriteByte(']')
 	case TypeMap:
@@ -73,7 +77,7 @@ func (v Value) writeDebug(b *strings.Builder) {
 			}
 			b.WriteString(QuoteString(k))
 			b.WriteString(": ")
-			m.M[k].writeDebug(b)
+			m.M[k].writeDebug(b, depth+1)
 		}
 		b.WriteByte('}')
 	case TypeBlob:
@@ -106,11 +110,11 @@ func (v Value) writeDebug(b *strings.Builder) {
 		b.WriteString(QuoteString(f.Name))
 		for _, c := range f.Curry {
 			b.WriteString(", ")
-			c.writeDebug(b)
+			c.writeDebug(b, depth+1)
 		}
 		b.WriteByte(')')
 	case TypeShared:
-		v.asShared().V.writeDebug(b)
+		v.asShared().V.writeDebug(b, depth)
 	case TypeCustom:
 		c := v.AsCustom()
 		fmt.Fprintf(b, "%v", c.V)

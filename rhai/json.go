@@ -53,8 +53,13 @@ func FromJSON(data []byte) (Value, error) {
 // string (also for characters), []any, map[string]any and []byte. Function
 // pointers become their name, host values their wrapped value, and other
 // values (ranges, timestamps) their display form.
-func ToGo(v Value) any {
+func ToGo(v Value) any { return toGo(v, 0) }
+
+func toGo(v Value, depth int) any {
 	v = v.Flatten()
+	if depth > maxValueDepth {
+		return nil
+	}
 	switch v.t {
 	case TypeUnit:
 		return nil
@@ -72,14 +77,14 @@ func ToGo(v Value) any {
 		elems := v.AsArray().Elems
 		out := make([]any, len(elems))
 		for i, e := range elems {
-			out[i] = ToGo(e)
+			out[i] = toGo(e, depth+1)
 		}
 		return out
 	case TypeMap:
 		m := v.AsMap().M
 		out := make(map[string]any, len(m))
 		for k, e := range m {
-			out[k] = ToGo(e)
+			out[k] = toGo(e, depth+1)
 		}
 		return out
 	case TypeBlob:
@@ -235,10 +240,20 @@ type jsonEncoder struct {
 	buf    []byte
 	strict bool
 	err    error
+	depth  int
 }
 
 func (e *jsonEncoder) encode(v Value) {
 	v = v.Flatten()
+	if e.depth > maxValueDepth {
+		if e.err == nil {
+			e.err = fmt.Errorf("rhai: value nested too deeply for JSON")
+		}
+		e.buf = append(e.buf, "null"...)
+		return
+	}
+	e.depth++
+	defer func() { e.depth-- }()
 	switch v.t {
 	case TypeUnit:
 		e.buf = append(e.buf, "null"...)

@@ -605,8 +605,14 @@ func limitCheck(c *Context, strLen, arrLen, mapLen, blobLen int) error {
 // build. Containers compare element by element. Rhai has no `==` for
 // function pointers; here they are equal when they name the same function
 // with equal curried arguments.
-func valuesEqual(a, b Value) bool {
+func valuesEqual(a, b Value) bool { return valuesEqualDepth(a, b, 0) }
+
+func valuesEqualDepth(a, b Value, depth int) bool {
 	a, b = a.Flatten(), b.Flatten()
+	if depth > maxValueDepth {
+		// Too deep to walk safely: equal only when identical.
+		return a == b
+	}
 	if a.t != b.t {
 		if a.IsNumber() && b.IsNumber() {
 			return floatsEqual(numberAsFloat(a), numberAsFloat(b))
@@ -624,7 +630,7 @@ func valuesEqual(a, b Value) bool {
 		return a.AsString() == b.AsString()
 	case TypeArray:
 		x, y := a.AsArray().Elems, b.AsArray().Elems
-		return len(x) == len(y) && slicesEqual(x, y)
+		return len(x) == len(y) && slicesEqualDepth(x, y, depth+1)
 	case TypeMap:
 		x, y := a.AsMap().M, b.AsMap().M
 		if len(x) != len(y) {
@@ -632,7 +638,7 @@ func valuesEqual(a, b Value) bool {
 		}
 		for k, v := range x {
 			w, ok := y[k]
-			if !ok || !valuesEqual(v, w) {
+			if !ok || !valuesEqualDepth(v, w, depth+1) {
 				return false
 			}
 		}
@@ -645,16 +651,18 @@ func valuesEqual(a, b Value) bool {
 		return s1 == s2 && e1 == e2
 	case TypeFnPtr:
 		f, g := a.AsFnPtr(), b.AsFnPtr()
-		return f == g || (f.Name == g.Name && len(f.Curry) == len(g.Curry) && slicesEqual(f.Curry, g.Curry))
+		return f == g || (f.Name == g.Name && len(f.Curry) == len(g.Curry) && slicesEqualDepth(f.Curry, g.Curry, depth+1))
 	case TypeCustom:
 		return customEqual(a.AsCustom(), b.AsCustom())
 	}
 	return a.p == b.p
 }
 
-func slicesEqual(x, y []Value) bool {
+func slicesEqual(x, y []Value) bool { return slicesEqualDepth(x, y, 0) }
+
+func slicesEqualDepth(x, y []Value, depth int) bool {
 	for i := range x {
-		if !valuesEqual(x[i], y[i]) {
+		if !valuesEqualDepth(x[i], y[i], depth) {
 			return false
 		}
 	}

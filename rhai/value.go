@@ -240,26 +240,44 @@ func (v Value) TypeName() string {
 
 // Clone returns a deep copy of arrays, maps and blobs, so that the copy and the
 // original can change independently; other values are returned as they are.
-func (v Value) Clone() Value {
+func (v Value) Clone() Value { return v.cloneDepth(0) }
+
+// maxValueDepth bounds how deep the functions that walk nested arrays and
+// maps (copy, compare, print, JSON) go, so that a hostile script cannot
+// exhaust the Go stack with a value nested a million levels deep. Deeper
+// levels are shared rather than copied, printed as "…", compared by
+// identity.
+const maxValueDepth = 1000
+
+func (v Value) cloneDepth(depth int) Value {
+	if depth > maxValueDepth {
+		return v
+	}
 	switch v.t {
 	case TypeArray:
 		src := v.AsArray().Elems
 		dst := make([]Value, len(src))
 		for i, e := range src {
-			dst[i] = e.Clone()
+			if e.needsClone() {
+				e = e.cloneDepth(depth + 1)
+			}
+			dst[i] = e
 		}
 		return NewArray(dst)
 	case TypeMap:
 		src := v.AsMap().M
 		dst := make(map[string]Value, len(src))
 		for k, e := range src {
-			dst[k] = e.Clone()
+			if e.needsClone() {
+				e = e.cloneDepth(depth + 1)
+			}
+			dst[k] = e
 		}
 		return NewMap(dst)
 	case TypeBlob:
 		return NewBlob(append([]byte(nil), v.AsBlob().B...))
 	case TypeShared:
-		return v.asShared().V.Clone()
+		return v.asShared().V.cloneDepth(depth)
 	}
 	return v
 }

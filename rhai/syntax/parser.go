@@ -545,9 +545,13 @@ func (p *parser) maxDepth() int {
 	return p.opts.MaxExprDepth
 }
 
+// hardMaxDepth bounds nesting even when no limit is set, so that the
+// recursive descent never exhausts the Go stack.
+const hardMaxDepth = 2048
+
 func (p *parser) enter(pos Position) {
 	p.depth++
-	if m := p.maxDepth(); m > 0 && p.depth > m {
+	if m := p.maxDepth(); m > 0 && p.depth > m || p.depth > hardMaxDepth {
 		p.fail("ExprTooDeep", pos, "Expression exceeds maximum complexity")
 	}
 }

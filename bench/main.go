@@ -1,0 +1,280 @@
+// Command bench compares the speed of this repository's Rhai engine with
+// gopher-lua, goja and starlark-go (embedded through their Go modules) and
+// with the machine's python3, on the same six workloads written for each.
+//
+// Every measurement is a whole process: compile, run and exit. For the Go
+// engines the harness starts a fresh copy of itself with -run ENGINE FILE;
+// for Python it starts the interpreter on the .py file. Each process is timed
+// from start to exit, each (workload, engine) pair is run -n times with the
+// engines interleaved within a round so that machine noise falls on all of
+// them alike, and the table shows medians and the ratio of our engine to
+// each peer. Every script's result is checked; a wrong or failed run makes
+// the command exit 1, missed speed targets do not (it measures, it does not
+// assert).
+//
+// Run it from this directory:
+//
+//	go run . [-n 5] [-only fib,sieve] [-engines rhai,lua]
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// workload is one row of the table: workloads/<name>.<ext> for each engine.
+type workload struct {
+	name  string
+	title string
+	want  string // the result every engine must print
+}
+
+var workloads = []workload{
+	{"fib", "recursive fib(28), 5 times", "317811"},
+	{"loop", "1,000,000-iteration while loop", "0"},
+	{"sieve", "sieve of Eratosthenes to 1,000,000", "78498"},
+	{"concat", "100,000-piece string concatenation", "100000"},
+	{"maps", "200,000 map inserts, then lookups", "19999900000"},
+	{"sort", "sorting 200,000 integers", "1073217995"},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// config is the parsed command line.
+type config struct {
+	n       int
+	dir     string
+	python  string
+	timeout time.Duration
+	only    []workload
+	engines []engine
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		cfg     config
+		only    = fs.String("only", "", "comma-separated workloads to run (default all)")
+		names   = fs.String("engines", "", "comma-separated engines to run (default all: rhai,lua,goja,starlark,python)")
+		runName = fs.String("run", "", "internal: run one workload file with this Go engine and print its result")
+	)
+	fs.IntVar(&cfg.n, "n", 5, "runs of each workload per engine; the table shows the median")
+	fs.StringVar(&cfg.dir, "dir", "workloads", "directory holding the workload scripts")
+	fs.StringVar(&cfg.python, "python", "python3", "the Python interpreter to compare with")
+	fs.DurationVar(&cfg.timeout, "timeout", 5*time.Minute, "longest a single run may take")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *runName != "" {
+		return runChild(*runName, fs.Args(), stdout, stderr)
+	}
+
+	var err error
+	if cfg.only, err = selectWorkloads(*only); err == nil {
+		cfg.engines, err = selectEngines(*names)
+	}
+	if err == nil && cfg.n < 1 {
+		err = errors.New("-n must be at least 1")
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	if cfg.dir, err = filepath.Abs(cfg.dir); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	if _, err := os.Stat(filepath.Join(cfg.dir, cfg.only[0].name+".rhai")); err != nil {
+		fmt.Fprintf(stderr, "bench: no workloads in %s (run from bench/ or pass -dir): %v\n", cfg.dir, err)
+		return 2
+	}
+	t, err := measure(cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	t.write(stdout)
+	if t.failed() {
+		return 1
+	}
+	return 0
+}
+
+// runChild is the body of a measured Go-engine process: run one file, print
+// its result.
+func runChild(name string, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "bench: -run ENGINE FILE")
+		return 2
+	}
+	var e *engine
+	for i := range engines {
+		if engines[i].name == name && engines[i].run != nil {
+			e = &engines[i]
+		}
+	}
+	if e == nil {
+		fmt.Fprintf(stderr, "bench: %q is not an in-process engine\n", name)
+		return 2
+	}
+	src, err := os.ReadFile(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	out, err := e.run(args[0], string(src))
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintln(stdout, out)
+	return 0
+}
+
+func selectWorkloads(list string) ([]workload, error) {
+	if list == "" {
+		return workloads, nil
+	}
+	var out []workload
+	for _, name := range strings.Split(list, ",") {
+		found := false
+		for _, w := range workloads {
+			if w.name == strings.TrimSpace(name) {
+				out, found = append(out, w), true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("unknown workload %q", name)
+		}
+	}
+	return out, nil
+}
+
+func selectEngines(list string) ([]engine, error) {
+	if list == "" {
+		return engines, nil
+	}
+	want := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		want[strings.TrimSpace(name)] = true
+	}
+	var out []engine
+	for _, e := range engines { // keep table order whatever the flag's order
+		if want[e.name] {
+			out = append(out, e)
+			delete(want, e.name)
+		}
+	}
+	for name := range want {
+		return nil, fmt.Errorf("unknown engine %q", name)
+	}
+	return out, nil
+}
+
+// measure runs every selected (workload, engine) pair cfg.n times. Rounds
+// go over all pairs, and the engines' order rotates from round to round, so
+// that a slow patch of the machine does not land on one engine only.
+func measure(cfg config, progress io.Writer) (*table, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	t := &table{workloads: cfg.only, engines: cfg.engines, rounds: cfg.n,
+		host: fmt.Sprintf("%s %s/%s, %d CPUs", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
+	python := ""
+	for _, e := range cfg.engines {
+		if e.run == nil {
+			exe, version, err := findPython(cfg.python)
+			if err != nil {
+				return nil, err
+			}
+			python = exe
+			t.host += ", Python " + version
+		}
+	}
+	t.cells = make([][]cell, len(cfg.only))
+	for i := range t.cells {
+		t.cells[i] = make([]cell, len(cfg.engines))
+	}
+	for r := 0; r < cfg.n; r++ {
+		for wi, w := range cfg.only {
+			fmt.Fprintf(progress, "round %d/%d %-7s", r+1, cfg.n, w.name)
+			for k := range cfg.engines {
+				ei := (k + r) % len(cfg.engines)
+				e, c := cfg.engines[ei], &t.cells[wi][ei]
+				if c.err != nil {
+					continue // a failure does not get better by retrying
+				}
+				file := filepath.Join(cfg.dir, w.name+"."+e.ext)
+				argv := []string{self, "-run", e.name, file}
+				if e.run == nil {
+					argv = []string{python, file}
+				}
+				d, out, err := timeProcess(argv, cfg.timeout)
+				if err == nil && out != w.want {
+					err = fmt.Errorf("result %q, want %q", out, w.want)
+				}
+				if err != nil {
+					c.err = err
+					fmt.Fprintf(progress, "  %s FAIL", e.name)
+					continue
+				}
+				c.times = append(c.times, d)
+				fmt.Fprintf(progress, "  %s %.3fs", e.name, d.Seconds())
+			}
+			fmt.Fprintln(progress)
+		}
+	}
+	return t, nil
+}
+
+// timeProcess runs argv to completion and returns its wall time and its
+// standard output, trimmed.
+func timeProcess(argv []string, timeout time.Duration) (time.Duration, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("timed out after %s", timeout)
+		}
+		if msg := strings.TrimSpace(errOut.String()); msg != "" {
+			err = fmt.Errorf("%w: %s", err, msg)
+		}
+		return d, "", err
+	}
+	return d, strings.TrimSpace(out.String()), nil
+}
+
+// findPython returns the interpreter's real executable and version. Asking
+// Python itself sees through launcher shims such as pyenv's, which are shell
+// scripts costing more start-up time than some workloads take.
+func findPython(name string) (exe, version string, err error) {
+	out, err := exec.Command(name, "-c", "import sys, platform; print(sys.executable); print(platform.python_version())").Output()
+	if err != nil {
+		return "", "", fmt.Errorf("python: %s: %w", name, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		return "", "", fmt.Errorf("python: %s: unexpected answer %q", name, out)
+	}
+	return strings.TrimSpace(lines[0]), strings.TrimSpace(lines[1]), nil
+}
