@@ -99,6 +99,13 @@ type RunOptions struct {
 	Debug func(string, Position)
 	// Limits override the engine's limits for this evaluation when set.
 	Limits *Limits
+	// Stats, when set, receives figures about the evaluation.
+	Stats *RunStats
+}
+
+// RunStats are figures about one evaluation.
+type RunStats struct {
+	Operations uint64 // operations counted against MaxOperations
 }
 
 // Eval compiles and runs a script, returning its value.

@@ -87,6 +87,9 @@ func (e *Engine) Run(ast *AST, opts RunOptions) (result Value, err error) {
 		ev.stack = append(ev.stack, scope.vars...)
 	}
 	result, err = ev.runMain(ast.file)
+	if opts.Stats != nil {
+		opts.Stats.Operations = ev.ops
+	}
 	if scope != nil {
 		scope.vars = append(scope.vars[:0], ev.stack[:len(ev.stack)]...)
 		for i := range scope.vars {
@@ -284,6 +287,17 @@ func (ev *evaluator) execStmt(s syntax.Stmt) (Value, error) {
 		return Unit, nil
 	}
 	return Unit, errAt(ErrorRuntime, s.Position(), "unknown statement %T", s)
+}
+
+// IsLimit reports whether err is an exceeded limit (operations, call depth,
+// data size, variables, modules), as opposed to a script error or a
+// cancellation.
+func IsLimit(err error) bool {
+	switch KindOf(err) {
+	case ErrorTooManyOperations, ErrorStackOverflow, ErrorDataTooLarge, ErrorTooManyVariables, ErrorTooManyModules:
+		return true
+	}
+	return false
 }
 
 // catchable reports whether try/catch may handle an error; exceeded

@@ -1,0 +1,55 @@
+// Package events carries change notifications between PiCloud's services:
+// the manager publishes that a script was deployed or deleted, and every
+// orchestrator drops its compiled copy. In one process a Local bus calls
+// the subscribers directly; in a cluster a PostgreSQL LISTEN/NOTIFY bus
+// carries the same events between processes.
+package events
+
+import "sync"
+
+// Kind names an event.
+type Kind string
+
+// Events.
+const (
+	ScriptChanged Kind = "script_changed" // a deploy or delete: Key is "app/script"
+	AppChanged    Kind = "app_changed"    // app deleted or its limits changed: Key is the slug
+)
+
+// Event is one notification.
+type Event struct {
+	Kind Kind   `json:"kind"`
+	Key  string `json:"key"`
+}
+
+// Bus delivers events to subscribers, at least to those in this process.
+type Bus interface {
+	Publish(e Event)
+	Subscribe(fn func(Event))
+}
+
+// Local is an in-process bus: Publish calls every subscriber synchronously.
+type Local struct {
+	mu   sync.RWMutex
+	subs []func(Event)
+}
+
+// NewLocal returns an empty in-process bus.
+func NewLocal() *Local { return &Local{} }
+
+// Publish calls every subscriber with e.
+func (b *Local) Publish(e Event) {
+	b.mu.RLock()
+	subs := b.subs
+	b.mu.RUnlock()
+	for _, fn := range subs {
+		fn(e)
+	}
+}
+
+// Subscribe adds fn; it is called for every event published afterwards.
+func (b *Local) Subscribe(fn func(Event)) {
+	b.mu.Lock()
+	b.subs = append(b.subs[:len(b.subs):len(b.subs)], fn)
+	b.mu.Unlock()
+}
