@@ -1,0 +1,100 @@
+package rhai
+
+// Size limits count nested data the way Rhai does: the elements of every
+// array inside a value, the properties of every map, the bytes of every
+// string and blob. Measuring walks the value, so it is done only where a
+// value can grow by more than a scalar: when an array or map literal holds
+// containers or strings, and when a container or a long string is stored
+// into a container.
+
+// dataSize is the nested size of a value.
+type dataSize struct{ arr, maps, str, blob int }
+
+// longString is the length from which storing a string into a container
+// triggers a full measurement; shorter ones are covered by the container's
+// own length limit.
+const longString = 256
+
+// sizeLimited reports whether any size limit is set.
+func (l *Limits) sizeLimited() bool {
+	return l.MaxArrayLen > 0 || l.MaxMapSize > 0 || l.MaxStringLen > 0 || l.MaxBlobLen > 0
+}
+
+// grows reports whether storing v into a container calls for measuring it.
+func grows(v Value) bool {
+	switch v.t {
+	case TypeArray, TypeMap, TypeBlob, TypeShared:
+		return true
+	case TypeString:
+		return v.n >= longString
+	}
+	return false
+}
+
+// checkDeep measures v and reports ErrorDataTooLarge when its nested size
+// passes a limit.
+func (ev *evaluator) checkDeep(v Value, pos Position) error {
+	if !ev.limits.sizeLimited() {
+		return nil
+	}
+	var s dataSize
+	ev.measure(v, &s, 0)
+	return ev.checkSize(s.str, s.arr, s.maps, s.blob, pos)
+}
+
+// measure adds v's nested size to s. It stops early once a limit is
+// passed, and does not go deeper than maxValueDepth.
+func (ev *evaluator) measure(v Value, s *dataSize, depth int) {
+	if depth > maxValueDepth || ev.overLimits(s) {
+		return
+	}
+	switch v.t {
+	case TypeString:
+		s.str += int(v.n)
+	case TypeBlob:
+		s.blob += len(v.AsBlob().B)
+	case TypeArray:
+		elems := v.AsArray().Elems
+		s.arr += len(elems)
+		for _, e := range elems {
+			if e.t >= TypeString {
+				ev.measure(e, s, depth+1)
+			}
+		}
+	case TypeMap:
+		m := v.AsMap().M
+		s.maps += len(m)
+		for _, e := range m {
+			if e.t >= TypeString {
+				ev.measure(e, s, depth+1)
+			}
+		}
+	case TypeShared:
+		ev.measure(v.asShared().V, s, depth)
+	}
+}
+
+func (ev *evaluator) overLimits(s *dataSize) bool {
+	l := &ev.limits
+	return l.MaxArrayLen > 0 && s.arr > l.MaxArrayLen || l.MaxMapSize > 0 && s.maps > l.MaxMapSize ||
+		l.MaxStringLen > 0 && s.str > l.MaxStringLen || l.MaxBlobLen > 0 && s.blob > l.MaxBlobLen
+}
+
+// SandboxLimits are limits suited to running untrusted scripts next to
+// each other: a script cannot spin, recurse or allocate without bound.
+// Combine them with a deadline on RunOptions.Context.
+func SandboxLimits() Limits {
+	return Limits{
+		MaxOperations:  50_000_000,
+		MaxCallDepth:   64,
+		MaxExprDepth:   64,
+		MaxFnExprDepth: 32,
+		MaxStringLen:   4 << 20,
+		MaxArrayLen:    100_000,
+		MaxMapSize:     100_000,
+		MaxBlobLen:     4 << 20,
+		MaxVariables:   1_000,
+		MaxFunctions:   1_000,
+		MaxModules:     32,
+	}
+}
