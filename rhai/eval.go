@@ -55,9 +55,16 @@ type evaluator struct {
 	// hidden counts the arguments of a call being set up on top of the
 	// stack: index hints skip them.
 	hidden int
-	ops    uint64  // operations so far
-	flow   flow    // reused for break/continue/return
-	glob   *global // constants reachable as global::NAME
+	ops    uint64 // operations so far
+	// nextCheck is the operation count at which tick next looks at the
+	// limit and the context.
+	nextCheck uint64
+	flow      flow    // reused for break/continue/return
+	glob      *global // constants reachable as global::NAME
+
+	argBuf  []Value // the argument stack of native calls (see takeArgs)
+	argTop  int
+	ctxFree []*Context // Contexts for native calls, reused
 
 	modules []moduleBinding
 	typed   map[fnKey]*scriptFn // typed methods of imported modules
@@ -139,15 +146,32 @@ func (ev *evaluator) runMain(f *syntax.File) (Value, error) {
 // context's deadline.
 func (ev *evaluator) tick(pos Position) error {
 	ev.ops++
+	if ev.ops < ev.nextCheck {
+		return nil
+	}
+	return ev.checkOps(pos)
+}
+
+// checkInterval is how many operations pass between looks at the
+// context: often enough that a tight loop stops well within a millisecond
+// of its deadline.
+const checkInterval = 1024
+
+// checkOps is the slow path of tick: the operation limit and the context.
+func (ev *evaluator) checkOps(pos Position) error {
 	if ev.limits.MaxOperations > 0 && ev.ops > ev.limits.MaxOperations {
 		return &EvalError{Kind: ErrorTooManyOperations, Msg: "Too many operations", Pos: pos}
 	}
-	if ev.done != nil && ev.ops&1023 == 0 {
+	if ev.done != nil {
 		select {
 		case <-ev.done:
 			return &EvalError{Kind: ErrorTerminated, Msg: "Script terminated: " + ev.ctx.Err().Error(), Pos: pos}
 		default:
 		}
+	}
+	ev.nextCheck = ev.ops + checkInterval
+	if max := ev.limits.MaxOperations; max > 0 && max+1 < ev.nextCheck {
+		ev.nextCheck = max + 1
 	}
 	return nil
 }
@@ -211,7 +235,13 @@ func (ev *evaluator) execBlock(b *syntax.Block) (Value, error) {
 func (ev *evaluator) execStmts(stmts []syntax.Stmt) (Value, error) {
 	var last Value
 	for _, s := range stmts {
-		v, err := ev.execStmt(s)
+		var v Value
+		var err error
+		if es, ok := s.(*syntax.ExprStmt); ok {
+			v, err = ev.eval(es.X)
+		} else {
+			v, err = ev.execStmt(s)
+		}
 		if err != nil {
 			return Unit, err
 		}
@@ -360,7 +390,7 @@ func errorValue(e *EvalError) Value {
 // an element): a value read from another place is copied, so that arrays,
 // maps and blobs keep value semantics.
 func (ev *evaluator) evalOwned(x syntax.Expr) (Value, error) {
-	v, err := ev.eval(x)
+	v, err := ev.operand(x)
 	if err != nil {
 		return Unit, err
 	}
@@ -521,7 +551,13 @@ func (ev *evaluator) evalIdent(x *syntax.Ident) (Value, error) {
 }
 
 func (ev *evaluator) evalBool(x syntax.Expr) (bool, error) {
-	v, err := ev.eval(x)
+	var v Value
+	var err error
+	if b, ok := x.(*syntax.Binary); ok {
+		v, err = ev.evalBinary(b)
+	} else {
+		v, err = ev.eval(x)
+	}
 	if err != nil {
 		return false, err
 	}

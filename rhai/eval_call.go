@@ -58,8 +58,9 @@ func (e *Engine) lookupNative(name string, args []Value) *overload {
 
 // callNative runs a native function and positions its error.
 func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Position) (Value, error) {
-	c := Context{ev: ev, pos: pos}
-	v, err := o.fn(&c, args)
+	c := ev.getContext(pos)
+	v, err := o.fn(c, args)
+	ev.putContext(c)
 	if err != nil {
 		return Unit, positioned(err, pos)
 	}
@@ -74,6 +75,20 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 	}
 	return v, nil
 }
+
+// getContext hands a native function its Context from a free list, so
+// that calls do not allocate; natives must not keep it after they return.
+func (ev *evaluator) getContext(pos Position) *Context {
+	if n := len(ev.ctxFree); n > 0 {
+		c := ev.ctxFree[n-1]
+		ev.ctxFree = ev.ctxFree[:n-1]
+		c.pos = pos
+		return c
+	}
+	return &Context{ev: ev, pos: pos}
+}
+
+func (ev *evaluator) putContext(c *Context) { ev.ctxFree = append(ev.ctxFree, c) }
 
 func positioned(err error, pos Position) error {
 	switch e := err.(type) {
@@ -536,13 +551,36 @@ func (ev *evaluator) evalMethodCall(x *syntax.MethodCall) (Value, error) {
 
 // methodCall runs x.name(args); short reports a ?. chain that met ().
 func (ev *evaluator) methodCall(x *syntax.MethodCall) (Value, bool, error) {
-	args, err := ev.evalArgs(x.Args, false)
-	if err != nil {
-		return Unit, false, err
+	// The arguments go into a window of the argument stack, after a slot
+	// for the object, so a native method gets them without a new slice.
+	all, mark := ev.takeArgs(len(x.Args) + 1)
+	defer ev.releaseArgs(all, mark)
+	for i, a := range x.Args {
+		v, err := ev.evalOwned(a)
+		if err != nil {
+			return Unit, false, err
+		}
+		all[i+1] = v
 	}
 	var p *place
+	var local place // the common case, a variable, needs no allocation
 	var target Value
-	if isPlace(x.X) {
+	var err error
+	if id, ok := x.X.(*syntax.Ident); ok {
+		i := ev.find(id)
+		if i < 0 {
+			return Unit, false, errAt(ErrorVariableNotFound, id.Pos, "Variable not found: %s", id.Name)
+		}
+		slot := &ev.stack[i]
+		if slot.value.t == TypeShared {
+			local = place{kind: pShared, sh: slot.value.asShared(), konst: slot.konst, pos: id.Pos}
+			target = local.sh.V
+		} else {
+			local = place{kind: pVar, idx: i, konst: slot.konst, pos: id.Pos}
+			target = slot.value
+		}
+		p = &local
+	} else if isPlace(x.X) {
 		if p, err = ev.evalPlace(x.X); err != nil {
 			return Unit, false, err
 		}
@@ -561,11 +599,36 @@ func (ev *evaluator) methodCall(x *syntax.MethodCall) (Value, bool, error) {
 	if x.Safe && target.t == TypeUnit {
 		return Unit, true, nil
 	}
-	v, err := ev.invokeMethod(x, p, target, args)
+	all[0] = target
+	v, err := ev.invokeMethod(x, p, target, all)
 	return v, false, err
 }
 
-func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, args []Value) (Value, error) {
+// takeArgs returns a window of n values on the evaluator's argument stack,
+// for the arguments of a native call; releaseArgs gives it back. Natives
+// must not keep their args slice after they return.
+func (ev *evaluator) takeArgs(n int) ([]Value, int) {
+	top := ev.argTop
+	if top+n > len(ev.argBuf) {
+		// A new buffer; windows already handed out keep the old one.
+		ev.argBuf = make([]Value, max(2*len(ev.argBuf), n+64))
+		ev.argTop, top = 0, 0
+	}
+	ev.argTop = top + n
+	return ev.argBuf[top : top+n : top+n], top
+}
+
+func (ev *evaluator) releaseArgs(window []Value, mark int) {
+	clear(window)
+	if len(window) > 0 && &window[0] == &ev.argBuf[mark] {
+		ev.argTop = mark
+	}
+}
+
+// invokeMethod calls method x on target; all holds target then the
+// arguments.
+func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, all []Value) (Value, error) {
+	args := all[1:]
 	n := len(args)
 	switch x.Name {
 	case "call":
@@ -610,9 +673,6 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 			return ev.callScript(f, args, this, nil, x.Pos, false)
 		})
 	}
-	all := make([]Value, n+1)
-	all[0] = target
-	copy(all[1:], args)
 	if o := ev.e.lookupNative(x.Name, all); o != nil {
 		if o.mut && p != nil && p.konst {
 			return Unit, errAt(ErrorNonPureMethodCallOnConstant, x.Pos, "Cannot call method '%s' that may change a constant", x.Name)

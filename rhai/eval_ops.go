@@ -61,15 +61,37 @@ func (ev *evaluator) evalBinary(x *syntax.Binary) (Value, error) {
 		}
 		return ev.eval(x.Y)
 	}
-	l, err := ev.eval(x.X)
+	l, err := ev.operand(x.X)
 	if err != nil {
 		return Unit, err
 	}
-	r, err := ev.eval(x.Y)
+	r, err := ev.operand(x.Y)
 	if err != nil {
 		return Unit, err
+	}
+	if l.t == TypeInt && r.t == TypeInt {
+		return intOp(x.Op, l.AsInt(), r.AsInt(), x.Pos)
 	}
 	return ev.binaryOp(x.Op, l.Flatten(), r.Flatten(), x.Pos)
+}
+
+// operand evaluates an operand with the two commonest kinds, a literal
+// integer and a variable found where the parser expected it, inline.
+func (ev *evaluator) operand(x syntax.Expr) (Value, error) {
+	switch x := x.(type) {
+	case *syntax.IntLit:
+		return Int(x.V), nil
+	case *syntax.Ident:
+		if x.Index > 0 {
+			if i := len(ev.stack) - ev.hidden - x.Index; i >= ev.base && ev.stack[i].name == x.Name {
+				if v := ev.stack[i].value; v.t != TypeShared {
+					return v, nil
+				}
+			}
+		}
+		return ev.evalIdent(x)
+	}
+	return ev.eval(x)
 }
 
 // binaryOp applies a binary operator: built-in for the standard types,

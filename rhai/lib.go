@@ -3,7 +3,8 @@ package rhai
 import "strings"
 
 // NativeFn is a function implemented in Go. args holds the arguments, already
-// flattened (never TypeShared). A function registered as Mut may replace
+// flattened (never TypeShared). args and c are only valid during the call:
+// the evaluator reuses them, so a function must copy what it keeps. A function registered as Mut may replace
 // args[0]; the evaluator then writes it back to the variable, array element or
 // property the method was called on. Arrays, maps and blobs are pointers, so a
 // function that changes their contents in place needs no Mut flag for that.

@@ -318,8 +318,8 @@ func (p *parser) parseStmt() Stmt {
 		path := p.parseExpr()
 		alias := ""
 		if p.got(AS) {
+			// The alias names a module, not a variable: nothing is pushed.
 			alias = p.identName("after as")
-			p.declare(alias)
 		}
 		return &Import{Pos: pos, Path: path, Alias: alias}
 	case RETURN, THROW:

@@ -25,6 +25,9 @@ type scanner struct {
 	col  int32 // column of the last character read; 0 at line start
 
 	prev Token // previous token, to decide whether - and + are unary
+	// names interns identifiers, so that every use of a name shares one
+	// string and the evaluator's name checks compare pointers.
+	names map[string]string
 	// interp holds, for each open `${ … }` of a back-tick string, the brace
 	// depth inside it; the matching } resumes the string.
 	interp []int
@@ -441,6 +444,14 @@ func (s *scanner) ident(c rune, start Position) Item {
 		s.next()
 	}
 	name := s.src[begin:s.off]
+	if in, ok := s.names[name]; ok {
+		name = in
+	} else {
+		if s.names == nil {
+			s.names = make(map[string]string)
+		}
+		s.names[name] = name
+	}
 	if tok, ok := keywords[name]; ok {
 		return Item{Tok: tok, Pos: start, Lit: name}
 	}
