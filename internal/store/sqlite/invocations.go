@@ -1,0 +1,132 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/picloud/picloud/internal/store"
+)
+
+// DefaultInvocationLimit is the number of records ListInvocations returns
+// when the filter sets no limit.
+const DefaultInvocationLimit = 100
+
+const invocationColumns = `i.id, i.app_id, a.slug, i.script, i.version, i.trigger_type, i.started_at,
+	i.duration, i.status, i.http_status, i.operations, i.summary, i.output`
+
+func scanInvocation(row scanner) (store.Invocation, error) {
+	var (
+		inv               store.Invocation
+		started, duration int64
+	)
+	err := row.Scan(&inv.ID, &inv.AppID, &inv.AppSlug, &inv.Script, &inv.Version, &inv.Trigger, &started,
+		&duration, &inv.Status, &inv.HTTPStatus, &inv.Operations, &inv.Summary, &inv.Output)
+	if err != nil {
+		return store.Invocation{}, err
+	}
+	inv.StartedAt = fromUnixNano(started)
+	inv.Duration = time.Duration(duration)
+	return inv, nil
+}
+
+// InsertInvocations stores a batch of invocation records in one
+// transaction. Logging is idempotent and never fails a batch on a record
+// that lost its place: a record whose ID is already stored is skipped, and
+// so is one whose app was deleted since the run.
+func (s *Store) InsertInvocations(ctx context.Context, invs []store.Invocation) error {
+	if len(invs) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("insert %d invocations", len(invs))
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx,
+		`INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
+			duration, status, http_status, operations, summary, output)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM apps WHERE id = ?)
+		ON CONFLICT (id) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
+	}
+	defer stmt.Close()
+	for _, inv := range invs {
+		_, err := stmt.ExecContext(ctx, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
+			unixNano(inv.StartedAt), int64(inv.Duration), inv.Status, inv.HTTPStatus, inv.Operations,
+			inv.Summary, inv.Output, inv.AppID)
+		if err != nil {
+			return writeError(what, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
+	}
+	return nil
+}
+
+// ListInvocations returns the records f selects, newest first (by start
+// time, then ID). An AppID of 0 selects every app.
+func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) ([]store.Invocation, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.AppID != 0 {
+		where = append(where, "i.app_id = ?")
+		args = append(args, f.AppID)
+	}
+	if f.Script != "" {
+		where = append(where, "i.script = ?")
+		args = append(args, f.Script)
+	}
+	if f.Status != "" {
+		where = append(where, "i.status = ?")
+		args = append(args, f.Status)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = DefaultInvocationLimit
+	}
+	args = append(args, limit)
+
+	var q strings.Builder
+	q.WriteString(`SELECT ` + invocationColumns + ` FROM invocations i JOIN apps a ON a.id = i.app_id`)
+	if len(where) > 0 {
+		q.WriteString(" WHERE " + strings.Join(where, " AND "))
+	}
+	q.WriteString(" ORDER BY i.started_at DESC, i.id DESC LIMIT ?")
+
+	rows, err := s.read.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: unable to list invocations: %w", err)
+	}
+	return collect(rows, scanInvocation, "list invocations")
+}
+
+// GetInvocation returns the record with the given ID.
+func (s *Store) GetInvocation(ctx context.Context, id string) (store.Invocation, error) {
+	inv, err := scanInvocation(s.read.QueryRowContext(ctx,
+		`SELECT `+invocationColumns+` FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.id = ?`, id))
+	if err != nil {
+		return store.Invocation{}, readError(fmt.Sprintf("invocation %q", id), err)
+	}
+	return inv, nil
+}
+
+// PruneInvocations removes the records of runs started before the given
+// time and returns how many it removed.
+func (s *Store) PruneInvocations(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM invocations WHERE started_at < ?`, unixNano(before))
+	if err != nil {
+		return 0, writeError("prune invocations", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: unable to prune invocations: %w", err)
+	}
+	return n, nil
+}

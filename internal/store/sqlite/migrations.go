@@ -1,0 +1,164 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations is the schema's history, oldest first. It is append-only: a
+// released migration is never edited or removed, and a change of schema is
+// a new entry. The schema version, kept in PRAGMA user_version, is the
+// number of migrations applied.
+//
+// Each migration runs in its own transaction, with foreign keys enforced;
+// one that must rebuild a table has to keep the rows it copies consistent.
+var migrations = []string{
+	// 1: users and their credentials.
+	`
+CREATE TABLE users (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	username      TEXT    NOT NULL UNIQUE,
+	password_hash TEXT    NOT NULL,
+	role          TEXT    NOT NULL CHECK (role IN ('admin', 'member')),
+	created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+	token_hash TEXT    PRIMARY KEY,
+	user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_user_id ON sessions (user_id);
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
+
+CREATE TABLE api_keys (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	name       TEXT    NOT NULL,
+	token_hash TEXT    NOT NULL UNIQUE,
+	prefix     TEXT    NOT NULL,
+	created_at INTEGER NOT NULL,
+	last_used  INTEGER -- NULL when never used
+);
+CREATE INDEX api_keys_user_id ON api_keys (user_id);
+`,
+	// 2: apps and their members.
+	`
+CREATE TABLE apps (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	slug        TEXT    NOT NULL UNIQUE,
+	name        TEXT    NOT NULL DEFAULT '',
+	description TEXT    NOT NULL DEFAULT '',
+	limits      TEXT    NOT NULL DEFAULT '{}', -- store.AppLimits as JSON
+	created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE members (
+	app_id     INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	role       TEXT    NOT NULL CHECK (role IN ('viewer', 'editor')),
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (app_id, user_id)
+);
+CREATE INDEX members_user_id ON members (user_id);
+`,
+	// 3: scripts and their immutable versions.
+	`
+CREATE TABLE scripts (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	app_id       INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	name         TEXT    NOT NULL,
+	live_version INTEGER NOT NULL DEFAULT 0,
+	created_at   INTEGER NOT NULL,
+	updated_at   INTEGER NOT NULL,
+	UNIQUE (app_id, name)
+);
+
+CREATE TABLE versions (
+	script_id  INTEGER NOT NULL REFERENCES scripts (id) ON DELETE CASCADE,
+	version    INTEGER NOT NULL,
+	source     TEXT    NOT NULL,
+	created_by INTEGER REFERENCES users (id) ON DELETE SET NULL,
+	created_at INTEGER NOT NULL,
+	PRIMARY KEY (script_id, version)
+);
+CREATE INDEX versions_created_by ON versions (created_by);
+`,
+	// 4: invocation logs. The script is kept by name so that the log of a
+	// deleted script stays readable until it is pruned.
+	`
+CREATE TABLE invocations (
+	id           TEXT    PRIMARY KEY,
+	app_id       INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	script       TEXT    NOT NULL,
+	version      INTEGER NOT NULL,
+	trigger_type TEXT    NOT NULL,
+	started_at   INTEGER NOT NULL,
+	duration     INTEGER NOT NULL, -- nanoseconds
+	status       TEXT    NOT NULL,
+	http_status  INTEGER NOT NULL,
+	operations   INTEGER NOT NULL,
+	summary      TEXT    NOT NULL,
+	output       TEXT    NOT NULL
+);
+CREATE INDEX invocations_app_started ON invocations (app_id, started_at DESC, id DESC);
+CREATE INDEX invocations_started ON invocations (started_at DESC, id DESC);
+`,
+}
+
+// migrate applies the migrations of list that db lacks, each in its own
+// transaction that also records the new schema version, so a failure
+// leaves the database at the last version that applied completely. The
+// transaction begins IMMEDIATE, so two processes opening the same file
+// apply each migration once.
+func migrate(ctx context.Context, db *sql.DB, list []string) error {
+	for {
+		done, err := migrateOne(ctx, db, list)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+// migrateOne applies the next pending migration of list and reports
+// whether none was pending.
+func migrateOne(ctx context.Context, db *sql.DB, list []string) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: unable to begin a migration: %w", err)
+	}
+	defer tx.Rollback()
+
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return false, fmt.Errorf("sqlite: unable to read the schema version: %w", err)
+	}
+	switch {
+	case version > len(list):
+		return false, fmt.Errorf("sqlite: the database schema version %d is newer than this program's %d", version, len(list))
+	case version == len(list):
+		return true, nil
+	}
+	if _, err := tx.ExecContext(ctx, list[version]); err != nil {
+		return false, fmt.Errorf("sqlite: unable to apply migration %d: %w", version+1, err)
+	}
+	// PRAGMA takes no bound parameters; version is an int.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version+1)); err != nil {
+		return false, fmt.Errorf("sqlite: unable to record schema version %d: %w", version+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: unable to commit migration %d: %w", version+1, err)
+	}
+	return false, nil
+}
+
+// SchemaVersion returns the number of migrations applied to the database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := s.read.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return 0, fmt.Errorf("sqlite: unable to read the schema version: %w", err)
+	}
+	return v, nil
+}

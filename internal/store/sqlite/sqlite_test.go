@@ -1,0 +1,291 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/picloud/picloud/internal/store"
+	"github.com/picloud/picloud/internal/store/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		st, err := Open(filepath.Join(t.TempDir(), "picloud.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	})
+}
+
+func TestOpenCreatesPrivateFiles(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data dir", "nested?#%")
+	path := filepath.Join(dir, "picloud.db")
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// Make SQLite create the -wal file.
+	u := store.User{Username: "alice", PasswordHash: "h", Role: store.RoleAdmin}
+	if err := st.CreateUser(t.Context(), &u); err != nil {
+		t.Fatal(err)
+	}
+
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o700 {
+		t.Errorf("data directory mode = %v, want 0700", perm)
+	}
+	for _, name := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s mode = %v, want 0600", filepath.Base(name), perm)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "picloud.db") {
+			t.Errorf("unexpected file %q: the path was not escaped", e.Name())
+		}
+	}
+}
+
+func TestOpenPragmas(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "picloud.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := t.Context()
+	for _, db := range []*sql.DB{st.db, st.read} {
+		var mode string
+		var fk, timeout int
+		if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&timeout); err != nil {
+			t.Fatal(err)
+		}
+		if mode != "wal" || fk != 1 || timeout != 5000 {
+			t.Errorf("journal_mode %q, foreign_keys %d, busy_timeout %d; want wal, 1, 5000", mode, fk, timeout)
+		}
+	}
+	// The read pool refuses writes, so a write sent to it by mistake fails
+	// in tests instead of racing the writer.
+	if _, err := st.read.ExecContext(ctx, "DELETE FROM users"); err == nil {
+		t.Error("the read pool accepted a write")
+	}
+}
+
+// TestReopen closes the store and opens the same file again: the data is
+// there and the migrations do not run again.
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "picloud.db")
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	u := store.User{Username: "alice", PasswordHash: "h", Role: store.RoleAdmin}
+	if err := st.CreateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	app := store.App{Slug: "shop", Limits: store.AppLimits{TimeoutMS: 42}}
+	if err := st.CreateApp(ctx, &app); err != nil {
+		t.Fatal(err)
+	}
+	sc, v, err := st.DeployScript(ctx, app.ID, "hello", `"hi"`, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for range 2 {
+		st, err = Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		version, err := st.SchemaVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if version != len(migrations) {
+			t.Errorf("SchemaVersion = %d, want %d", version, len(migrations))
+		}
+		got, err := st.GetUserByName(ctx, "alice")
+		if err != nil || got.ID != u.ID || !got.CreatedAt.Equal(u.CreatedAt) {
+			t.Errorf("GetUserByName after reopening = %+v, %v; want %+v", got, err, u)
+		}
+		live, err := st.GetLiveScript(ctx, "shop", "hello")
+		if err != nil || live.Script.ID != sc.ID || live.Version.Source != v.Source || live.App.Limits != app.Limits {
+			t.Errorf("GetLiveScript after reopening = %+v, %v", live, err)
+		}
+		// Deploys go on from where they were.
+		_, v2, err := st.DeployScript(ctx, app.ID, "hello", `"hi again"`, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v2.Version != v.Version+1 {
+			t.Errorf("deploy after reopening: version %d, want %d", v2.Version, v.Version+1)
+		}
+		v = v2
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMigrateForward opens, for every k, a database that only the first k
+// migrations built, with rows in it: Open brings it to the latest version
+// and the rows are still there.
+func TestMigrateForward(t *testing.T) {
+	for k := 1; k < len(migrations); k++ {
+		path := filepath.Join(t.TempDir(), "picloud.db")
+		old := openRaw(t, path)
+		ctx := t.Context()
+		if err := migrate(ctx, old, migrations[:k]); err != nil {
+			t.Fatalf("k=%d: %v", k, err)
+		}
+		if _, err := old.ExecContext(ctx,
+			`INSERT INTO users (username, password_hash, role, created_at) VALUES ('old', 'h', 'admin', 1)`); err != nil {
+			t.Fatalf("k=%d: %v", k, err)
+		}
+		if k >= 2 {
+			if _, err := old.ExecContext(ctx,
+				`INSERT INTO apps (slug, created_at) VALUES ('old-app', 1)`); err != nil {
+				t.Fatalf("k=%d: %v", k, err)
+			}
+		}
+		if err := old.Close(); err != nil {
+			t.Fatal(err)
+		}
+
+		st, err := Open(path)
+		if err != nil {
+			t.Fatalf("k=%d: Open: %v", k, err)
+		}
+		version, err := st.SchemaVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if version != len(migrations) {
+			t.Errorf("k=%d: SchemaVersion = %d, want %d", k, version, len(migrations))
+		}
+		u, err := st.GetUserByName(ctx, "old")
+		if err != nil || u.Role != store.RoleAdmin {
+			t.Errorf("k=%d: GetUserByName old = %+v, %v", k, u, err)
+		}
+		if k >= 2 {
+			app, err := st.GetApp(ctx, "old-app")
+			if err != nil {
+				t.Fatalf("k=%d: GetApp old-app: %v", k, err)
+			}
+			// The migrated database works in full.
+			if _, _, err := st.DeployScript(ctx, app.ID, "s", "1", u.ID); err != nil {
+				t.Errorf("k=%d: DeployScript: %v", k, err)
+			}
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMigrateNewerSchema refuses a database written by a newer program
+// rather than running on a schema it does not know.
+func TestMigrateNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "picloud.db")
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db := openRaw(t, path)
+	if _, err := db.Exec("PRAGMA user_version = 999"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if st, err := Open(path); err == nil {
+		st.Close()
+		t.Fatal("Open of a newer schema succeeded")
+	} else if !strings.Contains(err.Error(), "newer") {
+		t.Errorf("Open of a newer schema: %v", err)
+	}
+}
+
+// TestMigrateFailure leaves the database at the last migration that
+// applied completely.
+func TestMigrateFailure(t *testing.T) {
+	db := openRaw(t, filepath.Join(t.TempDir(), "picloud.db"))
+	defer db.Close()
+	ctx := context.Background()
+	list := []string{
+		`CREATE TABLE a (x INTEGER)`,
+		`CREATE TABLE b (x INTEGER); CREATE TABLE a (x INTEGER)`, // fails halfway
+	}
+	if err := migrate(ctx, db, list); err == nil {
+		t.Fatal("migrate with a failing migration succeeded")
+	}
+	var version int
+	if err := db.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if version != 1 {
+		t.Errorf("user_version = %d, want 1", version)
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name = 'b'").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Error("the failed migration left table b behind")
+	}
+}
+
+func TestErrorsWrapStoreErrors(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "picloud.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = st.GetApp(t.Context(), "nope")
+	if !errors.Is(err, store.ErrNotFound) || !strings.HasPrefix(err.Error(), "sqlite: ") {
+		t.Errorf("GetApp unknown: %v", err)
+	}
+}
+
+// openRaw opens path with the writer's settings and no migration.
+func openRaw(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(abs, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	return db
+}

@@ -1,0 +1,126 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/picloud/picloud/internal/store"
+)
+
+// invocation returns a record with every field set.
+func invocation(id string, app store.App, script, status string, started time.Time) store.Invocation {
+	return store.Invocation{
+		ID:         id,
+		AppID:      app.ID,
+		AppSlug:    app.Slug,
+		Script:     script,
+		Version:    3,
+		Trigger:    store.TriggerHTTP,
+		StartedAt:  started,
+		Duration:   1500*time.Microsecond + 7*time.Nanosecond,
+		Status:     status,
+		HTTPStatus: 200,
+		Operations: 12345,
+		Summary:    "summary of " + id,
+		Output:     "line 1\nligne 2 — é ✓\n",
+	}
+}
+
+func testInvocations(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	a := newApp(t, st, "alpha")
+	b := newApp(t, st, "beta")
+
+	i1 := invocation("inv-01", a, "hello", store.StatusOK, at(0))
+	i2 := invocation("inv-02", a, "hello", store.StatusError, at(time.Second))
+	i2.HTTPStatus, i2.Trigger = 500, store.TriggerAsync
+	i3 := invocation("inv-03", a, "other", store.StatusOK, at(2*time.Second))
+	i4 := invocation("inv-04", b, "hello", store.StatusTimeout, at(3*time.Second))
+	i4.HTTPStatus, i4.Trigger = 504, store.TriggerSchedule
+	// i5 starts with i3: the ID breaks the tie.
+	i5 := invocation("inv-05", a, "hello", store.StatusLimit, at(2*time.Second))
+	i5.Summary, i5.Output = "", ""
+
+	ok(t, "InsertInvocations nothing", st.InsertInvocations(ctx, nil))
+	ok(t, "InsertInvocations", st.InsertInvocations(ctx, []store.Invocation{i5, i1, i3}))
+	ok(t, "InsertInvocations", st.InsertInvocations(ctx, []store.Invocation{i4, i2}))
+
+	got, err := st.GetInvocation(ctx, "inv-02")
+	ok(t, "GetInvocation", err)
+	check(t, "GetInvocation", got, i2)
+	got, err = st.GetInvocation(ctx, "inv-05")
+	ok(t, "GetInvocation", err)
+	check(t, "GetInvocation", got, i5)
+	_, err = st.GetInvocation(ctx, "inv-99")
+	wantErr(t, "GetInvocation unknown", err, store.ErrNotFound)
+
+	for _, tc := range []struct {
+		name string
+		f    store.InvocationFilter
+		want []store.Invocation
+	}{
+		{"app", store.InvocationFilter{AppID: a.ID}, []store.Invocation{i5, i3, i2, i1}},
+		{"other app", store.InvocationFilter{AppID: b.ID}, []store.Invocation{i4}},
+		{"every app", store.InvocationFilter{}, []store.Invocation{i4, i5, i3, i2, i1}},
+		{"script", store.InvocationFilter{AppID: a.ID, Script: "hello"}, []store.Invocation{i5, i2, i1}},
+		{"status", store.InvocationFilter{AppID: a.ID, Status: store.StatusOK}, []store.Invocation{i3, i1}},
+		{"script and status", store.InvocationFilter{AppID: a.ID, Script: "hello", Status: store.StatusError}, []store.Invocation{i2}},
+		{"limit", store.InvocationFilter{AppID: a.ID, Limit: 2}, []store.Invocation{i5, i3}},
+		{"limit 1 with filters", store.InvocationFilter{AppID: a.ID, Script: "hello", Limit: 1}, []store.Invocation{i5}},
+		{"unknown script", store.InvocationFilter{AppID: a.ID, Script: "nope"}, []store.Invocation{}},
+		{"unknown status", store.InvocationFilter{AppID: b.ID, Status: store.StatusOK}, []store.Invocation{}},
+	} {
+		list, err := st.ListInvocations(ctx, tc.f)
+		ok(t, "ListInvocations "+tc.name, err)
+		check(t, "ListInvocations "+tc.name, list, tc.want)
+	}
+
+	// A record already stored is skipped, the rest of its batch stored;
+	// so is a record of an app that does not exist.
+	dup := i1
+	dup.Summary = "rewritten"
+	i6 := invocation("inv-06", b, "hello", store.StatusOK, at(4*time.Second))
+	orphan := invocation("inv-07", store.App{ID: 1 << 40}, "hello", store.StatusOK, at(5*time.Second))
+	ok(t, "InsertInvocations with a duplicate and an orphan", st.InsertInvocations(ctx, []store.Invocation{dup, i6, orphan}))
+	got, err = st.GetInvocation(ctx, "inv-01")
+	ok(t, "GetInvocation", err)
+	check(t, "GetInvocation after a duplicate insert", got, i1)
+	got, err = st.GetInvocation(ctx, "inv-06")
+	ok(t, "GetInvocation", err)
+	check(t, "GetInvocation", got, i6)
+	_, err = st.GetInvocation(ctx, "inv-07")
+	wantErr(t, "GetInvocation orphan", err, store.ErrNotFound)
+}
+
+func testPruneInvocations(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	a := newApp(t, st, "alpha")
+	var invs []store.Invocation
+	for i, id := range []string{"p1", "p2", "p3", "p4"} {
+		invs = append(invs, invocation(id, a, "hello", store.StatusOK, at(time.Duration(i)*time.Hour)))
+	}
+	ok(t, "InsertInvocations", st.InsertInvocations(ctx, invs))
+
+	// Records started before the cut go; one started at the cut stays.
+	n, err := st.PruneInvocations(ctx, at(2*time.Hour))
+	ok(t, "PruneInvocations", err)
+	if n != 2 {
+		t.Errorf("PruneInvocations = %d, want 2", n)
+	}
+	list, err := st.ListInvocations(ctx, store.InvocationFilter{AppID: a.ID})
+	ok(t, "ListInvocations", err)
+	check(t, "ListInvocations after PruneInvocations", list, []store.Invocation{invs[3], invs[2]})
+	_, err = st.GetInvocation(ctx, "p1")
+	wantErr(t, "GetInvocation pruned", err, store.ErrNotFound)
+
+	n, err = st.PruneInvocations(ctx, at(2*time.Hour))
+	ok(t, "PruneInvocations again", err)
+	if n != 0 {
+		t.Errorf("PruneInvocations again = %d, want 0", n)
+	}
+	n, err = st.PruneInvocations(ctx, at(24*time.Hour))
+	ok(t, "PruneInvocations all", err)
+	if n != 2 {
+		t.Errorf("PruneInvocations all = %d, want 2", n)
+	}
+}
