@@ -1,0 +1,74 @@
+package manager
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/picloud/picloud/internal/auth"
+	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/store"
+)
+
+// API keys are the caller's own: everyone, administrators included, lists,
+// creates and revokes only their keys. A user's keys go with the user.
+
+func (m *Manager) listAPIKeys(w http.ResponseWriter, r *http.Request, c *caller) error {
+	keys, err := m.store.ListAPIKeys(r.Context(), c.user.ID)
+	if err != nil {
+		return fmt.Errorf("manager: unable to list API keys: %w", err)
+	}
+	out := make([]apiKeyResponse, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, toAPIKey(k))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type createAPIKeyRequest struct {
+	Name string `json:"name"`
+}
+
+type createAPIKeyResponse struct {
+	apiKeyResponse
+	// RawToken is the key itself, shown this once; only its hash is kept.
+	RawToken string `json:"raw_token"`
+}
+
+func (m *Manager) createAPIKey(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req createAPIKeyRequest
+	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Name) == "" {
+		return httpx.Invalid("name is required")
+	}
+	if err := validText("name", req.Name, maxAPIKeyNameLen); err != nil {
+		return err
+	}
+	token, err := auth.NewAPIKeyToken()
+	if err != nil {
+		return err
+	}
+	k := store.APIKey{UserID: c.user.ID, Name: req.Name, TokenHash: auth.HashToken(token), Prefix: auth.DisplayPrefix(token)}
+	if err := m.store.CreateAPIKey(r.Context(), &k); err != nil {
+		return storeErr(err, "", fmt.Sprintf("you already have an API key named %q", req.Name))
+	}
+	httpx.WriteJSON(w, http.StatusCreated, createAPIKeyResponse{apiKeyResponse: toAPIKey(k), RawToken: token})
+	return nil
+}
+
+func (m *Manager) deleteAPIKey(w http.ResponseWriter, r *http.Request, c *caller) error {
+	raw := r.PathValue("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id < 1 {
+		return httpx.NotFound("API key %q not found", raw)
+	}
+	if err := m.store.DeleteAPIKey(r.Context(), c.user.ID, id); err != nil {
+		return storeErr(err, fmt.Sprintf("API key %d not found among your keys", id), "")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,341 @@
+package manager
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/picloud/picloud/internal/events"
+	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/store"
+)
+
+// Access to an app, weakest first. Administrators hold every right in
+// every app without being members.
+type access int
+
+const (
+	canRead access = iota // viewers: the app, its members, scripts and logs
+	canEdit               // editors: also deploy and delete scripts, edit the app, manage members
+)
+
+// appFor loads the app named by the {slug} path value and checks that c
+// may act on it with the access need.
+//
+// An unknown app is 404 for administrators. For everyone else it is 403,
+// exactly as an app they do not belong to: a member cannot find out which
+// slugs other teams use by probing.
+func (m *Manager) appFor(r *http.Request, c *caller, need access) (store.App, error) {
+	slug := r.PathValue("slug")
+	app, err := m.store.GetApp(r.Context(), slug)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && c.admin():
+		return app, httpx.NotFound("app %q not found", slug)
+	case errors.Is(err, store.ErrNotFound):
+		return app, notMember(slug)
+	case err != nil:
+		return app, fmt.Errorf("manager: unable to read app %q: %w", slug, err)
+	case c.admin():
+		return app, nil
+	}
+	mem, err := m.store.GetMember(r.Context(), app.ID, c.user.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return app, notMember(slug)
+	case err != nil:
+		return app, fmt.Errorf("manager: unable to read a membership of app %q: %w", slug, err)
+	case need == canEdit && mem.Role != store.AppRoleEditor:
+		return app, httpx.Forbidden("you are a viewer of app %q; this needs an editor", slug)
+	}
+	return app, nil
+}
+
+func notMember(slug string) error {
+	return httpx.Forbidden("app %q does not exist or you are not a member of it", slug)
+}
+
+func (m *Manager) listApps(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var apps []store.App
+	var err error
+	if c.admin() {
+		apps, err = m.store.ListApps(r.Context())
+	} else {
+		apps, err = m.store.ListAppsForUser(r.Context(), c.user.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("manager: unable to list apps: %w", err)
+	}
+	out := make([]appResponse, 0, len(apps))
+	for _, a := range apps {
+		out = append(out, toApp(a))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type createAppRequest struct {
+	Slug        string           `json:"slug"`
+	Name        string           `json:"name"`
+	Description string           `json:"description"`
+	Limits      *store.AppLimits `json:"limits"`
+}
+
+// createApp creates an app. Any user may; a member who does becomes its
+// editor, so that the app is theirs to use. Limits may only be set by an
+// administrator, because they decide how much of the machine a script may
+// take.
+func (m *Manager) createApp(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var req createAppRequest
+	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
+		return err
+	}
+	if err := validSlug(req.Slug); err != nil {
+		return err
+	}
+	if req.Name == "" {
+		req.Name = req.Slug
+	}
+	if err := validText("name", req.Name, maxAppNameLen); err != nil {
+		return err
+	}
+	if err := validText("description", req.Description, maxDescriptionLen); err != nil {
+		return err
+	}
+	app := store.App{Slug: req.Slug, Name: req.Name, Description: req.Description}
+	if req.Limits != nil {
+		if !c.admin() {
+			return httpx.Forbidden("only administrators may set an app's limits")
+		}
+		if err := validLimits(*req.Limits); err != nil {
+			return err
+		}
+		app.Limits = *req.Limits
+	}
+	if err := m.store.CreateApp(r.Context(), &app); err != nil {
+		return storeErr(err, "", fmt.Sprintf("app %q already exists", req.Slug))
+	}
+	if !c.admin() {
+		err := m.store.PutMember(r.Context(), store.Member{AppID: app.ID, UserID: c.user.ID, Role: store.AppRoleEditor})
+		if err != nil {
+			// Without the membership its creator could not reach the app;
+			// take it back rather than leave it orphaned.
+			if derr := m.store.DeleteApp(r.Context(), app.ID); derr != nil {
+				m.log.ErrorContext(r.Context(), "manager: unable to remove an app whose creator could not be added", "app", app.Slug, "err", derr)
+			}
+			return fmt.Errorf("manager: unable to make %q an editor of app %q: %w", c.user.Username, app.Slug, err)
+		}
+	}
+	httpx.WriteJSON(w, http.StatusCreated, toApp(app))
+	return nil
+}
+
+func (m *Manager) showApp(w http.ResponseWriter, r *http.Request, c *caller) error {
+	app, err := m.appFor(r, c, canRead)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, toApp(app))
+	return nil
+}
+
+// updateAppRequest changes the fields given; null or absent fields stay.
+// Limits change field by field: a zero restores the server default.
+type updateAppRequest struct {
+	Name        *string       `json:"name"`
+	Description *string       `json:"description"`
+	Limits      *limitsUpdate `json:"limits"`
+}
+
+type limitsUpdate struct {
+	TimeoutMS     *int64 `json:"timeout_ms"`
+	MaxOperations *int64 `json:"max_operations"`
+	MaxBodyBytes  *int64 `json:"max_body_bytes"`
+	MaxMemoryMB   *int64 `json:"max_memory_mb"`
+}
+
+func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) error {
+	app, err := m.appFor(r, c, canEdit)
+	if err != nil {
+		return err
+	}
+	var req updateAppRequest
+	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
+		return err
+	}
+	if req.Name != nil {
+		if *req.Name == "" {
+			return httpx.Invalid("name must not be empty")
+		}
+		if err := validText("name", *req.Name, maxAppNameLen); err != nil {
+			return err
+		}
+		app.Name = *req.Name
+	}
+	if req.Description != nil {
+		if err := validText("description", *req.Description, maxDescriptionLen); err != nil {
+			return err
+		}
+		app.Description = *req.Description
+	}
+	if l := req.Limits; l != nil {
+		if !c.admin() {
+			return httpx.Forbidden("only administrators may change an app's limits")
+		}
+		for _, f := range []struct {
+			in  *int64
+			out *int64
+		}{
+			{l.TimeoutMS, &app.Limits.TimeoutMS},
+			{l.MaxOperations, &app.Limits.MaxOperations},
+			{l.MaxBodyBytes, &app.Limits.MaxBodyBytes},
+			{l.MaxMemoryMB, &app.Limits.MaxMemoryMB},
+		} {
+			if f.in != nil {
+				*f.out = *f.in
+			}
+		}
+		if err := validLimits(app.Limits); err != nil {
+			return err
+		}
+	}
+	if err := m.store.UpdateApp(r.Context(), app); err != nil {
+		return storeErr(err, fmt.Sprintf("app %q not found", app.Slug), "")
+	}
+	m.publish(events.AppChanged, app.Slug) // the data plane caches the limits
+	httpx.WriteJSON(w, http.StatusOK, toApp(app))
+	return nil
+}
+
+// Upper bounds of per-app limits: generous, but a typo cannot turn a
+// script into a day-long job.
+const (
+	maxTimeoutMS     = 10 * 60 * 1000 // ten minutes
+	maxOperationsCap = 1 << 40
+	maxBodyBytesCap  = 1 << 30
+	maxMemoryMBCap   = 4096
+)
+
+func validLimits(l store.AppLimits) error {
+	for _, f := range []struct {
+		name     string
+		v, upper int64
+	}{
+		{"limits.timeout_ms", l.TimeoutMS, maxTimeoutMS},
+		{"limits.max_operations", l.MaxOperations, maxOperationsCap},
+		{"limits.max_body_bytes", l.MaxBodyBytes, maxBodyBytesCap},
+		{"limits.max_memory_mb", l.MaxMemoryMB, maxMemoryMBCap},
+	} {
+		if f.v < 0 || f.v > f.upper {
+			return httpx.Invalid("%s must be between 0 (the server default) and %d", f.name, f.upper)
+		}
+	}
+	return nil
+}
+
+// deleteApp deletes an app with its members and logs. An app that still
+// has scripts is kept (409) unless ?force=true.
+func (m *Manager) deleteApp(w http.ResponseWriter, r *http.Request, c *caller) error {
+	app, err := m.appFor(r, c, canEdit)
+	if err != nil {
+		return err
+	}
+	force := false
+	if v := r.URL.Query().Get("force"); v != "" {
+		if force, err = strconv.ParseBool(v); err != nil {
+			return httpx.Invalid("force must be true or false, not %q", v)
+		}
+	}
+	if !force {
+		scripts, err := m.store.ListScripts(r.Context(), app.ID)
+		if err != nil {
+			return fmt.Errorf("manager: unable to list the scripts of app %q: %w", app.Slug, err)
+		}
+		if len(scripts) > 0 {
+			return httpx.Conflict("app %q still has %d script(s); delete them first or use force=true", app.Slug, len(scripts))
+		}
+	}
+	if err := m.store.DeleteApp(r.Context(), app.ID); err != nil {
+		return storeErr(err, fmt.Sprintf("app %q not found", app.Slug), "")
+	}
+	m.publish(events.AppChanged, app.Slug)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (m *Manager) listMembers(w http.ResponseWriter, r *http.Request, c *caller) error {
+	app, err := m.appFor(r, c, canRead)
+	if err != nil {
+		return err
+	}
+	members, err := m.store.ListMembers(r.Context(), app.ID)
+	if err != nil {
+		return fmt.Errorf("manager: unable to list the members of app %q: %w", app.Slug, err)
+	}
+	out := make([]memberResponse, 0, len(members))
+	for _, mem := range members {
+		out = append(out, toMember(mem))
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+	return nil
+}
+
+type putMemberRequest struct {
+	Role string `json:"role"`
+}
+
+// putMember adds a member or changes a member's role: 201 when added,
+// 200 when changed. Administrators and the app's editors may.
+func (m *Manager) putMember(w http.ResponseWriter, r *http.Request, c *caller) error {
+	app, err := m.appFor(r, c, canEdit)
+	if err != nil {
+		return err
+	}
+	var req putMemberRequest
+	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
+		return err
+	}
+	if err := validAppRole(req.Role); err != nil {
+		return err
+	}
+	name := r.PathValue("username")
+	u, err := m.store.GetUserByName(r.Context(), name)
+	if err != nil {
+		return storeErr(err, fmt.Sprintf("user %q not found", name), "")
+	}
+	status := http.StatusOK
+	_, err = m.store.GetMember(r.Context(), app.ID, u.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		status = http.StatusCreated
+	case err != nil:
+		return fmt.Errorf("manager: unable to read a membership of app %q: %w", app.Slug, err)
+	}
+	mem := store.Member{AppID: app.ID, UserID: u.ID, Role: req.Role}
+	if err := m.store.PutMember(r.Context(), mem); err != nil {
+		return storeErr(err, fmt.Sprintf("app %q or user %q not found", app.Slug, name), "")
+	}
+	if mem, err = m.store.GetMember(r.Context(), app.ID, u.ID); err != nil {
+		return fmt.Errorf("manager: unable to read back a membership of app %q: %w", app.Slug, err)
+	}
+	mem.Username = u.Username
+	httpx.WriteJSON(w, status, toMember(mem))
+	return nil
+}
+
+func (m *Manager) deleteMember(w http.ResponseWriter, r *http.Request, c *caller) error {
+	app, err := m.appFor(r, c, canEdit)
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("username")
+	u, err := m.store.GetUserByName(r.Context(), name)
+	if err != nil {
+		return storeErr(err, fmt.Sprintf("user %q not found", name), "")
+	}
+	if err := m.store.DeleteMember(r.Context(), app.ID, u.ID); err != nil {
+		return storeErr(err, fmt.Sprintf("user %q is not a member of app %q", name, app.Slug), "")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,346 @@
+package manager
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/picloud/picloud/internal/auth"
+	"github.com/picloud/picloud/internal/events"
+	"github.com/picloud/picloud/internal/store"
+	"github.com/picloud/picloud/internal/store/sqlite"
+)
+
+// cheapHash keeps the tests fast; the parameters are encoded in each hash,
+// so verification follows them.
+var cheapHash = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// The roles of the seeded users, as scenarios name them. "editor-key" is
+// the editor's API key.
+const (
+	asAdmin     = "admin"
+	asEditor    = "editor"
+	asViewer    = "viewer"
+	asOutsider  = "outsider"
+	asAnonymous = ""
+	asEditorKey = "editor-key"
+)
+
+// env is a manager over a fresh SQLite file, seeded with:
+//
+//	users    admin (admin), editor, viewer, outsider (members);
+//	         the password of each is "password-" + its name
+//	apps     demo (editor: editor, viewer: viewer), other (no members)
+//	scripts  demo/hello (versions 1 and 2), other/secret (version 1)
+//	logs     inv-demo-ok, inv-demo-error (demo/hello), inv-other (other/secret)
+//	tokens   a session per user, an API key for editor
+type env struct {
+	t      *testing.T
+	st     *sqlite.Store
+	m      *Manager
+	srv    *httptest.Server
+	tokens map[string]string
+	users  map[string]store.User
+	apps   map[string]store.App
+	keyID  int64 // of the editor's API key
+
+	mu     sync.Mutex
+	events []events.Event
+}
+
+// fixture is the seeded database every env starts from: it is built
+// once, closed, and copied for each test, as a pocketbase test app is
+// cloned from its fixtures.
+type fixture struct {
+	dir    string
+	tokens map[string]string
+	users  map[string]store.User
+	apps   map[string]store.App
+	keyID  int64
+}
+
+var (
+	fixtureOnce sync.Once
+	theFixture  *fixture
+	fixtureErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if theFixture != nil {
+		os.RemoveAll(theFixture.dir)
+	}
+	os.Exit(code)
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	fixtureOnce.Do(func() { theFixture, fixtureErr = buildFixture() })
+	if fixtureErr != nil {
+		t.Fatalf("building the fixture: %v", fixtureErr)
+	}
+	f := theFixture
+	path := filepath.Join(t.TempDir(), "picloud.db")
+	src, err := os.ReadFile(filepath.Join(f.dir, "picloud.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := &env{t: t, st: st, tokens: maps.Clone(f.tokens), users: f.users, apps: f.apps, keyID: f.keyID}
+	bus := events.NewLocal()
+	bus.Subscribe(func(ev events.Event) {
+		e.mu.Lock()
+		e.events = append(e.events, ev)
+		e.mu.Unlock()
+	})
+	e.m = newManager(st, bus)
+	e.srv = httptest.NewServer(e.m.Handler())
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func newManager(st store.Store, bus events.Bus) *Manager {
+	m := New(Config{Store: st, Bus: bus, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	m.hashParams = cheapHash
+	return m
+}
+
+// buildFixture seeds a database in a new directory (see env).
+func buildFixture() (_ *fixture, err error) {
+	dir, err := os.MkdirTemp("", "picloud-manager-test-")
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(filepath.Join(dir, "picloud.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	f := &fixture{dir: dir, tokens: map[string]string{}, users: map[string]store.User{}, apps: map[string]store.App{}}
+	ctx := context.Background()
+	for _, u := range []struct{ name, role string }{
+		{asAdmin, store.RoleAdmin}, {asEditor, store.RoleMember}, {asViewer, store.RoleMember}, {asOutsider, store.RoleMember},
+	} {
+		hash, err := auth.HashPasswordWith("password-"+u.name, cheapHash)
+		if err != nil {
+			return nil, err
+		}
+		rec := store.User{Username: u.name, PasswordHash: hash, Role: u.role}
+		if err := st.CreateUser(ctx, &rec); err != nil {
+			return nil, err
+		}
+		f.users[u.name] = rec
+	}
+	for _, slug := range []string{"demo", "other"} {
+		a := store.App{Slug: slug, Name: slug}
+		if err := st.CreateApp(ctx, &a); err != nil {
+			return nil, err
+		}
+		f.apps[slug] = a
+	}
+	demo, other := f.apps["demo"], f.apps["other"]
+	for _, m := range []store.Member{
+		{AppID: demo.ID, UserID: f.users[asEditor].ID, Role: store.AppRoleEditor},
+		{AppID: demo.ID, UserID: f.users[asViewer].ID, Role: store.AppRoleViewer},
+	} {
+		if err := st.PutMember(ctx, m); err != nil {
+			return nil, err
+		}
+	}
+	admin := f.users[asAdmin].ID
+	for _, d := range []struct {
+		app    int64
+		name   string
+		source string
+	}{
+		{demo.ID, "hello", `"hello v1"`},
+		{demo.ID, "hello", `"hello v2"`},
+		{other.ID, "secret", `"secret v1"`},
+	} {
+		if _, _, err := st.DeployScript(ctx, d.app, d.name, d.source, admin); err != nil {
+			return nil, err
+		}
+	}
+	start := time.Now().Add(-time.Minute).UTC()
+	err = st.InsertInvocations(ctx, []store.Invocation{
+		{ID: "inv-demo-ok", AppID: demo.ID, AppSlug: "demo", Script: "hello", Version: 2, Trigger: store.TriggerHTTP,
+			StartedAt: start, Duration: 1500 * time.Microsecond, Status: store.StatusOK, HTTPStatus: 200, Operations: 7,
+			Summary: "200 text/plain", Output: "printed-demo-ok"},
+		{ID: "inv-demo-error", AppID: demo.ID, AppSlug: "demo", Script: "hello", Version: 2, Trigger: store.TriggerHTTP,
+			StartedAt: start.Add(time.Second), Duration: time.Millisecond, Status: store.StatusError, HTTPStatus: 500,
+			Summary: "boom", Output: "printed-demo-error"},
+		{ID: "inv-other", AppID: other.ID, AppSlug: "other", Script: "secret", Version: 1, Trigger: store.TriggerHTTP,
+			StartedAt: start, Duration: time.Millisecond, Status: store.StatusOK, HTTPStatus: 200, Summary: "secret-summary",
+			Output: "printed-other"},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// Sessions through the real login endpoint; the API key straight into
+	// the store.
+	h := newManager(st, nil).Handler()
+	for _, name := range []string{asAdmin, asEditor, asViewer, asOutsider} {
+		body, _ := json.Marshal(map[string]string{"username": name, "password": "password-" + name})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(string(body))))
+		var out struct{ Token string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); rec.Code != http.StatusOK || err != nil || out.Token == "" {
+			return nil, fmt.Errorf("login %s: %d %s", name, rec.Code, rec.Body)
+		}
+		f.tokens[name] = out.Token
+	}
+	key, err := auth.NewAPIKeyToken()
+	if err != nil {
+		return nil, err
+	}
+	k := store.APIKey{UserID: f.users[asEditor].ID, Name: "editor-ci", TokenHash: auth.HashToken(key), Prefix: auth.DisplayPrefix(key)}
+	if err := st.CreateAPIKey(ctx, &k); err != nil {
+		return nil, err
+	}
+	f.tokens[asEditorKey], f.keyID = key, k.ID
+	return f, nil
+}
+
+func (e *env) must(err error) {
+	e.t.Helper()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// login returns a session token for the user, failing the test otherwise.
+func (e *env) login(username, password string) string {
+	e.t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": username, "password": password})
+	res := e.do("POST", "/api/v1/auth/login", string(body), "", "application/json")
+	if res.status != http.StatusOK {
+		e.t.Fatalf("login %s: %d %s", username, res.status, res.body)
+	}
+	var out struct{ Token string }
+	res.decode(e.t, &out)
+	return out.Token
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (r response) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(r.body), v); err != nil {
+		t.Fatalf("decoding %q: %v", r.body, err)
+	}
+}
+
+// do sends a request with the token of as (a role name, or a raw token
+// when it contains an underscore).
+func (e *env) do(method, path, body, as, contentType string) response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if as != "" {
+		token, ok := e.tokens[as]
+		if !ok {
+			token = as
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: string(b)}
+}
+
+func (e *env) clearEvents() {
+	e.mu.Lock()
+	e.events = nil
+	e.mu.Unlock()
+}
+
+func (e *env) published() []events.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]events.Event(nil), e.events...)
+}
+
+// Store checks used by the scenarios.
+
+func (e *env) versions(slug, name string) int {
+	e.t.Helper()
+	s, err := e.st.GetScript(context.Background(), e.apps[slug].ID, name)
+	if err != nil {
+		return 0
+	}
+	vs, err := e.st.ListVersions(context.Background(), s.ID)
+	e.must(err)
+	return len(vs)
+}
+
+func (e *env) appExists(slug string) bool {
+	_, err := e.st.GetApp(context.Background(), slug)
+	return err == nil
+}
+
+func (e *env) userExists(name string) bool {
+	_, err := e.st.GetUserByName(context.Background(), name)
+	return err == nil
+}
+
+func (e *env) memberRole(slug, username string) string {
+	a, err := e.st.GetApp(context.Background(), slug)
+	if err != nil {
+		return ""
+	}
+	m, err := e.st.GetMember(context.Background(), a.ID, e.users[username].ID)
+	if err != nil {
+		return ""
+	}
+	return m.Role
+}
+
+// openStore opens an empty database.
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "picloud.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}

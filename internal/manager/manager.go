@@ -1,0 +1,241 @@
+// Package manager is PiCloud's control plane: the REST API under /api/v1
+// for users, sessions, API keys, apps, members, scripts and invocation
+// logs, with authentication and role-based access checked on every
+// request. It depends on the store interface, the event bus and the Rhai
+// engine (to reject scripts that do not compile), never on a driver.
+//
+// The API is documented in docs/api.md.
+package manager
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/picloud/picloud/internal/auth"
+	"github.com/picloud/picloud/internal/events"
+	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/metrics"
+	"github.com/picloud/picloud/internal/store"
+	"github.com/picloud/picloud/rhai"
+)
+
+// Request body limits.
+const (
+	// MaxBodyBytes bounds every JSON request body but a script deploy's.
+	MaxBodyBytes = 64 << 10
+	// MaxSourceBytes bounds a script's source.
+	MaxSourceBytes = 1 << 20
+	// maxDeployJSONBytes bounds a JSON deploy body: the source plus room
+	// for its escaping.
+	maxDeployJSONBytes = 2 * MaxSourceBytes
+)
+
+// DefaultSessionTTL is how long a login lasts.
+const DefaultSessionTTL = 7 * 24 * time.Hour
+
+// Config configures a Manager. Store is required; the rest have defaults.
+type Config struct {
+	Store   store.Store
+	Bus     events.Bus       // default: a new events.Local
+	Logger  *slog.Logger     // default: slog.Default()
+	Metrics *metrics.Metrics // may be nil: no request metrics
+
+	// Compile checks that a script compiles before it is stored; its
+	// error, a *rhai.EvalError, gives the position. Default: a rhai
+	// engine with rhai.SandboxLimits. The server passes the executor's,
+	// so that deploys are checked with the limits scripts run under.
+	Compile func(source string) error
+	// SessionTTL is how long a login lasts (default DefaultSessionTTL).
+	SessionTTL time.Duration
+}
+
+// Manager serves the control-plane API.
+type Manager struct {
+	store      store.Store
+	bus        events.Bus
+	log        *slog.Logger
+	metrics    *metrics.Metrics
+	compile    func(string) error
+	sessionTTL time.Duration
+	now        func() time.Time
+
+	// hashParams are the argon2id costs of new password hashes; tests
+	// lower them.
+	hashParams auth.Params
+	// hashSlots bounds concurrent password hashing: each costs ~19 MiB,
+	// and a burst of logins must not exhaust a small machine's memory.
+	hashSlots chan struct{}
+	dummyOnce sync.Once
+	dummy     string // a hash to verify against for unknown users
+	// Failed logins are throttled per user name and per client address.
+	userThrottle *auth.Throttle
+	addrThrottle *auth.Throttle
+
+	mux *http.ServeMux
+}
+
+// New returns a Manager.
+func New(cfg Config) *Manager {
+	m := &Manager{
+		store:      cfg.Store,
+		bus:        cfg.Bus,
+		log:        cfg.Logger,
+		metrics:    cfg.Metrics,
+		compile:    cfg.Compile,
+		sessionTTL: cfg.SessionTTL,
+		now:        time.Now,
+		hashParams: auth.DefaultParams,
+		hashSlots:  make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 4))),
+		// A user name waits after 5 failures; an address, which may be a
+		// proxy or a NAT shared by many people, after 30.
+		userThrottle: auth.NewThrottle(auth.ThrottleConfig{MaxFailures: 5}),
+		addrThrottle: auth.NewThrottle(auth.ThrottleConfig{MaxFailures: 30}),
+	}
+	if m.bus == nil {
+		m.bus = events.NewLocal()
+	}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	if m.compile == nil {
+		e := rhai.New()
+		e.SetLimits(rhai.SandboxLimits())
+		m.compile = func(src string) error { _, err := e.Compile(src); return err }
+	}
+	if m.sessionTTL <= 0 {
+		m.sessionTTL = DefaultSessionTTL
+	}
+	m.routes()
+	return m
+}
+
+// Handler returns the API's handler, serving /api/v1/…; with Metrics set,
+// requests are counted by route.
+func (m *Manager) Handler() http.Handler {
+	var h http.Handler = http.HandlerFunc(m.serve)
+	if m.metrics != nil {
+		h = m.metrics.Middleware("manager", h)
+	}
+	return h
+}
+
+func (m *Manager) routes() {
+	m.mux = http.NewServeMux()
+	// Sessions and identity.
+	m.mux.HandleFunc("POST /api/v1/auth/login", m.login)
+	m.handle("POST /api/v1/auth/logout", m.logout)
+	m.handle("GET /api/v1/whoami", m.whoami)
+	// Users (admin).
+	m.handle("GET /api/v1/users", m.listUsers)
+	m.handle("POST /api/v1/users", m.createUser)
+	m.handle("GET /api/v1/users/{username}", m.showUser)
+	m.handle("DELETE /api/v1/users/{username}", m.deleteUser)
+	m.handle("PUT /api/v1/users/{username}/password", m.setPassword)
+	// API keys (the caller's own).
+	m.handle("GET /api/v1/api-keys", m.listAPIKeys)
+	m.handle("POST /api/v1/api-keys", m.createAPIKey)
+	m.handle("DELETE /api/v1/api-keys/{id}", m.deleteAPIKey)
+	// Apps and members.
+	m.handle("GET /api/v1/apps", m.listApps)
+	m.handle("POST /api/v1/apps", m.createApp)
+	m.handle("GET /api/v1/apps/{slug}", m.showApp)
+	m.handle("PATCH /api/v1/apps/{slug}", m.updateApp)
+	m.handle("DELETE /api/v1/apps/{slug}", m.deleteApp)
+	m.handle("GET /api/v1/apps/{slug}/members", m.listMembers)
+	m.handle("PUT /api/v1/apps/{slug}/members/{username}", m.putMember)
+	m.handle("DELETE /api/v1/apps/{slug}/members/{username}", m.deleteMember)
+	// Scripts and versions.
+	m.handle("GET /api/v1/scripts", m.listAllScripts)
+	m.handle("GET /api/v1/apps/{slug}/scripts", m.listScripts)
+	m.handle("PUT /api/v1/apps/{slug}/scripts/{name}", m.deployScript)
+	m.handle("GET /api/v1/apps/{slug}/scripts/{name}", m.showScript)
+	m.handle("DELETE /api/v1/apps/{slug}/scripts/{name}", m.deleteScript)
+	m.handle("GET /api/v1/apps/{slug}/scripts/{name}/versions", m.listVersions)
+	m.handle("GET /api/v1/apps/{slug}/scripts/{name}/versions/{version}", m.showVersion)
+	// Invocation logs.
+	m.handle("GET /api/v1/apps/{slug}/logs", m.listLogs)
+	m.handle("GET /api/v1/logs/{id}", m.showLog)
+}
+
+// apiFunc is an authenticated endpoint. A returned error is written as a
+// JSON API error; the function writes its own success response.
+type apiFunc func(w http.ResponseWriter, r *http.Request, c *caller) error
+
+// handle registers an endpoint that requires a valid bearer token.
+func (m *Manager) handle(pattern string, fn apiFunc) {
+	m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		c, err := m.authenticate(r)
+		if err == nil {
+			err = fn(w, r, c)
+		}
+		if err != nil {
+			m.writeError(w, r, err)
+		}
+	})
+}
+
+// serve dispatches to the mux, turning its plain-text 404 and 405 for
+// unknown routes into JSON API errors.
+func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := m.mux.Handler(r); pattern != "" {
+		m.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusRecorder{header: w.Header()}
+	m.mux.ServeHTTP(rec, r) // sets Allow on 405
+	w.Header().Del("Content-Type")
+	w.Header().Del("X-Content-Type-Options")
+	if rec.status == http.StatusMethodNotAllowed {
+		httpx.WriteError(w, &httpx.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+			Message: r.Method + " is not allowed on " + r.URL.Path})
+		return
+	}
+	httpx.WriteError(w, httpx.NotFound("no such endpoint: %s %s", r.Method, r.URL.Path))
+}
+
+// statusRecorder keeps the status the mux's fallback handler writes and
+// drops its body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (s *statusRecorder) Header() http.Header         { return s.header }
+func (s *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusRecorder) WriteHeader(code int)        { s.status = code }
+
+// writeError writes err as an API error. Anything but an *httpx.Error is
+// an internal failure: it is logged and answered with a bare 500.
+func (m *Manager) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *httpx.Error
+	if !errors.As(err, &e) || e.Status >= 500 {
+		m.log.ErrorContext(r.Context(), "manager: request failed",
+			"method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if e != nil && e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="picloud"`)
+	}
+	httpx.WriteError(w, err)
+}
+
+// publish sends an event; the bus is in-process or best-effort.
+func (m *Manager) publish(kind events.Kind, key string) {
+	m.bus.Publish(events.Event{Kind: kind, Key: key})
+}
+
+// storeErr maps a store error to an API error: ErrNotFound to 404 and
+// ErrConflict to 409 with the messages given; anything else passes
+// through as an internal error.
+func storeErr(err error, notFound, conflict string) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound) && notFound != "":
+		return httpx.NotFound("%s", notFound)
+	case errors.Is(err, store.ErrConflict) && conflict != "":
+		return httpx.Conflict("%s", conflict)
+	}
+	return err
+}

@@ -1,0 +1,94 @@
+package manager
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// The roles of the matrix, in column order.
+var matrixRoles = []string{asAdmin, asEditor, asEditorKey, asViewer, asOutsider, asAnonymous}
+
+// TestRoleMatrix calls every endpoint as every kind of caller: an
+// administrator, an editor of app demo (with a session and with an API
+// key), a viewer of demo, a member of no app, and no one. The seeded
+// editor's API key is "{key}" in URLs.
+func TestRoleMatrix(t *testing.T) {
+	const (
+		deploy = `{"source": "\"hi\""}`
+		pw     = `{"password": "new-password-1", "current_password": "password-viewer"}`
+	)
+	rows := []struct {
+		method, url, body string
+		// admin, editor, editor's API key, viewer, outsider, anonymous
+		want [6]int
+	}{
+		{"POST", "/api/v1/auth/logout", "", [6]int{204, 204, 400, 204, 204, 401}},
+		{"GET", "/api/v1/whoami", "", [6]int{200, 200, 200, 200, 200, 401}},
+
+		{"GET", "/api/v1/users", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"POST", "/api/v1/users", `{"username": "newbie", "password": "password-newbie"}`, [6]int{201, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/users/viewer", "", [6]int{200, 403, 403, 200, 403, 401}},
+		{"DELETE", "/api/v1/users/outsider", "", [6]int{204, 403, 403, 403, 403, 401}},
+		{"PUT", "/api/v1/users/viewer/password", pw, [6]int{204, 403, 403, 204, 403, 401}},
+
+		{"GET", "/api/v1/api-keys", "", [6]int{200, 200, 200, 200, 200, 401}},
+		{"POST", "/api/v1/api-keys", `{"name": "laptop"}`, [6]int{201, 201, 201, 201, 201, 401}},
+		{"DELETE", "/api/v1/api-keys/{key}", "", [6]int{404, 204, 204, 404, 404, 401}},
+
+		{"GET", "/api/v1/apps", "", [6]int{200, 200, 200, 200, 200, 401}},
+		{"POST", "/api/v1/apps", `{"slug": "fresh"}`, [6]int{201, 201, 201, 201, 201, 401}},
+		{"GET", "/api/v1/apps/demo", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/apps/other", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/apps/nope", "", [6]int{404, 403, 403, 403, 403, 401}},
+		{"PATCH", "/api/v1/apps/demo", `{"name": "Demo"}`, [6]int{200, 200, 200, 403, 403, 401}},
+		{"PATCH", "/api/v1/apps/demo", `{"limits": {"timeout_ms": 100}}`, [6]int{200, 403, 403, 403, 403, 401}},
+		{"DELETE", "/api/v1/apps/demo?force=true", "", [6]int{204, 204, 204, 403, 403, 401}},
+		{"DELETE", "/api/v1/apps/other?force=true", "", [6]int{204, 403, 403, 403, 403, 401}},
+
+		{"GET", "/api/v1/apps/demo/members", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"PUT", "/api/v1/apps/demo/members/outsider", `{"role": "viewer"}`, [6]int{201, 201, 201, 403, 403, 401}},
+		{"DELETE", "/api/v1/apps/demo/members/viewer", "", [6]int{204, 204, 204, 403, 403, 401}},
+
+		{"GET", "/api/v1/scripts", "", [6]int{200, 200, 200, 200, 200, 401}},
+		{"GET", "/api/v1/apps/demo/scripts", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"PUT", "/api/v1/apps/demo/scripts/hello", deploy, [6]int{200, 200, 200, 403, 403, 401}},
+		{"PUT", "/api/v1/apps/demo/scripts/brand-new", deploy, [6]int{201, 201, 201, 403, 403, 401}},
+		{"PUT", "/api/v1/apps/other/scripts/secret", deploy, [6]int{200, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/apps/demo/scripts/hello", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/apps/other/scripts/secret", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"DELETE", "/api/v1/apps/demo/scripts/hello", "", [6]int{204, 204, 204, 403, 403, 401}},
+		{"GET", "/api/v1/apps/demo/scripts/hello/versions", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/apps/demo/scripts/hello/versions/1", "", [6]int{200, 200, 200, 200, 403, 401}},
+
+		{"GET", "/api/v1/apps/demo/logs", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/apps/other/logs", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/logs/inv-demo-ok", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/logs/inv-other", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/logs/nope", "", [6]int{404, 404, 404, 404, 404, 401}},
+	}
+	for _, row := range rows {
+		for i, role := range matrixRoles {
+			name := role
+			if name == "" {
+				name = "anonymous"
+			}
+			t.Run(fmt.Sprintf("%s %s as %s", row.method, row.url, name), func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t)
+				url := strings.ReplaceAll(row.url, "{key}", fmt.Sprint(e.keyID))
+				ct := ""
+				if row.body != "" {
+					ct = "application/json"
+				}
+				res := e.do(row.method, url, row.body, role, ct)
+				if res.status != row.want[i] {
+					t.Fatalf("status %d, want %d; body %s", res.status, row.want[i], res.body)
+				}
+				if res.status == 401 && res.header.Get("WWW-Authenticate") == "" {
+					t.Error("401 without WWW-Authenticate")
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,280 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/picloud/picloud/internal/auth"
+	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/store"
+)
+
+// How a caller authenticated.
+const (
+	viaSession = "session"
+	viaAPIKey  = "api_key"
+)
+
+// apiKeyTouchInterval limits how often an API key's last use is written:
+// once a minute is precise enough and keeps reads free of writes.
+const apiKeyTouchInterval = time.Minute
+
+// caller is the authenticated user of a request.
+type caller struct {
+	user      store.User
+	via       string // viaSession or viaAPIKey
+	tokenHash string
+}
+
+func (c *caller) admin() bool { return c.user.Role == store.RoleAdmin }
+
+// errUnauthenticated is the one answer to a missing, unknown, expired or
+// revoked token: telling them apart would help someone guessing.
+var errUnauthenticated = httpx.Unauthorized("missing, invalid or expired token; log in or use an API key (Authorization: Bearer <token>)")
+
+// authenticate reads the bearer token and finds its user.
+func (m *Manager) authenticate(r *http.Request) (*caller, error) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errUnauthenticated
+	}
+	token = strings.TrimSpace(token)
+	kind := auth.KindOf(token)
+	if kind == auth.TokenUnknown {
+		return nil, errUnauthenticated // not worth a lookup
+	}
+	hash := auth.HashToken(token)
+	ctx := r.Context()
+	var userID int64
+	via := viaSession
+	switch kind {
+	case auth.TokenSession:
+		s, err := m.store.GetSession(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errUnauthenticated
+		}
+		if err != nil {
+			return nil, fmt.Errorf("manager: unable to read a session: %w", err)
+		}
+		if !auth.Equal(s.TokenHash, hash) {
+			return nil, errUnauthenticated
+		}
+		if !m.now().Before(s.ExpiresAt) {
+			if err := m.store.DeleteSession(ctx, hash); err != nil && !errors.Is(err, store.ErrNotFound) {
+				m.log.WarnContext(ctx, "manager: unable to delete an expired session", "err", err)
+			}
+			return nil, errUnauthenticated
+		}
+		userID = s.UserID
+	case auth.TokenAPIKey:
+		k, err := m.store.GetAPIKeyByHash(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errUnauthenticated
+		}
+		if err != nil {
+			return nil, fmt.Errorf("manager: unable to read an API key: %w", err)
+		}
+		if !auth.Equal(k.TokenHash, hash) {
+			return nil, errUnauthenticated
+		}
+		if now := m.now(); now.Sub(k.LastUsed) >= apiKeyTouchInterval {
+			if err := m.store.TouchAPIKey(ctx, k.ID, now); err != nil {
+				m.log.WarnContext(ctx, "manager: unable to record an API key's use", "err", err)
+			}
+		}
+		userID, via = k.UserID, viaAPIKey
+	}
+	u, err := m.store.GetUser(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errUnauthenticated // the user was deleted
+	}
+	if err != nil {
+		return nil, fmt.Errorf("manager: unable to read the user of a token: %w", err)
+	}
+	return &caller{user: u, via: via, tokenHash: hash}, nil
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string       `json:"token"`
+	ExpiresAt string       `json:"expires_at"`
+	User      userResponse `json:"user"`
+}
+
+// login exchanges a user name and password for a session token. Failures
+// are throttled per user name and per client address: past the limit the
+// answer is 429 with Retry-After, and the password is not even checked.
+func (m *Manager) login(w http.ResponseWriter, r *http.Request) {
+	if err := m.doLogin(w, r); err != nil {
+		m.writeError(w, r, err)
+	}
+}
+
+func (m *Manager) doLogin(w http.ResponseWriter, r *http.Request) error {
+	var req loginRequest
+	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
+		return err
+	}
+	if req.Username == "" || req.Password == "" {
+		return httpx.Invalid("username and password are required")
+	}
+	ctx := r.Context()
+	userKey, addrKey := "user:"+req.Username, "addr:"+clientAddr(r)
+
+	throttled := func() error {
+		wait := max(m.userThrottle.Wait(userKey), m.addrThrottle.Wait(addrKey))
+		if wait <= 0 {
+			return nil
+		}
+		secs := retryAfter(w, wait)
+		m.log.WarnContext(ctx, "manager: login throttled", "username", req.Username, "addr", clientAddr(r))
+		return httpx.TooManyRequests("too many failed logins; try again in %d seconds", secs)
+	}
+	if err := throttled(); err != nil {
+		return err
+	}
+	// The throttle is consulted again once a hashing slot is held, so that
+	// a burst of parallel guesses cannot all pass before a failure counts.
+	release, err := m.acquireHashSlot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := throttled(); err != nil {
+		return err
+	}
+
+	u, err := m.store.GetUserByName(ctx, req.Username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// Spend the time a real check takes, so that the answer's delay
+		// does not tell whether the user exists.
+		_, _ = auth.VerifyPassword(m.dummyHash(), req.Password)
+	case err != nil:
+		return fmt.Errorf("manager: unable to read user %q: %w", req.Username, err)
+	default:
+		ok, err := auth.VerifyPassword(u.PasswordHash, req.Password)
+		if err != nil {
+			m.log.ErrorContext(ctx, "manager: a stored password hash is unreadable", "username", u.Username, "err", err)
+		}
+		if ok {
+			m.userThrottle.Reset(userKey)
+			release()
+			return m.startSession(w, r, u)
+		}
+	}
+	m.userThrottle.Fail(userKey)
+	m.addrThrottle.Fail(addrKey)
+	m.log.InfoContext(ctx, "manager: failed login", "username", req.Username, "addr", clientAddr(r))
+	return httpx.Unauthorized("invalid username or password")
+}
+
+func (m *Manager) startSession(w http.ResponseWriter, r *http.Request, u store.User) error {
+	ctx := r.Context()
+	token, err := auth.NewSessionToken()
+	if err != nil {
+		return err
+	}
+	now := m.now()
+	s := store.Session{TokenHash: auth.HashToken(token), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(m.sessionTTL)}
+	if err := m.store.CreateSession(ctx, s); err != nil {
+		return fmt.Errorf("manager: unable to create a session: %w", err)
+	}
+	// Logins are rare, so expired sessions are cleared here rather than by
+	// a timer: an idle server does nothing.
+	if err := m.store.DeleteExpiredSessions(ctx, now); err != nil {
+		m.log.WarnContext(ctx, "manager: unable to delete expired sessions", "err", err)
+	}
+	httpx.WriteJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: rfc3339(s.ExpiresAt), User: toUser(u)})
+	return nil
+}
+
+// acquireHashSlot waits for a password-hashing slot; release is safe to
+// call twice.
+func (m *Manager) acquireHashSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case m.hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("manager: gave up waiting to check a password: %w", ctx.Err())
+	}
+	done := false
+	return func() {
+		if !done {
+			done = true
+			<-m.hashSlots
+		}
+	}, nil
+}
+
+// dummyHash returns a hash made with the current parameters, to verify
+// against when the user does not exist.
+func (m *Manager) dummyHash() string {
+	m.dummyOnce.Do(func() {
+		m.dummy, _ = auth.HashPasswordWith("picloud-no-such-user", m.hashParams)
+	})
+	return m.dummy
+}
+
+// hashPassword hashes a new password within a hashing slot.
+func (m *Manager) hashPassword(ctx context.Context, password string) (string, error) {
+	release, err := m.acquireHashSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return auth.HashPasswordWith(password, m.hashParams)
+}
+
+// clientAddr is the host part of the connection's remote address. Behind
+// a reverse proxy it is the proxy's: the per-address throttle then counts
+// everyone together, which is why its limit is high.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// logout ends the caller's session. An API key is not a session: it is
+// revoked with DELETE /api/v1/api-keys/{id}, and logging out with one is
+// a 400 rather than a silent success that would leave it working.
+func (m *Manager) logout(w http.ResponseWriter, r *http.Request, c *caller) error {
+	if c.via != viaSession {
+		return httpx.BadRequest("this request was made with an API key, which logout does not end; revoke it with DELETE /api/v1/api-keys/{id}")
+	}
+	if err := m.store.DeleteSession(r.Context(), c.tokenHash); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("manager: unable to delete a session: %w", err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type whoamiResponse struct {
+	userResponse
+	Via string `json:"via"`
+}
+
+func (m *Manager) whoami(w http.ResponseWriter, r *http.Request, c *caller) error {
+	httpx.WriteJSON(w, http.StatusOK, whoamiResponse{userResponse: toUser(c.user), Via: c.via})
+	return nil
+}
+
+// retryAfter sets the Retry-After header for a wait, in whole seconds
+// rounded up, and returns them.
+func retryAfter(w http.ResponseWriter, wait time.Duration) int {
+	secs := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return secs
+}
