@@ -3,7 +3,7 @@
 
 CASES ?= ../shared/rhai-conformance/cases.jsonl
 
-.PHONY: all build test lint conformance ci
+.PHONY: all build test lint conformance bench ci
 
 all: lint build test
 
@@ -21,6 +21,13 @@ lint:
 
 conformance:
 	go run ./cmd/rhai conformance -min-pass 90 $(CASES)
+
+# Speed against gopher-lua, goja, starlark-go and python3 (whole processes,
+# medians; see docs/bench.md), then the engine's compile and allocation
+# benchmarks. BENCHFLAGS passes flags to the harness, e.g. BENCHFLAGS='-n 3 -only fib'.
+bench:
+	cd bench && go run . $(BENCHFLAGS)
+	go test -run '^$$' -bench 'Compile1000Lines|ScalarArith' -benchmem ./rhai/
 
 ci:
 	./.ci/run

@@ -1,0 +1,76 @@
+// Command picloud is the all-in-one PiCloud server: manager (control plane
+// and dashboard), orchestrator (data plane) and executor in one process, on
+// an embedded SQLite database.
+//
+//	picloud [serve] [flags]                       run the server
+//	picloud admin create-user NAME [--role R]     create a user offline (password on stdin)
+//	picloud admin reset-password NAME             set a user's password offline (stdin)
+//	picloud version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "admin" || args[0] == "version" || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "version":
+		fmt.Fprintln(stdout, "picloud", version)
+		return exitOK
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	case "admin":
+		return runAdmin(args, stdin, stdout, stderr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, args, stdout, stderr); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(stderr, "picloud:", err)
+			return exitUsage
+		}
+		fmt.Fprintln(stderr, "picloud:", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// usageError marks a mistake on the command line (exit code 2).
+type usageError struct{ error }
+
+const usage = `PiCloud: upload a Rhai script, get an HTTP endpoint.
+
+Usage:
+  picloud [serve] [flags]                      run the server (manager, orchestrator, executor)
+  picloud admin create-user NAME [--role R]    create a user offline; password on stdin
+  picloud admin reset-password NAME            set a user's password offline; password on stdin
+  picloud version                              print the version
+
+Run 'picloud serve --help' for the server's flags and environment variables.
+`

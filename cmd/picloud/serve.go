@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/picloud/picloud/internal/config"
+	"github.com/picloud/picloud/internal/events"
+	"github.com/picloud/picloud/internal/executor"
+	"github.com/picloud/picloud/internal/manager"
+	"github.com/picloud/picloud/internal/metrics"
+	"github.com/picloud/picloud/internal/orchestrator"
+	"github.com/picloud/picloud/internal/store/sqlite"
+)
+
+// serve runs the all-in-one server until ctx is done, then shuts down
+// gracefully: in-flight requests finish (bounded by the shutdown timeout)
+// and buffered invocation logs are flushed.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load("picloud serve", args, config.Environ, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	log := cfg.Logger(stderr)
+
+	st, err := sqlite.Open(cfg.DatabasePath())
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer st.Close()
+
+	bus := events.NewLocal()
+	met := metrics.New()
+	defaults := executor.Limits{
+		Timeout:        cfg.Timeout,
+		MaxOperations:  cfg.MaxOperations,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		MaxMemoryBytes: cfg.MaxMemoryBytes,
+	}
+	exec := executor.New(executor.Config{Defaults: defaults})
+	orch := orchestrator.New(orchestrator.Config{
+		Store:            st,
+		Bus:              bus,
+		Executor:         exec,
+		Logger:           log.With("service", "orchestrator"),
+		Metrics:          met,
+		Defaults:         defaults,
+		LogRetention:     cfg.LogRetention,
+		LogFlushInterval: 500 * time.Millisecond,
+		LogBatchSize:     256,
+	})
+	mgr := manager.New(manager.Config{
+		Store:   st,
+		Bus:     bus,
+		Logger:  log.With("service", "manager"),
+		Metrics: met,
+		// Deploys are checked by the executor that will run them.
+		Compile: func(src string) error { _, err := exec.Compile(src); return err },
+	})
+
+	created, password, err := mgr.EnsureAdmin(ctx, cfg.AdminUser, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("first admin: %w", err)
+	}
+	if created && cfg.AdminPassword == "" {
+		// Printed once, on stdout, so that it can be captured; never logged.
+		fmt.Fprintf(stdout, "Created the first admin user %q with password: %s\n", cfg.AdminUser, password)
+		fmt.Fprintln(stdout, "Store it now: it is not shown again. Change it with 'picloud admin reset-password'.")
+	} else if created {
+		log.Info("created the first admin user", "username", cfg.AdminUser)
+	}
+
+	srv := &http.Server{
+		Handler:           routes(mgr, orch, met),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "data", cfg.DataDir, "version", version)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	shutdownErr := srv.Shutdown(sctx)
+	if err := orch.Close(sctx); err != nil {
+		log.Error("flushing invocation logs", "err", err)
+	}
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// routes mounts the services on one mux.
+func routes(mgr *manager.Manager, orch *orchestrator.Orchestrator, met *metrics.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", met.Middleware("manager", mgr.Handler()))
+	mux.Handle("/fn/", met.Middleware("orchestrator", orch.Handler()))
+	mux.Handle("GET /metrics", met.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+	})
+	return mux
+}

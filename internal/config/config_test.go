@@ -1,0 +1,64 @@
+package config
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load("picloud", nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:8080" || c.DataDir != "./picloud-data" || c.Timeout != 5*time.Second ||
+		c.MaxBodyBytes != 1<<20 || c.LogRetention != 168*time.Hour || c.AdminUser != "admin" {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestLoadFlagBeatsEnvBeatsDefault(t *testing.T) {
+	e := env(map[string]string{"PICLOUD_LISTEN": "0.0.0.0:9000", "PICLOUD_DATA": "/env", "PICLOUD_MAX_BODY": "2MiB"})
+	c, err := Load("picloud", []string{"--data", "/flag"}, e, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "0.0.0.0:9000" || c.DataDir != "/flag" || c.MaxBodyBytes != 2<<20 {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestLoadRejectsBadValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--listen", "nope"}, nil, "--listen"},
+		{nil, map[string]string{"PICLOUD_TIMEOUT": "-1s"}, "PICLOUD_TIMEOUT"},
+		{nil, map[string]string{"PICLOUD_MAX_BODY": "lots"}, "PICLOUD_MAX_BODY"},
+		{nil, map[string]string{"PICLOUD_LOG_LEVEL": "loud"}, "PICLOUD_LOG_LEVEL"},
+		{[]string{"stray"}, nil, "unexpected argument"},
+	} {
+		_, err := Load("picloud", tc.args, env(tc.env), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: got %v, want an error naming %s", tc.args, tc.env, err, tc.want)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"512": 512, "1KiB": 1024, "4 MiB": 4 << 20, "1MB": 1000000, "10B": 10} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-5", "1TB", "x"} {
+		if _, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q): want an error", in)
+		}
+	}
+}

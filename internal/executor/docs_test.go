@@ -1,0 +1,41 @@
+package executor
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestScriptsDocExamples keeps the examples of docs/scripts.md working:
+// each compiles and finishes (status ok) on a sample request.
+func TestScriptsDocExamples(t *testing.T) {
+	data, err := os.ReadFile("../../docs/scripts.md")
+	if err != nil {
+		t.Skip("docs/scripts.md not found:", err)
+	}
+	x := New(Config{})
+	blocks := strings.Split(string(data), "```rhai\n")[1:]
+	if len(blocks) < 5 {
+		t.Fatalf("%d examples", len(blocks))
+	}
+	ev := Event{
+		App: "demo", Script: "api", Method: "POST", Path: "/users/42",
+		Query:  url.Values{"name": {"pi"}, "n": {"12"}},
+		Header: http.Header{"Content-Type": {"application/json"}, "X-Token": {"s3cret"}},
+		Body:   []byte(`{"n": 21}`),
+	}
+	for _, b := range blocks {
+		src := b[:strings.Index(b, "```")]
+		ast, err := x.Compile(src)
+		if err != nil {
+			t.Errorf("example does not compile: %v\n%s", err, src)
+			continue
+		}
+		if res := x.Run(context.Background(), ast, ev, Limits{}); res.Status != StatusOK || res.HTTPStatus >= 400 {
+			t.Errorf("example answered %d (%s): %s\n%s", res.HTTPStatus, res.Status, res.Summary, src)
+		}
+	}
+}

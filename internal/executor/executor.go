@@ -1,0 +1,213 @@
+// Package executor runs one compiled script version against one event
+// under limits: it hands the script the request, bounds its time,
+// operations and data, captures its print/debug output and turns its value
+// into an HTTP response per the data-plane contract (docs/scripts.md).
+//
+// It knows nothing of storage or HTTP routing; the orchestrator looks
+// scripts up, feeds events in and writes results out.
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/picloud/picloud/internal/store"
+	"github.com/picloud/picloud/rhai"
+)
+
+// Status labels of a run, the ones stored in invocation logs.
+const (
+	StatusOK      = store.StatusOK      // the script finished, whatever status it chose
+	StatusError   = store.StatusError   // it failed: an uncaught error, a bad result
+	StatusTimeout = store.StatusTimeout // it ran past its deadline
+	StatusLimit   = store.StatusLimit   // it exceeded an operation, depth or size limit
+)
+
+// MaxOutputBytes bounds the print/debug output kept of one run.
+const MaxOutputBytes = 64 << 10
+
+// Summaries are cut to these lengths.
+const (
+	maxOKSummary    = 200
+	maxErrorSummary = 500
+)
+
+// Config configures an Executor.
+type Config struct {
+	// Defaults fill the zero fields of the limits given to Run; their own
+	// zero fields come from DefaultLimits.
+	Defaults Limits
+}
+
+// Executor compiles and runs scripts. It is safe for concurrent use: one
+// engine serves every run.
+type Executor struct {
+	engine   *rhai.Engine
+	defaults Limits
+}
+
+// New returns an executor whose engine has the data-plane functions
+// (response) registered.
+func New(cfg Config) *Executor {
+	x := &Executor{engine: rhai.New(), defaults: cfg.Defaults.Or(DefaultLimits())}
+	x.engine.SetLimits(x.defaults.engineLimits())
+	registerResponse(x.engine)
+	return x
+}
+
+// Defaults returns the limits used for the zero fields of Run's limits.
+func (x *Executor) Defaults() Limits { return x.defaults }
+
+// Compile parses a script with the sandbox's parse-time limits. Its error
+// is a *rhai.EvalError with the position of the problem.
+func (x *Executor) Compile(source string) (*rhai.AST, error) {
+	return x.engine.Compile(source)
+}
+
+// Result is the outcome of one run.
+type Result struct {
+	Status     string // StatusOK, StatusError, StatusTimeout or StatusLimit
+	HTTPStatus int    // the status to answer with
+	// Header and Body are the script's response when Status is ok; for
+	// the other statuses they are empty and the caller writes an error
+	// that does not reveal details.
+	Header     http.Header
+	Body       []byte
+	Output     string // captured print/debug output, bounded
+	Operations int64  // operations counted by the engine
+	Duration   time.Duration
+	Err        error  // why the run failed; nil when ok
+	Summary    string // a short description for the log
+}
+
+// Run runs ast against ev under lim (its zero fields take the executor's
+// defaults). It never panics: a failure of any kind is an error result.
+func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits) (res Result) {
+	lim = lim.Or(x.defaults)
+	start := time.Now()
+	out := output{max: MaxOutputBytes}
+	var stats rhai.RunStats
+	defer func() {
+		if r := recover(); r != nil {
+			res = failure(StatusError, http.StatusInternalServerError, fmt.Errorf("executor: internal error: %v", r))
+		}
+		res.Duration = time.Since(start)
+		res.Output = out.String()
+		res.Operations = int64(min(stats.Operations, 1<<63-1))
+		res.Summary = summarize(res, lim)
+	}()
+	if ast == nil {
+		return failure(StatusError, http.StatusInternalServerError, errors.New("executor: no script to run"))
+	}
+	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
+	defer cancel()
+	rl := lim.engineLimits()
+	scope := rhai.NewScope().
+		Push("request", requestValue(ev)).
+		Push("app", rhai.String(ev.App)).
+		Push("script", rhai.String(ev.Script))
+	v, err := x.engine.Run(ast, rhai.RunOptions{
+		Context: ctx,
+		Scope:   scope,
+		Print:   out.print,
+		Debug:   out.debug,
+		Limits:  &rl,
+		Stats:   &stats,
+	})
+	if err != nil {
+		return classify(ctx, err)
+	}
+	status, header, body, err := toResponse(v)
+	if err != nil {
+		return failure(StatusError, http.StatusInternalServerError, err)
+	}
+	return Result{Status: StatusOK, HTTPStatus: status, Header: header, Body: body}
+}
+
+// classify labels a failed run: past the deadline is a timeout (504), an
+// exceeded limit is limit (500), anything else an error (500). A run
+// cancelled by its caller (the client went away) is an error with 503.
+func classify(ctx context.Context, err error) Result {
+	kind, limit := rhai.KindOf(err), rhai.IsLimit(err)
+	var ee *rhai.EvalError
+	if errors.As(err, &ee) {
+		kind, limit = ee.Root().Kind, limit || rhai.IsLimit(ee.Root())
+	}
+	switch {
+	case kind == rhai.ErrorTerminated && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return failure(StatusTimeout, http.StatusGatewayTimeout, err)
+	case kind == rhai.ErrorTerminated:
+		return failure(StatusError, http.StatusServiceUnavailable, err)
+	case limit:
+		return failure(StatusLimit, http.StatusInternalServerError, err)
+	}
+	return failure(StatusError, http.StatusInternalServerError, err)
+}
+
+func failure(status string, code int, err error) Result {
+	return Result{Status: status, HTTPStatus: code, Header: http.Header{}, Err: err}
+}
+
+// summarize describes a result for the log: for ok its status, type, size
+// and the start of a textual body; otherwise the error's kind, message and
+// position.
+func summarize(res Result, lim Limits) string {
+	if res.Err != nil {
+		var s string
+		var ee *rhai.EvalError
+		switch {
+		case res.Status == StatusTimeout:
+			s = fmt.Sprintf("timeout after %s: %v", lim.Timeout, res.Err)
+		case errors.As(res.Err, &ee):
+			s = fmt.Sprintf("%s: %v", ee.Root().Kind, res.Err)
+		default:
+			s = res.Err.Error()
+		}
+		return truncate(s, maxErrorSummary)
+	}
+	if len(res.Body) == 0 {
+		return fmt.Sprintf("%d, no body", res.HTTPStatus)
+	}
+	ctype := res.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ctype)
+	s := fmt.Sprintf("%d %s, %d B", res.HTTPStatus, mt, len(res.Body))
+	if textual(mt) && utf8.Valid(res.Body) {
+		s += ": " + string(res.Body[:min(len(res.Body), maxOKSummary)])
+	}
+	return truncate(s, maxOKSummary)
+}
+
+func textual(mediaType string) bool {
+	switch mediaType {
+	case "application/json", "application/xml", "application/javascript":
+		return true
+	}
+	return len(mediaType) > 5 && mediaType[:5] == "text/"
+}
+
+// truncate cuts s to at most n bytes on a character boundary, ending it
+// with an ellipsis when cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const ellipsis = "…"
+	cut := n - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
+}
+
+// ErrorResult is the result of a run that could not start, for instance
+// because the script does not compile: an error with status 500.
+func ErrorResult(err error) Result {
+	res := failure(StatusError, http.StatusInternalServerError, err)
+	res.Summary = summarize(res, Limits{})
+	return res
+}

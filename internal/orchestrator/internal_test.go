@@ -1,0 +1,351 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/picloud/picloud/internal/metrics"
+	"github.com/picloud/picloud/internal/store"
+)
+
+func TestIDs(t *testing.T) {
+	var g idGen
+	now := time.UnixMilli(1_700_000_000_123)
+	prev := ""
+	for i := range 10_000 {
+		id := g.next(now)
+		if len(id) != idLen || strings.Trim(id, crockford) != "" || id[0] > '7' {
+			t.Fatalf("malformed id %q", id)
+		}
+		if id <= prev {
+			t.Fatalf("id %d %q not after %q", i, id, prev)
+		}
+		prev = id
+	}
+	// The prefix is the timestamp, so a later millisecond sorts after;
+	// an earlier clock reading does not go back.
+	later := g.next(now.Add(time.Millisecond))
+	if later <= prev || later[:10] == prev[:10] {
+		t.Fatalf("later id %q vs %q", later, prev)
+	}
+	if back := g.next(now); back <= later {
+		t.Fatalf("clock going back gave %q after %q", back, later)
+	}
+	var ms uint64
+	for _, c := range later[:10] {
+		ms = ms<<5 | uint64(strings.IndexRune(crockford, c))
+	}
+	if ms != 1_700_000_000_124 {
+		t.Fatalf("decoded timestamp %d", ms)
+	}
+	// Two generators (two processes) start from random points.
+	var g2 idGen
+	if a, b := g2.next(now.Add(time.Hour)), (&idGen{}).next(now.Add(time.Hour)); a == b {
+		t.Fatalf("two generators made %q", a)
+	}
+}
+
+func TestIDsConcurrent(t *testing.T) {
+	var g idGen
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 1000 {
+				id := g.next(time.Now())
+				mu.Lock()
+				if seen[id] {
+					t.Errorf("duplicate %q", id)
+				}
+				seen[id] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestCacheDoesNotKeepFailures(t *testing.T) {
+	calls := 0
+	c := newScriptCache(func(app, script string) (*compiled, error) {
+		calls++
+		if calls == 1 {
+			return nil, store.ErrNotFound
+		}
+		return &compiled{version: calls}, nil
+	})
+	if _, err := c.get(context.Background(), "a", "s"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("err %v", err)
+	}
+	v, err := c.get(context.Background(), "a", "s")
+	if err != nil || v.version != 2 {
+		t.Fatalf("%v %v", v, err)
+	}
+	if v, _ := c.get(context.Background(), "a", "s"); v.version != 2 || calls != 2 {
+		t.Fatalf("a hit loaded again: %d calls", calls)
+	}
+}
+
+func TestCacheInvalidateDuringLoad(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 2)
+	calls := 0
+	c := newScriptCache(func(app, script string) (*compiled, error) {
+		calls++
+		started <- struct{}{}
+		if calls == 1 {
+			<-release
+		}
+		return &compiled{version: calls}, nil
+	})
+	done := make(chan *compiled)
+	go func() {
+		v, _ := c.get(context.Background(), "a", "s")
+		done <- v
+	}()
+	<-started
+	c.invalidate("a/s") // a deploy lands while the old version loads
+	close(release)
+	if v := <-done; v.version != 1 {
+		t.Fatalf("first caller got %+v", v)
+	}
+	v, _ := c.get(context.Background(), "a", "s")
+	if v.version != 2 {
+		t.Fatalf("a load that raced an invalidation was kept: %+v", v)
+	}
+}
+
+func TestCacheWaiters(t *testing.T) {
+	release := make(chan struct{})
+	c := newScriptCache(func(app, script string) (*compiled, error) {
+		<-release
+		panic("compiler exploded")
+	})
+	first := make(chan error)
+	go func() {
+		_, err := c.get(context.Background(), "a", "s")
+		first <- err
+	}()
+	for c.len() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// A waiter whose request goes away stops waiting.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := c.get(ctx, "a", "s"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waiter: %v", err)
+	}
+	close(release)
+	if err := <-first; err == nil || !strings.Contains(err.Error(), "compiler exploded") {
+		t.Fatalf("loader: %v", err)
+	}
+	if c.len() != 0 {
+		t.Fatal("a failed load was kept")
+	}
+}
+
+// fakeStore records invocation writes; a unit test of the log writer needs
+// control over timing and failures that a real database does not give.
+type fakeStore struct {
+	store.Store
+	mu      sync.Mutex
+	block   chan struct{} // when set, writes wait for it to close
+	fail    int           // the next fail writes fail
+	batches [][]string
+	prunes  []time.Time
+}
+
+func (f *fakeStore) InsertInvocations(ctx context.Context, invs []store.Invocation) error {
+	f.mu.Lock()
+	block := f.block
+	f.mu.Unlock()
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail > 0 {
+		f.fail--
+		return errors.New("disk on fire")
+	}
+	var ids []string
+	for _, inv := range invs {
+		ids = append(ids, inv.ID)
+	}
+	f.batches = append(f.batches, ids)
+	return nil
+}
+
+func (f *fakeStore) PruneInvocations(ctx context.Context, before time.Time) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.prunes = append(f.prunes, before)
+	return 0, nil
+}
+
+func (f *fakeStore) written() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var all []string
+	for _, b := range f.batches {
+		all = append(all, b...)
+	}
+	return all
+}
+
+func newWriter(st store.Store, m *metrics.Metrics, batch, capacity int, interval, retention time.Duration) *logWriter {
+	return &logWriter{st: st, logger: slog.New(slog.DiscardHandler), metrics: m, batch: batch,
+		capacity: capacity, interval: interval, retention: retention}
+}
+
+func rec(i int) store.Invocation { return store.Invocation{ID: fmt.Sprintf("r%d", i)} }
+
+func dropped(t *testing.T, m *metrics.Metrics) string {
+	w := httptest.NewRecorder()
+	m.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	for _, l := range strings.Split(w.Body.String(), "\n") {
+		if strings.HasPrefix(l, "picloud_invocation_logs_dropped_total ") {
+			return l
+		}
+	}
+	return ""
+}
+
+func TestLogWriterDropsOldestWhenFull(t *testing.T) {
+	st := &fakeStore{block: make(chan struct{})}
+	m := metrics.New()
+	w := newWriter(st, m, 2, 4, time.Hour, 0)
+	w.add(rec(0))
+	w.add(rec(1)) // a full batch: the drain takes r0 and r1 and blocks in the store
+	for {
+		w.mu.Lock()
+		n := len(w.buf)
+		w.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for i := 2; i < 8; i++ {
+		w.add(rec(i)) // adding never waits for the store
+	}
+	close(st.block)
+	if err := w.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"r0", "r1", "r4", "r5", "r6", "r7"}
+	if got := st.written(); !slices.Equal(got, want) {
+		t.Fatalf("written %v, want %v", got, want)
+	}
+	if got := dropped(t, m); got != "picloud_invocation_logs_dropped_total 2" {
+		t.Fatalf("dropped: %q", got)
+	}
+	for _, b := range st.batches {
+		if len(b) > 2 {
+			t.Fatalf("batch of %d", len(b))
+		}
+	}
+}
+
+func TestLogWriterStoreFailure(t *testing.T) {
+	st := &fakeStore{fail: 1}
+	m := metrics.New()
+	w := newWriter(st, m, 2, 10, time.Hour, 0)
+	for i := range 3 {
+		w.add(rec(i))
+	}
+	if err := w.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.written(); !slices.Equal(got, []string{"r2"}) {
+		t.Fatalf("written %v", got)
+	}
+	if got := dropped(t, m); got != "picloud_invocation_logs_dropped_total 2" {
+		t.Fatalf("dropped: %q", got)
+	}
+}
+
+func TestLogWriterPrunesHourly(t *testing.T) {
+	st := &fakeStore{}
+	w := newWriter(st, nil, 1, 10, time.Hour, 24*time.Hour)
+	for i := range 5 {
+		w.add(rec(i))
+	}
+	if err := w.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.written()) != 5 || len(st.prunes) != 1 {
+		t.Fatalf("%d written, %d prunes", len(st.written()), len(st.prunes))
+	}
+	if d := time.Since(st.prunes[0]) - 24*time.Hour; d < 0 || d > time.Minute {
+		t.Fatalf("pruned before %s", st.prunes[0])
+	}
+	// No retention, no pruning.
+	st2 := &fakeStore{}
+	w2 := newWriter(st2, nil, 1, 10, time.Hour, 0)
+	w2.add(rec(0))
+	w2.close(context.Background())
+	if len(st2.prunes) != 0 {
+		t.Fatal("pruned without a retention")
+	}
+}
+
+func TestLogWriterTimer(t *testing.T) {
+	st := &fakeStore{}
+	w := newWriter(st, nil, 100, 1000, 30*time.Millisecond, 0)
+	w.mu.Lock()
+	armed := w.timer != nil
+	w.mu.Unlock()
+	if armed {
+		t.Fatal("timer armed while empty")
+	}
+	w.add(rec(0))
+	w.add(rec(1))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(st.written()) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("not flushed after the interval")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	w.mu.Lock()
+	idle := w.timer == nil && !w.flushing && len(w.buf) == 0
+	w.mu.Unlock()
+	if !idle {
+		t.Fatal("not idle after the flush")
+	}
+	if len(st.batches) != 1 {
+		t.Fatalf("%d batches for 2 records within one interval", len(st.batches))
+	}
+}
+
+func TestLogWriterCloseTimeout(t *testing.T) {
+	st := &fakeStore{block: make(chan struct{})}
+	w := newWriter(st, nil, 10, 100, time.Hour, 0)
+	w.add(rec(0))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := w.close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("close: %v", err)
+	}
+	close(st.block)
+	if err := w.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.written(); !slices.Equal(got, []string{"r0"}) {
+		t.Fatalf("written %v", got)
+	}
+}

@@ -1,0 +1,187 @@
+package orchestrator
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/picloud/picloud/internal/metrics"
+	"github.com/picloud/picloud/internal/store"
+)
+
+// How long one store write or prune may take.
+const storeWriteTimeout = 30 * time.Second
+
+// pruneEvery is how often at most old invocation records are pruned.
+const pruneEvery = time.Hour
+
+// logWriter keeps invocation records off the request path: add puts a
+// record in a bounded in-memory buffer, and a background flush writes
+// batches with one InsertInvocations call each.
+//
+// A flush starts when the buffer holds a full batch, or when a timer armed
+// as the buffer went from empty to non-empty fires after the flush
+// interval; it then drains the buffer, batch by batch. Nothing runs while
+// the buffer is empty: no ticker, no goroutine, no polling.
+//
+// When the store falls behind and the buffer is full, add drops the oldest
+// record and counts it (picloud_invocation_logs_dropped_total) rather than
+// make requests wait for the database. A batch the store refuses is
+// dropped and counted the same way, and logged.
+//
+// Records older than the retention are pruned after a successful write, at
+// most once per hour.
+type logWriter struct {
+	st        store.Store
+	logger    *slog.Logger
+	metrics   *metrics.Metrics
+	batch     int
+	interval  time.Duration
+	capacity  int
+	retention time.Duration // 0 keeps records forever
+
+	mu       sync.Mutex
+	buf      []store.Invocation
+	timer    *time.Timer // armed while the buffer waits for the interval
+	timerGen uint64      // tells a stale timer callback from the armed one
+	flushing bool        // a drain goroutine is running
+	closed   bool
+	dropping bool // records are being dropped; warned once until a write succeeds
+	wg       sync.WaitGroup
+
+	lastPrune time.Time // touched only by the drain goroutine
+}
+
+func (w *logWriter) add(inv store.Invocation) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		w.metrics.LogsDropped(1)
+		w.logger.Warn("orchestrator: invocation log dropped after close", "invocation", inv.ID)
+		return
+	}
+	if len(w.buf) >= w.capacity {
+		w.buf[0] = store.Invocation{}
+		w.buf = w.buf[1:]
+		w.metrics.LogsDropped(1)
+		if !w.dropping {
+			w.dropping = true
+			w.logger.Warn("orchestrator: invocation log buffer full; dropping the oldest records", "capacity", w.capacity)
+		}
+	}
+	w.buf = append(w.buf, inv)
+	switch {
+	case w.flushing:
+		// The running drain picks the record up.
+	case len(w.buf) >= w.batch:
+		w.startDrain()
+	case w.timer == nil:
+		w.timerGen++
+		gen := w.timerGen
+		w.timer = time.AfterFunc(w.interval, func() { w.timerFired(gen) })
+	}
+}
+
+// startDrain starts the drain goroutine; w.mu is held.
+func (w *logWriter) startDrain() {
+	w.stopTimer()
+	w.flushing = true
+	w.wg.Add(1)
+	go w.drain()
+}
+
+// stopTimer disarms the timer; w.mu is held.
+func (w *logWriter) stopTimer() {
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+		w.timerGen++
+	}
+}
+
+func (w *logWriter) timerFired(gen uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if gen != w.timerGen {
+		return // stopped or replaced after it fired
+	}
+	w.timer = nil
+	if !w.flushing && !w.closed && len(w.buf) > 0 {
+		w.startDrain()
+	}
+}
+
+// drain writes the buffer out batch by batch until it is empty.
+func (w *logWriter) drain() {
+	defer w.wg.Done()
+	for {
+		w.mu.Lock()
+		if len(w.buf) == 0 {
+			w.buf = nil
+			w.flushing = false
+			w.mu.Unlock()
+			return
+		}
+		n := min(len(w.buf), w.batch)
+		batch := w.buf[:n:n]
+		w.buf = w.buf[n:]
+		w.mu.Unlock()
+		w.write(batch)
+	}
+}
+
+func (w *logWriter) write(batch []store.Invocation) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeWriteTimeout)
+	defer cancel()
+	if err := w.st.InsertInvocations(ctx, batch); err != nil {
+		w.metrics.LogsDropped(len(batch))
+		w.logger.Error("orchestrator: unable to write invocation logs", "records", len(batch), "err", err)
+		return
+	}
+	w.mu.Lock()
+	w.dropping = false
+	w.mu.Unlock()
+	if w.retention <= 0 {
+		return
+	}
+	now := time.Now()
+	if now.Sub(w.lastPrune) < pruneEvery {
+		return
+	}
+	w.lastPrune = now
+	n, err := w.st.PruneInvocations(ctx, now.Add(-w.retention))
+	if err != nil {
+		w.logger.Error("orchestrator: unable to prune invocation logs", "err", err)
+		return
+	}
+	if n > 0 {
+		w.logger.Info("orchestrator: pruned invocation logs", "records", n, "retention", w.retention)
+	}
+}
+
+// close flushes what is buffered and stops taking records. It returns
+// ctx's error if the flush does not finish in time; the flush goes on in
+// the background.
+func (w *logWriter) close(ctx context.Context) error {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		w.stopTimer()
+		if !w.flushing && len(w.buf) > 0 {
+			w.startDrain()
+		}
+	}
+	w.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		w.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

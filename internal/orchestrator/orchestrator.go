@@ -1,0 +1,292 @@
+// Package orchestrator is PiCloud's event ingress: the HTTP data plane
+// `ANY /fn/{app}/{script}[/{rest...}]`. It finds the live version of a
+// script through a cache of compiled scripts that change events keep
+// fresh, reads the request under the app's body limit, hands the run to
+// the executor, writes the response, and logs every invocation through a
+// batching writer that keeps the database off the request path.
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/picloud/picloud/internal/events"
+	"github.com/picloud/picloud/internal/executor"
+	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/metrics"
+	"github.com/picloud/picloud/internal/store"
+)
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultLogFlushInterval = time.Second
+	DefaultLogBatchSize     = 100
+	DefaultLogBufferSize    = 10_000
+)
+
+// loadTimeout bounds loading and compiling a script on a cache miss.
+const loadTimeout = 10 * time.Second
+
+// InvocationHeader names the response header that carries the id of the
+// invocation, to look its log record up.
+const InvocationHeader = "X-Picloud-Invocation"
+
+// Config configures an Orchestrator. Store is required; the rest have
+// defaults.
+type Config struct {
+	Store store.Store
+	// Bus delivers ScriptChanged and AppChanged events, which drop cached
+	// scripts. Without a bus a deploy is seen only after a restart.
+	Bus      events.Bus
+	Executor *executor.Executor // nil: one with Defaults
+	Logger   *slog.Logger       // nil: discard
+	Metrics  *metrics.Metrics   // nil: record nothing
+	// Defaults are the server's invocation limits, which an app's limits
+	// override; zero fields take the executor's defaults.
+	Defaults executor.Limits
+	// LogRetention is how long invocation records are kept; 0 keeps them.
+	LogRetention time.Duration
+	// LogFlushInterval is the longest a record waits in memory before
+	// it is written (default 1s).
+	LogFlushInterval time.Duration
+	// LogBatchSize is how many records one write carries; a full batch is
+	// written at once (default 100).
+	LogBatchSize int
+	// LogBufferSize bounds the records held in memory while the store
+	// falls behind; past it the oldest are dropped (default 10 000).
+	LogBufferSize int
+}
+
+// Orchestrator serves the data plane.
+type Orchestrator struct {
+	store    store.Store
+	exec     *executor.Executor
+	logger   *slog.Logger
+	metrics  *metrics.Metrics
+	defaults executor.Limits
+	cache    *scriptCache
+	logs     *logWriter
+	ids      idGen
+	mux      *http.ServeMux
+}
+
+// New returns an orchestrator and subscribes it to cfg.Bus.
+func New(cfg Config) *Orchestrator {
+	o := &Orchestrator{
+		store:   cfg.Store,
+		exec:    cfg.Executor,
+		logger:  cfg.Logger,
+		metrics: cfg.Metrics,
+	}
+	if o.exec == nil {
+		o.exec = executor.New(executor.Config{Defaults: cfg.Defaults})
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	o.defaults = cfg.Defaults.Or(o.exec.Defaults())
+	o.cache = newScriptCache(o.load)
+	o.logs = &logWriter{
+		st:        cfg.Store,
+		logger:    o.logger,
+		metrics:   cfg.Metrics,
+		batch:     positive(cfg.LogBatchSize, DefaultLogBatchSize),
+		interval:  positive(cfg.LogFlushInterval, DefaultLogFlushInterval),
+		capacity:  positive(cfg.LogBufferSize, DefaultLogBufferSize),
+		retention: cfg.LogRetention,
+	}
+	o.logs.capacity = max(o.logs.capacity, o.logs.batch)
+	if cfg.Bus != nil {
+		cfg.Bus.Subscribe(o.onEvent)
+	}
+	o.mux = http.NewServeMux()
+	o.mux.HandleFunc("/fn/", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteError(w, httpx.NotFound("no function at %s; functions are at /fn/{app}/{script}", r.URL.Path))
+	})
+	o.mux.HandleFunc("/fn/{app}/{script}", func(w http.ResponseWriter, r *http.Request) {
+		o.serve(w, r, "")
+	})
+	o.mux.HandleFunc("/fn/{app}/{script}/{rest...}", func(w http.ResponseWriter, r *http.Request) {
+		o.serve(w, r, "/"+r.PathValue("rest"))
+	})
+	return o
+}
+
+func positive[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Handler serves /fn/{app}/{script} and /fn/{app}/{script}/{rest...} for
+// every method. Wrap it in metrics.Middleware to count requests by route.
+func (o *Orchestrator) Handler() http.Handler { return o.mux }
+
+// Close writes the buffered invocation logs and stops logging; call it
+// after the HTTP server has shut down. It returns ctx's error when the
+// store does not take the logs in time.
+func (o *Orchestrator) Close(ctx context.Context) error {
+	if err := o.logs.close(ctx); err != nil {
+		return fmt.Errorf("orchestrator: unable to flush invocation logs: %w", err)
+	}
+	return nil
+}
+
+func (o *Orchestrator) onEvent(e events.Event) {
+	switch e.Kind {
+	case events.ScriptChanged:
+		o.cache.invalidate(e.Key) // "app/script", as the cache's keys
+	case events.AppChanged:
+		o.cache.invalidateApp(e.Key)
+	}
+}
+
+// load reads the live version of a script and compiles it.
+func (o *Orchestrator) load(app, script string) (*compiled, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+	defer cancel()
+	live, err := o.store.GetLiveScript(ctx, app, script)
+	if err != nil {
+		return nil, err
+	}
+	c := &compiled{
+		appID:    live.App.ID,
+		limits:   live.App.Limits,
+		scriptID: live.Script.ID,
+		version:  live.Version.Version,
+	}
+	c.ast, c.compileErr = o.exec.Compile(live.Version.Source)
+	if c.compileErr != nil {
+		o.logger.Error("orchestrator: the live version of a script does not compile",
+			"app", app, "script", script, "version", c.version, "err", c.compileErr)
+	}
+	return c, nil
+}
+
+// serve runs one invocation; path is the {rest} part of the URL, "" or
+// starting with "/".
+func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string) {
+	app, script := r.PathValue("app"), r.PathValue("script")
+	c, err := o.cache.get(r.Context(), app, script)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		httpx.WriteError(w, httpx.NotFound("no script %q in app %q", script, app))
+		return
+	case err != nil:
+		if r.Context().Err() == nil {
+			o.logger.Error("orchestrator: unable to load a script", "app", app, "script", script, "err", err)
+		}
+		httpx.WriteError(w, err)
+		return
+	}
+	lim := o.defaults.Merge(c.limits)
+	body, herr := readBody(w, r, lim.MaxBodyBytes)
+	if herr != nil {
+		httpx.WriteError(w, herr)
+		return
+	}
+
+	started := time.Now()
+	id := o.ids.next(started)
+	var res executor.Result
+	if c.compileErr != nil {
+		res = executor.ErrorResult(c.compileErr)
+	} else {
+		res = o.exec.Run(r.Context(), c.ast, executor.Event{
+			App:    app,
+			Script: script,
+			Method: r.Method,
+			Path:   path,
+			Query:  r.URL.Query(),
+			Header: r.Header,
+			Host:   r.Host,
+			Body:   body,
+		}, lim)
+	}
+	writeResult(w, id, res)
+
+	o.logs.add(store.Invocation{
+		ID:         id,
+		AppID:      c.appID,
+		AppSlug:    app,
+		Script:     script,
+		Version:    c.version,
+		Trigger:    store.TriggerHTTP,
+		StartedAt:  started.UTC(),
+		Duration:   res.Duration,
+		Status:     res.Status,
+		HTTPStatus: res.HTTPStatus,
+		Operations: res.Operations,
+		Summary:    res.Summary,
+		Output:     res.Output,
+	})
+	o.metrics.ObserveInvocation(app, res.Status, res.Duration)
+}
+
+// readBody reads the request body, refusing more than limit bytes with 413:
+// at once when Content-Length says so, else on reading byte limit+1.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *httpx.Error) {
+	tooLarge := httpx.TooLarge("the request body is larger than the limit of %d bytes", limit)
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge
+		}
+		return nil, httpx.BadRequest("unable to read the request body")
+	}
+	return body, nil
+}
+
+// errorBody is the JSON of a failed invocation: no details, only where to
+// find them.
+type errorBody struct {
+	Error struct {
+		Code         string `json:"code"`
+		Message      string `json:"message"`
+		InvocationID string `json:"invocation_id"`
+	} `json:"error"`
+}
+
+// writeResult writes the script's response, or for a failed run a JSON
+// error naming the invocation; either way with the invocation header.
+func writeResult(w http.ResponseWriter, id string, res executor.Result) {
+	h := w.Header()
+	if res.Status == executor.StatusOK {
+		for k, vs := range res.Header {
+			h[k] = vs
+		}
+		h.Set(InvocationHeader, id)
+		if res.HTTPStatus != http.StatusNoContent && res.HTTPStatus != http.StatusNotModified {
+			h.Set("Content-Length", strconv.Itoa(len(res.Body)))
+		}
+		w.WriteHeader(res.HTTPStatus)
+		_, _ = w.Write(res.Body)
+		return
+	}
+	h.Set(InvocationHeader, id)
+	var b errorBody
+	b.Error.InvocationID = id
+	switch res.Status {
+	case executor.StatusTimeout:
+		b.Error.Code = "timeout"
+		b.Error.Message = "the script ran out of time; see invocation " + id
+	case executor.StatusLimit:
+		b.Error.Code = "limit_exceeded"
+		b.Error.Message = "the script exceeded a limit; see invocation " + id
+	default:
+		b.Error.Code = "script_error"
+		b.Error.Message = "the script failed; see invocation " + id
+	}
+	httpx.WriteJSON(w, res.HTTPStatus, b)
+}
