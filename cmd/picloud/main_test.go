@@ -1,0 +1,272 @@
+package main
+
+// End-to-end tests of the real picloud binary: built once, started on a
+// free port with its own data directory, driven over HTTP, stopped with
+// SIGTERM.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "picloud-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "picloud")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build picloud: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running picloud process.
+type server struct {
+	cmd    *exec.Cmd
+	url    string
+	data   string
+	stdout *bytes.Buffer
+	stderr *bytes.Buffer
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func start(t *testing.T, data string, env ...string) *server {
+	t.Helper()
+	addr := freePort(t)
+	s := &server{url: "http://" + addr, data: data, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	s.cmd = exec.Command(binary, "serve", "--listen", addr, "--data", data)
+	s.cmd.Env = append(os.Environ(), env...)
+	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if s.cmd.ProcessState == nil {
+			s.cmd.Process.Kill()
+			s.cmd.Wait()
+		}
+	})
+	// Wait until /healthz answers: the one place a wait is the point.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not come up: %v\nstderr: %s", err, s.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\nstderr: %s", err, s.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not stop after SIGTERM")
+	}
+}
+
+func (s *server) do(t *testing.T, method, path, token, contentType, body string) (int, string, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func (s *server) login(t *testing.T, user, password string) string {
+	t.Helper()
+	code, body, _ := s.do(t, "POST", "/api/v1/auth/login", "", "application/json",
+		fmt.Sprintf(`{"username":%q,"password":%q}`, user, password))
+	if code != 200 {
+		t.Fatalf("login %s: %d %s", user, code, body)
+	}
+	var r struct{ Token string }
+	if err := json.Unmarshal([]byte(body), &r); err != nil || r.Token == "" {
+		t.Fatalf("login response %q: %v", body, err)
+	}
+	return r.Token
+}
+
+// The README's walk-through, against the real binary: first start prints
+// the generated admin password once; login, app, deploy, invoke, logs; the
+// logs buffered at SIGTERM survive a restart, and the password is not
+// printed again.
+func TestServerJourney(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	s := start(t, data)
+	out := s.stdout.String()
+	i := strings.Index(out, "password: ")
+	if i < 0 {
+		t.Fatalf("first start printed no password: %q", out)
+	}
+	password := strings.Fields(out[i+len("password: "):])[0]
+	token := s.login(t, "admin", password)
+
+	if code, body, _ := s.do(t, "POST", "/api/v1/apps", token, "application/json", `{"slug":"demo"}`); code != 201 {
+		t.Fatalf("create app: %d %s", code, body)
+	}
+	src := "let name = request.query.name ?? \"world\"; print(name); `Hello, ${name}!`"
+	if code, body, _ := s.do(t, "PUT", "/api/v1/apps/demo/scripts/hello", token, "text/plain", src); code != 201 {
+		t.Fatalf("deploy: %d %s", code, body)
+	}
+	for i := 0; i < 3; i++ {
+		code, body, h := s.do(t, "GET", "/fn/demo/hello?name=pi", "", "", "")
+		if code != 200 || body != "Hello, pi!" || h.Get("X-Picloud-Invocation") == "" {
+			t.Fatalf("invoke: %d %q %v", code, body, h)
+		}
+	}
+	if code, body, _ := s.do(t, "PUT", "/api/v1/apps/demo/scripts/hello", token, "text/plain", "let x = ;"); code != 422 || !strings.Contains(body, `"line"`) {
+		t.Fatalf("deploy of a broken script: %d %s", code, body)
+	}
+	if code, body, _ := s.do(t, "GET", "/fn/demo/hello", "", "", ""); code != 200 || body != "Hello, world!" {
+		t.Fatalf("the broken deploy replaced the live version: %d %q", code, body)
+	}
+	code, metrics, _ := s.do(t, "GET", "/metrics", "", "", "")
+	if code != 200 || !strings.Contains(metrics, `picloud_invocations_total{app="demo",status="ok"} 4`) {
+		t.Fatalf("metrics: %d\n%s", code, metrics)
+	}
+	s.stop(t)
+
+	s = start(t, data)
+	if strings.Contains(s.stdout.String(), "password") {
+		t.Errorf("restart printed a password again: %q", s.stdout.String())
+	}
+	token = s.login(t, "admin", password)
+	code, body, _ := s.do(t, "GET", "/api/v1/apps/demo/logs", token, "", "")
+	var logs []struct {
+		Status  string
+		Summary string
+	}
+	if err := json.Unmarshal([]byte(body), &logs); code != 200 || err != nil {
+		t.Fatalf("logs: %d %s (%v)", code, body, err)
+	}
+	if len(logs) != 4 {
+		t.Fatalf("got %d log records after restart, want 4: %s", len(logs), body)
+	}
+	for _, l := range logs {
+		if l.Status != "ok" || !strings.Contains(l.Summary, "Hello") {
+			t.Errorf("log record %+v", l)
+		}
+	}
+	s.stop(t)
+}
+
+// The admin password comes from the environment when set, and the offline
+// admin subcommands create users and reset passwords.
+func TestServerAdminCommands(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	s := start(t, data, "PICLOUD_ADMIN_PASSWORD=first-password")
+	if strings.Contains(s.stdout.String(), "first-password") {
+		t.Errorf("a password from the environment was printed")
+	}
+	s.login(t, "admin", "first-password")
+
+	admin := func(stdin string, args ...string) (int, string) {
+		cmd := exec.Command(binary, append([]string{"admin"}, args...)...)
+		cmd.Env = append(os.Environ(), "PICLOUD_DATA="+data)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, _ := cmd.CombinedOutput()
+		return cmd.ProcessState.ExitCode(), string(out)
+	}
+	if code, out := admin("bob-password\n", "create-user", "bob", "--role", "member"); code != 0 {
+		t.Fatalf("create-user: %d %s", code, out)
+	}
+	bob := s.login(t, "bob", "bob-password")
+	if code, body, _ := s.do(t, "GET", "/api/v1/whoami", bob, "", ""); code != 200 || !strings.Contains(body, `"role":"member"`) {
+		t.Errorf("whoami as bob: %d %s", code, body)
+	}
+	if code, out := admin("second-password\n", "reset-password", "admin"); code != 0 {
+		t.Fatalf("reset-password: %d %s", code, out)
+	}
+	s.login(t, "admin", "second-password")
+	if code, _, _ := s.do(t, "POST", "/api/v1/auth/login", "", "application/json", `{"username":"admin","password":"first-password"}`); code != 401 {
+		t.Errorf("the old password still works: %d", code)
+	}
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  int
+	}{
+		{"x\n", []string{"reset-password", "nobody"}, 2},          // password too short
+		{"long-enough\n", []string{"reset-password", "nobody"}, 1}, // no such user
+		{"long-enough\n", []string{"frobnicate", "bob"}, 2},
+		{"long-enough\n", []string{"create-user", "carol", "--role", "god"}, 2},
+	} {
+		if code, out := admin(tc.stdin, tc.args...); code != tc.want {
+			t.Errorf("admin %v: exit %d, want %d (%s)", tc.args, code, tc.want, out)
+		}
+	}
+	s.stop(t)
+}
+
+// Bad configuration is a usage error (exit 2) that names the setting.
+func TestServerBadConfig(t *testing.T) {
+	cmd := exec.Command(binary, "serve", "--listen", "not-an-address", "--data", t.TempDir())
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), "--listen") {
+		t.Errorf("exit %d, output %q", code, out)
+	}
+	cmd = exec.Command(binary, "serve", "--data", t.TempDir())
+	cmd.Env = append(os.Environ(), "PICLOUD_MAX_BODY=lots")
+	out, _ = cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), "PICLOUD_MAX_BODY") {
+		t.Errorf("exit %d, output %q", code, out)
+	}
+}
