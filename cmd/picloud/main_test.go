@@ -244,7 +244,7 @@ func TestServerAdminCommands(t *testing.T) {
 		args  []string
 		want  int
 	}{
-		{"x\n", []string{"reset-password", "nobody"}, 2},          // password too short
+		{"x\n", []string{"reset-password", "nobody"}, 2},           // password too short
 		{"long-enough\n", []string{"reset-password", "nobody"}, 1}, // no such user
 		{"long-enough\n", []string{"frobnicate", "bob"}, 2},
 		{"long-enough\n", []string{"create-user", "carol", "--role", "god"}, 2},
