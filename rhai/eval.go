@@ -397,10 +397,27 @@ func (ev *evaluator) evalOwned(x syntax.Expr) (Value, error) {
 	if v.t == TypeShared {
 		v = v.asShared().V
 	}
-	if v.needsClone() && isPlace(x) {
+	if v.needsClone() && !isFresh(x) {
 		v = v.Clone()
 	}
 	return v, nil
+}
+
+// isFresh reports whether x always makes a new value that nothing else
+// refers to, so binding it needs no copy. Anything else (a variable, an
+// element, a call's result, the value of an if or a block …) may share its
+// array or map with another owner.
+func isFresh(x syntax.Expr) bool {
+	switch x.(type) {
+	case *syntax.ArrayLit, *syntax.MapLit, *syntax.InterpString, *syntax.StringLit, *syntax.IntLit,
+		*syntax.FloatLit, *syntax.BoolLit, *syntax.CharLit, *syntax.UnitLit, *syntax.Range,
+		*syntax.FnExpr, *syntax.Unary:
+		return true
+	case *syntax.Binary:
+		// Operators build new values, except ?? which passes one through.
+		return x.(*syntax.Binary).Op != syntax.DQUEST
+	}
+	return false
 }
 
 // isPlace reports whether x reads an existing storage location.
@@ -476,42 +493,53 @@ func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
 		return ev.evalSwitch(x)
 	case *syntax.ArrayLit:
 		elems := make([]Value, len(x.Elems))
-		deep := false
+		budget := sizeBudget{ev: ev, s: dataSize{arr: len(elems)}}
+		if err := budget.add(Unit, x.Pos); err != nil {
+			return Unit, err
+		}
 		for i, e := range x.Elems {
-			v, err := ev.evalOwned(e)
+			v, err := ev.eval(e)
 			if err != nil {
 				return Unit, err
+			}
+			v = v.Flatten()
+			if grows(v) {
+				// Measure before copying: a literal of many big values
+				// must fail without building them all.
+				if err := budget.add(v, e.Position()); err != nil {
+					return Unit, err
+				}
+			}
+			if v.needsClone() && !isFresh(e) {
+				v = v.Clone()
 			}
 			elems[i] = v
-			deep = deep || grows(v)
 		}
-		a := NewArray(elems)
-		if deep {
-			return a, ev.checkDeep(a, x.Pos)
-		}
-		if err := ev.checkSize(-1, len(elems), -1, -1, x.Pos); err != nil {
-			return Unit, err
-		}
-		return a, nil
+		return NewArray(elems), nil
 	case *syntax.MapLit:
 		m := make(map[string]Value, len(x.Keys))
-		deep := false
+		budget := sizeBudget{ev: ev, s: dataSize{maps: len(x.Keys)}}
+		if err := budget.add(Unit, x.Pos); err != nil {
+			return Unit, err
+		}
 		for i, k := range x.Keys {
-			v, err := ev.evalOwned(x.Values[i])
+			e := x.Values[i]
+			v, err := ev.eval(e)
 			if err != nil {
 				return Unit, err
 			}
+			v = v.Flatten()
+			if grows(v) {
+				if err := budget.add(v, e.Position()); err != nil {
+					return Unit, err
+				}
+			}
+			if v.needsClone() && !isFresh(e) {
+				v = v.Clone()
+			}
 			m[k] = v
-			deep = deep || grows(v)
 		}
-		mv := NewMap(m)
-		if deep {
-			return mv, ev.checkDeep(mv, x.Pos)
-		}
-		if err := ev.checkSize(-1, -1, len(m), -1, x.Pos); err != nil {
-			return Unit, err
-		}
-		return mv, nil
+		return NewMap(m), nil
 	case *syntax.InterpString:
 		return ev.evalInterp(x)
 	case *syntax.This:

@@ -64,6 +64,9 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 	if err != nil {
 		return Unit, positioned(err, pos)
 	}
+	if err := ev.checkResult(v, pos); err != nil {
+		return Unit, err
+	}
 	if o.mut && len(args) > 1 && ev.limits.sizeLimited() {
 		// A container or long string stored into the first argument may
 		// have grown it past the limits in a way its own length misses.
@@ -124,7 +127,13 @@ func (ev *evaluator) callScript(f *scriptFn, args []Value, this *Value, env []ca
 		ev.stack = append(ev.stack, variable{name: c.name, value: c.val})
 	}
 	for i, p := range f.decl.Params {
-		ev.stack = append(ev.stack, variable{name: p, value: args[i]})
+		v := args[i]
+		if v.needsClone() {
+			// Arguments are values: a function changing its parameter must
+			// not change the caller's array (or a curried one).
+			v = v.Clone()
+		}
+		ev.stack = append(ev.stack, variable{name: p, value: v})
 	}
 	return ev.runFrame(f, mark, this, pos, capture)
 }
@@ -715,7 +724,14 @@ func (ev *evaluator) callWithThis(p *place, target Value, call func(*Value) (Val
 
 // evalString runs code given to eval() in the current scope.
 func (ev *evaluator) evalString(src string, pos Position) (Value, error) {
+	// eval nests like a call: bound it the same way, or eval("eval(…)")
+	// could recurse until the Go stack gives out.
+	if max := ev.limits.MaxCallDepth; max > 0 && ev.depth >= max || ev.depth >= hardMaxCallDepth {
+		return Unit, errAt(ErrorStackOverflow, pos, "Stack overflow in call to eval")
+	}
+	ev.depth++
 	v, err := ev.runEvalCode(src)
+	ev.depth--
 	if err != nil {
 		if e, ok := err.(*EvalError); ok && (catchable(e) || e.Kind == ErrorParsing) && e.Kind != ErrorInFunctionCall {
 			return Unit, &EvalError{Kind: ErrorInFunctionCall, Fn: "eval", Pos: pos, Inner: e,
@@ -836,7 +852,7 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 	sub := &evaluator{id: ev.id, e: ev.e, ctx: ev.ctx, done: ev.done, limits: ev.limits, print: ev.print,
 		debug: ev.debug, ast: ast, glob: &global{consts: map[string]Value{}},
 		depth: ev.depth + 1, ops: ev.ops, nImport: ev.nImport}
-	if max := ev.limits.MaxCallDepth; max > 0 && sub.depth > max {
+	if max := ev.limits.MaxCallDepth; max > 0 && sub.depth > max || sub.depth >= hardMaxCallDepth {
 		return nil, errAt(ErrorStackOverflow, pos, "Stack overflow importing module '%s'", name)
 	}
 	if _, err := sub.runMain(ast.file); err != nil {

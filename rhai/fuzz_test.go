@@ -18,6 +18,7 @@ package rhai_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,6 +52,14 @@ var fuzzLimits = rhai.Limits{
 	MaxVariables:   200,
 	MaxModules:     4,
 }
+
+// fuzzSizes adds a property: the script's result must respect the size
+// limits, counted in depth as the engine counts them. It is opt-in while
+// native functions that build new containers (to_chars, split, to_array...)
+// are not yet checked on return:
+//
+//	go test ./rhai -run XXX -fuzz FuzzCompileRun -rhai.fuzzsizes
+var fuzzSizes = flag.Bool("rhai.fuzzsizes", false, "FuzzCompileRun: also check result sizes against the limits")
 
 // fuzzKnownKinds is every error kind the engine may report.
 var fuzzKnownKinds = map[rhai.ErrorKind]bool{
@@ -445,7 +454,45 @@ func fuzzOne(e *rhai.Engine, src string) string {
 	_ = v.String()
 	_ = v.DebugString()
 	_, _ = rhai.ToJSON(v)
+	if *fuzzSizes {
+		var z fuzzSize
+		z.measure(v, 0)
+		l := &fuzzLimits
+		if z.str > l.MaxStringLen || z.arr > l.MaxArrayLen || z.maps > l.MaxMapSize || z.blob > l.MaxBlobLen {
+			return fmt.Sprintf("result exceeds the size limits: %+v", z)
+		}
+	}
 	return ""
+}
+
+// fuzzSize is the nested size of a value: array elements, map properties,
+// string and blob bytes, summed over every level.
+type fuzzSize struct{ arr, maps, str, blob int }
+
+// measure adds v's nested size to z, to the depth the engine walks.
+func (z *fuzzSize) measure(v rhai.Value, depth int) {
+	if depth > 1000 {
+		return
+	}
+	v = v.Flatten()
+	switch v.Type() {
+	case rhai.TypeString:
+		z.str += len(v.AsString())
+	case rhai.TypeBlob:
+		z.blob += len(v.AsBlob().B)
+	case rhai.TypeArray:
+		elems := v.AsArray().Elems
+		z.arr += len(elems)
+		for _, e := range elems {
+			z.measure(e, depth+1)
+		}
+	case rhai.TypeMap:
+		m := v.AsMap().M
+		z.maps += len(m)
+		for _, e := range m {
+			z.measure(e, depth+1)
+		}
+	}
 }
 
 func FuzzCompileRun(f *testing.F) {

@@ -90,6 +90,15 @@ func registerArrayLib(l *Library) {
 		if err := limitCheck(c, -1, int(n), -1, -1); err != nil {
 			return Unit, err
 		}
+		if fill := args[2]; grows(fill) && c.ev != nil && c.ev.limits.sizeLimited() {
+			// Check the size of n copies before making them.
+			var one dataSize
+			c.ev.measure(fill, &one, 1)
+			k := int(n) - len(a.Elems)
+			if err := limitCheck(c, one.str*k, int(n)+one.arr*k, one.maps*k, one.blob*k); err != nil {
+				return Unit, err
+			}
+		}
 		// Every padding element is its own copy, so that padding with an
 		// array does not make the new elements share it.
 		a.Elems = slices.Grow(a.Elems, int(n)-len(a.Elems))
@@ -986,6 +995,10 @@ func (cb *callback) invoke(f callForm, item *Value, at int, args, extras []Value
 func (cb *callback) wrap(err error) error {
 	if err == nil {
 		return nil
+	}
+	if _, ok := err.(*flow); ok {
+		// exit() in a callback ends the whole script.
+		return err
 	}
 	e, ok := err.(*EvalError)
 	if !ok {

@@ -98,3 +98,43 @@ func SandboxLimits() Limits {
 		MaxModules:     32,
 	}
 }
+
+// checkResult bounds what a native function returned by its own length,
+// which costs nothing: split, to_chars, zip and the like build new values.
+func (ev *evaluator) checkResult(v Value, pos Position) error {
+	switch v.t {
+	case TypeString:
+		if l := ev.limits.MaxStringLen; l > 0 && int(v.n) > l {
+			return ev.checkSize(int(v.n), -1, -1, -1, pos)
+		}
+	case TypeArray:
+		if l := ev.limits.MaxArrayLen; l > 0 && len(v.AsArray().Elems) > l {
+			return ev.checkSize(-1, len(v.AsArray().Elems), -1, -1, pos)
+		}
+	case TypeMap:
+		if l := ev.limits.MaxMapSize; l > 0 && len(v.AsMap().M) > l {
+			return ev.checkSize(-1, -1, len(v.AsMap().M), -1, pos)
+		}
+	case TypeBlob:
+		if l := ev.limits.MaxBlobLen; l > 0 && len(v.AsBlob().B) > l {
+			return ev.checkSize(-1, -1, -1, len(v.AsBlob().B), pos)
+		}
+	}
+	return nil
+}
+
+// sizeBudget measures values as they are added to a new container, so an
+// array or map literal stops at the limit before copying everything.
+type sizeBudget struct {
+	ev *evaluator
+	s  dataSize
+}
+
+// add counts v and reports ErrorDataTooLarge as soon as a limit passes.
+func (b *sizeBudget) add(v Value, pos Position) error {
+	if !b.ev.limits.sizeLimited() {
+		return nil
+	}
+	b.ev.measure(v, &b.s, 1)
+	return b.ev.checkSize(b.s.str, b.s.arr, b.s.maps, b.s.blob, pos)
+}

@@ -79,6 +79,45 @@ func TestLimitsStopHostileScripts(t *testing.T) {
 	}
 }
 
+// Recursion through eval and through a module importing itself stops at
+// the call-depth cap even with no limits set, instead of exhausting the Go
+// stack (which would kill the whole process).
+func TestLimitsRecursionWithoutLimits(t *testing.T) {
+	e := New()
+	e.SetLimits(Limits{})
+	e.SetModuleResolver(ModuleResolverFunc(func(name string) (string, error) {
+		return `import "self" as s; 1`, nil
+	}))
+	for _, src := range []string{`let s = "eval(s)"; eval(s)`, `import "self" as s;`} {
+		_, err := e.Eval(src)
+		var ee *EvalError
+		if !errors.As(err, &ee) || ee.Root().Kind != ErrorStackOverflow {
+			t.Errorf("%q: got %v, want a stack overflow", src, err)
+		}
+	}
+}
+
+// Literals and padding that would exceed the size limits fail before the
+// copies are made, and library results are bounded too.
+func TestLimitsCheckedBeforeCopying(t *testing.T) {
+	l := sandbox()
+	l.MaxOperations = 0
+	for _, src := range []string{
+		`let m = []; m.pad(10000, 0); [m, m, m, m, m, m, m, m, m, m, m, m]`,
+		`let m = []; m.pad(10000, 0); #{a: m, b: m, c: m, d: m, e: m, f: m, g: m, h: m, i: m, j: m, k: m}`,
+		`let m = []; m.pad(5000, 0); let a = []; a.pad(1000, m);`,
+		`let s = ""; s.pad(100000, "x"); s.to_chars()`,
+		`let s = ""; s.pad(100000, "x,"); s.split(",")`,
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := runHostile(ctx, src, l)
+		cancel()
+		if KindOf(err) != ErrorDataTooLarge {
+			t.Errorf("%q: got %v, want ErrorDataTooLarge", src, err)
+		}
+	}
+}
+
 // Exceeded limits are not exceptions a script can swallow.
 func TestLimitsCannotBeCaught(t *testing.T) {
 	for _, src := range []string{

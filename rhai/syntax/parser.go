@@ -362,6 +362,15 @@ func (p *parser) parseStmt() Stmt {
 		p.truncVars(mark)
 		return t
 	}
+	switch p.tok.Tok {
+	case IF, SWITCH, WHILE, LOOP, DO, FOR, LBRACE:
+		// At the start of a statement these are statements: what follows
+		// them begins the next statement, as in `for … { }` then `[a, b]`.
+		p.enter(pos)
+		x := p.parsePrimary()
+		p.leave()
+		return &ExprStmt{X: x}
+	}
 	x := p.parseExpr()
 	if op := p.tok.Tok; isAssignOp(op) {
 		apos := p.tok.Pos

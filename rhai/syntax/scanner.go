@@ -152,6 +152,9 @@ func (s *scanner) scan() Item {
 				return s.rawString(start)
 			case '{':
 				s.next()
+				if n := len(s.interp); n > 0 {
+					s.interp[n-1]++ // its } must not end an interpolation
+				}
 				return Item{Tok: MAPSTART, Pos: start}
 			}
 			return s.reserved(start, "#")
