@@ -375,7 +375,8 @@ func (ev *evaluator) intrinsic(x *syntax.Call) (Value, bool, error) {
 			return Unit, true, errAt(ErrorMismatchDataType, x.Args[0].Position(), "Data type incorrect: %s (expecting Fn)", args[0].TypeName())
 		}
 		if x.Name == "curry" {
-			return curry(args[0], args[1:]), true, nil
+			fp := curry(args[0], args[1:])
+			return fp, true, ev.checkDeep(fp, x.Pos)
 		}
 		if fp := args[0].AsFnPtr(); x.Capture && fp.fn == nil && len(fp.Curry) == 0 {
 			// call!(f, …) runs a named function in the caller's scope.
@@ -658,7 +659,8 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 		}
 	case "curry":
 		if target.t == TypeFnPtr {
-			return curry(target, args), nil
+			fp := curry(target, args)
+			return fp, ev.checkDeep(fp, x.Pos)
 		}
 	case "type_of":
 		if n == 0 {

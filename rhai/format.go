@@ -41,8 +41,13 @@ func (v Value) DebugString() string {
 	return b.String()
 }
 
+// maxDebugLen bounds the debug form of one value: a value that shares
+// parts (a function pointer curried with itself, repeatedly) can stand for
+// far more text than it occupies in memory.
+const maxDebugLen = 16 << 20
+
 func (v Value) writeDebug(b *strings.Builder, depth int) {
-	if depth > maxValueDepth {
+	if depth > maxValueDepth || b.Len() > maxDebugLen {
 		b.WriteString("…")
 		return
 	}

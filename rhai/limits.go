@@ -23,7 +23,7 @@ func (l *Limits) sizeLimited() bool {
 // grows reports whether storing v into a container calls for measuring it.
 func grows(v Value) bool {
 	switch v.t {
-	case TypeArray, TypeMap, TypeBlob, TypeShared:
+	case TypeArray, TypeMap, TypeBlob, TypeShared, TypeFnPtr:
 		return true
 	case TypeString:
 		return v.n >= longString
@@ -65,6 +65,16 @@ func (ev *evaluator) measure(v Value, s *dataSize, depth int) {
 		m := v.AsMap().M
 		s.maps += len(m)
 		for _, e := range m {
+			if e.t >= TypeString {
+				ev.measure(e, s, depth+1)
+			}
+		}
+	case TypeFnPtr:
+		// Curried arguments are data the pointer carries: g.curry(g)
+		// repeated would otherwise grow without bound.
+		curry := v.AsFnPtr().Curry
+		s.arr += len(curry)
+		for _, e := range curry {
 			if e.t >= TypeString {
 				ev.measure(e, s, depth+1)
 			}
