@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -43,8 +44,27 @@ type server struct {
 	cmd    *exec.Cmd
 	url    string
 	data   string
-	stdout *bytes.Buffer
-	stderr *bytes.Buffer
+	stdout *syncBuffer
+	stderr *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer that the process's output copier writes
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func freePort(t *testing.T) string {
@@ -61,7 +81,7 @@ func freePort(t *testing.T) string {
 func start(t *testing.T, data string, env ...string) *server {
 	t.Helper()
 	addr := freePort(t)
-	s := &server{url: "http://" + addr, data: data, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	s := &server{url: "http://" + addr, data: data, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	s.cmd = exec.Command(binary, "serve", "--listen", addr, "--data", data)
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
@@ -269,4 +289,97 @@ func TestServerBadConfig(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(string(out), "PICLOUD_MAX_BODY") {
 		t.Errorf("exit %d, output %q", code, out)
 	}
+}
+
+// jobView is what GET /api/v1/logs/{id} shows of a job.
+type jobView struct {
+	Status      string
+	Attempts    int
+	Invocations []struct {
+		Status  string
+		Attempt int
+		Summary string
+	}
+}
+
+func (s *server) job(t *testing.T, token, id string) jobView {
+	t.Helper()
+	code, body, _ := s.do(t, "GET", "/api/v1/logs/"+id, token, "", "")
+	var j jobView
+	if err := json.Unmarshal([]byte(body), &j); code != 200 || err != nil {
+		t.Fatalf("job %s: %d %s (%v)", id, code, body, err)
+	}
+	return j
+}
+
+// waitJob waits, a bounded time, for a job to reach a state: the run is
+// asynchronous, so here waiting is the point.
+func (s *server) waitJob(t *testing.T, token, id, state string, within time.Duration) jobView {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		j := s.job(t, token, id)
+		if j.Status == state {
+			return j
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %s is %s after %v, want %s\nstderr: %s", id, j.Status, within, state, s.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Async invocations survive kill -9: jobs queued and running when the
+// server is killed all run after the restart, each exactly once (an
+// attempt cut short leaves no record and runs again as the same attempt).
+// Schedules are managed over the API.
+func TestServerAsyncSurvivesKill(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	env := []string{"PICLOUD_ADMIN_PASSWORD=first-password", "PICLOUD_MAX_OPERATIONS=4000000000", "PICLOUD_TIMEOUT=60s"}
+	s := start(t, data, env...)
+	token := s.login(t, "admin", "first-password")
+	if code, body, _ := s.do(t, "POST", "/api/v1/apps", token, "application/json", `{"slug":"demo"}`); code != 201 {
+		t.Fatalf("create app: %d %s", code, body)
+	}
+	// About a second of work per run.
+	src := "let n = 0; for i in 0..40000000 { n += 1 } `done ${n} on attempt ${event.attempt}: ${request.body}`"
+	if code, body, _ := s.do(t, "PUT", "/api/v1/apps/demo/scripts/spin", token, "text/plain", src); code != 201 {
+		t.Fatalf("deploy: %d %s", code, body)
+	}
+	code, body, _ := s.do(t, "POST", "/api/v1/apps/demo/schedules", token, "application/json",
+		`{"script":"spin","cron":"30 2 * * *","timezone":"America/New_York","payload":{"k":1}}`)
+	if code != 201 || !strings.Contains(body, `"next_run_at":"`) {
+		t.Fatalf("create schedule: %d %s", code, body)
+	}
+
+	var ids []string
+	for i := range 6 {
+		code, body, h := s.do(t, "POST", "/fn/demo/spin?async=1", "", "text/plain", fmt.Sprint("job ", i))
+		var r struct {
+			InvocationID string `json:"invocation_id"`
+		}
+		if err := json.Unmarshal([]byte(body), &r); code != 202 || err != nil || h.Get("X-Picloud-Invocation") != r.InvocationID {
+			t.Fatalf("async invoke: %d %s %v", code, body, h)
+		}
+		ids = append(ids, r.InvocationID)
+	}
+	s.waitJob(t, token, ids[0], "running", 10*time.Second)
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Wait()
+
+	s = start(t, data, env...)
+	token = s.login(t, "admin", "first-password")
+	for i, id := range ids {
+		j := s.waitJob(t, token, id, "ok", 60*time.Second)
+		want := fmt.Sprintf("done 40000000 on attempt 1: job %d", i)
+		if j.Attempts != 1 || len(j.Invocations) != 1 || !strings.HasSuffix(j.Invocations[0].Summary, want) {
+			t.Errorf("job %d: %+v; want one attempt ending %q", i, j, want)
+		}
+	}
+	if !strings.Contains(s.stderr.String(), "requeued the jobs this node was running") {
+		t.Errorf("the restart requeued nothing:\n%s", s.stderr)
+	}
+	s.stop(t)
 }

@@ -10,6 +10,9 @@ import (
 	"net"
 	"net/http"
 	"time"
+	// Time zones come with the binary, so that schedules in any IANA zone
+	// work on systems without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/events"
@@ -17,12 +20,14 @@ import (
 	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/orchestrator"
+	"github.com/picloud/picloud/internal/scheduler"
 	"github.com/picloud/picloud/internal/store/sqlite"
 )
 
 // serve runs the all-in-one server until ctx is done, then shuts down
-// gracefully: in-flight requests finish (bounded by the shutdown timeout)
-// and buffered invocation logs are flushed.
+// gracefully: the scheduler stops, in-flight requests and running jobs
+// finish (bounded by the shutdown timeout) and buffered invocation logs
+// are flushed.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load("picloud serve", args, config.Environ, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -56,8 +61,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Metrics:          met,
 		Defaults:         defaults,
 		LogRetention:     cfg.LogRetention,
-		LogFlushInterval: 500 * time.Millisecond,
+		LogFlushInterval: cfg.LogFlush,
 		LogBatchSize:     256,
+		// NodeID defaults to the host name: it survives a restart, so the
+		// jobs a killed server was running are requeued when it starts.
+	})
+	sched := scheduler.New(scheduler.Config{
+		Store:  st,
+		Bus:    bus,
+		Logger: log.With("service", "scheduler"),
+		NewID:  orch.NewID,
 	})
 	mgr := manager.New(manager.Config{
 		Store:   st,
@@ -90,6 +103,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	// The queue consumer first requeues what a killed server left
+	// running; the scheduler's first pass fires what was missed.
+	if err := orch.Start(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("start the job queue: %w", err)
+	}
+	sched.Start()
 	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "data", cfg.DataDir, "version", version)
 
 	errc := make(chan error, 1)
@@ -103,9 +123,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	if err := sched.Close(sctx); err != nil {
+		log.Error("stopping the scheduler", "err", err)
+	}
 	shutdownErr := srv.Shutdown(sctx)
 	if err := orch.Close(sctx); err != nil {
-		log.Error("flushing invocation logs", "err", err)
+		log.Error("stopping the job queue and flushing invocation logs", "err", err)
 	}
 	if shutdownErr != nil {
 		return fmt.Errorf("shutdown: %w", shutdownErr)
@@ -117,7 +140,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // routes mounts the services on one mux.
 func routes(mgr *manager.Manager, orch *orchestrator.Orchestrator, met *metrics.Metrics) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/api/", met.Middleware("manager", mgr.Handler()))
+	mux.Handle("/api/", mgr.Handler()) // counts its own requests
 	mux.Handle("/fn/", met.Middleware("orchestrator", orch.Handler()))
 	mux.Handle("GET /metrics", met.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

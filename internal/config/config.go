@@ -31,6 +31,7 @@ type Config struct {
 	MaxBodyBytes    int64         // default request-body limit of the data plane
 	MaxMemoryBytes  int64         // default bound of a script's strings, arrays and maps
 	LogRetention    time.Duration // how long invocation records are kept
+	LogFlush        time.Duration // longest delay before a log record is written
 	ShutdownTimeout time.Duration // how long in-flight requests may take at shutdown
 }
 
@@ -89,6 +90,7 @@ var settings = []setting{
 	{"max-body", "PICLOUD_MAX_BODY", "1MiB", "default request body limit of the data plane", sizeSetter(func(c *Config) *int64 { return &c.MaxBodyBytes })},
 	{"max-memory", "PICLOUD_MAX_MEMORY", "16MiB", "default bound of a script's strings, arrays and maps", sizeSetter(func(c *Config) *int64 { return &c.MaxMemoryBytes })},
 	{"log-retention", "PICLOUD_LOG_RETENTION", "168h", "how long invocation logs are kept", durationSetter(func(c *Config) *time.Duration { return &c.LogRetention })},
+	{"log-flush", "PICLOUD_LOG_FLUSH", "500ms", "longest delay before an invocation log record is written", durationSetter(func(c *Config) *time.Duration { return &c.LogFlush })},
 	{"shutdown-timeout", "PICLOUD_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take at shutdown", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 }
 

@@ -14,6 +14,12 @@ type Kind string
 const (
 	ScriptChanged Kind = "script_changed" // a deploy or delete: Key is "app/script"
 	AppChanged    Kind = "app_changed"    // app deleted or its limits changed: Key is the slug
+	// ScheduleChanged: a schedule was created, changed or deleted, so its
+	// next due time may have moved; Key is its id. Schedulers re-plan.
+	ScheduleChanged Kind = "schedule_changed"
+	// JobQueued: a job is ready to run (enqueued, fired by a schedule or
+	// re-queued); Key is its id. Queue consumers wake up.
+	JobQueued Kind = "job_queued"
 )
 
 // Event is one notification.

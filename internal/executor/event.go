@@ -5,15 +5,23 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/rhai"
 )
 
-// Event is what triggers a run: for the data plane, one HTTP request.
+// Event is what triggers a run: an HTTP request, a job of the async queue
+// (which carries the HTTP request it was made from), or a schedule's due
+// time. The script sees it as the variables `event` and `request`.
 type Event struct {
 	App    string // the app's slug, seen by the script as `app`
 	Script string // the script's name, seen as `script`
+	// Trigger is store.TriggerHTTP (also when empty), TriggerAsync or
+	// TriggerSchedule.
+	Trigger string
 
+	// The HTTP request, for the http and async triggers.
 	Method string
 	// Path is the part of the URL path after /fn/{app}/{script}: "" or
 	// starting with "/".
@@ -24,6 +32,60 @@ type Event struct {
 	// Header; it reaches the script as headers.host.
 	Host string
 	Body []byte
+
+	// Jobs (async and schedule triggers).
+	InvocationID string    // the job's id: the invocation id its caller got
+	Attempt      int       // from 1
+	EnqueuedAt   time.Time // when the job was queued
+
+	// The schedule trigger.
+	ScheduleID  int64
+	ScheduledAt time.Time // the due time fired
+	Payload     []byte    // the schedule's JSON payload; nil for none
+}
+
+// eventValue builds the script's `event` map, which says what triggered
+// the run:
+//
+//	http:     #{kind: "http"}
+//	async:    #{kind: "async", invocation_id, attempt, enqueued_at}
+//	schedule: #{kind: "schedule", schedule_id, scheduled_at, payload, invocation_id, attempt, enqueued_at}
+//
+// Times are RFC 3339 strings in UTC; payload is the parsed JSON, or ().
+func eventValue(ev Event) rhai.Value {
+	m := map[string]rhai.Value{}
+	switch ev.Trigger {
+	case store.TriggerAsync, store.TriggerSchedule:
+		m["kind"] = rhai.String(ev.Trigger)
+		m["invocation_id"] = rhai.String(ev.InvocationID)
+		m["attempt"] = rhai.Int(int64(ev.Attempt))
+		m["enqueued_at"] = rhai.String(rfc3339(ev.EnqueuedAt))
+	default:
+		m["kind"] = rhai.String(store.TriggerHTTP)
+	}
+	if ev.Trigger == store.TriggerSchedule {
+		m["schedule_id"] = rhai.Int(ev.ScheduleID)
+		m["scheduled_at"] = rhai.String(rfc3339(ev.ScheduledAt))
+		payload := rhai.Unit
+		if len(ev.Payload) > 0 {
+			if v, err := rhai.FromJSON(ev.Payload); err == nil {
+				payload = v
+			}
+		}
+		m["payload"] = payload
+	}
+	return rhai.NewMap(m)
+}
+
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// scriptRequest is the script's `request`: the HTTP request for the http
+// and async triggers, () for a schedule.
+func scriptRequest(ev Event) rhai.Value {
+	if ev.Trigger == store.TriggerSchedule {
+		return rhai.Unit
+	}
+	return requestValue(ev)
 }
 
 // requestValue builds the script's `request` map:

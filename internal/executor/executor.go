@@ -1,7 +1,8 @@
 // Package executor runs one compiled script version against one event
-// under limits: it hands the script the request, bounds its time,
-// operations and data, captures its print/debug output and turns its value
-// into an HTTP response per the data-plane contract (docs/scripts.md).
+// under limits: it hands the script its event (an HTTP request, an async
+// job or a schedule's due time), bounds its time, operations and data,
+// captures its print/debug output and turns its value into an HTTP
+// response per the data-plane contract (docs/scripts.md).
 //
 // It knows nothing of storage or HTTP routing; the orchestrator looks
 // scripts up, feeds events in and writes results out.
@@ -108,7 +109,8 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 	defer cancel()
 	rl := lim.engineLimits()
 	scope := rhai.NewScope().
-		Push("request", requestValue(ev)).
+		Push("request", scriptRequest(ev)).
+		Push("event", eventValue(ev)).
 		Push("app", rhai.String(ev.App)).
 		Push("script", rhai.String(ev.Script))
 	v, err := x.engine.Run(ast, rhai.RunOptions{

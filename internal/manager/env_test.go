@@ -44,6 +44,11 @@ const (
 //	apps     demo (editor: editor, viewer: viewer), other (no members)
 //	scripts  demo/hello (versions 1 and 2), other/secret (version 1)
 //	logs     inv-demo-ok, inv-demo-error (demo/hello), inv-other (other/secret)
+//	schedules demo/hello every 5 minutes (schedules["demo"]), other/secret
+//	         hourly (schedules["other"])
+//	jobs     job-demo-dead (demo/hello, async, dead after 3 attempts, the
+//	         last inv-demo-dead-3), job-demo-queued (demo/hello), job-other-dead
+//	         (other/secret, schedule)
 //	tokens   a session per user, an API key for editor
 type env struct {
 	t      *testing.T
@@ -54,6 +59,8 @@ type env struct {
 	users  map[string]store.User
 	apps   map[string]store.App
 	keyID  int64 // of the editor's API key
+	// schedules are the seeded schedules' ids, by app slug.
+	schedules map[string]int64
 
 	mu     sync.Mutex
 	events []events.Event
@@ -63,11 +70,12 @@ type env struct {
 // once, closed, and copied for each test, as a pocketbase test app is
 // cloned from its fixtures.
 type fixture struct {
-	dir    string
-	tokens map[string]string
-	users  map[string]store.User
-	apps   map[string]store.App
-	keyID  int64
+	dir       string
+	tokens    map[string]string
+	users     map[string]store.User
+	apps      map[string]store.App
+	keyID     int64
+	schedules map[string]int64
 }
 
 var (
@@ -104,7 +112,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &env{t: t, st: st, tokens: maps.Clone(f.tokens), users: f.users, apps: f.apps, keyID: f.keyID}
+	e := &env{t: t, st: st, tokens: maps.Clone(f.tokens), users: f.users, apps: f.apps, keyID: f.keyID, schedules: f.schedules}
 	bus := events.NewLocal()
 	bus.Subscribe(func(ev events.Event) {
 		e.mu.Lock()
@@ -138,7 +146,8 @@ func buildFixture() (_ *fixture, err error) {
 			err = cerr
 		}
 	}()
-	f := &fixture{dir: dir, tokens: map[string]string{}, users: map[string]store.User{}, apps: map[string]store.App{}}
+	f := &fixture{dir: dir, tokens: map[string]string{}, users: map[string]store.User{}, apps: map[string]store.App{},
+		schedules: map[string]int64{}}
 	ctx := context.Background()
 	for _, u := range []struct{ name, role string }{
 		{asAdmin, store.RoleAdmin}, {asEditor, store.RoleMember}, {asViewer, store.RoleMember}, {asOutsider, store.RoleMember},
@@ -198,6 +207,9 @@ func buildFixture() (_ *fixture, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := seedQueue(ctx, st, f, start); err != nil {
+		return nil, err
+	}
 
 	// Sessions through the real login endpoint; the API key straight into
 	// the store.
@@ -222,6 +234,68 @@ func buildFixture() (_ *fixture, err error) {
 	}
 	f.tokens[asEditorKey], f.keyID = key, k.ID
 	return f, nil
+}
+
+// seedQueue adds the fixture's schedules and jobs.
+func seedQueue(ctx context.Context, st store.Store, f *fixture, start time.Time) error {
+	// Before the seeded logs, so that lists of those begin as they did.
+	start = start.Add(-10 * time.Minute)
+	demo, other := f.apps["demo"], f.apps["other"]
+	for _, s := range []struct{ app, script, cron string }{
+		{"demo", "hello", "*/5 * * * *"},
+		{"other", "secret", "@hourly"},
+	} {
+		a := f.apps[s.app]
+		sc, err := st.GetScript(ctx, a.ID, s.script)
+		if err != nil {
+			return err
+		}
+		rec := store.Schedule{AppID: a.ID, ScriptID: sc.ID, Cron: s.cron, Timezone: "UTC", Enabled: true,
+			NextRun: start.Add(2 * time.Hour).Truncate(time.Hour)}
+		if err := st.CreateSchedule(ctx, &rec); err != nil {
+			return err
+		}
+		f.schedules[s.app] = rec.ID
+	}
+	// job-demo-dead fails three times; job-other-dead once, on a
+	// one-attempt schedule job.
+	jobs := []struct {
+		job   store.Job
+		fails int
+	}{
+		{store.Job{ID: "job-demo-dead", AppID: demo.ID, Script: "hello", Trigger: store.TriggerAsync, MaxAttempts: 3,
+			RunAt: start, Request: []byte(`{"method":"POST"}`), CreatedAt: start}, 3},
+		{store.Job{ID: "job-other-dead", AppID: other.ID, Script: "secret", Trigger: store.TriggerSchedule, MaxAttempts: 1,
+			RunAt: start, ScheduleID: f.schedules["other"], ScheduledAt: start, CreatedAt: start}, 1},
+	}
+	for _, j := range jobs {
+		if err := st.EnqueueJob(ctx, &j.job, 0); err != nil {
+			return err
+		}
+		for n := 1; n <= j.fails; n++ {
+			c, err := st.ClaimJob(ctx, "fixture", start, start.Add(time.Hour))
+			if err != nil {
+				return err
+			}
+			state := store.JobError
+			if n == j.fails {
+				state = store.JobDead
+			}
+			slug := "demo"
+			if c.AppID == other.ID {
+				slug = "other"
+			}
+			inv := store.Invocation{ID: fmt.Sprintf("inv-%s-%d", c.ID[4:], n), AppID: c.AppID, AppSlug: slug, Script: c.Script,
+				Version: 1, Trigger: c.Trigger, StartedAt: start.Add(time.Duration(n) * time.Second), Status: store.StatusError,
+				HTTPStatus: 500, Summary: fmt.Sprintf("ErrorRuntime: boom %d", n), Output: "printed-attempt", JobID: c.ID, Attempt: n}
+			if _, err := st.FinishJob(ctx, c, state, start, inv); err != nil {
+				return err
+			}
+		}
+	}
+	queued := store.Job{ID: "job-demo-queued", AppID: demo.ID, Script: "hello", Trigger: store.TriggerAsync, MaxAttempts: 3,
+		RunAt: start.Add(time.Hour), Request: []byte(`{"method":"POST"}`), CreatedAt: start.Add(time.Second)}
+	return st.EnqueueJob(ctx, &queued, 0)
 }
 
 func (e *env) must(err error) {

@@ -1,6 +1,6 @@
 // Package manager is PiCloud's control plane: the REST API under /api/v1
-// for users, sessions, API keys, apps, members, scripts and invocation
-// logs, with authentication and role-based access checked on every
+// for users, sessions, API keys, apps, members, scripts, schedules,
+// invocation logs and queued jobs, with authentication and role-based access checked on every
 // request. It depends on the store interface, the event bus and the Rhai
 // engine (to reject scripts that do not compile), never on a driver.
 //
@@ -153,12 +153,21 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/scripts", m.listScripts)
 	m.handle("PUT /api/v1/apps/{slug}/scripts/{name}", m.deployScript)
 	m.handle("GET /api/v1/apps/{slug}/scripts/{name}", m.showScript)
+	m.handle("PATCH /api/v1/apps/{slug}/scripts/{name}", m.updateScript)
 	m.handle("DELETE /api/v1/apps/{slug}/scripts/{name}", m.deleteScript)
 	m.handle("GET /api/v1/apps/{slug}/scripts/{name}/versions", m.listVersions)
 	m.handle("GET /api/v1/apps/{slug}/scripts/{name}/versions/{version}", m.showVersion)
-	// Invocation logs.
+	// Schedules: listed and created by app, then addressed by id.
+	m.handle("GET /api/v1/schedules", m.listAllSchedules)
+	m.handle("GET /api/v1/apps/{slug}/schedules", m.listSchedules)
+	m.handle("POST /api/v1/apps/{slug}/schedules", m.createSchedule)
+	m.handle("GET /api/v1/schedules/{id}", m.showSchedule)
+	m.handle("PATCH /api/v1/schedules/{id}", m.updateSchedule)
+	m.handle("DELETE /api/v1/schedules/{id}", m.deleteSchedule)
+	// Invocation logs and jobs.
 	m.handle("GET /api/v1/apps/{slug}/logs", m.listLogs)
 	m.handle("GET /api/v1/logs/{id}", m.showLog)
+	m.handle("POST /api/v1/logs/{id}/retry", m.retryLog)
 }
 
 // apiFunc is an authenticated endpoint. A returned error is written as a

@@ -17,6 +17,7 @@ func TestRoleMatrix(t *testing.T) {
 	const (
 		deploy = `{"source": "\"hi\""}`
 		pw     = `{"password": "new-password-1", "current_password": "password-viewer"}`
+		sched  = `{"script": "hello", "cron": "*/10 * * * *", "timezone": "Europe/Paris"}`
 	)
 	rows := []struct {
 		method, url, body string
@@ -66,6 +67,30 @@ func TestRoleMatrix(t *testing.T) {
 		{"GET", "/api/v1/logs/inv-demo-ok", "", [6]int{200, 200, 200, 200, 403, 401}},
 		{"GET", "/api/v1/logs/inv-other", "", [6]int{200, 403, 403, 403, 403, 401}},
 		{"GET", "/api/v1/logs/nope", "", [6]int{404, 404, 404, 404, 404, 401}},
+		{"GET", "/api/v1/apps/demo/logs?status=dead", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/logs/job-demo-dead", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/logs/job-other-dead", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"POST", "/api/v1/logs/job-demo-dead/retry", "", [6]int{202, 202, 202, 403, 403, 401}},
+		{"POST", "/api/v1/logs/inv-demo-dead-2/retry", "", [6]int{202, 202, 202, 403, 403, 401}},
+		{"POST", "/api/v1/logs/job-other-dead/retry", "", [6]int{202, 403, 403, 403, 403, 401}},
+		{"POST", "/api/v1/logs/job-demo-queued/retry", "", [6]int{409, 409, 409, 403, 403, 401}},
+		{"POST", "/api/v1/logs/inv-demo-ok/retry", "", [6]int{409, 409, 409, 403, 403, 401}},
+		{"POST", "/api/v1/logs/nope/retry", "", [6]int{404, 404, 404, 404, 404, 401}},
+
+		{"PATCH", "/api/v1/apps/demo/scripts/hello", `{"max_attempts": 5}`, [6]int{200, 200, 200, 403, 403, 401}},
+
+		{"GET", "/api/v1/schedules", "", [6]int{200, 200, 200, 200, 200, 401}},
+		{"GET", "/api/v1/apps/demo/schedules", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/apps/other/schedules", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"POST", "/api/v1/apps/demo/schedules", sched, [6]int{201, 201, 201, 403, 403, 401}},
+		{"POST", "/api/v1/apps/other/schedules", `{"script": "secret", "cron": "@daily"}`, [6]int{201, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/schedules/{demo}", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/schedules/{other}", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/schedules/999999", "", [6]int{404, 404, 404, 404, 404, 401}},
+		{"PATCH", "/api/v1/schedules/{demo}", `{"enabled": false}`, [6]int{200, 200, 200, 403, 403, 401}},
+		{"PATCH", "/api/v1/schedules/{other}", `{"enabled": false}`, [6]int{200, 403, 403, 403, 403, 401}},
+		{"DELETE", "/api/v1/schedules/{demo}", "", [6]int{204, 204, 204, 403, 403, 401}},
+		{"DELETE", "/api/v1/schedules/{other}", "", [6]int{204, 403, 403, 403, 403, 401}},
 	}
 	for _, row := range rows {
 		for i, role := range matrixRoles {
@@ -76,7 +101,8 @@ func TestRoleMatrix(t *testing.T) {
 			t.Run(fmt.Sprintf("%s %s as %s", row.method, row.url, name), func(t *testing.T) {
 				t.Parallel()
 				e := newEnv(t)
-				url := strings.ReplaceAll(row.url, "{key}", fmt.Sprint(e.keyID))
+				url := strings.NewReplacer("{key}", fmt.Sprint(e.keyID),
+					"{demo}", fmt.Sprint(e.schedules["demo"]), "{other}", fmt.Sprint(e.schedules["other"])).Replace(row.url)
 				ct := ""
 				if row.body != "" {
 					ct = "application/json"

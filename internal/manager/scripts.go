@@ -260,3 +260,38 @@ func (u *userNames) name(id int64) (*string, error) {
 	}
 	return u.cache[id], nil
 }
+
+// maxScriptAttempts bounds a script's max_attempts.
+const maxScriptAttempts = 10
+
+// updateScriptRequest changes a script's settings; its source changes
+// only by deploying.
+type updateScriptRequest struct {
+	// MaxAttempts bounds the attempts of the script's jobs, 1 to 10; 0
+	// restores the default (store.DefaultMaxAttempts).
+	MaxAttempts *int `json:"max_attempts"`
+}
+
+// updateScript changes a script's settings: 200 with the script.
+func (m *Manager) updateScript(w http.ResponseWriter, r *http.Request, c *caller) error {
+	app, s, err := m.scriptFor(r, c, canEdit)
+	if err != nil {
+		return err
+	}
+	var req updateScriptRequest
+	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
+		return err
+	}
+	if n := req.MaxAttempts; n != nil {
+		if *n < 0 || *n > maxScriptAttempts {
+			return httpx.Invalid("max_attempts must be between 0 (the default, %d) and %d", store.DefaultMaxAttempts, maxScriptAttempts)
+		}
+		if err := m.store.SetScriptMaxAttempts(r.Context(), s.ID, *n); err != nil {
+			return storeErr(err, fmt.Sprintf("script %q not found in app %q", s.Name, app.Slug), "")
+		}
+		s.MaxAttempts = *n
+		m.publish(events.ScriptChanged, app.Slug+"/"+s.Name) // the data plane caches it
+	}
+	httpx.WriteJSON(w, http.StatusOK, toScript(app.Slug, s))
+	return nil
+}

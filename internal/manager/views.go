@@ -86,13 +86,20 @@ type scriptResponse struct {
 	Name        string `json:"name"`
 	LiveVersion int    `json:"live_version"`
 	// Endpoint is the data-plane path that runs the script.
-	Endpoint  string `json:"endpoint"`
-	CreatedAt string `json:"created_at"`
-	UpdatedAt string `json:"updated_at"`
+	Endpoint string `json:"endpoint"`
+	// MaxAttempts bounds the attempts of the script's jobs (the default
+	// when the script sets none).
+	MaxAttempts int    `json:"max_attempts"`
+	CreatedAt   string `json:"created_at"`
+	UpdatedAt   string `json:"updated_at"`
 }
 
 func toScript(slug string, s store.Script) scriptResponse {
-	return scriptResponse{App: slug, Name: s.Name, LiveVersion: s.LiveVersion, Endpoint: "/fn/" + slug + "/" + s.Name,
+	maxAttempts := s.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = store.DefaultMaxAttempts
+	}
+	return scriptResponse{App: slug, Name: s.Name, LiveVersion: s.LiveVersion, MaxAttempts: maxAttempts, Endpoint: "/fn/" + slug + "/" + s.Name,
 		CreatedAt: rfc3339(s.CreatedAt), UpdatedAt: rfc3339(s.UpdatedAt)}
 }
 
@@ -129,12 +136,31 @@ type invocationResponse struct {
 	Operations int64   `json:"operations"`
 	Summary    string  `json:"summary"`
 	Output     *string `json:"output,omitempty"` // only when one record is shown
+	// JobID and Attempt tie an attempt of a job to it; absent for an
+	// HTTP request.
+	JobID   string `json:"job_id,omitempty"`
+	Attempt int    `json:"attempt,omitempty"`
+}
+
+// jobResponse is a job shown as a log record (see jobView).
+type jobResponse struct {
+	invocationResponse
+	Attempts       int     `json:"attempts"`
+	MaxAttempts    int     `json:"max_attempts"`
+	NextAttemptAt  *string `json:"next_attempt_at"` // while queued or awaiting a retry
+	LastInvocation *string `json:"last_invocation_id"`
+	ScheduleID     *int64  `json:"schedule_id,omitempty"`
+	ScheduledAt    *string `json:"scheduled_at,omitempty"`
+	// Invocations are the records of its attempts, newest first; only
+	// when one job is shown.
+	Invocations *[]invocationResponse `json:"invocations,omitempty"`
 }
 
 func toInvocation(inv store.Invocation, withOutput bool) invocationResponse {
 	r := invocationResponse{ID: inv.ID, App: inv.AppSlug, Script: inv.Script, Version: inv.Version, Trigger: inv.Trigger,
 		StartedAt: rfc3339(inv.StartedAt), DurationMS: float64(inv.Duration.Microseconds()) / 1000,
-		Status: inv.Status, HTTPStatus: inv.HTTPStatus, Operations: inv.Operations, Summary: inv.Summary}
+		Status: inv.Status, HTTPStatus: inv.HTTPStatus, Operations: inv.Operations, Summary: inv.Summary,
+		JobID: inv.JobID, Attempt: inv.Attempt}
 	if withOutput {
 		r.Output = &inv.Output
 	}

@@ -16,7 +16,9 @@ type compiled struct {
 	limits   store.AppLimits
 	scriptID int64
 	version  int
-	ast      *rhai.AST
+	// maxAttempts is the script's bound on job attempts, resolved.
+	maxAttempts int
+	ast         *rhai.AST
 	// compileErr is set when the stored source no longer compiles (a
 	// deploy validates it, so only an engine change can cause this); the
 	// failure is cached like a success until the next deploy.

@@ -196,6 +196,8 @@ func (f *fakeStore) PruneInvocations(ctx context.Context, before time.Time) (int
 	return 0, nil
 }
 
+func (f *fakeStore) PruneJobs(ctx context.Context, before time.Time) (int64, error) { return 0, nil }
+
 func (f *fakeStore) written() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

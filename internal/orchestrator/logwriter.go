@@ -30,8 +30,8 @@ const pruneEvery = time.Hour
 // make requests wait for the database. A batch the store refuses is
 // dropped and counted the same way, and logged.
 //
-// Records older than the retention are pruned after a successful write, at
-// most once per hour.
+// Records older than the retention, and jobs that ended ok before it, are
+// pruned after a successful write, at most once per hour.
 type logWriter struct {
 	st        store.Store
 	logger    *slog.Logger
@@ -50,7 +50,8 @@ type logWriter struct {
 	dropping bool // records are being dropped; warned once until a write succeeds
 	wg       sync.WaitGroup
 
-	lastPrune time.Time // touched only by the drain goroutine
+	pruneMu   sync.Mutex
+	lastPrune time.Time
 }
 
 func (w *logWriter) add(inv store.Invocation) {
@@ -142,9 +143,18 @@ func (w *logWriter) write(batch []store.Invocation) {
 	w.mu.Lock()
 	w.dropping = false
 	w.mu.Unlock()
+	w.prune(ctx)
+}
+
+// prune removes the invocation records, and the jobs that ended ok, older
+// than the retention, at most once per pruneEvery. It runs after writes
+// (of logs, or of a job's attempt), so an idle server does nothing.
+func (w *logWriter) prune(ctx context.Context) {
 	if w.retention <= 0 {
 		return
 	}
+	w.pruneMu.Lock()
+	defer w.pruneMu.Unlock()
 	now := time.Now()
 	if now.Sub(w.lastPrune) < pruneEvery {
 		return
@@ -157,6 +167,14 @@ func (w *logWriter) write(batch []store.Invocation) {
 	}
 	if n > 0 {
 		w.logger.Info("orchestrator: pruned invocation logs", "records", n, "retention", w.retention)
+	}
+	n, err = w.st.PruneJobs(ctx, now.Add(-w.retention))
+	if err != nil {
+		w.logger.Error("orchestrator: unable to prune finished jobs", "err", err)
+		return
+	}
+	if n > 0 {
+		w.logger.Info("orchestrator: pruned finished jobs", "jobs", n, "retention", w.retention)
 	}
 }
 

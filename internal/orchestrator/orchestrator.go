@@ -1,9 +1,15 @@
 // Package orchestrator is PiCloud's event ingress: the HTTP data plane
-// `ANY /fn/{app}/{script}[/{rest...}]`. It finds the live version of a
-// script through a cache of compiled scripts that change events keep
-// fresh, reads the request under the app's body limit, hands the run to
-// the executor, writes the response, and logs every invocation through a
-// batching writer that keeps the database off the request path.
+// `ANY /fn/{app}/{script}[/{rest...}]` and the consumer of the durable job
+// queue. It finds the live version of a script through a cache of compiled
+// scripts that change events keep fresh, reads the request under the app's
+// body limit, hands the run to the executor, writes the response, and logs
+// every invocation through a batching writer that keeps the database off
+// the request path.
+//
+// A request with ?async=1 (or X-PiCloud-Async: 1) is stored as a job and
+// answered 202 at once; the queue consumer — a bounded set of workers per
+// node — runs it, and the jobs the scheduler fires, retrying failures with
+// exponential backoff (see queue.go and docs/events.md).
 package orchestrator
 
 import (
@@ -13,9 +19,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
+	"github.com/picloud/picloud/internal/clock"
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/httpx"
@@ -61,28 +69,56 @@ type Config struct {
 	// LogBufferSize bounds the records held in memory while the store
 	// falls behind; past it the oldest are dropped (default 10 000).
 	LogBufferSize int
+
+	// The job queue (async invocations and schedule firings).
+	//
+	// Workers bounds the jobs this node runs at once (default 4).
+	Workers int
+	// MaxQueued bounds the jobs of one app waiting or running; an async
+	// request past it is refused with 429 (default 10 000).
+	MaxQueued int
+	// RetryBackoff is the wait before a failed job's second attempt,
+	// doubled for each further one, up to an hour (default 10s).
+	RetryBackoff time.Duration
+	// NodeID names this node as the holder of the jobs it runs; it must
+	// be stable across restarts, so that a restarted node requeues the
+	// jobs it was running (default: the host name).
+	NodeID string
+	// Clock is the queue's clock (default: the real one); tests use a
+	// clock.Fake.
+	Clock clock.Clock
 }
 
 // Orchestrator serves the data plane.
 type Orchestrator struct {
-	store    store.Store
-	exec     *executor.Executor
-	logger   *slog.Logger
-	metrics  *metrics.Metrics
-	defaults executor.Limits
-	cache    *scriptCache
-	logs     *logWriter
-	ids      idGen
-	mux      *http.ServeMux
+	store     store.Store
+	bus       events.Bus
+	exec      *executor.Executor
+	logger    *slog.Logger
+	metrics   *metrics.Metrics
+	defaults  executor.Limits
+	clock     clock.Clock
+	maxQueued int
+	cache     *scriptCache
+	logs      *logWriter
+	queue     *queue
+	ids       idGen
+	mux       *http.ServeMux
 }
 
 // New returns an orchestrator and subscribes it to cfg.Bus.
 func New(cfg Config) *Orchestrator {
 	o := &Orchestrator{
-		store:   cfg.Store,
-		exec:    cfg.Executor,
-		logger:  cfg.Logger,
-		metrics: cfg.Metrics,
+		store:     cfg.Store,
+		bus:       cfg.Bus,
+		exec:      cfg.Executor,
+		logger:    cfg.Logger,
+		metrics:   cfg.Metrics,
+		clock:     cfg.Clock,
+		maxQueued: positive(cfg.MaxQueued, DefaultMaxQueued),
+	}
+	if o.clock == nil {
+		o.clock = clock.Real{}
 	}
 	if o.exec == nil {
 		o.exec = executor.New(executor.Config{Defaults: cfg.Defaults})
@@ -102,6 +138,24 @@ func New(cfg Config) *Orchestrator {
 		retention: cfg.LogRetention,
 	}
 	o.logs.capacity = max(o.logs.capacity, o.logs.batch)
+	o.queue = &queue{
+		o:       o,
+		clock:   o.clock,
+		owner:   cfg.NodeID,
+		workers: positive(cfg.Workers, DefaultWorkers),
+		lease:   max(o.defaults.Timeout, maxScriptTimeout) + leaseMargin,
+		backoff: positive(cfg.RetryBackoff, DefaultRetryBackoff),
+		log:     o.logger,
+		wake:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if o.queue.owner == "" {
+		o.queue.owner, _ = os.Hostname()
+		if o.queue.owner == "" {
+			o.queue.owner = "picloud"
+		}
+	}
 	if cfg.Bus != nil {
 		cfg.Bus.Subscribe(o.onEvent)
 	}
@@ -129,14 +183,26 @@ func positive[T int | time.Duration](v, def T) T {
 // every method. Wrap it in metrics.Middleware to count requests by route.
 func (o *Orchestrator) Handler() http.Handler { return o.mux }
 
-// Close writes the buffered invocation logs and stops logging; call it
-// after the HTTP server has shut down. It returns ctx's error when the
-// store does not take the logs in time.
+// Start starts the node's queue consumer, after putting back in the queue
+// the jobs this node (Config.NodeID) was running when it last stopped.
+// Without Start, async requests are still queued, for other nodes.
+func (o *Orchestrator) Start(ctx context.Context) error {
+	return o.queue.start(ctx)
+}
+
+// NewID returns a new invocation id: 26 characters that sort by time.
+func (o *Orchestrator) NewID() string { return o.ids.next(o.clock.Now()) }
+
+// Close stops the queue consumer, waits for the jobs it runs, then writes
+// the buffered invocation logs and stops logging; call it after the HTTP
+// server has shut down. It returns ctx's error when the jobs or the store
+// do not finish in time; jobs cut short are requeued at the next Start.
 func (o *Orchestrator) Close(ctx context.Context) error {
+	qerr := o.queue.close(ctx)
 	if err := o.logs.close(ctx); err != nil {
-		return fmt.Errorf("orchestrator: unable to flush invocation logs: %w", err)
+		return errors.Join(qerr, fmt.Errorf("orchestrator: unable to flush invocation logs: %w", err))
 	}
-	return nil
+	return qerr
 }
 
 func (o *Orchestrator) onEvent(e events.Event) {
@@ -145,6 +211,8 @@ func (o *Orchestrator) onEvent(e events.Event) {
 		o.cache.invalidate(e.Key) // "app/script", as the cache's keys
 	case events.AppChanged:
 		o.cache.invalidateApp(e.Key)
+	case events.JobQueued:
+		o.queue.signal()
 	}
 }
 
@@ -157,10 +225,14 @@ func (o *Orchestrator) load(app, script string) (*compiled, error) {
 		return nil, err
 	}
 	c := &compiled{
-		appID:    live.App.ID,
-		limits:   live.App.Limits,
-		scriptID: live.Script.ID,
-		version:  live.Version.Version,
+		appID:       live.App.ID,
+		limits:      live.App.Limits,
+		scriptID:    live.Script.ID,
+		version:     live.Version.Version,
+		maxAttempts: live.Script.MaxAttempts,
+	}
+	if c.maxAttempts <= 0 {
+		c.maxAttempts = store.DefaultMaxAttempts
 	}
 	c.ast, c.compileErr = o.exec.Compile(live.Version.Source)
 	if c.compileErr != nil {
@@ -190,6 +262,10 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 	body, herr := readBody(w, r, lim.MaxBodyBytes)
 	if herr != nil {
 		httpx.WriteError(w, herr)
+		return
+	}
+	if wantsAsync(r) {
+		o.enqueue(w, r, c, app, script, path, body)
 		return
 	}
 

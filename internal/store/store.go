@@ -15,8 +15,12 @@ import (
 var (
 	// ErrNotFound: no record matches.
 	ErrNotFound = errors.New("store: not found")
-	// ErrConflict: a unique key (user name, app slug, member …) is taken.
+	// ErrConflict: a unique key (user name, app slug, member …) is taken,
+	// or a record is not in the state a change needs (retrying a job that
+	// is not dead).
 	ErrConflict = errors.New("store: conflict")
+	// ErrQueueFull: an app already has as many pending jobs as allowed.
+	ErrQueueFull = errors.New("store: queue full")
 )
 
 // Global roles of a user.
@@ -42,6 +46,21 @@ const (
 	StatusTimeout = "timeout"
 	StatusLimit   = "limit"
 )
+
+// States of a job. A job waits as queued (or as error after a failed
+// attempt, until its retry time), is running while a node holds its lease,
+// and ends as ok or, when its attempts are exhausted, dead.
+const (
+	JobQueued  = "queued"
+	JobRunning = "running"
+	JobOK      = "ok"
+	JobError   = "error"
+	JobDead    = "dead"
+)
+
+// DefaultMaxAttempts is how many times a job is attempted when its script
+// sets no maximum.
+const DefaultMaxAttempts = 3
 
 // User is a person who logs in.
 type User struct {
@@ -109,6 +128,9 @@ type Script struct {
 	AppSlug     string // filled by reads
 	Name        string
 	LiveVersion int
+	// MaxAttempts bounds the attempts of its jobs (async invocations and
+	// schedule firings); 0 means DefaultMaxAttempts.
+	MaxAttempts int
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
@@ -144,6 +166,8 @@ type Invocation struct {
 	Operations int64
 	Summary    string // short, truncated
 	Output     string // captured print/debug output, truncated
+	JobID      string // the job this run is an attempt of; "" for an HTTP request
+	Attempt    int    // the attempt's number, from 1; 0 for an HTTP request
 }
 
 // InvocationFilter selects invocation records, newest first.
@@ -151,6 +175,75 @@ type InvocationFilter struct {
 	AppID  int64
 	Script string // "" for all
 	Status string // "" for all
+	JobID  string // "" for all
+	Limit  int    // 0 for the implementation's default
+}
+
+// Schedule runs a script at the times of a cron expression in a time zone.
+type Schedule struct {
+	ID       int64
+	AppID    int64
+	AppSlug  string // filled by reads
+	ScriptID int64
+	Script   string // the script's name, filled by reads
+	Cron     string
+	Timezone string // an IANA zone name
+	Payload  string // JSON text handed to the script; "" for none
+	Enabled  bool
+	// NextRun is the next due time, set by whoever creates or changes the
+	// schedule and advanced by FireSchedule; zero while disabled.
+	NextRun   time.Time
+	LastRun   time.Time // the last due time fired; zero before the first
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ScheduleFiring claims one due time of a schedule and enqueues its job.
+type ScheduleFiring struct {
+	ScheduleID int64
+	// Due is the schedule's NextRun as the firer read it: the claim holds
+	// only while it is unchanged, so that one firer wins.
+	Due time.Time
+	// FireAt is the due time being fired: Due, or a later one when the
+	// firer was down and skips older ones.
+	FireAt time.Time
+	Next   time.Time // the NextRun after this firing
+	JobID  string    // the id of the job to enqueue
+	RunAt  time.Time // when the job may run (now)
+}
+
+// Job is a durable request to run a script: an async invocation or a
+// schedule's firing. Its ID is the invocation id its caller gets.
+type Job struct {
+	ID          string
+	AppID       int64
+	AppSlug     string // filled by reads
+	Script      string
+	Trigger     string // TriggerAsync or TriggerSchedule
+	State       string // JobQueued, JobRunning, JobOK, JobError or JobDead
+	Attempts    int    // attempts started
+	MaxAttempts int
+	// RunAt is when a queued or error job may run; for a running job, the
+	// end of the lease after which another node may take it over.
+	RunAt time.Time
+	Owner string // the node holding a running job's lease
+	// Request is an async job's HTTP request, encoded by the orchestrator;
+	// lists leave it out.
+	Request     []byte
+	ScheduleID  int64     // a schedule job's schedule
+	ScheduledAt time.Time // a schedule job's due time
+	Payload     string    // a schedule job's JSON payload, "" for none
+	// LastInvocation is the id of the latest attempt's record.
+	LastInvocation string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// JobFilter selects jobs, newest first.
+type JobFilter struct {
+	AppID  int64  // 0 for every app
+	Script string // "" for all
+	State  string // "" for all
 	Limit  int    // 0 for the implementation's default
 }
 
@@ -184,7 +277,7 @@ type Store interface {
 	UpdateApp(ctx context.Context, a App) error // name, description, limits
 	ListApps(ctx context.Context) ([]App, error)
 	ListAppsForUser(ctx context.Context, userID int64) ([]App, error) // apps the user is a member of
-	DeleteApp(ctx context.Context, id int64) error                    // removes its scripts, members and logs too
+	DeleteApp(ctx context.Context, id int64) error                    // removes its scripts, members, logs, schedules and jobs too
 	PutMember(ctx context.Context, m Member) error                    // adds or changes the role
 	GetMember(ctx context.Context, appID, userID int64) (Member, error)
 	ListMembers(ctx context.Context, appID int64) ([]Member, error)
@@ -201,14 +294,73 @@ type Store interface {
 	ListScriptsForUser(ctx context.Context, userID int64, admin bool) ([]Script, error)
 	ListVersions(ctx context.Context, scriptID int64) ([]Version, error) // without Source
 	GetVersion(ctx context.Context, scriptID int64, version int) (Version, error)
-	DeleteScript(ctx context.Context, scriptID int64) error
+	DeleteScript(ctx context.Context, scriptID int64) error // and its schedules; its logs and jobs stay
 	GetLiveScript(ctx context.Context, appSlug, name string) (LiveScript, error)
+	// SetScriptMaxAttempts sets a script's MaxAttempts (0: the default).
+	SetScriptMaxAttempts(ctx context.Context, scriptID int64, n int) error
 
 	// Invocation logs.
 	InsertInvocations(ctx context.Context, invs []Invocation) error
 	ListInvocations(ctx context.Context, f InvocationFilter) ([]Invocation, error)
 	GetInvocation(ctx context.Context, id string) (Invocation, error)
 	PruneInvocations(ctx context.Context, before time.Time) (int64, error)
+
+	// Schedules.
+	// CreateSchedule stores s, setting its ID, CreatedAt and UpdatedAt;
+	// ErrNotFound when s.ScriptID is not a script of s.AppID.
+	CreateSchedule(ctx context.Context, s *Schedule) error
+	GetSchedule(ctx context.Context, id int64) (Schedule, error)
+	ListSchedules(ctx context.Context, appID int64) ([]Schedule, error) // by ID; appID 0 for every app
+	// UpdateSchedule changes the cron expression, time zone, payload,
+	// enabled flag and next run of s.ID, and sets s.UpdatedAt.
+	UpdateSchedule(ctx context.Context, s *Schedule) error
+	DeleteSchedule(ctx context.Context, id int64) error
+	// DueSchedules returns at most limit enabled schedules whose NextRun
+	// is set and not after now, earliest first.
+	DueSchedules(ctx context.Context, now time.Time, limit int) ([]Schedule, error)
+	// NextScheduleRun returns the earliest NextRun of an enabled schedule;
+	// zero when there is none.
+	NextScheduleRun(ctx context.Context) (time.Time, error)
+	// FireSchedule atomically moves the schedule's NextRun from f.Due to
+	// f.Next, records f.FireAt as its LastRun and enqueues a queued job of
+	// trigger schedule for its script. It reports false, changing nothing,
+	// when the schedule is gone, disabled or its NextRun is no longer
+	// f.Due: another firer (or an edit) came first.
+	FireSchedule(ctx context.Context, f ScheduleFiring) (bool, error)
+
+	// Jobs.
+	// EnqueueJob stores j as queued, setting CreatedAt and UpdatedAt. It
+	// fails with ErrQueueFull when the app already has maxPending jobs
+	// queued, running or awaiting a retry (0: no bound), and ErrNotFound
+	// when the app does not exist.
+	EnqueueJob(ctx context.Context, j *Job, maxPending int) error
+	// ClaimJob atomically takes the job that is due first (RunAt not after
+	// now): a queued one, one awaiting its retry, or a running one whose
+	// lease has expired (its node died), which is run again as the same
+	// attempt. The job becomes running, held by owner until leaseUntil.
+	// ErrNotFound when no job is due.
+	ClaimJob(ctx context.Context, owner string, now, leaseUntil time.Time) (Job, error)
+	// FinishJob records an attempt of j, the job as ClaimJob returned it:
+	// it stores inv and moves the job to state (JobOK, JobError with its
+	// retry at runAt, or JobDead). When the job is no longer held by this
+	// claim (its lease expired and another node took it), only inv is
+	// stored and it reports false.
+	FinishJob(ctx context.Context, j Job, state string, runAt time.Time, inv Invocation) (bool, error)
+	// RequeueJobs puts the running jobs held by owner back in the queue,
+	// due at now, to be run again as the same attempt: a node does this
+	// when it starts, for the jobs it held when it stopped.
+	RequeueJobs(ctx context.Context, owner string, now time.Time) (int64, error)
+	// RetryJob re-queues a dead job, due at now, with its attempts reset;
+	// ErrConflict when the job is not dead.
+	RetryJob(ctx context.Context, id string, now time.Time) (Job, error)
+	GetJob(ctx context.Context, id string) (Job, error)
+	ListJobs(ctx context.Context, f JobFilter) ([]Job, error) // newest first (CreatedAt, then ID), without Request
+	// NextJobTime returns the earliest RunAt of a job waiting to run or of
+	// a running job held by another owner than owner; zero when none.
+	NextJobTime(ctx context.Context, owner string) (time.Time, error)
+	// PruneJobs removes the jobs that ended ok before the given time;
+	// dead jobs stay until they are retried or their app is deleted.
+	PruneJobs(ctx context.Context, before time.Time) (int64, error)
 
 	Close() error
 }

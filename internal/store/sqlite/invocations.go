@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -14,7 +15,7 @@ import (
 const DefaultInvocationLimit = 100
 
 const invocationColumns = `i.id, i.app_id, a.slug, i.script, i.version, i.trigger_type, i.started_at,
-	i.duration, i.status, i.http_status, i.operations, i.summary, i.output`
+	i.duration, i.status, i.http_status, i.operations, i.summary, i.output, i.job_id, i.attempt`
 
 func scanInvocation(row scanner) (store.Invocation, error) {
 	var (
@@ -22,7 +23,7 @@ func scanInvocation(row scanner) (store.Invocation, error) {
 		started, duration int64
 	)
 	err := row.Scan(&inv.ID, &inv.AppID, &inv.AppSlug, &inv.Script, &inv.Version, &inv.Trigger, &started,
-		&duration, &inv.Status, &inv.HTTPStatus, &inv.Operations, &inv.Summary, &inv.Output)
+		&duration, &inv.Status, &inv.HTTPStatus, &inv.Operations, &inv.Summary, &inv.Output, &inv.JobID, &inv.Attempt)
 	if err != nil {
 		return store.Invocation{}, err
 	}
@@ -45,25 +46,34 @@ func (s *Store) InsertInvocations(ctx context.Context, invs []store.Invocation) 
 		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
 	}
 	defer tx.Rollback()
+	if err := insertInvocations(ctx, tx, invs); err != nil {
+		return writeError(what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
+	}
+	return nil
+}
+
+// insertInvocations inserts records within tx, skipping those whose ID is
+// taken or whose app is gone.
+func insertInvocations(ctx context.Context, tx *sql.Tx, invs []store.Invocation) error {
 	stmt, err := tx.PrepareContext(ctx,
 		`INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
-			duration, status, http_status, operations, summary, output)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM apps WHERE id = ?)
+			duration, status, http_status, operations, summary, output, job_id, attempt)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM apps WHERE id = ?)
 		ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
-		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
+		return err
 	}
 	defer stmt.Close()
 	for _, inv := range invs {
 		_, err := stmt.ExecContext(ctx, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
 			unixNano(inv.StartedAt), int64(inv.Duration), inv.Status, inv.HTTPStatus, inv.Operations,
-			inv.Summary, inv.Output, inv.AppID)
+			inv.Summary, inv.Output, inv.JobID, inv.Attempt, inv.AppID)
 		if err != nil {
-			return writeError(what, err)
+			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
 	}
 	return nil
 }
@@ -86,6 +96,10 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 	if f.Status != "" {
 		where = append(where, "i.status = ?")
 		args = append(args, f.Status)
+	}
+	if f.JobID != "" {
+		where = append(where, "i.job_id = ?")
+		args = append(args, f.JobID)
 	}
 	limit := f.Limit
 	if limit <= 0 {

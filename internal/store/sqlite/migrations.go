@@ -106,6 +106,57 @@ CREATE TABLE invocations (
 CREATE INDEX invocations_app_started ON invocations (app_id, started_at DESC, id DESC);
 CREATE INDEX invocations_started ON invocations (started_at DESC, id DESC);
 `,
+	// 5: schedules and the job queue. A job's run_at is when it next needs
+	// attention: its next attempt while it waits, the end of its lease
+	// while it runs, so that one index finds both what to run and what a
+	// dead node left behind. Jobs keep the script by name, as logs do.
+	`
+ALTER TABLE scripts ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 0;
+
+ALTER TABLE invocations ADD COLUMN job_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE invocations ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX invocations_job ON invocations (job_id) WHERE job_id <> '';
+
+CREATE TABLE schedules (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	app_id     INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	script_id  INTEGER NOT NULL REFERENCES scripts (id) ON DELETE CASCADE,
+	cron       TEXT    NOT NULL,
+	timezone   TEXT    NOT NULL,
+	payload    TEXT    NOT NULL DEFAULT '',
+	enabled    INTEGER NOT NULL,
+	next_run   INTEGER NOT NULL DEFAULT 0, -- 0 when disabled
+	last_run   INTEGER NOT NULL DEFAULT 0, -- 0 before the first firing
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL
+);
+CREATE INDEX schedules_app_id ON schedules (app_id);
+CREATE INDEX schedules_script_id ON schedules (script_id);
+CREATE INDEX schedules_due ON schedules (next_run) WHERE enabled = 1 AND next_run > 0;
+
+CREATE TABLE jobs (
+	id              TEXT    PRIMARY KEY,
+	app_id          INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	script          TEXT    NOT NULL,
+	trigger_type    TEXT    NOT NULL,
+	state           TEXT    NOT NULL CHECK (state IN ('queued', 'running', 'ok', 'error', 'dead')),
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	max_attempts    INTEGER NOT NULL,
+	run_at          INTEGER NOT NULL,
+	owner           TEXT    NOT NULL DEFAULT '',
+	request         BLOB,
+	schedule_id     INTEGER NOT NULL DEFAULT 0,
+	scheduled_at    INTEGER NOT NULL DEFAULT 0,
+	payload         TEXT    NOT NULL DEFAULT '',
+	last_invocation TEXT    NOT NULL DEFAULT '',
+	created_at      INTEGER NOT NULL,
+	updated_at      INTEGER NOT NULL
+);
+CREATE INDEX jobs_due ON jobs (run_at, id) WHERE state IN ('queued', 'error', 'running');
+CREATE INDEX jobs_app_state ON jobs (app_id, state);
+CREATE INDEX jobs_app_created ON jobs (app_id, created_at DESC, id DESC);
+CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
+`,
 }
 
 // migrate applies the migrations of list that db lacks, each in its own

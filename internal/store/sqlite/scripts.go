@@ -8,14 +8,14 @@ import (
 	"github.com/picloud/picloud/internal/store"
 )
 
-const scriptColumns = "s.id, s.app_id, a.slug, s.name, s.live_version, s.created_at, s.updated_at"
+const scriptColumns = "s.id, s.app_id, a.slug, s.name, s.live_version, s.max_attempts, s.created_at, s.updated_at"
 
 func scanScript(row scanner) (store.Script, error) {
 	var (
 		sc               store.Script
 		created, updated int64
 	)
-	if err := row.Scan(&sc.ID, &sc.AppID, &sc.AppSlug, &sc.Name, &sc.LiveVersion, &created, &updated); err != nil {
+	if err := row.Scan(&sc.ID, &sc.AppID, &sc.AppSlug, &sc.Name, &sc.LiveVersion, &sc.MaxAttempts, &created, &updated); err != nil {
 		return store.Script{}, err
 	}
 	sc.CreatedAt = fromUnixNano(created)
@@ -45,9 +45,9 @@ func (s *Store) DeployScript(ctx context.Context, appID int64, name, source stri
 	err = tx.QueryRowContext(ctx,
 		`INSERT INTO scripts (app_id, name, live_version, created_at, updated_at) VALUES (?, ?, 0, ?, ?)
 		ON CONFLICT (app_id, name) DO UPDATE SET updated_at = excluded.updated_at
-		RETURNING id, created_at`,
+		RETURNING id, created_at, max_attempts`,
 		appID, name, unixNano(at), unixNano(at),
-	).Scan(&sc.ID, &created)
+	).Scan(&sc.ID, &created, &sc.MaxAttempts)
 	if err != nil {
 		return store.Script{}, store.Version{}, writeError(what, err)
 	}
@@ -171,14 +171,14 @@ func (s *Store) GetLiveScript(ctx context.Context, appSlug, name string) (store.
 	)
 	err := s.read.QueryRowContext(ctx,
 		`SELECT a.id, a.slug, a.name, a.description, a.limits, a.created_at,
-			s.id, s.name, s.live_version, s.created_at, s.updated_at,
+			s.id, s.name, s.live_version, s.max_attempts, s.created_at, s.updated_at,
 			v.version, v.source, v.created_by, v.created_at
 		FROM apps a
 		JOIN scripts s ON s.app_id = a.id
 		JOIN versions v ON v.script_id = s.id AND v.version = s.live_version
 		WHERE a.slug = ? AND s.name = ?`, appSlug, name,
 	).Scan(&ls.App.ID, &ls.App.Slug, &ls.App.Name, &ls.App.Description, &limits, &appCreated,
-		&ls.Script.ID, &ls.Script.Name, &ls.Script.LiveVersion, &created, &updated,
+		&ls.Script.ID, &ls.Script.Name, &ls.Script.LiveVersion, &ls.Script.MaxAttempts, &created, &updated,
 		&ls.Version.Version, &ls.Version.Source, &by, &versionCreated)
 	if err != nil {
 		return store.LiveScript{}, readError(fmt.Sprintf("live script %s/%s", appSlug, name), err)
@@ -195,4 +195,15 @@ func (s *Store) GetLiveScript(ctx context.Context, appSlug, name string) (store.
 	ls.Version.CreatedBy = by.Int64
 	ls.Version.CreatedAt = fromUnixNano(versionCreated)
 	return ls, nil
+}
+
+// SetScriptMaxAttempts sets how many attempts the script's jobs get; 0
+// restores the default.
+func (s *Store) SetScriptMaxAttempts(ctx context.Context, scriptID int64, n int) error {
+	what := fmt.Sprintf("set the max attempts of script %d", scriptID)
+	res, err := s.db.ExecContext(ctx, `UPDATE scripts SET max_attempts = ? WHERE id = ?`, n, scriptID)
+	if err != nil {
+		return writeError(what, err)
+	}
+	return mustAffect(res, what)
 }

@@ -37,6 +37,12 @@ import (
 //   - InsertInvocations skips a record whose ID is already stored or
 //     whose app no longer exists, without failing the batch.
 //     ListInvocations with AppID 0 lists every app's records.
+//   - Schedules are listed by ID, due schedules earliest first; deleting a
+//     script or an app deletes its schedules. Firing is not an edit: it
+//     leaves UpdatedAt alone.
+//   - Jobs are listed newest first (CreatedAt, then ID); claims take the
+//     job with the earliest RunAt, then the smallest ID. Deleting an app
+//     deletes its jobs. The queue bound holds under concurrent enqueues.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -54,6 +60,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Invocations", testInvocations},
 		{"PruneInvocations", testPruneInvocations},
 		{"ConcurrentDeploys", testConcurrentDeploys},
+		{"Schedules", testSchedules},
+		{"FireSchedule", testFireSchedule},
+		{"FireScheduleRace", testFireScheduleRace},
+		{"Jobs", testJobs},
+		{"JobLeases", testJobLeases},
+		{"QueueBound", testQueueBound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"github.com/picloud/picloud/internal/client"
+)
+
+func appsCmd() *command {
+	return &command{
+		name:  "apps",
+		short: "manage apps, the namespaces of scripts",
+		subs: []*command{
+			{name: "create", args: "SLUG [--name N] [--description D]", short: "create an app", run: runAppsCreate},
+			{name: "ls", aliases: []string{"list"}, short: "list the apps you can see", run: runAppsList},
+			{name: "show", args: "SLUG", short: "show an app", run: runAppsShow},
+			{name: "delete", aliases: []string{"rm"}, args: "SLUG [--force]", short: "delete an app (--force: with its scripts)", run: runAppsDelete},
+		},
+	}
+}
+
+// appsTable is the table of apps: SLUG NAME DESCRIPTION CREATED.
+func appsTable(apps ...client.App) *table {
+	t := newTable("SLUG", "NAME", "DESCRIPTION", "CREATED")
+	for _, a := range apps {
+		t.add(a.Slug, a.Name, a.Description, timeCell(a.CreatedAt))
+	}
+	return t
+}
+
+type appsCreateOptions struct {
+	Slug        string
+	Name        string
+	Description string
+}
+
+func runAppsCreate(p *pic, c *command, args []string) error {
+	var opts appsCreateOptions
+	f := newFlags(c)
+	f.stringVar(&opts.Name, "name", "N", "the app's display name (default: the slug)")
+	f.stringVar(&opts.Description, "description", "D", "what the app is for")
+	pos, err := p.parse(c, f, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	opts.Slug = pos[0]
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	app, err := cl.CreateApp(p.ctx, client.NewApp{Slug: opts.Slug, Name: opts.Name, Description: opts.Description})
+	if err != nil {
+		return err
+	}
+	p.info("Created app %s", app.Slug)
+	return p.print(app, appsTable(*app))
+}
+
+func runAppsList(p *pic, c *command, args []string) error {
+	if _, err := p.parse(c, newFlags(c), args, 0, 0); err != nil {
+		return err
+	}
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	apps, err := cl.ListApps(p.ctx)
+	if err != nil {
+		return err
+	}
+	return p.print(apps, appsTable(apps...))
+}
+
+func runAppsShow(p *pic, c *command, args []string) error {
+	pos, err := p.parse(c, newFlags(c), args, 1, 1)
+	if err != nil {
+		return err
+	}
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	app, err := cl.GetApp(p.ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return p.print(app, appsTable(*app))
+}
+
+type appsDeleteOptions struct {
+	Slug  string
+	Force bool
+}
+
+func runAppsDelete(p *pic, c *command, args []string) error {
+	var opts appsDeleteOptions
+	f := newFlags(c)
+	f.boolVar(&opts.Force, "force", "also delete the app's scripts, versions and logs")
+	pos, err := p.parse(c, f, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	opts.Slug = pos[0]
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	if err := cl.DeleteApp(p.ctx, opts.Slug, opts.Force); err != nil {
+		return err
+	}
+	p.info("Deleted app %s", opts.Slug)
+	return nil
+}

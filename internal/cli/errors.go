@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/picloud/picloud/internal/client"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the server refused or failed, or a local operation failed
+	exitUsage = 2 // the command line is wrong
+)
+
+// usageError is a mistake on the command line: exit code 2, with the
+// command's usage line.
+type usageError struct {
+	cmd *command
+	msg string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef returns a usage error of command c.
+func usagef(c *command, format string, a ...any) error {
+	return &usageError{cmd: c, msg: fmt.Sprintf(format, a...)}
+}
+
+// exitCode maps the error a command returned to pic's exit code. This is
+// the only place that decides it.
+func exitCode(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	}
+	return exitFail
+}
+
+// report writes the error a command returned to stderr:
+//
+//	error: HTTP 404: app "demo" not found      (the server refused)
+//	error: <reason>                            (anything else)
+//
+// with the usage line after a usage error.
+func (p *pic) report(err error) {
+	if err == nil || errors.Is(err, errHelp) {
+		return
+	}
+	w := p.io.ErrOut
+	fmt.Fprintf(w, "error: %v\n", err)
+	var ue *usageError
+	if errors.As(err, &ue) && ue.cmd != nil {
+		fmt.Fprintf(w, "Usage: %s\n", ue.cmd.synopsis())
+		fmt.Fprintf(w, "Run '%s --help' for more.\n", ue.cmd.path())
+		return
+	}
+	var ne *client.NetworkError
+	switch {
+	case client.StatusOf(err) == 401 && p.tokenSource == "":
+		fmt.Fprintf(w, "hint: you are not logged in to %s; run 'pic login' or set %s\n", p.resolvedServer, EnvToken)
+	case errors.As(err, &ne):
+		fmt.Fprintf(w, "hint: is the server running? Choose another one with --server or %s\n", EnvURL)
+	}
+}

@@ -1,0 +1,316 @@
+package cli
+
+// The test harness: a real PiCloud (manager + orchestrator + executor on a
+// SQLite file, wired as cmd/picloud wires them) behind an httptest server,
+// and a way to run pic commands against it with buffers for streams and a
+// private environment per test.
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/picloud/picloud/internal/client"
+	"github.com/picloud/picloud/internal/events"
+	"github.com/picloud/picloud/internal/executor"
+	"github.com/picloud/picloud/internal/manager"
+	"github.com/picloud/picloud/internal/orchestrator"
+	"github.com/picloud/picloud/internal/store/sqlite"
+)
+
+const adminPassword = "admin-password-1"
+
+// testServer is a running PiCloud.
+type testServer struct {
+	URL        string
+	AdminToken string // a session of the first admin, "admin"
+	orch       *orchestrator.Orchestrator
+	// apiCalls counts the control-plane requests, to check that a
+	// command makes the calls it should.
+	apiCalls atomic.Int64
+	close    func()
+}
+
+// startServer starts a PiCloud with its own data directory.
+func startServer(dir string) (*testServer, error) {
+	st, err := sqlite.Open(filepath.Join(dir, "picloud.db"))
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	bus := events.NewLocal()
+	defaults := executor.Limits{Timeout: 5 * time.Second}
+	exec := executor.New(executor.Config{Defaults: defaults})
+	orch := orchestrator.New(orchestrator.Config{
+		Store:            st,
+		Bus:              bus,
+		Executor:         exec,
+		Logger:           log,
+		Defaults:         defaults,
+		LogFlushInterval: 50 * time.Millisecond,
+		LogBatchSize:     256,
+	})
+	mgr := manager.New(manager.Config{
+		Store:   st,
+		Bus:     bus,
+		Logger:  log,
+		Compile: func(src string) error { _, err := exec.Compile(src); return err },
+	})
+	ctx := context.Background()
+	if _, _, err := mgr.EnsureAdmin(ctx, "admin", adminPassword); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &testServer{orch: orch}
+	api := mgr.Handler()
+	mux := http.NewServeMux()
+	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.apiCalls.Add(1)
+		api.ServeHTTP(w, r)
+	}))
+	mux.Handle("/fn/", orch.Handler())
+	hs := httptest.NewServer(mux)
+	s.URL = hs.URL
+	s.close = func() {
+		hs.Close()
+		orch.Close(ctx)
+		st.Close()
+	}
+	sess, err := client.New(hs.URL, "").Login(ctx, "admin", adminPassword)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.AdminToken = sess.Token
+	return s, nil
+}
+
+// newServer starts a PiCloud for one test, stopped when it ends. Most
+// tests share one (shared); this is for those that need the server's
+// state to themselves, such as the logs tests, which flush logs by
+// closing the orchestrator.
+func newServer(t *testing.T) *testServer {
+	t.Helper()
+	s, err := startServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.close)
+	return s
+}
+
+// flushLogs writes the buffered invocation records by closing the data
+// plane's log writer: afterwards the server no longer runs scripts.
+func (s *testServer) flushLogs(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.orch.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var (
+	sharedOnce sync.Once
+	sharedSrv  *testServer
+	sharedErr  error
+	sharedDir  string
+)
+
+// shared returns the server the tests share; each test uses its own app
+// slugs and user names (see uniq).
+func shared(t *testing.T) *testServer {
+	t.Helper()
+	sharedOnce.Do(func() {
+		sharedDir, sharedErr = os.MkdirTemp("", "pic-cli-test")
+		if sharedErr == nil {
+			sharedSrv, sharedErr = startServer(sharedDir)
+		}
+	})
+	if sharedErr != nil {
+		t.Fatalf("starting the shared server: %v", sharedErr)
+	}
+	return sharedSrv
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedSrv != nil {
+		sharedSrv.close()
+	}
+	if sharedDir != "" {
+		os.RemoveAll(sharedDir)
+	}
+	os.Exit(code)
+}
+
+var uniqN atomic.Int64
+
+// uniq returns a name no other test uses.
+func uniq(prefix string) string { return fmt.Sprintf("%s-%d", prefix, uniqN.Add(1)) }
+
+// shell is a user's environment: a home and config directory of their own
+// and environment variables.
+type shell struct {
+	t      *testing.T
+	srv    *testServer
+	vars   map[string]string
+	config string // XDG_CONFIG_HOME
+}
+
+// newShell returns a shell with a fresh home and config directory and
+// PICLOUD_URL set to the server, but no token.
+func newShell(t *testing.T, srv *testServer) *shell {
+	t.Helper()
+	home := t.TempDir()
+	sh := &shell{t: t, srv: srv, config: filepath.Join(home, "config")}
+	sh.vars = map[string]string{"HOME": home, "XDG_CONFIG_HOME": sh.config}
+	if srv != nil {
+		sh.vars[EnvURL] = srv.URL
+	}
+	return sh
+}
+
+// as returns a shell whose PICLOUD_TOKEN is token.
+func as(t *testing.T, srv *testServer, token string) *shell {
+	sh := newShell(t, srv)
+	sh.vars[EnvToken] = token
+	return sh
+}
+
+// admin returns a shell acting as the server's first admin.
+func admin(t *testing.T, srv *testServer) *shell { return as(t, srv, srv.AdminToken) }
+
+// set sets (or with "" removes) an environment variable.
+func (sh *shell) set(name, value string) *shell {
+	if value == "" {
+		delete(sh.vars, name)
+	} else {
+		sh.vars[name] = value
+	}
+	return sh
+}
+
+func (sh *shell) getenv(name string) string { return sh.vars[name] }
+
+// result is what one run of pic did.
+type result struct {
+	args           []string
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("pic %s → exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
+}
+
+// run runs pic with args and no standard input.
+func (sh *shell) run(args ...string) result { return sh.runIn("", args...) }
+
+// runIn runs pic with args and stdin as its standard input.
+func (sh *shell) runIn(stdin string, args ...string) result {
+	sh.t.Helper()
+	var out, errOut strings.Builder
+	ios := &IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	code := Run(context.Background(), args, ios, sh.getenv)
+	return result{args: args, code: code, stdout: out.String(), stderr: errOut.String()}
+}
+
+// ok runs pic and fails the test unless it exits 0 with nothing on stderr
+// but confirmations; it returns stdout.
+func (sh *shell) ok(args ...string) string {
+	sh.t.Helper()
+	r := sh.run(args...)
+	if r.code != 0 || strings.Contains(r.stderr, "error:") {
+		sh.t.Fatalf("want success:\n%v", r)
+	}
+	return r.stdout
+}
+
+// fails runs pic and checks that it exits with code and that stderr holds
+// want (e.g. "error: HTTP 404: ").
+func (sh *shell) fails(code int, want string, args ...string) result {
+	sh.t.Helper()
+	r := sh.run(args...)
+	if r.code != code || !strings.Contains(r.stderr, want) {
+		sh.t.Fatalf("want exit %d with %q on stderr:\n%v", code, want, r)
+	}
+	return r
+}
+
+// api returns a client acting as the shell's token, for setting up state
+// and checking it behind pic's back.
+func (sh *shell) api() *client.Client { return client.New(sh.srv.URL, sh.vars[EnvToken]) }
+
+// newUser creates a member (or admin) with a password and returns a shell
+// logged in as them (with PICLOUD_TOKEN) and the password.
+func newUser(t *testing.T, srv *testServer, role string) (sh *shell, name, password string) {
+	t.Helper()
+	name, password = uniq("user"), "password-"+uniq("pw")
+	ctx := context.Background()
+	adm := client.New(srv.URL, srv.AdminToken)
+	if _, err := adm.CreateUser(ctx, name, password, role); err != nil {
+		t.Fatal(err)
+	}
+	sess, err := client.New(srv.URL, "").Login(ctx, name, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as(t, srv, sess.Token), name, password
+}
+
+// newApp creates an app as the admin and returns its slug.
+func newApp(t *testing.T, srv *testServer) string {
+	t.Helper()
+	slug := uniq("app")
+	if _, err := client.New(srv.URL, srv.AdminToken).CreateApp(context.Background(), client.NewApp{Slug: slug}); err != nil {
+		t.Fatal(err)
+	}
+	return slug
+}
+
+// deploy deploys source as app/name through the API.
+func deploy(t *testing.T, srv *testServer, app, name, source string) {
+	t.Helper()
+	if _, err := client.New(srv.URL, srv.AdminToken).Deploy(context.Background(), app, name, source); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeFile writes a file in a new temporary directory and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// lines splits output into lines, without the last line break.
+func lines(s string) []string {
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// rows splits TSV output into rows of cells.
+func rows(s string) [][]string {
+	var out [][]string
+	for _, l := range lines(s) {
+		out = append(out, strings.Split(l, "\t"))
+	}
+	return out
+}

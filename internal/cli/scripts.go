@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/picloud/picloud/internal/client"
+)
+
+func scriptsCmd(invoke *command) *command {
+	return &command{
+		name:  "scripts",
+		short: "deploy, list, show, delete and invoke scripts",
+		subs: []*command{
+			{name: "deploy", args: "FILE --app SLUG [--name NAME]", short: "deploy a script's source as its next version; prints the version", run: runScriptsDeploy,
+				long: `The script's name defaults to the file's name without its extension
+(hello.rhai deploys "hello"). FILE "-" reads the source from standard
+input, and then --name is required. The first deploy creates the script.
+The new version number is printed on stdout.`},
+			{name: "ls", aliases: []string{"list"}, args: "[--app SLUG]", short: "list scripts (without --app: of every app you can see)", run: runScriptsList},
+			{name: "show", args: "APP/NAME [--version N]", short: "print a script's live source (or another version's)", run: runScriptsShow},
+			{name: "versions", args: "APP/NAME", short: "list a script's versions", run: runScriptsVersions},
+			{name: "delete", aliases: []string{"rm"}, args: "APP/NAME", short: "delete a script and all its versions", run: runScriptsDelete},
+			invoke,
+		},
+	}
+}
+
+// scriptRef splits "APP/NAME".
+func scriptRef(c *command, ref string) (app, name string, err error) {
+	app, name, ok := strings.Cut(ref, "/")
+	if !ok || app == "" || name == "" || strings.Contains(name, "/") {
+		return "", "", usagef(c, "%q is not APP/NAME", ref)
+	}
+	return app, name, nil
+}
+
+type scriptsDeployOptions struct {
+	File string
+	App  string
+	Name string
+}
+
+func runScriptsDeploy(p *pic, c *command, args []string) error {
+	var opts scriptsDeployOptions
+	f := newFlags(c)
+	f.stringVar(&opts.App, "app", "SLUG", "the app to deploy to (required)")
+	f.stringVar(&opts.Name, "name", "NAME", "the script's name (default: the file's name without its extension)")
+	pos, err := p.parse(c, f, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	opts.File = pos[0]
+	if opts.App == "" {
+		return usagef(c, "--app is required")
+	}
+	if opts.Name == "" {
+		if opts.File == "-" {
+			return usagef(c, "--name is required when the source comes from standard input")
+		}
+		base := filepath.Base(opts.File)
+		opts.Name = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	var src []byte
+	if opts.File == "-" {
+		src, err = io.ReadAll(p.io.In)
+	} else {
+		src, err = os.ReadFile(opts.File)
+	}
+	if err != nil {
+		return fmt.Errorf("reading the script: %w", err)
+	}
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	d, err := cl.Deploy(p.ctx, opts.App, opts.Name, string(src))
+	if err != nil {
+		return err
+	}
+	if d.Created {
+		p.info("Created script %s/%s, version %d, at %s%s", d.App, d.Name, d.Version, cl.BaseURL, d.Endpoint)
+	} else {
+		p.info("Deployed script %s/%s, version %d, at %s%s", d.App, d.Name, d.Version, cl.BaseURL, d.Endpoint)
+	}
+	if p.isJSON() {
+		return writeJSON(p.io.Out, d)
+	}
+	_, err = fmt.Fprintln(p.io.Out, d.Version)
+	return err
+}
+
+// scriptsTable is the table of scripts: APP NAME VERSION UPDATED.
+func scriptsTable(scripts ...client.Script) *table {
+	t := newTable("APP", "NAME", "VERSION", "UPDATED")
+	for _, s := range scripts {
+		t.add(s.App, s.Name, intCell(s.LiveVersion), timeCell(s.UpdatedAt))
+	}
+	return t
+}
+
+func runScriptsList(p *pic, c *command, args []string) error {
+	var app string
+	f := newFlags(c)
+	f.stringVar(&app, "app", "SLUG", "only this app's scripts")
+	if _, err := p.parse(c, f, args, 0, 0); err != nil {
+		return err
+	}
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	var scripts []client.Script
+	if app != "" {
+		scripts, err = cl.ListScripts(p.ctx, app)
+	} else {
+		// One call for every app the caller can see.
+		scripts, err = cl.ListAllScripts(p.ctx)
+	}
+	if err != nil {
+		return err
+	}
+	return p.print(scripts, scriptsTable(scripts...))
+}
+
+func runScriptsShow(p *pic, c *command, args []string) error {
+	var version int
+	f := newFlags(c)
+	f.intVar(&version, "version", "N", "show version N instead of the live one")
+	pos, err := p.parse(c, f, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	app, name, err := scriptRef(c, pos[0])
+	if err != nil {
+		return err
+	}
+	if f.isSet("version") && version < 1 {
+		return usagef(c, "--version must be 1 or more")
+	}
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	var v any
+	var source string
+	if version > 0 {
+		ver, err := cl.GetVersion(p.ctx, app, name, version)
+		if err != nil {
+			return err
+		}
+		v = ver
+		if ver.Source != nil {
+			source = *ver.Source
+		}
+	} else {
+		s, err := cl.GetScript(p.ctx, app, name)
+		if err != nil {
+			return err
+		}
+		v, source = s, s.Source
+	}
+	if p.isJSON() {
+		return writeJSON(p.io.Out, v)
+	}
+	// The source exactly as deployed, so that it can be redirected to a
+	// file and deployed again.
+	_, err = io.WriteString(p.io.Out, source)
+	return err
+}
+
+func runScriptsVersions(p *pic, c *command, args []string) error {
+	pos, err := p.parse(c, newFlags(c), args, 1, 1)
+	if err != nil {
+		return err
+	}
+	app, name, err := scriptRef(c, pos[0])
+	if err != nil {
+		return err
+	}
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	versions, err := cl.ListVersions(p.ctx, app, name)
+	if err != nil {
+		return err
+	}
+	t := newTable("VERSION", "CREATED")
+	for _, v := range versions {
+		t.add(intCell(v.Version), timeCell(v.CreatedAt))
+	}
+	return p.print(versions, t)
+}
+
+func runScriptsDelete(p *pic, c *command, args []string) error {
+	pos, err := p.parse(c, newFlags(c), args, 1, 1)
+	if err != nil {
+		return err
+	}
+	app, name, err := scriptRef(c, pos[0])
+	if err != nil {
+		return err
+	}
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	if err := cl.DeleteScript(p.ctx, app, name); err != nil {
+		return err
+	}
+	p.info("Deleted script %s/%s", app, name)
+	return nil
+}

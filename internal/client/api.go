@@ -1,0 +1,290 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// Sessions and identity.
+
+// Login exchanges a user name and password for a session. The client's
+// token is not changed.
+func (c *Client) Login(ctx context.Context, username, password string) (*Session, error) {
+	var s Session
+	in := map[string]string{"username": username, "password": password}
+	if _, err := c.do(ctx, http.MethodPost, "/api/v1/auth/login", nil, in, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Logout ends the session of the client's token server-side. With an API
+// key the server answers 400: revoke keys with DeleteAPIKey.
+func (c *Client) Logout(ctx context.Context) error {
+	_, err := c.do(ctx, http.MethodPost, "/api/v1/auth/logout", nil, nil, nil)
+	return err
+}
+
+// Whoami returns the user the client's token acts as.
+func (c *Client) Whoami(ctx context.Context) (*Identity, error) {
+	var id Identity
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/whoami", nil, nil, &id); err != nil {
+		return nil, err
+	}
+	return &id, nil
+}
+
+// Users (administrators).
+
+// ListUsers lists every user, by name.
+func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
+	users := []User{}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/users", nil, nil, &users); err != nil {
+		return nil, err
+	}
+	return users, nil
+}
+
+// CreateUser creates a user with a role ("admin" or "member"; empty means
+// member). An empty password makes the server generate one, returned in
+// NewUser.Password.
+func (c *Client) CreateUser(ctx context.Context, username, password, role string) (*NewUser, error) {
+	in := struct {
+		Username string `json:"username"`
+		Password string `json:"password,omitempty"`
+		Role     string `json:"role,omitempty"`
+	}{username, password, role}
+	var u NewUser
+	if _, err := c.do(ctx, http.MethodPost, "/api/v1/users", nil, in, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// GetUser returns a user.
+func (c *Client) GetUser(ctx context.Context, username string) (*User, error) {
+	var u User
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/users/"+seg(username), nil, nil, &u); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// DeleteUser deletes a user with their sessions, API keys and memberships.
+func (c *Client) DeleteUser(ctx context.Context, username string) error {
+	_, err := c.do(ctx, http.MethodDelete, "/api/v1/users/"+seg(username), nil, nil, nil)
+	return err
+}
+
+// SetPassword sets a user's password; current is required when users
+// change their own.
+func (c *Client) SetPassword(ctx context.Context, username, password, current string) error {
+	in := struct {
+		Password        string `json:"password"`
+		CurrentPassword string `json:"current_password,omitempty"`
+	}{password, current}
+	_, err := c.do(ctx, http.MethodPut, "/api/v1/users/"+seg(username)+"/password", nil, in, nil)
+	return err
+}
+
+// API keys (the caller's own).
+
+// ListAPIKeys lists the caller's API keys, oldest first.
+func (c *Client) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
+	keys := []APIKey{}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/api-keys", nil, nil, &keys); err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// CreateAPIKey creates an API key; its raw token is in the answer only.
+func (c *Client) CreateAPIKey(ctx context.Context, name string) (*NewAPIKey, error) {
+	var k NewAPIKey
+	if _, err := c.do(ctx, http.MethodPost, "/api/v1/api-keys", nil, map[string]string{"name": name}, &k); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+// DeleteAPIKey revokes one of the caller's API keys at once.
+func (c *Client) DeleteAPIKey(ctx context.Context, id int64) error {
+	_, err := c.do(ctx, http.MethodDelete, "/api/v1/api-keys/"+strconv.FormatInt(id, 10), nil, nil, nil)
+	return err
+}
+
+// Apps.
+
+// ListApps lists the apps the caller can see, by slug.
+func (c *Client) ListApps(ctx context.Context) ([]App, error) {
+	apps := []App{}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/apps", nil, nil, &apps); err != nil {
+		return nil, err
+	}
+	return apps, nil
+}
+
+// CreateApp creates an app.
+func (c *Client) CreateApp(ctx context.Context, in NewApp) (*App, error) {
+	var a App
+	if _, err := c.do(ctx, http.MethodPost, "/api/v1/apps", nil, in, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// GetApp returns an app.
+func (c *Client) GetApp(ctx context.Context, slug string) (*App, error) {
+	var a App
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/apps/"+seg(slug), nil, nil, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// UpdateApp changes an app's name, description or limits.
+func (c *Client) UpdateApp(ctx context.Context, slug string, in AppUpdate) (*App, error) {
+	var a App
+	if _, err := c.do(ctx, http.MethodPatch, "/api/v1/apps/"+seg(slug), nil, in, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// DeleteApp deletes an app; one that still has scripts needs force.
+func (c *Client) DeleteApp(ctx context.Context, slug string, force bool) error {
+	var q url.Values
+	if force {
+		q = url.Values{"force": {"true"}}
+	}
+	_, err := c.do(ctx, http.MethodDelete, "/api/v1/apps/"+seg(slug), q, nil, nil)
+	return err
+}
+
+// Members.
+
+// ListMembers lists an app's members, by user name.
+func (c *Client) ListMembers(ctx context.Context, slug string) ([]Member, error) {
+	members := []Member{}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/apps/"+seg(slug)+"/members", nil, nil, &members); err != nil {
+		return nil, err
+	}
+	return members, nil
+}
+
+// PutMember adds a member to an app or changes their role. added tells
+// which (201 or 200).
+func (c *Client) PutMember(ctx context.Context, slug, username, role string) (m *Member, added bool, err error) {
+	var mem Member
+	status, err := c.do(ctx, http.MethodPut, "/api/v1/apps/"+seg(slug)+"/members/"+seg(username), nil, map[string]string{"role": role}, &mem)
+	if err != nil {
+		return nil, false, err
+	}
+	return &mem, status == http.StatusCreated, nil
+}
+
+// DeleteMember removes a member from an app.
+func (c *Client) DeleteMember(ctx context.Context, slug, username string) error {
+	_, err := c.do(ctx, http.MethodDelete, "/api/v1/apps/"+seg(slug)+"/members/"+seg(username), nil, nil, nil)
+	return err
+}
+
+// Scripts.
+
+// ListAllScripts lists the scripts of every app the caller can see, in one
+// call, by app and name.
+func (c *Client) ListAllScripts(ctx context.Context) ([]Script, error) {
+	scripts := []Script{}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/scripts", nil, nil, &scripts); err != nil {
+		return nil, err
+	}
+	return scripts, nil
+}
+
+// ListScripts lists an app's scripts, by name.
+func (c *Client) ListScripts(ctx context.Context, slug string) ([]Script, error) {
+	scripts := []Script{}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/apps/"+seg(slug)+"/scripts", nil, nil, &scripts); err != nil {
+		return nil, err
+	}
+	return scripts, nil
+}
+
+// Deploy stores source as the next version of a script and makes it live,
+// creating the script on its first deploy.
+func (c *Client) Deploy(ctx context.Context, slug, name, source string) (*Deployed, error) {
+	var d Deployed
+	body := rawBody{data: source, contentType: "text/plain; charset=utf-8"}
+	status, err := c.do(ctx, http.MethodPut, "/api/v1/apps/"+seg(slug)+"/scripts/"+seg(name), nil, body, &d)
+	if err != nil {
+		return nil, err
+	}
+	d.Created = status == http.StatusCreated
+	return &d, nil
+}
+
+// GetScript returns a script with its live source.
+func (c *Client) GetScript(ctx context.Context, slug, name string) (*ScriptSource, error) {
+	var s ScriptSource
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/apps/"+seg(slug)+"/scripts/"+seg(name), nil, nil, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// DeleteScript deletes a script and all its versions.
+func (c *Client) DeleteScript(ctx context.Context, slug, name string) error {
+	_, err := c.do(ctx, http.MethodDelete, "/api/v1/apps/"+seg(slug)+"/scripts/"+seg(name), nil, nil, nil)
+	return err
+}
+
+// ListVersions lists a script's versions, oldest first.
+func (c *Client) ListVersions(ctx context.Context, slug, name string) ([]Version, error) {
+	versions := []Version{}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/apps/"+seg(slug)+"/scripts/"+seg(name)+"/versions", nil, nil, &versions); err != nil {
+		return nil, err
+	}
+	return versions, nil
+}
+
+// GetVersion returns one version of a script with its source.
+func (c *Client) GetVersion(ctx context.Context, slug, name string, version int) (*Version, error) {
+	var v Version
+	path := "/api/v1/apps/" + seg(slug) + "/scripts/" + seg(name) + "/versions/" + strconv.Itoa(version)
+	if _, err := c.do(ctx, http.MethodGet, path, nil, nil, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// Invocation logs.
+
+// ListLogs lists an app's invocation records, newest first.
+func (c *Client) ListLogs(ctx context.Context, slug string, f LogFilter) ([]Invocation, error) {
+	q := url.Values{}
+	if f.Script != "" {
+		q.Set("script", f.Script)
+	}
+	if f.Status != "" {
+		q.Set("status", f.Status)
+	}
+	if f.Limit != 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	logs := []Invocation{}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/apps/"+seg(slug)+"/logs", q, nil, &logs); err != nil {
+		return nil, err
+	}
+	return logs, nil
+}
+
+// GetLog returns one invocation record with its captured output.
+func (c *Client) GetLog(ctx context.Context, id string) (*Invocation, error) {
+	var inv Invocation
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/logs/"+seg(id), nil, nil, &inv); err != nil {
+		return nil, err
+	}
+	return &inv, nil
+}

@@ -1,0 +1,90 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// InvocationHeader is the data-plane response header naming the
+// invocation's log record.
+const InvocationHeader = "X-Picloud-Invocation"
+
+// InvokeRequest calls a script on the data plane.
+type InvokeRequest struct {
+	App, Script string
+	Method      string      // default GET
+	Path        string      // the rest of the path after /fn/{app}/{script}: "" or starting with "/"
+	Query       url.Values  // sent as the query string
+	Header      http.Header // sent as they are
+	Body        io.Reader   // nil for none
+}
+
+// InvokeResponse is the script's response, whatever its status.
+type InvokeResponse struct {
+	Status       int
+	Header       http.Header
+	Body         []byte
+	InvocationID string // from the X-Picloud-Invocation header; empty when absent
+}
+
+// OK reports whether the status is 2xx.
+func (r *InvokeResponse) OK() bool { return r.Status >= 200 && r.Status <= 299 }
+
+// Err returns nil for a 2xx response and an *Error otherwise, with the
+// message of an API error body when the response has one.
+func (r *InvokeResponse) Err() error {
+	if r.OK() {
+		return nil
+	}
+	return errorFromResponse(r.Status, r.Body)
+}
+
+// Invoke calls a script on the public data plane and returns its response;
+// a non-2xx status is not an error here (see InvokeResponse.Err). The
+// client's token is never sent: the script would see it in its headers.
+func (c *Client) Invoke(ctx context.Context, in InvokeRequest) (*InvokeResponse, error) {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("client: invalid server URL %q: %w", c.BaseURL, err)
+	}
+	rest := in.Path
+	if rest != "" && !strings.HasPrefix(rest, "/") {
+		rest = "/" + rest
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + "/fn/" + in.App + "/" + in.Script + rest
+	u.RawPath = ""
+	u.RawQuery = in.Query.Encode()
+	method := in.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), in.Body)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	for k, vs := range in.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if host := in.Header.Get("Host"); host != "" {
+		req.Host = host
+	}
+	if c.UserAgent != "" && req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", c.UserAgent)
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return nil, &NetworkError{Server: c.BaseURL, Err: unwrapURLError(err)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("client: reading the response of %s %s: %w", method, u.Path, err)
+	}
+	return &InvokeResponse{Status: resp.StatusCode, Header: resp.Header, Body: body, InvocationID: resp.Header.Get(InvocationHeader)}, nil
+}
