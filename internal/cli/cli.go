@@ -150,6 +150,7 @@ func root() *command {
 			appsCmd(),
 			scriptsCmd(invokeCmd("call a script over the data plane and print its response body")),
 			invokeCmd("call a script (the same as 'scripts invoke')"),
+			schedulesCmd(),
 			logsCmd(),
 			membersCmd(),
 			usersCmd(),

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,7 @@ import (
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/orchestrator"
+	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/sqlite"
 )
 
@@ -38,7 +40,55 @@ type testServer struct {
 	// apiCalls counts the control-plane requests, to check that a
 	// command makes the calls it should.
 	apiCalls atomic.Int64
-	close    func()
+	// jobs tells when the queue consumer has recorded a job's attempt.
+	jobs  *jobWatch
+	close func()
+}
+
+// jobWatch is the store the queue consumer writes to, which notes each
+// attempt it records, so that a test can wait for a job's attempt without
+// sleeping or polling.
+type jobWatch struct {
+	store.Store
+	mu       sync.Mutex
+	states   map[string][]string // job id → the state after each attempt
+	recorded chan struct{}       // closed and replaced at every attempt
+}
+
+func newJobWatch(st store.Store) *jobWatch {
+	return &jobWatch{Store: st, states: map[string][]string{}, recorded: make(chan struct{})}
+}
+
+func (w *jobWatch) FinishJob(ctx context.Context, j store.Job, state string, runAt time.Time, inv store.Invocation) (bool, error) {
+	held, err := w.Store.FinishJob(ctx, j, state, runAt, inv)
+	if err == nil {
+		w.mu.Lock()
+		w.states[j.ID] = append(w.states[j.ID], state)
+		close(w.recorded)
+		w.recorded = make(chan struct{})
+		w.mu.Unlock()
+	}
+	return held, err
+}
+
+// wait waits until job id has had n attempts recorded in all and returns
+// the state after each.
+func (w *jobWatch) wait(t *testing.T, id string, n int) []string {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		w.mu.Lock()
+		states, recorded := slices.Clone(w.states[id]), w.recorded
+		w.mu.Unlock()
+		if len(states) >= n {
+			return states
+		}
+		select {
+		case <-recorded:
+		case <-timeout:
+			t.Fatalf("job %s: %d attempt(s) recorded after 10s, want %d", id, len(states), n)
+		}
+	}
 }
 
 // startServer starts a PiCloud with its own data directory.
@@ -51,8 +101,9 @@ func startServer(dir string) (*testServer, error) {
 	bus := events.NewLocal()
 	defaults := executor.Limits{Timeout: 5 * time.Second}
 	exec := executor.New(executor.Config{Defaults: defaults})
+	jobs := newJobWatch(st)
 	orch := orchestrator.New(orchestrator.Config{
-		Store:            st,
+		Store:            jobs,
 		Bus:              bus,
 		Executor:         exec,
 		Logger:           log,
@@ -71,7 +122,13 @@ func startServer(dir string) (*testServer, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &testServer{orch: orch}
+	// The queue consumer runs async jobs; retries wait the default 10s,
+	// so that a job between attempts stays in the state "error".
+	if err := orch.Start(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &testServer{orch: orch, jobs: jobs}
 	api := mgr.Handler()
 	mux := http.NewServeMux()
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -17,7 +17,7 @@ import (
 func invokeCmd(short string) *command {
 	return &command{
 		name:  "invoke",
-		args:  "APP/NAME [-X METHOD] [-d DATA|@FILE|@-] [-H 'K: V']... [--path /REST] [--query K=V]...",
+		args:  "APP/NAME [-X METHOD] [-d DATA|@FILE|@-] [-H 'K: V']... [--path /REST] [--query K=V]... [--async] | --retry ID",
 		short: short,
 		long: `The response body is printed on stdout as it is. The exit code is 0 for a
 2xx response and 1 otherwise (the body is still printed, and the status on
@@ -27,7 +27,15 @@ every header of its request.
 -d DATA sends DATA as the body; -d @FILE sends a file and -d @- standard
 input. With a body, the method defaults to POST and, unless -H sets it,
 Content-Type is application/json when the body is valid JSON and
-text/plain otherwise.`,
+text/plain otherwise.
+
+--async queues the request instead (the server answers 202 at once) and
+prints the invocation id alone on stdout; follow the run with
+'pic logs show ID'. Failed runs are retried; a job whose attempts all
+failed is dead ('pic logs APP --status dead'), and --retry ID queues it
+again with its attempts reset (ID is the job's id or one of its
+attempts'), printing the job's id. --retry needs a token, as the
+control-plane commands do.`,
 		run: runInvoke,
 	}
 }
@@ -40,6 +48,8 @@ type invokeOptions struct {
 	Header      http.Header
 	Path        string
 	Query       url.Values
+	Async       bool
+	Retry       string // a dead job's id
 }
 
 func runInvoke(p *pic, c *command, args []string) error {
@@ -71,9 +81,23 @@ func runInvoke(p *pic, c *command, args []string) error {
 		opts.Query.Add(k, val)
 		return nil
 	})
-	pos, err := p.parse(c, f, args, 1, 1)
+	f.boolVar(&opts.Async, "async", "queue the request and print its invocation id instead of the response")
+	f.stringVar(&opts.Retry, "retry", "ID", "queue a dead job again (no APP/NAME then)")
+	pos, err := p.parse(c, f, args, 0, 1)
 	if err != nil {
 		return err
+	}
+	if f.isSet("retry") {
+		if len(pos) > 0 || f.isSet("X", "method", "d", "data", "H", "header", "path", "query", "async") {
+			return usagef(c, "--retry ID takes no APP/NAME and no request flags: the job's request is kept")
+		}
+		if opts.Retry == "" {
+			return usagef(c, "--retry needs a job id")
+		}
+		return p.retryJob(opts.Retry)
+	}
+	if len(pos) == 0 {
+		return usagef(c, "missing argument; expected APP/NAME")
 	}
 	if opts.App, opts.Script, err = scriptRef(c, pos[0]); err != nil {
 		return err
@@ -84,7 +108,7 @@ func runInvoke(p *pic, c *command, args []string) error {
 
 	var body io.Reader
 	if opts.HasData {
-		data, err := p.readData(opts.Data)
+		data, err := p.readData(opts.Data, "the body")
 		if err != nil {
 			return err
 		}
@@ -115,9 +139,21 @@ func runInvoke(p *pic, c *command, args []string) error {
 	cl.HTTP = p.fnHTTP
 	resp, err := cl.Invoke(p.ctx, client.InvokeRequest{
 		App: opts.App, Script: opts.Script, Method: method, Path: opts.Path,
-		Query: opts.Query, Header: opts.Header, Body: body,
+		Query: opts.Query, Header: opts.Header, Body: body, Async: opts.Async,
 	})
 	if err != nil {
+		return err
+	}
+	if opts.Async && resp.OK() {
+		q, err := resp.Queued()
+		if err != nil {
+			return err
+		}
+		p.info("Queued invocation %s of %s/%s; follow it with 'pic logs show %s'", q.InvocationID, opts.App, opts.Script, q.InvocationID)
+		if p.isJSON() {
+			return writeJSON(p.io.Out, q)
+		}
+		_, err = fmt.Fprintln(p.io.Out, q.InvocationID)
 		return err
 	}
 	if _, err := p.io.Out.Write(resp.Body); err != nil {
@@ -126,19 +162,38 @@ func runInvoke(p *pic, c *command, args []string) error {
 	return resp.Err()
 }
 
-// readData reads a -d value: DATA itself, @FILE, or @- (standard input).
-func (p *pic) readData(v string) ([]byte, error) {
+// retryJob re-queues a dead job and prints its id.
+func (p *pic) retryJob(id string) error {
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	j, err := cl.RetryJob(p.ctx, id)
+	if err != nil {
+		return err
+	}
+	p.info("Queued job %s of %s/%s again, with %d attempt(s); follow it with 'pic logs show %s'", j.ID, j.App, j.Script, j.MaxAttempts, j.ID)
+	if p.isJSON() {
+		return writeJSON(p.io.Out, j)
+	}
+	_, err = fmt.Fprintln(p.io.Out, j.ID)
+	return err
+}
+
+// readData reads a -d (or --payload) value: DATA itself, @FILE, or @-
+// (standard input). what names it in errors ("the body").
+func (p *pic) readData(v, what string) ([]byte, error) {
 	switch {
 	case v == "@-":
 		b, err := io.ReadAll(p.io.In)
 		if err != nil {
-			return nil, fmt.Errorf("reading the body from standard input: %w", err)
+			return nil, fmt.Errorf("reading %s from standard input: %w", what, err)
 		}
 		return b, nil
 	case strings.HasPrefix(v, "@"):
 		b, err := os.ReadFile(v[1:])
 		if err != nil {
-			return nil, fmt.Errorf("reading the body: %w", err)
+			return nil, fmt.Errorf("reading %s: %w", what, err)
 		}
 		return b, nil
 	}

@@ -12,16 +12,20 @@ import (
 func logsCmd() *command {
 	return &command{
 		name:  "logs",
-		args:  "APP [--script NAME] [--status ok|error|timeout|limit] [--limit N] | show ID",
-		short: "list an app's invocation logs, newest first, or show one record",
+		args:  "APP [--script NAME] [--status STATUS] [--limit N] | show ID",
+		short: "list an app's invocation logs or jobs, newest first, or show one",
 		long: `'pic logs APP' lists the app's invocation records, newest first (the
 server returns 100 unless --limit says otherwise, at most 1000). The table
 truncates summaries to 60 characters with an ellipsis; --output json has
-them in full.
+them in full. --status ok, error, timeout or limit lists the records with
+that status; --status queued, running or dead lists the async jobs and
+schedule firings in that state instead, with their attempts.
 
 'pic logs show ID' shows one record with its captured print/debug output:
 the table's row (with the whole summary), then, when there is output, an
-empty line and the output.`,
+empty line and the output. For the id of a job (what 'pic invoke --async'
+prints), it shows the job's row, an empty line, and the records of its
+attempts, newest first.`,
 		run: runLogs,
 	}
 }
@@ -31,13 +35,16 @@ type logsOptions struct {
 	Filter client.LogFilter
 }
 
-var logStatuses = []string{"ok", "error", "timeout", "limit"}
+var (
+	logStatuses = []string{"ok", "error", "timeout", "limit"}
+	jobStatuses = []string{"queued", "running", "dead"}
+)
 
 func runLogs(p *pic, c *command, args []string) error {
 	var opts logsOptions
 	f := newFlags(c)
 	f.stringVar(&opts.Filter.Script, "script", "NAME", "only this script's records")
-	f.stringVar(&opts.Filter.Status, "status", "STATUS", "only records with this status: "+strings.Join(logStatuses, ", "))
+	f.stringVar(&opts.Filter.Status, "status", "STATUS", "only records with this status ("+strings.Join(logStatuses, ", ")+"), or jobs in this state ("+strings.Join(jobStatuses, ", ")+")")
 	f.intVar(&opts.Filter.Limit, "limit", "N", "at most N records (1 to 1000; default 100)")
 	pos, err := p.parse(c, f, args, 1, 2)
 	if err != nil {
@@ -55,8 +62,9 @@ func runLogs(p *pic, c *command, args []string) error {
 		return p.showLog(pos[1])
 	}
 	opts.App = pos[0]
-	if opts.Filter.Status != "" && !slices.Contains(logStatuses, opts.Filter.Status) {
-		return usagef(c, "invalid --status %q: use %s", opts.Filter.Status, strings.Join(logStatuses, ", "))
+	jobs := slices.Contains(jobStatuses, opts.Filter.Status)
+	if opts.Filter.Status != "" && !jobs && !slices.Contains(logStatuses, opts.Filter.Status) {
+		return usagef(c, "invalid --status %q: use %s", opts.Filter.Status, strings.Join(append(slices.Clone(logStatuses), jobStatuses...), ", "))
 	}
 	if f.isSet("limit") && opts.Filter.Limit < 1 {
 		return usagef(c, "--limit must be 1 or more")
@@ -64,6 +72,17 @@ func runLogs(p *pic, c *command, args []string) error {
 	cl, err := p.client()
 	if err != nil {
 		return err
+	}
+	if jobs {
+		list, err := cl.ListJobs(p.ctx, opts.App, opts.Filter)
+		if err != nil {
+			return err
+		}
+		t := jobsTable()
+		for _, j := range list {
+			addJobRow(t, j, truncate(j.Summary, summaryWidth))
+		}
+		return p.print(list, t)
 	}
 	logs, err := cl.ListLogs(p.ctx, opts.App, opts.Filter)
 	if err != nil {
@@ -86,18 +105,39 @@ func addLogRow(t *table, inv client.Invocation, summary string) {
 		durationCell(inv.DurationMS), timeCell(inv.StartedAt), summary)
 }
 
+// jobsTable is the table of jobs: STATUS is the job's state, ATTEMPTS
+// the attempts made out of the most it gets ("1/3"), QUEUED when it was
+// queued, and SUMMARY that of its latest attempt.
+func jobsTable() *table {
+	return newTable("ID", "SCRIPT", "TRIGGER", "STATUS", "ATTEMPTS", "NEXT_ATTEMPT", "QUEUED", "SUMMARY")
+}
+
+func addJobRow(t *table, j client.Job, summary string) {
+	t.add(j.ID, j.Script, j.Trigger, j.Status, intCell(j.Attempts)+"/"+intCell(j.MaxAttempts),
+		optionalTimeCell(j.NextAttemptAt), timeCell(j.StartedAt), summary)
+}
+
+// attemptsTable is the table of a job's attempts.
+func attemptsTable() *table {
+	return newTable("ATTEMPT", "ID", "VERSION", "STATUS", "HTTP", "DURATION", "STARTED", "SUMMARY")
+}
+
 func (p *pic) showLog(id string) error {
 	cl, err := p.client()
 	if err != nil {
 		return err
 	}
-	inv, err := cl.GetLog(p.ctx, id)
+	e, err := cl.GetLog(p.ctx, id)
 	if err != nil {
 		return err
 	}
 	if p.isJSON() {
-		return writeJSON(p.io.Out, inv)
+		return writeJSON(p.io.Out, e)
 	}
+	if e.Job != nil {
+		return p.showJob(e.Job)
+	}
+	inv := e.Record
 	t := logsTable()
 	addLogRow(t, *inv, inv.Summary)
 	if err := writeTable(p.io.Out, t); err != nil {
@@ -113,4 +153,25 @@ func (p *pic) showLog(id string) error {
 		}
 	}
 	return nil
+}
+
+// showJob writes a job's row, an empty line and the table of its
+// attempts (the header alone before the first).
+func (p *pic) showJob(j *client.Job) error {
+	t := jobsTable()
+	addJobRow(t, *j, j.Summary)
+	if err := writeTable(p.io.Out, t); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(p.io.Out, "\n"); err != nil {
+		return fmt.Errorf("writing the job: %w", err)
+	}
+	at := attemptsTable()
+	if j.Invocations != nil {
+		for _, inv := range *j.Invocations {
+			at.add(intCell(inv.Attempt), inv.ID, intCell(inv.Version), inv.Status, intCell(inv.HTTPStatus),
+				durationCell(inv.DurationMS), timeCell(inv.StartedAt), inv.Summary)
+		}
+	}
+	return writeTable(p.io.Out, at)
 }

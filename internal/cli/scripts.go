@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/picloud/picloud/internal/client"
@@ -24,6 +25,10 @@ The new version number is printed on stdout.`},
 			{name: "show", args: "APP/NAME [--version N]", short: "print a script's live source (or another version's)", run: runScriptsShow},
 			{name: "versions", args: "APP/NAME", short: "list a script's versions", run: runScriptsVersions},
 			{name: "delete", aliases: []string{"rm"}, args: "APP/NAME", short: "delete a script and all its versions", run: runScriptsDelete},
+			{name: "set-attempts", args: "APP/NAME N", short: "set how many attempts a job of the script gets (1 to 10; 0: the default, 3)", run: runScriptsSetAttempts,
+				long: `A job — an async invocation or a schedule's firing — whose attempt fails
+is retried with a growing delay until it has had N attempts; then it is
+dead (see 'pic logs APP --status dead' and 'pic invoke --retry ID').`},
 			invoke,
 		},
 	}
@@ -93,11 +98,12 @@ func runScriptsDeploy(p *pic, c *command, args []string) error {
 	return err
 }
 
-// scriptsTable is the table of scripts: APP NAME VERSION UPDATED.
+// scriptsTable is the table of scripts: APP NAME VERSION UPDATED
+// MAX_ATTEMPTS.
 func scriptsTable(scripts ...client.Script) *table {
-	t := newTable("APP", "NAME", "VERSION", "UPDATED")
+	t := newTable("APP", "NAME", "VERSION", "UPDATED", "MAX_ATTEMPTS")
 	for _, s := range scripts {
-		t.add(s.App, s.Name, intCell(s.LiveVersion), timeCell(s.UpdatedAt))
+		t.add(s.App, s.Name, intCell(s.LiveVersion), timeCell(s.UpdatedAt), intCell(s.MaxAttempts))
 	}
 	return t
 }
@@ -214,4 +220,29 @@ func runScriptsDelete(p *pic, c *command, args []string) error {
 	}
 	p.info("Deleted script %s/%s", app, name)
 	return nil
+}
+
+func runScriptsSetAttempts(p *pic, c *command, args []string) error {
+	pos, err := p.parse(c, newFlags(c), args, 2, 2)
+	if err != nil {
+		return err
+	}
+	app, name, err := scriptRef(c, pos[0])
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(pos[1])
+	if err != nil || n < 0 {
+		return usagef(c, "%q is not a number of attempts (1 to 10, or 0 for the default)", pos[1])
+	}
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	s, err := cl.SetMaxAttempts(p.ctx, app, name, n)
+	if err != nil {
+		return err
+	}
+	p.info("A job of %s/%s now gets at most %d attempt(s)", s.App, s.Name, s.MaxAttempts)
+	return p.print(s, scriptsTable(*s))
 }

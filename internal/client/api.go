@@ -261,8 +261,20 @@ func (c *Client) GetVersion(ctx context.Context, slug, name string, version int)
 
 // Invocation logs.
 
-// ListLogs lists an app's invocation records, newest first.
-func (c *Client) ListLogs(ctx context.Context, slug string, f LogFilter) ([]Invocation, error) {
+// SetMaxAttempts sets how many attempts a job of the script gets (1 to
+// 10; 0 restores the default).
+func (c *Client) SetMaxAttempts(ctx context.Context, slug, name string, n int) (*Script, error) {
+	var s Script
+	in := map[string]int{"max_attempts": n}
+	if _, err := c.do(ctx, http.MethodPatch, "/api/v1/apps/"+seg(slug)+"/scripts/"+seg(name), nil, in, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Invocation logs and jobs.
+
+func (f LogFilter) query() url.Values {
 	q := url.Values{}
 	if f.Script != "" {
 		q.Set("script", f.Script)
@@ -273,18 +285,100 @@ func (c *Client) ListLogs(ctx context.Context, slug string, f LogFilter) ([]Invo
 	if f.Limit != 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}
+	return q
+}
+
+// ListLogs lists an app's invocation records, newest first. For jobs
+// (the statuses queued, running and dead) use ListJobs.
+func (c *Client) ListLogs(ctx context.Context, slug string, f LogFilter) ([]Invocation, error) {
 	logs := []Invocation{}
-	if _, err := c.do(ctx, http.MethodGet, "/api/v1/apps/"+seg(slug)+"/logs", q, nil, &logs); err != nil {
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/apps/"+seg(slug)+"/logs", f.query(), nil, &logs); err != nil {
 		return nil, err
 	}
 	return logs, nil
 }
 
-// GetLog returns one invocation record with its captured output.
-func (c *Client) GetLog(ctx context.Context, id string) (*Invocation, error) {
-	var inv Invocation
-	if _, err := c.do(ctx, http.MethodGet, "/api/v1/logs/"+seg(id), nil, nil, &inv); err != nil {
+// ListJobs lists an app's jobs in the state f.Status ("queued",
+// "running" or "dead"), newest first.
+func (c *Client) ListJobs(ctx context.Context, slug string, f LogFilter) ([]Job, error) {
+	jobs := []Job{}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/apps/"+seg(slug)+"/logs", f.query(), nil, &jobs); err != nil {
 		return nil, err
 	}
-	return &inv, nil
+	return jobs, nil
+}
+
+// GetLog returns what a log id names: an invocation record with its
+// captured output, or a job with the records of its attempts.
+func (c *Client) GetLog(ctx context.Context, id string) (*LogEntry, error) {
+	var e LogEntry
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/logs/"+seg(id), nil, nil, &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// RetryJob re-queues a dead job, named by its id or that of one of its
+// attempts, with its attempts reset; it returns the job.
+func (c *Client) RetryJob(ctx context.Context, id string) (*Job, error) {
+	var j Job
+	if _, err := c.do(ctx, http.MethodPost, "/api/v1/logs/"+seg(id)+"/retry", nil, nil, &j); err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
+// Schedules.
+
+// ListAllSchedules lists the schedules of every app the caller can see,
+// in one call, by id.
+func (c *Client) ListAllSchedules(ctx context.Context) ([]Schedule, error) {
+	list := []Schedule{}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/schedules", nil, nil, &list); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// ListSchedules lists an app's schedules, by id.
+func (c *Client) ListSchedules(ctx context.Context, slug string) ([]Schedule, error) {
+	list := []Schedule{}
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/apps/"+seg(slug)+"/schedules", nil, nil, &list); err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// CreateSchedule binds a script of an app to a cron expression.
+func (c *Client) CreateSchedule(ctx context.Context, slug string, in NewSchedule) (*Schedule, error) {
+	var s Schedule
+	if _, err := c.do(ctx, http.MethodPost, "/api/v1/apps/"+seg(slug)+"/schedules", nil, in, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// GetSchedule returns a schedule.
+func (c *Client) GetSchedule(ctx context.Context, id int64) (*Schedule, error) {
+	var s Schedule
+	if _, err := c.do(ctx, http.MethodGet, "/api/v1/schedules/"+strconv.FormatInt(id, 10), nil, nil, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// UpdateSchedule changes a schedule: its expression, zone or payload, or
+// Enabled to pause (false) or resume (true) it.
+func (c *Client) UpdateSchedule(ctx context.Context, id int64, in ScheduleUpdate) (*Schedule, error) {
+	var s Schedule
+	if _, err := c.do(ctx, http.MethodPatch, "/api/v1/schedules/"+strconv.FormatInt(id, 10), nil, in, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// DeleteSchedule deletes a schedule; the jobs it fired stay.
+func (c *Client) DeleteSchedule(ctx context.Context, id int64) error {
+	_, err := c.do(ctx, http.MethodDelete, "/api/v1/schedules/"+strconv.FormatInt(id, 10), nil, nil, nil)
+	return err
 }

@@ -5,6 +5,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -20,7 +21,7 @@ type recorded struct {
 }
 
 // newRecorder answers every request with status and respBody, but lists
-// (GET …/logs) with [].
+// (GET …/logs, …/schedules) with [].
 func newRecorder(t *testing.T, status int, respBody string) (*httptest.Server, *recorded) {
 	t.Helper()
 	rec := &recorded{}
@@ -30,7 +31,7 @@ func newRecorder(t *testing.T, status int, respBody string) (*httptest.Server, *
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set(InvocationHeader, "inv-1")
 		w.WriteHeader(status)
-		if r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/logs") {
+		if r.Method == "GET" && (strings.HasSuffix(r.URL.Path, "/logs") || strings.HasSuffix(r.URL.Path, "/schedules")) {
 			io.WriteString(w, "[]")
 			return
 		}
@@ -63,6 +64,23 @@ func TestRequests(t *testing.T) {
 		{func() error { return c.DeleteAPIKey(ctx, 42) }, "DELETE", "/api/v1/api-keys/42", "", ""},
 		{func() error { _, _, err := c.PutMember(ctx, "demo", "a b", "viewer"); return err }, "PUT", "/api/v1/apps/demo/members/a b", "", `{"role":"viewer"}`},
 		{func() error { _, err := c.GetVersion(ctx, "demo", "x", 3); return err }, "GET", "/api/v1/apps/demo/scripts/x/versions/3", "", ""},
+		{func() error { _, err := c.SetMaxAttempts(ctx, "demo", "x", 5); return err }, "PATCH", "/api/v1/apps/demo/scripts/x", "", `{"max_attempts":5}`},
+		{func() error { _, err := c.ListJobs(ctx, "demo", LogFilter{Status: "dead"}); return err }, "GET", "/api/v1/apps/demo/logs", "status=dead", ""},
+		{func() error { _, err := c.GetLog(ctx, "01J"); return err }, "GET", "/api/v1/logs/01J", "", ""},
+		{func() error { _, err := c.RetryJob(ctx, "01J"); return err }, "POST", "/api/v1/logs/01J/retry", "", ""},
+		{func() error { _, err := c.ListAllSchedules(ctx); return err }, "GET", "/api/v1/schedules", "", ""},
+		{func() error { _, err := c.ListSchedules(ctx, "demo"); return err }, "GET", "/api/v1/apps/demo/schedules", "", ""},
+		{func() error {
+			_, err := c.CreateSchedule(ctx, "demo", NewSchedule{Script: "r", Cron: "@daily", Payload: json.RawMessage(`{"a":1}`)})
+			return err
+		}, "POST", "/api/v1/apps/demo/schedules", "", `{"script":"r","cron":"@daily","payload":{"a":1}}`},
+		{func() error { _, err := c.GetSchedule(ctx, 7); return err }, "GET", "/api/v1/schedules/7", "", ""},
+		{func() error {
+			off := false
+			_, err := c.UpdateSchedule(ctx, 7, ScheduleUpdate{Enabled: &off})
+			return err
+		}, "PATCH", "/api/v1/schedules/7", "", `{"enabled":false}`},
+		{func() error { return c.DeleteSchedule(ctx, 7) }, "DELETE", "/api/v1/schedules/7", "", ""},
 	} {
 		if err := tc.call(); err != nil {
 			t.Fatalf("%s %s: %v", tc.method, tc.path, err)
@@ -166,5 +184,70 @@ func TestInvoke(t *testing.T) {
 	resp, err = New(srv2.URL+"/base/", "").Invoke(ctx, InvokeRequest{App: "a", Script: "b"})
 	if err != nil || !resp.OK() || resp.Err() != nil || rec2.method != "GET" || rec2.path != "/base/fn/a/b" {
 		t.Errorf("GET: %+v %v %+v", resp, err, *rec2)
+	}
+}
+
+// A log id names a record or a job; LogEntry tells them apart and writes
+// back what the server sent.
+func TestLogEntry(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		job  bool
+	}{
+		{`{"id":"r1","app":"a","script":"s","version":1,"trigger":"http","started_at":"2025-01-31T12:00:00Z","duration_ms":1.5,"status":"ok","http_status":200,"operations":3,"summary":"x","output":""}`, false},
+		{`{"id":"r2","app":"a","script":"s","version":1,"trigger":"async","started_at":"2025-01-31T12:00:00Z","duration_ms":1.5,"status":"error","http_status":500,"operations":3,"summary":"x","output":"","job_id":"j1","attempt":2}`, false},
+		{`{"id":"j1","app":"a","script":"s","version":1,"trigger":"async","started_at":"2025-01-31T12:00:00Z","duration_ms":1.5,"status":"dead","http_status":500,"operations":3,"summary":"x","attempts":2,"max_attempts":2,"next_attempt_at":null,"last_invocation_id":"r2","invocations":[]}`, true},
+		{`{"id":"j2","app":"a","script":"s","version":0,"trigger":"schedule","started_at":"2025-01-31T12:00:00Z","duration_ms":0,"status":"queued","http_status":0,"operations":0,"summary":"","attempts":0,"max_attempts":3,"next_attempt_at":"2025-01-31T12:00:00Z","last_invocation_id":null,"schedule_id":7,"scheduled_at":"2025-01-31T12:00:00Z"}`, true},
+	} {
+		var e LogEntry
+		if err := json.Unmarshal([]byte(tc.body), &e); err != nil {
+			t.Fatal(err)
+		}
+		if (e.Job != nil) != tc.job || (e.Record != nil) == tc.job {
+			t.Errorf("%s: job %v, record %v", tc.body, e.Job, e.Record)
+		}
+		out, err := json.Marshal(e)
+		if err != nil || string(out) != tc.body {
+			t.Errorf("re-encoded:\n got %s (%v)\nwant %s", out, err, tc.body)
+		}
+	}
+	if _, err := json.Marshal(LogEntry{}); err == nil {
+		t.Error("an empty entry encoded")
+	}
+}
+
+func TestInvokeAsync(t *testing.T) {
+	ctx := context.Background()
+	var gotHeader string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotHeader = r.Header.Get(AsyncHeader)
+		w.Header().Set(InvocationHeader, "01JQ")
+		switch r.URL.Path {
+		case "/fn/a/queued":
+			w.WriteHeader(http.StatusAccepted)
+			io.WriteString(w, `{"invocation_id":"01JQ","status":"queued"}`)
+		case "/fn/a/sync":
+			io.WriteString(w, "ran")
+		default:
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"error":{"code":"too_many_requests","message":"full"}}`)
+		}
+	}))
+	defer srv.Close()
+	c := New(srv.URL, "")
+	resp, err := c.Invoke(ctx, InvokeRequest{App: "a", Script: "queued", Async: true})
+	if err != nil || gotHeader != "1" {
+		t.Fatalf("%v, header %q", err, gotHeader)
+	}
+	if q, err := resp.Queued(); err != nil || q.InvocationID != "01JQ" || q.Status != "queued" {
+		t.Errorf("Queued: %+v, %v", q, err)
+	}
+	resp, _ = c.Invoke(ctx, InvokeRequest{App: "a", Script: "sync"})
+	if _, err := resp.Queued(); gotHeader != "" || err == nil || !strings.Contains(err.Error(), "instead of queueing it (HTTP 200)") {
+		t.Errorf("a 200: %v, header %q", err, gotHeader)
+	}
+	resp, _ = c.Invoke(ctx, InvokeRequest{App: "a", Script: "full", Async: true})
+	if _, err := resp.Queued(); StatusOf(err) != 429 || err.Error() != "HTTP 429: full" {
+		t.Errorf("a 429: %v", err)
 	}
 }

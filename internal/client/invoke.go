@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,10 @@ import (
 // invocation's log record.
 const InvocationHeader = "X-Picloud-Invocation"
 
+// AsyncHeader asks the data plane to queue a request rather than run it
+// at once, as ?async=1 does.
+const AsyncHeader = "X-Picloud-Async"
+
 // InvokeRequest calls a script on the data plane.
 type InvokeRequest struct {
 	App, Script string
@@ -21,6 +26,10 @@ type InvokeRequest struct {
 	Query       url.Values  // sent as the query string
 	Header      http.Header // sent as they are
 	Body        io.Reader   // nil for none
+	// Async queues the request (with the X-Picloud-Async header): the
+	// server stores it, answers 202 with its invocation id (see
+	// InvokeResponse.Queued) and runs it later.
+	Async bool
 }
 
 // InvokeResponse is the script's response, whatever its status.
@@ -41,6 +50,29 @@ func (r *InvokeResponse) Err() error {
 		return nil
 	}
 	return errorFromResponse(r.Status, r.Body)
+}
+
+// Queued returns the answer to an async request: the id of the queued
+// invocation. A response other than 202 is an error: an *Error for a
+// non-2xx status.
+func (r *InvokeResponse) Queued() (*Queued, error) {
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	if r.Status != http.StatusAccepted {
+		return nil, fmt.Errorf("client: the server ran the request instead of queueing it (HTTP %d)", r.Status)
+	}
+	var q Queued
+	if err := json.Unmarshal(r.Body, &q); err != nil {
+		return nil, fmt.Errorf("client: unable to decode the answer to an async request: %w", err)
+	}
+	if q.InvocationID == "" {
+		q.InvocationID = r.InvocationID
+	}
+	if q.InvocationID == "" {
+		return nil, fmt.Errorf("client: the answer to an async request has no invocation id")
+	}
+	return &q, nil
 }
 
 // Invoke calls a script on the public data plane and returns its response;
@@ -70,6 +102,9 @@ func (c *Client) Invoke(ctx context.Context, in InvokeRequest) (*InvokeResponse,
 		for _, v := range vs {
 			req.Header.Add(k, v)
 		}
+	}
+	if in.Async {
+		req.Header.Set(AsyncHeader, "1")
 	}
 	if host := in.Header.Get("Host"); host != "" {
 		req.Host = host

@@ -1,6 +1,10 @@
 package client
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // The API's JSON shapes, with the server's field names. Encoding one of
 // these again gives the JSON the server sent (times are RFC 3339 in UTC).
@@ -93,10 +97,13 @@ type Member struct {
 
 // Script is a named function of an app.
 type Script struct {
-	App         string    `json:"app"`
-	Name        string    `json:"name"`
-	LiveVersion int       `json:"live_version"`
-	Endpoint    string    `json:"endpoint"` // the data-plane path, "/fn/{app}/{name}"
+	App         string `json:"app"`
+	Name        string `json:"name"`
+	LiveVersion int    `json:"live_version"`
+	Endpoint    string `json:"endpoint"` // the data-plane path, "/fn/{app}/{name}"
+	// MaxAttempts is how many attempts a job of the script (an async
+	// invocation, a schedule firing) gets before it is dead.
+	MaxAttempts int       `json:"max_attempts"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
@@ -139,10 +146,112 @@ type Invocation struct {
 	Operations int64     `json:"operations"`
 	Summary    string    `json:"summary"`
 	Output     *string   `json:"output,omitempty"` // only when one record is fetched
+	// JobID and Attempt tie the record of a job's attempt to the job;
+	// records of HTTP requests have neither.
+	JobID   string `json:"job_id,omitempty"`
+	Attempt int    `json:"attempt,omitempty"`
 }
 
-// LogFilter selects invocation records; zero fields select everything
-// (and the server's default limit).
+// Job is a job of the durable queue — an async invocation or a schedule's
+// firing — read as a log record: Status is its state ("queued",
+// "running", "error", "ok" or "dead"), StartedAt when it was queued, and
+// the other fields of Invocation are those of its latest attempt.
+type Job struct {
+	Invocation
+	Attempts         int        `json:"attempts"`
+	MaxAttempts      int        `json:"max_attempts"`
+	NextAttemptAt    *time.Time `json:"next_attempt_at"`    // while queued or awaiting a retry
+	LastInvocationID *string    `json:"last_invocation_id"` // nil before the first attempt
+	ScheduleID       *int64     `json:"schedule_id,omitempty"`
+	ScheduledAt      *time.Time `json:"scheduled_at,omitempty"`
+	// Invocations are the records of its attempts, newest first; only
+	// when one job is fetched.
+	Invocations *[]Invocation `json:"invocations,omitempty"`
+}
+
+// LogEntry is what a log id names: the record of one run or, for the id
+// of a job (what an async request or a schedule's firing gets), the job.
+// Exactly one of Record and Job is set.
+type LogEntry struct {
+	Record *Invocation
+	Job    *Job
+}
+
+// UnmarshalJSON tells a job, which always has "max_attempts", from a
+// record.
+func (e *LogEntry) UnmarshalJSON(b []byte) error {
+	var probe struct {
+		MaxAttempts *int `json:"max_attempts"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return err
+	}
+	*e = LogEntry{}
+	if probe.MaxAttempts != nil {
+		e.Job = &Job{}
+		return json.Unmarshal(b, e.Job)
+	}
+	e.Record = &Invocation{}
+	return json.Unmarshal(b, e.Record)
+}
+
+// MarshalJSON writes the record or the job, as the server sent it.
+func (e LogEntry) MarshalJSON() ([]byte, error) {
+	switch {
+	case e.Job != nil:
+		return json.Marshal(e.Job)
+	case e.Record != nil:
+		return json.Marshal(e.Record)
+	}
+	return nil, fmt.Errorf("client: an empty log entry")
+}
+
+// Schedule runs a script at the times of a cron expression in a time
+// zone.
+type Schedule struct {
+	ID       int64           `json:"id"`
+	App      string          `json:"app"`
+	Script   string          `json:"script"`
+	Cron     string          `json:"cron"`
+	Timezone string          `json:"timezone"`
+	Payload  json.RawMessage `json:"payload"` // null when none
+	Enabled  bool            `json:"enabled"`
+	// NextRunAt is the next due time, nil while paused; LastRunAt the
+	// last one fired, nil before the first.
+	NextRunAt *time.Time `json:"next_run_at"`
+	LastRunAt *time.Time `json:"last_run_at"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+}
+
+// NewSchedule is the request to create a schedule. Empty fields take the
+// server's defaults (UTC, no payload, enabled).
+type NewSchedule struct {
+	Script   string          `json:"script"`
+	Cron     string          `json:"cron"`
+	Timezone string          `json:"timezone,omitempty"`
+	Payload  json.RawMessage `json:"payload,omitempty"`
+	Enabled  *bool           `json:"enabled,omitempty"`
+}
+
+// ScheduleUpdate changes a schedule; nil fields stay as they are, and a
+// Payload of null removes the payload.
+type ScheduleUpdate struct {
+	Cron     *string         `json:"cron,omitempty"`
+	Timezone *string         `json:"timezone,omitempty"`
+	Payload  json.RawMessage `json:"payload,omitempty"`
+	Enabled  *bool           `json:"enabled,omitempty"`
+}
+
+// Queued answers an async invocation (202): the id to follow it by.
+type Queued struct {
+	InvocationID string `json:"invocation_id"`
+	Status       string `json:"status"` // "queued"
+}
+
+// LogFilter selects invocation records (or, with the status "queued",
+// "running" or "dead", jobs); zero fields select everything (and the
+// server's default limit).
 type LogFilter struct {
 	Script string
 	Status string

@@ -151,52 +151,88 @@ func (e *env) fired() []time.Time {
 	return out
 }
 
-// TestFiresAcrossDST runs schedules in New York through the days its
-// clocks change and checks that the scheduler sleeps until, and fires at,
-// exactly the instants the cron library computes: 02:30 is skipped on the
-// day it does not exist; 01:30 comes twice on the day it happens twice.
+// TestFiresAcrossDST runs schedules through the days clocks change in New
+// York (2025: forward on 9 March at 07:00Z, back on 2 November at 06:00Z)
+// and Sydney (back on 6 April at 5 April 16:00Z, forward on 5 October at
+// 4 October 16:00Z), and checks that the scheduler sleeps until, and
+// fires at, exactly the instants worked out by hand (local readings in
+// the comments): a fixed time in the skipped hour fires once, an hour
+// later on the wall clock; one in the repeated hour fires once, at its
+// first occurrence; every-N-minutes schedules keep their rhythm.
 func TestFiresAcrossDST(t *testing.T) {
-	ny, err := time.LoadLocation("America/New_York")
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
-		name, cron string
-		start      time.Time
-		n          int
-		// wantLocal are the local times of the first firings, to show
-		// what the library computes is what a person expects.
-		wantLocal []string
+		name, cron, zone string
+		start            string   // UTC
+		want             []string // UTC; the last is the timer armed after the others fired
 	}{
-		{"spring forward, 02:30", "30 2 * * *", time.Date(2025, 3, 7, 12, 0, 0, 0, ny), 4,
-			[]string{"2025-03-08 02:30 EST", "2025-03-10 02:30 EDT", "2025-03-11 02:30 EDT"}},
-		{"fall back, 02:30", "30 2 * * *", time.Date(2025, 10, 31, 12, 0, 0, 0, ny), 4,
-			[]string{"2025-11-01 02:30 EDT", "2025-11-02 02:30 EST", "2025-11-03 02:30 EST"}},
-		{"fall back, 01:30", "30 1 * * *", time.Date(2025, 11, 1, 12, 0, 0, 0, ny), 4,
-			[]string{"2025-11-02 01:30 EDT", "2025-11-02 01:30 EST", "2025-11-03 01:30 EST"}},
-		{"hourly through spring forward", "0 * * * *", time.Date(2025, 3, 9, 0, 30, 0, 0, ny), 4,
-			[]string{"2025-03-09 01:00 EST", "2025-03-09 03:00 EDT", "2025-03-09 04:00 EDT"}},
+		{"NY spring forward, 02:30", "30 2 * * *", "America/New_York", "2025-03-07T17:00:00Z", []string{
+			"2025-03-08T07:30:00Z", // 02:30 EST
+			"2025-03-09T07:30:00Z", // 03:30 EDT
+			"2025-03-10T06:30:00Z", // 02:30 EDT
+			"2025-03-11T06:30:00Z", // 02:30 EDT
+		}},
+		{"NY fall back, 01:30", "30 1 * * *", "America/New_York", "2025-11-01T16:00:00Z", []string{
+			"2025-11-02T05:30:00Z", // 01:30 EDT, and not again at 01:30 EST
+			"2025-11-03T06:30:00Z", // 01:30 EST
+			"2025-11-04T06:30:00Z", // 01:30 EST
+		}},
+		{"NY fall back, 02:30", "30 2 * * *", "America/New_York", "2025-10-31T16:00:00Z", []string{
+			"2025-11-01T06:30:00Z", // 02:30 EDT
+			"2025-11-02T07:30:00Z", // 02:30 EST
+			"2025-11-03T07:30:00Z", // 02:30 EST
+		}},
+		{"NY spring forward, every 15 minutes", "*/15 * * * *", "America/New_York", "2025-03-09T06:20:00Z", []string{
+			"2025-03-09T06:30:00Z", // 01:30 EST
+			"2025-03-09T06:45:00Z", // 01:45 EST
+			"2025-03-09T07:00:00Z", // 03:00 EDT
+			"2025-03-09T07:15:00Z", // 03:15 EDT
+		}},
+		{"NY fall back, every 15 minutes", "*/15 * * * *", "America/New_York", "2025-11-02T05:35:00Z", []string{
+			"2025-11-02T05:45:00Z", // 01:45 EDT
+			"2025-11-02T06:00:00Z", // 01:00 EST
+			"2025-11-02T06:15:00Z", // 01:15 EST
+			"2025-11-02T06:30:00Z", // 01:30 EST
+		}},
+		{"Sydney fall back, 02:30", "30 2 * * *", "Australia/Sydney", "2025-04-04T00:00:00Z", []string{
+			"2025-04-04T15:30:00Z", // 5 April 02:30 AEDT
+			"2025-04-05T15:30:00Z", // 6 April 02:30 AEDT, and not again at 02:30 AEST
+			"2025-04-06T16:30:00Z", // 7 April 02:30 AEST
+		}},
+		{"Sydney spring forward, 02:30", "30 2 * * *", "Australia/Sydney", "2025-10-03T00:00:00Z", []string{
+			"2025-10-03T16:30:00Z", // 4 October 02:30 AEST
+			"2025-10-04T16:30:00Z", // 5 October 03:30 AEDT
+			"2025-10-05T15:30:00Z", // 6 October 02:30 AEDT
+		}},
+		{"Sydney spring forward, every 30 minutes", "*/30 * * * *", "Australia/Sydney", "2025-10-04T15:10:00Z", []string{
+			"2025-10-04T15:30:00Z", // 01:30 AEST
+			"2025-10-04T16:00:00Z", // 03:00 AEDT
+			"2025-10-04T16:30:00Z", // 03:30 AEDT
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, tc.start)
-			_, spec := e.schedule(tc.cron, "America/New_York")
-			want := []time.Time{spec.Next(tc.start)}
-			for len(want) <= tc.n {
-				want = append(want, spec.Next(want[len(want)-1]))
-			}
-			for i, s := range tc.wantLocal {
-				if got := want[i].In(ny).Format("2006-01-02 15:04 MST"); got != s {
-					t.Errorf("firing %d is at %s local, want %s", i, got, s)
+			var want []time.Time
+			for _, s := range tc.want {
+				w, err := time.Parse(time.RFC3339, s)
+				if err != nil {
+					t.Fatal(err)
 				}
+				want = append(want, w)
 			}
+			start, err := time.Parse(time.RFC3339, tc.start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := newEnv(t, start)
+			e.schedule(tc.cron, tc.zone)
 			e.start(e.st)
-			for _, due := range want[:tc.n] {
+			n := len(want) - 1
+			for _, due := range want[:n] {
 				e.armed(1, due)
 				e.clock.Set(due)
 			}
-			e.armed(1, want[tc.n])
-			if got := e.fired(); !slices.EqualFunc(got, want[:tc.n], time.Time.Equal) {
-				t.Errorf("fired at %v, want %v", got, want[:tc.n])
+			e.armed(1, want[n])
+			if got := e.fired(); !slices.EqualFunc(got, want[:n], time.Time.Equal) {
+				t.Errorf("fired at %v, want %v", got, want[:n])
 			}
 		})
 	}
