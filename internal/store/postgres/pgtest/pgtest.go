@@ -1,0 +1,114 @@
+// Package pgtest gives each test its own PostgreSQL database, created on
+// the server named by PICLOUD_TEST_POSTGRES and dropped when the test
+// ends, so that tests never depend on what others left behind and may run
+// in parallel.
+//
+// The server defaults to postgres://root@127.0.0.1:5432/postgres, which CI
+// runs. When it cannot be reached the test is skipped, unless
+// PICLOUD_TEST_POSTGRES is set: a server asked for by name must be there.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// EnvServer names the environment variable with the URL of the server,
+// connected to a database that the tests' role may use to create others.
+const EnvServer = "PICLOUD_TEST_POSTGRES"
+
+// DefaultServer is the server tests use when EnvServer is not set.
+const DefaultServer = "postgres://root@127.0.0.1:5432/postgres?sslmode=disable"
+
+// dbPrefix starts the name of every database the tests create.
+const dbPrefix = "picloud_test_"
+
+// skipping holds the error that showed the default server unreachable,
+// so that the next tests skip without waiting for a connection again.
+var skipping atomic.Pointer[error]
+
+// DSN creates a new, empty database for t and returns its URL. The
+// database is dropped, with any connection still open to it, when t and
+// its subtests have finished. DSN skips t when the server is unreachable
+// and EnvServer is not set.
+func DSN(t testing.TB) string {
+	t.Helper()
+	server, named := os.LookupEnv(EnvServer)
+	if !named || server == "" {
+		server = DefaultServer
+	}
+	u, err := url.Parse(server)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Fatalf("pgtest: %s must be a postgres:// URL, not %q", EnvServer, server)
+	}
+
+	if err := skipping.Load(); err != nil && !named {
+		t.Skipf("pgtest: PostgreSQL is not reachable at %s: %v", u.Redacted(), *err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, server)
+	if err != nil {
+		if !named && unreachable(err) {
+			skipping.Store(&err)
+			t.Skipf("pgtest: PostgreSQL is not reachable at %s (set %s to use another server): %v",
+				u.Redacted(), EnvServer, err)
+		}
+		t.Fatalf("pgtest: unable to connect to %s: %v", u.Redacted(), err)
+	}
+	defer admin.Close(context.Background())
+
+	name := dbPrefix + randomSuffix(t)
+	// The name is ours, made of [a-z0-9_]: no quoting needed.
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("pgtest: unable to create database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, server)
+		if err != nil {
+			t.Errorf("pgtest: unable to drop database %s: %v", name, err)
+			return
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("pgtest: unable to drop database %s: %v", name, err)
+		}
+	})
+
+	u.Path = "/" + name
+	return u.String()
+}
+
+// unreachable reports whether err means that no server answered, as
+// opposed to one that refused the login or failed.
+func unreachable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return false
+	}
+	var netErr net.Error
+	var opErr *net.OpError
+	return errors.As(err, &opErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// randomSuffix returns 16 random lower-case hex digits.
+func randomSuffix(t testing.TB) string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", b)
+}

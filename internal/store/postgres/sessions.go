@@ -1,0 +1,57 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/picloud/picloud/internal/store"
+)
+
+// CreateSession stores s; its CreatedAt is set when zero.
+func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
+	if sess.CreatedAt.IsZero() {
+		sess.CreatedAt = now()
+	}
+	_, err := s.pool.Exec(ctx,
+		`INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		sess.TokenHash, sess.UserID, ts(sess.CreatedAt), ts(sess.ExpiresAt))
+	if err != nil {
+		return writeError(fmt.Sprintf("create a session for user %d", sess.UserID), err)
+	}
+	return nil
+}
+
+// GetSession returns the session with the given token hash. An expired
+// session, one whose ExpiresAt is not after now, is not found.
+func (s *Store) GetSession(ctx context.Context, tokenHash string) (store.Session, error) {
+	var sess store.Session
+	err := s.pool.QueryRow(ctx,
+		`SELECT token_hash, user_id, created_at, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2`,
+		tokenHash, now(),
+	).Scan(&sess.TokenHash, &sess.UserID, &sess.CreatedAt, &sess.ExpiresAt)
+	if err != nil {
+		return store.Session{}, readError("session", err)
+	}
+	sess.CreatedAt = sess.CreatedAt.UTC()
+	sess.ExpiresAt = sess.ExpiresAt.UTC()
+	return sess, nil
+}
+
+// DeleteSession removes the session with the given token hash.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+	if err != nil {
+		return writeError("delete a session", err)
+	}
+	return mustAffect(tag, "delete a session")
+}
+
+// DeleteExpiredSessions removes the sessions whose ExpiresAt is not after
+// at.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, at time.Time) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, ts(at)); err != nil {
+		return writeError("delete expired sessions", err)
+	}
+	return nil
+}
