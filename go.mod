@@ -2,6 +2,9 @@ module github.com/picloud/picloud
 
 go 1.26.0
 
+// npm packages of the dashboard are not Go code.
+ignore ./web/node_modules
+
 require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/prometheus/client_golang v1.25.0

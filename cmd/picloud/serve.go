@@ -22,6 +22,7 @@ import (
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/scheduler"
 	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/ui"
 )
 
 // serve runs the all-in-one server until ctx is done, then shuts down
@@ -143,6 +144,8 @@ func routes(mgr *manager.Manager, orch *orchestrator.Orchestrator, met *metrics.
 	mux.Handle("/api/", mgr.Handler()) // counts its own requests
 	mux.Handle("/fn/", met.Middleware("orchestrator", orch.Handler()))
 	mux.Handle("GET /metrics", met.Handler())
+	mux.Handle("GET "+ui.Prefix, ui.Handler())
+	mux.Handle("GET /{$}", http.RedirectHandler(ui.Prefix, http.StatusFound))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")

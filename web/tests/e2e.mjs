@@ -1,0 +1,355 @@
+// Browser journeys through the dashboard, in Debian's Chromium driven by
+// playwright-core, against a real picloud server. Run by web/ui_test.go
+// (`go test ./web`), which builds and starts the server and passes:
+//
+//   PICLOUD_URL             http://127.0.0.1:PORT of the running server
+//   PICLOUD_ADMIN_USER      the first admin's name and password
+//   PICLOUD_ADMIN_PASSWORD
+//   PICLOUD_UI_OUTPUT       where screenshots go (default tests/output)
+//   CHROMIUM                the browser (default /usr/bin/chromium)
+//
+// The steps run in order and share one browser page, like a person
+// clicking through: each step starts where the previous one ended.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+
+const url = required('PICLOUD_URL');
+const adminUser = process.env.PICLOUD_ADMIN_USER || 'admin';
+const adminPassword = required('PICLOUD_ADMIN_PASSWORD');
+const out = process.env.PICLOUD_UI_OUTPUT || join(import.meta.dirname, 'output');
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+const origin = new URL(url).origin;
+
+const slug = 'ui-demo';
+const script = 'hello';
+const viewer = { username: 'ui-viewer', password: 'ui-viewer-password' };
+const badSource = 'let greeting = "hi";\nlet x = (1 + 2;\ngreeting\n';
+const goodSource =
+	'let name = request.query.name ?? "world";\n' +
+	'print(`greeting ${name}`);\n' +
+	'#{ hello: name, method: request.method, test: request.headers["x-test"] }\n';
+const secondSource = goodSource.replace('greeting ${name}', 'hello again, ${name}');
+
+function required(name) {
+	const v = process.env[name];
+	if (!v) throw new Error(`${name} is not set; run the journeys with 'go test ./web'`);
+	return v;
+}
+
+let browser;
+let page;
+const external = []; // requests that left the server's origin
+const problems = []; // uncaught exceptions and CSP violations in the pages
+
+function watch(p) {
+	p.on('request', (r) => {
+		const u = r.url();
+		if (!u.startsWith(origin + '/') && !u.startsWith('data:')) external.push(u);
+	});
+	p.on('pageerror', (e) => problems.push('page error: ' + e.message));
+	p.on('console', (m) => {
+		if (/Content Security Policy/i.test(m.text())) problems.push('CSP: ' + m.text());
+	});
+	p.setDefaultTimeout(20_000);
+}
+
+async function newPage(viewport = { width: 1280, height: 900 }) {
+	const ctx = await browser.newContext({ viewport, reducedMotion: 'reduce' });
+	const p = await ctx.newPage();
+	watch(p);
+	return p;
+}
+
+async function shot(p, name) {
+	await p.screenshot({ path: join(out, name + '.png'), fullPage: true });
+}
+
+async function apiCall(method, path, token, body) {
+	const res = await fetch(origin + '/api/v1' + path, {
+		method,
+		headers: {
+			...(token ? { Authorization: 'Bearer ' + token } : {}),
+			...(body ? { 'Content-Type': 'application/json' } : {})
+		},
+		body: body ? JSON.stringify(body) : undefined
+	});
+	const text = await res.text();
+	return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+// Replaces the editor's whole text, as a paste would.
+async function setSource(p, text) {
+	await p.locator('.cm-content').click();
+	await p.keyboard.press('ControlOrMeta+a');
+	await p.keyboard.insertText(text);
+}
+
+async function login(p, username, password) {
+	await p.getByLabel('Username').fill(username);
+	await p.getByLabel('Password').fill(password);
+	await p.getByLabel('Password').press('Enter');
+	await p.getByTestId('whoami').waitFor();
+}
+
+before(async () => {
+	mkdirSync(out, { recursive: true });
+	browser = await chromium.launch({
+		executablePath,
+		args: [
+			'--no-sandbox',
+			'--disable-gpu',
+			'--disable-background-networking',
+			'--disable-component-update',
+			'--disable-sync',
+			'--no-first-run'
+		]
+	});
+	page = await newPage();
+});
+
+after(async () => {
+	await browser?.close();
+});
+
+test('the root redirects to the login page, and a wrong password is refused', async () => {
+	await page.goto(url + '/');
+	await page.waitForURL(/\/ui\/login\?next=/);
+	await page.getByLabel('Username').fill(adminUser);
+	await page.getByLabel('Password').fill('not-the-password');
+	await page.getByRole('button', { name: 'Log in' }).click();
+	await page.getByRole('alert').filter({ hasText: 'Invalid username or password.' }).waitFor();
+	await shot(page, '01-login');
+});
+
+test('logs in and shows the user and role', async () => {
+	await login(page, adminUser, adminPassword);
+	assert.match(await page.getByTestId('whoami').innerText(), new RegExp(`${adminUser}\\s*· Administrator`));
+	assert.equal(new URL(page.url()).pathname, '/ui/');
+	await page.getByRole('heading', { name: 'Apps' }).waitFor();
+});
+
+test('creates an app, validating the slug inline', async () => {
+	const input = page.getByLabel('Slug');
+	await input.fill('Bad_Slug');
+	await page.locator('#app-slug-error').filter({ hasText: 'Use lower-case letters only.' }).waitFor();
+	assert.equal(await input.getAttribute('aria-invalid'), 'true');
+	await input.fill('-demo');
+	await page.locator('#app-slug-error').filter({ hasText: 'cannot start or end with a hyphen' }).waitFor();
+	await shot(page, '02-apps-invalid-slug');
+
+	await input.fill(slug);
+	assert.equal(await page.locator('#app-slug-error').innerText(), '');
+	assert.equal(await input.getAttribute('aria-invalid'), 'false');
+	await page.getByLabel('Name (optional)').fill('UI demo');
+	await page.getByRole('button', { name: 'Create app' }).click();
+	await page.waitForURL(`**/ui/apps/${slug}`);
+	await page.getByRole('heading', { name: 'UI demo', level: 1 }).waitFor();
+
+	// The list has it, and a taken slug is reported at the field.
+	await page.getByRole('link', { name: 'Apps', exact: true }).first().click();
+	await page.getByRole('link', { name: slug }).waitFor();
+	await input.fill(slug);
+	await page.getByRole('button', { name: 'Create app' }).click();
+	await page.locator('#app-slug-error').filter({ hasText: `"${slug}" is taken.` }).waitFor();
+	await shot(page, '03-apps');
+	await page.getByRole('link', { name: slug }).click();
+	await page.waitForURL(`**/ui/apps/${slug}`);
+});
+
+test('shows a compile error at its line, then deploys', async () => {
+	await page.getByLabel('New script').fill(script);
+	await page.getByRole('button', { name: 'Write it' }).click();
+	await page.waitForURL(`**/ui/apps/${slug}/scripts/${script}?new=1`);
+	await page.locator('.cm-content').waitFor();
+
+	await setSource(page, badSource);
+	await page.getByRole('button', { name: 'Deploy' }).click();
+	const notice = page.getByTestId('compile-error');
+	await notice.waitFor();
+	assert.match(await notice.innerText(), /line 2, column 15/);
+	// The editor marks the second line itself, with the message under it.
+	const marked = page.locator('.cm-line.cm-error-line');
+	assert.equal(await marked.count(), 1);
+	assert.equal(await marked.getAttribute('data-error-line'), '2');
+	assert.equal(await marked.innerText(), 'let x = (1 + 2;');
+	const lines = await page.locator('.cm-content > .cm-line').allInnerTexts();
+	assert.equal(lines.indexOf('let x = (1 + 2;'), 1, 'the marked line is the second');
+	assert.match(await page.locator('.cm-compile-error').innerText(), /^Line 2, column 15: Expecting '\)' to close the parenthesized expression$/);
+	// Syntax highlighting: keywords and strings have their own styles.
+	assert.ok((await page.locator('.cm-line').first().locator('span').count()) >= 2, 'the first line is highlighted');
+	await shot(page, '04-compile-error');
+
+	// Nothing was stored: the script does not exist yet.
+	const admin = await apiCall('POST', '/auth/login', '', { username: adminUser, password: adminPassword });
+	assert.equal((await apiCall('GET', `/apps/${slug}/scripts/${script}`, admin.body.token)).status, 404);
+
+	await setSource(page, goodSource);
+	assert.equal(await page.locator('.cm-error-line').count(), 0, 'an edit clears the error');
+	await page.getByRole('button', { name: 'Deploy' }).click();
+	await page.getByRole('status').filter({ hasText: 'Deployed version 1' }).waitFor();
+	await page.getByText('live v1').waitFor();
+
+	// A second version, then the first one's source from the history.
+	await setSource(page, secondSource);
+	await page.getByText('modified').waitFor();
+	await page.keyboard.press('ControlOrMeta+s');
+	await page.getByRole('status').filter({ hasText: 'Deployed version 2' }).waitFor();
+	await page.getByRole('button', { name: 'Show the source of version 1' }).click();
+	assert.equal((await page.getByTestId('version-source').innerText()).trim(), goodSource.trim());
+	await page.getByRole('button', { name: 'Load into the editor' }).click();
+	await page.getByRole('button', { name: 'Deploy' }).click();
+	await page.getByRole('status').filter({ hasText: 'Deployed version 3' }).waitFor();
+	await shot(page, '05-script');
+});
+
+let invocation = '';
+
+test('invokes the script from the try-it panel', async () => {
+	await page.getByLabel('Method').selectOption('POST');
+	await page.getByLabel('Path and query').fill('?name=pi');
+	await page.getByLabel(/^Headers/).fill('X-Test: from the dashboard');
+	await page.getByLabel('Body').fill('{"n": 1}');
+	await page.getByRole('button', { name: 'Send' }).click();
+	const status = page.getByTestId('try-status');
+	await status.waitFor();
+	assert.equal(await status.innerText(), '200 OK');
+	const body = JSON.parse(await page.getByTestId('try-body').innerText());
+	assert.deepEqual(body, { hello: 'pi', method: 'POST', test: 'from the dashboard' });
+	assert.match(await page.getByTestId('try-duration').innerText(), /^\d+(\.\d+)? m?s$/);
+	await page.getByText(/^Headers \(\d+\)$/).click();
+	assert.match(await page.getByTestId('try-result').innerText(), /x-picloud-invocation/i);
+	const link = page.getByRole('link', { name: /^invocation / });
+	invocation = (await link.innerText()).replace('invocation ', '');
+	assert.ok(invocation.length > 10, 'an invocation id: ' + invocation);
+	await shot(page, '06-try-it');
+});
+
+test('shows the log entry with its output, filters and chart', async () => {
+	// Logs are written in batches (every 50 ms in this test's server):
+	// wait a few intervals once, then look.
+	await page.waitForTimeout(500);
+	await page.getByRole('link', { name: 'logs', exact: true }).click();
+	await page.waitForURL(`**/ui/apps/${slug}/logs?script=${script}`);
+	const table = page.getByTestId('logs-table');
+	await table.waitFor();
+	const rows = table.locator('tbody tr');
+	assert.equal(await rows.count(), 1);
+	assert.match(await rows.first().innerText(), /ok[\s\S]*hello[\s\S]*http[\s\S]*200/);
+	assert.match(await page.getByTestId('chart').getAttribute('aria-label'), /^1 invocation, 0 failed, in the last 24 h$/);
+
+	// Filters: no errors, one ok run.
+	await page.getByLabel('Status').selectOption('error');
+	await page.getByText('Nothing logged that matches.').waitFor();
+	await page.getByLabel('Status').selectOption('ok');
+	await rows.first().waitFor();
+
+	await rows.first().getByRole('link').click();
+	const detail = page.getByTestId('log-detail');
+	await detail.waitFor();
+	assert.ok(page.url().includes('id=' + invocation), 'the detail of the invocation from try-it');
+	assert.equal((await page.getByTestId('log-output').innerText()).trim(), 'greeting pi');
+	assert.match(await detail.innerText(), /Status\s+ok[\s\S]*Trigger\s+http[\s\S]*HTTP status\s+200/);
+	await shot(page, '07-logs');
+
+	// The app page shows the script's version and last status.
+	await page.getByRole('link', { name: slug }).click();
+	const row = page.locator('tr', { has: page.getByRole('link', { name: script }) });
+	await row.getByRole('link', { name: 'ok' }).waitFor(); // the last run's status
+	assert.match(await row.innerText(), /hello\s+v3\s+ok/);
+	await shot(page, '08-app');
+});
+
+test('creates an API key, shows it once, and revokes it', async () => {
+	await page.getByRole('link', { name: 'API keys' }).click();
+	await page.getByLabel('Name').fill('ui-key');
+	await page.getByRole('button', { name: 'Create key' }).click();
+	const token = await page.getByLabel('The new key').inputValue();
+	assert.match(token, /^pck_/);
+	await page.getByRole('button', { name: 'Copy' }).click();
+	await page.getByText('Copied to the clipboard.').waitFor();
+	const me = await apiCall('GET', '/whoami', token);
+	assert.equal(me.status, 200);
+	assert.equal(me.body.via, 'api_key');
+	const row = page.getByTestId('keys-table').locator('tr', { hasText: 'ui-key' });
+	assert.match(await row.innerText(), new RegExp(token.slice(0, 12)));
+	await shot(page, '09-api-key');
+
+	// Shown once: a reload lists the key without its token.
+	await page.reload();
+	await row.waitFor();
+	assert.equal(await page.getByLabel('The new key').count(), 0);
+
+	await page.getByRole('button', { name: 'Revoke ui-key' }).click();
+	await page.getByRole('button', { name: 'Revoke key' }).click();
+	await page.getByText('You have no API keys.').waitFor();
+	assert.equal((await apiCall('GET', '/whoami', token)).status, 401);
+});
+
+test('a viewer sees the script read-only, without the deploy button', async () => {
+	const admin = await apiCall('POST', '/auth/login', '', { username: adminUser, password: adminPassword });
+	const t = admin.body.token;
+	assert.equal((await apiCall('POST', '/users', t, { ...viewer, role: 'member' })).status, 201);
+	assert.equal((await apiCall('PUT', `/apps/${slug}/members/${viewer.username}`, t, { role: 'viewer' })).status, 201);
+
+	const vp = await newPage({ width: 390, height: 844 }); // a phone
+	await vp.goto(`${url}/ui/apps/${slug}/scripts/${script}`);
+	await vp.waitForURL(/\/ui\/login\?next=/);
+	await login(vp, viewer.username, viewer.password);
+	await vp.waitForURL(`**/ui/apps/${slug}/scripts/${script}`);
+	assert.match(await vp.getByTestId('whoami').innerText(), /ui-viewer\s*· Member/);
+	await vp.locator('.cm-content').waitFor();
+	await vp.getByText('You are a viewer of this app: the source is read only.').waitFor();
+	assert.equal(await vp.getByRole('button', { name: 'Deploy' }).count(), 0);
+	assert.equal(await vp.getByRole('button', { name: /Delete script/ }).count(), 0);
+	assert.equal(await vp.locator('.cm-content').getAttribute('contenteditable'), 'false');
+	// Viewers may still try the public endpoint.
+	await vp.getByRole('button', { name: 'Send' }).click();
+	assert.equal(await vp.getByTestId('try-status').innerText(), '200 OK');
+	await shot(vp, '10-viewer-script-phone');
+	assert.ok(
+		await vp.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+		'the page fits a phone-sized screen'
+	);
+
+	await vp.getByRole('link', { name: slug }).click();
+	await vp.getByRole('heading', { name: 'Members' }).waitFor();
+	assert.equal(await vp.getByRole('button', { name: /Delete app/ }).count(), 0);
+	assert.equal(await vp.getByLabel('New script').count(), 0);
+	await shot(vp, '11-viewer-app-phone');
+	assert.ok(await vp.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
+	await vp.context().close();
+});
+
+test('deletes the app after typing its slug', async () => {
+	await page.getByRole('link', { name: 'Apps', exact: true }).first().click();
+	await page.getByRole('link', { name: slug }).click();
+	await page.getByRole('button', { name: 'Delete app…' }).click();
+	const confirm = page.getByRole('dialog').getByRole('button', { name: 'Delete app' });
+	assert.ok(await confirm.isDisabled(), 'disabled until the slug is typed');
+	await page.getByLabel(`Type ${slug} to confirm`).fill(slug.slice(0, -1));
+	assert.ok(await confirm.isDisabled());
+	await page.getByLabel(`Type ${slug} to confirm`).fill(slug);
+	await shot(page, '12-delete-app');
+	await confirm.click();
+	await page.waitForURL(/\/ui\/$/);
+	await page.getByText('No apps yet.').waitFor();
+});
+
+test('logs out, ending the session', async () => {
+	const token = await page.evaluate(() => localStorage.getItem('picloud.token'));
+	assert.match(token, /^pcs_/);
+	await page.getByRole('button', { name: 'Log out' }).click();
+	await page.waitForURL(/\/ui\/login$/);
+	assert.equal(await page.evaluate(() => localStorage.getItem('picloud.token')), null);
+	assert.equal((await apiCall('GET', '/whoami', token)).status, 401);
+	await page.goto(url + '/ui/keys');
+	await page.waitForURL(/\/ui\/login\?next=%2Fui%2Fkeys/);
+});
+
+test('made no request outside the server, and no page failed', () => {
+	assert.deepEqual(external, []);
+	assert.deepEqual(problems, []);
+});
