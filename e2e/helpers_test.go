@@ -2,11 +2,14 @@
 // drives the real `pic` binary against one shared, real `picloud` server.
 //
 // TestMain builds both binaries once, starts picloud on a free loopback
-// port with its own temporary data directory and a known admin password,
-// and stops it with SIGTERM when the tests are done. Every test runs `pic`
-// as a subprocess with its own XDG_CONFIG_HOME and HOME, so credentials
-// files never collide, and uses its own app slugs and user names, so the
-// tests run in any order.
+// port with its own temporary data directory (SQLite) or its own
+// PostgreSQL database (--db) and a known admin password, and stops it with
+// SIGTERM when the tests are done. The journeys run against both backends:
+// this process takes SQLite and runs a second process of this test binary,
+// at the same time, for PostgreSQL (see backends_test.go). Every test runs
+// `pic` as a subprocess with its own XDG_CONFIG_HOME and HOME, so
+// credentials files never collide, and uses its own app slugs and user
+// names, so the tests run in any order.
 package e2e
 
 import (
@@ -57,7 +60,7 @@ func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
-func run(m *testing.M) int {
+func run(m *testing.M) (code int) {
 	dir, err := os.MkdirTemp("", "picloud-e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
@@ -65,18 +68,45 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 
-	picloudBin := filepath.Join(dir, "picloud")
-	picBin = filepath.Join(dir, "pic")
-	for bin, pkg := range map[string]string{
-		picloudBin: "github.com/picloud/picloud/cmd/picloud",
-		picBin:     "github.com/picloud/picloud/cmd/pic",
-	} {
-		cmd := exec.Command("go", "build", "-o", bin, pkg)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: build %s: %v\n%s", pkg, err, out)
-			return 1
+	// A second process for PostgreSQL gets the binaries this one built.
+	bin := os.Getenv(envBin)
+	if bin == "" {
+		bin = dir
+		for name, pkg := range map[string]string{
+			"picloud": "github.com/picloud/picloud/cmd/picloud",
+			"pic":     "github.com/picloud/picloud/cmd/pic",
+		} {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(bin, name), pkg)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "e2e: build %s: %v\n%s", pkg, err, out)
+				return 1
+			}
 		}
+	}
+	picloudBin := filepath.Join(bin, "picloud")
+	picBin = filepath.Join(bin, "pic")
+
+	db, postgres, err := backend()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	if postgres {
+		wait := startPostgres(bin)
+		defer func() { code = max(code, wait()) }()
+	}
+	if db.skip != "" {
+		fmt.Println("e2e: skipping the journeys:", db.skip)
+		return 0
+	}
+	if db.drop != nil {
+		defer func() {
+			if err := db.drop(); err != nil {
+				fmt.Fprintln(os.Stderr, "e2e:", err)
+				code = max(code, 1)
+			}
+		}()
 	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -88,7 +118,11 @@ func run(m *testing.M) int {
 	ln.Close()
 	serverURL = "http://" + addr
 
-	srv := exec.Command(picloudBin, "serve", "--listen", addr, "--data", filepath.Join(dir, "data"))
+	args := []string{"serve", "--listen", addr, "--data", filepath.Join(dir, "data")}
+	if db.dsn != "" {
+		args = []string{"serve", "--listen", addr, "--db", db.dsn}
+	}
+	srv := exec.Command(picloudBin, args...)
 	srv.Env = append(cleanEnv(), "PICLOUD_ADMIN_PASSWORD="+adminPassword, "PICLOUD_LOG_LEVEL=warn",
 		"PICLOUD_LOG_FLUSH="+logFlush.String())
 	srv.Stdout, srv.Stderr = &serverLog, &serverLog
@@ -108,7 +142,7 @@ func run(m *testing.M) int {
 		}
 	}()
 	if err := waitHealthy(10 * time.Second); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: picloud did not come up: %v\n%s", err, serverLog.String())
+		fmt.Fprintf(os.Stderr, "e2e: picloud on %s did not come up: %v\n%s", db.name, err, serverLog.String())
 		return 1
 	}
 	adminToken, err = loginAPI(adminUser, adminPassword)
@@ -117,9 +151,9 @@ func run(m *testing.M) int {
 		return 1
 	}
 
-	code := m.Run()
+	code = m.Run()
 	if code != 0 {
-		fmt.Fprintf(os.Stderr, "--- picloud server log ---\n%s", serverLog.String())
+		fmt.Fprintf(os.Stderr, "--- picloud server log (%s) ---\n%s", db.name, serverLog.String())
 	}
 	return code
 }

@@ -12,15 +12,16 @@ import (
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlite"
 )
 
 const adminUsage = `Usage:
-  picloud admin create-user NAME [--role admin|member] [--data DIR]
-  picloud admin reset-password NAME [--data DIR]
+  picloud admin create-user NAME [--role admin|member] [--data DIR | --db URL]
+  picloud admin reset-password NAME [--data DIR | --db URL]
 
 The password is read from the first line of standard input. These commands
-work on the database directly, with the server stopped or running.
+work on the database directly, with the server stopped or running: the
+SQLite file in the data directory, or the PostgreSQL database of --db
+(env PICLOUD_DB).
 `
 
 // runAdmin creates users or resets passwords offline, for a lost admin
@@ -38,6 +39,7 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	role := fs.String("role", store.RoleAdmin, "global role: admin or member")
 	data := fs.String("data", "", "data directory (env PICLOUD_DATA, default ./picloud-data)")
+	db := fs.String("db", "", "PostgreSQL URL postgres://… (env PICLOUD_DB; default: SQLite in the data directory)")
 	// Accept NAME before or after the flags.
 	var name string
 	rest := args[1:]
@@ -63,7 +65,10 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	var cfgArgs []string
 	if *data != "" {
-		cfgArgs = []string{"--data", *data}
+		cfgArgs = append(cfgArgs, "--data", *data)
+	}
+	if *db != "" {
+		cfgArgs = append(cfgArgs, "--db", *db)
 	}
 	cfg, err := config.Load("picloud admin", cfgArgs, config.Environ, stderr)
 	if err != nil {
@@ -75,13 +80,13 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "picloud admin:", err)
 		return exitUsage
 	}
-	st, err := sqlite.Open(cfg.DatabasePath())
+	ctx := context.Background()
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "picloud admin: open database:", err)
 		return exitFail
 	}
 	defer st.Close()
-	ctx := context.Background()
 	if sub == "reset-password" {
 		u, err := st.GetUserByName(ctx, name)
 		if errors.Is(err, store.ErrNotFound) {

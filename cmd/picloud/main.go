@@ -1,6 +1,6 @@
 // Command picloud is the all-in-one PiCloud server: manager (control plane
 // and dashboard), orchestrator (data plane) and executor in one process, on
-// an embedded SQLite database.
+// an embedded SQLite database or, with --db postgres://…, on PostgreSQL.
 //
 //	picloud [serve] [flags]                       run the server
 //	picloud admin create-user NAME [--role R]     create a user offline (password on stdin)

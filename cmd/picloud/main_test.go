@@ -1,11 +1,12 @@
 package main
 
 // End-to-end tests of the real picloud binary: built once, started on a
-// free port with its own data directory, driven over HTTP, stopped with
-// SIGTERM.
+// free port with its own data directory (SQLite) or PostgreSQL database,
+// driven over HTTP, stopped with SIGTERM.
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,12 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
+	"github.com/picloud/picloud/internal/store/postgres"
+	"github.com/picloud/picloud/internal/store/postgres/pgtest"
 )
 
 var binary string
@@ -39,11 +46,27 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// database is where a test's servers keep their data: a data directory
+// for SQLite, a database of its own for PostgreSQL.
+type database struct {
+	args []string // of picloud serve and picloud admin
+	env  []string // the same, as environment variables
+}
+
+func newDatabase(t *testing.T, b dbtest.Backend) database {
+	t.Helper()
+	if b == dbtest.Postgres {
+		dsn := pgtest.DSN(t)
+		return database{args: []string{"--db", dsn}, env: []string{"PICLOUD_DB=" + dsn}}
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	return database{args: []string{"--data", data}, env: []string{"PICLOUD_DATA=" + data}}
+}
+
 // server is a running picloud process.
 type server struct {
 	cmd    *exec.Cmd
 	url    string
-	data   string
 	stdout *syncBuffer
 	stderr *syncBuffer
 }
@@ -78,11 +101,11 @@ func freePort(t *testing.T) string {
 	return addr
 }
 
-func start(t *testing.T, data string, env ...string) *server {
+func start(t *testing.T, db database, env ...string) *server {
 	t.Helper()
 	addr := freePort(t)
-	s := &server{url: "http://" + addr, data: data, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
-	s.cmd = exec.Command(binary, "serve", "--listen", addr, "--data", data)
+	s := &server{url: "http://" + addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	s.cmd = exec.Command(binary, append([]string{"serve", "--listen", addr}, db.args...)...)
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {
@@ -168,9 +191,11 @@ func (s *server) login(t *testing.T, user, password string) string {
 // the generated admin password once; login, app, deploy, invoke, logs; the
 // logs buffered at SIGTERM survive a restart, and the password is not
 // printed again.
-func TestServerJourney(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "data")
-	s := start(t, data)
+func TestServerJourney(t *testing.T) { dbtest.Run(t, testServerJourney) }
+
+func testServerJourney(t *testing.T, b dbtest.Backend) {
+	db := newDatabase(t, b)
+	s := start(t, db)
 	out := s.stdout.String()
 	i := strings.Index(out, "password: ")
 	if i < 0 {
@@ -204,7 +229,7 @@ func TestServerJourney(t *testing.T) {
 	}
 	s.stop(t)
 
-	s = start(t, data)
+	s = start(t, db)
 	if strings.Contains(s.stdout.String(), "password") {
 		t.Errorf("restart printed a password again: %q", s.stdout.String())
 	}
@@ -230,9 +255,11 @@ func TestServerJourney(t *testing.T) {
 
 // The admin password comes from the environment when set, and the offline
 // admin subcommands create users and reset passwords.
-func TestServerAdminCommands(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "data")
-	s := start(t, data, "PICLOUD_ADMIN_PASSWORD=first-password")
+func TestServerAdminCommands(t *testing.T) { dbtest.Run(t, testServerAdminCommands) }
+
+func testServerAdminCommands(t *testing.T, b dbtest.Backend) {
+	db := newDatabase(t, b)
+	s := start(t, db, "PICLOUD_ADMIN_PASSWORD=first-password")
 	if strings.Contains(s.stdout.String(), "first-password") {
 		t.Errorf("a password from the environment was printed")
 	}
@@ -240,7 +267,7 @@ func TestServerAdminCommands(t *testing.T) {
 
 	admin := func(stdin string, args ...string) (int, string) {
 		cmd := exec.Command(binary, append([]string{"admin"}, args...)...)
-		cmd.Env = append(os.Environ(), "PICLOUD_DATA="+data)
+		cmd.Env = append(os.Environ(), db.env...)
 		cmd.Stdin = strings.NewReader(stdin)
 		out, _ := cmd.CombinedOutput()
 		return cmd.ProcessState.ExitCode(), string(out)
@@ -333,10 +360,12 @@ func (s *server) waitJob(t *testing.T, token, id, state string, within time.Dura
 // server is killed all run after the restart, each exactly once (an
 // attempt cut short leaves no record and runs again as the same attempt).
 // Schedules are managed over the API.
-func TestServerAsyncSurvivesKill(t *testing.T) {
-	data := filepath.Join(t.TempDir(), "data")
+func TestServerAsyncSurvivesKill(t *testing.T) { dbtest.Run(t, testServerAsyncSurvivesKill) }
+
+func testServerAsyncSurvivesKill(t *testing.T, b dbtest.Backend) {
+	db := newDatabase(t, b)
 	env := []string{"PICLOUD_ADMIN_PASSWORD=first-password", "PICLOUD_MAX_OPERATIONS=4000000000", "PICLOUD_TIMEOUT=60s"}
-	s := start(t, data, env...)
+	s := start(t, db, env...)
 	token := s.login(t, "admin", "first-password")
 	if code, body, _ := s.do(t, "POST", "/api/v1/apps", token, "application/json", `{"slug":"demo"}`); code != 201 {
 		t.Fatalf("create app: %d %s", code, body)
@@ -369,7 +398,7 @@ func TestServerAsyncSurvivesKill(t *testing.T) {
 	}
 	s.cmd.Wait()
 
-	s = start(t, data, env...)
+	s = start(t, db, env...)
 	token = s.login(t, "admin", "first-password")
 	for i, id := range ids {
 		j := s.waitJob(t, token, id, "ok", 60*time.Second)
@@ -380,6 +409,83 @@ func TestServerAsyncSurvivesKill(t *testing.T) {
 	}
 	if !strings.Contains(s.stderr.String(), "requeued the jobs this node was running") {
 		t.Errorf("the restart requeued nothing:\n%s", s.stderr)
+	}
+	s.stop(t)
+}
+
+// On PostgreSQL the admin subcommands take --db, and a server whose event
+// bus lost its connection catches up when it reconnects: a deploy made
+// meanwhile, whose event it missed (here, one written to the database
+// behind its back), is served once the bus is back, not the stale
+// compiled copy it cached.
+func TestServerPostgresCatchesUpAfterReconnect(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	s := start(t, database{args: []string{"--db", dsn}}, "PICLOUD_ADMIN_PASSWORD=first-password", "PICLOUD_LOG_LEVEL=debug")
+
+	cmd := exec.Command(binary, "admin", "create-user", "bob", "--role", "member", "--db", dsn)
+	cmd.Stdin = strings.NewReader("bob-password\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("admin create-user --db: %v\n%s", err, out)
+	}
+	s.login(t, "bob", "bob-password")
+
+	token := s.login(t, "admin", "first-password")
+	if code, body, _ := s.do(t, "POST", "/api/v1/apps", token, "application/json", `{"slug":"demo"}`); code != 201 {
+		t.Fatalf("create app: %d %s", code, body)
+	}
+	if code, body, _ := s.do(t, "PUT", "/api/v1/apps/demo/scripts/hello", token, "text/plain", `"v1"`); code != 201 {
+		t.Fatalf("deploy: %d %s", code, body)
+	}
+	invoke := func() string {
+		t.Helper()
+		code, body, _ := s.do(t, "GET", "/fn/demo/hello", "", "", "")
+		if code != 200 {
+			t.Fatalf("invoke: %d %s", code, body)
+		}
+		return body
+	}
+	if got := invoke(); got != "v1" {
+		t.Fatalf("invoke: %q, want v1", got)
+	}
+
+	st, err := postgres.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	app, err := st.GetApp(t.Context(), "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.DeployScript(t.Context(), app.ID, "hello", `"v2"`, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := invoke(); got != "v1" {
+		t.Fatalf("without an event the server serves %q; want its cached v1 (else this test proves nothing)", got)
+	}
+
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var killed int
+	err = conn.QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE 'LISTEN %'`).Scan(&killed)
+	if err != nil || killed != 1 {
+		t.Fatalf("terminating the server's listening connection: %d terminated, %v; want 1", killed, err)
+	}
+	// The bus reconnects within its first backoff (100ms); waiting is
+	// the point here.
+	deadline := time.Now().Add(10 * time.Second)
+	for invoke() != "v2" {
+		if time.Now().After(deadline) {
+			t.Fatalf("still serving v1 10s after the bus lost its connection\nstderr: %s", s.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(s.stderr.String(), "listening again") {
+		t.Errorf("the server did not log its reconnection:\n%s", s.stderr)
 	}
 	s.stop(t)
 }

@@ -16,12 +16,12 @@ import (
 
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/events"
+	"github.com/picloud/picloud/internal/events/pgbus"
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/scheduler"
-	"github.com/picloud/picloud/internal/store/sqlite"
 	"github.com/picloud/picloud/internal/ui"
 )
 
@@ -39,13 +39,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := cfg.Logger(stderr)
 
-	st, err := sqlite.Open(cfg.DatabasePath())
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer st.Close()
 
-	bus := events.NewLocal()
+	// One process owns a SQLite file, so its events stay in the process;
+	// on PostgreSQL they go through the database, to every process that
+	// shares it.
+	var bus events.Bus = events.NewLocal()
+	var pgBus *pgbus.Bus
+	if cfg.Postgres() {
+		pgBus, err = pgbus.Open(ctx, cfg.DB, log.With("service", "bus"))
+		if err != nil {
+			return fmt.Errorf("open the event bus: %w", err)
+		}
+		defer pgBus.Close()
+		bus = pgBus
+	}
 	met := metrics.New()
 	defaults := executor.Limits{
 		Timeout:        cfg.Timeout,
@@ -82,6 +94,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Compile: func(src string) error { _, err := exec.Compile(src); return err },
 	})
 
+	if pgBus != nil {
+		// The events published while the bus was reconnecting are lost:
+		// drop every compiled script, look for queued jobs and re-plan
+		// the schedules.
+		pgBus.OnReconnect(func() {
+			orch.Resync()
+			sched.Wake()
+		})
+	}
+
 	created, password, err := mgr.EnsureAdmin(ctx, cfg.AdminUser, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("first admin: %w", err)
@@ -111,7 +133,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("start the job queue: %w", err)
 	}
 	sched.Start()
-	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "data", cfg.DataDir, "version", version)
+	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "version", version)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

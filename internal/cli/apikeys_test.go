@@ -4,11 +4,18 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 func TestAPIKeys(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testAPIKeys)
+}
+
+func testAPIKeys(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	member, name, _ := newUser(t, srv, "member")
 
 	if out := member.ok("api-keys", "ls"); out != "ID\tNAME\tPREFIX\tCREATED\tLAST_USED\n" {

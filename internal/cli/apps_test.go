@@ -5,11 +5,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 func TestApps(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testApps)
+}
+
+func testApps(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	sh := admin(t, srv)
 	slug := uniq("apps")
 
@@ -88,7 +95,12 @@ func TestApps(t *testing.T) {
 
 func TestAppsCreateDefaultsAndUsage(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testAppsCreateDefaultsAndUsage)
+}
+
+func testAppsCreateDefaultsAndUsage(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	sh := admin(t, srv)
 	slug := uniq("plain")
 	var app map[string]any
@@ -108,7 +120,12 @@ func TestAppsCreateDefaultsAndUsage(t *testing.T) {
 // A member sees only the apps they belong to; anyone may create an app.
 func TestAppsMemberView(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testAppsMemberView)
+}
+
+func testAppsMemberView(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	member, name, _ := newUser(t, srv, "member")
 	mine, theirs := newApp(t, srv), newApp(t, srv)
 	admin(t, srv).ok("members", "add", mine, name, "--role", "viewer")

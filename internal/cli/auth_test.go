@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/picloud/picloud/internal/client"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 // credsFile reads the shell's credentials file and checks its mode and
@@ -54,7 +56,12 @@ func (sh *shell) noCredsFile() {
 
 func TestWhoami(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testWhoami)
+}
+
+func testWhoami(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	sh := admin(t, srv)
 	if out := sh.ok("whoami"); out != "USERNAME\tROLE\nadmin\tAdministrator\n" {
 		t.Fatalf("whoami table: got %q", out)
@@ -75,7 +82,12 @@ func TestWhoami(t *testing.T) {
 
 func TestLoginWithToken(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testLoginWithToken)
+}
+
+func testLoginWithToken(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	key, err := client.New(srv.URL, srv.AdminToken).CreateAPIKey(context.Background(), uniq("login-key"))
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +122,12 @@ func TestLoginWithToken(t *testing.T) {
 
 func TestLoginWithPassword(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testLoginWithPassword)
+}
+
+func testLoginWithPassword(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	_, name, password := newUser(t, srv, "member")
 	sh := newShell(t, srv)
 
@@ -137,9 +154,10 @@ func TestLoginWithPassword(t *testing.T) {
 		t.Fatal("a failed login changed the credentials")
 	}
 	// No password at all is refused before asking the server.
-	before := srv.apiCalls.Load()
+	url, calls := probe(t)
+	sh.set(EnvURL, url)
 	sh.fails(1, "error: no password on standard input", "login", "--username", name)
-	if srv.apiCalls.Load() != before {
+	if calls.Load() != 0 {
 		t.Fatal("login without a password called the server")
 	}
 }
@@ -155,7 +173,12 @@ func TestLoginUsage(t *testing.T) {
 
 func TestLogout(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testLogout)
+}
+
+func testLogout(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	_, name, password := newUser(t, srv, "member")
 	sh := newShell(t, srv).set(EnvURL, "")
 	if r := sh.runIn(password+"\n", "login", "--server", srv.URL, "--username", name); r.code != 0 {
@@ -181,7 +204,12 @@ func TestLogout(t *testing.T) {
 
 func TestLogoutWithAPIKey(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testLogoutWithAPIKey)
+}
+
+func testLogoutWithAPIKey(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	key, err := client.New(srv.URL, srv.AdminToken).CreateAPIKey(context.Background(), uniq("logout-key"))
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +229,12 @@ func TestLogoutWithAPIKey(t *testing.T) {
 
 func TestEnvOverridesCredentialsFile(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testEnvOverridesCredentialsFile)
+}
+
+func testEnvOverridesCredentialsFile(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	member, name, _ := newUser(t, srv, "member")
 	sh := newShell(t, srv).set(EnvURL, "")
 	sh.ok("login", "--server", srv.URL, "--token", srv.AdminToken)
@@ -230,7 +263,12 @@ func TestEnvOverridesCredentialsFile(t *testing.T) {
 // The saved token is only sent to the server it was saved for.
 func TestSavedTokenStaysWithItsServer(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testSavedTokenStaysWithItsServer)
+}
+
+func testSavedTokenStaysWithItsServer(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	var mu sync.Mutex
 	var auths []string
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

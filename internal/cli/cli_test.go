@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/picloud/picloud/internal/client"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 // leaves returns every runnable command's words, e.g. ["apps", "create"].
@@ -91,7 +93,12 @@ func TestUsageErrors(t *testing.T) {
 // "--" ends the flags.
 func TestFlagPlacement(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testFlagPlacement)
+}
+
+func testFlagPlacement(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	sh := admin(t, srv).set(EnvURL, "http://127.0.0.1:1") // wrong on purpose
 	for _, args := range [][]string{
 		{"--server", srv.URL, "-o", "json", "whoami"},

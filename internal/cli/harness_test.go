@@ -1,12 +1,14 @@
 package cli
 
 // The test harness: a real PiCloud (manager + orchestrator + executor on a
-// SQLite file, wired as cmd/picloud wires them) behind an httptest server,
+// SQLite file or a PostgreSQL database, wired as cmd/picloud wires them;
+// see dbtest) behind an httptest server,
 // and a way to run pic commands against it with buffers for streams and a
 // private environment per test.
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,7 +29,8 @@ import (
 	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/dbtest"
+	"github.com/picloud/picloud/internal/store/postgres/pgtest"
 )
 
 const adminPassword = "admin-password-1"
@@ -37,9 +40,10 @@ type testServer struct {
 	URL        string
 	AdminToken string // a session of the first admin, "admin"
 	orch       *orchestrator.Orchestrator
-	// apiCalls counts the control-plane requests, to check that a
-	// command makes the calls it should.
-	apiCalls atomic.Int64
+	// apiCalls counts the control-plane requests by Authorization
+	// header, to check that a command makes the calls it should (tests
+	// run in parallel: each counts the calls of a token of its own).
+	apiCalls sync.Map // string → *atomic.Int64
 	// jobs tells when the queue consumer has recorded a job's attempt.
 	jobs  *jobWatch
 	close func()
@@ -91,9 +95,9 @@ func (w *jobWatch) wait(t *testing.T, id string, n int) []string {
 	}
 }
 
-// startServer starts a PiCloud with its own data directory.
-func startServer(dir string) (*testServer, error) {
-	st, err := sqlite.Open(filepath.Join(dir, "picloud.db"))
+// startServer starts a PiCloud on its own database.
+func startServer(db dbtest.DB) (*testServer, error) {
+	st, err := db.Store()
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +136,8 @@ func startServer(dir string) (*testServer, error) {
 	api := mgr.Handler()
 	mux := http.NewServeMux()
 	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.apiCalls.Add(1)
+		n, _ := s.apiCalls.LoadOrStore(r.Header.Get("Authorization"), new(atomic.Int64))
+		n.(*atomic.Int64).Add(1)
 		api.ServeHTTP(w, r)
 	}))
 	mux.Handle("/fn/", orch.Handler())
@@ -156,9 +161,9 @@ func startServer(dir string) (*testServer, error) {
 // tests share one (shared); this is for those that need the server's
 // state to themselves, such as the logs tests, which flush logs by
 // closing the orchestrator.
-func newServer(t *testing.T) *testServer {
+func newServer(t *testing.T, b dbtest.Backend) *testServer {
 	t.Helper()
-	s, err := startServer(t.TempDir())
+	s, err := startServer(dbtest.NewDB(t, b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,36 +182,45 @@ func (s *testServer) flushLogs(t *testing.T) {
 	}
 }
 
-var (
-	sharedOnce sync.Once
-	sharedSrv  *testServer
-	sharedErr  error
-	sharedDir  string
-)
+// sharedServer is the server of one backend that the tests share.
+type sharedServer struct {
+	once sync.Once
+	srv  *testServer
+	err  error
+}
 
-// shared returns the server the tests share; each test uses its own app
-// slugs and user names (see uniq).
-func shared(t *testing.T) *testServer {
+var sharedServers = map[dbtest.Backend]*sharedServer{dbtest.SQLite: {}, dbtest.Postgres: {}}
+
+// shared returns the server of backend b that the tests share; each test
+// uses its own app slugs and user names (see uniq).
+func shared(t *testing.T, b dbtest.Backend) *testServer {
 	t.Helper()
-	sharedOnce.Do(func() {
-		sharedDir, sharedErr = os.MkdirTemp("", "pic-cli-test")
-		if sharedErr == nil {
-			sharedSrv, sharedErr = startServer(sharedDir)
+	s := sharedServers[b]
+	s.once.Do(func() {
+		var db dbtest.DB
+		if db, s.err = dbtest.Shared(b); s.err == nil {
+			s.srv, s.err = startServer(db)
 		}
 	})
-	if sharedErr != nil {
-		t.Fatalf("starting the shared server: %v", sharedErr)
+	if errors.Is(s.err, pgtest.ErrUnreachable) {
+		t.Skip(s.err)
 	}
-	return sharedSrv
+	if s.err != nil {
+		t.Fatalf("starting the shared server on %s: %v", b, s.err)
+	}
+	return s.srv
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if sharedSrv != nil {
-		sharedSrv.close()
+	for _, s := range sharedServers {
+		if s.srv != nil {
+			s.srv.close()
+		}
 	}
-	if sharedDir != "" {
-		os.RemoveAll(sharedDir)
+	if err := dbtest.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
 	}
 	os.Exit(code)
 }
@@ -247,6 +261,39 @@ func as(t *testing.T, srv *testServer, token string) *shell {
 
 // admin returns a shell acting as the server's first admin.
 func admin(t *testing.T, srv *testServer) *shell { return as(t, srv, srv.AdminToken) }
+
+// newAdmin returns a shell acting as the first admin with a session of
+// its own, and the session's token, whose API calls apiCallsOf counts.
+func newAdmin(t *testing.T, srv *testServer) (*shell, string) {
+	t.Helper()
+	sess, err := client.New(srv.URL, "").Login(context.Background(), "admin", adminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as(t, srv, sess.Token), sess.Token
+}
+
+// apiCallsOf is the number of control-plane requests made with token.
+func (s *testServer) apiCallsOf(token string) int64 {
+	n, ok := s.apiCalls.Load("Bearer " + token)
+	if !ok {
+		return 0
+	}
+	return n.(*atomic.Int64).Load()
+}
+
+// probe is a server that only counts the requests it gets, for checking
+// that a command does not call the server.
+func probe(t *testing.T) (url string, calls *atomic.Int64) {
+	t.Helper()
+	calls = new(atomic.Int64)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, "probe", http.StatusTeapot)
+	}))
+	t.Cleanup(hs.Close)
+	return hs.URL, calls
+}
 
 // set sets (or with "" removes) an environment variable.
 func (sh *shell) set(name, value string) *shell {

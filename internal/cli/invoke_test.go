@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 const echoScript = `#{
@@ -44,7 +46,12 @@ func (sh *shell) echoIn(stdin string, args ...string) echo {
 
 func TestInvokeBodies(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testInvokeBodies)
+}
+
+func testInvokeBodies(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	app := newApp(t, srv)
 	deploy(t, srv, app, "echo", echoScript)
 	sh := admin(t, srv)
@@ -88,7 +95,12 @@ func TestInvokeBodies(t *testing.T) {
 
 func TestInvokeHeadersQueryPath(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testInvokeHeadersQueryPath)
+}
+
+func testInvokeHeadersQueryPath(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	app := newApp(t, srv)
 	deploy(t, srv, app, "echo", echoScript)
 	sh := admin(t, srv)
@@ -116,7 +128,12 @@ func TestInvokeHeadersQueryPath(t *testing.T) {
 
 func TestInvokeExitCodes(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testInvokeExitCodes)
+}
+
+func testInvokeExitCodes(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	app := newApp(t, srv)
 	deploy(t, srv, app, "teapot", `response(418, "short and stout")`)
 	deploy(t, srv, app, "created", `response(201, #{id: 7})`)

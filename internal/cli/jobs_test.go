@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 var (
@@ -47,7 +49,12 @@ func invokeAsync(t *testing.T, sh *shell, ref string, args ...string) string {
 
 func TestInvokeAsync(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testInvokeAsync)
+}
+
+func testInvokeAsync(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	sh := admin(t, srv)
 	app := newApp(t, srv)
 	deploy(t, srv, app, "hook", `print("got " + request.body); #{ n: request.json.n, kind: event.kind }`)
@@ -108,7 +115,12 @@ func TestInvokeAsync(t *testing.T) {
 
 func TestDeadJobs(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testDeadJobs)
+}
+
+func testDeadJobs(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	sh := admin(t, srv)
 	app := newApp(t, srv)
 	deploy(t, srv, app, "boom", `throw "boom"`)

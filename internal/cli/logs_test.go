@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/picloud/picloud/internal/client"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 var logsHeader = []string{"ID", "SCRIPT", "VERSION", "TRIGGER", "STATUS", "HTTP", "DURATION", "STARTED", "SUMMARY"}
@@ -17,7 +19,12 @@ var logsHeader = []string{"ID", "SCRIPT", "VERSION", "TRIGGER", "STATUS", "HTTP"
 // closing the data plane, which is then done.
 func TestLogs(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
+	dbtest.Run(t, testLogs)
+}
+
+func testLogs(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := newServer(t, b)
 	sh := admin(t, srv)
 	app := newApp(t, srv)
 	api := client.New(srv.URL, srv.AdminToken)
@@ -134,7 +141,12 @@ func TestLogs(t *testing.T) {
 
 func TestLogsLimitStatus(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
+	dbtest.Run(t, testLogsLimitStatus)
+}
+
+func testLogsLimitStatus(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := newServer(t, b)
 	sh := admin(t, srv)
 	app := newApp(t, srv)
 	api := client.New(srv.URL, srv.AdminToken)
@@ -155,7 +167,12 @@ func TestLogsLimitStatus(t *testing.T) {
 // "logs show" with one argument lists the logs of an app named "show".
 func TestLogsAppNamedShow(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t)
+	dbtest.Run(t, testLogsAppNamedShow)
+}
+
+func testLogsAppNamedShow(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := newServer(t, b)
 	sh := admin(t, srv)
 	sh.ok("apps", "create", "show")
 	if out := sh.ok("logs", "show"); out != strings.Join(logsHeader, "\t")+"\n" {

@@ -3,11 +3,18 @@ package cli
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 func TestMembers(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testMembers)
+}
+
+func testMembers(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	sh := admin(t, srv)
 	app := newApp(t, srv)
 	_, name, _ := newUser(t, srv, "member")

@@ -5,11 +5,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 func TestScriptsDeploy(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testScriptsDeploy)
+}
+
+func testScriptsDeploy(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	sh := admin(t, srv)
 	app := newApp(t, srv)
 	file := writeFile(t, "hello.rhai", "`Hello, ${request.query.name ?? \"world\"}!`\n")
@@ -59,7 +66,12 @@ func TestScriptsDeploy(t *testing.T) {
 
 func TestScriptsDeployCompileError(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testScriptsDeployCompileError)
+}
+
+func testScriptsDeployCompileError(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	sh := admin(t, srv)
 	app := newApp(t, srv)
 	bad := writeFile(t, "broken.rhai", "let x = 1;\nlet y = (2 + ;\n")
@@ -73,7 +85,12 @@ func TestScriptsDeployCompileError(t *testing.T) {
 
 func TestScriptsListShowVersionsDelete(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testScriptsListShowVersionsDelete)
+}
+
+func testScriptsListShowVersionsDelete(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	sh := admin(t, srv)
 	app, other := newApp(t, srv), newApp(t, srv)
 	deploy(t, srv, app, "a", `"a1"`)
@@ -88,9 +105,9 @@ func TestScriptsListShowVersionsDelete(t *testing.T) {
 		t.Fatalf("ls --app: %q", got)
 	}
 	// Without --app: every app's, in ONE server call.
-	before := srv.apiCalls.Load()
-	all := rows(sh.ok("scripts", "ls"))
-	if n := srv.apiCalls.Load() - before; n != 1 {
+	counted, token := newAdmin(t, srv)
+	all := rows(counted.ok("scripts", "ls"))
+	if n := srv.apiCallsOf(token); n != 1 {
 		t.Fatalf("scripts ls made %d API calls, want 1", n)
 	}
 	var saw []string
@@ -161,7 +178,12 @@ func TestScriptsListShowVersionsDelete(t *testing.T) {
 // Viewers read; editors deploy; others get 403.
 func TestScriptsRoles(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testScriptsRoles)
+}
+
+func testScriptsRoles(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	adm := admin(t, srv)
 	app := newApp(t, srv)
 	deploy(t, srv, app, "s", `"s"`)

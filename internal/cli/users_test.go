@@ -8,11 +8,18 @@ import (
 	"testing"
 
 	"github.com/picloud/picloud/internal/client"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 func TestUsers(t *testing.T) {
 	t.Parallel()
-	srv := shared(t)
+	dbtest.Run(t, testUsers)
+}
+
+func testUsers(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
 	sh := admin(t, srv)
 	name := uniq("newbie")
 

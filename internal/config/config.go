@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 type Config struct {
 	Listen          string        // address of the HTTP server
 	DataDir         string        // where the SQLite database lives
+	DB              string        // PostgreSQL URL; empty: SQLite in DataDir
 	AdminUser       string        // name of the first admin
 	AdminPassword   string        // first admin's password; generated when empty
 	LogLevel        slog.Level    // server log level
@@ -55,6 +57,16 @@ var settings = []setting{
 			return errors.New("must not be empty")
 		}
 		c.DataDir = v
+		return nil
+	}},
+	{"db", "PICLOUD_DB", "", "database: a postgres:// URL for PostgreSQL; empty for SQLite in the data directory", func(c *Config, v string) error {
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+				return errors.New("must be empty (SQLite) or a URL postgres://user:password@host:port/database")
+			}
+		}
+		c.DB = v
 		return nil
 	}},
 	{"admin-user", "PICLOUD_ADMIN_USER", "admin", "name of the first admin user", func(c *Config, v string) error {
@@ -172,6 +184,24 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 
 // DatabasePath is the SQLite file inside the data directory.
 func (c Config) DatabasePath() string { return filepath.Join(c.DataDir, "picloud.db") }
+
+// Postgres reports whether the server uses PostgreSQL (DB is set) rather
+// than SQLite.
+func (c Config) Postgres() bool { return c.DB != "" }
+
+// DatabaseName describes the database for logs: the SQLite file, or the
+// PostgreSQL URL without its password and parameters.
+func (c Config) DatabaseName() string {
+	if !c.Postgres() {
+		return c.DatabasePath()
+	}
+	u, err := url.Parse(c.DB)
+	if err != nil {
+		return "postgres"
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u.Redacted()
+}
 
 // Logger builds the server's structured logger.
 func (c Config) Logger(w io.Writer) *slog.Logger {

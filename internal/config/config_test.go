@@ -41,12 +41,42 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{nil, map[string]string{"PICLOUD_TIMEOUT": "-1s"}, "PICLOUD_TIMEOUT"},
 		{nil, map[string]string{"PICLOUD_MAX_BODY": "lots"}, "PICLOUD_MAX_BODY"},
 		{nil, map[string]string{"PICLOUD_LOG_LEVEL": "loud"}, "PICLOUD_LOG_LEVEL"},
+		{[]string{"--db", "mysql://root@localhost/picloud"}, nil, "--db"},
+		{nil, map[string]string{"PICLOUD_DB": "/var/lib/picloud.db"}, "PICLOUD_DB"},
 		{[]string{"stray"}, nil, "unexpected argument"},
 	} {
 		_, err := Load("picloud", tc.args, env(tc.env), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v %v: got %v, want an error naming %s", tc.args, tc.env, err, tc.want)
 		}
+	}
+}
+
+func TestDatabase(t *testing.T) {
+	c, err := Load("picloud", []string{"--data", "/srv/picloud"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Postgres() || c.DB != "" || c.DatabaseName() != "/srv/picloud/picloud.db" {
+		t.Errorf("without a database URL: Postgres %v, DB %q, name %q; want SQLite in the data directory", c.Postgres(), c.DB, c.DatabaseName())
+	}
+
+	const dsn = "postgres://picloud:s3cret@db.internal:5432/picloud?sslmode=require&password=s3cret"
+	c, err = Load("picloud", nil, env(map[string]string{"PICLOUD_DB": dsn}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Postgres() || c.DB != dsn {
+		t.Errorf("PICLOUD_DB: Postgres %v, DB %q; want PostgreSQL at %s", c.Postgres(), c.DB, dsn)
+	}
+	if name := c.DatabaseName(); strings.Contains(name, "s3cret") || !strings.Contains(name, "db.internal:5432/picloud") {
+		t.Errorf("DatabaseName %q: want the URL without the password", name)
+	}
+
+	c, err = Load("picloud", []string{"--db", "postgresql:///picloud?host=/run/postgresql"},
+		env(map[string]string{"PICLOUD_DB": dsn}), io.Discard)
+	if err != nil || c.DB != "postgresql:///picloud?host=/run/postgresql" {
+		t.Errorf("--db over PICLOUD_DB: %q, %v", c.DB, err)
 	}
 }
 

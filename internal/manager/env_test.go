@@ -9,8 +9,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +17,7 @@ import (
 	"github.com/picloud/picloud/internal/auth"
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 // cheapHash keeps the tests fast; the parameters are encoded in each hash,
@@ -37,7 +35,7 @@ const (
 	asEditorKey = "editor-key"
 )
 
-// env is a manager over a fresh SQLite file, seeded with:
+// env is a manager over a fresh database of one backend, seeded with:
 //
 //	users    admin (admin), editor, viewer, outsider (members);
 //	         the password of each is "password-" + its name
@@ -52,7 +50,7 @@ const (
 //	tokens   a session per user, an API key for editor
 type env struct {
 	t      *testing.T
-	st     *sqlite.Store
+	st     store.Store
 	m      *Manager
 	srv    *httptest.Server
 	tokens map[string]string
@@ -66,11 +64,11 @@ type env struct {
 	events []events.Event
 }
 
-// fixture is the seeded database every env starts from: it is built
-// once, closed, and copied for each test, as a pocketbase test app is
-// cloned from its fixtures.
+// fixture is the seeded database every env of a backend starts from: it
+// is built once and copied for each test, as a pocketbase test app is
+// cloned from its fixtures (see dbtest.Fixture).
 type fixture struct {
-	dir       string
+	db        *dbtest.Fixture
 	tokens    map[string]string
 	users     map[string]store.User
 	apps      map[string]store.App
@@ -78,40 +76,24 @@ type fixture struct {
 	schedules map[string]int64
 }
 
-var (
-	fixtureOnce sync.Once
-	theFixture  *fixture
-	fixtureErr  error
-)
+// fixtures are the seeded databases, by backend, built on first use.
+var fixtures = map[dbtest.Backend]*fixture{}
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if theFixture != nil {
-		os.RemoveAll(theFixture.dir)
+func init() {
+	for _, b := range []dbtest.Backend{dbtest.SQLite, dbtest.Postgres} {
+		f := &fixture{tokens: map[string]string{}, users: map[string]store.User{}, apps: map[string]store.App{},
+			schedules: map[string]int64{}}
+		f.db = dbtest.NewFixture(b, f.seed)
+		fixtures[b] = f
 	}
-	os.Exit(code)
 }
 
-func newEnv(t *testing.T) *env {
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func newEnv(t *testing.T, b dbtest.Backend) *env {
 	t.Helper()
-	fixtureOnce.Do(func() { theFixture, fixtureErr = buildFixture() })
-	if fixtureErr != nil {
-		t.Fatalf("building the fixture: %v", fixtureErr)
-	}
-	f := theFixture
-	path := filepath.Join(t.TempDir(), "picloud.db")
-	src, err := os.ReadFile(filepath.Join(f.dir, "picloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	st, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	f := fixtures[b]
+	st := f.db.Open(t)
 	e := &env{t: t, st: st, tokens: maps.Clone(f.tokens), users: f.users, apps: f.apps, keyID: f.keyID, schedules: f.schedules}
 	bus := events.NewLocal()
 	bus.Subscribe(func(ev events.Event) {
@@ -131,41 +113,26 @@ func newManager(st store.Store, bus events.Bus) *Manager {
 	return m
 }
 
-// buildFixture seeds a database in a new directory (see env).
-func buildFixture() (_ *fixture, err error) {
-	dir, err := os.MkdirTemp("", "picloud-manager-test-")
-	if err != nil {
-		return nil, err
-	}
-	st, err := sqlite.Open(filepath.Join(dir, "picloud.db"))
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if cerr := st.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	f := &fixture{dir: dir, tokens: map[string]string{}, users: map[string]store.User{}, apps: map[string]store.App{},
-		schedules: map[string]int64{}}
-	ctx := context.Background()
+// seed fills the fixture's database (see env) and notes what the tests
+// need to know of it.
+func (f *fixture) seed(ctx context.Context, st store.Store) error {
 	for _, u := range []struct{ name, role string }{
 		{asAdmin, store.RoleAdmin}, {asEditor, store.RoleMember}, {asViewer, store.RoleMember}, {asOutsider, store.RoleMember},
 	} {
 		hash, err := auth.HashPasswordWith("password-"+u.name, cheapHash)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rec := store.User{Username: u.name, PasswordHash: hash, Role: u.role}
 		if err := st.CreateUser(ctx, &rec); err != nil {
-			return nil, err
+			return err
 		}
 		f.users[u.name] = rec
 	}
 	for _, slug := range []string{"demo", "other"} {
 		a := store.App{Slug: slug, Name: slug}
 		if err := st.CreateApp(ctx, &a); err != nil {
-			return nil, err
+			return err
 		}
 		f.apps[slug] = a
 	}
@@ -175,7 +142,7 @@ func buildFixture() (_ *fixture, err error) {
 		{AppID: demo.ID, UserID: f.users[asViewer].ID, Role: store.AppRoleViewer},
 	} {
 		if err := st.PutMember(ctx, m); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	admin := f.users[asAdmin].ID
@@ -189,11 +156,11 @@ func buildFixture() (_ *fixture, err error) {
 		{other.ID, "secret", `"secret v1"`},
 	} {
 		if _, _, err := st.DeployScript(ctx, d.app, d.name, d.source, admin); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	start := time.Now().Add(-time.Minute).UTC()
-	err = st.InsertInvocations(ctx, []store.Invocation{
+	err := st.InsertInvocations(ctx, []store.Invocation{
 		{ID: "inv-demo-ok", AppID: demo.ID, AppSlug: "demo", Script: "hello", Version: 2, Trigger: store.TriggerHTTP,
 			StartedAt: start, Duration: 1500 * time.Microsecond, Status: store.StatusOK, HTTPStatus: 200, Operations: 7,
 			Summary: "200 text/plain", Output: "printed-demo-ok"},
@@ -205,10 +172,10 @@ func buildFixture() (_ *fixture, err error) {
 			Output: "printed-other"},
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := seedQueue(ctx, st, f, start); err != nil {
-		return nil, err
+		return err
 	}
 
 	// Sessions through the real login endpoint; the API key straight into
@@ -220,20 +187,20 @@ func buildFixture() (_ *fixture, err error) {
 		h.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/auth/login", strings.NewReader(string(body))))
 		var out struct{ Token string }
 		if err := json.Unmarshal(rec.Body.Bytes(), &out); rec.Code != http.StatusOK || err != nil || out.Token == "" {
-			return nil, fmt.Errorf("login %s: %d %s", name, rec.Code, rec.Body)
+			return fmt.Errorf("login %s: %d %s", name, rec.Code, rec.Body)
 		}
 		f.tokens[name] = out.Token
 	}
 	key, err := auth.NewAPIKeyToken()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	k := store.APIKey{UserID: f.users[asEditor].ID, Name: "editor-ci", TokenHash: auth.HashToken(key), Prefix: auth.DisplayPrefix(key)}
 	if err := st.CreateAPIKey(ctx, &k); err != nil {
-		return nil, err
+		return err
 	}
 	f.tokens[asEditorKey], f.keyID = key, k.ID
-	return f, nil
+	return nil
 }
 
 // seedQueue adds the fixture's schedules and jobs.
@@ -409,12 +376,7 @@ func (e *env) memberRole(slug, username string) string {
 }
 
 // openStore opens an empty database.
-func openStore(t *testing.T) *sqlite.Store {
+func openStore(t *testing.T, b dbtest.Backend) store.Store {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "picloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return dbtest.Open(t, b)
 }

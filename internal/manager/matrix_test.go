@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 // The roles of the matrix, in column order.
@@ -92,29 +94,31 @@ func TestRoleMatrix(t *testing.T) {
 		{"DELETE", "/api/v1/schedules/{demo}", "", [6]int{204, 204, 204, 403, 403, 401}},
 		{"DELETE", "/api/v1/schedules/{other}", "", [6]int{204, 403, 403, 403, 403, 401}},
 	}
-	for _, row := range rows {
-		for i, role := range matrixRoles {
-			name := role
-			if name == "" {
-				name = "anonymous"
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		for _, row := range rows {
+			for i, role := range matrixRoles {
+				name := role
+				if name == "" {
+					name = "anonymous"
+				}
+				t.Run(fmt.Sprintf("%s %s as %s", row.method, row.url, name), func(t *testing.T) {
+					t.Parallel()
+					e := newEnv(t, b)
+					url := strings.NewReplacer("{key}", fmt.Sprint(e.keyID),
+						"{demo}", fmt.Sprint(e.schedules["demo"]), "{other}", fmt.Sprint(e.schedules["other"])).Replace(row.url)
+					ct := ""
+					if row.body != "" {
+						ct = "application/json"
+					}
+					res := e.do(row.method, url, row.body, role, ct)
+					if res.status != row.want[i] {
+						t.Fatalf("status %d, want %d; body %s", res.status, row.want[i], res.body)
+					}
+					if res.status == 401 && res.header.Get("WWW-Authenticate") == "" {
+						t.Error("401 without WWW-Authenticate")
+					}
+				})
 			}
-			t.Run(fmt.Sprintf("%s %s as %s", row.method, row.url, name), func(t *testing.T) {
-				t.Parallel()
-				e := newEnv(t)
-				url := strings.NewReplacer("{key}", fmt.Sprint(e.keyID),
-					"{demo}", fmt.Sprint(e.schedules["demo"]), "{other}", fmt.Sprint(e.schedules["other"])).Replace(row.url)
-				ct := ""
-				if row.body != "" {
-					ct = "application/json"
-				}
-				res := e.do(row.method, url, row.body, role, ct)
-				if res.status != row.want[i] {
-					t.Fatalf("status %d, want %d; body %s", res.status, row.want[i], res.body)
-				}
-				if res.status == 401 && res.header.Get("WWW-Authenticate") == "" {
-					t.Error("401 without WWW-Authenticate")
-				}
-			})
 		}
-	}
+	})
 }

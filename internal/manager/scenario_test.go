@@ -3,11 +3,14 @@ package manager
 import (
 	"strings"
 	"testing"
+
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 // scenario is one API call and what must come of it, in the style of
 // pocketbase's API tests: each runs against a freshly seeded env (see
-// newEnv), so scenarios that change data do not affect each other.
+// newEnv), so scenarios that change data do not affect each other, on
+// every backend (see dbtest).
 type scenario struct {
 	name        string
 	method, url string
@@ -25,10 +28,14 @@ type scenario struct {
 
 func runScenarios(t *testing.T, scenarios []scenario) {
 	t.Helper()
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) { runScenariosOn(t, b, scenarios) })
+}
+
+func runScenariosOn(t *testing.T, b dbtest.Backend, scenarios []scenario) {
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t)
+			e := newEnv(t, b)
 			if sc.before != nil {
 				sc.before(t, e)
 			}

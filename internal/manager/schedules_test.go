@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/store"
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 // decodeSchedule reads a schedule response.
@@ -99,8 +100,10 @@ func TestScheduleScenarios(t *testing.T) {
 
 // TestSchedulePauseResume pauses, edits and resumes the seeded schedule
 // through PATCH.
-func TestSchedulePauseResume(t *testing.T) {
-	e := newEnv(t)
+func TestSchedulePauseResume(t *testing.T) { dbtest.Run(t, testSchedulePauseResume) }
+
+func testSchedulePauseResume(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
 	id := e.schedules["demo"]
 	url := fmt.Sprintf("/api/v1/schedules/%d", id)
 	patch := func(body string, status int) scheduleResponse {
@@ -246,8 +249,10 @@ func TestScriptMaxAttempts(t *testing.T) {
 
 // The job view's JSON is a superset of a log record's: a client that
 // reads records reads jobs too.
-func TestJobResponseShape(t *testing.T) {
-	e := newEnv(t)
+func TestJobResponseShape(t *testing.T) { dbtest.Run(t, testJobResponseShape) }
+
+func testJobResponseShape(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
 	res := e.do("GET", "/api/v1/logs/job-demo-dead", "", asViewer, "")
 	var m map[string]any
 	if err := json.Unmarshal([]byte(res.body), &m); err != nil {

@@ -15,10 +15,13 @@ import (
 	"github.com/picloud/picloud/internal/auth"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/store"
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
-func TestLogoutInvalidatesSession(t *testing.T) {
-	e := newEnv(t)
+func TestLogoutInvalidatesSession(t *testing.T) { dbtest.Run(t, testLogoutInvalidatesSession) }
+
+func testLogoutInvalidatesSession(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
 	token := e.login("viewer", "password-viewer")
 	other := e.tokens[asViewer] // an earlier session of the same user
 	if res := e.do("GET", "/api/v1/whoami", "", token, ""); res.status != 200 {
@@ -43,8 +46,10 @@ func TestLogoutInvalidatesSession(t *testing.T) {
 	}
 }
 
-func TestLogoutWithAPIKey(t *testing.T) {
-	e := newEnv(t)
+func TestLogoutWithAPIKey(t *testing.T) { dbtest.Run(t, testLogoutWithAPIKey) }
+
+func testLogoutWithAPIKey(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
 	res := e.do("POST", "/api/v1/auth/logout", "", asEditorKey, "")
 	if res.status != 400 || !strings.Contains(res.body, "api-keys") {
 		t.Fatalf("logout with an API key: %d %s", res.status, res.body)
@@ -54,8 +59,10 @@ func TestLogoutWithAPIKey(t *testing.T) {
 	}
 }
 
-func TestSessionExpiry(t *testing.T) {
-	e := newEnv(t)
+func TestSessionExpiry(t *testing.T) { dbtest.Run(t, testSessionExpiry) }
+
+func testSessionExpiry(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
 	token := e.login("viewer", "password-viewer")
 	var out struct {
 		ExpiresAt string `json:"expires_at"`
@@ -81,8 +88,10 @@ func TestSessionExpiry(t *testing.T) {
 	}
 }
 
-func TestAPIKeyRevocation(t *testing.T) {
-	e := newEnv(t)
+func TestAPIKeyRevocation(t *testing.T) { dbtest.Run(t, testAPIKeyRevocation) }
+
+func testAPIKeyRevocation(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
 	res := e.do("POST", "/api/v1/api-keys", `{"name": "deploy-bot"}`, asEditor, "application/json")
 	if res.status != 201 {
 		t.Fatalf("create: %d %s", res.status, res.body)
@@ -118,8 +127,10 @@ func TestAPIKeyRevocation(t *testing.T) {
 	}
 }
 
-func TestLoginThrottle(t *testing.T) {
-	e := newEnv(t)
+func TestLoginThrottle(t *testing.T) { dbtest.Run(t, testLoginThrottle) }
+
+func testLoginThrottle(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
 	clock := time.Now()
 	e.m.userThrottle = auth.NewThrottle(auth.ThrottleConfig{MaxFailures: 5, BaseDelay: time.Second, MaxDelay: time.Minute,
 		Now: func() time.Time { return clock }})
@@ -163,8 +174,10 @@ func TestLoginThrottle(t *testing.T) {
 	}
 }
 
-func TestLoginThrottleByAddress(t *testing.T) {
-	e := newEnv(t)
+func TestLoginThrottleByAddress(t *testing.T) { dbtest.Run(t, testLoginThrottleByAddress) }
+
+func testLoginThrottleByAddress(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
 	// Guessing across many user names from one address.
 	for i := range 30 {
 		res := e.do("POST", "/api/v1/auth/login", `{"username": "user`+strconv.Itoa(i)+`", "password": "password-x"}`, "", "application/json")
@@ -178,8 +191,10 @@ func TestLoginThrottleByAddress(t *testing.T) {
 	}
 }
 
-func TestPasswordChangeThrottle(t *testing.T) {
-	e := newEnv(t)
+func TestPasswordChangeThrottle(t *testing.T) { dbtest.Run(t, testPasswordChangeThrottle) }
+
+func testPasswordChangeThrottle(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
 	for i := range 5 {
 		res := e.do("PUT", "/api/v1/users/viewer/password", `{"password": "new-password", "current_password": "guess`+strconv.Itoa(i)+`"}`, asViewer, "application/json")
 		if res.status != 403 {
@@ -201,21 +216,25 @@ func TestPasswordChangeThrottle(t *testing.T) {
 	e.login("editor", "password-editor")
 }
 
-func TestStoreFailureIsInternal(t *testing.T) {
-	e := newEnv(t)
+func TestStoreFailureIsInternal(t *testing.T) { dbtest.Run(t, testStoreFailureIsInternal) }
+
+func testStoreFailureIsInternal(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
 	token := e.tokens[asAdmin]
 	e.st.Close()
 	res := e.do("GET", "/api/v1/apps", "", token, "")
 	if res.status != 500 || !strings.Contains(res.body, `{"error":{"code":"internal","message":"internal error"}}`) {
 		t.Fatalf("closed store: %d %s", res.status, res.body)
 	}
-	if strings.Contains(res.body, "sqlite") {
+	if strings.Contains(res.body, "sqlite") || strings.Contains(res.body, "postgres") {
 		t.Fatalf("internal details leak: %s", res.body)
 	}
 }
 
-func TestTimesAreRFC3339UTC(t *testing.T) {
-	e := newEnv(t)
+func TestTimesAreRFC3339UTC(t *testing.T) { dbtest.Run(t, testTimesAreRFC3339UTC) }
+
+func testTimesAreRFC3339UTC(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
 	for _, path := range []string{"/api/v1/users", "/api/v1/apps", "/api/v1/scripts", "/api/v1/apps/demo/logs", "/api/v1/api-keys"} {
 		as := asAdmin
 		if path == "/api/v1/api-keys" {
@@ -241,8 +260,10 @@ func TestTimesAreRFC3339UTC(t *testing.T) {
 	}
 }
 
-func TestEnsureAdmin(t *testing.T) {
-	st := openStore(t)
+func TestEnsureAdmin(t *testing.T) { dbtest.Run(t, testEnsureAdmin) }
+
+func testEnsureAdmin(t *testing.T, b dbtest.Backend) {
+	st := openStore(t, b)
 	m := newManager(st, nil)
 	ctx := context.Background()
 
@@ -267,7 +288,7 @@ func TestEnsureAdmin(t *testing.T) {
 	}
 
 	// A given password is used as it is; a too short one is refused.
-	st2 := openStore(t)
+	st2 := openStore(t, b)
 	m2 := newManager(st2, nil)
 	if _, _, err := m2.EnsureAdmin(ctx, "admin", "short"); err == nil {
 		t.Fatal("a 5-character admin password was accepted")
@@ -278,7 +299,7 @@ func TestEnsureAdmin(t *testing.T) {
 	}
 
 	// A member of that name, with no admin left, is promoted.
-	st3 := openStore(t)
+	st3 := openStore(t, b)
 	if err := CreateOrResetUser(ctx, st3, "admin", "member-password", store.RoleMember); err != nil {
 		t.Fatal(err)
 	}
@@ -291,8 +312,10 @@ func TestEnsureAdmin(t *testing.T) {
 	}
 }
 
-func TestCreateOrResetUser(t *testing.T) {
-	st := openStore(t)
+func TestCreateOrResetUser(t *testing.T) { dbtest.Run(t, testCreateOrResetUser) }
+
+func testCreateOrResetUser(t *testing.T, b dbtest.Backend) {
+	st := openStore(t, b)
 	ctx := context.Background()
 	if err := CreateOrResetUser(ctx, st, "alice", "first-password", store.RoleAdmin); err != nil {
 		t.Fatal(err)
@@ -323,8 +346,10 @@ func TestCreateOrResetUser(t *testing.T) {
 	}
 }
 
-func TestMetricsCountRoutes(t *testing.T) {
-	st := openStore(t)
+func TestMetricsCountRoutes(t *testing.T) { dbtest.Run(t, testMetricsCountRoutes) }
+
+func testMetricsCountRoutes(t *testing.T, b dbtest.Backend) {
+	st := openStore(t, b)
 	met := metrics.New()
 	m := New(Config{Store: st, Metrics: met, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	h := m.Handler()

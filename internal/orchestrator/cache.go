@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/rhai"
 )
 
 // compiled is a live script ready to run.
@@ -18,7 +17,7 @@ type compiled struct {
 	version  int
 	// maxAttempts is the script's bound on job attempts, resolved.
 	maxAttempts int
-	ast         *rhai.AST
+	prog        Program
 	// compileErr is set when the stored source no longer compiles (a
 	// deploy validates it, so only an engine change can cause this); the
 	// failure is cached like a success until the next deploy.
@@ -101,6 +100,13 @@ func (c *scriptCache) fill(key string, e *cacheEntry, app, script string) {
 func (c *scriptCache) invalidate(key string) {
 	c.mu.Lock()
 	delete(c.entries, key)
+	c.mu.Unlock()
+}
+
+// invalidateAll drops every entry.
+func (c *scriptCache) invalidateAll() {
+	c.mu.Lock()
+	clear(c.entries)
 	c.mu.Unlock()
 }
 

@@ -60,3 +60,12 @@ func (g *idGen) next(t time.Time) string {
 	}
 	return string(out[:])
 }
+
+// NewIDs returns a source of invocation ids for a process that queues jobs
+// without serving the data plane: the cluster's manager, whose scheduler
+// fires schedules. Ids of different sources never collide (80 random bits
+// per millisecond).
+func NewIDs() func() string {
+	g := new(idGen)
+	return func() string { return g.next(time.Now()) }
+}

@@ -53,8 +53,11 @@ type Config struct {
 	// scripts. Without a bus a deploy is seen only after a restart.
 	Bus      events.Bus
 	Executor *executor.Executor // nil: one with Defaults
-	Logger   *slog.Logger       // nil: discard
-	Metrics  *metrics.Metrics   // nil: record nothing
+	// Runner runs the scripts (nil: LocalRunner(Executor)); in cluster
+	// mode, the client of the node's executor process.
+	Runner  Runner
+	Logger  *slog.Logger     // nil: discard
+	Metrics *metrics.Metrics // nil: record nothing
 	// Defaults are the server's invocation limits, which an app's limits
 	// override; zero fields take the executor's defaults.
 	Defaults executor.Limits
@@ -93,7 +96,7 @@ type Config struct {
 type Orchestrator struct {
 	store     store.Store
 	bus       events.Bus
-	exec      *executor.Executor
+	runner    Runner
 	logger    *slog.Logger
 	metrics   *metrics.Metrics
 	defaults  executor.Limits
@@ -111,7 +114,7 @@ func New(cfg Config) *Orchestrator {
 	o := &Orchestrator{
 		store:     cfg.Store,
 		bus:       cfg.Bus,
-		exec:      cfg.Executor,
+		runner:    cfg.Runner,
 		logger:    cfg.Logger,
 		metrics:   cfg.Metrics,
 		clock:     cfg.Clock,
@@ -120,13 +123,18 @@ func New(cfg Config) *Orchestrator {
 	if o.clock == nil {
 		o.clock = clock.Real{}
 	}
-	if o.exec == nil {
-		o.exec = executor.New(executor.Config{Defaults: cfg.Defaults})
+	o.defaults = cfg.Defaults.Or(executor.DefaultLimits())
+	if o.runner == nil {
+		x := cfg.Executor
+		if x == nil {
+			x = executor.New(executor.Config{Defaults: cfg.Defaults})
+		}
+		o.runner = LocalRunner(x)
+		o.defaults = cfg.Defaults.Or(x.Defaults())
 	}
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
-	o.defaults = cfg.Defaults.Or(o.exec.Defaults())
 	o.cache = newScriptCache(o.load)
 	o.logs = &logWriter{
 		st:        cfg.Store,
@@ -205,6 +213,13 @@ func (o *Orchestrator) Close(ctx context.Context) error {
 	return qerr
 }
 
+// Resync drops every cached script and wakes the queue consumer: call it
+// when events may have been missed, as after the bus reconnects.
+func (o *Orchestrator) Resync() {
+	o.cache.invalidateAll()
+	o.queue.signal()
+}
+
 func (o *Orchestrator) onEvent(e events.Event) {
 	switch e.Kind {
 	case events.ScriptChanged:
@@ -216,7 +231,7 @@ func (o *Orchestrator) onEvent(e events.Event) {
 	}
 }
 
-// load reads the live version of a script and compiles it.
+// load reads the live version of a script and prepares it to run.
 func (o *Orchestrator) load(app, script string) (*compiled, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	defer cancel()
@@ -234,7 +249,7 @@ func (o *Orchestrator) load(app, script string) (*compiled, error) {
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = store.DefaultMaxAttempts
 	}
-	c.ast, c.compileErr = o.exec.Compile(live.Version.Source)
+	c.prog, c.compileErr = o.runner.Prepare(Script{ID: live.Script.ID, Version: live.Version.Version, Source: live.Version.Source})
 	if c.compileErr != nil {
 		o.logger.Error("orchestrator: the live version of a script does not compile",
 			"app", app, "script", script, "version", c.version, "err", c.compileErr)
@@ -275,7 +290,7 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 	if c.compileErr != nil {
 		res = executor.ErrorResult(c.compileErr)
 	} else {
-		res = o.exec.Run(r.Context(), c.ast, executor.Event{
+		res = c.prog.Run(r.Context(), executor.Event{
 			App:    app,
 			Script: script,
 			Method: r.Method,
@@ -353,11 +368,15 @@ func writeResult(w http.ResponseWriter, id string, res executor.Result) {
 	h.Set(InvocationHeader, id)
 	var b errorBody
 	b.Error.InvocationID = id
-	switch res.Status {
-	case executor.StatusTimeout:
+	switch {
+	case errors.Is(res.Err, ErrUnavailable):
+		h.Set("Retry-After", "1")
+		b.Error.Code = "executor_unavailable"
+		b.Error.Message = "the executor of this node is unavailable; try again shortly (invocation " + id + ")"
+	case res.Status == executor.StatusTimeout:
 		b.Error.Code = "timeout"
 		b.Error.Message = "the script ran out of time; see invocation " + id
-	case executor.StatusLimit:
+	case res.Status == executor.StatusLimit:
 		b.Error.Code = "limit_exceeded"
 		b.Error.Message = "the script exceeded a limit; see invocation " + id
 	default:

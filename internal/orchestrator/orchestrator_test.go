@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,13 +16,13 @@ import (
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
-// testEnv is a data plane over a real SQLite file.
+// testEnv is a data plane over a real database.
 type testEnv struct {
 	t       testing.TB
-	st      *sqlite.Store
+	st      store.Store
 	bus     *events.Local
 	metrics *metrics.Metrics
 	orch    *Orchestrator
@@ -31,13 +30,20 @@ type testEnv struct {
 	apps    map[string]store.App
 }
 
+// TestMain drops the PostgreSQL database of the tests (see dbtest).
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// newEnv returns a data plane over a new SQLite file, for the tests that
+// are about something else than the store.
 func newEnv(t testing.TB, cfg Config) *testEnv {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "picloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, dbtest.SQLite, cfg)
+}
+
+// newEnvOn returns a data plane over a new database of backend b.
+func newEnvOn(t testing.TB, b dbtest.Backend, cfg Config) *testEnv {
+	t.Helper()
+	st := dbtest.Open(t, b)
 	e := &testEnv{t: t, st: st, bus: events.NewLocal(), metrics: metrics.New(), apps: map[string]store.App{}}
 	cfg.Store, cfg.Bus, cfg.Metrics = st, e.bus, e.metrics
 	e.orch = New(cfg)
@@ -216,8 +222,10 @@ func runScenarios(t *testing.T, e *testEnv, scenarios []scenario) {
 // scriptName is the script a scenario deploys.
 func scriptName(scenario string) string { return strings.ReplaceAll(scenario, " ", "-") }
 
-func TestContract(t *testing.T) {
-	e := newEnv(t, Config{Defaults: executor.Limits{MaxBodyBytes: 64}})
+func TestContract(t *testing.T) { dbtest.Run(t, testContract) }
+
+func testContract(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{Defaults: executor.Limits{MaxBodyBytes: 64}})
 	e.app("demo", store.AppLimits{})
 	e.app("slow", store.AppLimits{TimeoutMS: 100, MaxOperations: 1 << 50})
 	e.app("tight", store.AppLimits{MaxOperations: 10_000, MaxBodyBytes: 8})
@@ -307,17 +315,19 @@ func grep(s, sub string) string {
 	return strings.Join(out, "\n")
 }
 
-func TestErrorBody(t *testing.T) {
-	e := newEnv(t, Config{})
+func TestErrorBody(t *testing.T) { dbtest.Run(t, testErrorBody) }
+
+func testErrorBody(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{})
 	e.deploy("demo", "fail", `throw "kaboom"`)
 	rec := e.do("GET", "/fn/demo/fail", nil, nil)
-	var b errorBody
-	if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil {
+	var body errorBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
 		t.Fatal(err)
 	}
 	id := rec.Header().Get(InvocationHeader)
-	if rec.Code != 500 || b.Error.Code != "script_error" || b.Error.InvocationID != id || b.Error.Message != "the script failed; see invocation "+id {
-		t.Fatalf("%d %+v (header %q)", rec.Code, b, id)
+	if rec.Code != 500 || body.Error.Code != "script_error" || body.Error.InvocationID != id || body.Error.Message != "the script failed; see invocation "+id {
+		t.Fatalf("%d %+v (header %q)", rec.Code, body, id)
 	}
 	logs := e.logs()
 	if len(logs) != 1 || logs[0].ID != id || !strings.Contains(logs[0].Summary, "kaboom") {
@@ -325,8 +335,10 @@ func TestErrorBody(t *testing.T) {
 	}
 }
 
-func TestLogRecord(t *testing.T) {
-	e := newEnv(t, Config{})
+func TestLogRecord(t *testing.T) { dbtest.Run(t, testLogRecord) }
+
+func testLogRecord(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{})
 	e.deploy("demo", "noisy", "print(\"hello\");\ndebug(42);\nlet s = 0;\nfor i in 0..10 { s += i; }\ns")
 	before := time.Now().UTC()
 	rec := e.do("GET", "/fn/demo/noisy", nil, nil)
@@ -353,8 +365,10 @@ func TestLogRecord(t *testing.T) {
 	}
 }
 
-func TestNewVersionLiveOnNextRequest(t *testing.T) {
-	e := newEnv(t, Config{})
+func TestNewVersionLiveOnNextRequest(t *testing.T) { dbtest.Run(t, testNewVersionLiveOnNextRequest) }
+
+func testNewVersionLiveOnNextRequest(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{})
 	e.deploy("demo", "v", `"one"`)
 	get := func() string {
 		rec := e.do("GET", "/fn/demo/v", nil, nil)
@@ -390,8 +404,10 @@ func TestNewVersionLiveOnNextRequest(t *testing.T) {
 	}
 }
 
-func TestDeletedScript(t *testing.T) {
-	e := newEnv(t, Config{})
+func TestDeletedScript(t *testing.T) { dbtest.Run(t, testDeletedScript) }
+
+func testDeletedScript(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{})
 	e.deploy("demo", "gone", `"here"`)
 	if rec := e.do("GET", "/fn/demo/gone", nil, nil); rec.Code != 200 {
 		t.Fatalf("%d", rec.Code)
@@ -409,8 +425,10 @@ func TestDeletedScript(t *testing.T) {
 	}
 }
 
-func TestAppChanged(t *testing.T) {
-	e := newEnv(t, Config{})
+func TestAppChanged(t *testing.T) { dbtest.Run(t, testAppChanged) }
+
+func testAppChanged(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{})
 	a := e.app("demo", store.AppLimits{})
 	e.deploy("demo", "echo", `request.body.len()`)
 	e.deploy("demo", "other", `"x"`)
@@ -437,8 +455,10 @@ func TestAppChanged(t *testing.T) {
 	}
 }
 
-func TestTooLargeChunked(t *testing.T) {
-	e := newEnv(t, Config{Defaults: executor.Limits{MaxBodyBytes: 10}})
+func TestTooLargeChunked(t *testing.T) { dbtest.Run(t, testTooLargeChunked) }
+
+func testTooLargeChunked(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{Defaults: executor.Limits{MaxBodyBytes: 10}})
 	e.deploy("demo", "s", `print("ran"); request.body`)
 	// No Content-Length: the limit is found by reading.
 	req := httptest.NewRequest("POST", "/fn/demo/s", io.MultiReader(strings.NewReader(strings.Repeat("y", 11))))
@@ -461,7 +481,11 @@ func TestTooLargeChunked(t *testing.T) {
 }
 
 func TestStoredSourceThatDoesNotCompile(t *testing.T) {
-	e := newEnv(t, Config{})
+	dbtest.Run(t, testStoredSourceThatDoesNotCompile)
+}
+
+func testStoredSourceThatDoesNotCompile(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{})
 	e.deploy("demo", "broken", `let x = ;`) // the manager would refuse it; the store does not
 	for range 2 {
 		rec := e.do("GET", "/fn/demo/broken", nil, nil)
@@ -475,8 +499,10 @@ func TestStoredSourceThatDoesNotCompile(t *testing.T) {
 	}
 }
 
-func TestFlushAfterInterval(t *testing.T) {
-	e := newEnv(t, Config{LogFlushInterval: 300 * time.Millisecond, LogBatchSize: 100})
+func TestFlushAfterInterval(t *testing.T) { dbtest.Run(t, testFlushAfterInterval) }
+
+func testFlushAfterInterval(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{LogFlushInterval: 300 * time.Millisecond, LogBatchSize: 100})
 	e.deploy("demo", "s", `"x"`)
 	start := time.Now()
 	e.do("GET", "/fn/demo/s", nil, nil)
@@ -502,8 +528,10 @@ func TestFlushAfterInterval(t *testing.T) {
 	}
 }
 
-func TestFlushOnFullBatch(t *testing.T) {
-	e := newEnv(t, Config{LogFlushInterval: time.Hour, LogBatchSize: 3})
+func TestFlushOnFullBatch(t *testing.T) { dbtest.Run(t, testFlushOnFullBatch) }
+
+func testFlushOnFullBatch(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{LogFlushInterval: time.Hour, LogBatchSize: 3})
 	e.deploy("demo", "s", `"x"`)
 	e.do("GET", "/fn/demo/s", nil, nil)
 	e.do("GET", "/fn/demo/s", nil, nil)
@@ -521,8 +549,10 @@ func TestFlushOnFullBatch(t *testing.T) {
 	}
 }
 
-func TestRetention(t *testing.T) {
-	e := newEnv(t, Config{LogRetention: 24 * time.Hour})
+func TestRetention(t *testing.T) { dbtest.Run(t, testRetention) }
+
+func testRetention(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{LogRetention: 24 * time.Hour})
 	a := e.app("demo", store.AppLimits{})
 	e.deploy("demo", "s", `"x"`)
 	old := store.Invocation{ID: "00000000000000000000000000", AppID: a.ID, Script: "s", Version: 1, Trigger: store.TriggerHTTP,
@@ -539,8 +569,10 @@ func TestRetention(t *testing.T) {
 	}
 }
 
-func TestConcurrentRequests(t *testing.T) {
-	e := newEnv(t, Config{LogBatchSize: 7, LogFlushInterval: 10 * time.Millisecond})
+func TestConcurrentRequests(t *testing.T) { dbtest.Run(t, testConcurrentRequests) }
+
+func testConcurrentRequests(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{LogBatchSize: 7, LogFlushInterval: 10 * time.Millisecond})
 	e.deploy("demo", "c", `#{n: parse_int(request.query.n)}`)
 	const n = 50
 	ids := make([]string, n)
@@ -574,7 +606,11 @@ func TestConcurrentRequests(t *testing.T) {
 }
 
 func TestConcurrentFirstRequestsCompileOnce(t *testing.T) {
-	e := newEnv(t, Config{})
+	dbtest.Run(t, testConcurrentFirstRequestsCompileOnce)
+}
+
+func testConcurrentFirstRequestsCompileOnce(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{})
 	e.deploy("demo", "c", `"ok"`)
 	var loads int
 	var mu sync.Mutex
@@ -600,8 +636,10 @@ func TestConcurrentFirstRequestsCompileOnce(t *testing.T) {
 	}
 }
 
-func TestCloseIsIdempotent(t *testing.T) {
-	e := newEnv(t, Config{})
+func TestCloseIsIdempotent(t *testing.T) { dbtest.Run(t, testCloseIsIdempotent) }
+
+func testCloseIsIdempotent(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{})
 	e.deploy("demo", "s", `"x"`)
 	e.do("GET", "/fn/demo/s", nil, nil)
 	if err := e.orch.Close(context.Background()); err != nil {
@@ -624,8 +662,10 @@ func TestCloseIsIdempotent(t *testing.T) {
 
 // TestOverHTTP goes through a real HTTP server and client: Content-Length,
 // chunked bodies and HEAD behave as over httptest's recorder.
-func TestOverHTTP(t *testing.T) {
-	e := newEnv(t, Config{Defaults: executor.Limits{MaxBodyBytes: 1000}})
+func TestOverHTTP(t *testing.T) { dbtest.Run(t, testOverHTTP) }
+
+func testOverHTTP(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{Defaults: executor.Limits{MaxBodyBytes: 1000}})
 	e.deploy("demo", "len", `request.body.len()`)
 	srv := httptest.NewServer(e.handler)
 	defer srv.Close()

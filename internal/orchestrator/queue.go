@@ -358,5 +358,5 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int) {
 			ev.Payload = []byte(j.Payload)
 		}
 	}
-	return o.exec.Run(context.Background(), c.ast, ev, o.defaults.Merge(c.limits)), c.version
+	return c.prog.Run(context.Background(), ev, o.defaults.Merge(c.limits)), c.version
 }

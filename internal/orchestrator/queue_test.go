@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +15,7 @@ import (
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 // attempts collects the attempts a queue consumer finishes, for tests to
@@ -108,8 +107,10 @@ func (e *testEnv) attemptsOf(id string) []store.Invocation {
 // TestAsyncAccepted queues requests in every way the API allows: each is
 // answered 202 with its id at once, and later run once with the request
 // it was sent with, logged with trigger async.
-func TestAsyncAccepted(t *testing.T) {
-	e := newEnv(t, Config{})
+func TestAsyncAccepted(t *testing.T) { dbtest.Run(t, testAsyncAccepted) }
+
+func testAsyncAccepted(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{})
 	e.deploy("demo", "echo", `#{kind: event.kind, attempt: event.attempt, id: event.invocation_id,
 		method: request.method, path: request.path, q: request.query.q, body: request.body, n: request.json.n}`)
 	ran := watch(e.orch)
@@ -164,8 +165,10 @@ func TestAsyncAccepted(t *testing.T) {
 	}
 }
 
-func TestAsyncRefused(t *testing.T) {
-	e := newEnv(t, Config{Defaults: executor.Limits{MaxBodyBytes: 8}})
+func TestAsyncRefused(t *testing.T) { dbtest.Run(t, testAsyncRefused) }
+
+func testAsyncRefused(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{Defaults: executor.Limits{MaxBodyBytes: 8}})
 	e.deploy("demo", "s", `"ok"`)
 	for _, tc := range []struct {
 		name, url, body string
@@ -187,8 +190,10 @@ func TestAsyncRefused(t *testing.T) {
 
 // TestQueueFull fills an app's queue: the request past the bound is 429,
 // with Retry-After, and queues nothing; another app still gets in.
-func TestQueueFull(t *testing.T) {
-	e := newEnv(t, Config{MaxQueued: 3})
+func TestQueueFull(t *testing.T) { dbtest.Run(t, testQueueFull) }
+
+func testQueueFull(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{MaxQueued: 3})
 	e.deploy("demo", "s", `"ok"`)
 	e.deploy("other", "s", `"ok"`)
 	for range 3 {
@@ -212,10 +217,12 @@ func TestQueueFull(t *testing.T) {
 // TestRetriesWithBackoff runs a failing job on a fake clock: it is tried
 // three times, 10 s then 20 s apart, each attempt logged, then dead. A
 // script that fails only its first attempt ends ok on its second.
-func TestRetriesWithBackoff(t *testing.T) {
+func TestRetriesWithBackoff(t *testing.T) { dbtest.Run(t, testRetriesWithBackoff) }
+
+func testRetriesWithBackoff(t *testing.T, b dbtest.Backend) {
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	fake := clock.NewFake(t0)
-	e := newEnv(t, Config{Clock: fake, RetryBackoff: 10 * time.Second})
+	e := newEnvOn(t, b, Config{Clock: fake, RetryBackoff: 10 * time.Second})
 	e.deploy("demo", "boom", `throw "boom " + event.attempt;`)
 	e.deploy("demo", "flaky", `if event.attempt < 2 { throw "not yet" } "fine"`)
 	ran := watch(e.orch)
@@ -282,8 +289,10 @@ func TestRetriesWithBackoff(t *testing.T) {
 
 // TestMaxAttemptsPerScript gives a script one attempt: its failure is dead
 // at once.
-func TestMaxAttemptsPerScript(t *testing.T) {
-	e := newEnv(t, Config{})
+func TestMaxAttemptsPerScript(t *testing.T) { dbtest.Run(t, testMaxAttemptsPerScript) }
+
+func testMaxAttemptsPerScript(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{})
 	e.deploy("demo", "once", `throw "no"`)
 	sc, err := e.st.GetScript(context.Background(), e.apps["demo"].ID, "once")
 	if err != nil {
@@ -307,8 +316,10 @@ func TestMaxAttemptsPerScript(t *testing.T) {
 // TestScheduleJobRuns runs a job a schedule fired: the script sees the
 // schedule's event and no request, and the run is logged with trigger
 // schedule.
-func TestScheduleJobRuns(t *testing.T) {
-	e := newEnv(t, Config{})
+func TestScheduleJobRuns(t *testing.T) { dbtest.Run(t, testScheduleJobRuns) }
+
+func testScheduleJobRuns(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{})
 	e.deploy("demo", "tick", `if request == () { #{k: event.kind, id: event.schedule_id, at: event.scheduled_at, city: event.payload.city} }`)
 	ctx := context.Background()
 	sc, _ := e.st.GetScript(ctx, e.apps["demo"].ID, "tick")
@@ -335,15 +346,14 @@ func TestScheduleJobRuns(t *testing.T) {
 }
 
 // TestCrashRecovery simulates kill -9: a node queues jobs and claims one,
-// then vanishes without finishing it. A node started on the same file
+// then vanishes without finishing it. A node started on the same database
 // with the same node id requeues the claimed job at start; every job
 // runs exactly once, none is lost.
-func TestCrashRecovery(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "picloud.db")
-	st1, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestCrashRecovery(t *testing.T) { dbtest.Run(t, testCrashRecovery) }
+
+func testCrashRecovery(t *testing.T, b dbtest.Backend) {
+	db := dbtest.NewDB(t, b)
+	st1 := db.Open(t)
 	e1 := &testEnv{t: t, st: st1, bus: events.NewLocal(), apps: map[string]store.App{}}
 	e1.orch = New(Config{Store: st1, Bus: e1.bus, NodeID: "node-1"})
 	e1.handler = e1.orch.Handler()
@@ -360,11 +370,7 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	st1.Close()
 
-	st2, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st2.Close() })
+	st2 := db.Open(t)
 	o2 := New(Config{Store: st2, NodeID: "node-1"})
 	t.Cleanup(func() { o2.Close(context.Background()) })
 	ran := watch(o2)
@@ -397,10 +403,12 @@ func TestCrashRecovery(t *testing.T) {
 
 // TestLeaseTakeover: a node dies holding a job and does not come back;
 // another node runs it once its lease expires, sleeping until then.
-func TestLeaseTakeover(t *testing.T) {
+func TestLeaseTakeover(t *testing.T) { dbtest.Run(t, testLeaseTakeover) }
+
+func testLeaseTakeover(t *testing.T, b dbtest.Backend) {
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	fake := clock.NewFake(t0)
-	e := newEnv(t, Config{Clock: fake, NodeID: "node-2"})
+	e := newEnvOn(t, b, Config{Clock: fake, NodeID: "node-2"})
 	e.deploy("demo", "work", `"done"`)
 	id := accepted(t, e.do("POST", "/fn/demo/work?async=1", nil, nil))
 	lease := t0.Add(11 * time.Minute)
@@ -430,8 +438,10 @@ func TestLeaseTakeover(t *testing.T) {
 
 // TestBoundedWorkers queues more jobs than workers: never more than the
 // bound run at once, and all run.
-func TestBoundedWorkers(t *testing.T) {
-	e := newEnv(t, Config{Workers: 2})
+func TestBoundedWorkers(t *testing.T) { dbtest.Run(t, testBoundedWorkers) }
+
+func testBoundedWorkers(t *testing.T, b dbtest.Backend) {
+	e := newEnvOn(t, b, Config{Workers: 2})
 	e.deploy("demo", "spin", `let n = 0; for i in 0..20000 { n += i } n`)
 	var (
 		mu            sync.Mutex

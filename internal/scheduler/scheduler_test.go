@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -16,16 +15,16 @@ import (
 	"github.com/picloud/picloud/internal/clock"
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
-// env is a scheduler's world: a real SQLite file with one app and script,
+// env is a scheduler's world: a real database with one app and script,
 // a fake clock and a bus. No test sleeps: each waits, through the fake
 // clock, for the scheduler to arm its timer, then moves the time to it.
 type env struct {
 	t      *testing.T
-	path   string
-	st     *sqlite.Store
+	db     dbtest.DB
+	st     store.Store
 	clock  *clock.Fake
 	bus    *events.Local
 	app    store.App
@@ -51,9 +50,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newEnv(t *testing.T, start time.Time) *env {
+// TestMain drops the PostgreSQL database of the tests (see dbtest).
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func newEnv(t *testing.T, b dbtest.Backend, start time.Time) *env {
 	t.Helper()
-	e := &env{t: t, path: filepath.Join(t.TempDir(), "picloud.db"), clock: clock.NewFake(start), bus: events.NewLocal()}
+	e := &env{t: t, db: dbtest.NewDB(t, b), clock: clock.NewFake(start), bus: events.NewLocal()}
 	e.st = e.open()
 	e.app = store.App{Slug: "demo"}
 	if err := e.st.CreateApp(t.Context(), &e.app); err != nil {
@@ -68,14 +70,9 @@ func newEnv(t *testing.T, start time.Time) *env {
 }
 
 // open opens the env's database; every store opened is closed at the end.
-func (e *env) open() *sqlite.Store {
+func (e *env) open() store.Store {
 	e.t.Helper()
-	st, err := sqlite.Open(e.path)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { st.Close() })
-	return st
+	return e.db.Open(e.t)
 }
 
 // schedule creates an enabled schedule due at its first time after now.
@@ -159,7 +156,9 @@ func (e *env) fired() []time.Time {
 // the comments): a fixed time in the skipped hour fires once, an hour
 // later on the wall clock; one in the repeated hour fires once, at its
 // first occurrence; every-N-minutes schedules keep their rhythm.
-func TestFiresAcrossDST(t *testing.T) {
+func TestFiresAcrossDST(t *testing.T) { dbtest.Run(t, testFiresAcrossDST) }
+
+func testFiresAcrossDST(t *testing.T, b dbtest.Backend) {
 	for _, tc := range []struct {
 		name, cron, zone string
 		start            string   // UTC
@@ -222,7 +221,7 @@ func TestFiresAcrossDST(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e := newEnv(t, start)
+			e := newEnv(t, b, start)
 			e.schedule(tc.cron, tc.zone)
 			e.start(e.st)
 			n := len(want) - 1
@@ -242,9 +241,11 @@ func TestFiresAcrossDST(t *testing.T) {
 // another on the same file: the latest missed time fires once, at start,
 // the older ones are skipped with a log line, and the next time is the
 // first one after now.
-func TestCatchUpOnStart(t *testing.T) {
+func TestCatchUpOnStart(t *testing.T) { dbtest.Run(t, testCatchUpOnStart) }
+
+func testCatchUpOnStart(t *testing.T, b dbtest.Backend) {
 	t0 := time.Date(2025, 6, 1, 9, 58, 0, 0, time.UTC)
-	e := newEnv(t, t0)
+	e := newEnv(t, b, t0)
 	_, spec := e.schedule("*/5 * * * *", "UTC")
 	first := spec.Next(t0) // 10:00
 	s := e.start(e.st)
@@ -283,9 +284,11 @@ func TestCatchUpOnStart(t *testing.T) {
 
 // TestPauseResume pauses a schedule, lets its times pass, and resumes it:
 // nothing fires while paused, and nothing that was missed fires on resume.
-func TestPauseResume(t *testing.T) {
+func TestPauseResume(t *testing.T) { dbtest.Run(t, testPauseResume) }
+
+func testPauseResume(t *testing.T, b dbtest.Backend) {
 	t0 := time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)
-	e := newEnv(t, t0)
+	e := newEnv(t, b, t0)
 	sc, spec := e.schedule("* * * * *", "UTC")
 	// A yearly schedule keeps a timer armed, so that each pass shows.
 	_, yearly := e.schedule("@yearly", "UTC")
@@ -328,9 +331,11 @@ func TestPauseResume(t *testing.T) {
 // TestTwoSchedulersFireOnce runs two schedulers, each with its own store
 // on the same file as two processes would, through many due times of
 // several schedules: each time fires exactly once.
-func TestTwoSchedulersFireOnce(t *testing.T) {
+func TestTwoSchedulersFireOnce(t *testing.T) { dbtest.Run(t, testTwoSchedulersFireOnce) }
+
+func testTwoSchedulersFireOnce(t *testing.T, b dbtest.Backend) {
 	t0 := time.Date(2025, 6, 1, 10, 0, 30, 0, time.UTC)
-	e := newEnv(t, t0)
+	e := newEnv(t, b, t0)
 	const schedules, rounds = 3, 10
 	for range schedules {
 		e.schedule("* * * * *", "UTC")

@@ -38,58 +38,85 @@ const dbPrefix = "picloud_test_"
 // so that the next tests skip without waiting for a connection again.
 var skipping atomic.Pointer[error]
 
+// ErrUnreachable is wrapped by the error of Create when the default
+// server did not answer and EnvServer is not set: the caller skips.
+var ErrUnreachable = errors.New("pgtest: PostgreSQL is not reachable")
+
 // DSN creates a new, empty database for t and returns its URL. The
 // database is dropped, with any connection still open to it, when t and
 // its subtests have finished. DSN skips t when the server is unreachable
 // and EnvServer is not set.
 func DSN(t testing.TB) string {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dsn, drop, err := Create(ctx)
+	if errors.Is(err, ErrUnreachable) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := drop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return dsn
+}
+
+// Create creates a new, empty database and returns its URL and a function
+// that drops it, with any connection still open to it: for a database
+// that outlives one test, such as one that the tests of a package share.
+// DSN is Create for one test. The error wraps ErrUnreachable when the
+// default server is unreachable and EnvServer is not set.
+func Create(ctx context.Context) (dsn string, drop func() error, err error) {
 	server, named := os.LookupEnv(EnvServer)
 	if !named || server == "" {
 		server = DefaultServer
 	}
 	u, err := url.Parse(server)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("pgtest: %s must be a postgres:// URL, not %q", EnvServer, server)
+		return "", nil, fmt.Errorf("pgtest: %s must be a postgres:// URL, not %q", EnvServer, server)
 	}
 
 	if err := skipping.Load(); err != nil && !named {
-		t.Skipf("pgtest: PostgreSQL is not reachable at %s: %v", u.Redacted(), *err)
+		return "", nil, fmt.Errorf("%w at %s: %w", ErrUnreachable, u.Redacted(), *err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	admin, err := pgx.Connect(ctx, server)
 	if err != nil {
 		if !named && unreachable(err) {
 			skipping.Store(&err)
-			t.Skipf("pgtest: PostgreSQL is not reachable at %s (set %s to use another server): %v",
-				u.Redacted(), EnvServer, err)
+			return "", nil, fmt.Errorf("%w at %s (set %s to use another server): %w",
+				ErrUnreachable, u.Redacted(), EnvServer, err)
 		}
-		t.Fatalf("pgtest: unable to connect to %s: %v", u.Redacted(), err)
+		return "", nil, fmt.Errorf("pgtest: unable to connect to %s: %w", u.Redacted(), err)
 	}
 	defer admin.Close(context.Background())
 
-	name := dbPrefix + randomSuffix(t)
+	name, err := randomName()
+	if err != nil {
+		return "", nil, err
+	}
 	// The name is ours, made of [a-z0-9_]: no quoting needed.
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("pgtest: unable to create database %s: %v", name, err)
+		return "", nil, fmt.Errorf("pgtest: unable to create database %s: %w", name, err)
 	}
-	t.Cleanup(func() {
+	drop = func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, server)
 		if err != nil {
-			t.Errorf("pgtest: unable to drop database %s: %v", name, err)
-			return
+			return fmt.Errorf("pgtest: unable to drop database %s: %w", name, err)
 		}
 		defer conn.Close(context.Background())
 		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("pgtest: unable to drop database %s: %v", name, err)
+			return fmt.Errorf("pgtest: unable to drop database %s: %w", name, err)
 		}
-	})
-
+		return nil
+	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), drop, nil
 }
 
 // unreachable reports whether err means that no server answered, as
@@ -104,11 +131,12 @@ func unreachable(err error) bool {
 	return errors.As(err, &opErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// randomSuffix returns 16 random lower-case hex digits.
-func randomSuffix(t testing.TB) string {
+// randomName returns a new database name: dbPrefix and 16 random
+// lower-case hex digits.
+func randomName() (string, error) {
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
+		return "", fmt.Errorf("pgtest: %w", err)
 	}
-	return fmt.Sprintf("%x", b)
+	return fmt.Sprintf("%s%x", dbPrefix, b), nil
 }

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	ms := time.Millisecond
+	hundred := make([]time.Duration, 100)
+	for i := range hundred {
+		hundred[i] = time.Duration(i+1) * ms
+	}
+	tests := []struct {
+		sorted []time.Duration
+		p      float64
+		want   time.Duration
+	}{
+		{nil, 0.5, 0},
+		{[]time.Duration{7 * ms}, 0.99, 7 * ms},
+		{[]time.Duration{1 * ms, 2 * ms, 3 * ms, 4 * ms}, 0.5, 2 * ms},
+		{[]time.Duration{1 * ms, 2 * ms, 3 * ms, 4 * ms}, 0.51, 3 * ms},
+		{hundred, 0.99, 99 * ms},
+		{hundred, 0.90, 90 * ms},
+		{hundred, 1, 100 * ms},
+		{hundred, 0, 1 * ms},
+	}
+	for _, tt := range tests {
+		if got := percentile(tt.sorted, tt.p); got != tt.want {
+			t.Errorf("percentile(%d values, %v) = %v, want %v", len(tt.sorted), tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestMedianRates(t *testing.T) {
+	if got := median([]float64{300, 100, 200}); got != 200 {
+		t.Errorf("median of 3 = %v, want 200", got)
+	}
+	if got := median([]float64{400, 100, 200, 300}); got != 250 {
+		t.Errorf("median of 4 = %v, want 250", got)
+	}
+}
+
+func TestSecondsFlag(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"5", 5 * time.Second, true},
+		{"0.5", 500 * time.Millisecond, true},
+		{"250ms", 250 * time.Millisecond, true},
+		{"1m", time.Minute, true},
+		{"five", 0, false},
+	}
+	for _, tt := range tests {
+		var s seconds
+		err := s.Set(tt.in)
+		if (err == nil) != tt.ok || time.Duration(s) != tt.want {
+			t.Errorf("Set(%q) = %v, %v; want %v, ok %v", tt.in, time.Duration(s), err, tt.want, tt.ok)
+		}
+	}
+}
+
+// startBareForTest runs serveBare in this process and returns its URL.
+func startBareForTest(t *testing.T) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- serveBare(ctx, pw) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serveBare: %v", err)
+		}
+	})
+	line := make([]byte, 64)
+	n, err := pr.Read(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(line[:n]))
+}
+
+// A server that answers anything other than 200 text/plain "Hello, world!"
+// has every response counted as an error, in both loops; the bare handler
+// has none.
+func TestGeneratorChecksEveryResponse(t *testing.T) {
+	handler := func(status int, contentType, body string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", contentType)
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+		}
+	}
+	tests := []struct {
+		name    string
+		url     string
+		wantErr string // "" for no error
+	}{
+		{"bare handler", startBareForTest(t), ""},
+		{"status", httptest.NewServer(handler(500, textPlain, helloBody)).URL, "status 500"},
+		{"body", httptest.NewServer(handler(200, textPlain, "Hello, world?")).URL, `body "Hello, world?"`},
+		{"content type", httptest.NewServer(handler(200, "text/html", helloBody)).URL, `Content-Type "text/html"`},
+		{"no server", "http://127.0.0.1:1", "connect"},
+	}
+	g := newGenerator(4)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := g.closedLoop(context.Background(), tt.url+fnPath, 2, 100*time.Millisecond)
+			o := g.openLoop(context.Background(), tt.url+fnPath, 100, 2, 100*time.Millisecond)
+			for _, got := range []tally{c.tally, o.tally} {
+				if got.requests == 0 {
+					t.Fatal("no requests")
+				}
+				if tt.wantErr == "" {
+					if got.errors != 0 {
+						t.Errorf("%d errors of %d requests: %v", got.errors, got.requests, got.firstErr)
+					}
+					continue
+				}
+				if got.errors != got.requests || got.firstErr == nil || !strings.Contains(got.firstErr.Error(), tt.wantErr) {
+					t.Errorf("%d errors of %d requests, first %v; want all, mentioning %q", got.errors, got.requests, got.firstErr, tt.wantErr)
+				}
+			}
+		})
+	}
+}
+
+// The open loop sends exactly rate × duration requests, however many
+// workers share them, and its percentiles are ordered.
+func TestOpenLoopSendsTheSchedule(t *testing.T) {
+	url := startBareForTest(t)
+	g := newGenerator(8)
+	for _, workers := range []int{1, 3, 8} {
+		l := g.openLoop(context.Background(), url+fnPath, 400, workers, 250*time.Millisecond)
+		if l.requests != 100 || l.errors != 0 {
+			t.Errorf("%d workers: %d requests, %d errors (%v); want 100, 0", workers, l.requests, l.errors, l.firstErr)
+		}
+		if !(0 < l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max) {
+			t.Errorf("%d workers: percentiles out of order: p50 %v p90 %v p99 %v max %v", workers, l.p50, l.p90, l.p99, l.max)
+		}
+	}
+}
+
+func TestSameResponses(t *testing.T) {
+	bare := startBareForTest(t)
+	ctx := context.Background()
+	if err := sameResponses(ctx, bare+fnPath, bare+fnPath); err != nil {
+		t.Errorf("the bare handler against itself: %v", err)
+	}
+	extra := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", textPlain)
+		w.Header().Set(invocationHeader, bareInvocationID)
+		w.Header().Set("X-Extra", "1")
+		io.WriteString(w, helloBody)
+	}))
+	defer extra.Close()
+	if err := sameResponses(ctx, bare+fnPath, extra.URL+fnPath); err == nil || !strings.Contains(err.Error(), "X-Extra") {
+		t.Errorf("a server with an extra header: %v, want an error naming it", err)
+	}
+	noID := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", textPlain)
+		io.WriteString(w, helloBody)
+	}))
+	defer noID.Close()
+	if err := sameResponses(ctx, bare+fnPath, noID.URL+fnPath); err == nil {
+		t.Error("a server without the invocation header passed")
+	}
+}
+
+func TestPicloudCounters(t *testing.T) {
+	metrics := `# HELP picloud_invocations_total Script invocations.
+# TYPE picloud_invocations_total counter
+picloud_invocations_total{app="bench",status="ok"} 123456
+picloud_invocations_total{app="bench",status="error"} 2
+picloud_invocations_total{app="other",status="ok"} 99
+# TYPE picloud_invocation_logs_dropped_total counter
+picloud_invocation_logs_dropped_total 7
+`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, metrics)
+	}))
+	defer srv.Close()
+	inv, dropped, err := picloudCounters(context.Background(), srv.URL)
+	if err != nil || inv != 123458 || dropped != 7 {
+		t.Errorf("picloudCounters = %d, %d, %v; want 123458, 7, nil", inv, dropped, err)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	ms := time.Millisecond
+	run := func(p99, maxLat time.Duration, errs int) latency {
+		return latency{tally: tally{requests: 100, errors: errs}, rate: 100, elapsed: time.Second,
+			p50: p99 / 4, p90: p99 / 2, p99: p99, max: maxLat, cpu: cpuUse{server: ms, client: ms, other: ms}}
+	}
+	s := summarize([]latency{run(4*ms, 9*ms, 0), run(12*ms, 30*ms, 1), run(8*ms, 10*ms, 0)})
+	if s.p50 != 2*ms || s.p90 != 4*ms || s.p99 != 8*ms || s.max != 30*ms {
+		t.Errorf("percentiles p50 %v p90 %v p99 %v max %v; want the medians 2ms 4ms 8ms and the largest max 30ms", s.p50, s.p90, s.p99, s.max)
+	}
+	if s.requests != 300 || s.errors != 1 || s.elapsed != 3*time.Second || s.achieved() != 100 || s.cpu.other != 3*ms {
+		t.Errorf("sums: %d requests, %d errors, %v, %v/s, other CPU %v", s.requests, s.errors, s.elapsed, s.achieved(), s.cpu.other)
+	}
+	unknown := run(ms, ms, 0)
+	unknown.cpu.other = -1
+	if s := summarize([]latency{run(ms, ms, 0), unknown}); s.cpu.other >= 0 {
+		t.Errorf("a run without CPU figures gave other CPU %v, want unknown", s.cpu.other)
+	}
+}
+
+func TestReportTargets(t *testing.T) {
+	run := func(requests int) throughput {
+		return throughput{tally: tally{requests: requests}, elapsed: time.Second, cpu: cpuUse{server: -1, client: -1, other: -1}}
+	}
+	lat := func(p99 time.Duration) latency {
+		return latency{tally: tally{requests: 100}, elapsed: time.Second, p50: p99 / 4, p90: p99 / 2, p99: p99, max: 2 * p99}
+	}
+	tests := []struct {
+		name    string
+		picloud int
+		p99     time.Duration
+		want    []string
+	}{
+		{"both met", 6000, 4 * time.Millisecond, []string{"| 60.0% | yes |", "| 4.00 ms | yes |"}},
+		{"throughput missed", 4000, 4 * time.Millisecond, []string{"| 40.0% | **no** |", "| 4.00 ms | yes |"}},
+		{"latency missed", 6000, 5 * time.Millisecond, []string{"| 60.0% | yes |", "| 5.00 ms | **no** |"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &report{
+				cfg:        config{conns: 32, duration: time.Second, rounds: 1, workers: 32},
+				env:        "test",
+				bare:       []throughput{run(10000)},
+				picloud:    []throughput{run(tt.picloud)},
+				rate:       float64(tt.picloud) / 2,
+				picloudLat: []latency{lat(tt.p99)},
+				bareLat:    []latency{lat(time.Millisecond)},
+			}
+			var b bytes.Buffer
+			r.write(&b)
+			for _, want := range tt.want {
+				if !strings.Contains(b.String(), want) {
+					t.Errorf("the report lacks %q:\n%s", want, b.String())
+				}
+			}
+			if n, _ := r.errors(); n != 0 || strings.Contains(b.String(), "not valid") {
+				t.Errorf("a run without errors reported %d:\n%s", n, b.String())
+			}
+		})
+	}
+}

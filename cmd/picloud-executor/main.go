@@ -1,0 +1,65 @@
+// Command picloud-executor runs scripts for its node's orchestrator in
+// PiCloud's cluster mode. It is stateless: it serves the executor RPC
+// (package execrpc) on a unix socket or a loopback address, compiles each
+// script version it is sent once, and runs it under the limits the
+// orchestrator gives. It holds no database connection.
+//
+// The orchestrator starts it as a child process by default
+// (picloud-orchestrator --executor spawn) and restarts it when it dies;
+// run it by hand and pass its address with --executor URL otherwise.
+//
+//	picloud-executor [--listen unix:/run/picloud/executor.sock | 127.0.0.1:8082] [flags]
+//	picloud-executor version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/picloud/picloud/internal/cluster"
+	"github.com/picloud/picloud/internal/execrpc"
+	"github.com/picloud/picloud/internal/executor"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "version" {
+		fmt.Println("picloud-executor", version)
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
+	stop()
+	os.Exit(cluster.Exit("picloud-executor", err, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	var (
+		common    cluster.Common
+		limits    executor.Limits
+		cacheSize int
+	)
+	f := cluster.NewFlags("picloud-executor", getenv, stderr)
+	f.Common(&common, "127.0.0.1:8082", true)
+	f.Limits(&limits)
+	f.Int(&cacheSize, "cache-size", "PICLOUD_EXECUTOR_CACHE", "512", "compiled script versions kept in memory")
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	log := common.Logger(stderr).With("service", "executor")
+
+	x := executor.New(executor.Config{Defaults: limits})
+	srv := execrpc.NewServer(execrpc.ServerConfig{Executor: x, CacheSize: cacheSize, Logger: log})
+	ln, err := cluster.Listen(common.Listen)
+	if err != nil {
+		return err
+	}
+	log.Info("PiCloud executor is listening", "address", common.Listen, "version", version)
+	return cluster.Serve(ctx, log, ln, srv.Handler(), common.ShutdownTimeout)
+}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func (s *supervisor) pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.Process.Pid
+}
+
+// waitPID waits for a running child other than not.
+func waitPID(t *testing.T, s *supervisor, not int) int {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if pid := s.pid(); pid != 0 && pid != not {
+			return pid
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no new child after %d", not)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+// A child that dies is restarted at once; stop ends it for good.
+func TestSupervisorRestartsItsChild(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep binary")
+	}
+	s, err := spawn(sleep, []string{"60"}, io.Discard, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := waitPID(t, s, 0)
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	second := waitPID(t, s, first)
+	if d := time.Since(killed); d > time.Second {
+		t.Fatalf("restarted after %v", d)
+	}
+	s.stop(time.Second)
+	if alive(second) {
+		t.Fatalf("child %d still runs after stop", second)
+	}
+	if pid := s.pid(); pid != 0 {
+		t.Fatalf("a child %d was started after stop", pid)
+	}
+}
+
+func TestSupervisorFirstStartFails(t *testing.T) {
+	if _, err := spawn("/nonexistent/picloud-executor", nil, io.Discard, slog.New(slog.DiscardHandler)); err == nil {
+		t.Fatal("no error")
+	}
+}

@@ -1,0 +1,237 @@
+// Package cluster holds what the cluster-mode binaries (picloud-manager,
+// picloud-orchestrator, picloud-executor) share: settings read from flags
+// and environment variables, and the life cycle of their HTTP servers.
+// The all-in-one picloud reads its settings with package config; the
+// variables mean the same in both.
+package cluster
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/picloud/picloud/internal/config"
+	"github.com/picloud/picloud/internal/executor"
+)
+
+// Flags reads settings from a command line and the environment: a flag
+// given on the command line wins over its environment variable, which
+// wins over the default. Declare the settings, then call Parse.
+type Flags struct {
+	fs       *flag.FlagSet
+	getenv   func(string) string
+	settings []setting
+}
+
+type setting struct {
+	flag, env, def, help string
+	value                *string
+	set                  func(v string) error
+}
+
+// Exit codes of the cluster binaries.
+const (
+	ExitFail  = 1
+	ExitUsage = 2
+)
+
+// Exit prints err for the command name and returns its exit code: 0 for
+// nil and for flag.ErrHelp (the usage is printed already), ExitUsage for a
+// *UsageError, ExitFail otherwise.
+func Exit(name string, err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitFail
+}
+
+// NewFlags returns an empty set of settings for the command name; usage
+// and errors go to stderr.
+func NewFlags(name string, getenv func(string) string, stderr io.Writer) *Flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &Flags{fs: fs, getenv: getenv}
+}
+
+// Var declares a setting: flag --name (none when name is ""), variable env,
+// default def; set parses and stores a value.
+func (f *Flags) Var(name, env, def, help string, set func(v string) error) {
+	s := setting{flag: name, env: env, def: def, help: help, set: set}
+	if name != "" {
+		s.value = f.fs.String(name, "", fmt.Sprintf("%s (env %s, default %q)", help, env, def))
+	}
+	f.settings = append(f.settings, s)
+}
+
+// String declares a string setting; required ones refuse "".
+func (f *Flags) String(p *string, name, env, def, help string, required bool) {
+	f.Var(name, env, def, help, func(v string) error {
+		if required && v == "" {
+			if name == "" {
+				return fmt.Errorf("is required: set %s", env)
+			}
+			return fmt.Errorf("is required: give --%s or set %s", name, env)
+		}
+		*p = v
+		return nil
+	})
+}
+
+// Duration declares a positive duration.
+func (f *Flags) Duration(p *time.Duration, name, env, def, help string) {
+	f.Var(name, env, def, help, func(v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("must be a positive duration such as 5s or 24h")
+		}
+		*p = d
+		return nil
+	})
+}
+
+// Int declares a positive integer.
+func (f *Flags) Int(p *int, name, env, def, help string) {
+	f.Var(name, env, def, help, func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return errors.New("must be a positive integer")
+		}
+		*p = n
+		return nil
+	})
+}
+
+// Address declares a listening address: host:port, or unix:/path when
+// unix is true.
+func (f *Flags) Address(p *string, name, env, def, help string, unix bool) {
+	f.Var(name, env, def, help, func(v string) error {
+		if unix && strings.HasPrefix(v, "unix:") {
+			if strings.TrimPrefix(v, "unix:") == "" {
+				return errors.New("names no socket")
+			}
+			*p = v
+			return nil
+		}
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("not a host:port address: %w", err)
+		}
+		*p = v
+		return nil
+	})
+}
+
+// UsageError is a mistake on the command line or in the environment
+// (exit code 2).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Parse parses args (without the program name), then the environment. It
+// returns flag.ErrHelp for -h and --help, and a *UsageError for a bad
+// value.
+func (f *Flags) Parse(args []string) error {
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &UsageError{err}
+	}
+	if f.fs.NArg() > 0 {
+		return &UsageError{fmt.Errorf("unexpected argument %q", f.fs.Arg(0))}
+	}
+	for _, s := range f.settings {
+		v, from := s.def, "default"
+		if e := f.getenv(s.env); e != "" {
+			v, from = e, s.env
+		}
+		if s.value != nil && *s.value != "" {
+			v, from = *s.value, "--"+s.flag
+		}
+		if err := s.set(v); err != nil {
+			return &UsageError{fmt.Errorf("%s (%s=%q): %w", s.help, from, v, err)}
+		}
+	}
+	return nil
+}
+
+// Common are the settings of every cluster binary.
+type Common struct {
+	Listen          string
+	LogLevel        slog.Level
+	LogFormat       string
+	ShutdownTimeout time.Duration
+}
+
+// Common declares the settings of every cluster binary; listen is the
+// default address, unix whether a unix socket is allowed.
+func (f *Flags) Common(c *Common, listen string, unix bool) {
+	help := "address to listen on"
+	if unix {
+		help = "address to listen on: host:port or unix:/path/to.sock"
+	}
+	f.Address(&c.Listen, "listen", "PICLOUD_LISTEN", listen, help, unix)
+	f.Var("log-level", "PICLOUD_LOG_LEVEL", "info", "log level: debug, info, warn, error", func(v string) error {
+		return c.LogLevel.UnmarshalText([]byte(v))
+	})
+	f.Var("log-format", "PICLOUD_LOG_FORMAT", "text", "log format: text or json", func(v string) error {
+		if v != "text" && v != "json" {
+			return errors.New("must be text or json")
+		}
+		c.LogFormat = v
+		return nil
+	})
+	f.Duration(&c.ShutdownTimeout, "shutdown-timeout", "PICLOUD_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take at shutdown")
+}
+
+// Logger builds the process's structured logger.
+func (c Common) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Limits declares the default invocation limits, as picloud serve has them.
+func (f *Flags) Limits(l *executor.Limits) {
+	f.Duration(&l.Timeout, "timeout", "PICLOUD_TIMEOUT", "5s", "default time limit of one invocation")
+	f.Var("max-operations", "PICLOUD_MAX_OPERATIONS", "50000000", "default operation limit of one invocation", func(v string) error {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			return errors.New("must be a positive integer")
+		}
+		l.MaxOperations = n
+		return nil
+	})
+	size := func(p *int64) func(string) error {
+		return func(v string) error {
+			n, err := config.ParseSize(v)
+			*p = n
+			return err
+		}
+	}
+	f.Var("max-body", "PICLOUD_MAX_BODY", "1MiB", "default request body limit of the data plane", size(&l.MaxBodyBytes))
+	f.Var("max-memory", "PICLOUD_MAX_MEMORY", "16MiB", "default bound of a script's strings, arrays and maps", size(&l.MaxMemoryBytes))
+}
+
+// LimitArgs are the flags that give another cluster binary the limits l.
+func LimitArgs(l executor.Limits) []string {
+	return []string{
+		"--timeout", l.Timeout.String(),
+		"--max-operations", strconv.FormatUint(l.MaxOperations, 10),
+		"--max-body", strconv.FormatInt(l.MaxBodyBytes, 10),
+		"--max-memory", strconv.FormatInt(l.MaxMemoryBytes, 10),
+	}
+}
