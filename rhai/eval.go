@@ -403,6 +403,26 @@ func (ev *evaluator) evalOwned(x syntax.Expr) (Value, error) {
 	return v, nil
 }
 
+// evalElement evaluates one element of an array or map literal as a value
+// the literal owns. It is measured before it is copied: a literal of many
+// big values must fail without building them all.
+func (ev *evaluator) evalElement(e syntax.Expr, budget *sizeBudget) (Value, error) {
+	v, err := ev.eval(e)
+	if err != nil {
+		return Unit, err
+	}
+	v = v.Flatten()
+	if grows(v) {
+		if err := budget.add(v, e.Position()); err != nil {
+			return Unit, err
+		}
+	}
+	if v.needsClone() && !isFresh(e) {
+		v = v.Clone()
+	}
+	return v, nil
+}
+
 // isFresh reports whether x always makes a new value that nothing else
 // refers to, so binding it needs no copy. Anything else (a variable, an
 // element, a call's result, the value of an if or a block …) may share its
@@ -498,20 +518,9 @@ func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
 			return Unit, err
 		}
 		for i, e := range x.Elems {
-			v, err := ev.eval(e)
+			v, err := ev.evalElement(e, &budget)
 			if err != nil {
 				return Unit, err
-			}
-			v = v.Flatten()
-			if grows(v) {
-				// Measure before copying: a literal of many big values
-				// must fail without building them all.
-				if err := budget.add(v, e.Position()); err != nil {
-					return Unit, err
-				}
-			}
-			if v.needsClone() && !isFresh(e) {
-				v = v.Clone()
 			}
 			elems[i] = v
 		}
@@ -523,19 +532,9 @@ func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
 			return Unit, err
 		}
 		for i, k := range x.Keys {
-			e := x.Values[i]
-			v, err := ev.eval(e)
+			v, err := ev.evalElement(x.Values[i], &budget)
 			if err != nil {
 				return Unit, err
-			}
-			v = v.Flatten()
-			if grows(v) {
-				if err := budget.add(v, e.Position()); err != nil {
-					return Unit, err
-				}
-			}
-			if v.needsClone() && !isFresh(e) {
-				v = v.Clone()
 			}
 			m[k] = v
 		}
