@@ -260,3 +260,43 @@ func TestReportTargets(t *testing.T) {
 		})
 	}
 }
+
+// Runs during which other processes were busy are marked, and the
+// comparison is repeated over the others; a quiet report has neither.
+func TestReportDisturbedRuns(t *testing.T) {
+	quiet := cpuUse{server: time.Second, client: time.Second, other: 0}
+	busy := cpuUse{server: time.Second, client: time.Second, other: 500 * time.Millisecond}
+	run := func(requests int, cpu cpuUse) throughput {
+		return throughput{tally: tally{requests: requests}, elapsed: time.Second, cpu: cpu}
+	}
+	lat := func(p99 time.Duration, cpu cpuUse) latency {
+		return latency{tally: tally{requests: 100}, elapsed: time.Second, p50: p99 / 2, p90: p99, p99: p99, max: p99, cpu: cpu}
+	}
+	base := report{
+		cfg: config{conns: 32, duration: time.Second, rounds: 2, workers: 32},
+		env: "test", rate: 3000,
+		bareLat: []latency{lat(time.Millisecond, quiet), lat(time.Millisecond, quiet)},
+	}
+
+	r := base
+	r.bare = []throughput{run(10000, quiet), run(10000, quiet)}
+	r.picloud = []throughput{run(6000, quiet), run(6000, quiet)}
+	r.picloudLat = []latency{lat(4*time.Millisecond, quiet), lat(4*time.Millisecond, quiet)}
+	var b bytes.Buffer
+	r.write(&b)
+	if strings.Contains(b.String(), "†") || strings.Contains(b.String(), "undisturbed") || strings.Contains(b.String(), "not quiet") {
+		t.Errorf("a quiet report mentions disturbance:\n%s", b.String())
+	}
+
+	r = base
+	r.bare = []throughput{run(10000, quiet), run(5000, busy)}
+	r.picloud = []throughput{run(6000, quiet), run(2000, busy)}
+	r.picloudLat = []latency{lat(4*time.Millisecond, quiet), lat(40*time.Millisecond, busy)}
+	b.Reset()
+	r.write(&b)
+	for _, want := range []string{"10,000, 5,000†", "4.00, 40.00†", "On the undisturbed runs only: bare 10,000 requests/s (1 runs), picloud 6,000 (1 runs), 60.0%; picloud's p99 4.00 ms (1 runs)."} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, b.String())
+		}
+	}
+}

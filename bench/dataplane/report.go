@@ -63,6 +63,34 @@ func (r *report) otherCores() float64 {
 	return otherCores(all)
 }
 
+// writeIdle repeats the comparison over the runs that no other process
+// disturbed, when each server has some.
+func (r *report) writeIdle(w io.Writer) {
+	id := func(t throughput) throughput { return t }
+	bare, pc := idle(r.bare, id), idle(r.picloud, id)
+	pcLat := idle(r.picloudLat, latency.asThroughput)
+	if !r.disturbed() || len(bare) == 0 || len(pc) == 0 || len(pcLat) == 0 {
+		return
+	}
+	bareRate, pcRate := median(rates(bare)), median(rates(pc))
+	fmt.Fprintf(w, "\nOn the undisturbed runs only: bare %s requests/s (%d runs), picloud %s (%d runs), %.1f%%; picloud's p99 %s (%d runs).\n",
+		thousands(bareRate), len(bare), thousands(pcRate), len(pc), 100*pcRate/bareRate, ms(summarize(pcLat).p99), len(pcLat))
+}
+
+// disturbed reports whether other processes disturbed any run.
+func (r *report) disturbed() bool {
+	all := slices.Concat(r.bare, r.picloud)
+	for _, l := range slices.Concat(r.picloudLat, r.bareLat) {
+		all = append(all, l.asThroughput())
+	}
+	for _, t := range all {
+		if busyMark(t) != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // runs is the number of measured runs.
 func (r *report) runs() int {
 	return len(r.bare) + len(r.picloud) + len(r.bareLat) + len(r.picloudLat)
@@ -124,19 +152,24 @@ func (r *report) write(w io.Writer) {
 	}{{"picloud", pcLat, r.picloudLat}, {"bare net/http", bareLat, r.bareLat}} {
 		p99s := make([]string, len(row.runs))
 		for i, l := range row.runs {
-			p99s[i] = fmt.Sprintf("%.2f", float64(l.p99)/float64(time.Millisecond))
+			p99s[i] = fmt.Sprintf("%.2f", float64(l.p99)/float64(time.Millisecond)) + busyMark(l.asThroughput())
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %d | %s |\n", row.name,
 			ms(row.sum.p50), ms(row.sum.p90), ms(row.sum.p99), ms(row.sum.max), strings.Join(p99s, ", "),
 			thousands(row.sum.achieved()), row.sum.errors, cores(otherCores([]throughput{row.sum.asThroughput()})))
 	}
-	fmt.Fprintf(w, "\nThe generator sent 99%% of the requests within %s (picloud) and %s (bare) of their scheduled time (medians).\n\n",
+	fmt.Fprintln(w)
+	if r.disturbed() {
+		fmt.Fprintf(w, "† marks a run during which other processes used more than %.1f cores. ", noisy)
+	}
+	fmt.Fprintf(w, "The generator sent 99%% of the requests within %s (picloud) and %s (bare) of their scheduled time (medians).\n\n",
 		ms(pcLat.lagP99), ms(bareLat.lagP99))
 
 	fmt.Fprintf(w, "### Targets\n\n| target | measured | met |\n|---|---:|---|\n")
 	fmt.Fprintf(w, "| throughput ≥ %.0f%% of the bare handler's | %.1f%% | %s |\n", 100*targetRatio, 100*ratio, yes(ratio >= targetRatio))
 	fmt.Fprintf(w, "| p99 < %s at half of picloud's peak | %s | %s |\n", ms(targetP99), ms(pcLat.p99), yes(pcLat.p99 < targetP99))
 	fmt.Fprintf(w, "\npicloud counted %d invocations and dropped %d invocation log records.\n", r.invocations, r.logsDropped)
+	r.writeIdle(w)
 	if r.cfg.quiet > 0 {
 		fmt.Fprintf(w, "\n%d of %d measured runs started on an idle machine (-quiet %s).\n", r.runs()-r.busyStarts, r.runs(), r.cfg.quiet)
 	}
@@ -201,12 +234,35 @@ func sumErrors(ts []throughput) int {
 	return n
 }
 
+// runList lists the runs' rates, each marked † when other processes
+// disturbed it.
 func runList(ts []throughput) string {
 	s := make([]string, len(ts))
 	for i, t := range ts {
-		s[i] = thousands(t.rate())
+		s[i] = thousands(t.rate()) + busyMark(t)
 	}
 	return strings.Join(s, ", ")
+}
+
+// busyMark is "†" for a run during which other processes used more than
+// noisy cores.
+func busyMark(t throughput) string {
+	if c := otherCores([]throughput{t}); c > noisy {
+		return "†"
+	}
+	return ""
+}
+
+// idle keeps the runs during which other processes used at most noisy
+// cores.
+func idle[T any](runs []T, asThroughput func(T) throughput) []T {
+	var keep []T
+	for _, r := range runs {
+		if c := otherCores([]throughput{asThroughput(r)}); c >= 0 && c <= noisy {
+			keep = append(keep, r)
+		}
+	}
+	return keep
 }
 
 // thousands formats a rate as an integer with commas: 12,345.
