@@ -1,5 +1,7 @@
 package rhai
 
+import "context"
+
 // FnPtr is a function pointer: the name of a function, arguments curried into
 // it, and for anonymous functions and closures the function itself.
 type FnPtr struct {
@@ -14,6 +16,19 @@ type FnPtr struct {
 type Context struct {
 	ev  *evaluator
 	pos Position
+}
+
+// Host is the RunOptions.Host of the running evaluation, or nil.
+func (c *Context) Host() any { return c.ev.host }
+
+// Context is the RunOptions.Context of the running evaluation, or
+// context.Background when none was given. A native function that waits
+// (for a network call, say) should give up when it is done.
+func (c *Context) Context() context.Context {
+	if c.ev.ctx == nil {
+		return context.Background()
+	}
+	return c.ev.ctx
 }
 
 // Position is where the native function was called from.

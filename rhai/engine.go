@@ -44,6 +44,15 @@ type ModuleResolver interface {
 	Resolve(name string) (source string, err error)
 }
 
+// ASTResolver is a ModuleResolver that can also hand out a module compiled
+// ahead of time, sparing a compile per import; the engine prefers
+// ResolveAST when its resolver implements it. The AST must have been
+// compiled by an engine with the same parse limits.
+type ASTResolver interface {
+	ModuleResolver
+	ResolveAST(name string) (*AST, error)
+}
+
 // ModuleResolverFunc adapts a function to ModuleResolver.
 type ModuleResolverFunc func(name string) (string, error)
 
@@ -101,6 +110,13 @@ type RunOptions struct {
 	Limits *Limits
 	// Stats, when set, receives figures about the evaluation.
 	Stats *RunStats
+	// Modules, when set, resolves the imports of this evaluation instead
+	// of the engine's resolver; modules registered with RegisterModule
+	// still come first.
+	Modules ModuleResolver
+	// Host is any value the host wants its native functions to reach
+	// during this evaluation, through Context.Host.
+	Host any
 }
 
 // RunStats are figures about one evaluation.

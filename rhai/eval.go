@@ -67,9 +67,14 @@ type evaluator struct {
 	ctxFree []*Context // Contexts for native calls, reused
 
 	modules []moduleBinding
-	typed   map[fnKey]*scriptFn // typed methods of imported modules
-	nImport int
-	caught  *EvalError // the error being handled by the innermost catch
+	// resolver resolves imports: RunOptions.Modules, else the engine's.
+	resolver ModuleResolver
+	// importing is the chain of modules being loaded, to report cycles.
+	importing []string
+	host      any                 // RunOptions.Host
+	typed     map[fnKey]*scriptFn // typed methods of imported modules
+	nImport   int
+	caught    *EvalError // the error being handled by the innermost catch
 }
 
 type global struct {
@@ -117,6 +122,10 @@ func (e *Engine) newEvaluator(ast *AST, opts RunOptions) *evaluator {
 	}
 	if opts.Debug != nil {
 		ev.debug = opts.Debug
+	}
+	ev.resolver, ev.host = e.resolver, opts.Host
+	if opts.Modules != nil {
+		ev.resolver = opts.Modules
 	}
 	ev.ctx = opts.Context
 	if ev.ctx != nil {

@@ -1,7 +1,10 @@
 package rhai
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/picloud/picloud/rhai/syntax"
 )
@@ -839,21 +842,34 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 	if m := ev.e.modules[name]; m != nil {
 		return m, nil
 	}
-	if ev.e.resolver == nil {
+	if ev.resolver == nil {
 		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", name)
 	}
-	src, err := ev.e.resolver.Resolve(name)
-	if err != nil {
-		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s (%v)", name, err)
+	if i := slices.Index(ev.importing, name); i >= 0 {
+		chain := strings.Join(append(slices.Clone(ev.importing[i:]), name), " -> ")
+		return nil, errAt(ErrorModuleNotFound, pos, "Cyclic import of module '%s': %s", name, chain)
 	}
-	ast, err := ev.e.Compile(src)
-	if err != nil {
-		return nil, &EvalError{Kind: ErrorInModule, Fn: name, Pos: pos, Inner: err.(*EvalError)}
+	var ast *AST
+	if r, ok := ev.resolver.(ASTResolver); ok {
+		a, err := r.ResolveAST(name)
+		if err != nil {
+			return nil, moduleError(name, pos, err)
+		}
+		ast = a
+	} else {
+		src, err := ev.resolver.Resolve(name)
+		if err != nil {
+			return nil, moduleError(name, pos, err)
+		}
+		if ast, err = ev.e.Compile(src); err != nil {
+			return nil, &EvalError{Kind: ErrorInModule, Fn: name, Pos: pos, Inner: err.(*EvalError)}
+		}
 	}
 	// Run the module's top level in an evaluator of its own.
 	sub := &evaluator{id: ev.id, e: ev.e, ctx: ev.ctx, done: ev.done, limits: ev.limits, print: ev.print,
 		debug: ev.debug, ast: ast, glob: &global{consts: map[string]Value{}},
-		depth: ev.depth + 1, ops: ev.ops, nImport: ev.nImport}
+		depth: ev.depth + 1, ops: ev.ops, nImport: ev.nImport, resolver: ev.resolver, host: ev.host,
+		importing: append(slices.Clip(ev.importing), name)}
 	if max := ev.limits.MaxCallDepth; max > 0 && sub.depth > max || sub.depth >= hardMaxCallDepth {
 		return nil, errAt(ErrorStackOverflow, pos, "Stack overflow importing module '%s'", name)
 	}
@@ -892,6 +908,17 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		}
 	}
 	return mod, nil
+}
+
+// moduleError reports a module the resolver could not supply; a resolver
+// may return an *EvalError (a module that does not compile) to keep its
+// position.
+func moduleError(name string, pos Position, err error) error {
+	var ee *EvalError
+	if errors.As(err, &ee) {
+		return &EvalError{Kind: ErrorInModule, Fn: name, Pos: pos, Inner: ee}
+	}
+	return errAt(ErrorModuleNotFound, pos, "Module not found: %s (%v)", name, err)
 }
 
 func (ev *evaluator) findModule(ns []string, pos Position) (*Module, error) {

@@ -325,3 +325,66 @@ func TestScriptModuleResolver(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptModuleCycle checks that a module importing itself, directly or
+// through others, is an error naming the cycle rather than a stack overflow.
+func TestScriptModuleCycle(t *testing.T) {
+	e := rhai.New()
+	e.SetModuleResolver(rhai.ModuleResolverFunc(func(name string) (string, error) {
+		next := map[string]string{"a": "b", "b": "c", "c": "a", "self": "self"}[name]
+		return `import "` + next + `" as n; export const x = 1;`, nil
+	}))
+	for src, want := range map[string]string{
+		`import "a" as a; a::x`:    "Cyclic import of module 'a': a -> b -> c -> a",
+		`import "self" as s; s::x`: "Cyclic import of module 'self': self -> self",
+	} {
+		_, err := e.Eval(src)
+		var ee *rhai.EvalError
+		if !errors.As(err, &ee) || ee.Root().Kind != rhai.ErrorModuleNotFound || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want ErrorModuleNotFound with %q", src, err, want)
+		}
+	}
+}
+
+// TestScriptPerRunModules checks that RunOptions.Modules overrides the
+// engine's resolver for one run, that an ASTResolver's compiled module is
+// used, and that native functions see RunOptions.Host.
+func TestScriptPerRunModules(t *testing.T) {
+	e := rhai.New()
+	e.SetModuleResolver(rhai.ModuleResolverFunc(func(name string) (string, error) {
+		return "export const who = \"engine\";", nil
+	}))
+	e.RegisterFn("host_value", nil, func(c *rhai.Context, args []rhai.Value) (rhai.Value, error) {
+		return rhai.String(c.Host().(string)), nil
+	})
+	mod, err := e.Compile(`export const who = "run";`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast, err := e.Compile(`import "m" as m; m::who + "/" + host_value()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.Run(ast, rhai.RunOptions{Modules: astResolver{"m": mod}, Host: "h1"})
+	if err != nil || v.String() != "run/h1" {
+		t.Errorf("per-run resolver: got %v, %v; want run/h1", v, err)
+	}
+	v, err = e.Run(ast, rhai.RunOptions{Host: "h2"})
+	if err != nil || v.String() != "engine/h2" {
+		t.Errorf("engine resolver: got %v, %v; want engine/h2", v, err)
+	}
+	_, err = e.Run(ast, rhai.RunOptions{Modules: astResolver{}, Host: "h3"})
+	if rhai.KindOf(err) != rhai.ErrorModuleNotFound || !strings.Contains(fmt.Sprint(err), "Module not found: m") {
+		t.Errorf("missing module: got %v", err)
+	}
+}
+
+type astResolver map[string]*rhai.AST
+
+func (r astResolver) Resolve(name string) (string, error) { return "", fmt.Errorf("no source") }
+func (r astResolver) ResolveAST(name string) (*rhai.AST, error) {
+	if a, ok := r[name]; ok {
+		return a, nil
+	}
+	return nil, fmt.Errorf("no module %q", name)
+}
