@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -438,5 +440,43 @@ func TestHTTPCancelled(t *testing.T) {
 	res := x.Run(ctx, ast, allowed(true, "127.0.0.1"), Limits{Timeout: 10 * time.Second})
 	if res.Status != StatusError || res.HTTPStatus != http.StatusServiceUnavailable || res.Duration > 2*time.Second {
 		t.Errorf("status %s %d after %s (%v), want error 503 at once", res.Status, res.HTTPStatus, res.Duration, res.Err)
+	}
+}
+
+// TestScriptsDocOutboundExamples: the http examples of docs/scripts.md,
+// fenced "rhai no-run" because they call real hosts, compile; and run
+// against a stand-in upstream that answers every URL, they finish.
+func TestScriptsDocOutboundExamples(t *testing.T) {
+	data, err := os.ReadFile("../../docs/scripts.md")
+	if err != nil {
+		t.Skip("docs/scripts.md not found:", err)
+	}
+	blocks := strings.Split(string(data), "```rhai no-run\n")[1:]
+	if len(blocks) < 2 {
+		t.Fatalf("%d no-run examples", len(blocks))
+	}
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"stargazers_count": 42}`)
+	})
+	x := New(Config{})
+	// Every host resolves to the stand-in.
+	dial := x.outbound.private.DialContext
+	x.outbound.private.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dial(ctx, network, up.Listener.Addr().String())
+	}
+	ev := Event{App: "demo", Script: "doc", Method: "POST", Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"id": 7}`),
+		Outbound: Outbound{Allow: []string{"api.github.com", "hooks.example.com"}, AllowPrivate: true}}
+	for _, b := range blocks {
+		src := b[:strings.Index(b, "```")]
+		src = strings.ReplaceAll(src, "https://", "http://") // the stand-in speaks plain HTTP
+		ast, err := x.Compile(src)
+		if err != nil {
+			t.Errorf("example does not compile: %v\n%s", err, src)
+			continue
+		}
+		if res := x.Run(context.Background(), ast, ev, Limits{}); res.Status != StatusOK || res.HTTPStatus >= 300 {
+			t.Errorf("example answered %d (%s): %s %s\n%s", res.HTTPStatus, res.Status, res.Summary, res.Body, src)
+		}
 	}
 }
