@@ -328,11 +328,6 @@ func (r *outboundRun) do(c *rhai.Context, req outboundRequest) (rhai.Value, erro
 	if err := r.checkURL(u); err != nil {
 		return fail("%v", err)
 	}
-	if r.requests >= r.policy.MaxRequests {
-		return fail("this run has made %d requests, the most one invocation may make", r.policy.MaxRequests)
-	}
-	r.requests++
-
 	header := http.Header{}
 	if err := requestHeaders(req.headers, header); err != nil {
 		return fail("%v", err)
@@ -350,6 +345,10 @@ func (r *outboundRun) do(c *rhai.Context, req outboundRequest) (rhai.Value, erro
 	if header.Get("User-Agent") == "" {
 		header.Set("User-Agent", "PiCloud")
 	}
+	if r.requests >= r.policy.MaxRequests {
+		return fail("this run has made %d requests, the most one invocation may make", r.policy.MaxRequests)
+	}
+	r.requests++
 
 	timeout := r.policy.Timeout
 	if req.timeout > 0 {
