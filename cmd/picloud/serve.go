@@ -67,6 +67,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxMemoryBytes: cfg.MaxMemoryBytes,
 	}
 	exec := executor.New(executor.Config{Defaults: defaults})
+	outbound := executor.OutboundLimits{
+		Timeout:          cfg.OutboundTimeout,
+		MaxResponseBytes: cfg.OutboundMaxResponse,
+		MaxRequestBytes:  cfg.OutboundMaxRequestBody,
+		MaxRequests:      cfg.OutboundMaxRequests,
+	}
 	orch := orchestrator.New(orchestrator.Config{
 		Store:            st,
 		Bus:              bus,
@@ -74,6 +80,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:           log.With("service", "orchestrator"),
 		Metrics:          met,
 		Defaults:         defaults,
+		Outbound:         outbound,
 		LogRetention:     cfg.LogRetention,
 		LogFlushInterval: cfg.LogFlush,
 		LogBatchSize:     256,

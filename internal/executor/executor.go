@@ -50,15 +50,24 @@ type Config struct {
 type Executor struct {
 	engine   *rhai.Engine
 	defaults Limits
+	outbound *outboundClient // the http module's connections
 }
 
 // New returns an executor whose engine has the data-plane functions
-// (response) registered.
+// (response) and host modules (http) registered.
 func New(cfg Config) *Executor {
 	x := &Executor{engine: rhai.New(), defaults: cfg.Defaults.Or(DefaultLimits())}
 	x.engine.SetLimits(x.defaults.engineLimits())
 	registerResponse(x.engine)
+	x.outbound = newOutboundClient()
+	registerHTTP(x.engine)
 	return x
+}
+
+// runHost is what the native functions of one run reach through
+// rhai.Context.Host.
+type runHost struct {
+	outbound *outboundRun
 }
 
 // Defaults returns the limits used for the zero fields of Run's limits.
@@ -120,6 +129,7 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		Debug:   out.debug,
 		Limits:  &rl,
 		Stats:   &stats,
+		Host:    &runHost{outbound: x.newOutboundRun(ev)},
 	})
 	if err != nil {
 		return classify(ctx, err)

@@ -61,6 +61,9 @@ type Config struct {
 	// Defaults are the server's invocation limits, which an app's limits
 	// override; zero fields take the executor's defaults.
 	Defaults executor.Limits
+	// Outbound bounds the outbound HTTP requests of scripts; zero fields
+	// take executor.DefaultOutboundLimits.
+	Outbound executor.OutboundLimits
 	// LogRetention is how long invocation records are kept; 0 keeps them.
 	LogRetention time.Duration
 	// LogFlushInterval is the longest a record waits in memory before
@@ -100,6 +103,7 @@ type Orchestrator struct {
 	logger    *slog.Logger
 	metrics   *metrics.Metrics
 	defaults  executor.Limits
+	outbound  executor.OutboundLimits
 	clock     clock.Clock
 	maxQueued int
 	cache     *scriptCache
@@ -119,6 +123,7 @@ func New(cfg Config) *Orchestrator {
 		metrics:   cfg.Metrics,
 		clock:     cfg.Clock,
 		maxQueued: positive(cfg.MaxQueued, DefaultMaxQueued),
+		outbound:  cfg.Outbound.Or(executor.DefaultOutboundLimits()),
 	}
 	if o.clock == nil {
 		o.clock = clock.Real{}
@@ -245,6 +250,11 @@ func (o *Orchestrator) load(app, script string) (*compiled, error) {
 		scriptID:    live.Script.ID,
 		version:     live.Version.Version,
 		maxAttempts: live.Script.MaxAttempts,
+		outbound: executor.Outbound{
+			Allow:          live.App.Outbound.Allow,
+			AllowPrivate:   live.App.Outbound.AllowPrivate,
+			OutboundLimits: o.outbound,
+		},
 	}
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = store.DefaultMaxAttempts
@@ -299,6 +309,8 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 			Header: r.Header,
 			Host:   r.Host,
 			Body:   body,
+
+			Outbound: c.outbound,
 		}, lim)
 	}
 	writeResult(w, id, res)

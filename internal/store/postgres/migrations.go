@@ -150,6 +150,10 @@ CREATE INDEX jobs_app_state ON jobs (app_id, state);
 CREATE INDEX jobs_app_created ON jobs (app_id, created_at DESC, id DESC);
 CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 `,
+	// 2: an app's outbound HTTP policy, store.AppOutbound as JSON.
+	`
+ALTER TABLE apps ADD COLUMN outbound jsonb NOT NULL DEFAULT '{}';
+`,
 }
 
 // migrationLock is the key of the advisory lock that serialises
