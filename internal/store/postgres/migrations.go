@@ -150,6 +150,17 @@ CREATE INDEX jobs_app_state ON jobs (app_id, state);
 CREATE INDEX jobs_app_created ON jobs (app_id, created_at DESC, id DESC);
 CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 `,
+	// 2: apps' secrets, sealed by package secrets (never the plain value).
+	`
+CREATE TABLE app_secrets (
+	app_id     bigint      NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	name       text        COLLATE "C" NOT NULL,
+	sealed     bytea       NOT NULL,
+	created_at timestamptz NOT NULL,
+	updated_at timestamptz NOT NULL,
+	PRIMARY KEY (app_id, name)
+);
+`,
 }
 
 // migrationLock is the key of the advisory lock that serialises
