@@ -42,6 +42,11 @@ type Event struct {
 	ScheduleID  int64
 	ScheduledAt time.Time // the due time fired
 	Payload     []byte    // the schedule's JSON payload; nil for none
+
+	// Env holds the app's secrets, by name, opened by the orchestrator;
+	// the script reads them as `env` and through secret(name). Their
+	// values are redacted from what the run keeps (see redactor).
+	Env map[string]string `json:"env,omitempty"`
 }
 
 // eventValue builds the script's `event` map, which says what triggered
