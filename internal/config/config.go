@@ -35,6 +35,12 @@ type Config struct {
 	LogRetention    time.Duration // how long invocation records are kept
 	LogFlush        time.Duration // longest delay before a log record is written
 	ShutdownTimeout time.Duration // how long in-flight requests may take at shutdown
+
+	// The key that seals apps' secrets: SecretKey (PICLOUD_SECRET_KEY,
+	// never logged) wins over the key file, SecretKeyFile or, when
+	// empty, secret.key in DataDir (see SecretKeyPath).
+	SecretKey     string
+	SecretKeyFile string
 }
 
 // setting describes one configuration value: its flag, its environment
@@ -104,6 +110,16 @@ var settings = []setting{
 	{"log-retention", "PICLOUD_LOG_RETENTION", "168h", "how long invocation logs are kept", durationSetter(func(c *Config) *time.Duration { return &c.LogRetention })},
 	{"log-flush", "PICLOUD_LOG_FLUSH", "500ms", "longest delay before an invocation log record is written", durationSetter(func(c *Config) *time.Duration { return &c.LogFlush })},
 	{"shutdown-timeout", "PICLOUD_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take at shutdown", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	// Checked when the server opens the key (package secrets), whose
+	// errors never repeat a key.
+	{"secret-key-file", "PICLOUD_SECRET_KEY_FILE", "", "file of the key that encrypts apps' secrets; generated, mode 0600, on first start (default: secret.key in the data directory)", func(c *Config, v string) error {
+		c.SecretKeyFile = v
+		return nil
+	}},
+	{"", "PICLOUD_SECRET_KEY", "", "the key that encrypts apps' secrets, 32 bytes as base64 or hex; wins over the key file", func(c *Config, v string) error {
+		c.SecretKey = v
+		return nil
+	}},
 }
 
 func durationSetter(field func(*Config) *time.Duration) func(*Config, string) error {
@@ -184,6 +200,15 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 
 // DatabasePath is the SQLite file inside the data directory.
 func (c Config) DatabasePath() string { return filepath.Join(c.DataDir, "picloud.db") }
+
+// SecretKeyPath is the key file: SecretKeyFile, else secret.key in the
+// data directory.
+func (c Config) SecretKeyPath() string {
+	if c.SecretKeyFile != "" {
+		return c.SecretKeyFile
+	}
+	return filepath.Join(c.DataDir, "secret.key")
+}
 
 // Postgres reports whether the server uses PostgreSQL (DB is set) rather
 // than SQLite.
