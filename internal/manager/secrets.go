@@ -119,16 +119,14 @@ func (m *Manager) putSecret(w http.ResponseWriter, r *http.Request, c *caller) e
 }
 
 // deleteSecret removes a secret: 204, or 404 when the app has none of
-// that name.
+// that name (a name that could not exist included, as for every name in
+// a path that is only looked up).
 func (m *Manager) deleteSecret(w http.ResponseWriter, r *http.Request, c *caller) error {
 	app, err := m.appFor(r, c, canEdit)
 	if err != nil {
 		return err
 	}
 	name := r.PathValue("name")
-	if err := validSecretName(name); err != nil {
-		return err
-	}
 	if err := m.store.DeleteSecret(r.Context(), app.ID, name); err != nil {
 		return storeErr(err, fmt.Sprintf("secret %s not found in app %q", name, app.Slug), "")
 	}

@@ -189,7 +189,7 @@ func TestSecretNames(t *testing.T) {
 				}
 			}})
 		scenarios = append(scenarios, scenario{name: "delete invalid " + name, method: "DELETE", url: "/api/v1/apps/demo/secrets/" + name,
-			as: asEditor, status: 422})
+			as: asEditor, status: 404})
 	}
 	runScenarios(t, scenarios)
 }
