@@ -155,6 +155,7 @@ func root() *command {
 			membersCmd(),
 			usersCmd(),
 			apiKeysCmd(),
+			secretsCmd(),
 			versionCmd(),
 		},
 	}

@@ -61,12 +61,14 @@ func New(cfg Config) *Executor {
 	registerResponse(x.engine)
 	x.outbound = newOutboundClient()
 	registerHTTP(x.engine)
+	registerSecrets(x.engine)
 	return x
 }
 
 // runHost is what the native functions of one run reach through
 // rhai.Context.Host.
 type runHost struct {
+	ev       *Event // the event being run
 	outbound *outboundRun
 }
 
@@ -101,6 +103,8 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 	lim = lim.Or(x.defaults)
 	start := time.Now()
 	out := output{max: MaxOutputBytes}
+	red := newRedactor(ev.Env)
+	out.redact = red.apply
 	var stats rhai.RunStats
 	defer func() {
 		if r := recover(); r != nil {
@@ -109,7 +113,8 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		res.Duration = time.Since(start)
 		res.Output = out.String()
 		res.Operations = int64(min(stats.Operations, 1<<63-1))
-		res.Summary = summarize(res, lim)
+		res.Summary = summarize(res, lim, red)
+		res.Err = red.wrap(res.Err)
 	}()
 	if ast == nil {
 		return failure(StatusError, http.StatusInternalServerError, errors.New("executor: no script to run"))
@@ -121,7 +126,8 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		Push("request", scriptRequest(ev)).
 		Push("event", eventValue(ev)).
 		Push("app", rhai.String(ev.App)).
-		Push("script", rhai.String(ev.Script))
+		Push("script", rhai.String(ev.Script)).
+		Push("env", envValue(&ev))
 	v, err := x.engine.Run(ast, rhai.RunOptions{
 		Context: ctx,
 		Scope:   scope,
@@ -129,7 +135,7 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		Debug:   out.debug,
 		Limits:  &rl,
 		Stats:   &stats,
-		Host:    &runHost{outbound: x.newOutboundRun(ev)},
+		Host:    &runHost{ev: &ev, outbound: x.newOutboundRun(ev)},
 	})
 	if err != nil {
 		return classify(ctx, err)
@@ -167,8 +173,9 @@ func failure(status string, code int, err error) Result {
 
 // summarize describes a result for the log: for ok its status, type, size
 // and the start of a textual body; otherwise the error's kind, message and
-// position.
-func summarize(res Result, lim Limits) string {
+// position. Secrets are redacted before the text is cut, so that a cut
+// never leaves the start of one.
+func summarize(res Result, lim Limits, red redactor) string {
 	if res.Err != nil {
 		var s string
 		var ee *rhai.EvalError
@@ -180,7 +187,7 @@ func summarize(res Result, lim Limits) string {
 		default:
 			s = res.Err.Error()
 		}
-		return truncate(s, maxErrorSummary)
+		return truncate(red.apply(s), maxErrorSummary)
 	}
 	if len(res.Body) == 0 {
 		return fmt.Sprintf("%d, no body", res.HTTPStatus)
@@ -188,9 +195,9 @@ func summarize(res Result, lim Limits) string {
 	mt := mediaType(res.Header.Get("Content-Type"))
 	s := fmt.Sprintf("%d %s, %d B", res.HTTPStatus, mt, len(res.Body))
 	if textual(mt) && utf8.Valid(res.Body) {
-		s += ": " + string(res.Body[:min(len(res.Body), maxOKSummary)])
+		s += ": " + string(res.Body[:min(len(res.Body), maxOKSummary+red.longest)])
 	}
-	return truncate(s, maxOKSummary)
+	return truncate(red.apply(s), maxOKSummary)
 }
 
 // mediaType is the media type of a Content-Type value, lower-cased,
@@ -232,6 +239,6 @@ func truncate(s string, n int) string {
 // because the script does not compile: an error with status 500.
 func ErrorResult(err error) Result {
 	res := failure(StatusError, http.StatusInternalServerError, err)
-	res.Summary = summarize(res, Limits{})
+	res.Summary = summarize(res, Limits{}, redactor{})
 	return res
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/metrics"
+	"github.com/picloud/picloud/internal/secrets"
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/rhai"
 )
@@ -51,6 +52,10 @@ type Config struct {
 	Compile func(source string) error
 	// SessionTTL is how long a login lasts (default DefaultSessionTTL).
 	SessionTTL time.Duration
+
+	// Secrets seals the apps' secrets; nil when the server has no key,
+	// and then setting a secret answers 503.
+	Secrets *secrets.Keyring
 }
 
 // Manager serves the control-plane API.
@@ -76,6 +81,8 @@ type Manager struct {
 	addrThrottle *auth.Throttle
 
 	mux *http.ServeMux
+
+	secrets *secrets.Keyring
 }
 
 // New returns a Manager.
@@ -87,6 +94,7 @@ func New(cfg Config) *Manager {
 		metrics:    cfg.Metrics,
 		compile:    cfg.Compile,
 		sessionTTL: cfg.SessionTTL,
+		secrets:    cfg.Secrets,
 		now:        time.Now,
 		hashParams: auth.DefaultParams,
 		hashSlots:  make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 4))),
@@ -168,6 +176,10 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/logs", m.listLogs)
 	m.handle("GET /api/v1/logs/{id}", m.showLog)
 	m.handle("POST /api/v1/logs/{id}/retry", m.retryLog)
+	// Secrets: names and times go out, values only in.
+	m.handle("GET /api/v1/apps/{slug}/secrets", m.listSecrets)
+	m.handle("PUT /api/v1/apps/{slug}/secrets/{name}", m.putSecret)
+	m.handle("DELETE /api/v1/apps/{slug}/secrets/{name}", m.deleteSecret)
 }
 
 // apiFunc is an authenticated endpoint. A returned error is written as a

@@ -93,6 +93,16 @@ func TestRoleMatrix(t *testing.T) {
 		{"PATCH", "/api/v1/schedules/{other}", `{"enabled": false}`, [6]int{200, 403, 403, 403, 403, 401}},
 		{"DELETE", "/api/v1/schedules/{demo}", "", [6]int{204, 204, 204, 403, 403, 401}},
 		{"DELETE", "/api/v1/schedules/{other}", "", [6]int{204, 403, 403, 403, 403, 401}},
+
+		{"GET", "/api/v1/apps/demo/secrets", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/apps/other/secrets", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/apps/nope/secrets", "", [6]int{404, 403, 403, 403, 403, 401}},
+		{"PUT", "/api/v1/apps/demo/secrets/DEMO_TOKEN", `{"value": "rotated"}`, [6]int{200, 200, 200, 403, 403, 401}},
+		{"PUT", "/api/v1/apps/demo/secrets/NEW_TOKEN", `{"value": "fresh"}`, [6]int{201, 201, 201, 403, 403, 401}},
+		{"PUT", "/api/v1/apps/other/secrets/OTHER_TOKEN", `{"value": "rotated"}`, [6]int{200, 403, 403, 403, 403, 401}},
+		{"DELETE", "/api/v1/apps/demo/secrets/DEMO_TOKEN", "", [6]int{204, 204, 204, 403, 403, 401}},
+		{"DELETE", "/api/v1/apps/demo/secrets/NOPE", "", [6]int{404, 404, 404, 403, 403, 401}},
+		{"DELETE", "/api/v1/apps/other/secrets/OTHER_TOKEN", "", [6]int{204, 403, 403, 403, 403, 401}},
 	}
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		for _, row := range rows {

@@ -154,6 +154,17 @@ CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 	`
 ALTER TABLE apps ADD COLUMN outbound jsonb NOT NULL DEFAULT '{}';
 `,
+	// 3: apps' secrets, sealed by package secrets (never the plain value).
+	`
+CREATE TABLE app_secrets (
+	app_id     bigint      NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	name       text        COLLATE "C" NOT NULL,
+	sealed     bytea       NOT NULL,
+	created_at timestamptz NOT NULL,
+	updated_at timestamptz NOT NULL,
+	PRIMARY KEY (app_id, name)
+);
+`,
 }
 
 // migrationLock is the key of the advisory lock that serialises

@@ -161,6 +161,17 @@ CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 	`
 ALTER TABLE apps ADD COLUMN outbound TEXT NOT NULL DEFAULT '{}';
 `,
+	// 7: apps' secrets, sealed by package secrets (never the plain value).
+	`
+CREATE TABLE app_secrets (
+	app_id     INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	name       TEXT    NOT NULL,
+	sealed     BLOB    NOT NULL,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (app_id, name)
+);
+`,
 }
 
 // migrate applies the migrations of list that db lacks, each in its own

@@ -43,6 +43,7 @@ import (
 //   - Jobs are listed newest first (CreatedAt, then ID); claims take the
 //     job with the earliest RunAt, then the smallest ID. Deleting an app
 //     deletes its jobs. The queue bound holds under concurrent enqueues.
+//   - Secrets are listed by name; deleting an app deletes its secrets.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -67,6 +68,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JobLeases", testJobLeases},
 		{"QueueBound", testQueueBound},
 		{"AppOutbound", testAppOutbound},
+		{"Secrets", testSecrets},
+		{"SecretBound", testSecretBound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
