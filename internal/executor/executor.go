@@ -88,7 +88,14 @@ type Result struct {
 
 // Run runs ast against ev under lim (its zero fields take the executor's
 // defaults). It never panics: a failure of any kind is an error result.
-func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits) (res Result) {
+func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits) Result {
+	return x.RunWithModules(ctx, ast, nil, ev, lim)
+}
+
+// RunWithModules is Run for a script whose imports are resolved from mods
+// (nil: none; an import of anything but a host module fails with "Module
+// not found").
+func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modules, ev Event, lim Limits) (res Result) {
 	lim = lim.Or(x.defaults)
 	start := time.Now()
 	out := output{max: MaxOutputBytes}
@@ -120,6 +127,7 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		Debug:   out.debug,
 		Limits:  &rl,
 		Stats:   &stats,
+		Modules: mods.resolver(),
 	})
 	if err != nil {
 		return classify(ctx, err)
