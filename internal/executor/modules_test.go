@@ -38,7 +38,7 @@ func TestRunWithModules(t *testing.T) {
 		{name: "import", src: `import "utils" as u; u::greet("pi") + "/" + u::GREETING`,
 			mods: map[string]string{"utils": utils}, status: StatusOK, body: "hello pi/hello"},
 		{name: "transitive", src: `import "api" as a; a::run()`,
-			mods: map[string]string{"utils": utils, "api": `import "utils" as u; fn run() { u::greet("api") }`},
+			mods:   map[string]string{"utils": utils, "api": `import "utils" as u; fn run() { u::greet("api") }`},
 			status: StatusOK, body: "hello api"},
 		{name: "missing module", src: `import "utils" as u; u::greet("pi")`,
 			status: StatusError, err: `Module not found: utils (no script "utils" in this app)`},
