@@ -53,11 +53,12 @@ type Executor struct {
 }
 
 // New returns an executor whose engine has the data-plane functions
-// (response) registered.
+// (response) and the built-in modules (crypto, encoding, time) registered.
 func New(cfg Config) *Executor {
 	x := &Executor{engine: rhai.New(), defaults: cfg.Defaults.Or(DefaultLimits())}
 	x.engine.SetLimits(x.defaults.engineLimits())
 	registerResponse(x.engine)
+	registerCrypto(x.engine)
 	return x
 }
 
