@@ -157,6 +157,8 @@ CREATE INDEX jobs_app_state ON jobs (app_id, state);
 CREATE INDEX jobs_app_created ON jobs (app_id, created_at DESC, id DESC);
 CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 `,
+	// 6: versions.rolled_back_from, the version a rollback copied.
+	`ALTER TABLE versions ADD COLUMN rolled_back_from INTEGER;`,
 }
 
 // migrate applies the migrations of list that db lacks, each in its own
