@@ -22,10 +22,3 @@ func (a *AST) Imports() []string {
 	})
 	return names
 }
-
-// HasModule reports whether a host module is registered under name; such a
-// module answers `import "name"` before any resolver is asked.
-func (e *Engine) HasModule(name string) bool {
-	_, ok := e.modules[name]
-	return ok
-}

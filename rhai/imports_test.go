@@ -37,11 +37,3 @@ func TestASTImports(t *testing.T) {
 		}
 	}
 }
-
-func TestEngineHasModule(t *testing.T) {
-	e := rhai.New()
-	e.RegisterModule("kv", rhai.NewModule())
-	if !e.HasModule("kv") || e.HasModule("utils") {
-		t.Errorf("HasModule: kv %v, utils %v; want true, false", e.HasModule("kv"), e.HasModule("utils"))
-	}
-}

@@ -64,9 +64,11 @@ func (m *Modules) ResolveAST(name string) (*rhai.AST, error) {
 // empty set, so that a missing module is reported the same way.
 func (m *Modules) resolver() rhai.ModuleResolver {
 	if m == nil {
-		return &Modules{}
+		return noModules
 	}
 	return m
 }
+
+var noModules = &Modules{}
 
 var _ rhai.ASTResolver = (*Modules)(nil)
