@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/picloud/picloud/internal/cluster"
+	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/execrpc"
 	"github.com/picloud/picloud/internal/executor"
 )
@@ -60,6 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	config.TuneGC(getenv)
 	log.Info("PiCloud executor is listening", "address", common.Listen, "version", version)
 	return cluster.Serve(ctx, log, ln, srv.Handler(), common.ShutdownTimeout)
 }

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/cluster"
+	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/events/pgbus"
 	"github.com/picloud/picloud/internal/execrpc"
 	"github.com/picloud/picloud/internal/executor"
@@ -142,6 +143,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		ln.Close()
 		return fmt.Errorf("start the job queue: %w", err)
 	}
+	config.TuneGC(getenv)
 	log.Info("PiCloud orchestrator is listening", "address", "http://"+ln.Addr().String(),
 		"node", s.node, "executor", s.executor, "version", version)
 	serveErr := cluster.Serve(ctx, log, ln, mux, s.ShutdownTimeout)

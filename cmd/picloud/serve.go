@@ -38,6 +38,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	log := cfg.Logger(stderr)
+	gogc := config.TuneGC(config.Environ)
 
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -133,7 +134,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("start the job queue: %w", err)
 	}
 	sched.Start()
-	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "version", version)
+	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "gogc", gogc, "version", version)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

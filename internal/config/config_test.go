@@ -2,6 +2,7 @@ package config
 
 import (
 	"io"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,22 @@ func TestParseSize(t *testing.T) {
 		if _, err := ParseSize(in); err == nil {
 			t.Errorf("ParseSize(%q): want an error", in)
 		}
+	}
+}
+
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	if got := TuneGC(func(string) string { return "" }); got != "200" {
+		t.Errorf("TuneGC without GOGC = %q, want 200", got)
+	}
+	if prev := debug.SetGCPercent(100); prev != DefaultGCPercent {
+		t.Errorf("GC percent after TuneGC = %d, want %d", prev, DefaultGCPercent)
+	}
+	env := func(k string) string { return map[string]string{"GOGC": "off"}[k] }
+	if got := TuneGC(env); got != "off" {
+		t.Errorf("TuneGC with GOGC=off = %q, want off", got)
+	}
+	if prev := debug.SetGCPercent(100); prev != 100 {
+		t.Errorf("TuneGC changed the GC percent set by GOGC: %d", prev)
 	}
 }

@@ -12,8 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -184,13 +184,25 @@ func summarize(res Result, lim Limits) string {
 	if len(res.Body) == 0 {
 		return fmt.Sprintf("%d, no body", res.HTTPStatus)
 	}
-	ctype := res.Header.Get("Content-Type")
-	mt, _, _ := mime.ParseMediaType(ctype)
+	mt := mediaType(res.Header.Get("Content-Type"))
 	s := fmt.Sprintf("%d %s, %d B", res.HTTPStatus, mt, len(res.Body))
 	if textual(mt) && utf8.Valid(res.Body) {
 		s += ": " + string(res.Body[:min(len(res.Body), maxOKSummary)])
 	}
 	return truncate(s, maxOKSummary)
+}
+
+// mediaType is the media type of a Content-Type value, lower-cased,
+// without its parameters.
+func mediaType(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(mt)
+	for i := range len(mt) {
+		if c := mt[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(mt)
+		}
+	}
+	return mt
 }
 
 func textual(mediaType string) bool {

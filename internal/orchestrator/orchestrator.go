@@ -336,19 +336,25 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 // readBody reads the request body, refusing more than limit bytes with 413:
 // at once when Content-Length says so, else on reading byte limit+1.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *httpx.Error) {
-	tooLarge := httpx.TooLarge("the request body is larger than the limit of %d bytes", limit)
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil // net/http's server says so when there is no body at all
+	}
 	if r.ContentLength > limit {
-		return nil, tooLarge
+		return nil, tooLarge(limit)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, tooLarge
+			return nil, tooLarge(limit)
 		}
 		return nil, httpx.BadRequest("unable to read the request body")
 	}
 	return body, nil
+}
+
+func tooLarge(limit int64) *httpx.Error {
+	return httpx.TooLarge("the request body is larger than the limit of %d bytes", limit)
 }
 
 // errorBody is the JSON of a failed invocation: no details, only where to
