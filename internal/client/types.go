@@ -146,6 +146,8 @@ type Version struct {
 	CreatedBy *string   `json:"created_by"` // nil when that user was deleted
 	CreatedAt time.Time `json:"created_at"`
 	Source    *string   `json:"source,omitempty"` // only when one version is fetched
+	// RolledBackFrom is the version a rollback copied; 0 for a deploy.
+	RolledBackFrom int `json:"rolled_back_from,omitempty"`
 }
 
 // Invocation is the log record of one run of a script.

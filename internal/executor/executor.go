@@ -54,7 +54,8 @@ type Executor struct {
 }
 
 // New returns an executor whose engine has the data-plane functions
-// (response) and host modules (http) registered.
+// (response), the host modules (http) and the built-in modules (crypto,
+// encoding, time) registered.
 func New(cfg Config) *Executor {
 	x := &Executor{engine: rhai.New(), defaults: cfg.Defaults.Or(DefaultLimits())}
 	x.engine.SetLimits(x.defaults.engineLimits())
@@ -62,6 +63,7 @@ func New(cfg Config) *Executor {
 	x.outbound = newOutboundClient()
 	registerHTTP(x.engine)
 	registerSecrets(x.engine)
+	registerCrypto(x.engine)
 	return x
 }
 
@@ -99,7 +101,14 @@ type Result struct {
 
 // Run runs ast against ev under lim (its zero fields take the executor's
 // defaults). It never panics: a failure of any kind is an error result.
-func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits) (res Result) {
+func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits) Result {
+	return x.RunWithModules(ctx, ast, nil, ev, lim)
+}
+
+// RunWithModules is Run for a script whose imports are resolved from mods
+// (nil: none; an import of anything but a host module fails with "Module
+// not found").
+func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modules, ev Event, lim Limits) (res Result) {
 	lim = lim.Or(x.defaults)
 	start := time.Now()
 	out := output{max: MaxOutputBytes}
@@ -136,6 +145,7 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		Limits:  &rl,
 		Stats:   &stats,
 		Host:    &runHost{ev: &ev, outbound: x.newOutboundRun(ev)},
+		Modules: mods.resolver(),
 	})
 	if err != nil {
 		return classify(ctx, err)

@@ -165,6 +165,7 @@ func (m *Manager) routes() {
 	m.handle("DELETE /api/v1/apps/{slug}/scripts/{name}", m.deleteScript)
 	m.handle("GET /api/v1/apps/{slug}/scripts/{name}/versions", m.listVersions)
 	m.handle("GET /api/v1/apps/{slug}/scripts/{name}/versions/{version}", m.showVersion)
+	m.handle("POST /api/v1/apps/{slug}/scripts/{name}/rollback", m.rollbackScript)
 	// Schedules: listed and created by app, then addressed by id.
 	m.handle("GET /api/v1/schedules", m.listAllSchedules)
 	m.handle("GET /api/v1/apps/{slug}/schedules", m.listSchedules)

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/picloud/picloud/internal/clock"
@@ -236,7 +237,10 @@ func (o *Orchestrator) Resync() {
 func (o *Orchestrator) onEvent(e events.Event) {
 	switch e.Kind {
 	case events.ScriptChanged:
-		o.cache.invalidate(e.Key) // "app/script", as the cache's keys
+		// The key is "app/script". Every script of the app goes, not only
+		// this one: any of them may import it (modules.go).
+		app, _, _ := strings.Cut(e.Key, "/")
+		o.cache.invalidateApp(app)
 	case events.AppChanged:
 		o.cache.invalidateApp(e.Key)
 	case events.JobQueued:
@@ -275,7 +279,15 @@ func (o *Orchestrator) load(app, script string) (*compiled, error) {
 		o.logger.Error("orchestrator: the secrets of an app do not open; its scripts fail until they are set again",
 			"app", app, "script", script, "err", c.envErr)
 	}
-	c.prog, c.compileErr = o.runner.Prepare(Script{ID: live.Script.ID, Version: live.Version.Version, Source: live.Version.Source})
+	mods, err := o.loadModules(ctx, app, live.Version.Source)
+	switch {
+	case errors.Is(err, errTooManyModules):
+		c.compileErr = err
+	case err != nil:
+		return nil, err
+	default:
+		c.prog, c.compileErr = o.runner.Prepare(Script{ID: live.Script.ID, Version: live.Version.Version, Source: live.Version.Source, Modules: mods})
+	}
 	if c.compileErr != nil {
 		o.logger.Error("orchestrator: the live version of a script does not compile",
 			"app", app, "script", script, "version", c.version, "err", c.compileErr)

@@ -153,6 +153,10 @@ type Version struct {
 	Source    string
 	CreatedBy int64
 	CreatedAt time.Time
+	// RolledBackFrom is the version whose source a rollback copied into
+	// this one; 0 for a deploy. Set by ListVersions, GetVersion and
+	// RollbackScript.
+	RolledBackFrom int
 }
 
 // LiveScript is what the data plane needs to run a script.
@@ -307,6 +311,11 @@ type Store interface {
 	GetVersion(ctx context.Context, scriptID int64, version int) (Version, error)
 	DeleteScript(ctx context.Context, scriptID int64) error // and its schedules; its logs and jobs stay
 	GetLiveScript(ctx context.Context, appSlug, name string) (LiveScript, error)
+	// RollbackScript stores the source of an earlier version as the
+	// script's next version, with RolledBackFrom set, and makes it live:
+	// history stays linear. ErrNotFound when the script or the version
+	// does not exist.
+	RollbackScript(ctx context.Context, scriptID int64, version int, userID int64) (Script, Version, error)
 	// SetScriptMaxAttempts sets a script's MaxAttempts (0: the default).
 	SetScriptMaxAttempts(ctx context.Context, scriptID int64, n int) error
 

@@ -165,6 +165,8 @@ CREATE TABLE app_secrets (
 	PRIMARY KEY (app_id, name)
 );
 `,
+	// 4: versions.rolled_back_from, the version a rollback copied.
+	`ALTER TABLE versions ADD COLUMN rolled_back_from integer;`,
 }
 
 // migrationLock is the key of the advisory lock that serialises

@@ -172,6 +172,8 @@ CREATE TABLE app_secrets (
 	PRIMARY KEY (app_id, name)
 );
 `,
+	// 8: versions.rolled_back_from, the version a rollback copied.
+	`ALTER TABLE versions ADD COLUMN rolled_back_from INTEGER;`,
 }
 
 // migrate applies the migrations of list that db lacks, each in its own

@@ -70,6 +70,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AppOutbound", testAppOutbound},
 		{"Secrets", testSecrets},
 		{"SecretBound", testSecretBound},
+		{"RollbackScript", testRollbackScript},
+		{"ConcurrentRollbacks", testConcurrentRollbacks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
