@@ -150,6 +150,13 @@ CREATE INDEX jobs_app_state ON jobs (app_id, state);
 CREATE INDEX jobs_app_created ON jobs (app_id, created_at DESC, id DESC);
 CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 `,
+	// 2: the HTTP exchange of an invocation (request and response, as
+	// compact JSON; see store.EncodeRequest), for the logs and replay.
+	// NULL for records without one: schedules, and older records. bytea,
+	// not jsonb: nothing queries inside it, and jsonb refuses \u0000.
+	`
+ALTER TABLE invocations ADD COLUMN request bytea, ADD COLUMN response bytea;
+`,
 }
 
 // migrationLock is the key of the advisory lock that serialises

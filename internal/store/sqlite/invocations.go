@@ -17,13 +17,17 @@ const DefaultInvocationLimit = 100
 const invocationColumns = `i.id, i.app_id, a.slug, i.script, i.version, i.trigger_type, i.started_at,
 	i.duration, i.status, i.http_status, i.operations, i.summary, i.output, i.job_id, i.attempt`
 
-func scanInvocation(row scanner) (store.Invocation, error) {
+func scanInvocation(row scanner) (store.Invocation, error) { return scanInvocationWith(row) }
+
+// scanInvocationWith scans invocationColumns followed by the columns of
+// extra.
+func scanInvocationWith(row scanner, extra ...any) (store.Invocation, error) {
 	var (
 		inv               store.Invocation
 		started, duration int64
 	)
-	err := row.Scan(&inv.ID, &inv.AppID, &inv.AppSlug, &inv.Script, &inv.Version, &inv.Trigger, &started,
-		&duration, &inv.Status, &inv.HTTPStatus, &inv.Operations, &inv.Summary, &inv.Output, &inv.JobID, &inv.Attempt)
+	err := row.Scan(append([]any{&inv.ID, &inv.AppID, &inv.AppSlug, &inv.Script, &inv.Version, &inv.Trigger, &started,
+		&duration, &inv.Status, &inv.HTTPStatus, &inv.Operations, &inv.Summary, &inv.Output, &inv.JobID, &inv.Attempt}, extra...)...)
 	if err != nil {
 		return store.Invocation{}, err
 	}
@@ -60,17 +64,21 @@ func (s *Store) InsertInvocations(ctx context.Context, invs []store.Invocation) 
 func insertInvocations(ctx context.Context, tx *sql.Tx, invs []store.Invocation) error {
 	stmt, err := tx.PrepareContext(ctx,
 		`INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
-			duration, status, http_status, operations, summary, output, job_id, attempt)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM apps WHERE id = ?)
+			duration, status, http_status, operations, summary, output, job_id, attempt, request, response)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM apps WHERE id = ?)
 		ON CONFLICT (id) DO NOTHING`)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
 	for _, inv := range invs {
-		_, err := stmt.ExecContext(ctx, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
+		req, resp, err := encodeExchange(inv)
+		if err != nil {
+			return err
+		}
+		_, err = stmt.ExecContext(ctx, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
 			unixNano(inv.StartedAt), int64(inv.Duration), inv.Status, inv.HTTPStatus, inv.Operations,
-			inv.Summary, inv.Output, inv.JobID, inv.Attempt, inv.AppID)
+			inv.Summary, inv.Output, inv.JobID, inv.Attempt, req, resp, inv.AppID)
 		if err != nil {
 			return err
 		}
@@ -101,6 +109,19 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 		where = append(where, "i.job_id = ?")
 		args = append(args, f.JobID)
 	}
+	if f.After != "" {
+		where = append(where, "i.id > ?")
+		args = append(args, f.After)
+	}
+	if f.IDs != nil {
+		if len(f.IDs) == 0 {
+			return []store.Invocation{}, nil
+		}
+		where = append(where, "i.id IN ("+placeholders(len(f.IDs))+")")
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultInvocationLimit
@@ -112,7 +133,11 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 	if len(where) > 0 {
 		q.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
-	q.WriteString(" ORDER BY i.started_at DESC, i.id DESC LIMIT ?")
+	if f.After != "" {
+		q.WriteString(" ORDER BY i.id LIMIT ?")
+	} else {
+		q.WriteString(" ORDER BY i.started_at DESC, i.id DESC LIMIT ?")
+	}
 
 	rows, err := s.read.QueryContext(ctx, q.String(), args...)
 	if err != nil {
@@ -121,14 +146,47 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 	return collect(rows, scanInvocation, "list invocations")
 }
 
-// GetInvocation returns the record with the given ID.
+// GetInvocation returns the record with the given ID, with its recorded
+// HTTP exchange.
 func (s *Store) GetInvocation(ctx context.Context, id string) (store.Invocation, error) {
-	inv, err := scanInvocation(s.read.QueryRowContext(ctx,
-		`SELECT `+invocationColumns+` FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.id = ?`, id))
+	var req, resp []byte
+	inv, err := scanInvocationWith(s.read.QueryRowContext(ctx,
+		`SELECT `+invocationColumns+`, i.request, i.response FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.id = ?`, id),
+		&req, &resp)
 	if err != nil {
 		return store.Invocation{}, readError(fmt.Sprintf("invocation %q", id), err)
 	}
+	if inv.Request, err = store.DecodeRequest(req); err != nil {
+		return store.Invocation{}, fmt.Errorf("sqlite: invocation %q: %w", id, err)
+	}
+	if inv.Response, err = store.DecodeResponse(resp); err != nil {
+		return store.Invocation{}, fmt.Errorf("sqlite: invocation %q: %w", id, err)
+	}
 	return inv, nil
+}
+
+// encodeExchange returns the stored forms of the recorded request and
+// response of inv: NULL for those it has none of.
+func encodeExchange(inv store.Invocation) (req, resp any, err error) {
+	b, err := store.EncodeRequest(inv.Request)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b != nil {
+		req = b
+	}
+	if b, err = store.EncodeResponse(inv.Response); err != nil {
+		return nil, nil, err
+	}
+	if b != nil {
+		resp = b
+	}
+	return req, resp, nil
+}
+
+// placeholders returns n comma-separated parameters: "?, ?, ?".
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // PruneInvocations removes the records of runs started before the given

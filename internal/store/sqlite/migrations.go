@@ -157,6 +157,13 @@ CREATE INDEX jobs_app_state ON jobs (app_id, state);
 CREATE INDEX jobs_app_created ON jobs (app_id, created_at DESC, id DESC);
 CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 `,
+	// 6: the HTTP exchange of an invocation (request and response, as
+	// compact JSON; see store.EncodeRequest), for the logs and replay.
+	// NULL for records without one: schedules, and older records.
+	`
+ALTER TABLE invocations ADD COLUMN request BLOB;
+ALTER TABLE invocations ADD COLUMN response BLOB;
+`,
 }
 
 // migrate applies the migrations of list that db lacks, each in its own

@@ -66,6 +66,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Jobs", testJobs},
 		{"JobLeases", testJobLeases},
 		{"QueueBound", testQueueBound},
+		{"InvocationExchange", testInvocationExchange},
+		{"InvocationsAfter", testInvocationsAfter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
