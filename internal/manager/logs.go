@@ -103,7 +103,7 @@ func (m *Manager) showLog(w http.ResponseWriter, r *http.Request, c *caller) err
 	if err := m.checkAppAccess(r, c, inv.AppID, inv.AppSlug, canRead, fmt.Sprintf("log %q", id)); err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, toInvocation(inv, true))
+	httpx.WriteJSON(w, http.StatusOK, toInvocationDetail(inv))
 	return nil
 }
 

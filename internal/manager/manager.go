@@ -51,6 +51,10 @@ type Config struct {
 	Compile func(source string) error
 	// SessionTTL is how long a login lasts (default DefaultSessionTTL).
 	SessionTTL time.Duration
+	// Replayer runs recorded requests again (POST
+	// /api/v1/logs/{id}/replay): the orchestrator, in a process that runs
+	// scripts. Nil answers that route with 501.
+	Replayer Replayer
 }
 
 // Manager serves the control-plane API.
@@ -74,6 +78,12 @@ type Manager struct {
 	// Failed logins are throttled per user name and per client address.
 	userThrottle *auth.Throttle
 	addrThrottle *auth.Throttle
+
+	// Live logs (logs_stream.go) and replay (logs_replay.go).
+	live            *liveLogs
+	streamKeepAlive time.Duration
+	streamEnded     func() // called as each stream ends, for tests
+	replayer        Replayer
 
 	mux *http.ServeMux
 }
@@ -109,6 +119,8 @@ func New(cfg Config) *Manager {
 	if m.sessionTTL <= 0 {
 		m.sessionTTL = DefaultSessionTTL
 	}
+	m.live, m.streamKeepAlive, m.replayer = newLiveLogs(), defaultKeepAlive, cfg.Replayer
+	m.bus.Subscribe(m.live.onEvent)
 	m.routes()
 	return m
 }
@@ -168,6 +180,8 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/logs", m.listLogs)
 	m.handle("GET /api/v1/logs/{id}", m.showLog)
 	m.handle("POST /api/v1/logs/{id}/retry", m.retryLog)
+	m.handle("GET /api/v1/apps/{slug}/logs/stream", m.streamLogs)
+	m.handle("POST /api/v1/logs/{id}/replay", m.replayLog)
 }
 
 // apiFunc is an authenticated endpoint. A returned error is written as a
