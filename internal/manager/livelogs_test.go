@@ -109,7 +109,7 @@ func (e *liveEnv) deploy(app, name, source string) {
 // before it.
 type sseEvent struct {
 	id, event, data, retry string
-	comments             []string
+	comments               []string
 }
 
 // sseStream is an open stream, read by a goroutine into events.
