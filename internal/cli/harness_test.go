@@ -120,6 +120,8 @@ func startServer(db dbtest.DB) (*testServer, error) {
 		Bus:     bus,
 		Logger:  log,
 		Compile: func(src string) error { _, err := exec.Compile(src); return err },
+		// Replays run here, as in cmd/picloud.
+		Replayer: orch,
 	})
 	ctx := context.Background()
 	if _, _, err := mgr.EnsureAdmin(ctx, "admin", adminPassword); err != nil {
