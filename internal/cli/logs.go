@@ -34,7 +34,7 @@ written, one row each (one JSON object per line with --output json),
 until interrupted with Ctrl-C (exit 0); --script and --status (ok,
 error, timeout, limit) filter them, and --after ID first prints the
 records after that one. A record shows about one log flush interval
-(1s by default) after its run. A dropped connection is resumed where it
+(500ms by default) after its run. A dropped connection is resumed where it
 stopped.
 
 'pic logs replay ID' runs the request recorded with an invocation again,
