@@ -239,10 +239,10 @@ func (m *Manager) streamLogs(w http.ResponseWriter, r *http.Request, c *caller) 
 	if sub == nil {
 		return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the server is shutting down; reconnect shortly"}
 	}
-	defer m.live.unsubscribe(app.Slug, sub)
 	if m.streamEnded != nil {
-		defer m.streamEnded()
+		defer m.streamEnded() // after unsubscribing
 	}
+	defer m.live.unsubscribe(app.Slug, sub)
 	if after == "" {
 		// Start from the newest record, the point to catch up from if
 		// announcements are dropped.
