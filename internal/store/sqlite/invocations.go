@@ -94,7 +94,14 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 		args  []any
 	)
 	if f.AppID != 0 {
-		where = append(where, "i.app_id = ?")
+		if f.After != "" || f.IDs != nil {
+			// The unary + keeps SQLite from reading the app's whole
+			// index range: ids are looked up (or scanned from After)
+			// in the primary key instead.
+			where = append(where, "+i.app_id = ?")
+		} else {
+			where = append(where, "i.app_id = ?")
+		}
 		args = append(args, f.AppID)
 	}
 	if f.Script != "" {
