@@ -168,6 +168,11 @@ type Invocation struct {
 	// records of HTTP requests have neither.
 	JobID   string `json:"job_id,omitempty"`
 	Attempt int    `json:"attempt,omitempty"`
+	// Request and Response are the recorded HTTP exchange of an http,
+	// async or replay run; only when one record is fetched, and only for
+	// records that have one.
+	Request  *RecordedRequest  `json:"request,omitempty"`
+	Response *RecordedResponse `json:"response,omitempty"`
 }
 
 // Job is a job of the durable queue — an async invocation or a schedule's

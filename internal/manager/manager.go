@@ -56,6 +56,10 @@ type Config struct {
 	// Secrets seals the apps' secrets; nil when the server has no key,
 	// and then setting a secret answers 503.
 	Secrets *secrets.Keyring
+	// Replayer runs recorded requests again (POST
+	// /api/v1/logs/{id}/replay): the orchestrator, in a process that runs
+	// scripts. Nil answers that route with 501.
+	Replayer Replayer
 }
 
 // Manager serves the control-plane API.
@@ -79,6 +83,12 @@ type Manager struct {
 	// Failed logins are throttled per user name and per client address.
 	userThrottle *auth.Throttle
 	addrThrottle *auth.Throttle
+
+	// Live logs (logs_stream.go) and replay (logs_replay.go).
+	live            *liveLogs
+	streamKeepAlive time.Duration
+	streamEnded     func() // called as each stream ends, for tests
+	replayer        Replayer
 
 	mux *http.ServeMux
 
@@ -117,6 +127,8 @@ func New(cfg Config) *Manager {
 	if m.sessionTTL <= 0 {
 		m.sessionTTL = DefaultSessionTTL
 	}
+	m.live, m.streamKeepAlive, m.replayer = newLiveLogs(), defaultKeepAlive, cfg.Replayer
+	m.bus.Subscribe(m.live.onEvent)
 	m.routes()
 	return m
 }
@@ -181,6 +193,8 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/secrets", m.listSecrets)
 	m.handle("PUT /api/v1/apps/{slug}/secrets/{name}", m.putSecret)
 	m.handle("DELETE /api/v1/apps/{slug}/secrets/{name}", m.deleteSecret)
+	m.handle("GET /api/v1/apps/{slug}/logs/stream", m.streamLogs)
+	m.handle("POST /api/v1/logs/{id}/replay", m.replayLog)
 }
 
 // apiFunc is an authenticated endpoint. A returned error is written as a

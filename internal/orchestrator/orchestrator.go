@@ -158,6 +158,7 @@ func New(cfg Config) *Orchestrator {
 		interval:  positive(cfg.LogFlushInterval, DefaultLogFlushInterval),
 		capacity:  positive(cfg.LogBufferSize, DefaultLogBufferSize),
 		retention: cfg.LogRetention,
+		written:   o.announce,
 	}
 	o.logs.capacity = max(o.logs.capacity, o.logs.batch)
 	o.queue = &queue{
@@ -361,6 +362,8 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		Operations: res.Operations,
 		Summary:    res.Summary,
 		Output:     res.Output,
+		Request:    recordRequest(r.Method, path, r.URL.RawQuery, r.Host, r.Header, body),
+		Response:   recordResponse(res),
 	})
 	o.metrics.ObserveInvocation(app, res.Status, res.Duration)
 }

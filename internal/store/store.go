@@ -40,6 +40,9 @@ const (
 	TriggerHTTP     = "http"
 	TriggerSchedule = "schedule"
 	TriggerAsync    = "async"
+	// TriggerReplay: a recorded request run again on demand (POST
+	// /api/v1/logs/{id}/replay), to try a version on real traffic.
+	TriggerReplay = "replay"
 
 	StatusOK      = "ok"
 	StatusError   = "error"
@@ -183,6 +186,12 @@ type Invocation struct {
 	Output     string // captured print/debug output, truncated
 	JobID      string // the job this run is an attempt of; "" for an HTTP request
 	Attempt    int    // the attempt's number, from 1; 0 for an HTTP request
+	// Request and Response record the HTTP exchange of a run of the
+	// http, async or replay trigger (see exchange.go); nil for a
+	// schedule's run and for records older than the recording. Only
+	// GetInvocation reads them; lists leave them nil.
+	Request  *HTTPRequest
+	Response *HTTPResponse
 }
 
 // InvocationFilter selects invocation records, newest first.
@@ -192,6 +201,12 @@ type InvocationFilter struct {
 	Status string // "" for all
 	JobID  string // "" for all
 	Limit  int    // 0 for the implementation's default
+	// After, when set, selects the records whose ID sorts after it and
+	// lists them oldest first (by ID), so that a reader can page forward
+	// from the last record it saw.
+	After string
+	// IDs, when set, selects only the records with these IDs.
+	IDs []string
 }
 
 // Schedule runs a script at the times of a cron expression in a time zone.

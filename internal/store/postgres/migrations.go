@@ -167,6 +167,13 @@ CREATE TABLE app_secrets (
 `,
 	// 4: versions.rolled_back_from, the version a rollback copied.
 	`ALTER TABLE versions ADD COLUMN rolled_back_from integer;`,
+	// 5: the HTTP exchange of an invocation (request and response, as
+	// compact JSON; see store.EncodeRequest), for the logs and replay.
+	// NULL for records without one: schedules, and older records. bytea,
+	// not jsonb: nothing queries inside it, and jsonb refuses \u0000.
+	`
+ALTER TABLE invocations ADD COLUMN request bytea, ADD COLUMN response bytea;
+`,
 }
 
 // migrationLock is the key of the advisory lock that serialises

@@ -174,6 +174,13 @@ CREATE TABLE app_secrets (
 `,
 	// 8: versions.rolled_back_from, the version a rollback copied.
 	`ALTER TABLE versions ADD COLUMN rolled_back_from INTEGER;`,
+	// 9: the HTTP exchange of an invocation (request and response, as
+	// compact JSON; see store.EncodeRequest), for the logs and replay.
+	// NULL for records without one: schedules, and older records.
+	`
+ALTER TABLE invocations ADD COLUMN request BLOB;
+ALTER TABLE invocations ADD COLUMN response BLOB;
+`,
 }
 
 // migrate applies the migrations of list that db lacks, each in its own

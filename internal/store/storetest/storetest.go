@@ -72,6 +72,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SecretBound", testSecretBound},
 		{"RollbackScript", testRollbackScript},
 		{"ConcurrentRollbacks", testConcurrentRollbacks},
+		{"InvocationExchange", testInvocationExchange},
+		{"InvocationsAfter", testInvocationsAfter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
