@@ -109,6 +109,10 @@ type AppLimits struct {
 	MaxOperations int64 `json:"max_operations,omitempty"`
 	MaxBodyBytes  int64 `json:"max_body_bytes,omitempty"`
 	MaxMemoryMB   int64 `json:"max_memory_mb,omitempty"` // bounds string/array/map sizes
+	// The app's key-value store (KVLimits).
+	KVMaxValueBytes int64 `json:"kv_max_value_bytes,omitempty"`
+	KVMaxBytes      int64 `json:"kv_max_bytes,omitempty"`
+	KVMaxKeys       int64 `json:"kv_max_keys,omitempty"`
 }
 
 // Member gives a user a role in an app.
@@ -361,6 +365,9 @@ type Store interface {
 	// PruneJobs removes the jobs that ended ok before the given time;
 	// dead jobs stay until they are retried or their app is deleted.
 	PruneJobs(ctx context.Context, before time.Time) (int64, error)
+
+	// The key-value store of each app (kv.go).
+	KVStore
 
 	Close() error
 }

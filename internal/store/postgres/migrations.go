@@ -150,6 +150,30 @@ CREATE INDEX jobs_app_state ON jobs (app_id, state);
 CREATE INDEX jobs_app_created ON jobs (app_id, created_at DESC, id DESC);
 CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 `,
+	// 2: the key-value store of each app (SQLite's sixth version).
+	// kv_usage keeps each app's totals, changed in the transaction of
+	// every write, which first locks the app's row of it: writes to one
+	// app's keys are serialised, and a quota check reads one row instead
+	// of summing the app's keys. Values are JSON kept as text: jsonb would
+	// reorder their keys and refuse \u0000.
+	`
+CREATE TABLE kv (
+	app_id     bigint      NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	key        text        COLLATE "C" NOT NULL,
+	value      text        NOT NULL,
+	size       bigint      NOT NULL, -- bytes of value
+	expires_at timestamptz,          -- NULL: never
+	updated_at timestamptz NOT NULL,
+	PRIMARY KEY (app_id, key)
+);
+CREATE INDEX kv_expires ON kv (app_id, expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE kv_usage (
+	app_id bigint PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+	keys   bigint NOT NULL, -- rows of kv, expired ones included
+	bytes  bigint NOT NULL  -- bytes of their keys and values
+);
+`,
 }
 
 // migrationLock is the key of the advisory lock that serialises

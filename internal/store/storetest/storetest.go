@@ -43,6 +43,9 @@ import (
 //   - Jobs are listed newest first (CreatedAt, then ID); claims take the
 //     job with the earliest RunAt, then the smallest ID. Deleting an app
 //     deletes its jobs. The queue bound holds under concurrent enqueues.
+//   - Keys of the key-value store are listed in byte order; deleting an
+//     app deletes its keys and usage. Increments of one key from many
+//     goroutines lose none.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -66,6 +69,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Jobs", testJobs},
 		{"JobLeases", testJobLeases},
 		{"QueueBound", testQueueBound},
+		{"KV", testKV},
+		{"KVList", testKVList},
+		{"KVQuota", testKVQuota},
+		{"KVIncr", testKVIncr},
+		{"KVConcurrentIncr", testKVConcurrentIncr},
+		{"KVPurge", testKVPurge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
