@@ -43,6 +43,8 @@ type Config struct {
 	// Defaults fill the zero fields of the limits given to Run; their own
 	// zero fields come from DefaultLimits.
 	Defaults Limits
+	// KV is the key-value store of the kv module; nil: kv calls fail.
+	KV KV
 }
 
 // Executor compiles and runs scripts. It is safe for concurrent use: one
@@ -50,15 +52,25 @@ type Config struct {
 type Executor struct {
 	engine   *rhai.Engine
 	defaults Limits
+	kv       KV
 }
 
 // New returns an executor whose engine has the data-plane functions
-// (response) registered.
+// (response) and host modules (kv) registered.
 func New(cfg Config) *Executor {
-	x := &Executor{engine: rhai.New(), defaults: cfg.Defaults.Or(DefaultLimits())}
+	x := &Executor{engine: rhai.New(), defaults: cfg.Defaults.Or(DefaultLimits()), kv: cfg.KV}
 	x.engine.SetLimits(x.defaults.engineLimits())
 	registerResponse(x.engine)
+	registerKV(x.engine)
 	return x
+}
+
+// runHost is what the host functions of one run reach through
+// rhai.Context.Host.
+type runHost struct {
+	appID    int64
+	kv       KV
+	kvLimits store.KVLimits
 }
 
 // Defaults returns the limits used for the zero fields of Run's limits.
@@ -120,6 +132,7 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		Debug:   out.debug,
 		Limits:  &rl,
 		Stats:   &stats,
+		Host:    &runHost{appID: ev.AppID, kv: x.kv, kvLimits: lim.KV},
 	})
 	if err != nil {
 		return classify(ctx, err)

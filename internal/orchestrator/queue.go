@@ -343,7 +343,7 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int) {
 	case c.compileErr != nil:
 		return executor.ErrorResult(c.compileErr), c.version
 	}
-	ev := executor.Event{App: j.AppSlug, Script: j.Script, Trigger: j.Trigger,
+	ev := executor.Event{App: j.AppSlug, AppID: c.appID, Script: j.Script, Trigger: j.Trigger,
 		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt}
 	switch j.Trigger {
 	case store.TriggerAsync:

@@ -20,6 +20,12 @@ import (
 // KVLimits. The error is a *QuotaError.
 var ErrQuota = errors.New("store: quota exceeded")
 
+// Errors of KVIncr, which wrap ErrConflict.
+var (
+	ErrKVNotInteger = fmt.Errorf("the value is not an integer: %w", ErrConflict)
+	ErrKVOverflow   = fmt.Errorf("the sum overflows 64 bits: %w", ErrConflict)
+)
+
 // MaxKVKeyBytes bounds the length of a key, in bytes of UTF-8.
 const MaxKVKeyBytes = 256
 
@@ -110,7 +116,8 @@ type KVStore interface {
 	// KVIncr atomically adds n to the integer stored under key and
 	// returns the sum. A key that is absent or expired counts as 0 and
 	// gets no expiry; an existing key keeps its own. A value that is not
-	// an integer, or a sum that would overflow, fails with ErrConflict.
+	// an integer fails with ErrKVNotInteger, a sum that would overflow
+	// with ErrKVOverflow; both wrap ErrConflict.
 	KVIncr(ctx context.Context, appID int64, key string, n int64, lim KVLimits, now time.Time) (int64, error)
 	// KVDelete removes a key and reports whether it existed (an expired
 	// key did not).
@@ -226,19 +233,20 @@ func KVPrefixEnd(prefix string) (string, bool) {
 
 // KVAdd adds n to value, the JSON text of an integer, for KVIncr: nil
 // value counts as 0. It returns the sum and its JSON text; a value that is
-// not an integer, or a sum that would overflow, fails with ErrConflict.
+// not an integer fails with ErrKVNotInteger, a sum that would overflow
+// with ErrKVOverflow.
 func KVAdd(value []byte, n int64) (int64, []byte, error) {
 	var cur int64
 	if value != nil {
 		var err error
 		cur, err = strconv.ParseInt(strings.TrimSpace(string(value)), 10, 64)
 		if err != nil {
-			return 0, nil, fmt.Errorf("the value is not an integer: %w", ErrConflict)
+			return 0, nil, ErrKVNotInteger
 		}
 	}
 	sum := cur + n
 	if (n > 0 && sum < cur) || (n < 0 && sum > cur) {
-		return 0, nil, fmt.Errorf("adding %d to %d overflows 64 bits: %w", n, cur, ErrConflict)
+		return 0, nil, ErrKVOverflow
 	}
 	return sum, strconv.AppendInt(nil, sum, 10), nil
 }

@@ -271,6 +271,7 @@ func testKVIncr(t *testing.T, st store.Store) {
 	for _, v := range []string{`"1"`, `1.5`, `{"n":1}`, `null`, `1e3`} {
 		kvSet(t, st, app.ID, "text", v, at(0))
 		_, err := st.KVIncr(ctx, app.ID, "text", 1, kvNone, at(0))
+		wantErr(t, "KVIncr of "+v, err, store.ErrKVNotInteger)
 		wantErr(t, "KVIncr of "+v, err, store.ErrConflict)
 		got, err := st.KVGet(ctx, app.ID, "text", at(0))
 		ok(t, "KVGet", err)
@@ -278,7 +279,7 @@ func testKVIncr(t *testing.T, st store.Store) {
 	}
 	kvSet(t, st, app.ID, "big", `9223372036854775800`, at(0))
 	_, err = st.KVIncr(ctx, app.ID, "big", 8, kvNone, at(0))
-	wantErr(t, "KVIncr overflowing", err, store.ErrConflict)
+	wantErr(t, "KVIncr overflowing", err, store.ErrKVOverflow)
 	check(t, "KVIncr to the maximum", incr("big", 7, at(0)), int64(9223372036854775807))
 }
 
