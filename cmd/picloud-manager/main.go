@@ -95,6 +95,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Logger:  log.With("service", "manager"),
 		Metrics: met,
 		Compile: func(src string) error { _, err := exec.Compile(src); return err },
+
+		KVLimits: limits.KV,
 	})
 
 	created, password, err := mgr.EnsureAdmin(ctx, adminUser, adminPwd)

@@ -22,6 +22,7 @@ import (
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/scheduler"
+	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/ui"
 )
 
@@ -64,8 +65,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxOperations:  cfg.MaxOperations,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		MaxMemoryBytes: cfg.MaxMemoryBytes,
+		KV:             store.KVLimits{MaxValueBytes: cfg.KVMaxValueBytes, MaxBytes: cfg.KVMaxBytes, MaxKeys: cfg.KVMaxKeys},
 	}
-	exec := executor.New(executor.Config{Defaults: defaults})
+	exec := executor.New(executor.Config{Defaults: defaults, KV: st})
 	orch := orchestrator.New(orchestrator.Config{
 		Store:            st,
 		Bus:              bus,
@@ -92,6 +94,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Metrics: met,
 		// Deploys are checked by the executor that will run them.
 		Compile: func(src string) error { _, err := exec.Compile(src); return err },
+
+		KVLimits: defaults.KV,
 	})
 
 	if pgBus != nil {

@@ -47,6 +47,7 @@ const (
 //	jobs     job-demo-dead (demo/hello, async, dead after 3 attempts, the
 //	         last inv-demo-dead-3), job-demo-queued (demo/hello), job-other-dead
 //	         (other/secret, schedule)
+//	keys     demo: greeting = "hello", user/1 = {"name":"ann"}; other: secret = 1
 //	tokens   a session per user, an API key for editor
 type env struct {
 	t      *testing.T
@@ -175,6 +176,9 @@ func (f *fixture) seed(ctx context.Context, st store.Store) error {
 		return err
 	}
 	if err := seedQueue(ctx, st, f, start); err != nil {
+		return err
+	}
+	if err := seedKV(ctx, st, f, start); err != nil {
 		return err
 	}
 

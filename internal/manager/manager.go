@@ -51,6 +51,9 @@ type Config struct {
 	Compile func(source string) error
 	// SessionTTL is how long a login lasts (default DefaultSessionTTL).
 	SessionTTL time.Duration
+	// KVLimits are the server's bounds of an app's key-value store, which
+	// an app's limits override; zero fields take store.DefaultKVLimits.
+	KVLimits store.KVLimits
 }
 
 // Manager serves the control-plane API.
@@ -61,6 +64,7 @@ type Manager struct {
 	metrics    *metrics.Metrics
 	compile    func(string) error
 	sessionTTL time.Duration
+	kvLimits   store.KVLimits
 	now        func() time.Time
 
 	// hashParams are the argon2id costs of new password hashes; tests
@@ -87,6 +91,7 @@ func New(cfg Config) *Manager {
 		metrics:    cfg.Metrics,
 		compile:    cfg.Compile,
 		sessionTTL: cfg.SessionTTL,
+		kvLimits:   cfg.KVLimits.Or(store.DefaultKVLimits()),
 		now:        time.Now,
 		hashParams: auth.DefaultParams,
 		hashSlots:  make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 4))),
@@ -168,6 +173,11 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/logs", m.listLogs)
 	m.handle("GET /api/v1/logs/{id}", m.showLog)
 	m.handle("POST /api/v1/logs/{id}/retry", m.retryLog)
+	// The key-value store of an app; a key may hold slashes.
+	m.handle("GET /api/v1/apps/{slug}/kv", m.listKV)
+	m.handle("GET /api/v1/apps/{slug}/kv/{key...}", m.getKV)
+	m.handle("PUT /api/v1/apps/{slug}/kv/{key...}", m.putKV)
+	m.handle("DELETE /api/v1/apps/{slug}/kv/{key...}", m.deleteKV)
 }
 
 // apiFunc is an authenticated endpoint. A returned error is written as a
