@@ -4,7 +4,8 @@
 // captures its print/debug output and turns its value into an HTTP
 // response per the data-plane contract (docs/scripts.md).
 //
-// It knows nothing of storage or HTTP routing; the orchestrator looks
+// It knows nothing of HTTP routing, and of storage only the key-value
+// interface (KV) it is handed for the kv module; the orchestrator looks
 // scripts up, feeds events in and writes results out.
 package executor
 

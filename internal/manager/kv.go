@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -61,7 +62,7 @@ func (m *Manager) listKV(w http.ResponseWriter, r *http.Request, c *caller) erro
 	q := r.URL.Query()
 	f := store.KVFilter{Prefix: q.Get("prefix"), After: q.Get("after"), Limit: defaultKVListLimit}
 	for name, v := range map[string]string{"prefix": f.Prefix, "after": f.After} {
-		if !utf8.ValidString(v) || bytes.IndexByte([]byte(v), 0) >= 0 {
+		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
 			return httpx.Invalid("%s must be UTF-8 text without NUL", name)
 		}
 	}

@@ -170,7 +170,7 @@ CREATE TABLE kv (
 	expires_at INTEGER,          -- NULL: never
 	updated_at INTEGER NOT NULL,
 	PRIMARY KEY (app_id, key)
-) WITHOUT ROWID;
+); -- with a rowid: values of many kilobytes would bloat a WITHOUT ROWID tree
 CREATE INDEX kv_expires ON kv (app_id, expires_at) WHERE expires_at IS NOT NULL;
 
 CREATE TABLE kv_usage (
