@@ -362,23 +362,21 @@ func TestLogWriterCloseTimeout(t *testing.T) {
 }
 
 // TestLogWriterPurgesExpiredKeys checks that the hourly prune also removes
-// expired keys of the key-value store, with or without a log retention.
+// expired keys of the key-value store.
 func TestLogWriterPurgesExpiredKeys(t *testing.T) {
-	for _, retention := range []time.Duration{0, 24 * time.Hour} {
-		st := &fakeStore{}
-		w := newWriter(st, nil, 1, 10, time.Hour, retention)
-		before := time.Now()
-		for i := range 3 {
-			w.add(rec(i))
-		}
-		if err := w.close(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if len(st.kvPurges) != 1 {
-			t.Fatalf("retention %v: %d purges of expired keys after 3 writes, want 1", retention, len(st.kvPurges))
-		}
-		if at := st.kvPurges[0]; at.Before(before) || at.After(time.Now()) {
-			t.Errorf("purged as of %v, want the time of the write", at)
-		}
+	st := &fakeStore{}
+	w := newWriter(st, nil, 1, 10, time.Hour, 24*time.Hour)
+	before := time.Now()
+	for i := range 3 {
+		w.add(rec(i))
+	}
+	if err := w.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.kvPurges) != 1 {
+		t.Fatalf("%d purges of expired keys after 3 writes, want 1", len(st.kvPurges))
+	}
+	if at := st.kvPurges[0]; at.Before(before) || at.After(time.Now()) {
+		t.Errorf("purged as of %v, want the time of the write", at)
 	}
 }

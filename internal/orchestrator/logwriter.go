@@ -147,10 +147,14 @@ func (w *logWriter) write(batch []store.Invocation) {
 }
 
 // prune removes the invocation records, and the jobs that ended ok, older
-// than the retention, and a batch of expired keys of the key-value store,
-// at most once per pruneEvery. It runs after writes (of logs, or of a
-// job's attempt), so an idle server does nothing.
+// than the retention, at most once per pruneEvery; and with them a batch
+// of expired keys of the key-value store (which the writes of each app
+// remove as well). It runs after writes (of logs, or of a job's attempt),
+// so an idle server does nothing.
 func (w *logWriter) prune(ctx context.Context) {
+	if w.retention <= 0 {
+		return
+	}
 	w.pruneMu.Lock()
 	defer w.pruneMu.Unlock()
 	now := time.Now()
@@ -159,9 +163,6 @@ func (w *logWriter) prune(ctx context.Context) {
 	}
 	w.lastPrune = now
 	w.purgeKV(ctx, now)
-	if w.retention <= 0 {
-		return
-	}
 	n, err := w.st.PruneInvocations(ctx, now.Add(-w.retention))
 	if err != nil {
 		w.logger.Error("orchestrator: unable to prune invocation logs", "err", err)
