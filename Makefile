@@ -3,7 +3,7 @@
 
 CASES ?= ../shared/rhai-conformance/cases.jsonl
 
-.PHONY: all build test lint conformance bench ci
+.PHONY: all build test lint conformance bench bench-dataplane ci
 
 all: lint build test
 
@@ -28,6 +28,11 @@ conformance:
 bench:
 	cd bench && go run . $(BENCHFLAGS)
 	go test -run '^$$' -bench 'Compile1000Lines|ScalarArith' -benchmem ./rhai/
+
+# The data plane over HTTP against a bare net/http handler, in the same run
+# (docs/dataplane-bench.md); about 2 minutes. Run it on an idle machine.
+bench-dataplane:
+	cd bench && go run ./dataplane $(BENCHFLAGS)
 
 ci:
 	./.ci/run

@@ -3,6 +3,7 @@ package rhai
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/picloud/picloud/rhai/syntax"
@@ -92,7 +93,9 @@ func (e *Engine) Run(ast *AST, opts RunOptions) (result Value, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &EvalError{Kind: ErrorRuntime, Msg: fmt.Sprintf("internal error: %v", r)}
+			return // the evaluator may be inconsistent: not reused
 		}
+		ev.release()
 	}()
 	scope := opts.Scope
 	if scope != nil {
@@ -111,9 +114,28 @@ func (e *Engine) Run(ast *AST, opts RunOptions) (result Value, err error) {
 	return result, err
 }
 
+// evaluators are reused across runs: a run of a small script otherwise
+// spends most of its allocations on its evaluator and variable stack.
+var evaluators = sync.Pool{New: func() any { return new(evaluator) }}
+
+// Reused buffers larger than these are dropped rather than kept in the
+// pool, so that one run with a huge stack does not pin its memory.
+const (
+	maxPooledStack = 1024
+	maxPooledArgs  = 1024
+)
+
 func (e *Engine) newEvaluator(ast *AST, opts RunOptions) *evaluator {
-	ev := &evaluator{id: nextEvalID.Add(1), e: e, limits: e.limits, print: e.onPrint, debug: e.onDebug, ast: ast,
-		glob: &global{consts: map[string]Value{}}}
+	ev := evaluators.Get().(*evaluator)
+	stack, argBuf, ctxFree, glob := ev.stack, ev.argBuf, ev.ctxFree, ev.glob
+	if glob == nil {
+		glob = &global{consts: map[string]Value{}}
+	}
+	if stack == nil {
+		stack = make([]variable, 0, 32)
+	}
+	*ev = evaluator{id: nextEvalID.Add(1), e: e, limits: e.limits, print: e.onPrint, debug: e.onDebug, ast: ast,
+		glob: glob, stack: stack[:0], argBuf: argBuf, ctxFree: ctxFree}
 	if opts.Limits != nil {
 		ev.limits = *opts.Limits
 	}
@@ -131,8 +153,35 @@ func (e *Engine) newEvaluator(ast *AST, opts RunOptions) *evaluator {
 	if ev.ctx != nil {
 		ev.done = ev.ctx.Done()
 	}
-	ev.stack = make([]variable, 0, 32)
 	return ev
+}
+
+// release returns ev to the pool once its run has ended, dropping every
+// reference it holds to the run's values. Nothing may use ev afterwards:
+// the Contexts it handed to native functions are valid only during their
+// calls.
+func (ev *evaluator) release() {
+	if len(ev.modules) > 0 || ev.typed != nil {
+		return // imported modules may hold on to the evaluator's values
+	}
+	stack := ev.stack[:cap(ev.stack)]
+	if cap(stack) > maxPooledStack {
+		stack = nil
+	}
+	clear(stack)
+	argBuf := ev.argBuf
+	if len(argBuf) > maxPooledArgs {
+		argBuf = nil
+	}
+	clear(argBuf)
+	glob := ev.glob
+	if len(glob.consts) > 64 {
+		glob = nil
+	} else {
+		clear(glob.consts)
+	}
+	*ev = evaluator{stack: stack[:0], argBuf: argBuf, ctxFree: ev.ctxFree, glob: glob}
+	evaluators.Put(ev)
 }
 
 // runMain runs the top level of a script and turns a stray return into the

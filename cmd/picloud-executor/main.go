@@ -23,6 +23,7 @@ import (
 	"syscall"
 
 	"github.com/picloud/picloud/internal/cluster"
+	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/execrpc"
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/store/postgres"
@@ -74,6 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
+	config.TuneGC(getenv)
 	log.Info("PiCloud executor is listening", "address", common.Listen, "kv", kv != nil, "version", version)
 	return cluster.Serve(ctx, log, ln, srv.Handler(), common.ShutdownTimeout)
 }

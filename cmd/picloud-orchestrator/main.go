@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/cluster"
+	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/events/pgbus"
 	"github.com/picloud/picloud/internal/execrpc"
 	"github.com/picloud/picloud/internal/executor"
@@ -62,6 +63,7 @@ func main() {
 type settings struct {
 	cluster.Common
 	limits       executor.Limits
+	outbound     executor.OutboundLimits
 	dsn          string
 	executor     string // "spawn" or the executor's address
 	executorBin  string
@@ -81,6 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	f.String(&s.node, "node", "PICLOUD_NODE", "", "this node's name in the job queue, stable across restarts and unique in the cluster (default: host name:port)", false)
 	f.Int(&s.workers, "workers", "PICLOUD_WORKERS", "4", "jobs of the queue this node runs at once")
 	f.Limits(&s.limits)
+	f.Outbound(&s.outbound)
 	f.Duration(&s.logRetention, "log-retention", "PICLOUD_LOG_RETENTION", "168h", "how long invocation logs are kept")
 	f.Duration(&s.logFlush, "log-flush", "PICLOUD_LOG_FLUSH", "500ms", "longest delay before an invocation log record is written")
 	if err := f.Parse(args); err != nil {
@@ -116,6 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Logger:           log.With("service", "orchestrator", "node", s.node),
 		Metrics:          met,
 		Defaults:         s.limits,
+		Outbound:         s.outbound,
 		LogRetention:     s.logRetention,
 		LogFlushInterval: s.logFlush,
 		LogBatchSize:     256,
@@ -142,6 +146,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		ln.Close()
 		return fmt.Errorf("start the job queue: %w", err)
 	}
+	config.TuneGC(getenv)
 	log.Info("PiCloud orchestrator is listening", "address", "http://"+ln.Addr().String(),
 		"node", s.node, "executor", s.executor, "version", version)
 	serveErr := cluster.Serve(ctx, log, ln, mux, s.ShutdownTimeout)

@@ -39,6 +39,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return usageError{err}
 	}
 	log := cfg.Logger(stderr)
+	gogc := config.TuneGC(config.Environ)
 
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -68,6 +69,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		KV:             store.KVLimits{MaxValueBytes: cfg.KVMaxValueBytes, MaxBytes: cfg.KVMaxBytes, MaxKeys: cfg.KVMaxKeys},
 	}
 	exec := executor.New(executor.Config{Defaults: defaults, KV: st})
+	outbound := executor.OutboundLimits{
+		Timeout:          cfg.OutboundTimeout,
+		MaxResponseBytes: cfg.OutboundMaxResponse,
+		MaxRequestBytes:  cfg.OutboundMaxRequestBody,
+		MaxRequests:      cfg.OutboundMaxRequests,
+	}
 	orch := orchestrator.New(orchestrator.Config{
 		Store:            st,
 		Bus:              bus,
@@ -75,6 +82,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:           log.With("service", "orchestrator"),
 		Metrics:          met,
 		Defaults:         defaults,
+		Outbound:         outbound,
 		LogRetention:     cfg.LogRetention,
 		LogFlushInterval: cfg.LogFlush,
 		LogBatchSize:     256,
@@ -137,7 +145,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("start the job queue: %w", err)
 	}
 	sched.Start()
-	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "version", version)
+	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "gogc", gogc, "version", version)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

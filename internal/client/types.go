@@ -74,6 +74,21 @@ type App struct {
 	Description string    `json:"description"`
 	Limits      AppLimits `json:"limits"`
 	CreatedAt   time.Time `json:"created_at"`
+	Outbound    Outbound  `json:"outbound"`
+}
+
+// Outbound is an app's outbound HTTP policy: the hosts its scripts may
+// call with the http module, and whether they may reach private addresses.
+type Outbound struct {
+	Allow        []string `json:"allow"`
+	AllowPrivate bool     `json:"allow_private"`
+}
+
+// OutboundUpdate changes an app's outbound policy; nil fields stay. Only
+// an administrator may set AllowPrivate.
+type OutboundUpdate struct {
+	Allow        *[]string `json:"allow,omitempty"`
+	AllowPrivate *bool     `json:"allow_private,omitempty"`
 }
 
 // NewApp is the request to create an app.
@@ -86,9 +101,10 @@ type NewApp struct {
 
 // AppUpdate changes an app; nil fields stay as they are.
 type AppUpdate struct {
-	Name        *string    `json:"name,omitempty"`
-	Description *string    `json:"description,omitempty"`
-	Limits      *AppLimits `json:"limits,omitempty"`
+	Name        *string         `json:"name,omitempty"`
+	Description *string         `json:"description,omitempty"`
+	Limits      *AppLimits      `json:"limits,omitempty"`
+	Outbound    *OutboundUpdate `json:"outbound,omitempty"`
 }
 
 // Member gives a user a role ("viewer" or "editor") in an app.

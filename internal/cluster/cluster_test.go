@@ -200,3 +200,24 @@ func TestHealth(t *testing.T) {
 		}
 	}
 }
+
+func TestOutboundFlags(t *testing.T) {
+	parse := func(args []string, env map[string]string) (executor.OutboundLimits, error) {
+		var l executor.OutboundLimits
+		f := NewFlags("test", func(k string) string { return env[k] }, io.Discard)
+		f.Outbound(&l)
+		return l, f.Parse(args)
+	}
+	l, err := parse(nil, nil)
+	if err != nil || l != executor.DefaultOutboundLimits() {
+		t.Errorf("defaults: %+v, %v; want %+v", l, err, executor.DefaultOutboundLimits())
+	}
+	l, err = parse([]string{"--outbound-max-requests", "3"}, map[string]string{"PICLOUD_OUTBOUND_TIMEOUT": "2s", "PICLOUD_OUTBOUND_MAX_RESPONSE": "64KiB"})
+	if err != nil || l.Timeout != 2*time.Second || l.MaxResponseBytes != 64<<10 || l.MaxRequests != 3 || l.MaxRequestBytes != 1<<20 {
+		t.Errorf("set: %+v, %v", l, err)
+	}
+	var ue *UsageError
+	if _, err := parse(nil, map[string]string{"PICLOUD_OUTBOUND_MAX_REQUEST_BODY": "huge"}); !errors.As(err, &ue) {
+		t.Errorf("a bad size: %v, want a usage error", err)
+	}
+}

@@ -236,6 +236,22 @@ func (f *Flags) Limits(l *executor.Limits) {
 	})
 }
 
+// Outbound declares the limits of scripts' outbound HTTP requests, as
+// picloud serve has them.
+func (f *Flags) Outbound(l *executor.OutboundLimits) {
+	f.Duration(&l.Timeout, "outbound-timeout", "PICLOUD_OUTBOUND_TIMEOUT", "10s", "longest time one outbound HTTP request of a script may take")
+	size := func(p *int64) func(string) error {
+		return func(v string) error {
+			n, err := config.ParseSize(v)
+			*p = n
+			return err
+		}
+	}
+	f.Var("outbound-max-response", "PICLOUD_OUTBOUND_MAX_RESPONSE", "1MiB", "bound of the body of one outbound HTTP response", size(&l.MaxResponseBytes))
+	f.Var("outbound-max-request-body", "PICLOUD_OUTBOUND_MAX_REQUEST_BODY", "1MiB", "bound of the body of one outbound HTTP request", size(&l.MaxRequestBytes))
+	f.Int(&l.MaxRequests, "outbound-max-requests", "PICLOUD_OUTBOUND_MAX_REQUESTS", "20", "outbound HTTP requests one invocation may make")
+}
+
 // LimitArgs are the flags that give another cluster binary the limits l.
 func LimitArgs(l executor.Limits) []string {
 	return []string{

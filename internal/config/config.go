@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,12 @@ type Config struct {
 	LogRetention    time.Duration // how long invocation records are kept
 	LogFlush        time.Duration // longest delay before a log record is written
 	ShutdownTimeout time.Duration // how long in-flight requests may take at shutdown
+
+	// Outbound HTTP of scripts (the http module).
+	OutboundTimeout        time.Duration // longest time of one request
+	OutboundMaxResponse    int64         // bound of one response body
+	OutboundMaxRequestBody int64         // bound of one request body
+	OutboundMaxRequests    int           // requests of one invocation
 }
 
 // setting describes one configuration value: its flag, its environment
@@ -117,6 +124,17 @@ var settings = []setting{
 	{"log-retention", "PICLOUD_LOG_RETENTION", "168h", "how long invocation logs are kept", durationSetter(func(c *Config) *time.Duration { return &c.LogRetention })},
 	{"log-flush", "PICLOUD_LOG_FLUSH", "500ms", "longest delay before an invocation log record is written", durationSetter(func(c *Config) *time.Duration { return &c.LogFlush })},
 	{"shutdown-timeout", "PICLOUD_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take at shutdown", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"outbound-timeout", "PICLOUD_OUTBOUND_TIMEOUT", "10s", "longest time one outbound HTTP request of a script may take", durationSetter(func(c *Config) *time.Duration { return &c.OutboundTimeout })},
+	{"outbound-max-response", "PICLOUD_OUTBOUND_MAX_RESPONSE", "1MiB", "bound of the body of one outbound HTTP response", sizeSetter(func(c *Config) *int64 { return &c.OutboundMaxResponse })},
+	{"outbound-max-request-body", "PICLOUD_OUTBOUND_MAX_REQUEST_BODY", "1MiB", "bound of the body of one outbound HTTP request", sizeSetter(func(c *Config) *int64 { return &c.OutboundMaxRequestBody })},
+	{"outbound-max-requests", "PICLOUD_OUTBOUND_MAX_REQUESTS", "20", "outbound HTTP requests one invocation may make", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return errors.New("must be a positive integer")
+		}
+		c.OutboundMaxRequests = n
+		return nil
+	}},
 }
 
 func durationSetter(field func(*Config) *time.Duration) func(*Config, string) error {
@@ -227,3 +245,23 @@ func (c Config) Logger(w io.Writer) *slog.Logger {
 
 // Environ is os.Getenv, named for injection in tests.
 var Environ = os.Getenv
+
+// DefaultGCPercent is the garbage collector's target used by the servers
+// when the GOGC environment variable does not set one. Go's own default,
+// 100, makes the collector run every few tens of milliseconds under load,
+// and on a small machine its mark phase then holds one of the processors
+// that requests wait for; the servers' live heap is small (tens of MiB),
+// so twice as much headroom costs little memory and halves the
+// collections (docs/dataplane-bench.md).
+const DefaultGCPercent = 200
+
+// TuneGC sets the collector's target to DefaultGCPercent unless the GOGC
+// environment variable, read through getenv, sets one; it reports the
+// target in force.
+func TuneGC(getenv func(string) string) string {
+	if v := getenv("GOGC"); v != "" {
+		return v
+	}
+	debug.SetGCPercent(DefaultGCPercent)
+	return strconv.Itoa(DefaultGCPercent)
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"io"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +110,50 @@ func TestParseSize(t *testing.T) {
 	for _, in := range []string{"", "0", "-5", "1TB", "x"} {
 		if _, err := ParseSize(in); err == nil {
 			t.Errorf("ParseSize(%q): want an error", in)
+		}
+	}
+}
+
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	if got := TuneGC(func(string) string { return "" }); got != "200" {
+		t.Errorf("TuneGC without GOGC = %q, want 200", got)
+	}
+	if prev := debug.SetGCPercent(100); prev != DefaultGCPercent {
+		t.Errorf("GC percent after TuneGC = %d, want %d", prev, DefaultGCPercent)
+	}
+	if got := TuneGC(env(map[string]string{"GOGC": "off"})); got != "off" {
+		t.Errorf("TuneGC with GOGC=off = %q, want off", got)
+	}
+	if prev := debug.SetGCPercent(100); prev != 100 {
+		t.Errorf("TuneGC changed the GC percent set by GOGC: %d", prev)
+	}
+}
+
+func TestLoadOutbound(t *testing.T) {
+	c, err := Load("picloud", nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OutboundTimeout != 10*time.Second || c.OutboundMaxResponse != 1<<20 || c.OutboundMaxRequestBody != 1<<20 || c.OutboundMaxRequests != 20 {
+		t.Errorf("outbound defaults: %+v", c)
+	}
+	c, err = Load("picloud", []string{"--outbound-max-requests", "5"},
+		env(map[string]string{"PICLOUD_OUTBOUND_TIMEOUT": "2s", "PICLOUD_OUTBOUND_MAX_RESPONSE": "64KiB", "PICLOUD_OUTBOUND_MAX_REQUESTS": "9"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OutboundTimeout != 2*time.Second || c.OutboundMaxResponse != 64<<10 || c.OutboundMaxRequests != 5 {
+		t.Errorf("outbound settings: %+v", c)
+	}
+	for _, bad := range []map[string]string{
+		{"PICLOUD_OUTBOUND_TIMEOUT": "0s"},
+		{"PICLOUD_OUTBOUND_MAX_RESPONSE": "-1"},
+		{"PICLOUD_OUTBOUND_MAX_REQUEST_BODY": "big"},
+		{"PICLOUD_OUTBOUND_MAX_REQUESTS": "0"},
+	} {
+		if _, err := Load("picloud", nil, env(bad), io.Discard); err == nil {
+			t.Errorf("%v: no error", bad)
 		}
 	}
 }

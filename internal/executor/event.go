@@ -44,6 +44,9 @@ type Event struct {
 	ScheduleID  int64
 	ScheduledAt time.Time // the due time fired
 	Payload     []byte    // the schedule's JSON payload; nil for none
+
+	// Outbound is the app's outbound HTTP policy, for the http module.
+	Outbound Outbound `json:"outbound"`
 }
 
 // eventValue builds the script's `event` map, which says what triggered

@@ -13,8 +13,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -53,22 +53,27 @@ type Config struct {
 type Executor struct {
 	engine   *rhai.Engine
 	defaults Limits
+	outbound *outboundClient // the http module's connections
 	kv       KV
 }
 
 // New returns an executor whose engine has the data-plane functions
-// (response) and host modules (kv) registered.
+// (response) and host modules (http, kv) registered.
 func New(cfg Config) *Executor {
 	x := &Executor{engine: rhai.New(), defaults: cfg.Defaults.Or(DefaultLimits()), kv: cfg.KV}
 	x.engine.SetLimits(x.defaults.engineLimits())
 	registerResponse(x.engine)
+	x.outbound = newOutboundClient()
+	registerHTTP(x.engine)
 	registerKV(x.engine)
 	return x
 }
 
-// runHost is what the host functions of one run reach through
+// runHost is what the native functions of one run reach through
 // rhai.Context.Host.
 type runHost struct {
+	outbound *outboundRun
+	// The kv module: the run's app, the store and the app's limits.
 	appID    int64
 	kv       KV
 	kvLimits store.KVLimits
@@ -133,7 +138,7 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		Debug:   out.debug,
 		Limits:  &rl,
 		Stats:   &stats,
-		Host:    &runHost{appID: ev.AppID, kv: x.kv, kvLimits: lim.KV},
+		Host:    &runHost{outbound: x.newOutboundRun(ev), appID: ev.AppID, kv: x.kv, kvLimits: lim.KV},
 	})
 	if err != nil {
 		return classify(ctx, err)
@@ -189,13 +194,25 @@ func summarize(res Result, lim Limits) string {
 	if len(res.Body) == 0 {
 		return fmt.Sprintf("%d, no body", res.HTTPStatus)
 	}
-	ctype := res.Header.Get("Content-Type")
-	mt, _, _ := mime.ParseMediaType(ctype)
+	mt := mediaType(res.Header.Get("Content-Type"))
 	s := fmt.Sprintf("%d %s, %d B", res.HTTPStatus, mt, len(res.Body))
 	if textual(mt) && utf8.Valid(res.Body) {
 		s += ": " + string(res.Body[:min(len(res.Body), maxOKSummary)])
 	}
 	return truncate(s, maxOKSummary)
+}
+
+// mediaType is the media type of a Content-Type value, lower-cased,
+// without its parameters.
+func mediaType(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.TrimSpace(mt)
+	for i := range len(mt) {
+		if c := mt[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(mt)
+		}
+	}
+	return mt
 }
 
 func textual(mediaType string) bool {

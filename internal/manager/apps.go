@@ -142,9 +142,10 @@ func (m *Manager) showApp(w http.ResponseWriter, r *http.Request, c *caller) err
 // updateAppRequest changes the fields given; null or absent fields stay.
 // Limits change field by field: a zero restores the server default.
 type updateAppRequest struct {
-	Name        *string       `json:"name"`
-	Description *string       `json:"description"`
-	Limits      *limitsUpdate `json:"limits"`
+	Name        *string         `json:"name"`
+	Description *string         `json:"description"`
+	Limits      *limitsUpdate   `json:"limits"`
+	Outbound    *outboundUpdate `json:"outbound"`
 }
 
 type limitsUpdate struct {
@@ -203,6 +204,11 @@ func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) e
 			}
 		}
 		if err := validLimits(app.Limits); err != nil {
+			return err
+		}
+	}
+	if req.Outbound != nil {
+		if err := updateOutbound(&app.Outbound, *req.Outbound, c); err != nil {
 			return err
 		}
 	}

@@ -64,10 +64,12 @@ type appResponse struct {
 	Description string          `json:"description"`
 	Limits      store.AppLimits `json:"limits"`
 	CreatedAt   string          `json:"created_at"`
+	Outbound    outboundView    `json:"outbound"`
 }
 
 func toApp(a store.App) appResponse {
-	return appResponse{ID: a.ID, Slug: a.Slug, Name: a.Name, Description: a.Description, Limits: a.Limits, CreatedAt: rfc3339(a.CreatedAt)}
+	return appResponse{ID: a.ID, Slug: a.Slug, Name: a.Name, Description: a.Description, Limits: a.Limits, CreatedAt: rfc3339(a.CreatedAt),
+		Outbound: toOutbound(a.Outbound)}
 }
 
 type memberResponse struct {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/store"
 )
 
@@ -18,6 +19,9 @@ type compiled struct {
 	// maxAttempts is the script's bound on job attempts, resolved.
 	maxAttempts int
 	prog        Program
+	// outbound is the app's outbound HTTP policy with the server's
+	// limits, handed to every run.
+	outbound executor.Outbound
 	// compileErr is set when the stored source no longer compiles (a
 	// deploy validates it, so only an engine change can cause this); the
 	// failure is cached like a success until the next deploy.

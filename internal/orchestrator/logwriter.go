@@ -41,8 +41,12 @@ type logWriter struct {
 	capacity  int
 	retention time.Duration // 0 keeps records forever
 
-	mu       sync.Mutex
-	buf      []store.Invocation
+	mu  sync.Mutex
+	buf []store.Invocation
+	// spare is the buffer a drain wrote last, emptied, to take over from
+	// buf at the next drain: records go back and forth between two
+	// buffers instead of a new one growing after every drain.
+	spare    []store.Invocation
 	timer    *time.Timer // armed while the buffer waits for the interval
 	timerGen uint64      // tells a stale timer callback from the armed one
 	flushing bool        // a drain goroutine is running
@@ -113,22 +117,31 @@ func (w *logWriter) timerFired(gen uint64) {
 	}
 }
 
-// drain writes the buffer out batch by batch until it is empty.
+// drain writes the buffer out batch by batch until it is empty. It takes
+// the whole buffer at once, leaving the spare one to add to meanwhile.
 func (w *logWriter) drain() {
 	defer w.wg.Done()
 	for {
 		w.mu.Lock()
 		if len(w.buf) == 0 {
-			w.buf = nil
 			w.flushing = false
 			w.mu.Unlock()
 			return
 		}
-		n := min(len(w.buf), w.batch)
-		batch := w.buf[:n:n]
-		w.buf = w.buf[n:]
+		taken := w.buf
+		w.buf, w.spare = w.spare[:0], nil
 		w.mu.Unlock()
-		w.write(batch)
+		for rest := taken; len(rest) > 0; {
+			n := min(len(rest), w.batch)
+			w.write(rest[:n:n])
+			rest = rest[n:]
+		}
+		clear(taken) // let the records' strings go
+		w.mu.Lock()
+		if cap(taken) <= 4*w.batch {
+			w.spare = taken[:0]
+		}
+		w.mu.Unlock()
 	}
 }
 

@@ -61,6 +61,9 @@ type Config struct {
 	// Defaults are the server's invocation limits, which an app's limits
 	// override; zero fields take the executor's defaults.
 	Defaults executor.Limits
+	// Outbound bounds the outbound HTTP requests of scripts; zero fields
+	// take executor.DefaultOutboundLimits.
+	Outbound executor.OutboundLimits
 	// LogRetention is how long invocation records are kept; 0 keeps them.
 	LogRetention time.Duration
 	// LogFlushInterval is the longest a record waits in memory before
@@ -100,6 +103,7 @@ type Orchestrator struct {
 	logger    *slog.Logger
 	metrics   *metrics.Metrics
 	defaults  executor.Limits
+	outbound  executor.OutboundLimits
 	clock     clock.Clock
 	maxQueued int
 	cache     *scriptCache
@@ -119,6 +123,7 @@ func New(cfg Config) *Orchestrator {
 		metrics:   cfg.Metrics,
 		clock:     cfg.Clock,
 		maxQueued: positive(cfg.MaxQueued, DefaultMaxQueued),
+		outbound:  cfg.Outbound.Or(executor.DefaultOutboundLimits()),
 	}
 	if o.clock == nil {
 		o.clock = clock.Real{}
@@ -245,6 +250,11 @@ func (o *Orchestrator) load(app, script string) (*compiled, error) {
 		scriptID:    live.Script.ID,
 		version:     live.Version.Version,
 		maxAttempts: live.Script.MaxAttempts,
+		outbound: executor.Outbound{
+			Allow:          live.App.Outbound.Allow,
+			AllowPrivate:   live.App.Outbound.AllowPrivate,
+			OutboundLimits: o.outbound,
+		},
 	}
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = store.DefaultMaxAttempts
@@ -300,6 +310,8 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 			Header: r.Header,
 			Host:   r.Host,
 			Body:   body,
+
+			Outbound: c.outbound,
 		}, lim)
 	}
 	writeResult(w, id, res)
@@ -325,19 +337,25 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 // readBody reads the request body, refusing more than limit bytes with 413:
 // at once when Content-Length says so, else on reading byte limit+1.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *httpx.Error) {
-	tooLarge := httpx.TooLarge("the request body is larger than the limit of %d bytes", limit)
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil // net/http's server says so when there is no body at all
+	}
 	if r.ContentLength > limit {
-		return nil, tooLarge
+		return nil, tooLarge(limit)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, tooLarge
+			return nil, tooLarge(limit)
 		}
 		return nil, httpx.BadRequest("unable to read the request body")
 	}
 	return body, nil
+}
+
+func tooLarge(limit int64) *httpx.Error {
+	return httpx.TooLarge("the request body is larger than the limit of %d bytes", limit)
 }
 
 // errorBody is the JSON of a failed invocation: no details, only where to

@@ -345,6 +345,7 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int) {
 	}
 	ev := executor.Event{App: j.AppSlug, AppID: c.appID, Script: j.Script, Trigger: j.Trigger,
 		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt}
+	ev.Outbound = c.outbound
 	switch j.Trigger {
 	case store.TriggerAsync:
 		var req asyncRequest

@@ -101,6 +101,8 @@ type App struct {
 	// app; zero fields keep the defaults.
 	Limits    AppLimits
 	CreatedAt time.Time
+	// Outbound says where the app's scripts may send HTTP requests.
+	Outbound AppOutbound
 }
 
 // AppLimits are per-app overrides of invocation limits.
@@ -113,6 +115,15 @@ type AppLimits struct {
 	KVMaxValueBytes int64 `json:"kv_max_value_bytes,omitempty"`
 	KVMaxBytes      int64 `json:"kv_max_bytes,omitempty"`
 	KVMaxKeys       int64 `json:"kv_max_keys,omitempty"`
+}
+
+// AppOutbound is an app's outbound HTTP policy: the hosts its scripts may
+// call with the http module (package egress reads the patterns), and
+// whether they may reach private, loopback and link-local addresses, which
+// only an administrator may allow. An empty Allow turns outbound HTTP off.
+type AppOutbound struct {
+	Allow        []string `json:"allow,omitempty"`
+	AllowPrivate bool     `json:"allow_private,omitempty"`
 }
 
 // Member gives a user a role in an app.
@@ -278,7 +289,7 @@ type Store interface {
 	// Apps and members.
 	CreateApp(ctx context.Context, a *App) error // sets ID, CreatedAt; ErrConflict on slug
 	GetApp(ctx context.Context, slug string) (App, error)
-	UpdateApp(ctx context.Context, a App) error // name, description, limits
+	UpdateApp(ctx context.Context, a App) error // name, description, limits, outbound
 	ListApps(ctx context.Context) ([]App, error)
 	ListAppsForUser(ctx context.Context, userID int64) ([]App, error) // apps the user is a member of
 	DeleteApp(ctx context.Context, id int64) error                    // removes its scripts, members, logs, schedules and jobs too

@@ -7,14 +7,14 @@ import (
 	"github.com/picloud/picloud/internal/store"
 )
 
-// The limits column is jsonb, encoded from and decoded into
-// store.AppLimits by pgx with encoding/json, so that a new limit needs no
+// The limits and outbound columns are jsonb, encoded from and decoded into
+// store.AppLimits and store.AppOutbound by pgx with encoding/json, so that a new limit needs no
 // migration.
-const appColumns = "a.id, a.slug, a.name, a.description, a.limits, a.created_at"
+const appColumns = "a.id, a.slug, a.name, a.description, a.limits, a.created_at, a.outbound"
 
 func scanApp(row scanner) (store.App, error) {
 	var a store.App
-	if err := row.Scan(&a.ID, &a.Slug, &a.Name, &a.Description, &a.Limits, &a.CreatedAt); err != nil {
+	if err := row.Scan(&a.ID, &a.Slug, &a.Name, &a.Description, &a.Limits, &a.CreatedAt, &a.Outbound); err != nil {
 		return store.App{}, err
 	}
 	a.CreatedAt = a.CreatedAt.UTC()
@@ -28,8 +28,8 @@ func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 	}
 	a.CreatedAt = ts(a.CreatedAt)
 	err := s.pool.QueryRow(ctx,
-		`INSERT INTO apps (slug, name, description, limits, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		a.Slug, a.Name, a.Description, a.Limits, a.CreatedAt,
+		`INSERT INTO apps (slug, name, description, limits, created_at, outbound) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		a.Slug, a.Name, a.Description, a.Limits, a.CreatedAt, a.Outbound,
 	).Scan(&a.ID)
 	if err != nil {
 		return writeError(fmt.Sprintf("create app %q", a.Slug), err)
@@ -46,12 +46,13 @@ func (s *Store) GetApp(ctx context.Context, slug string) (store.App, error) {
 	return a, nil
 }
 
-// UpdateApp changes the name, description and limits of the app a.ID.
+// UpdateApp changes the name, description, limits and outbound policy of
+// the app a.ID.
 func (s *Store) UpdateApp(ctx context.Context, a store.App) error {
 	what := fmt.Sprintf("update app %d", a.ID)
 	tag, err := s.pool.Exec(ctx,
-		`UPDATE apps SET name = $1, description = $2, limits = $3 WHERE id = $4`,
-		a.Name, a.Description, a.Limits, a.ID)
+		`UPDATE apps SET name = $1, description = $2, limits = $3, outbound = $4 WHERE id = $5`,
+		a.Name, a.Description, a.Limits, a.Outbound, a.ID)
 	if err != nil {
 		return writeError(what, err)
 	}

@@ -150,7 +150,11 @@ CREATE INDEX jobs_app_state ON jobs (app_id, state);
 CREATE INDEX jobs_app_created ON jobs (app_id, created_at DESC, id DESC);
 CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 `,
-	// 2: the key-value store of each app (SQLite's sixth version).
+	// 2: an app's outbound HTTP policy, store.AppOutbound as JSON.
+	`
+ALTER TABLE apps ADD COLUMN outbound jsonb NOT NULL DEFAULT '{}';
+`,
+	// 3: the key-value store of each app (SQLite's seventh version).
 	// kv_usage keeps each app's totals, changed in the transaction of
 	// every write, which first locks the app's row of it: writes to one
 	// app's keys are serialised, and a quota check reads one row instead

@@ -159,14 +159,14 @@ func (s *Store) GetLiveScript(ctx context.Context, appSlug, name string) (store.
 	err := s.pool.QueryRow(ctx,
 		`SELECT a.id, a.slug, a.name, a.description, a.limits, a.created_at,
 			s.id, s.name, s.live_version, s.max_attempts, s.created_at, s.updated_at,
-			v.version, v.source, v.created_by, v.created_at
+			v.version, v.source, v.created_by, v.created_at, a.outbound
 		FROM apps a
 		JOIN scripts s ON s.app_id = a.id
 		JOIN versions v ON v.script_id = s.id AND v.version = s.live_version
 		WHERE a.slug = $1 AND s.name = $2`, appSlug, name,
 	).Scan(&ls.App.ID, &ls.App.Slug, &ls.App.Name, &ls.App.Description, &ls.App.Limits, &ls.App.CreatedAt,
 		&ls.Script.ID, &ls.Script.Name, &ls.Script.LiveVersion, &ls.Script.MaxAttempts, &ls.Script.CreatedAt, &ls.Script.UpdatedAt,
-		&ls.Version.Version, &ls.Version.Source, &by, &ls.Version.CreatedAt)
+		&ls.Version.Version, &ls.Version.Source, &by, &ls.Version.CreatedAt, &ls.App.Outbound)
 	if err != nil {
 		return store.LiveScript{}, readError(fmt.Sprintf("live script %s/%s", appSlug, name), err)
 	}

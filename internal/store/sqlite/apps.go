@@ -8,19 +8,23 @@ import (
 	"github.com/picloud/picloud/internal/store"
 )
 
-const appColumns = "a.id, a.slug, a.name, a.description, a.limits, a.created_at"
+const appColumns = "a.id, a.slug, a.name, a.description, a.limits, a.created_at, a.outbound"
 
 func scanApp(row scanner) (store.App, error) {
 	var (
-		a       store.App
-		limits  string
-		created int64
+		a        store.App
+		limits   string
+		created  int64
+		outbound string
 	)
-	if err := row.Scan(&a.ID, &a.Slug, &a.Name, &a.Description, &limits, &created); err != nil {
+	if err := row.Scan(&a.ID, &a.Slug, &a.Name, &a.Description, &limits, &created, &outbound); err != nil {
 		return store.App{}, err
 	}
 	var err error
 	if a.Limits, err = decodeLimits(limits); err != nil {
+		return store.App{}, fmt.Errorf("app %q: %w", a.Slug, err)
+	}
+	if a.Outbound, err = decodeOutbound(outbound); err != nil {
 		return store.App{}, fmt.Errorf("app %q: %w", a.Slug, err)
 	}
 	a.CreatedAt = fromUnixNano(created)
@@ -45,10 +49,31 @@ func decodeLimits(text string) (store.AppLimits, error) {
 	return l, nil
 }
 
+// encodeOutbound encodes the outbound column, JSON like limits.
+func encodeOutbound(o store.AppOutbound) (string, error) {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return "", fmt.Errorf("outbound: %w", err)
+	}
+	return string(b), nil
+}
+
+func decodeOutbound(text string) (store.AppOutbound, error) {
+	var o store.AppOutbound
+	if err := json.Unmarshal([]byte(text), &o); err != nil {
+		return store.AppOutbound{}, fmt.Errorf("outbound: %w", err)
+	}
+	return o, nil
+}
+
 // CreateApp stores a, setting its ID and, when zero, its CreatedAt.
 func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 	what := fmt.Sprintf("create app %q", a.Slug)
 	limits, err := encodeLimits(a.Limits)
+	if err != nil {
+		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
+	}
+	outbound, err := encodeOutbound(a.Outbound)
 	if err != nil {
 		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
 	}
@@ -57,8 +82,8 @@ func (s *Store) CreateApp(ctx context.Context, a *store.App) error {
 	}
 	a.CreatedAt = a.CreatedAt.UTC()
 	err = s.db.QueryRowContext(ctx,
-		`INSERT INTO apps (slug, name, description, limits, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		a.Slug, a.Name, a.Description, limits, unixNano(a.CreatedAt),
+		`INSERT INTO apps (slug, name, description, limits, created_at, outbound) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		a.Slug, a.Name, a.Description, limits, unixNano(a.CreatedAt), outbound,
 	).Scan(&a.ID)
 	if err != nil {
 		return writeError(what, err)
@@ -75,16 +100,21 @@ func (s *Store) GetApp(ctx context.Context, slug string) (store.App, error) {
 	return a, nil
 }
 
-// UpdateApp changes the name, description and limits of the app a.ID.
+// UpdateApp changes the name, description, limits and outbound policy of
+// the app a.ID.
 func (s *Store) UpdateApp(ctx context.Context, a store.App) error {
 	what := fmt.Sprintf("update app %d", a.ID)
 	limits, err := encodeLimits(a.Limits)
 	if err != nil {
 		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
 	}
+	outbound, err := encodeOutbound(a.Outbound)
+	if err != nil {
+		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
+	}
 	res, err := s.db.ExecContext(ctx,
-		`UPDATE apps SET name = ?, description = ?, limits = ? WHERE id = ?`,
-		a.Name, a.Description, limits, a.ID)
+		`UPDATE apps SET name = ?, description = ?, limits = ?, outbound = ? WHERE id = ?`,
+		a.Name, a.Description, limits, outbound, a.ID)
 	if err != nil {
 		return writeError(what, err)
 	}

@@ -55,27 +55,93 @@ func (s *Store) InsertInvocations(ctx context.Context, invs []store.Invocation) 
 	return nil
 }
 
+// insertChunk is how many records one INSERT statement carries: 14
+// parameters each, well under SQLite's limit of 32766.
+const insertChunk = 64
+
+const insertInvocationPrefix = `INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
+	duration, status, http_status, operations, summary, output, job_id, attempt) VALUES `
+
 // insertInvocations inserts records within tx, skipping those whose ID is
-// taken or whose app is gone.
+// taken or whose app is gone. The apps are looked up once per batch (the
+// writer's transaction holds the database, so none can go meanwhile) and
+// the records are inserted insertChunk at a time with multi-row INSERTs:
+// a batch costs a few statements instead of one per record.
 func insertInvocations(ctx context.Context, tx *sql.Tx, invs []store.Invocation) error {
-	stmt, err := tx.PrepareContext(ctx,
-		`INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
-			duration, status, http_status, operations, summary, output, job_id, attempt)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM apps WHERE id = ?)
-		ON CONFLICT (id) DO NOTHING`)
+	live, err := existingApps(ctx, tx, invs)
 	if err != nil {
 		return err
 	}
-	defer stmt.Close()
+	var (
+		q    strings.Builder
+		args = make([]any, 0, 14*min(len(invs), insertChunk))
+		n    int
+	)
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		q.WriteString(" ON CONFLICT (id) DO NOTHING")
+		_, err := tx.ExecContext(ctx, q.String(), args...)
+		q.Reset()
+		args, n = args[:0], 0
+		return err
+	}
 	for _, inv := range invs {
-		_, err := stmt.ExecContext(ctx, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
+		if !live[inv.AppID] {
+			continue
+		}
+		if n == 0 {
+			q.WriteString(insertInvocationPrefix)
+		} else {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		args = append(args, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
 			unixNano(inv.StartedAt), int64(inv.Duration), inv.Status, inv.HTTPStatus, inv.Operations,
-			inv.Summary, inv.Output, inv.JobID, inv.Attempt, inv.AppID)
-		if err != nil {
-			return err
+			inv.Summary, inv.Output, inv.JobID, inv.Attempt)
+		if n++; n == insertChunk {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
+	return flush()
+}
+
+// existingApps reports which of the records' apps still exist.
+func existingApps(ctx context.Context, tx *sql.Tx, invs []store.Invocation) (map[int64]bool, error) {
+	live := make(map[int64]bool, 1)
+	var (
+		q    strings.Builder
+		args []any
+	)
+	q.WriteString("SELECT id FROM apps WHERE id IN (")
+	for _, inv := range invs {
+		if _, seen := live[inv.AppID]; seen {
+			continue
+		}
+		live[inv.AppID] = false
+		if len(args) > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteByte('?')
+		args = append(args, inv.AppID)
+	}
+	q.WriteByte(')')
+	rows, err := tx.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		live[id] = true
+	}
+	return live, rows.Err()
 }
 
 // ListInvocations returns the records f selects, newest first (by start

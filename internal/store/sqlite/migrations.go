@@ -157,7 +157,11 @@ CREATE INDEX jobs_app_state ON jobs (app_id, state);
 CREATE INDEX jobs_app_created ON jobs (app_id, created_at DESC, id DESC);
 CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 `,
-	// 6: the key-value store of each app. kv_usage keeps each app's
+	// 6: an app's outbound HTTP policy, store.AppOutbound as JSON.
+	`
+ALTER TABLE apps ADD COLUMN outbound TEXT NOT NULL DEFAULT '{}';
+`,
+	// 7: the key-value store of each app. kv_usage keeps each app's
 	// totals, changed in the transaction of every write, so that a quota
 	// check reads one row instead of summing the app's keys. Keys compare
 	// byte by byte (BINARY), the order of code points.

@@ -164,7 +164,7 @@ func (s *Store) DeleteScript(ctx context.Context, scriptID int64) error {
 func (s *Store) GetLiveScript(ctx context.Context, appSlug, name string) (store.LiveScript, error) {
 	var (
 		ls                           store.LiveScript
-		limits                       string
+		limits, outbound             string
 		appCreated, created, updated int64
 		by                           sql.NullInt64
 		versionCreated               int64
@@ -172,18 +172,21 @@ func (s *Store) GetLiveScript(ctx context.Context, appSlug, name string) (store.
 	err := s.read.QueryRowContext(ctx,
 		`SELECT a.id, a.slug, a.name, a.description, a.limits, a.created_at,
 			s.id, s.name, s.live_version, s.max_attempts, s.created_at, s.updated_at,
-			v.version, v.source, v.created_by, v.created_at
+			v.version, v.source, v.created_by, v.created_at, a.outbound
 		FROM apps a
 		JOIN scripts s ON s.app_id = a.id
 		JOIN versions v ON v.script_id = s.id AND v.version = s.live_version
 		WHERE a.slug = ? AND s.name = ?`, appSlug, name,
 	).Scan(&ls.App.ID, &ls.App.Slug, &ls.App.Name, &ls.App.Description, &limits, &appCreated,
 		&ls.Script.ID, &ls.Script.Name, &ls.Script.LiveVersion, &ls.Script.MaxAttempts, &created, &updated,
-		&ls.Version.Version, &ls.Version.Source, &by, &versionCreated)
+		&ls.Version.Version, &ls.Version.Source, &by, &versionCreated, &outbound)
 	if err != nil {
 		return store.LiveScript{}, readError(fmt.Sprintf("live script %s/%s", appSlug, name), err)
 	}
 	if ls.App.Limits, err = decodeLimits(limits); err != nil {
+		return store.LiveScript{}, fmt.Errorf("sqlite: unable to get live script %s/%s: %w", appSlug, name, err)
+	}
+	if ls.App.Outbound, err = decodeOutbound(outbound); err != nil {
 		return store.LiveScript{}, fmt.Errorf("sqlite: unable to get live script %s/%s: %w", appSlug, name, err)
 	}
 	ls.App.CreatedAt = fromUnixNano(appCreated)

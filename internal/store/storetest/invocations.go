@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -90,6 +91,46 @@ func testInvocations(t *testing.T, st store.Store) {
 	check(t, "GetInvocation", got, i6)
 	_, err = st.GetInvocation(ctx, "inv-07")
 	wantErr(t, "GetInvocation orphan", err, store.ErrNotFound)
+
+	// A batch larger than any implementation's statement, with duplicates
+	// and orphans spread through it, keeps every other record.
+	var big []store.Invocation
+	want := map[string]store.Invocation{}
+	for i := range 300 {
+		app := a
+		if i%2 == 1 {
+			app = b
+		}
+		inv := invocation(fmt.Sprintf("big-%03d", i), app, "bulk", store.StatusOK, at(time.Hour+time.Duration(i)*time.Millisecond))
+		switch {
+		case i%37 == 5:
+			inv.AppID = 1<<40 + int64(i) // an orphan
+		case i%41 == 7:
+			inv.ID = "inv-02" // a duplicate of a stored record
+		default:
+			want[inv.ID] = inv
+		}
+		big = append(big, inv)
+	}
+	ok(t, "InsertInvocations of 300", st.InsertInvocations(ctx, big))
+	for _, app := range []store.App{a, b} {
+		list, err := st.ListInvocations(ctx, store.InvocationFilter{AppID: app.ID, Script: "bulk", Limit: 1000})
+		ok(t, "ListInvocations bulk", err)
+		for _, inv := range list {
+			if w, found := want[inv.ID]; !found {
+				t.Errorf("bulk insert stored %s, which it should have skipped", inv.ID)
+			} else {
+				check(t, "bulk record "+inv.ID, inv, w)
+				delete(want, inv.ID)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("bulk insert lost %d records", len(want))
+	}
+	got, err = st.GetInvocation(ctx, "inv-02")
+	ok(t, "GetInvocation", err)
+	check(t, "GetInvocation after a bulk duplicate", got, i2)
 }
 
 func testPruneInvocations(t *testing.T, st store.Store) {

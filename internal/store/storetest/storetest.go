@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Jobs", testJobs},
 		{"JobLeases", testJobLeases},
 		{"QueueBound", testQueueBound},
+		{"AppOutbound", testAppOutbound},
 		{"KV", testKV},
 		{"KVList", testKVList},
 		{"KVQuota", testKVQuota},
