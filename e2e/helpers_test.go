@@ -120,7 +120,8 @@ func run(m *testing.M) (code int) {
 
 	args := []string{"serve", "--listen", addr, "--data", filepath.Join(dir, "data")}
 	if db.dsn != "" {
-		args = []string{"serve", "--listen", addr, "--db", db.dsn}
+		// The data directory still holds the generated secret key.
+		args = append(args, "--db", db.dsn)
 	}
 	srv := exec.Command(picloudBin, args...)
 	srv.Env = append(cleanEnv(), "PICLOUD_ADMIN_PASSWORD="+adminPassword, "PICLOUD_LOG_LEVEL=warn",

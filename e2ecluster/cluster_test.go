@@ -53,6 +53,8 @@ const (
 	envIdle = "PICLOUD_CLUSTER_IDLE"
 	// slowScript runs for some milliseconds.
 	slowScript = `let n = 0; while n < 30000 { n += 1; } "slow"`
+	// secretKey is the key every manager and orchestrator shares.
+	secretKey = "tGYnx0mN5fTqTq3F7e3PZx0a4Yt1m3c5KpTQn2jJ0hU="
 )
 
 func TestCluster(t *testing.T) {
@@ -155,6 +157,38 @@ func TestCluster(t *testing.T) {
 			}
 		}
 		t.Logf("v2 served by node 1 after %v, node 2 after %v (from pic's exit)", seen[0].Round(time.Millisecond), seen[1].Round(time.Millisecond))
+	}) {
+		return
+	}
+
+	if !t.Run("a secret set on the manager is seen, and its removal too, by both nodes within a second", func(t *testing.T) {
+		if v := pic.deploy(t, "secret", `env.TOKEN ?? "unset"`); v != "1" {
+			t.Fatalf("the deploy printed version %q, want 1", v)
+		}
+		for _, step := range []struct {
+			args  []string
+			stdin string
+			want  string
+		}{
+			{[]string{"secrets", "set", "demo", "TOKEN"}, "cluster-token-value\n", "cluster-token-value"},
+			{[]string{"secrets", "rm", "demo", "TOKEN"}, "", "unset"},
+		} {
+			pic.run(t, step.stdin, step.args...)
+			changed := time.Now()
+			for i, n := range c.nodes {
+				for {
+					code, body, _ := get(n.url + "/fn/demo/secret")
+					if code == 200 && body == step.want {
+						break
+					}
+					if time.Since(changed) > propagation {
+						t.Fatalf("node %d answers %d %q more than %v after 'pic %s', want %q",
+							i+1, code, body, propagation, strings.Join(step.args, " "), step.want)
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+		}
 	}) {
 		return
 	}
@@ -320,7 +354,8 @@ func startCluster(t *testing.T, bin binaries, dsn string) *cluster {
 		}
 	})
 	maddr := freeAddr(t)
-	c.manager = c.start(t, "manager", bin.path("picloud-manager"), env("PICLOUD_DB="+dsn, "PICLOUD_ADMIN_PASSWORD="+adminPassword),
+	c.manager = c.start(t, "manager", bin.path("picloud-manager"), env("PICLOUD_DB="+dsn, "PICLOUD_ADMIN_PASSWORD="+adminPassword,
+		"PICLOUD_SECRET_KEY="+secretKey),
 		"--listen", maddr)
 	waitHealthy(t, c.manager, "http://"+maddr)
 	for i := 1; i <= 2; i++ {
@@ -374,7 +409,7 @@ func startCluster(t *testing.T, bin binaries, dsn string) *cluster {
 func (c *cluster) startNode(t *testing.T, i int, addr string) *node {
 	n := &node{index: i, addr: addr, url: "http://" + addr}
 	n.process = c.start(t, fmt.Sprintf("node %d", i), c.bin.path("picloud-orchestrator"),
-		env("PICLOUD_DB="+c.dsn, "PICLOUD_LOG_FLUSH=100ms"),
+		env("PICLOUD_DB="+c.dsn, "PICLOUD_LOG_FLUSH=100ms", "PICLOUD_SECRET_KEY="+secretKey),
 		"--listen", addr, "--node", fmt.Sprintf("node%d", i))
 	waitHealthy(t, n.process, n.url)
 	return n

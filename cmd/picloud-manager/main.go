@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		common                   cluster.Common
 		limits                   executor.Limits
 		dsn, adminUser, adminPwd string
+		secretKey, secretKeyFile string
 	)
 	f := cluster.NewFlags("picloud-manager", getenv, stderr)
 	f.Common(&common, "127.0.0.1:8080", false)
@@ -63,10 +64,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	f.String(&adminPwd, "", "PICLOUD_ADMIN_PASSWORD", "", "password of the first admin (generated and printed once when empty)", false)
 	// Deploys are compiled with the limits the executors parse under.
 	f.Limits(&limits)
+	f.SecretKey(&secretKey, &secretKeyFile)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
 	log := common.Logger(stderr)
+	keys, err := cluster.OpenSecretKey(secretKey, secretKeyFile, log)
+	if err != nil {
+		return err
+	}
 
 	st, err := postgres.Open(ctx, dsn)
 	if err != nil {
@@ -95,6 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Logger:  log.With("service", "manager"),
 		Metrics: met,
 		Compile: func(src string) error { _, err := exec.Compile(src); return err },
+		Secrets: keys,
 
 		KVLimits: limits.KV,
 	})

@@ -71,6 +71,8 @@ type settings struct {
 	workers      int
 	logRetention time.Duration
 	logFlush     time.Duration
+
+	secretKey, secretKeyFile string
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -86,10 +88,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	f.Outbound(&s.outbound)
 	f.Duration(&s.logRetention, "log-retention", "PICLOUD_LOG_RETENTION", "168h", "how long invocation logs are kept")
 	f.Duration(&s.logFlush, "log-flush", "PICLOUD_LOG_FLUSH", "500ms", "longest delay before an invocation log record is written")
+	f.SecretKey(&s.secretKey, &s.secretKeyFile)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
 	log := s.Logger(stderr)
+	keys, err := cluster.OpenSecretKey(s.secretKey, s.secretKeyFile, log)
+	if err != nil {
+		return err
+	}
 	if s.node == "" {
 		s.node = defaultNode(s.Listen)
 	}
@@ -125,6 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		LogBatchSize:     256,
 		Workers:          s.workers,
 		NodeID:           s.node,
+		Secrets:          keys,
 	})
 	// Deploys and queued jobs announced while the bus was reconnecting
 	// were missed: forget every compiled script, look at the queue again.

@@ -57,7 +57,9 @@ func newDatabase(t *testing.T, b dbtest.Backend) database {
 	t.Helper()
 	if b == dbtest.Postgres {
 		dsn := pgtest.DSN(t)
-		return database{args: []string{"--db", dsn}, env: []string{"PICLOUD_DB=" + dsn}}
+		// The data directory still holds the generated secret key.
+		data := filepath.Join(t.TempDir(), "data")
+		return database{args: []string{"--db", dsn, "--data", data}, env: []string{"PICLOUD_DB=" + dsn, "PICLOUD_DATA=" + data}}
 	}
 	data := filepath.Join(t.TempDir(), "data")
 	return database{args: []string{"--data", data}, env: []string{"PICLOUD_DATA=" + data}}

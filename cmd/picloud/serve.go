@@ -41,6 +41,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := cfg.Logger(stderr)
 	gogc := config.TuneGC(config.Environ)
 
+	keys, err := openSecretKey(cfg, log)
+	if err != nil {
+		return err
+	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
@@ -86,6 +90,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		LogRetention:     cfg.LogRetention,
 		LogFlushInterval: cfg.LogFlush,
 		LogBatchSize:     256,
+		Secrets:          keys,
 		// NodeID defaults to the host name: it survives a restart, so the
 		// jobs a killed server was running are requeued when it starts.
 	})
@@ -102,6 +107,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Metrics: met,
 		// Deploys are checked by the executor that will run them.
 		Compile: func(src string) error { _, err := exec.Compile(src); return err },
+		Secrets: keys,
 
 		KVLimits: defaults.KV,
 	})

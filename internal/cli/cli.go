@@ -156,6 +156,7 @@ func root() *command {
 			membersCmd(),
 			usersCmd(),
 			apiKeysCmd(),
+			secretsCmd(),
 			versionCmd(),
 		},
 	}

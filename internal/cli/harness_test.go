@@ -7,6 +7,7 @@ package cli
 // private environment per test.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ import (
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/orchestrator"
+	"github.com/picloud/picloud/internal/secrets"
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/dbtest"
 	"github.com/picloud/picloud/internal/store/postgres/pgtest"
@@ -106,6 +108,11 @@ func startServer(db dbtest.DB) (*testServer, error) {
 	defaults := executor.Limits{Timeout: 5 * time.Second}
 	exec := executor.New(executor.Config{Defaults: defaults, KV: st})
 	jobs := newJobWatch(st)
+	keys, err := secrets.NewKeyring(bytes.Repeat([]byte{1}, secrets.KeySize))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	orch := orchestrator.New(orchestrator.Config{
 		Store:            jobs,
 		Bus:              bus,
@@ -114,12 +121,14 @@ func startServer(db dbtest.DB) (*testServer, error) {
 		Defaults:         defaults,
 		LogFlushInterval: 50 * time.Millisecond,
 		LogBatchSize:     256,
+		Secrets:          keys,
 	})
 	mgr := manager.New(manager.Config{
 		Store:   st,
 		Bus:     bus,
 		Logger:  log,
 		Compile: func(src string) error { _, err := exec.Compile(src); return err },
+		Secrets: keys,
 	})
 	ctx := context.Background()
 	if _, _, err := mgr.EnsureAdmin(ctx, "admin", adminPassword); err != nil {

@@ -45,6 +45,11 @@ type Config struct {
 	OutboundMaxResponse    int64         // bound of one response body
 	OutboundMaxRequestBody int64         // bound of one request body
 	OutboundMaxRequests    int           // requests of one invocation
+	// The key that seals apps' secrets: SecretKey (PICLOUD_SECRET_KEY,
+	// never logged) wins over the key file, SecretKeyFile or, when
+	// empty, secret.key in DataDir (see SecretKeyPath).
+	SecretKey     string
+	SecretKeyFile string
 }
 
 // setting describes one configuration value: its flag, its environment
@@ -135,6 +140,16 @@ var settings = []setting{
 		c.OutboundMaxRequests = n
 		return nil
 	}},
+	// Checked when the server opens the key (package secrets), whose
+	// errors never repeat a key.
+	{"secret-key-file", "PICLOUD_SECRET_KEY_FILE", "", "file of the key that encrypts apps' secrets; generated, mode 0600, on first start (default: secret.key in the data directory)", func(c *Config, v string) error {
+		c.SecretKeyFile = v
+		return nil
+	}},
+	{"", "PICLOUD_SECRET_KEY", "", "the key that encrypts apps' secrets, 32 bytes as base64 or hex; wins over the key file", func(c *Config, v string) error {
+		c.SecretKey = v
+		return nil
+	}},
 }
 
 func durationSetter(field func(*Config) *time.Duration) func(*Config, string) error {
@@ -215,6 +230,15 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 
 // DatabasePath is the SQLite file inside the data directory.
 func (c Config) DatabasePath() string { return filepath.Join(c.DataDir, "picloud.db") }
+
+// SecretKeyPath is the key file: SecretKeyFile, else secret.key in the
+// data directory.
+func (c Config) SecretKeyPath() string {
+	if c.SecretKeyFile != "" {
+		return c.SecretKeyFile
+	}
+	return filepath.Join(c.DataDir, "secret.key")
+}
 
 // Postgres reports whether the server uses PostgreSQL (DB is set) rather
 // than SQLite.

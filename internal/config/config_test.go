@@ -157,3 +157,25 @@ func TestLoadOutbound(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretKey(t *testing.T) {
+	c, err := Load("picloud", []string{"--data", "/srv/picloud"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecretKey != "" || c.SecretKeyPath() != "/srv/picloud/secret.key" {
+		t.Errorf("default: key %q, path %q", c.SecretKey, c.SecretKeyPath())
+	}
+	e := env(map[string]string{"PICLOUD_SECRET_KEY": "k", "PICLOUD_SECRET_KEY_FILE": "/env/secret.key"})
+	c, err = Load("picloud", []string{"--secret-key-file", "/flag/secret.key"}, e, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecretKey != "k" || c.SecretKeyPath() != "/flag/secret.key" {
+		t.Errorf("set: key %q, path %q", c.SecretKey, c.SecretKeyPath())
+	}
+	// The key itself is not a flag: a command line is visible to others.
+	if _, err := Load("picloud", []string{"--secret-key", "k"}, env(nil), io.Discard); err == nil {
+		t.Error("--secret-key accepted")
+	}
+}

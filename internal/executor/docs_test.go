@@ -40,6 +40,7 @@ func TestScriptsDocExamples(t *testing.T) {
 		Query:  url.Values{"name": {"pi"}, "n": {"12"}},
 		Header: http.Header{"Content-Type": {"application/json"}, "X-Token": {"s3cret"}},
 		Body:   []byte(`{"n": 21}`),
+		Env:    map[string]string{"API_TOKEN": "s3cret"},
 	}
 	for _, b := range blocks {
 		src := b[:strings.Index(b, "```")]

@@ -47,6 +47,10 @@ type Event struct {
 
 	// Outbound is the app's outbound HTTP policy, for the http module.
 	Outbound Outbound `json:"outbound"`
+	// Env holds the app's secrets, by name, opened by the orchestrator;
+	// the script reads them as `env` and through secret(name). Their
+	// values are redacted from what the run keeps (see redactor).
+	Env map[string]string `json:"env,omitempty"`
 }
 
 // eventValue builds the script's `event` map, which says what triggered

@@ -65,6 +65,7 @@ func New(cfg Config) *Executor {
 	registerResponse(x.engine)
 	x.outbound = newOutboundClient()
 	registerHTTP(x.engine)
+	registerSecrets(x.engine)
 	registerKV(x.engine)
 	return x
 }
@@ -72,9 +73,9 @@ func New(cfg Config) *Executor {
 // runHost is what the native functions of one run reach through
 // rhai.Context.Host.
 type runHost struct {
+	ev       *Event // the event being run
 	outbound *outboundRun
-	// The kv module: the run's app, the store and the app's limits.
-	appID    int64
+	// The kv module: the store and the app's limits; the app is ev's.
 	kv       KV
 	kvLimits store.KVLimits
 }
@@ -110,6 +111,8 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 	lim = lim.Or(x.defaults)
 	start := time.Now()
 	out := output{max: MaxOutputBytes}
+	red := newRedactor(ev.Env)
+	out.redact = red.apply
 	var stats rhai.RunStats
 	defer func() {
 		if r := recover(); r != nil {
@@ -118,7 +121,8 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		res.Duration = time.Since(start)
 		res.Output = out.String()
 		res.Operations = int64(min(stats.Operations, 1<<63-1))
-		res.Summary = summarize(res, lim)
+		res.Summary = summarize(res, lim, red)
+		res.Err = red.wrap(res.Err)
 	}()
 	if ast == nil {
 		return failure(StatusError, http.StatusInternalServerError, errors.New("executor: no script to run"))
@@ -130,7 +134,8 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		Push("request", scriptRequest(ev)).
 		Push("event", eventValue(ev)).
 		Push("app", rhai.String(ev.App)).
-		Push("script", rhai.String(ev.Script))
+		Push("script", rhai.String(ev.Script)).
+		Push("env", envValue(&ev))
 	v, err := x.engine.Run(ast, rhai.RunOptions{
 		Context: ctx,
 		Scope:   scope,
@@ -138,7 +143,7 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		Debug:   out.debug,
 		Limits:  &rl,
 		Stats:   &stats,
-		Host:    &runHost{outbound: x.newOutboundRun(ev), appID: ev.AppID, kv: x.kv, kvLimits: lim.KV},
+		Host:    &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV},
 	})
 	if err != nil {
 		return classify(ctx, err)
@@ -176,8 +181,9 @@ func failure(status string, code int, err error) Result {
 
 // summarize describes a result for the log: for ok its status, type, size
 // and the start of a textual body; otherwise the error's kind, message and
-// position.
-func summarize(res Result, lim Limits) string {
+// position. Secrets are redacted before the text is cut, so that a cut
+// never leaves the start of one.
+func summarize(res Result, lim Limits, red redactor) string {
 	if res.Err != nil {
 		var s string
 		var ee *rhai.EvalError
@@ -189,7 +195,7 @@ func summarize(res Result, lim Limits) string {
 		default:
 			s = res.Err.Error()
 		}
-		return truncate(s, maxErrorSummary)
+		return truncate(red.apply(s), maxErrorSummary)
 	}
 	if len(res.Body) == 0 {
 		return fmt.Sprintf("%d, no body", res.HTTPStatus)
@@ -197,9 +203,9 @@ func summarize(res Result, lim Limits) string {
 	mt := mediaType(res.Header.Get("Content-Type"))
 	s := fmt.Sprintf("%d %s, %d B", res.HTTPStatus, mt, len(res.Body))
 	if textual(mt) && utf8.Valid(res.Body) {
-		s += ": " + string(res.Body[:min(len(res.Body), maxOKSummary)])
+		s += ": " + string(res.Body[:min(len(res.Body), maxOKSummary+red.longest)])
 	}
-	return truncate(s, maxOKSummary)
+	return truncate(red.apply(s), maxOKSummary)
 }
 
 // mediaType is the media type of a Content-Type value, lower-cased,
@@ -241,6 +247,6 @@ func truncate(s string, n int) string {
 // because the script does not compile: an error with status 500.
 func ErrorResult(err error) Result {
 	res := failure(StatusError, http.StatusInternalServerError, err)
-	res.Summary = summarize(res, Limits{})
+	res.Summary = summarize(res, Limits{}, redactor{})
 	return res
 }

@@ -76,7 +76,7 @@ func kvFor(c *rhai.Context, fn string) (*runHost, error) {
 	switch {
 	case h == nil || h.kv == nil:
 		return nil, kvError(fn, "kv is not available: the executor has no database")
-	case h.appID == 0:
+	case h.ev == nil || h.ev.AppID == 0:
 		return nil, kvError(fn, "kv is not available: the run has no app")
 	}
 	return h, nil
@@ -126,7 +126,7 @@ func kvGet(c *rhai.Context, keyArg, def rhai.Value) (rhai.Value, error) {
 	if err != nil {
 		return rhai.Unit, err
 	}
-	e, err := h.kv.KVGet(c.Context(), h.appID, key, time.Now())
+	e, err := h.kv.KVGet(c.Context(), h.ev.AppID, key, time.Now())
 	if errors.Is(err, store.ErrNotFound) {
 		return def, nil
 	}
@@ -170,7 +170,7 @@ func kvSet(c *rhai.Context, keyArg, value, ttl rhai.Value) error {
 	if err := store.CheckKVValue(int64(len(data)), h.kvLimits); err != nil {
 		return kvError(fn, "%v", err)
 	}
-	if err := h.kv.KVSet(c.Context(), h.appID, key, data, expires, h.kvLimits, now); err != nil {
+	if err := h.kv.KVSet(c.Context(), h.ev.AppID, key, data, expires, h.kvLimits, now); err != nil {
 		return kvFailed(c, fn, err)
 	}
 	return nil
@@ -186,7 +186,7 @@ func kvDelete(c *rhai.Context, args []rhai.Value) (rhai.Value, error) {
 	if err != nil {
 		return rhai.Unit, err
 	}
-	existed, err := h.kv.KVDelete(c.Context(), h.appID, key, time.Now())
+	existed, err := h.kv.KVDelete(c.Context(), h.ev.AppID, key, time.Now())
 	if err != nil {
 		return rhai.Unit, kvFailed(c, fn, err)
 	}
@@ -205,7 +205,7 @@ func kvList(c *rhai.Context, prefixArg, limitArg rhai.Value) (rhai.Value, error)
 	if err != nil {
 		return rhai.Unit, err
 	}
-	list, err := h.kv.KVList(c.Context(), h.appID, store.KVFilter{Prefix: prefixArg.AsString(), Limit: int(limitArg.AsInt())}, time.Now())
+	list, err := h.kv.KVList(c.Context(), h.ev.AppID, store.KVFilter{Prefix: prefixArg.AsString(), Limit: int(limitArg.AsInt())}, time.Now())
 	if err != nil {
 		return rhai.Unit, kvFailed(c, fn, err)
 	}
@@ -232,7 +232,7 @@ func kvIncr(c *rhai.Context, keyArg, n rhai.Value) (rhai.Value, error) {
 	if err != nil {
 		return rhai.Unit, err
 	}
-	sum, err := h.kv.KVIncr(c.Context(), h.appID, key, n.AsInt(), h.kvLimits, time.Now())
+	sum, err := h.kv.KVIncr(c.Context(), h.ev.AppID, key, n.AsInt(), h.kvLimits, time.Now())
 	if err != nil {
 		return rhai.Unit, kvFailed(c, fn, err)
 	}

@@ -17,6 +17,8 @@ type output struct {
 	b         strings.Builder
 	max       int
 	truncated bool
+	// redact, when set, hides secrets in each line before it is kept.
+	redact func(string) string
 }
 
 func (o *output) print(s string) { o.line(s) }
@@ -32,6 +34,9 @@ func (o *output) debug(s string, pos rhai.Position) {
 func (o *output) line(s string) {
 	if o.truncated {
 		return
+	}
+	if o.redact != nil {
+		s = o.redact(s)
 	}
 	room := o.max - o.b.Len()
 	if len(s)+1 <= room {

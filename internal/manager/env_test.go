@@ -47,6 +47,7 @@ const (
 //	jobs     job-demo-dead (demo/hello, async, dead after 3 attempts, the
 //	         last inv-demo-dead-3), job-demo-queued (demo/hello), job-other-dead
 //	         (other/secret, schedule)
+//	secrets  demo: DEMO_TOKEN, other: OTHER_TOKEN (values in seededSecrets)
 //	keys     demo: greeting = "hello", user/1 = {"name":"ann"}; other: secret = 1
 //	tokens   a session per user, an API key for editor
 type env struct {
@@ -109,7 +110,7 @@ func newEnv(t *testing.T, b dbtest.Backend) *env {
 }
 
 func newManager(st store.Store, bus events.Bus) *Manager {
-	m := New(Config{Store: st, Bus: bus, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	m := New(Config{Store: st, Bus: bus, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Secrets: testKeyring})
 	m.hashParams = cheapHash
 	return m
 }
@@ -176,6 +177,9 @@ func (f *fixture) seed(ctx context.Context, st store.Store) error {
 		return err
 	}
 	if err := seedQueue(ctx, st, f, start); err != nil {
+		return err
+	}
+	if err := seedSecrets(ctx, st, f); err != nil {
 		return err
 	}
 	if err := seedKV(ctx, st, f, start); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/metrics"
+	"github.com/picloud/picloud/internal/secrets"
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/rhai"
 )
@@ -51,6 +52,11 @@ type Config struct {
 	Compile func(source string) error
 	// SessionTTL is how long a login lasts (default DefaultSessionTTL).
 	SessionTTL time.Duration
+
+	// Secrets seals the apps' secrets; nil when the server has no key,
+	// and then setting a secret answers 503.
+	Secrets *secrets.Keyring
+
 	// KVLimits are the server's bounds of an app's key-value store, which
 	// an app's limits override; zero fields take store.DefaultKVLimits.
 	KVLimits store.KVLimits
@@ -80,6 +86,8 @@ type Manager struct {
 	addrThrottle *auth.Throttle
 
 	mux *http.ServeMux
+
+	secrets *secrets.Keyring
 }
 
 // New returns a Manager.
@@ -91,6 +99,7 @@ func New(cfg Config) *Manager {
 		metrics:    cfg.Metrics,
 		compile:    cfg.Compile,
 		sessionTTL: cfg.SessionTTL,
+		secrets:    cfg.Secrets,
 		kvLimits:   cfg.KVLimits.Or(store.DefaultKVLimits()),
 		now:        time.Now,
 		hashParams: auth.DefaultParams,
@@ -173,6 +182,10 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/logs", m.listLogs)
 	m.handle("GET /api/v1/logs/{id}", m.showLog)
 	m.handle("POST /api/v1/logs/{id}/retry", m.retryLog)
+	// Secrets: names and times go out, values only in.
+	m.handle("GET /api/v1/apps/{slug}/secrets", m.listSecrets)
+	m.handle("PUT /api/v1/apps/{slug}/secrets/{name}", m.putSecret)
+	m.handle("DELETE /api/v1/apps/{slug}/secrets/{name}", m.deleteSecret)
 	// The key-value store of an app; a key may hold slashes.
 	m.handle("GET /api/v1/apps/{slug}/kv", m.listKV)
 	m.handle("GET /api/v1/apps/{slug}/kv/{key...}", m.getKV)

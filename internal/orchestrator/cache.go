@@ -26,6 +26,11 @@ type compiled struct {
 	// deploy validates it, so only an engine change can cause this); the
 	// failure is cached like a success until the next deploy.
 	compileErr error
+	// env holds the app's secrets, opened; envErr is set instead when
+	// one does not open (see openSecrets). Both are dropped with the
+	// entry when a secret changes.
+	env    map[string]string
+	envErr error
 }
 
 // cacheEntry is one key's slot; ready is closed once val or err is set.

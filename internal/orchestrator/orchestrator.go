@@ -28,6 +28,7 @@ import (
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/metrics"
+	"github.com/picloud/picloud/internal/secrets"
 	"github.com/picloud/picloud/internal/store"
 )
 
@@ -93,6 +94,11 @@ type Config struct {
 	// Clock is the queue's clock (default: the real one); tests use a
 	// clock.Fake.
 	Clock clock.Clock
+
+	// Secrets opens the apps' secrets for their scripts' env; nil when
+	// the server has no key, and then the scripts of an app that has
+	// secrets fail, saying so.
+	Secrets *secrets.Keyring
 }
 
 // Orchestrator serves the data plane.
@@ -111,6 +117,7 @@ type Orchestrator struct {
 	queue     *queue
 	ids       idGen
 	mux       *http.ServeMux
+	secrets   *secrets.Keyring
 }
 
 // New returns an orchestrator and subscribes it to cfg.Bus.
@@ -119,6 +126,7 @@ func New(cfg Config) *Orchestrator {
 		store:     cfg.Store,
 		bus:       cfg.Bus,
 		runner:    cfg.Runner,
+		secrets:   cfg.Secrets,
 		logger:    cfg.Logger,
 		metrics:   cfg.Metrics,
 		clock:     cfg.Clock,
@@ -259,6 +267,14 @@ func (o *Orchestrator) load(app, script string) (*compiled, error) {
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = store.DefaultMaxAttempts
 	}
+	c.env, c.envErr, err = o.openSecrets(ctx, live.App)
+	if err != nil {
+		return nil, err
+	}
+	if c.envErr != nil {
+		o.logger.Error("orchestrator: the secrets of an app do not open; its scripts fail until they are set again",
+			"app", app, "script", script, "err", c.envErr)
+	}
 	c.prog, c.compileErr = o.runner.Prepare(Script{ID: live.Script.ID, Version: live.Version.Version, Source: live.Version.Source})
 	if c.compileErr != nil {
 		o.logger.Error("orchestrator: the live version of a script does not compile",
@@ -297,9 +313,12 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 	started := time.Now()
 	id := o.ids.next(started)
 	var res executor.Result
-	if c.compileErr != nil {
+	switch {
+	case c.compileErr != nil:
 		res = executor.ErrorResult(c.compileErr)
-	} else {
+	case c.envErr != nil:
+		res = executor.ErrorResult(c.envErr)
+	default:
 		res = c.prog.Run(r.Context(), executor.Event{
 			App:    app,
 			AppID:  c.appID,
@@ -310,8 +329,9 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 			Header: r.Header,
 			Host:   r.Host,
 			Body:   body,
-
+			// What the app gives its scripts.
 			Outbound: c.outbound,
+			Env:      c.env,
 		}, lim)
 	}
 	writeResult(w, id, res)

@@ -342,9 +342,11 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int) {
 		return executor.ErrorResult(fmt.Errorf("orchestrator: unable to load the script: %w", err)), 0
 	case c.compileErr != nil:
 		return executor.ErrorResult(c.compileErr), c.version
+	case c.envErr != nil:
+		return executor.ErrorResult(c.envErr), c.version
 	}
 	ev := executor.Event{App: j.AppSlug, AppID: c.appID, Script: j.Script, Trigger: j.Trigger,
-		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt}
+		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt, Env: c.env}
 	ev.Outbound = c.outbound
 	switch j.Trigger {
 	case store.TriggerAsync:

@@ -377,6 +377,21 @@ type Store interface {
 	// dead jobs stay until they are retried or their app is deleted.
 	PruneJobs(ctx context.Context, before time.Time) (int64, error)
 
+	// Secrets.
+	// PutSecret stores s.Sealed as the secret s.Name of app s.AppID,
+	// creating it (created is true) or replacing its value. It sets
+	// UpdatedAt (now, when zero) and CreatedAt (the stored one on a
+	// replace; on a create, the given one or UpdatedAt when zero). A new
+	// secret in an app that already has max secrets fails with
+	// ErrTooMany (0: no bound); an unknown app is ErrNotFound.
+	PutSecret(ctx context.Context, s *Secret, max int) (created bool, err error)
+	// ListSecrets lists an app's secrets by name, without their values.
+	ListSecrets(ctx context.Context, appID int64) ([]Secret, error)
+	// ListSecretValues lists an app's secrets by name, with their sealed
+	// values: for the data plane only.
+	ListSecretValues(ctx context.Context, appID int64) ([]Secret, error)
+	DeleteSecret(ctx context.Context, appID int64, name string) error // ErrNotFound when absent
+
 	// The key-value store of each app (kv.go).
 	KVStore
 

@@ -154,7 +154,18 @@ CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 	`
 ALTER TABLE apps ADD COLUMN outbound jsonb NOT NULL DEFAULT '{}';
 `,
-	// 3: the key-value store of each app (SQLite's seventh version).
+	// 3: apps' secrets, sealed by package secrets (never the plain value).
+	`
+CREATE TABLE app_secrets (
+	app_id     bigint      NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	name       text        COLLATE "C" NOT NULL,
+	sealed     bytea       NOT NULL,
+	created_at timestamptz NOT NULL,
+	updated_at timestamptz NOT NULL,
+	PRIMARY KEY (app_id, name)
+);
+`,
+	// 4: the key-value store of each app (SQLite's eighth version).
 	// kv_usage keeps each app's totals, changed in the transaction of
 	// every write, which first locks the app's row of it: writes to one
 	// app's keys are serialised, and a quota check reads one row instead

@@ -161,7 +161,18 @@ CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
 	`
 ALTER TABLE apps ADD COLUMN outbound TEXT NOT NULL DEFAULT '{}';
 `,
-	// 7: the key-value store of each app. kv_usage keeps each app's
+	// 7: apps' secrets, sealed by package secrets (never the plain value).
+	`
+CREATE TABLE app_secrets (
+	app_id     INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	name       TEXT    NOT NULL,
+	sealed     BLOB    NOT NULL,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (app_id, name)
+);
+`,
+	// 8: the key-value store of each app. kv_usage keeps each app's
 	// totals, changed in the transaction of every write, so that a quota
 	// check reads one row instead of summing the app's keys. Keys compare
 	// byte by byte (BINARY), the order of code points.

@@ -43,6 +43,7 @@ import (
 //   - Jobs are listed newest first (CreatedAt, then ID); claims take the
 //     job with the earliest RunAt, then the smallest ID. Deleting an app
 //     deletes its jobs. The queue bound holds under concurrent enqueues.
+//   - Secrets are listed by name; deleting an app deletes its secrets.
 //   - Keys of the key-value store are listed in byte order; deleting an
 //     app deletes its keys and usage. Increments of one key from many
 //     goroutines lose none.
@@ -70,6 +71,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JobLeases", testJobLeases},
 		{"QueueBound", testQueueBound},
 		{"AppOutbound", testAppOutbound},
+		{"Secrets", testSecrets},
+		{"SecretBound", testSecretBound},
 		{"KV", testKV},
 		{"KVList", testKVList},
 		{"KVQuota", testKVQuota},
