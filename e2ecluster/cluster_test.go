@@ -193,6 +193,40 @@ func TestCluster(t *testing.T) {
 		return
 	}
 
+	// The executor caches compiled scripts by version: a module's new
+	// version must reach the importer, whose own version is unchanged.
+	if !t.Run("a module's redeploy is served by both nodes' importers within a second", func(t *testing.T) {
+		pic.deploy(t, "greeting", `fn text() { "m1" }`)
+		pic.deploy(t, "uses-greeting", `import "greeting" as g; g::text()`)
+		for i, n := range c.nodes {
+			if code, body, err := get(n.url + "/fn/demo/uses-greeting"); code != 200 || body != "m1" {
+				t.Fatalf("node %d: %d %q %v, want m1", i+1, code, body, err)
+			}
+		}
+		if v := pic.deploy(t, "greeting", `fn text() { "m2" }`); v != "2" {
+			t.Fatalf("the module's redeploy printed version %q, want 2", v)
+		}
+		deployed := time.Now()
+		for i, n := range c.nodes {
+			for {
+				code, body, _ := get(n.url + "/fn/demo/uses-greeting")
+				if code == 200 && body == "m2" {
+					break
+				}
+				if time.Since(deployed) > propagation {
+					t.Fatalf("node %d still answers %d %q %v after the module's redeploy", i+1, code, body, propagation)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+	}) {
+		return
+	}
+
+	if !t.Run("live logs and replays through Caddy", func(t *testing.T) { liveLogsAndReplay(t, c, pic) }) {
+		return
+	}
+
 	if !t.Run("a node killed mid-load fails no request beyond those in flight", func(t *testing.T) {
 		victim := c.nodes[0]
 		exe := victim.executorPID(t)

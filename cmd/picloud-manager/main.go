@@ -93,8 +93,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Logger: log.With("service", "scheduler"),
 		NewID:  orchestrator.NewIDs(),
 	})
-	// Schedule changes made while the bus was reconnecting were missed.
-	bus.OnReconnect(sched.Wake)
+	// The manager runs no scripts, so it cannot replay them: the
+	// orchestrator nodes serve POST /api/v1/logs/{id}/replay.
 	mgr := manager.New(manager.Config{
 		Store:   st,
 		Bus:     bus,
@@ -104,6 +104,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Secrets: keys,
 
 		KVLimits: limits.KV,
+	})
+	// Schedule changes and written logs announced while the bus was
+	// reconnecting were missed.
+	bus.OnReconnect(func() {
+		sched.Wake()
+		mgr.Resync()
 	})
 
 	created, password, err := mgr.EnsureAdmin(ctx, adminUser, adminPwd)
@@ -131,7 +137,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	sched.Start()
 	log.Info("PiCloud manager is listening", "address", "http://"+ln.Addr().String(), "version", version)
-	serveErr := cluster.Serve(ctx, log, ln, mux, common.ShutdownTimeout)
+	serveErr := cluster.Serve(ctx, log, ln, mux, common.ShutdownTimeout, mgr.EndStreams)
 
 	sctx, cancel := context.WithTimeout(context.Background(), common.ShutdownTimeout)
 	defer cancel()

@@ -3,7 +3,9 @@
 // job queue (async invocations, schedule firings) with the other nodes,
 // and dispatches every run to the node's executor process over a small
 // RPC (package execrpc). Its cache of compiled scripts is kept fresh by
-// the manager's events over PostgreSQL's LISTEN/NOTIFY.
+// the manager's events over PostgreSQL's LISTEN/NOTIFY. It also serves
+// POST /api/v1/logs/{id}/replay, which runs scripts, so the proxy sends
+// replays to the nodes rather than to the manager.
 //
 // By default (--executor spawn) it starts picloud-executor as a child on a
 // private unix socket and restarts it whenever it dies; --executor
@@ -37,6 +39,7 @@ import (
 	"github.com/picloud/picloud/internal/events/pgbus"
 	"github.com/picloud/picloud/internal/execrpc"
 	"github.com/picloud/picloud/internal/executor"
+	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/store/postgres"
@@ -138,8 +141,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// were missed: forget every compiled script, look at the queue again.
 	bus.OnReconnect(orch.Resync)
 
+	// Replays run scripts, which the manager of a cluster does not: the
+	// nodes serve POST /api/v1/logs/{id}/replay (the proxy routes it
+	// here), through the control plane's own handler, which
+	// authenticates the caller and checks their role in the database.
+	replays := manager.New(manager.Config{
+		Store:    st,
+		Bus:      bus,
+		Logger:   log.With("service", "manager", "node", s.node),
+		Metrics:  met,
+		Replayer: orch,
+	})
+
 	mux := http.NewServeMux()
 	mux.Handle("/fn/", met.Middleware("orchestrator", orch.Handler()))
+	mux.Handle("POST /api/v1/logs/{id}/replay", replays.Handler())
 	mux.Handle("GET /metrics", met.Handler())
 	// The proxy's health checks reach the executor, never the database.
 	mux.Handle("GET /healthz", cluster.Health(client.Health))

@@ -108,6 +108,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		// Deploys are checked by the executor that will run them.
 		Compile: func(src string) error { _, err := exec.Compile(src); return err },
 		Secrets: keys,
+		// Replays run here, on the data plane.
+		Replayer: orch,
 
 		KVLimits: defaults.KV,
 	})
@@ -119,6 +121,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		pgBus.OnReconnect(func() {
 			orch.Resync()
 			sched.Wake()
+			mgr.Resync()
 		})
 	}
 
@@ -140,6 +143,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Live log streams never end on their own: Shutdown would wait for
+	// them until its timeout.
+	srv.RegisterOnShutdown(mgr.EndStreams)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -129,6 +129,8 @@ func startServer(db dbtest.DB) (*testServer, error) {
 		Logger:  log,
 		Compile: func(src string) error { _, err := exec.Compile(src); return err },
 		Secrets: keys,
+		// Replays run here, as in cmd/picloud.
+		Replayer: orch,
 	})
 	ctx := context.Background()
 	if _, _, err := mgr.EnsureAdmin(ctx, "admin", adminPassword); err != nil {

@@ -12,8 +12,8 @@ import (
 func logsCmd() *command {
 	return &command{
 		name:  "logs",
-		args:  "APP [--script NAME] [--status STATUS] [--limit N] | show ID",
-		short: "list an app's invocation logs or jobs, newest first, or show one",
+		args:  "APP [--script NAME] [--status STATUS] [--limit N | --follow [--after ID]] | show ID | replay ID [--version N] [--force]",
+		short: "list an app's invocation logs or jobs, newest first, follow them live, show or replay one",
 		long: `'pic logs APP' lists the app's invocation records, newest first (the
 server returns 100 unless --limit says otherwise, at most 1000). The table
 truncates summaries to 60 characters with an ellipsis; --output json has
@@ -25,7 +25,24 @@ schedule firings in that state instead, with their attempts.
 the table's row (with the whole summary), then, when there is output, an
 empty line and the output. For the id of a job (what 'pic invoke --async'
 prints), it shows the job's row, an empty line, and the records of its
-attempts, newest first.`,
+attempts, newest first. A record of an HTTP request also shows the
+request and the response that were recorded (see docs/api.md for what is
+left out).
+
+'pic logs APP --follow' (-f) prints the app's new records as they are
+written, one row each (one JSON object per line with --output json),
+until interrupted with Ctrl-C (exit 0); --script and --status (ok,
+error, timeout, limit) filter them, and --after ID first prints the
+records after that one. A record shows about one log flush interval
+(500ms by default) after its run. A dropped connection is resumed where it
+stopped.
+
+'pic logs replay ID' runs the request recorded with an invocation again,
+against the live version of its script or --version N, and shows the
+recorded response and the replay's side by side. The replay really runs
+the script: its writes and outbound requests happen again. --force
+replays a request whose body was cut when it was recorded. It exits 0
+when the replay ran, whether or not the responses differ.`,
 		run: runLogs,
 	}
 }
@@ -41,25 +58,43 @@ var (
 )
 
 func runLogs(p *pic, c *command, args []string) error {
-	var opts logsOptions
+	var (
+		opts logsOptions
+		live liveOptions
+	)
 	f := newFlags(c)
 	f.stringVar(&opts.Filter.Script, "script", "NAME", "only this script's records")
 	f.stringVar(&opts.Filter.Status, "status", "STATUS", "only records with this status ("+strings.Join(logStatuses, ", ")+"), or jobs in this state ("+strings.Join(jobStatuses, ", ")+")")
 	f.intVar(&opts.Filter.Limit, "limit", "N", "at most N records (1 to 1000; default 100)")
+	live.flags(f)
 	pos, err := p.parse(c, f, args, 1, 2)
 	if err != nil {
 		return err
 	}
-	// "logs show ID" shows a record; "logs show" lists the logs of an app
-	// named "show".
+	// "logs show ID" shows a record, "logs replay ID" replays one; "logs
+	// show" lists the logs of an app named "show".
 	if len(pos) == 2 {
-		if pos[0] != "show" {
-			return usagef(c, "too many arguments (%s); expected APP, or show ID", pos[1])
+		switch pos[0] {
+		case "show", "replay":
+		default:
+			return usagef(c, "too many arguments (%s); expected APP, show ID or replay ID", pos[1])
 		}
 		if f.isSet("script", "status", "limit") {
-			return usagef(c, "--script, --status and --limit filter a list, not 'logs show'")
+			return usagef(c, "--script, --status and --limit filter a list, not 'logs %s'", pos[0])
+		}
+		if f.isSet("f", "follow", "after") {
+			return usagef(c, "--follow and --after follow an app's logs, not 'logs %s'", pos[0])
+		}
+		if pos[0] == "replay" {
+			return p.replayLog(c, pos[1], live)
+		}
+		if f.isSet("version", "force") {
+			return usagef(c, "--version and --force are for 'logs replay'")
 		}
 		return p.showLog(pos[1])
+	}
+	if f.isSet("version", "force") {
+		return usagef(c, "--version and --force are for 'logs replay ID'")
 	}
 	opts.App = pos[0]
 	jobs := slices.Contains(jobStatuses, opts.Filter.Status)
@@ -68,6 +103,9 @@ func runLogs(p *pic, c *command, args []string) error {
 	}
 	if f.isSet("limit") && opts.Filter.Limit < 1 {
 		return usagef(c, "--limit must be 1 or more")
+	}
+	if live.Follow || f.isSet("after") {
+		return p.followLogs(c, f, opts, live, jobs)
 	}
 	cl, err := p.client()
 	if err != nil {

@@ -25,6 +25,11 @@ The new version number is printed on stdout.`},
 			{name: "show", args: "APP/NAME [--version N]", short: "print a script's live source (or another version's)", run: runScriptsShow},
 			{name: "versions", args: "APP/NAME", short: "list a script's versions", run: runScriptsVersions},
 			{name: "delete", aliases: []string{"rm"}, args: "APP/NAME", short: "delete a script and all its versions", run: runScriptsDelete},
+			{name: "rollback", args: "APP/NAME --to VERSION", short: "make an earlier version live again, as a new version; prints it", run: runScriptsRollback,
+				long: `The source of VERSION is deployed again as the script's next version,
+so history stays linear: rolling hello back from version 5 to 2 makes
+version 6, a copy of 2. The new version number is printed on stdout.
+Scripts that import the script see the change on their next request.`},
 			{name: "set-attempts", args: "APP/NAME N", short: "set how many attempts a job of the script gets (1 to 10; 0: the default, 3)", run: runScriptsSetAttempts,
 				long: `A job — an async invocation or a schedule's firing — whose attempt fails
 is retried with a growing delay until it has had N attempts; then it is
@@ -195,9 +200,13 @@ func runScriptsVersions(p *pic, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	t := newTable("VERSION", "CREATED")
+	t := newTable("VERSION", "CREATED", "ROLLED_BACK_FROM")
 	for _, v := range versions {
-		t.add(intCell(v.Version), timeCell(v.CreatedAt))
+		from := "-" // a deploy
+		if v.RolledBackFrom > 0 {
+			from = intCell(v.RolledBackFrom)
+		}
+		t.add(intCell(v.Version), timeCell(v.CreatedAt), from)
 	}
 	return p.print(versions, t)
 }

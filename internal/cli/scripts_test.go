@@ -152,7 +152,8 @@ func testScriptsListShowVersionsDelete(t *testing.T, b dbtest.Backend) {
 
 	// versions.
 	v := rows(sh.ok("scripts", "versions", app+"/a"))
-	if !slices.Equal(v[0], []string{"VERSION", "CREATED"}) || len(v) != 3 || v[1][0] != "1" || v[2][0] != "2" || !isRFC3339(v[1][1]) {
+	if !slices.Equal(v[0], []string{"VERSION", "CREATED", "ROLLED_BACK_FROM"}) || len(v) != 3 || v[1][0] != "1" || v[2][0] != "2" ||
+		!isRFC3339(v[1][1]) || v[1][2] != "-" {
 		t.Fatalf("versions: %q", v)
 	}
 	var versions []map[string]any

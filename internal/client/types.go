@@ -150,6 +150,8 @@ type Version struct {
 	CreatedBy *string   `json:"created_by"` // nil when that user was deleted
 	CreatedAt time.Time `json:"created_at"`
 	Source    *string   `json:"source,omitempty"` // only when one version is fetched
+	// RolledBackFrom is the version a rollback copied; 0 for a deploy.
+	RolledBackFrom int `json:"rolled_back_from,omitempty"`
 }
 
 // Invocation is the log record of one run of a script.
@@ -170,6 +172,11 @@ type Invocation struct {
 	// records of HTTP requests have neither.
 	JobID   string `json:"job_id,omitempty"`
 	Attempt int    `json:"attempt,omitempty"`
+	// Request and Response are the recorded HTTP exchange of an http,
+	// async or replay run; only when one record is fetched, and only for
+	// records that have one.
+	Request  *RecordedRequest  `json:"request,omitempty"`
+	Response *RecordedResponse `json:"response,omitempty"`
 }
 
 // Job is a job of the durable queue — an async invocation or a schedule's

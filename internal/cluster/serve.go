@@ -47,13 +47,18 @@ func Listen(addr string) (net.Listener, error) {
 }
 
 // Serve serves h on ln until ctx is done, then shuts the server down,
-// letting in-flight requests finish within timeout.
-func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, timeout time.Duration) error {
+// letting in-flight requests finish within timeout. The onShutdown
+// functions are called as the shutdown begins, to end requests that would
+// not end by themselves (live log streams).
+func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, timeout time.Duration, onShutdown ...func()) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	for _, f := range onShutdown {
+		srv.RegisterOnShutdown(f)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

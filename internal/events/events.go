@@ -20,6 +20,10 @@ const (
 	// JobQueued: a job is ready to run (enqueued, fired by a schedule or
 	// re-queued); Key is its id. Queue consumers wake up.
 	JobQueued Kind = "job_queued"
+	// InvocationsLogged: invocation records were written; Key names the
+	// app and the records (see InvocationsKey). Live log streams read
+	// them. Large batches come as several events.
+	InvocationsLogged Kind = "invocations_logged"
 )
 
 // Event is one notification.

@@ -88,20 +88,20 @@ func (c *Client) Close() { c.hc.CloseIdleConnections() }
 // ErrUnavailable, or is ctx's when ctx ended first; the result of a run
 // that failed in the script is not an error.
 func (c *Client) Run(ctx context.Context, s Script, ev executor.Event, lim executor.Limits) (executor.Result, error) {
-	key := astKey{s.ID, s.Version}
+	req := runRequest{Script: refOf(s), Event: ev, Limits: lim}
+	key := req.Script.key()
 	c.mu.Lock()
 	_, known := c.sent[key]
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout+c.margin)
 	defer cancel()
-	req := runRequest{Script: scriptRef{ID: s.ID, Version: s.Version}, Event: ev, Limits: lim}
 	if !known {
-		req.Script.Source = &s.Source
+		req.Script.withSources(s)
 	}
 	res, err := c.call(ctx, req)
 	if err == errUnknownScript {
 		c.forget(key)
-		req.Script.Source = &s.Source
+		req.Script.withSources(s)
 		res, err = c.call(ctx, req)
 	}
 	if err != nil {

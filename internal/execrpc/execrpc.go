@@ -2,14 +2,16 @@
 // executor process (cluster mode): HTTP with JSON bodies, over a unix
 // socket or loopback TCP.
 //
-//	POST /v1/run   {"script": {"id", "version", "source"?}, "event", "limits"} → the result
+//	POST /v1/run   {"script": {"id", "version", "source"?, "modules"?}, "event", "limits"} → the result
 //	GET  /healthz  200 {"status":"ok"}
 //
 // The executor is stateless but for a bounded cache of compiled scripts
-// keyed by (script id, version); a version is immutable, so an entry never
-// goes stale. The client sends a version's source with its first run, and
-// again only when the executor answers 404 "unknown_script" (it restarted,
-// or evicted the version).
+// keyed by (script id, version) and the (name, script id, version) of each
+// module the script imports; versions are immutable, so an entry never
+// goes stale, and a new version of a module is a new entry. The client
+// sends the sources (the script's and its modules') with the first run of
+// such a key, and again only when the executor answers 404
+// "unknown_script" (it restarted, or evicted the entry).
 //
 // The client never hangs: dials are bounded, a run is bounded by its time
 // limit plus a margin, and every transport failure is an error wrapping
@@ -38,11 +40,13 @@ var ErrUnavailable = errors.New("execrpc: the executor is unavailable")
 // for a version the executor does not hold.
 const codeUnknownScript = "unknown_script"
 
-// Script is one version of a script.
+// Script is one version of a script, with the live versions of the
+// scripts it imports.
 type Script struct {
 	ID      int64
 	Version int
 	Source  string
+	Modules map[string]executor.ModuleSource // by module name
 }
 
 // runRequest is the body of POST /v1/run.
@@ -52,9 +56,19 @@ type runRequest struct {
 	Limits executor.Limits `json:"limits"`
 }
 
-// scriptRef names a script version; Source is nil when the client
-// believes the executor holds the version already.
+// scriptRef names a script version and its modules' versions; the
+// sources are nil when the client believes the executor holds them
+// already.
 type scriptRef struct {
+	ID      int64       `json:"id"`
+	Version int         `json:"version"`
+	Source  *string     `json:"source,omitempty"`
+	Modules []moduleRef `json:"modules,omitempty"`
+}
+
+// moduleRef names the version of a module a script imports.
+type moduleRef struct {
+	Name    string  `json:"name"`
 	ID      int64   `json:"id"`
 	Version int     `json:"version"`
 	Source  *string `json:"source,omitempty"`

@@ -62,20 +62,20 @@ func TestRunOverUnixSocket(t *testing.T) {
 		output  string
 		errPart string
 	}{
-		{"text", Script{1, 1, `"hello " + request.query.name`}, executor.Event{App: "a", Script: "s", Method: "GET", Query: map[string][]string{"name": {"pi"}}},
+		{"text", Script{ID: 1, Version: 1, Source: `"hello " + request.query.name`}, executor.Event{App: "a", Script: "s", Method: "GET", Query: map[string][]string{"name": {"pi"}}},
 			executor.StatusOK, 200, "hello pi", map[string]string{"Content-Type": "text/plain; charset=utf-8"}, "", ""},
-		{"json body and print", Script{2, 1, `print(request.json.n); #{twice: request.json.n * 2}`},
+		{"json body and print", Script{ID: 2, Version: 1, Source: `print(request.json.n); #{twice: request.json.n * 2}`},
 			executor.Event{Method: "POST", Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"n":21}`)},
 			executor.StatusOK, 200, `{"twice":42}`, map[string]string{"Content-Type": "application/json"}, "21\n", ""},
-		{"explicit response", Script{3, 1, `response(201, "made", #{"X-Thing": "yes"})`}, executor.Event{},
+		{"explicit response", Script{ID: 3, Version: 1, Source: `response(201, "made", #{"X-Thing": "yes"})`}, executor.Event{},
 			executor.StatusOK, 201, "made", map[string]string{"X-Thing": "yes"}, "", ""},
-		{"body bytes", Script{4, 1, `request.body`}, executor.Event{Body: []byte("a\x00b")},
+		{"body bytes", Script{ID: 4, Version: 1, Source: `request.body`}, executor.Event{Body: []byte("a\x00b")},
 			executor.StatusOK, 200, "a\x00b", nil, "", ""},
-		{"script error", Script{5, 1, `throw "boom"`}, executor.Event{},
+		{"script error", Script{ID: 5, Version: 1, Source: `throw "boom"`}, executor.Event{},
 			executor.StatusError, 500, "", nil, "", "boom"},
-		{"compile error", Script{6, 1, `let x = ;`}, executor.Event{},
+		{"compile error", Script{ID: 6, Version: 1, Source: `let x = ;`}, executor.Event{},
 			executor.StatusError, 500, "", nil, "", "line 1"},
-		{"limit", Script{7, 1, `loop {}`}, executor.Event{},
+		{"limit", Script{ID: 7, Version: 1, Source: `loop {}`}, executor.Event{},
 			executor.StatusLimit, 500, "", nil, "", ""},
 	}
 	for _, tt := range tests {
@@ -140,7 +140,7 @@ func TestSourceSentOnce(t *testing.T) {
 			t.Fatalf("run %+v: %q %v", s, res.Body, err)
 		}
 	}
-	a1, b1 := Script{1, 1, `"a"`}, Script{2, 1, `"b"`}
+	a1, b1 := Script{ID: 1, Version: 1, Source: `"a"`}, Script{ID: 2, Version: 1, Source: `"b"`}
 	run(a1, "a")
 	run(a1, "a")
 	run(a1, "a")
@@ -155,7 +155,7 @@ func TestSourceSentOnce(t *testing.T) {
 		t.Fatalf("%d runs, %d with the source; want 6, 3", r, s)
 	}
 	// A new version is a new entry.
-	run(Script{1, 2, `"a2"`}, "a2")
+	run(Script{ID: 1, Version: 2, Source: `"a2"`}, "a2")
 }
 
 // With no executor listening, a run fails at once with ErrUnavailable; a
@@ -166,7 +166,7 @@ func TestUnavailableThenReconnect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Script{1, 1, `"up"`}
+	s := Script{ID: 1, Version: 1, Source: `"up"`}
 	start := time.Now()
 	_, err = c.Run(context.Background(), s, executor.Event{}, lim())
 	if !errors.Is(err, ErrUnavailable) || time.Since(start) > DialTimeout {
@@ -214,7 +214,7 @@ func TestStuckExecutorTimesOut(t *testing.T) {
 	l := lim()
 	l.Timeout = 100 * time.Millisecond
 	start := time.Now()
-	_, err = c.Run(context.Background(), Script{1, 1, `1`}, executor.Event{}, l)
+	_, err = c.Run(context.Background(), Script{ID: 1, Version: 1, Source: `1`}, executor.Event{}, l)
 	if !errors.Is(err, ErrUnavailable) || time.Since(start) > 2*time.Second {
 		t.Fatalf("stuck executor: %v after %v", err, time.Since(start))
 	}
@@ -222,7 +222,7 @@ func TestStuckExecutorTimesOut(t *testing.T) {
 	// A caller that goes away is not an unavailable executor.
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
-	_, err = c.Run(ctx, Script{1, 1, `1`}, executor.Event{}, lim())
+	_, err = c.Run(ctx, Script{ID: 1, Version: 1, Source: `1`}, executor.Event{}, lim())
 	if errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled call: %v", err)
 	}
@@ -264,19 +264,121 @@ func TestServerRefusesMalformedRequests(t *testing.T) {
 
 func TestASTCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	c := newASTCache(2)
-	c.put(astKey{1, 1}, compiledScript{})
-	c.put(astKey{2, 1}, compiledScript{})
-	c.get(astKey{1, 1})
-	c.put(astKey{3, 1}, compiledScript{})
-	if _, ok := c.get(astKey{2, 1}); ok {
+	c.put(astKey{id: 1, version: 1}, compiledScript{})
+	c.put(astKey{id: 2, version: 1}, compiledScript{})
+	c.get(astKey{id: 1, version: 1})
+	c.put(astKey{id: 3, version: 1}, compiledScript{})
+	if _, ok := c.get(astKey{id: 2, version: 1}); ok {
 		t.Error("the least recently used entry was kept")
 	}
-	for _, k := range []astKey{{1, 1}, {3, 1}} {
+	for _, k := range []astKey{{id: 1, version: 1}, {id: 3, version: 1}} {
 		if _, ok := c.get(k); !ok {
 			t.Errorf("%v was evicted", k)
 		}
 	}
 	if c.len() != 2 {
 		t.Errorf("len %d", c.len())
+	}
+}
+
+// Modules travel with the script's sources; a new version of a module is
+// a new cache entry, so its importer runs it at once, while the versions
+// already sent are not sent again.
+func TestModules(t *testing.T) {
+	h := &countingHandler{next: newExecutorServer(0).Handler()}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	c, err := NewClient(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(s Script) executor.Result {
+		t.Helper()
+		res, err := c.Run(context.Background(), s, executor.Event{}, lim())
+		if err != nil {
+			t.Fatalf("run %+v: %v", s, err)
+		}
+		return res
+	}
+	main := `import "utils" as u; u::hello()`
+	v1 := Script{ID: 1, Version: 1, Source: main, Modules: map[string]executor.ModuleSource{
+		"utils": {ID: 2, Version: 1, Source: `fn hello() { "hello v1" }`},
+	}}
+	v2 := Script{ID: 1, Version: 1, Source: main, Modules: map[string]executor.ModuleSource{
+		"utils": {ID: 2, Version: 2, Source: `fn hello() { "hello v2" }`},
+	}}
+	for i, tt := range []struct {
+		s             Script
+		body          string
+		runs, sources int64
+	}{
+		{v1, "hello v1", 1, 1},
+		{v1, "hello v1", 2, 1},
+		{v2, "hello v2", 3, 2}, // the same script version, a new module version
+		{v2, "hello v2", 4, 2},
+		{v1, "hello v1", 5, 2}, // both entries are kept
+	} {
+		res := run(tt.s)
+		if string(res.Body) != tt.body || res.Err != nil {
+			t.Fatalf("step %d: %q %v, want %q", i, res.Body, res.Err, tt.body)
+		}
+		if r, s := h.runs.Load(), h.sources.Load(); r != tt.runs || s != tt.sources {
+			t.Fatalf("step %d: %d runs, %d with sources; want %d, %d", i, r, s, tt.runs, tt.sources)
+		}
+	}
+
+	for _, tt := range []struct {
+		name string
+		s    Script
+		err  string
+	}{
+		{"missing module", Script{ID: 3, Version: 1, Source: main}, `Module not found: utils`},
+		{"cycle", Script{ID: 4, Version: 1, Source: `import "a" as a; a::x`, Modules: map[string]executor.ModuleSource{
+			"a": {ID: 5, Version: 1, Source: `import "b" as b; export const x = 1;`},
+			"b": {ID: 6, Version: 1, Source: `import "a" as a; export const y = 1;`},
+		}}, "Cyclic import of module 'a': a -> b -> a"},
+		{"module does not compile", Script{ID: 7, Version: 1, Source: main, Modules: map[string]executor.ModuleSource{
+			"utils": {ID: 2, Version: 3, Source: `fn hello( {`},
+		}}, "Error in module 'utils'"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := run(tt.s)
+			if res.Status != executor.StatusError || res.HTTPStatus != http.StatusInternalServerError ||
+				res.Err == nil || !strings.Contains(res.Err.Error(), tt.err) {
+				t.Fatalf("got %s %d %v; want an error with %q", res.Status, res.HTTPStatus, res.Err, tt.err)
+			}
+		})
+	}
+}
+
+// A request without the source of one of the modules of a key the
+// executor does not hold is refused as unknown, like one without the
+// script's source.
+func TestServerWantsModuleSources(t *testing.T) {
+	srv := httptest.NewServer(newExecutorServer(0).Handler())
+	defer srv.Close()
+	body := `{"script":{"id":1,"version":1,"source":"1","modules":[{"name":"utils","id":2,"version":1}]}}`
+	resp, err := http.Post(srv.URL+RunPath, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(b), codeUnknownScript) {
+		t.Fatalf("module without source: %d %s", resp.StatusCode, b)
+	}
+}
+
+// The cache key does not depend on the order the modules come in.
+func TestScriptRefKey(t *testing.T) {
+	a := scriptRef{ID: 1, Version: 2, Modules: []moduleRef{{Name: "x", ID: 3, Version: 1}, {Name: "y", ID: 4, Version: 1}}}
+	b := scriptRef{ID: 1, Version: 2, Modules: []moduleRef{{Name: "y", ID: 4, Version: 1}, {Name: "x", ID: 3, Version: 1}}}
+	c := scriptRef{ID: 1, Version: 2, Modules: []moduleRef{{Name: "x", ID: 3, Version: 2}, {Name: "y", ID: 4, Version: 1}}}
+	d := scriptRef{ID: 1, Version: 2}
+	if a.key() != b.key() {
+		t.Errorf("order matters: %v vs %v", a.key(), b.key())
+	}
+	if a.key() == c.key() || a.key() == d.key() {
+		t.Errorf("a module version or a module less is the same key: %v", a.key())
 	}
 }

@@ -36,12 +36,12 @@ func TestKVOverRPC(t *testing.T) {
 	l := lim()
 	l.KV.MaxValueBytes = 5
 	for i, want := range []string{"1", "2"} {
-		res, err := c.Run(ctx, Script{1, 1, `kv::incr("n")`}, ev, l)
+		res, err := c.Run(ctx, Script{ID: 1, Version: 1, Source: `kv::incr("n")`}, ev, l)
 		if err != nil || res.Status != executor.StatusOK || string(res.Body) != want {
 			t.Fatalf("run %d: %s %q (%v, %v), want %q", i, res.Status, res.Body, res.Err, err, want)
 		}
 	}
-	res, err := c.Run(ctx, Script{2, 1, `kv::set("k", "12345")`}, ev, l)
+	res, err := c.Run(ctx, Script{ID: 2, Version: 1, Source: `kv::set("k", "12345")`}, ev, l)
 	if err != nil || res.Status != executor.StatusError || !strings.Contains(res.Summary, "kv::set: value of 7 bytes is over the limit of 5") {
 		t.Fatalf("a value over the limit: %s %q (%v)", res.Status, res.Summary, err)
 	}
@@ -53,7 +53,7 @@ func TestKVOverRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	res, err = c2.Run(ctx, Script{1, 1, `kv::incr("n")`}, ev, l)
+	res, err = c2.Run(ctx, Script{ID: 1, Version: 1, Source: `kv::incr("n")`}, ev, l)
 	if err != nil || res.Status != executor.StatusError || !strings.Contains(res.Summary, "kv is not available: the executor has no database") {
 		t.Fatalf("without a database: %s %q (%v)", res.Status, res.Summary, err)
 	}

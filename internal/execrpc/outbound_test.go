@@ -23,7 +23,7 @@ func TestOutboundPolicyCrossesTheRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	s := Script{1, 1, `http::get(` + strconv.Quote(up.URL) + `).body`}
+	s := Script{ID: 1, Version: 1, Source: `http::get(` + strconv.Quote(up.URL) + `).body`}
 
 	ev := executor.Event{App: "demo", Outbound: executor.Outbound{Allow: []string{"127.0.0.1"}, AllowPrivate: true}}
 	res, err := c.Run(context.Background(), s, ev, lim())

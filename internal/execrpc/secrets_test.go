@@ -22,7 +22,7 @@ func TestSecretsOverRPC(t *testing.T) {
 	const value = "rpc-secret-value-42"
 	ev := executor.Event{App: "shop", Script: "s", Env: map[string]string{"TOKEN": value}}
 
-	res, err := c.Run(context.Background(), Script{1, 1, `print(env.TOKEN); secret("TOKEN")`}, ev, lim())
+	res, err := c.Run(context.Background(), Script{ID: 1, Version: 1, Source: `print(env.TOKEN); secret("TOKEN")`}, ev, lim())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestSecretsOverRPC(t *testing.T) {
 		t.Fatalf("got %s %q output %q summary %q", res.Status, res.Body, res.Output, res.Summary)
 	}
 
-	res, err = c.Run(context.Background(), Script{2, 1, `throw "bad " + env.TOKEN`}, ev, lim())
+	res, err = c.Run(context.Background(), Script{ID: 2, Version: 1, Source: `throw "bad " + env.TOKEN`}, ev, lim())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestSecretsOverRPC(t *testing.T) {
 		t.Fatalf("got %s err %v summary %q", res.Status, res.Err, res.Summary)
 	}
 
-	res, err = c.Run(context.Background(), Script{3, 1, `secret("MISSING")`}, ev, lim())
+	res, err = c.Run(context.Background(), Script{ID: 3, Version: 1, Source: `secret("MISSING")`}, ev, lim())
 	if err != nil {
 		t.Fatal(err)
 	}

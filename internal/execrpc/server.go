@@ -63,36 +63,47 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, httpx.BadRequest("execrpc: malformed run request: %v", err))
 		return
 	}
-	key := astKey{req.Script.ID, req.Script.Version}
+	key := req.Script.key()
 	prog, ok := s.cache.get(key)
 	if !ok {
-		if req.Script.Source == nil {
+		if !req.Script.hasSources() {
 			httpx.WriteError(w, &httpx.Error{Status: http.StatusNotFound, Code: codeUnknownScript,
 				Message: "execrpc: this executor does not hold the script version; send its source"})
 			return
 		}
 		prog.ast, prog.err = s.x.Compile(*req.Script.Source)
+		if prog.err == nil && len(req.Script.Modules) > 0 {
+			srcs := make(map[string]executor.ModuleSource, len(req.Script.Modules))
+			for _, m := range req.Script.Modules {
+				srcs[m.Name] = executor.ModuleSource{ID: m.ID, Version: m.Version, Source: *m.Source}
+			}
+			prog.mods = s.x.CompileModules(srcs)
+		}
 		s.cache.put(key, prog)
 	}
 	var res executor.Result
 	if prog.err != nil {
 		res = executor.ErrorResult(prog.err)
 	} else {
-		res = s.x.Run(r.Context(), prog.ast, req.Event, req.Limits)
+		res = s.x.RunWithModules(r.Context(), prog.ast, prog.mods, req.Event, req.Limits)
 	}
 	httpx.WriteJSON(w, http.StatusOK, toWire(res))
 }
 
-// astKey names a script version.
+// astKey names a script version and the versions of its modules
+// (scriptRef.key).
 type astKey struct {
 	id      int64
 	version int
+	modules string
 }
 
-// compiledScript is a cached compilation: the AST, or why there is none.
+// compiledScript is a cached compilation: the AST and its modules, or why
+// there is none.
 type compiledScript struct {
-	ast *rhai.AST
-	err error
+	ast  *rhai.AST
+	mods *executor.Modules
+	err  error
 }
 
 // astCache keeps the most recently used compiled versions.

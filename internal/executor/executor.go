@@ -58,7 +58,8 @@ type Executor struct {
 }
 
 // New returns an executor whose engine has the data-plane functions
-// (response) and host modules (http, kv) registered.
+// (response), the host modules (http, kv) and the built-in modules
+// (crypto, encoding, time) registered.
 func New(cfg Config) *Executor {
 	x := &Executor{engine: rhai.New(), defaults: cfg.Defaults.Or(DefaultLimits()), kv: cfg.KV}
 	x.engine.SetLimits(x.defaults.engineLimits())
@@ -66,6 +67,7 @@ func New(cfg Config) *Executor {
 	x.outbound = newOutboundClient()
 	registerHTTP(x.engine)
 	registerSecrets(x.engine)
+	registerCrypto(x.engine)
 	registerKV(x.engine)
 	return x
 }
@@ -107,7 +109,14 @@ type Result struct {
 
 // Run runs ast against ev under lim (its zero fields take the executor's
 // defaults). It never panics: a failure of any kind is an error result.
-func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits) (res Result) {
+func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits) Result {
+	return x.RunWithModules(ctx, ast, nil, ev, lim)
+}
+
+// RunWithModules is Run for a script whose imports are resolved from mods
+// (nil: none; an import of anything but a host module fails with "Module
+// not found").
+func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modules, ev Event, lim Limits) (res Result) {
 	lim = lim.Or(x.defaults)
 	start := time.Now()
 	out := output{max: MaxOutputBytes}
@@ -144,6 +153,7 @@ func (x *Executor) Run(ctx context.Context, ast *rhai.AST, ev Event, lim Limits)
 		Limits:  &rl,
 		Stats:   &stats,
 		Host:    &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV},
+		Modules: mods.resolver(),
 	})
 	if err != nil {
 		return classify(ctx, err)

@@ -53,6 +53,7 @@ const (
 type env struct {
 	t      *testing.T
 	st     store.Store
+	bus    *events.Local
 	m      *Manager
 	srv    *httptest.Server
 	tokens map[string]string
@@ -98,6 +99,7 @@ func newEnv(t *testing.T, b dbtest.Backend) *env {
 	st := f.db.Open(t)
 	e := &env{t: t, st: st, tokens: maps.Clone(f.tokens), users: f.users, apps: f.apps, keyID: f.keyID, schedules: f.schedules}
 	bus := events.NewLocal()
+	e.bus = bus
 	bus.Subscribe(func(ev events.Event) {
 		e.mu.Lock()
 		e.events = append(e.events, ev)

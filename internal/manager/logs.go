@@ -103,14 +103,15 @@ func (m *Manager) showLog(w http.ResponseWriter, r *http.Request, c *caller) err
 	if err := m.checkAppAccess(r, c, inv.AppID, inv.AppSlug, canRead, fmt.Sprintf("log %q", id)); err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, toInvocation(inv, true))
+	httpx.WriteJSON(w, http.StatusOK, toInvocationDetail(inv))
 	return nil
 }
 
 // retryLog re-queues a dead job: 202 with the job. The id may be the
 // job's or that of one of its attempts. Anything but a dead job is 409:
 // a job still queued or running, one that ended ok, and a plain HTTP
-// invocation, whose request is not kept. Editors may retry.
+// invocation, which is not a job (it can be replayed instead). Editors
+// may retry.
 func (m *Manager) retryLog(w http.ResponseWriter, r *http.Request, c *caller) error {
 	id := r.PathValue("id")
 	j, err := m.store.GetJob(r.Context(), id)
@@ -123,7 +124,7 @@ func (m *Manager) retryLog(w http.ResponseWriter, r *http.Request, c *caller) er
 			return err
 		}
 		if inv.JobID == "" {
-			return httpx.Conflict("invocation %q answered an HTTP request, which is not kept; only dead jobs (async invocations and schedule firings) can be retried", id)
+			return httpx.Conflict("invocation %q answered an HTTP request, which is not a job; only dead jobs (async invocations and schedule firings) can be retried; to run its request again, replay it (POST /api/v1/logs/%s/replay)", id, id)
 		}
 		j, err = m.store.GetJob(r.Context(), inv.JobID)
 	}

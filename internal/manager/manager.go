@@ -56,6 +56,10 @@ type Config struct {
 	// Secrets seals the apps' secrets; nil when the server has no key,
 	// and then setting a secret answers 503.
 	Secrets *secrets.Keyring
+	// Replayer runs recorded requests again (POST
+	// /api/v1/logs/{id}/replay): the orchestrator, in a process that runs
+	// scripts. Nil answers that route with 501.
+	Replayer Replayer
 
 	// KVLimits are the server's bounds of an app's key-value store, which
 	// an app's limits override; zero fields take store.DefaultKVLimits.
@@ -84,6 +88,12 @@ type Manager struct {
 	// Failed logins are throttled per user name and per client address.
 	userThrottle *auth.Throttle
 	addrThrottle *auth.Throttle
+
+	// Live logs (logs_stream.go) and replay (logs_replay.go).
+	live            *liveLogs
+	streamKeepAlive time.Duration
+	streamEnded     func() // called as each stream ends, for tests
+	replayer        Replayer
 
 	mux *http.ServeMux
 
@@ -123,6 +133,8 @@ func New(cfg Config) *Manager {
 	if m.sessionTTL <= 0 {
 		m.sessionTTL = DefaultSessionTTL
 	}
+	m.live, m.streamKeepAlive, m.replayer = newLiveLogs(), defaultKeepAlive, cfg.Replayer
+	m.bus.Subscribe(m.live.onEvent)
 	m.routes()
 	return m
 }
@@ -171,6 +183,7 @@ func (m *Manager) routes() {
 	m.handle("DELETE /api/v1/apps/{slug}/scripts/{name}", m.deleteScript)
 	m.handle("GET /api/v1/apps/{slug}/scripts/{name}/versions", m.listVersions)
 	m.handle("GET /api/v1/apps/{slug}/scripts/{name}/versions/{version}", m.showVersion)
+	m.handle("POST /api/v1/apps/{slug}/scripts/{name}/rollback", m.rollbackScript)
 	// Schedules: listed and created by app, then addressed by id.
 	m.handle("GET /api/v1/schedules", m.listAllSchedules)
 	m.handle("GET /api/v1/apps/{slug}/schedules", m.listSchedules)
@@ -186,6 +199,8 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/secrets", m.listSecrets)
 	m.handle("PUT /api/v1/apps/{slug}/secrets/{name}", m.putSecret)
 	m.handle("DELETE /api/v1/apps/{slug}/secrets/{name}", m.deleteSecret)
+	m.handle("GET /api/v1/apps/{slug}/logs/stream", m.streamLogs)
+	m.handle("POST /api/v1/logs/{id}/replay", m.replayLog)
 	// The key-value store of an app; a key may hold slashes.
 	m.handle("GET /api/v1/apps/{slug}/kv", m.listKV)
 	m.handle("GET /api/v1/apps/{slug}/kv/{key...}", m.getKV)

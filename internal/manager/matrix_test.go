@@ -80,6 +80,8 @@ func TestRoleMatrix(t *testing.T) {
 		{"POST", "/api/v1/logs/nope/retry", "", [6]int{404, 404, 404, 404, 404, 401}},
 
 		{"PATCH", "/api/v1/apps/demo/scripts/hello", `{"max_attempts": 5}`, [6]int{200, 200, 200, 403, 403, 401}},
+		{"POST", "/api/v1/apps/demo/scripts/hello/rollback", `{"version": 1}`, [6]int{201, 201, 201, 403, 403, 401}},
+		{"POST", "/api/v1/apps/other/scripts/secret/rollback", `{"version": 1}`, [6]int{201, 403, 403, 403, 403, 401}},
 
 		{"GET", "/api/v1/schedules", "", [6]int{200, 200, 200, 200, 200, 401}},
 		{"GET", "/api/v1/apps/demo/schedules", "", [6]int{200, 200, 200, 200, 403, 401}},

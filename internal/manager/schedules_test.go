@@ -219,7 +219,7 @@ func TestJobLogScenarios(t *testing.T) {
 		{name: "retry queued", method: "POST", url: "/api/v1/logs/job-demo-queued/retry", as: asEditor, status: 409,
 			contains: []string{"is queued; only a dead job"}},
 		{name: "retry http invocation", method: "POST", url: "/api/v1/logs/inv-demo-error/retry", as: asEditor, status: 409,
-			contains: []string{"not kept"}},
+			contains: []string{"not a job", "replay it"}},
 		{name: "retry unknown", method: "POST", url: "/api/v1/logs/nope/retry", as: asEditor, status: 404},
 	})
 }

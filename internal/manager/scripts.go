@@ -235,7 +235,8 @@ func (u *userNames) version(s store.Script, v store.Version) (versionResponse, e
 	if err != nil {
 		return versionResponse{}, err
 	}
-	return versionResponse{Version: v.Version, Live: v.Version == s.LiveVersion, CreatedBy: by, CreatedAt: rfc3339(v.CreatedAt)}, nil
+	return versionResponse{Version: v.Version, Live: v.Version == s.LiveVersion, CreatedBy: by, CreatedAt: rfc3339(v.CreatedAt),
+		RolledBackFrom: v.RolledBackFrom}, nil
 }
 
 // name is the user name of id, or nil when the user no longer exists.

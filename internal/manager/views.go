@@ -123,6 +123,8 @@ type versionResponse struct {
 	CreatedBy *string `json:"created_by"` // user name; null when the user is gone
 	CreatedAt string  `json:"created_at"`
 	Source    *string `json:"source,omitempty"` // only when one version is shown
+	// RolledBackFrom is the version a rollback copied; absent for a deploy.
+	RolledBackFrom int `json:"rolled_back_from,omitempty"`
 }
 
 type invocationResponse struct {

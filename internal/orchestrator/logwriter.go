@@ -40,6 +40,9 @@ type logWriter struct {
 	interval  time.Duration
 	capacity  int
 	retention time.Duration // 0 keeps records forever
+	// written, when set, is called with each batch once it is stored
+	// (to announce it to live log streams; see livelogs.go).
+	written func([]store.Invocation)
 
 	mu  sync.Mutex
 	buf []store.Invocation
@@ -156,6 +159,9 @@ func (w *logWriter) write(batch []store.Invocation) {
 	w.mu.Lock()
 	w.dropping = false
 	w.mu.Unlock()
+	if w.written != nil {
+		w.written(batch)
+	}
 	w.prune(ctx)
 }
 

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/picloud/picloud/internal/clock"
@@ -157,6 +158,7 @@ func New(cfg Config) *Orchestrator {
 		interval:  positive(cfg.LogFlushInterval, DefaultLogFlushInterval),
 		capacity:  positive(cfg.LogBufferSize, DefaultLogBufferSize),
 		retention: cfg.LogRetention,
+		written:   o.announce,
 	}
 	o.logs.capacity = max(o.logs.capacity, o.logs.batch)
 	o.queue = &queue{
@@ -236,7 +238,10 @@ func (o *Orchestrator) Resync() {
 func (o *Orchestrator) onEvent(e events.Event) {
 	switch e.Kind {
 	case events.ScriptChanged:
-		o.cache.invalidate(e.Key) // "app/script", as the cache's keys
+		// The key is "app/script". Every script of the app goes, not only
+		// this one: any of them may import it (modules.go).
+		app, _, _ := strings.Cut(e.Key, "/")
+		o.cache.invalidateApp(app)
 	case events.AppChanged:
 		o.cache.invalidateApp(e.Key)
 	case events.JobQueued:
@@ -275,7 +280,15 @@ func (o *Orchestrator) load(app, script string) (*compiled, error) {
 		o.logger.Error("orchestrator: the secrets of an app do not open; its scripts fail until they are set again",
 			"app", app, "script", script, "err", c.envErr)
 	}
-	c.prog, c.compileErr = o.runner.Prepare(Script{ID: live.Script.ID, Version: live.Version.Version, Source: live.Version.Source})
+	mods, err := o.loadModules(ctx, app, live.Version.Source)
+	switch {
+	case errors.Is(err, errTooManyModules):
+		c.compileErr = err
+	case err != nil:
+		return nil, err
+	default:
+		c.prog, c.compileErr = o.runner.Prepare(Script{ID: live.Script.ID, Version: live.Version.Version, Source: live.Version.Source, Modules: mods})
+	}
 	if c.compileErr != nil {
 		o.logger.Error("orchestrator: the live version of a script does not compile",
 			"app", app, "script", script, "version", c.version, "err", c.compileErr)
@@ -350,6 +363,8 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		Operations: res.Operations,
 		Summary:    res.Summary,
 		Output:     res.Output,
+		Request:    recordRequest(r.Method, path, r.URL.RawQuery, r.Host, r.Header, body),
+		Response:   recordResponse(res),
 	})
 	o.metrics.ObserveInvocation(app, res.Status, res.Duration)
 }

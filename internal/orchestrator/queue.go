@@ -276,7 +276,7 @@ func (q *queue) backoffAfter(n int) time.Duration {
 func (q *queue) run(j store.Job) {
 	o := q.o
 	started := q.clock.Now()
-	res, version := q.execute(j)
+	res, version, req := q.execute(j)
 	inv := store.Invocation{
 		ID:         o.ids.next(started),
 		AppID:      j.AppID,
@@ -293,6 +293,9 @@ func (q *queue) run(j store.Job) {
 		Output:     res.Output,
 		JobID:      j.ID,
 		Attempt:    j.Attempts,
+	}
+	if req != nil {
+		inv.Request, inv.Response = req, recordResponse(res)
 	}
 	state, runAt := store.JobOK, time.Time{}
 	if res.Status != executor.StatusOK {
@@ -321,6 +324,9 @@ func (q *queue) run(j store.Job) {
 	case state == store.JobError:
 		q.log.Info("orchestrator: a job's attempt failed; retrying later", append(attrs, "retry_at", runAt.UTC().Format(time.RFC3339))...)
 	}
+	if err == nil {
+		o.announce([]store.Invocation{inv})
+	}
 	o.metrics.ObserveInvocation(j.AppSlug, res.Status, res.Duration)
 	o.logs.prune(ctx)
 	if q.finished != nil {
@@ -329,21 +335,22 @@ func (q *queue) run(j store.Job) {
 }
 
 // execute runs the job's script against its event; version is the
-// script version run, 0 when none could be.
-func (q *queue) execute(j store.Job) (res executor.Result, version int) {
+// script version run, 0 when none could be, and rec the record of an
+// async job's HTTP request, nil for a schedule's job.
+func (q *queue) execute(j store.Job) (res executor.Result, version int, rec *store.HTTPRequest) {
 	o := q.o
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	c, err := o.cache.get(ctx, j.AppSlug, j.Script)
 	cancel()
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return executor.ErrorResult(fmt.Errorf("orchestrator: no script %q in app %q", j.Script, j.AppSlug)), 0
+		return executor.ErrorResult(fmt.Errorf("orchestrator: no script %q in app %q", j.Script, j.AppSlug)), 0, nil
 	case err != nil:
-		return executor.ErrorResult(fmt.Errorf("orchestrator: unable to load the script: %w", err)), 0
+		return executor.ErrorResult(fmt.Errorf("orchestrator: unable to load the script: %w", err)), 0, nil
 	case c.compileErr != nil:
-		return executor.ErrorResult(c.compileErr), c.version
+		return executor.ErrorResult(c.compileErr), c.version, nil
 	case c.envErr != nil:
-		return executor.ErrorResult(c.envErr), c.version
+		return executor.ErrorResult(c.envErr), c.version, nil
 	}
 	ev := executor.Event{App: j.AppSlug, AppID: c.appID, Script: j.Script, Trigger: j.Trigger,
 		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt, Env: c.env}
@@ -352,14 +359,15 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int) {
 	case store.TriggerAsync:
 		var req asyncRequest
 		if err := json.Unmarshal(j.Request, &req); err != nil {
-			return executor.ErrorResult(fmt.Errorf("orchestrator: the stored request is unreadable: %w", err)), c.version
+			return executor.ErrorResult(fmt.Errorf("orchestrator: the stored request is unreadable: %w", err)), c.version, nil
 		}
 		ev.Method, ev.Path, ev.Query, ev.Header, ev.Host, ev.Body = req.Method, req.Path, req.Query, req.Header, req.Host, req.Body
+		rec = recordRequest(req.Method, req.Path, req.Query.Encode(), req.Host, req.Header, req.Body)
 	case store.TriggerSchedule:
 		ev.ScheduleID, ev.ScheduledAt = j.ScheduleID, j.ScheduledAt
 		if j.Payload != "" {
 			ev.Payload = []byte(j.Payload)
 		}
 	}
-	return c.prog.Run(context.Background(), ev, o.defaults.Merge(c.limits)), c.version
+	return c.prog.Run(context.Background(), ev, o.defaults.Merge(c.limits)), c.version, rec
 }

@@ -23,6 +23,10 @@ type Script struct {
 	ID      int64 // the script's id: with Version, it names the source
 	Version int
 	Source  string
+	// Modules are the live versions of the scripts of the same app that
+	// it imports, directly or not, by module name; an import missing from
+	// them fails the run with "Module not found".
+	Modules map[string]executor.ModuleSource
 }
 
 // Program is a script version ready to run. Run never panics: a failure
@@ -48,14 +52,15 @@ func (l localRunner) Prepare(s Script) (Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return localProgram{l.x, ast}, nil
+	return localProgram{l.x, ast, l.x.CompileModules(s.Modules)}, nil
 }
 
 type localProgram struct {
-	x   *executor.Executor
-	ast *rhai.AST
+	x    *executor.Executor
+	ast  *rhai.AST
+	mods *executor.Modules
 }
 
 func (p localProgram) Run(ctx context.Context, ev executor.Event, lim executor.Limits) executor.Result {
-	return p.x.Run(ctx, p.ast, ev, lim)
+	return p.x.RunWithModules(ctx, p.ast, p.mods, ev, lim)
 }

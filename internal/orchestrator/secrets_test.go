@@ -55,7 +55,7 @@ func (e *testEnv) deleteSecret(app, name string) {
 }
 
 // get requests /fn/app/script and checks the status; it returns the body.
-func (e *testEnv) get(app, script string, status int) string {
+func (e *testEnv) getFn(app, script string, status int) string {
 	e.t.Helper()
 	rec := e.do("GET", "/fn/"+app+"/"+script, nil, nil)
 	if rec.Code != status {
@@ -79,40 +79,40 @@ func testSecretsReachScripts(t *testing.T, b dbtest.Backend) {
 	e.deploy("shop", "strict", `secret("NEW")`)
 	e.deploy("other", "peek", `type_of(env.TOKEN)`)
 
-	if got := e.get("shop", "answer", 200); got != tokenValue {
+	if got := e.getFn("shop", "answer", 200); got != tokenValue {
 		t.Fatalf("answer: %q", got)
 	}
 	// Another app does not see them.
-	if got := e.get("other", "peek", 200); got != "()" {
+	if got := e.getFn("other", "peek", 200); got != "()" {
 		t.Fatalf("another app's env.TOKEN: %q", got)
 	}
 	// A secret set or removed is seen by the very next request.
-	if got := e.get("shop", "maybe", 200); got != "unset" {
+	if got := e.getFn("shop", "maybe", 200); got != "unset" {
 		t.Fatalf("before the set: %q", got)
 	}
-	e.get("shop", "strict", 500)
+	e.getFn("shop", "strict", 500)
 	e.setSecret(kr, "shop", "NEW", "new-value")
-	if got := e.get("shop", "maybe", 200); got != "new-value" {
+	if got := e.getFn("shop", "maybe", 200); got != "new-value" {
 		t.Fatalf("after the set: %q", got)
 	}
-	if got := e.get("shop", "strict", 200); got != "new-value" {
+	if got := e.getFn("shop", "strict", 200); got != "new-value" {
 		t.Fatalf("secret() after the set: %q", got)
 	}
 	e.setSecret(kr, "shop", "NEW", "newer-value")
-	if got := e.get("shop", "maybe", 200); got != "newer-value" {
+	if got := e.getFn("shop", "maybe", 200); got != "newer-value" {
 		t.Fatalf("after a replace: %q", got)
 	}
 	e.deleteSecret("shop", "NEW")
-	if got := e.get("shop", "maybe", 200); got != "unset" {
+	if got := e.getFn("shop", "maybe", 200); got != "unset" {
 		t.Fatalf("after the delete: %q", got)
 	}
 	// The failure mode of an unset secret: 500 for the caller, with no
 	// details; the log says which secret of which app, and how to set it.
-	body := e.get("shop", "strict", 500)
+	body := e.getFn("shop", "strict", 500)
 	if !strings.Contains(body, `"code":"script_error"`) || strings.Contains(body, "NEW") {
 		t.Fatalf("unset secret's answer: %s", body)
 	}
-	e.get("shop", "leak", 500)
+	e.getFn("shop", "leak", 500)
 
 	logs := e.logs()
 	var leak, strict *store.Invocation
@@ -171,21 +171,21 @@ func testSecretsThatDoNotOpen(t *testing.T, b dbtest.Backend) {
 	e.putSealed("moved", "TOKEN", sealed)
 
 	for _, app := range []string{"rekeyed", "tampered", "moved"} {
-		body := e.get(app, "run", 500)
+		body := e.getFn(app, "run", 500)
 		if !strings.Contains(body, `"code":"script_error"`) || strings.Contains(body, "TOKEN") {
 			t.Errorf("%s: %s", app, body)
 		}
 	}
-	if got := e.get("good", "run", 200); got != "ran good-token" {
+	if got := e.getFn("good", "run", 200); got != "ran good-token" {
 		t.Errorf("good: %q", got)
 	}
-	if got := e.get("plain", "run", 200); got != "ran without a token" {
+	if got := e.getFn("plain", "run", 200); got != "ran without a token" {
 		t.Errorf("plain: %q", got)
 	}
 
 	// Set again under the server's key, the secret works at once.
 	e.setSecret(serverKey, "rekeyed", "TOKEN", "fresh-token")
-	if got := e.get("rekeyed", "run", 200); got != "ran fresh-token" {
+	if got := e.getFn("rekeyed", "run", 200); got != "ran fresh-token" {
 		t.Errorf("rekeyed after a new set: %q", got)
 	}
 
@@ -218,8 +218,8 @@ func TestSecretsWithoutKey(t *testing.T) {
 	e.setSecret(keyring(t, 1), "keyed", "TOKEN", tokenValue)
 	e.deploy("keyed", "run", `"ran"`)
 	e.deploy("plain", "run", `type_of(env) + " " + env.len()`)
-	e.get("keyed", "run", http.StatusInternalServerError)
-	if got := e.get("plain", "run", 200); got != "map 0" {
+	e.getFn("keyed", "run", http.StatusInternalServerError)
+	if got := e.getFn("plain", "run", 200); got != "map 0" {
 		t.Errorf("plain: %q", got)
 	}
 	logs := e.logs()

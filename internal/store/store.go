@@ -40,6 +40,9 @@ const (
 	TriggerHTTP     = "http"
 	TriggerSchedule = "schedule"
 	TriggerAsync    = "async"
+	// TriggerReplay: a recorded request run again on demand (POST
+	// /api/v1/logs/{id}/replay), to try a version on real traffic.
+	TriggerReplay = "replay"
 
 	StatusOK      = "ok"
 	StatusError   = "error"
@@ -157,6 +160,10 @@ type Version struct {
 	Source    string
 	CreatedBy int64
 	CreatedAt time.Time
+	// RolledBackFrom is the version whose source a rollback copied into
+	// this one; 0 for a deploy. Set by ListVersions, GetVersion and
+	// RollbackScript.
+	RolledBackFrom int
 }
 
 // LiveScript is what the data plane needs to run a script.
@@ -183,6 +190,12 @@ type Invocation struct {
 	Output     string // captured print/debug output, truncated
 	JobID      string // the job this run is an attempt of; "" for an HTTP request
 	Attempt    int    // the attempt's number, from 1; 0 for an HTTP request
+	// Request and Response record the HTTP exchange of a run of the
+	// http, async or replay trigger (see exchange.go); nil for a
+	// schedule's run and for records older than the recording. Only
+	// GetInvocation reads them; lists leave them nil.
+	Request  *HTTPRequest
+	Response *HTTPResponse
 }
 
 // InvocationFilter selects invocation records, newest first.
@@ -192,6 +205,12 @@ type InvocationFilter struct {
 	Status string // "" for all
 	JobID  string // "" for all
 	Limit  int    // 0 for the implementation's default
+	// After, when set, selects the records whose ID sorts after it and
+	// lists them oldest first (by ID), so that a reader can page forward
+	// from the last record it saw.
+	After string
+	// IDs, when set, selects only the records with these IDs.
+	IDs []string
 }
 
 // Schedule runs a script at the times of a cron expression in a time zone.
@@ -311,6 +330,11 @@ type Store interface {
 	GetVersion(ctx context.Context, scriptID int64, version int) (Version, error)
 	DeleteScript(ctx context.Context, scriptID int64) error // and its schedules; its logs and jobs stay
 	GetLiveScript(ctx context.Context, appSlug, name string) (LiveScript, error)
+	// RollbackScript stores the source of an earlier version as the
+	// script's next version, with RolledBackFrom set, and makes it live:
+	// history stays linear. ErrNotFound when the script or the version
+	// does not exist.
+	RollbackScript(ctx context.Context, scriptID int64, version int, userID int64) (Script, Version, error)
 	// SetScriptMaxAttempts sets a script's MaxAttempts (0: the default).
 	SetScriptMaxAttempts(ctx context.Context, scriptID int64, n int) error
 

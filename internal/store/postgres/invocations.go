@@ -19,13 +19,17 @@ const DefaultInvocationLimit = 100
 const invocationColumns = `i.id, i.app_id, a.slug, i.script, i.version, i.trigger_type, i.started_at,
 	i.duration, i.status, i.http_status, i.operations, i.summary, i.output, i.job_id, i.attempt`
 
-func scanInvocation(row scanner) (store.Invocation, error) {
+func scanInvocation(row scanner) (store.Invocation, error) { return scanInvocationWith(row) }
+
+// scanInvocationWith scans invocationColumns followed by the columns of
+// extra.
+func scanInvocationWith(row scanner, extra ...any) (store.Invocation, error) {
 	var (
 		inv      store.Invocation
 		duration int64
 	)
-	err := row.Scan(&inv.ID, &inv.AppID, &inv.AppSlug, &inv.Script, &inv.Version, &inv.Trigger, &inv.StartedAt,
-		&duration, &inv.Status, &inv.HTTPStatus, &inv.Operations, &inv.Summary, &inv.Output, &inv.JobID, &inv.Attempt)
+	err := row.Scan(append([]any{&inv.ID, &inv.AppID, &inv.AppSlug, &inv.Script, &inv.Version, &inv.Trigger, &inv.StartedAt,
+		&duration, &inv.Status, &inv.HTTPStatus, &inv.Operations, &inv.Summary, &inv.Output, &inv.JobID, &inv.Attempt}, extra...)...)
 	if err != nil {
 		return store.Invocation{}, err
 	}
@@ -83,12 +87,16 @@ func insertInvocations(ctx context.Context, tx pgx.Tx, invs []store.Invocation) 
 		if _, ok := slices.BinarySearch(live, inv.AppID); !ok {
 			continue
 		}
+		req, resp, err := encodeExchange(inv)
+		if err != nil {
+			return err
+		}
 		batch.Queue(`INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
-				duration, status, http_status, operations, summary, output, job_id, attempt)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+				duration, status, http_status, operations, summary, output, job_id, attempt, request, response)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			ON CONFLICT (id) DO NOTHING`,
 			inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger, ts(inv.StartedAt), int64(inv.Duration),
-			inv.Status, inv.HTTPStatus, inv.Operations, inv.Summary, inv.Output, inv.JobID, inv.Attempt)
+			inv.Status, inv.HTTPStatus, inv.Operations, inv.Summary, inv.Output, inv.JobID, inv.Attempt, req, resp)
 	}
 	if batch.Len() == 0 {
 		return nil
@@ -112,23 +120,57 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 	if f.JobID != "" {
 		w.add("i.job_id = ", f.JobID)
 	}
+	if f.After != "" {
+		w.add("i.id > ", f.After)
+	}
+	if f.IDs != nil {
+		if len(f.IDs) == 0 {
+			return []store.Invocation{}, nil
+		}
+		w.conds = append(w.conds, "i.id = ANY("+w.arg(f.IDs)+")")
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultInvocationLimit
 	}
+	order := ` ORDER BY i.started_at DESC, i.id DESC`
+	if f.After != "" {
+		order = ` ORDER BY i.id`
+	}
 	q := `SELECT ` + invocationColumns + ` FROM invocations i JOIN apps a ON a.id = i.app_id` + w.String() +
-		` ORDER BY i.started_at DESC, i.id DESC LIMIT ` + w.arg(limit)
+		order + ` LIMIT ` + w.arg(limit)
 	return query(ctx, s.pool, scanInvocation, "list invocations", q, w.args...)
 }
 
-// GetInvocation returns the record with the given ID.
+// GetInvocation returns the record with the given ID, with its recorded
+// HTTP exchange.
 func (s *Store) GetInvocation(ctx context.Context, id string) (store.Invocation, error) {
-	inv, err := scanInvocation(s.pool.QueryRow(ctx,
-		`SELECT `+invocationColumns+` FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.id = $1`, id))
+	var req, resp []byte
+	inv, err := scanInvocationWith(s.pool.QueryRow(ctx,
+		`SELECT `+invocationColumns+`, i.request, i.response FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.id = $1`, id),
+		&req, &resp)
 	if err != nil {
 		return store.Invocation{}, readError(fmt.Sprintf("invocation %q", id), err)
 	}
+	if inv.Request, err = store.DecodeRequest(req); err != nil {
+		return store.Invocation{}, fmt.Errorf("postgres: invocation %q: %w", id, err)
+	}
+	if inv.Response, err = store.DecodeResponse(resp); err != nil {
+		return store.Invocation{}, fmt.Errorf("postgres: invocation %q: %w", id, err)
+	}
 	return inv, nil
+}
+
+// encodeExchange returns the stored forms of the recorded request and
+// response of inv; nil (NULL) for those it has none of.
+func encodeExchange(inv store.Invocation) (req, resp []byte, err error) {
+	if req, err = store.EncodeRequest(inv.Request); err != nil {
+		return nil, nil, err
+	}
+	if resp, err = store.EncodeResponse(inv.Response); err != nil {
+		return nil, nil, err
+	}
+	return req, resp, nil
 }
 
 // PruneInvocations removes the records of runs started before the given

@@ -165,7 +165,16 @@ CREATE TABLE app_secrets (
 	PRIMARY KEY (app_id, name)
 );
 `,
-	// 4: the key-value store of each app (SQLite's eighth version).
+	// 4: versions.rolled_back_from, the version a rollback copied.
+	`ALTER TABLE versions ADD COLUMN rolled_back_from integer;`,
+	// 5: the HTTP exchange of an invocation (request and response, as
+	// compact JSON; see store.EncodeRequest), for the logs and replay.
+	// NULL for records without one: schedules, and older records. bytea,
+	// not jsonb: nothing queries inside it, and jsonb refuses \u0000.
+	`
+ALTER TABLE invocations ADD COLUMN request bytea, ADD COLUMN response bytea;
+`,
+	// 6: the key-value store of each app (SQLite's tenth version).
 	// kv_usage keeps each app's totals, changed in the transaction of
 	// every write, which first locks the app's row of it: writes to one
 	// app's keys are serialised, and a quota check reads one row instead

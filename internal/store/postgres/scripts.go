@@ -108,13 +108,15 @@ func (s *Store) ListScriptsForUser(ctx context.Context, userID int64, admin bool
 
 func scanVersion(row scanner) (store.Version, error) {
 	var (
-		v  store.Version
-		by pgtype.Int8
+		v    store.Version
+		by   pgtype.Int8
+		from pgtype.Int4
 	)
-	if err := row.Scan(&v.ScriptID, &v.Version, &v.Source, &by, &v.CreatedAt); err != nil {
+	if err := row.Scan(&v.ScriptID, &v.Version, &v.Source, &by, &v.CreatedAt, &from); err != nil {
 		return store.Version{}, err
 	}
 	v.CreatedBy = by.Int64
+	v.RolledBackFrom = int(from.Int32)
 	v.CreatedAt = v.CreatedAt.UTC()
 	return v, nil
 }
@@ -123,14 +125,14 @@ func scanVersion(row scanner) (store.Version, error) {
 // their source.
 func (s *Store) ListVersions(ctx context.Context, scriptID int64) ([]store.Version, error) {
 	return query(ctx, s.pool, scanVersion, fmt.Sprintf("list the versions of script %d", scriptID),
-		`SELECT script_id, version, '', created_by, created_at FROM versions
+		`SELECT script_id, version, '', created_by, created_at, rolled_back_from FROM versions
 		WHERE script_id = $1 ORDER BY version`, scriptID)
 }
 
 // GetVersion returns one version of a script with its source.
 func (s *Store) GetVersion(ctx context.Context, scriptID int64, version int) (store.Version, error) {
 	v, err := scanVersion(s.pool.QueryRow(ctx,
-		`SELECT script_id, version, source, created_by, created_at FROM versions
+		`SELECT script_id, version, source, created_by, created_at, rolled_back_from FROM versions
 		WHERE script_id = $1 AND version = $2`, scriptID, version))
 	if err != nil {
 		return store.Version{}, readError(fmt.Sprintf("version %d of script %d", version, scriptID), err)

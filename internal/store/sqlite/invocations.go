@@ -17,13 +17,17 @@ const DefaultInvocationLimit = 100
 const invocationColumns = `i.id, i.app_id, a.slug, i.script, i.version, i.trigger_type, i.started_at,
 	i.duration, i.status, i.http_status, i.operations, i.summary, i.output, i.job_id, i.attempt`
 
-func scanInvocation(row scanner) (store.Invocation, error) {
+func scanInvocation(row scanner) (store.Invocation, error) { return scanInvocationWith(row) }
+
+// scanInvocationWith scans invocationColumns followed by the columns of
+// extra.
+func scanInvocationWith(row scanner, extra ...any) (store.Invocation, error) {
 	var (
 		inv               store.Invocation
 		started, duration int64
 	)
-	err := row.Scan(&inv.ID, &inv.AppID, &inv.AppSlug, &inv.Script, &inv.Version, &inv.Trigger, &started,
-		&duration, &inv.Status, &inv.HTTPStatus, &inv.Operations, &inv.Summary, &inv.Output, &inv.JobID, &inv.Attempt)
+	err := row.Scan(append([]any{&inv.ID, &inv.AppID, &inv.AppSlug, &inv.Script, &inv.Version, &inv.Trigger, &started,
+		&duration, &inv.Status, &inv.HTTPStatus, &inv.Operations, &inv.Summary, &inv.Output, &inv.JobID, &inv.Attempt}, extra...)...)
 	if err != nil {
 		return store.Invocation{}, err
 	}
@@ -55,12 +59,12 @@ func (s *Store) InsertInvocations(ctx context.Context, invs []store.Invocation) 
 	return nil
 }
 
-// insertChunk is how many records one INSERT statement carries: 14
+// insertChunk is how many records one INSERT statement carries: 16
 // parameters each, well under SQLite's limit of 32766.
 const insertChunk = 64
 
 const insertInvocationPrefix = `INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
-	duration, status, http_status, operations, summary, output, job_id, attempt) VALUES `
+	duration, status, http_status, operations, summary, output, job_id, attempt, request, response) VALUES `
 
 // insertInvocations inserts records within tx, skipping those whose ID is
 // taken or whose app is gone. The apps are looked up once per batch (the
@@ -74,7 +78,7 @@ func insertInvocations(ctx context.Context, tx *sql.Tx, invs []store.Invocation)
 	}
 	var (
 		q    strings.Builder
-		args = make([]any, 0, 14*min(len(invs), insertChunk))
+		args = make([]any, 0, 16*min(len(invs), insertChunk))
 		n    int
 	)
 	flush := func() error {
@@ -91,15 +95,19 @@ func insertInvocations(ctx context.Context, tx *sql.Tx, invs []store.Invocation)
 		if !live[inv.AppID] {
 			continue
 		}
+		req, resp, err := encodeExchange(inv)
+		if err != nil {
+			return err
+		}
 		if n == 0 {
 			q.WriteString(insertInvocationPrefix)
 		} else {
 			q.WriteByte(',')
 		}
-		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 		args = append(args, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
 			unixNano(inv.StartedAt), int64(inv.Duration), inv.Status, inv.HTTPStatus, inv.Operations,
-			inv.Summary, inv.Output, inv.JobID, inv.Attempt)
+			inv.Summary, inv.Output, inv.JobID, inv.Attempt, req, resp)
 		if n++; n == insertChunk {
 			if err := flush(); err != nil {
 				return err
@@ -152,7 +160,14 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 		args  []any
 	)
 	if f.AppID != 0 {
-		where = append(where, "i.app_id = ?")
+		if f.After != "" || f.IDs != nil {
+			// The unary + keeps SQLite from reading the app's whole
+			// index range: ids are looked up (or scanned from After)
+			// in the primary key instead.
+			where = append(where, "+i.app_id = ?")
+		} else {
+			where = append(where, "i.app_id = ?")
+		}
 		args = append(args, f.AppID)
 	}
 	if f.Script != "" {
@@ -167,6 +182,19 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 		where = append(where, "i.job_id = ?")
 		args = append(args, f.JobID)
 	}
+	if f.After != "" {
+		where = append(where, "i.id > ?")
+		args = append(args, f.After)
+	}
+	if f.IDs != nil {
+		if len(f.IDs) == 0 {
+			return []store.Invocation{}, nil
+		}
+		where = append(where, "i.id IN ("+placeholders(len(f.IDs))+")")
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = DefaultInvocationLimit
@@ -178,7 +206,11 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 	if len(where) > 0 {
 		q.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
-	q.WriteString(" ORDER BY i.started_at DESC, i.id DESC LIMIT ?")
+	if f.After != "" {
+		q.WriteString(" ORDER BY i.id LIMIT ?")
+	} else {
+		q.WriteString(" ORDER BY i.started_at DESC, i.id DESC LIMIT ?")
+	}
 
 	rows, err := s.read.QueryContext(ctx, q.String(), args...)
 	if err != nil {
@@ -187,14 +219,47 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 	return collect(rows, scanInvocation, "list invocations")
 }
 
-// GetInvocation returns the record with the given ID.
+// GetInvocation returns the record with the given ID, with its recorded
+// HTTP exchange.
 func (s *Store) GetInvocation(ctx context.Context, id string) (store.Invocation, error) {
-	inv, err := scanInvocation(s.read.QueryRowContext(ctx,
-		`SELECT `+invocationColumns+` FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.id = ?`, id))
+	var req, resp []byte
+	inv, err := scanInvocationWith(s.read.QueryRowContext(ctx,
+		`SELECT `+invocationColumns+`, i.request, i.response FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.id = ?`, id),
+		&req, &resp)
 	if err != nil {
 		return store.Invocation{}, readError(fmt.Sprintf("invocation %q", id), err)
 	}
+	if inv.Request, err = store.DecodeRequest(req); err != nil {
+		return store.Invocation{}, fmt.Errorf("sqlite: invocation %q: %w", id, err)
+	}
+	if inv.Response, err = store.DecodeResponse(resp); err != nil {
+		return store.Invocation{}, fmt.Errorf("sqlite: invocation %q: %w", id, err)
+	}
 	return inv, nil
+}
+
+// encodeExchange returns the stored forms of the recorded request and
+// response of inv: NULL for those it has none of.
+func encodeExchange(inv store.Invocation) (req, resp any, err error) {
+	b, err := store.EncodeRequest(inv.Request)
+	if err != nil {
+		return nil, nil, err
+	}
+	if b != nil {
+		req = b
+	}
+	if b, err = store.EncodeResponse(inv.Response); err != nil {
+		return nil, nil, err
+	}
+	if b != nil {
+		resp = b
+	}
+	return req, resp, nil
+}
+
+// placeholders returns n comma-separated parameters: "?, ?, ?".
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // PruneInvocations removes the records of runs started before the given

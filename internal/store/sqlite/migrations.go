@@ -172,7 +172,16 @@ CREATE TABLE app_secrets (
 	PRIMARY KEY (app_id, name)
 );
 `,
-	// 8: the key-value store of each app. kv_usage keeps each app's
+	// 8: versions.rolled_back_from, the version a rollback copied.
+	`ALTER TABLE versions ADD COLUMN rolled_back_from INTEGER;`,
+	// 9: the HTTP exchange of an invocation (request and response, as
+	// compact JSON; see store.EncodeRequest), for the logs and replay.
+	// NULL for records without one: schedules, and older records.
+	`
+ALTER TABLE invocations ADD COLUMN request BLOB;
+ALTER TABLE invocations ADD COLUMN response BLOB;
+`,
+	// 10: the key-value store of each app. kv_usage keeps each app's
 	// totals, changed in the transaction of every write, so that a quota
 	// check reads one row instead of summing the app's keys. Keys compare
 	// byte by byte (BINARY), the order of code points.

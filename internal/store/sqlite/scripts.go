@@ -115,7 +115,7 @@ func (s *Store) ListScriptsForUser(ctx context.Context, userID int64, admin bool
 // their source.
 func (s *Store) ListVersions(ctx context.Context, scriptID int64) ([]store.Version, error) {
 	rows, err := s.read.QueryContext(ctx,
-		`SELECT script_id, version, '', created_by, created_at FROM versions
+		`SELECT script_id, version, '', created_by, created_at, rolled_back_from FROM versions
 		WHERE script_id = ? ORDER BY version`, scriptID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: unable to list the versions of script %d: %w", scriptID, err)
@@ -128,11 +128,13 @@ func scanVersion(row scanner) (store.Version, error) {
 		v       store.Version
 		by      sql.NullInt64
 		created int64
+		from    sql.NullInt64
 	)
-	if err := row.Scan(&v.ScriptID, &v.Version, &v.Source, &by, &created); err != nil {
+	if err := row.Scan(&v.ScriptID, &v.Version, &v.Source, &by, &created, &from); err != nil {
 		return store.Version{}, err
 	}
 	v.CreatedBy = by.Int64
+	v.RolledBackFrom = int(from.Int64)
 	v.CreatedAt = fromUnixNano(created)
 	return v, nil
 }
@@ -140,7 +142,7 @@ func scanVersion(row scanner) (store.Version, error) {
 // GetVersion returns one version of a script with its source.
 func (s *Store) GetVersion(ctx context.Context, scriptID int64, version int) (store.Version, error) {
 	v, err := scanVersion(s.read.QueryRowContext(ctx,
-		`SELECT script_id, version, source, created_by, created_at FROM versions
+		`SELECT script_id, version, source, created_by, created_at, rolled_back_from FROM versions
 		WHERE script_id = ? AND version = ?`, scriptID, version))
 	if err != nil {
 		return store.Version{}, readError(fmt.Sprintf("version %d of script %d", version, scriptID), err)

@@ -1,0 +1,75 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/picloud/picloud/internal/executor"
+	"github.com/picloud/picloud/internal/store"
+	"github.com/picloud/picloud/rhai"
+)
+
+// MaxModules bounds the scripts one script may import, directly or
+// through the modules it imports (the engine's own bound on imports per
+// run is the same).
+const MaxModules = 32
+
+// importParser parses sources only to find their imports; the runner
+// compiles them for real. Its limits are the sandbox's, the ones deploys
+// are checked with.
+var importParser = func() *rhai.Engine {
+	e := rhai.New()
+	e.SetLimits(rhai.SandboxLimits())
+	return e
+}()
+
+// errTooManyModules is the (cached) failure of a script that imports more
+// than MaxModules scripts.
+var errTooManyModules = fmt.Errorf("orchestrator: the script imports more than %d modules", MaxModules)
+
+// loadModules reads the live version of every script of app that source
+// imports by a literal path, and of those that they import in turn. An
+// import of a script that does not exist is left out: the run that
+// reaches it fails with "Module not found: name", and the script's first
+// deploy drops the importer from the cache (an app's scripts are dropped
+// together). Cycles are loaded as they are; the engine reports them.
+func (o *Orchestrator) loadModules(ctx context.Context, app, source string) (map[string]executor.ModuleSource, error) {
+	var mods map[string]executor.ModuleSource
+	seen := map[string]bool{}
+	queue := imports(source)
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		live, err := o.store.GetLiveScript(ctx, app, name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("orchestrator: unable to load module %q of app %q: %w", name, app, err)
+		}
+		if len(mods) == MaxModules {
+			return nil, errTooManyModules
+		}
+		if mods == nil {
+			mods = map[string]executor.ModuleSource{}
+		}
+		mods[name] = executor.ModuleSource{ID: live.Script.ID, Version: live.Version.Version, Source: live.Version.Source}
+		queue = append(queue, imports(live.Version.Source)...)
+	}
+	return mods, nil
+}
+
+// imports lists the literal imports of source; none when it does not
+// parse (the runner reports that).
+func imports(source string) []string {
+	ast, err := importParser.Compile(source)
+	if err != nil {
+		return nil
+	}
+	return ast.Imports()
+}
