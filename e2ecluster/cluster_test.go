@@ -110,6 +110,25 @@ func TestCluster(t *testing.T) {
 		return
 	}
 
+	if !t.Run("both nodes count in one key-value store", func(t *testing.T) {
+		// The spawned executors reach the database for the kv module.
+		if v := pic.deploy(t, "count", `kv::incr("hits")`); v != "1" {
+			t.Fatalf("the deploy of count printed version %q, want 1", v)
+		}
+		for i := 1; i <= 10; i++ {
+			n := c.nodes[i%2]
+			code, body, err := get(n.url + "/fn/demo/count")
+			if err != nil || code != 200 || body != strconv.Itoa(i) {
+				t.Fatalf("request %d to node %d: %d %q %v, want 200 %d", i, n.index, code, body, err, i)
+			}
+		}
+		if got := pic.run(t, "", "kv", "get", "demo", "hits"); got != "10\n" {
+			t.Fatalf("pic kv get demo hits: %q, want 10", got)
+		}
+	}) {
+		return
+	}
+
 	if !t.Run("a redeploy is served by both nodes within a second", func(t *testing.T) {
 		if v := pic.deploy(t, "hello", `"v2"`); v != "2" {
 			t.Fatalf("the redeploy printed version %q, want 2", v)

@@ -2,13 +2,15 @@
 // PiCloud's cluster mode. It is stateless: it serves the executor RPC
 // (package execrpc) on a unix socket or a loopback address, compiles each
 // script version it is sent once, and runs it under the limits the
-// orchestrator gives. It holds no database connection.
+// orchestrator gives. Its only use of the database is the key-value store
+// of scripts (the kv module): given --db (PICLOUD_DB, which a spawning
+// orchestrator sets), it connects to it; without, kv calls fail.
 //
 // The orchestrator starts it as a child process by default
 // (picloud-orchestrator --executor spawn) and restarts it when it dies;
 // run it by hand and pass its address with --executor URL otherwise.
 //
-//	picloud-executor [--listen unix:/run/picloud/executor.sock | 127.0.0.1:8082] [flags]
+//	picloud-executor [--listen unix:/run/picloud/executor.sock | 127.0.0.1:8082] [--db postgres://…] [flags]
 //	picloud-executor version
 package main
 
@@ -24,6 +26,7 @@ import (
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/execrpc"
 	"github.com/picloud/picloud/internal/executor"
+	"github.com/picloud/picloud/internal/store/postgres"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -45,23 +48,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		common    cluster.Common
 		limits    executor.Limits
 		cacheSize int
+		dsn       string
 	)
 	f := cluster.NewFlags("picloud-executor", getenv, stderr)
 	f.Common(&common, "127.0.0.1:8082", true)
 	f.Limits(&limits)
 	f.Int(&cacheSize, "cache-size", "PICLOUD_EXECUTOR_CACHE", "512", "compiled script versions kept in memory")
+	f.String(&dsn, "db", "PICLOUD_DB", "", "PostgreSQL URL of the cluster's database, for the key-value store of scripts; without it kv calls fail", false)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
 	log := common.Logger(stderr).With("service", "executor")
 
-	x := executor.New(executor.Config{Defaults: limits})
+	var kv executor.KV // nil: kv calls fail
+	if dsn != "" {
+		st, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		kv = st
+	}
+	x := executor.New(executor.Config{Defaults: limits, KV: kv})
 	srv := execrpc.NewServer(execrpc.ServerConfig{Executor: x, CacheSize: cacheSize, Logger: log})
 	ln, err := cluster.Listen(common.Listen)
 	if err != nil {
 		return err
 	}
 	config.TuneGC(getenv)
-	log.Info("PiCloud executor is listening", "address", common.Listen, "version", version)
+	log.Info("PiCloud executor is listening", "address", common.Listen, "kv", kv != nil, "version", version)
 	return cluster.Serve(ctx, log, ln, srv.Handler(), common.ShutdownTimeout)
 }

@@ -102,6 +102,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Metrics: met,
 		Compile: func(src string) error { _, err := exec.Compile(src); return err },
 		Secrets: keys,
+
+		KVLimits: limits.KV,
 	})
 	// Schedule changes and written logs announced while the bus was
 	// reconnecting were missed.

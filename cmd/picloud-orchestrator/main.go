@@ -222,7 +222,11 @@ func startExecutor(s settings, log *slog.Logger, stderr io.Writer) (client *exec
 		return nil, nil, err
 	}
 	args := append([]string{"--listen", "unix:" + sock, "--log-level", s.LogLevel.String(), "--log-format", s.LogFormat}, cluster.LimitArgs(s.limits)...)
-	sup, err := spawn(bin, args, stderr, log.With("service", "supervisor"))
+	// The database reaches the executor, for the kv module, in its
+	// environment rather than on its command line, which other users of
+	// the machine may read.
+	env := append(os.Environ(), "PICLOUD_DB="+s.dsn)
+	sup, err := spawn(bin, args, env, stderr, log.With("service", "supervisor"))
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, nil, err

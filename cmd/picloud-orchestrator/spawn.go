@@ -26,6 +26,7 @@ const (
 type supervisor struct {
 	bin    string
 	args   []string
+	env    []string // the child's environment; nil: this process's
 	stderr io.Writer
 	log    *slog.Logger
 
@@ -37,10 +38,11 @@ type supervisor struct {
 	stopped bool
 }
 
-// spawn starts bin with args and keeps it running. The child's output goes
-// to stderr. It returns the error of the first start.
-func spawn(bin string, args []string, stderr io.Writer, log *slog.Logger) (*supervisor, error) {
-	s := &supervisor{bin: bin, args: args, stderr: stderr, log: log,
+// spawn starts bin with args and env (nil: this process's environment)
+// and keeps it running. The child's output goes to stderr. It returns the
+// error of the first start.
+func spawn(bin string, args, env []string, stderr io.Writer, log *slog.Logger) (*supervisor, error) {
+	s := &supervisor{bin: bin, args: args, env: env, stderr: stderr, log: log,
 		stopping: make(chan struct{}), done: make(chan struct{})}
 	started := make(chan error, 1)
 	go s.loop(started)
@@ -62,6 +64,7 @@ func (s *supervisor) loop(started chan<- error) {
 	first := true
 	for {
 		cmd := exec.Command(s.bin, s.args...)
+		cmd.Env = s.env
 		cmd.Stdout, cmd.Stderr = s.stderr, s.stderr
 		cmd.SysProcAttr = childAttr()
 		err := cmd.Start()

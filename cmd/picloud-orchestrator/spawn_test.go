@@ -3,7 +3,10 @@ package main
 import (
 	"io"
 	"log/slog"
+	"os"
 	"os/exec"
+	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,7 +44,7 @@ func TestSupervisorRestartsItsChild(t *testing.T) {
 	if err != nil {
 		t.Skip("no sleep binary")
 	}
-	s, err := spawn(sleep, []string{"60"}, io.Discard, slog.New(slog.DiscardHandler))
+	s, err := spawn(sleep, []string{"60"}, nil, io.Discard, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +67,51 @@ func TestSupervisorRestartsItsChild(t *testing.T) {
 }
 
 func TestSupervisorFirstStartFails(t *testing.T) {
-	if _, err := spawn("/nonexistent/picloud-executor", nil, io.Discard, slog.New(slog.DiscardHandler)); err == nil {
+	if _, err := spawn("/nonexistent/picloud-executor", nil, nil, io.Discard, slog.New(slog.DiscardHandler)); err == nil {
 		t.Fatal("no error")
 	}
+}
+
+// The child gets the environment it is given: that is how the database
+// reaches a spawned executor, kept off its command line.
+func TestSupervisorGivesItsChildTheEnvironment(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh binary")
+	}
+	var out syncWriter
+	s, err := spawn(sh, []string{"-c", `echo "db=$PICLOUD_DB"; exec sleep 60`}, append(os.Environ(), "PICLOUD_DB=postgres://x"), &out, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop(time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(out.String(), "\n") {
+		if time.Now().After(deadline) {
+			t.Fatal("the child printed nothing")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := out.String(); got != "db=postgres://x\n" {
+		t.Fatalf("the child printed %q", got)
+	}
+}
+
+// syncWriter is a buffer the child's output may be written to while the
+// test reads it.
+type syncWriter struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }

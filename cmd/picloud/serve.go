@@ -22,6 +22,7 @@ import (
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/scheduler"
+	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/ui"
 )
 
@@ -69,8 +70,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxOperations:  cfg.MaxOperations,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		MaxMemoryBytes: cfg.MaxMemoryBytes,
+		KV:             store.KVLimits{MaxValueBytes: cfg.KVMaxValueBytes, MaxBytes: cfg.KVMaxBytes, MaxKeys: cfg.KVMaxKeys},
 	}
-	exec := executor.New(executor.Config{Defaults: defaults})
+	exec := executor.New(executor.Config{Defaults: defaults, KV: st})
 	outbound := executor.OutboundLimits{
 		Timeout:          cfg.OutboundTimeout,
 		MaxResponseBytes: cfg.OutboundMaxResponse,
@@ -108,6 +110,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Secrets: keys,
 		// Replays run here, on the data plane.
 		Replayer: orch,
+
+		KVLimits: defaults.KV,
 	})
 
 	if pgBus != nil {

@@ -151,6 +151,7 @@ func root() *command {
 			scriptsCmd(invokeCmd("call a script over the data plane and print its response body")),
 			invokeCmd("call a script (the same as 'scripts invoke')"),
 			schedulesCmd(),
+			kvCmd(),
 			logsCmd(),
 			membersCmd(),
 			usersCmd(),

@@ -106,7 +106,7 @@ func startServer(db dbtest.DB) (*testServer, error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	bus := events.NewLocal()
 	defaults := executor.Limits{Timeout: 5 * time.Second}
-	exec := executor.New(executor.Config{Defaults: defaults})
+	exec := executor.New(executor.Config{Defaults: defaults, KV: st})
 	jobs := newJobWatch(st)
 	keys, err := secrets.NewKeyring(bytes.Repeat([]byte{1}, secrets.KeySize))
 	if err != nil {

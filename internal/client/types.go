@@ -60,6 +60,10 @@ type AppLimits struct {
 	MaxOperations int64 `json:"max_operations,omitempty"`
 	MaxBodyBytes  int64 `json:"max_body_bytes,omitempty"`
 	MaxMemoryMB   int64 `json:"max_memory_mb,omitempty"`
+	// The app's key-value store.
+	KVMaxValueBytes int64 `json:"kv_max_value_bytes,omitempty"`
+	KVMaxBytes      int64 `json:"kv_max_bytes,omitempty"`
+	KVMaxKeys       int64 `json:"kv_max_keys,omitempty"`
 }
 
 // App is a namespace of scripts.

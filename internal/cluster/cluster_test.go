@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/executor"
+	"github.com/picloud/picloud/internal/store"
 )
 
 type testSettings struct {
@@ -63,6 +64,11 @@ func TestFlags(t *testing.T) {
 		{name: "bad address", args: []string{"--db", "x", "--listen", "8080"}, usage: "not a host:port address"},
 		{name: "empty socket", args: []string{"--db", "x", "--listen", "unix:"}, usage: "names no socket"},
 		{name: "zero workers", args: []string{"--db", "x", "--workers", "0"}, usage: "must be a positive integer"},
+		{name: "kv limits", args: []string{"--db", "x", "--kv-max-keys", "5"}, env: map[string]string{"PICLOUD_KV_MAX_VALUE": "1KiB"},
+			check: func(s testSettings) bool {
+				return s.limits.KV == store.KVLimits{MaxValueBytes: 1 << 10, MaxBytes: 10 << 20, MaxKeys: 5}
+			}},
+		{name: "zero kv keys", args: []string{"--db", "x", "--kv-max-keys", "0"}, usage: "(--kv-max-keys=\"0\"): must be a positive integer"},
 		{name: "unknown flag", args: []string{"--nope"}, usage: "flag provided but not defined"},
 		{name: "argument", args: []string{"--db", "x", "serve"}, usage: `unexpected argument "serve"`},
 	}
@@ -95,7 +101,8 @@ func TestFlags(t *testing.T) {
 
 // LimitArgs gives another binary the same limits.
 func TestLimitArgs(t *testing.T) {
-	want := executor.Limits{Timeout: 1500 * time.Millisecond, MaxOperations: 7, MaxBodyBytes: 1000, MaxMemoryBytes: 3 << 20}
+	want := executor.Limits{Timeout: 1500 * time.Millisecond, MaxOperations: 7, MaxBodyBytes: 1000, MaxMemoryBytes: 3 << 20,
+		KV: store.KVLimits{MaxValueBytes: 100, MaxBytes: 5000, MaxKeys: 9}}
 	s, err := parse(append([]string{"--db", "x"}, LimitArgs(want)...), nil)
 	if err != nil || s.limits != want {
 		t.Fatalf("%+v %v", s.limits, err)

@@ -33,6 +33,9 @@ type Config struct {
 	MaxOperations   uint64        // default operation limit of one invocation
 	MaxBodyBytes    int64         // default request-body limit of the data plane
 	MaxMemoryBytes  int64         // default bound of a script's strings, arrays and maps
+	KVMaxValueBytes int64         // default bound of a value of an app's key-value store
+	KVMaxBytes      int64         // default bound of the keys and values of an app's key-value store
+	KVMaxKeys       int64         // default bound of the keys of an app's key-value store
 	LogRetention    time.Duration // how long invocation records are kept
 	LogFlush        time.Duration // longest delay before a log record is written
 	ShutdownTimeout time.Duration // how long in-flight requests may take at shutdown
@@ -113,6 +116,16 @@ var settings = []setting{
 	}},
 	{"max-body", "PICLOUD_MAX_BODY", "1MiB", "default request body limit of the data plane", sizeSetter(func(c *Config) *int64 { return &c.MaxBodyBytes })},
 	{"max-memory", "PICLOUD_MAX_MEMORY", "16MiB", "default bound of a script's strings, arrays and maps", sizeSetter(func(c *Config) *int64 { return &c.MaxMemoryBytes })},
+	{"kv-max-value", "PICLOUD_KV_MAX_VALUE", "64KiB", "default bound of one value of an app's key-value store, as JSON", sizeSetter(func(c *Config) *int64 { return &c.KVMaxValueBytes })},
+	{"kv-max-bytes", "PICLOUD_KV_MAX_BYTES", "10MiB", "default bound of the keys and values of an app's key-value store", sizeSetter(func(c *Config) *int64 { return &c.KVMaxBytes })},
+	{"kv-max-keys", "PICLOUD_KV_MAX_KEYS", "10000", "default bound of the number of keys of an app's key-value store", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return errors.New("must be a positive integer")
+		}
+		c.KVMaxKeys = n
+		return nil
+	}},
 	{"log-retention", "PICLOUD_LOG_RETENTION", "168h", "how long invocation logs are kept", durationSetter(func(c *Config) *time.Duration { return &c.LogRetention })},
 	{"log-flush", "PICLOUD_LOG_FLUSH", "500ms", "longest delay before an invocation log record is written", durationSetter(func(c *Config) *time.Duration { return &c.LogFlush })},
 	{"shutdown-timeout", "PICLOUD_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take at shutdown", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},

@@ -21,6 +21,24 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
+func TestLoadKVLimits(t *testing.T) {
+	c, err := Load("picloud", nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.KVMaxValueBytes != 64<<10 || c.KVMaxBytes != 10<<20 || c.KVMaxKeys != 10_000 {
+		t.Errorf("kv defaults: %d %d %d", c.KVMaxValueBytes, c.KVMaxBytes, c.KVMaxKeys)
+	}
+	c, err = Load("picloud", []string{"--kv-max-keys", "50"},
+		env(map[string]string{"PICLOUD_KV_MAX_VALUE": "1MiB", "PICLOUD_KV_MAX_BYTES": "1GiB"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.KVMaxValueBytes != 1<<20 || c.KVMaxBytes != 1<<30 || c.KVMaxKeys != 50 {
+		t.Errorf("kv settings: %d %d %d", c.KVMaxValueBytes, c.KVMaxBytes, c.KVMaxKeys)
+	}
+}
+
 func TestLoadFlagBeatsEnvBeatsDefault(t *testing.T) {
 	e := env(map[string]string{"PICLOUD_LISTEN": "0.0.0.0:9000", "PICLOUD_DATA": "/env", "PICLOUD_MAX_BODY": "2MiB"})
 	c, err := Load("picloud", []string{"--data", "/flag"}, e, io.Discard)
@@ -41,6 +59,8 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{[]string{"--listen", "nope"}, nil, "--listen"},
 		{nil, map[string]string{"PICLOUD_TIMEOUT": "-1s"}, "PICLOUD_TIMEOUT"},
 		{nil, map[string]string{"PICLOUD_MAX_BODY": "lots"}, "PICLOUD_MAX_BODY"},
+		{nil, map[string]string{"PICLOUD_KV_MAX_VALUE": "big"}, "PICLOUD_KV_MAX_VALUE"},
+		{[]string{"--kv-max-keys", "0"}, nil, "--kv-max-keys"},
 		{nil, map[string]string{"PICLOUD_LOG_LEVEL": "loud"}, "PICLOUD_LOG_LEVEL"},
 		{[]string{"--db", "mysql://root@localhost/picloud"}, nil, "--db"},
 		{nil, map[string]string{"PICLOUD_DB": "/var/lib/picloud.db"}, "PICLOUD_DB"},

@@ -5,8 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/picloud/picloud/internal/store"
+	"github.com/picloud/picloud/internal/store/sqlite"
 )
 
 // TestScriptsDocExamples keeps the examples of docs/scripts.md working:
@@ -16,13 +20,23 @@ func TestScriptsDocExamples(t *testing.T) {
 	if err != nil {
 		t.Skip("docs/scripts.md not found:", err)
 	}
-	x := New(Config{})
+	// The kv examples need a store, with the app of the sample request.
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "docs.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	demo := store.App{Slug: "demo"}
+	if err := st.CreateApp(t.Context(), &demo); err != nil {
+		t.Fatal(err)
+	}
+	x := New(Config{KV: st})
 	blocks := strings.Split(string(data), "```rhai\n")[1:]
 	if len(blocks) < 5 {
 		t.Fatalf("%d examples", len(blocks))
 	}
 	ev := Event{
-		App: "demo", Script: "api", Method: "POST", Path: "/users/42",
+		App: "demo", AppID: demo.ID, Script: "api", Method: "POST", Path: "/users/42",
 		Query:  url.Values{"name": {"pi"}, "n": {"12"}},
 		Header: http.Header{"Content-Type": {"application/json"}, "X-Token": {"s3cret"}},
 		Body:   []byte(`{"n": 21}`),

@@ -17,6 +17,8 @@ import (
 type Event struct {
 	App    string // the app's slug, seen by the script as `app`
 	Script string // the script's name, seen as `script`
+	// AppID is the app's id, which keys its data (the kv module).
+	AppID int64 `json:"app_id,omitempty"`
 	// Trigger is store.TriggerHTTP (also when empty), TriggerAsync or
 	// TriggerSchedule.
 	Trigger string

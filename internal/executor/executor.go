@@ -4,7 +4,8 @@
 // captures its print/debug output and turns its value into an HTTP
 // response per the data-plane contract (docs/scripts.md).
 //
-// It knows nothing of storage or HTTP routing; the orchestrator looks
+// It knows nothing of HTTP routing, and of storage only the key-value
+// interface (KV) it is handed for the kv module; the orchestrator looks
 // scripts up, feeds events in and writes results out.
 package executor
 
@@ -43,6 +44,8 @@ type Config struct {
 	// Defaults fill the zero fields of the limits given to Run; their own
 	// zero fields come from DefaultLimits.
 	Defaults Limits
+	// KV is the key-value store of the kv module; nil: kv calls fail.
+	KV KV
 }
 
 // Executor compiles and runs scripts. It is safe for concurrent use: one
@@ -51,19 +54,21 @@ type Executor struct {
 	engine   *rhai.Engine
 	defaults Limits
 	outbound *outboundClient // the http module's connections
+	kv       KV
 }
 
 // New returns an executor whose engine has the data-plane functions
-// (response), the host modules (http) and the built-in modules (crypto,
-// encoding, time) registered.
+// (response), the host modules (http, kv) and the built-in modules
+// (crypto, encoding, time) registered.
 func New(cfg Config) *Executor {
-	x := &Executor{engine: rhai.New(), defaults: cfg.Defaults.Or(DefaultLimits())}
+	x := &Executor{engine: rhai.New(), defaults: cfg.Defaults.Or(DefaultLimits()), kv: cfg.KV}
 	x.engine.SetLimits(x.defaults.engineLimits())
 	registerResponse(x.engine)
 	x.outbound = newOutboundClient()
 	registerHTTP(x.engine)
 	registerSecrets(x.engine)
 	registerCrypto(x.engine)
+	registerKV(x.engine)
 	return x
 }
 
@@ -72,6 +77,9 @@ func New(cfg Config) *Executor {
 type runHost struct {
 	ev       *Event // the event being run
 	outbound *outboundRun
+	// The kv module: the store and the app's limits; the app is ev's.
+	kv       KV
+	kvLimits store.KVLimits
 }
 
 // Defaults returns the limits used for the zero fields of Run's limits.
@@ -144,7 +152,7 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 		Debug:   out.debug,
 		Limits:  &rl,
 		Stats:   &stats,
-		Host:    &runHost{ev: &ev, outbound: x.newOutboundRun(ev)},
+		Host:    &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV},
 		Modules: mods.resolver(),
 	})
 	if err != nil {

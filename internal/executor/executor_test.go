@@ -421,7 +421,8 @@ func TestMergeAndDefaults(t *testing.T) {
 		t.Fatalf("defaults %+v", d)
 	}
 	m := d.Merge(store.AppLimits{TimeoutMS: 250, MaxOperations: 1000, MaxBodyBytes: 10, MaxMemoryMB: 2})
-	want := Limits{Timeout: 250 * time.Millisecond, MaxOperations: 1000, MaxBodyBytes: 10, MaxMemoryBytes: 2 << 20}
+	want := Limits{Timeout: 250 * time.Millisecond, MaxOperations: 1000, MaxBodyBytes: 10, MaxMemoryBytes: 2 << 20,
+		KV: store.DefaultKVLimits()}
 	if m != want {
 		t.Fatalf("merged %+v, want %+v", m, want)
 	}

@@ -24,6 +24,8 @@ type Limits struct {
 	// total of string and blob bytes, and a 64th of it the largest number
 	// of array elements and of map properties, counted over nested values.
 	MaxMemoryBytes int64
+	// KV bounds the app's key-value store (the kv module).
+	KV store.KVLimits
 }
 
 // Default limits.
@@ -42,6 +44,7 @@ func DefaultLimits() Limits {
 		MaxOperations:  DefaultMaxOperations,
 		MaxBodyBytes:   DefaultMaxBodyBytes,
 		MaxMemoryBytes: DefaultMaxMemoryBytes,
+		KV:             store.DefaultKVLimits(),
 	}
 }
 
@@ -59,6 +62,7 @@ func (l Limits) Merge(o store.AppLimits) Limits {
 	if o.MaxMemoryMB > 0 {
 		l.MaxMemoryBytes = o.MaxMemoryMB << 20
 	}
+	l.KV = l.KV.Merge(o)
 	return l
 }
 
@@ -76,6 +80,7 @@ func (l Limits) Or(d Limits) Limits {
 	if l.MaxMemoryBytes <= 0 {
 		l.MaxMemoryBytes = d.MaxMemoryBytes
 	}
+	l.KV = l.KV.Or(d.KV)
 	return l
 }
 

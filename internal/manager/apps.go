@@ -153,6 +153,10 @@ type limitsUpdate struct {
 	MaxOperations *int64 `json:"max_operations"`
 	MaxBodyBytes  *int64 `json:"max_body_bytes"`
 	MaxMemoryMB   *int64 `json:"max_memory_mb"`
+	// The app's key-value store.
+	KVMaxValueBytes *int64 `json:"kv_max_value_bytes"`
+	KVMaxBytes      *int64 `json:"kv_max_bytes"`
+	KVMaxKeys       *int64 `json:"kv_max_keys"`
 }
 
 func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -191,6 +195,9 @@ func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) e
 			{l.MaxOperations, &app.Limits.MaxOperations},
 			{l.MaxBodyBytes, &app.Limits.MaxBodyBytes},
 			{l.MaxMemoryMB, &app.Limits.MaxMemoryMB},
+			{l.KVMaxValueBytes, &app.Limits.KVMaxValueBytes},
+			{l.KVMaxBytes, &app.Limits.KVMaxBytes},
+			{l.KVMaxKeys, &app.Limits.KVMaxKeys},
 		} {
 			if f.in != nil {
 				*f.out = *f.in
@@ -220,6 +227,11 @@ const (
 	maxOperationsCap = 1 << 40
 	maxBodyBytesCap  = 1 << 30
 	maxMemoryMBCap   = 4096
+	// A value is read whole into a script's memory; an app's keys live
+	// in the shared database.
+	kvMaxValueBytesCap = 16 << 20
+	kvMaxBytesCap      = 1 << 30
+	kvMaxKeysCap       = 10_000_000
 )
 
 func validLimits(l store.AppLimits) error {
@@ -231,6 +243,9 @@ func validLimits(l store.AppLimits) error {
 		{"limits.max_operations", l.MaxOperations, maxOperationsCap},
 		{"limits.max_body_bytes", l.MaxBodyBytes, maxBodyBytesCap},
 		{"limits.max_memory_mb", l.MaxMemoryMB, maxMemoryMBCap},
+		{"limits.kv_max_value_bytes", l.KVMaxValueBytes, kvMaxValueBytesCap},
+		{"limits.kv_max_bytes", l.KVMaxBytes, kvMaxBytesCap},
+		{"limits.kv_max_keys", l.KVMaxKeys, kvMaxKeysCap},
 	} {
 		if f.v < 0 || f.v > f.upper {
 			return httpx.Invalid("%s must be between 0 (the server default) and %d", f.name, f.upper)

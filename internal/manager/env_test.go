@@ -48,6 +48,7 @@ const (
 //	         last inv-demo-dead-3), job-demo-queued (demo/hello), job-other-dead
 //	         (other/secret, schedule)
 //	secrets  demo: DEMO_TOKEN, other: OTHER_TOKEN (values in seededSecrets)
+//	keys     demo: greeting = "hello", user/1 = {"name":"ann"}; other: secret = 1
 //	tokens   a session per user, an API key for editor
 type env struct {
 	t      *testing.T
@@ -181,6 +182,9 @@ func (f *fixture) seed(ctx context.Context, st store.Store) error {
 		return err
 	}
 	if err := seedSecrets(ctx, st, f); err != nil {
+		return err
+	}
+	if err := seedKV(ctx, st, f, start); err != nil {
 		return err
 	}
 

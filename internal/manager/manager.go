@@ -60,6 +60,10 @@ type Config struct {
 	// /api/v1/logs/{id}/replay): the orchestrator, in a process that runs
 	// scripts. Nil answers that route with 501.
 	Replayer Replayer
+
+	// KVLimits are the server's bounds of an app's key-value store, which
+	// an app's limits override; zero fields take store.DefaultKVLimits.
+	KVLimits store.KVLimits
 }
 
 // Manager serves the control-plane API.
@@ -70,6 +74,7 @@ type Manager struct {
 	metrics    *metrics.Metrics
 	compile    func(string) error
 	sessionTTL time.Duration
+	kvLimits   store.KVLimits
 	now        func() time.Time
 
 	// hashParams are the argon2id costs of new password hashes; tests
@@ -105,6 +110,7 @@ func New(cfg Config) *Manager {
 		compile:    cfg.Compile,
 		sessionTTL: cfg.SessionTTL,
 		secrets:    cfg.Secrets,
+		kvLimits:   cfg.KVLimits.Or(store.DefaultKVLimits()),
 		now:        time.Now,
 		hashParams: auth.DefaultParams,
 		hashSlots:  make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 4))),
@@ -195,6 +201,11 @@ func (m *Manager) routes() {
 	m.handle("DELETE /api/v1/apps/{slug}/secrets/{name}", m.deleteSecret)
 	m.handle("GET /api/v1/apps/{slug}/logs/stream", m.streamLogs)
 	m.handle("POST /api/v1/logs/{id}/replay", m.replayLog)
+	// The key-value store of an app; a key may hold slashes.
+	m.handle("GET /api/v1/apps/{slug}/kv", m.listKV)
+	m.handle("GET /api/v1/apps/{slug}/kv/{key...}", m.getKV)
+	m.handle("PUT /api/v1/apps/{slug}/kv/{key...}", m.putKV)
+	m.handle("DELETE /api/v1/apps/{slug}/kv/{key...}", m.deleteKV)
 }
 
 // apiFunc is an authenticated endpoint. A returned error is written as a

@@ -105,6 +105,17 @@ func TestRoleMatrix(t *testing.T) {
 		{"DELETE", "/api/v1/apps/demo/secrets/DEMO_TOKEN", "", [6]int{204, 204, 204, 403, 403, 401}},
 		{"DELETE", "/api/v1/apps/demo/secrets/NOPE", "", [6]int{404, 404, 404, 403, 403, 401}},
 		{"DELETE", "/api/v1/apps/other/secrets/OTHER_TOKEN", "", [6]int{204, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/apps/demo/kv", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/apps/other/kv", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/apps/nope/kv", "", [6]int{404, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/apps/demo/kv/user/1", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/apps/demo/kv/nope", "", [6]int{404, 404, 404, 404, 403, 401}},
+		{"GET", "/api/v1/apps/other/kv/secret", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"PUT", "/api/v1/apps/demo/kv/greeting", `{"value": "hi"}`, [6]int{200, 200, 200, 403, 403, 401}},
+		{"PUT", "/api/v1/apps/other/kv/secret", `{"value": 2}`, [6]int{200, 403, 403, 403, 403, 401}},
+		{"DELETE", "/api/v1/apps/demo/kv/greeting", "", [6]int{204, 204, 204, 403, 403, 401}},
+		{"DELETE", "/api/v1/apps/demo/kv/nope", "", [6]int{404, 404, 404, 403, 403, 401}},
+		{"DELETE", "/api/v1/apps/other/kv/secret", "", [6]int{204, 403, 403, 403, 403, 401}},
 	}
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		for _, row := range rows {

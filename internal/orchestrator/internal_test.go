@@ -162,6 +162,8 @@ type fakeStore struct {
 	fail    int           // the next fail writes fail
 	batches [][]string
 	prunes  []time.Time
+	// kvPurges are the times PurgeExpiredKV was called with.
+	kvPurges []time.Time
 }
 
 func (f *fakeStore) InsertInvocations(ctx context.Context, invs []store.Invocation) error {
@@ -197,6 +199,13 @@ func (f *fakeStore) PruneInvocations(ctx context.Context, before time.Time) (int
 }
 
 func (f *fakeStore) PruneJobs(ctx context.Context, before time.Time) (int64, error) { return 0, nil }
+
+func (f *fakeStore) PurgeExpiredKV(ctx context.Context, now time.Time, limit int) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.kvPurges = append(f.kvPurges, now)
+	return 0, nil
+}
 
 func (f *fakeStore) written() []string {
 	f.mu.Lock()
@@ -349,5 +358,25 @@ func TestLogWriterCloseTimeout(t *testing.T) {
 	}
 	if got := st.written(); !slices.Equal(got, []string{"r0"}) {
 		t.Fatalf("written %v", got)
+	}
+}
+
+// TestLogWriterPurgesExpiredKeys checks that the hourly prune also removes
+// expired keys of the key-value store.
+func TestLogWriterPurgesExpiredKeys(t *testing.T) {
+	st := &fakeStore{}
+	w := newWriter(st, nil, 1, 10, time.Hour, 24*time.Hour)
+	before := time.Now()
+	for i := range 3 {
+		w.add(rec(i))
+	}
+	if err := w.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.kvPurges) != 1 {
+		t.Fatalf("%d purges of expired keys after 3 writes, want 1", len(st.kvPurges))
+	}
+	if at := st.kvPurges[0]; at.Before(before) || at.After(time.Now()) {
+		t.Errorf("purged as of %v, want the time of the write", at)
 	}
 }

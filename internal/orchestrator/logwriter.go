@@ -166,8 +166,10 @@ func (w *logWriter) write(batch []store.Invocation) {
 }
 
 // prune removes the invocation records, and the jobs that ended ok, older
-// than the retention, at most once per pruneEvery. It runs after writes
-// (of logs, or of a job's attempt), so an idle server does nothing.
+// than the retention, at most once per pruneEvery; and with them a batch
+// of expired keys of the key-value store (which the writes of each app
+// remove as well). It runs after writes (of logs, or of a job's attempt),
+// so an idle server does nothing.
 func (w *logWriter) prune(ctx context.Context) {
 	if w.retention <= 0 {
 		return
@@ -179,6 +181,7 @@ func (w *logWriter) prune(ctx context.Context) {
 		return
 	}
 	w.lastPrune = now
+	w.purgeKV(ctx, now)
 	n, err := w.st.PruneInvocations(ctx, now.Add(-w.retention))
 	if err != nil {
 		w.logger.Error("orchestrator: unable to prune invocation logs", "err", err)
@@ -194,6 +197,23 @@ func (w *logWriter) prune(ctx context.Context) {
 	}
 	if n > 0 {
 		w.logger.Info("orchestrator: pruned finished jobs", "jobs", n, "retention", w.retention)
+	}
+}
+
+// kvPurgeBatch bounds the expired keys one prune removes: the writes of
+// each app remove theirs too, and the backlog goes at the next prunes.
+const kvPurgeBatch = 10_000
+
+// purgeKV removes a batch of expired keys, of the apps that wrote none
+// since they expired.
+func (w *logWriter) purgeKV(ctx context.Context, now time.Time) {
+	n, err := w.st.PurgeExpiredKV(ctx, now, kvPurgeBatch)
+	if err != nil {
+		w.logger.Error("orchestrator: unable to purge expired keys", "err", err)
+		return
+	}
+	if n > 0 {
+		w.logger.Info("orchestrator: purged expired keys", "keys", n)
 	}
 }
 

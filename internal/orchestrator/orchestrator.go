@@ -54,7 +54,7 @@ type Config struct {
 	// Bus delivers ScriptChanged and AppChanged events, which drop cached
 	// scripts. Without a bus a deploy is seen only after a restart.
 	Bus      events.Bus
-	Executor *executor.Executor // nil: one with Defaults
+	Executor *executor.Executor // nil: one with Defaults and Store as its key-value store
 	// Runner runs the scripts (nil: LocalRunner(Executor)); in cluster
 	// mode, the client of the node's executor process.
 	Runner  Runner
@@ -141,7 +141,7 @@ func New(cfg Config) *Orchestrator {
 	if o.runner == nil {
 		x := cfg.Executor
 		if x == nil {
-			x = executor.New(executor.Config{Defaults: cfg.Defaults})
+			x = executor.New(executor.Config{Defaults: cfg.Defaults, KV: cfg.Store})
 		}
 		o.runner = LocalRunner(x)
 		o.defaults = cfg.Defaults.Or(x.Defaults())
@@ -334,6 +334,7 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 	default:
 		res = c.prog.Run(r.Context(), executor.Event{
 			App:    app,
+			AppID:  c.appID,
 			Script: script,
 			Method: r.Method,
 			Path:   path,

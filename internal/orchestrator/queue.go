@@ -352,7 +352,7 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int, rec *sto
 	case c.envErr != nil:
 		return executor.ErrorResult(c.envErr), c.version, nil
 	}
-	ev := executor.Event{App: j.AppSlug, Script: j.Script, Trigger: j.Trigger,
+	ev := executor.Event{App: j.AppSlug, AppID: c.appID, Script: j.Script, Trigger: j.Trigger,
 		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt, Env: c.env}
 	ev.Outbound = c.outbound
 	switch j.Trigger {

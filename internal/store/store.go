@@ -114,6 +114,10 @@ type AppLimits struct {
 	MaxOperations int64 `json:"max_operations,omitempty"`
 	MaxBodyBytes  int64 `json:"max_body_bytes,omitempty"`
 	MaxMemoryMB   int64 `json:"max_memory_mb,omitempty"` // bounds string/array/map sizes
+	// The app's key-value store (KVLimits).
+	KVMaxValueBytes int64 `json:"kv_max_value_bytes,omitempty"`
+	KVMaxBytes      int64 `json:"kv_max_bytes,omitempty"`
+	KVMaxKeys       int64 `json:"kv_max_keys,omitempty"`
 }
 
 // AppOutbound is an app's outbound HTTP policy: the hosts its scripts may
@@ -411,6 +415,9 @@ type Store interface {
 	// values: for the data plane only.
 	ListSecretValues(ctx context.Context, appID int64) ([]Secret, error)
 	DeleteSecret(ctx context.Context, appID int64, name string) error // ErrNotFound when absent
+
+	// The key-value store of each app (kv.go).
+	KVStore
 
 	Close() error
 }

@@ -174,6 +174,30 @@ CREATE TABLE app_secrets (
 	`
 ALTER TABLE invocations ADD COLUMN request bytea, ADD COLUMN response bytea;
 `,
+	// 6: the key-value store of each app (SQLite's tenth version).
+	// kv_usage keeps each app's totals, changed in the transaction of
+	// every write, which first locks the app's row of it: writes to one
+	// app's keys are serialised, and a quota check reads one row instead
+	// of summing the app's keys. Values are JSON kept as text: jsonb would
+	// reorder their keys and refuse \u0000.
+	`
+CREATE TABLE kv (
+	app_id     bigint      NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	key        text        COLLATE "C" NOT NULL,
+	value      text        NOT NULL,
+	size       bigint      NOT NULL, -- bytes of value
+	expires_at timestamptz,          -- NULL: never
+	updated_at timestamptz NOT NULL,
+	PRIMARY KEY (app_id, key)
+);
+CREATE INDEX kv_expires ON kv (app_id, expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE kv_usage (
+	app_id bigint PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+	keys   bigint NOT NULL, -- rows of kv, expired ones included
+	bytes  bigint NOT NULL  -- bytes of their keys and values
+);
+`,
 }
 
 // migrationLock is the key of the advisory lock that serialises

@@ -181,6 +181,28 @@ CREATE TABLE app_secrets (
 ALTER TABLE invocations ADD COLUMN request BLOB;
 ALTER TABLE invocations ADD COLUMN response BLOB;
 `,
+	// 10: the key-value store of each app. kv_usage keeps each app's
+	// totals, changed in the transaction of every write, so that a quota
+	// check reads one row instead of summing the app's keys. Keys compare
+	// byte by byte (BINARY), the order of code points.
+	`
+CREATE TABLE kv (
+	app_id     INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	key        TEXT    NOT NULL,
+	value      TEXT    NOT NULL, -- JSON
+	size       INTEGER NOT NULL, -- bytes of value
+	expires_at INTEGER,          -- NULL: never
+	updated_at INTEGER NOT NULL,
+	PRIMARY KEY (app_id, key)
+); -- with a rowid: values of many kilobytes would bloat a WITHOUT ROWID tree
+CREATE INDEX kv_expires ON kv (app_id, expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE kv_usage (
+	app_id INTEGER PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+	keys   INTEGER NOT NULL, -- rows of kv, expired ones included
+	bytes  INTEGER NOT NULL  -- bytes of their keys and values
+);
+`,
 }
 
 // migrate applies the migrations of list that db lacks, each in its own

@@ -44,6 +44,9 @@ import (
 //     job with the earliest RunAt, then the smallest ID. Deleting an app
 //     deletes its jobs. The queue bound holds under concurrent enqueues.
 //   - Secrets are listed by name; deleting an app deletes its secrets.
+//   - Keys of the key-value store are listed in byte order; deleting an
+//     app deletes its keys and usage. Increments of one key from many
+//     goroutines lose none.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -74,6 +77,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentRollbacks", testConcurrentRollbacks},
 		{"InvocationExchange", testInvocationExchange},
 		{"InvocationsAfter", testInvocationsAfter},
+		{"KV", testKV},
+		{"KVList", testKVList},
+		{"KVQuota", testKVQuota},
+		{"KVIncr", testKVIncr},
+		{"KVConcurrentIncr", testKVConcurrentIncr},
+		{"KVPurge", testKVPurge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
