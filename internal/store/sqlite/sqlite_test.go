@@ -289,3 +289,37 @@ func openRaw(t *testing.T, path string) *sql.DB {
 	db.SetMaxOpenConns(1)
 	return db
 }
+
+// The log's pruning and the API's listing go through the per-app index:
+// the invocations table has no index on the start time alone, and a plan
+// that scans the table would make them slow on a large log.
+func TestInvocationQueriesUseAnIndex(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, q := range []string{
+		pruneInvocationsSQL,
+		`SELECT i.id FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.app_id = ? ORDER BY i.started_at DESC, i.id DESC LIMIT 10`,
+	} {
+		rows, err := st.read.Query("EXPLAIN QUERY PLAN "+q, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		joined := strings.Join(plan, "; ")
+		if !strings.Contains(joined, "invocations_app_started") || strings.Contains(joined, "SCAN i ") || strings.Contains(joined, "SCAN invocations") {
+			t.Errorf("%s\nplan: %s\nwant a search of invocations_app_started, no scan of invocations", q, joined)
+		}
+	}
+}
