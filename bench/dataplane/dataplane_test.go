@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -111,26 +113,28 @@ func TestGeneratorChecksEveryResponse(t *testing.T) {
 		{"content type", httptest.NewServer(handler(200, "text/html", helloBody)).URL, `Content-Type "text/html"`},
 		{"no server", "http://127.0.0.1:1", "connect"},
 	}
-	g := newGenerator(4)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := g.closedLoop(context.Background(), tt.url+fnPath, 2, 100*time.Millisecond)
-			o := g.openLoop(context.Background(), tt.url+fnPath, 100, 2, 100*time.Millisecond)
-			for _, got := range []tally{c.tally, o.tally} {
-				if got.requests == 0 {
-					t.Fatal("no requests")
-				}
-				if tt.wantErr == "" {
-					if got.errors != 0 {
-						t.Errorf("%d errors of %d requests: %v", got.errors, got.requests, got.firstErr)
+	for _, kind := range []string{clientRaw, clientNetHTTP} {
+		g := newGenerator(kind, 4)
+		for _, tt := range tests {
+			t.Run(kind+"/"+tt.name, func(t *testing.T) {
+				c := g.closedLoop(context.Background(), tt.url+fnPath, 2, 100*time.Millisecond)
+				o := g.openLoop(context.Background(), tt.url+fnPath, 100, 2, 100*time.Millisecond)
+				for _, got := range []tally{c.tally, o.tally} {
+					if got.requests == 0 {
+						t.Fatal("no requests")
 					}
-					continue
+					if tt.wantErr == "" {
+						if got.errors != 0 {
+							t.Errorf("%d errors of %d requests: %v", got.errors, got.requests, got.firstErr)
+						}
+						continue
+					}
+					if got.errors != got.requests || got.firstErr == nil || !strings.Contains(got.firstErr.Error(), tt.wantErr) {
+						t.Errorf("%d errors of %d requests, first %v; want all, mentioning %q", got.errors, got.requests, got.firstErr, tt.wantErr)
+					}
 				}
-				if got.errors != got.requests || got.firstErr == nil || !strings.Contains(got.firstErr.Error(), tt.wantErr) {
-					t.Errorf("%d errors of %d requests, first %v; want all, mentioning %q", got.errors, got.requests, got.firstErr, tt.wantErr)
-				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -138,14 +142,16 @@ func TestGeneratorChecksEveryResponse(t *testing.T) {
 // workers share them, and its percentiles are ordered.
 func TestOpenLoopSendsTheSchedule(t *testing.T) {
 	url := startBareForTest(t)
-	g := newGenerator(8)
-	for _, workers := range []int{1, 3, 8} {
-		l := g.openLoop(context.Background(), url+fnPath, 400, workers, 250*time.Millisecond)
-		if l.requests != 100 || l.errors != 0 {
-			t.Errorf("%d workers: %d requests, %d errors (%v); want 100, 0", workers, l.requests, l.errors, l.firstErr)
-		}
-		if !(0 < l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max) {
-			t.Errorf("%d workers: percentiles out of order: p50 %v p90 %v p99 %v max %v", workers, l.p50, l.p90, l.p99, l.max)
+	for _, kind := range []string{clientRaw, clientNetHTTP} {
+		g := newGenerator(kind, 8)
+		for _, workers := range []int{1, 3, 8} {
+			l := g.openLoop(context.Background(), url+fnPath, 400, workers, 250*time.Millisecond)
+			if l.requests != 100 || l.errors != 0 {
+				t.Errorf("%s, %d workers: %d requests, %d errors (%v); want 100, 0", kind, workers, l.requests, l.errors, l.firstErr)
+			}
+			if !(0 < l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max) {
+				t.Errorf("%s, %d workers: percentiles out of order: p50 %v p90 %v p99 %v max %v", kind, workers, l.p50, l.p90, l.p99, l.max)
+			}
 		}
 	}
 }
@@ -298,5 +304,54 @@ func TestReportDisturbedRuns(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// The raw client re-dials when the server closes the connection after a
+// response, and refuses what it cannot read exactly: a response without
+// Content-Length.
+func TestRawClientConnectionsAndFraming(t *testing.T) {
+	var conns atomic.Int64
+	closing := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		w.Header().Set("Content-Type", textPlain)
+		io.WriteString(w, helloBody)
+	}))
+	closing.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	closing.Start()
+	defer closing.Close()
+	c, err := newRawClient(closing.URL+fnPath, []byte(helloBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := c.do(); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections for 3 requests answered with Connection: close, want 3", n)
+	}
+
+	streamed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", textPlain)
+		io.WriteString(w, "Hello, ")
+		w.(http.Flusher).Flush() // chunked: no Content-Length
+		io.WriteString(w, "world!")
+	}))
+	defer streamed.Close()
+	c, err = newRawClient(streamed.URL+fnPath, []byte(helloBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.do(); err == nil || !strings.Contains(err.Error(), "without Content-Length") {
+		t.Errorf("a chunked response: %v, want an error about Content-Length", err)
+	}
+	if _, err := newRawClient("https://127.0.0.1:1/fn", nil); err == nil {
+		t.Error("an https URL was accepted")
 	}
 }

@@ -11,17 +11,19 @@ import (
 	"time"
 )
 
-// generator is the load generator: HTTP/1.1 keep-alive requests through one
-// shared transport, every response checked.
+// generator is the load generator: HTTP/1.1 keep-alive requests, every
+// response checked, sent by the raw client (rawclient.go) or through one
+// shared net/http transport.
 type generator struct {
+	kind   string // clientRaw or clientNetHTTP
 	client *http.Client
 	body   []byte // the expected response body
 }
 
-// newGenerator returns a generator whose transport keeps up to conns idle
-// connections per server, so that no run opens connections after its
-// warm-up.
-func newGenerator(conns int) *generator {
+// newGenerator returns a generator of the given client kind; with
+// net/http, its transport keeps up to conns idle connections per server,
+// so that no run opens connections after its warm-up.
+func newGenerator(kind string, conns int) *generator {
 	tr := &http.Transport{
 		MaxIdleConns:        2 * conns,
 		MaxIdleConnsPerHost: conns,
@@ -29,6 +31,7 @@ func newGenerator(conns int) *generator {
 		DisableCompression:  true, // no Accept-Encoding: the request is the same for both servers anyway
 	}
 	return &generator{
+		kind:   kind,
 		client: &http.Client{Transport: tr, Timeout: 10 * time.Second},
 		body:   []byte(helloBody),
 	}
@@ -58,6 +61,27 @@ func (t *tally) merge(o tally) {
 		t.firstErr = o.firstErr
 	}
 }
+
+// httpRequester is a worker's requester through net/http: its request,
+// reused, and its body buffer.
+type httpRequester struct {
+	g   *generator
+	req *http.Request
+	buf bytes.Buffer
+}
+
+func (g *generator) newHTTPRequester(url string) (*httpRequester, error) {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &httpRequester{g: g, req: req}, nil
+}
+
+// Reusing req is allowed once the previous response's body is closed,
+// which do does.
+func (h *httpRequester) do() error { return h.g.do(h.req, &h.buf) }
+func (h *httpRequester) close()    {}
 
 // do sends req and checks the response: 200, text/plain, the body. buf is
 // the worker's reusable body buffer.
@@ -103,16 +127,14 @@ func (g *generator) closedLoop(ctx context.Context, url string, conns int, d tim
 	var wg sync.WaitGroup
 	for i := range conns {
 		wg.Go(func() {
-			req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+			rq, err := g.newRequester(url)
 			if err != nil {
 				tallies[i].add(err)
 				return
 			}
-			var buf bytes.Buffer
+			defer rq.close()
 			for time.Now().Before(deadline) && ctx.Err() == nil {
-				// Reusing req is allowed once the previous response's
-				// body is closed, which do does.
-				tallies[i].add(g.do(req, &buf))
+				tallies[i].add(rq.do())
 			}
 		})
 	}
@@ -158,12 +180,12 @@ func (g *generator) openLoop(ctx context.Context, url string, rate float64, work
 	var wg sync.WaitGroup
 	for k := range workers {
 		wg.Go(func() {
-			req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+			rq, err := g.newRequester(url)
 			if err != nil {
 				tallies[k].add(err)
 				return
 			}
-			var buf bytes.Buffer
+			defer rq.close()
 			lats[k] = make([]time.Duration, 0, n/workers+1)
 			lags[k] = make([]time.Duration, 0, n/workers+1)
 			for i := k; i < n && ctx.Err() == nil; i += workers {
@@ -172,7 +194,7 @@ func (g *generator) openLoop(ctx context.Context, url string, rate float64, work
 					time.Sleep(wait)
 				}
 				lags[k] = append(lags[k], time.Since(due))
-				tallies[k].add(g.do(req, &buf))
+				tallies[k].add(rq.do())
 				lats[k] = append(lats[k], time.Since(due))
 			}
 		})

@@ -71,6 +71,7 @@ type config struct {
 	picloud  string
 	cpuprof  string
 	trace    string
+	client   string // clientRaw or clientNetHTTP
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -85,6 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var((*seconds)(&cfg.quiet), "quiet", "before each measured run, wait up to this long for a second in which the machine is idle (for shared machines)")
 	fs.IntVar(&cfg.workers, "workers", 0, "goroutines of the constant-rate latency runs (default -c)")
 	fs.Float64Var(&cfg.rate, "rate", 0, "requests per second of the latency runs (default half of picloud's median peak)")
+	fs.StringVar(&cfg.client, "client", clientRaw, "the load generator's HTTP client: raw (a minimal HTTP/1.1 client, cheap like wrk) or net/http")
 	fs.StringVar(&cfg.picloud, "picloud", "", "a picloud binary to use instead of building one")
 	fs.StringVar(&cfg.cpuprof, "cpuprofile", "", "after the measured runs, write a CPU profile of picloud under peak load (one more closed-loop run of -d) to this file")
 	fs.StringVar(&cfg.trace, "trace", "", "after the measured runs, write an execution trace of picloud at the latency runs' rate (one more open-loop run of -d) to this file")
@@ -101,6 +103,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if cfg.conns < 1 || cfg.rounds < 1 || cfg.duration <= 0 || cfg.warmup < 0 || cfg.pause < 0 || cfg.rate < 0 || fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "dataplane: -c and -r must be positive, -d positive, -warmup, -pause and -rate not negative, and no arguments")
+		return 2
+	}
+	if cfg.client != clientRaw && cfg.client != clientNetHTTP {
+		fmt.Fprintf(stderr, "dataplane: -client is %s or %s, not %q\n", clientRaw, clientNetHTTP, cfg.client)
 		return 2
 	}
 	if cfg.picloud != "" && (cfg.cpuprof != "" || cfg.trace != "") {
@@ -156,7 +162,7 @@ func measure(ctx context.Context, cfg config, progress io.Writer) (*report, erro
 	}
 
 	rep := &report{cfg: cfg, env: environment()}
-	gen := newGenerator(max(cfg.conns, cfg.workers))
+	gen := newGenerator(cfg.client, max(cfg.conns, cfg.workers))
 	servers := []*server{bare, pc}
 	results := map[*server]*[]throughput{bare: &rep.bare, pc: &rep.picloud}
 
