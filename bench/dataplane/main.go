@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var((*seconds)(&cfg.quiet), "quiet", "before each measured run, wait up to this long for a second in which the machine is idle (for shared machines)")
 	fs.IntVar(&cfg.workers, "workers", 0, "goroutines of the constant-rate latency runs (default -c)")
 	fs.Float64Var(&cfg.rate, "rate", 0, "requests per second of the latency runs (default half of picloud's median peak)")
-	fs.StringVar(&cfg.client, "client", clientRaw, "the load generator's HTTP client: raw (a minimal HTTP/1.1 client, cheap like wrk) or net/http")
+	fs.StringVar(&cfg.client, "client", clientNetHTTP, "the load generator's HTTP client: net/http, or raw (a minimal HTTP/1.1 client, cheap like wrk)")
 	fs.StringVar(&cfg.picloud, "picloud", "", "a picloud binary to use instead of building one")
 	fs.StringVar(&cfg.cpuprof, "cpuprofile", "", "after the measured runs, write a CPU profile of picloud under peak load (one more closed-loop run of -d) to this file")
 	fs.StringVar(&cfg.trace, "trace", "", "after the measured runs, write an execution trace of picloud at the latency runs' rate (one more open-loop run of -d) to this file")
