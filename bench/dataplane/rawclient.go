@@ -37,7 +37,7 @@ func (g *generator) newRequester(rawURL string) (requester, error) {
 // TCP connection (re-dialled after a failure), a request written as
 // prepared bytes, and a response parsed only as far as the check needs:
 // status line, Content-Type, Content-Length and the body. Like wrk, it
-// spends a small fraction of what net/http's client does per request, so
+// spends about half the CPU of net/http's client per request, so
 // that on a machine shared with the server the generator takes less of
 // the CPU the server is measured with. It understands only responses with
 // a Content-Length, which both servers send.
