@@ -422,7 +422,7 @@ func testServerAsyncSurvivesKill(t *testing.T, b dbtest.Backend) {
 // compiled copy it cached.
 func TestServerPostgresCatchesUpAfterReconnect(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	s := start(t, database{args: []string{"--db", dsn}}, "PICLOUD_ADMIN_PASSWORD=first-password", "PICLOUD_LOG_LEVEL=debug")
+	s := start(t, database{args: []string{"--db", dsn, "--data", t.TempDir()}}, "PICLOUD_ADMIN_PASSWORD=first-password", "PICLOUD_LOG_LEVEL=debug")
 
 	cmd := exec.Command(binary, "admin", "create-user", "bob", "--role", "member", "--db", dsn)
 	cmd.Stdin = strings.NewReader("bob-password\n")
