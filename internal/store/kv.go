@@ -190,6 +190,41 @@ func (u KVUsage) Replace(existed bool, oldBytes, newBytes int64, lim KVLimits) (
 	return next, nil
 }
 
+// AdmitKV accounts, on *usage, for a row of rowBytes (key and value)
+// stored under key in place of its present row (existed, with a value of
+// size bytes), within the write's transaction. When that would exceed a
+// quota, it first calls purgeExpired — which removes the app's expired
+// keys and takes them off *usage — then reads the present row again with
+// present (it may have expired) and tries once more; the quota error
+// stands when that makes no room. Both backends' writes use it.
+func AdmitKV(usage *KVUsage, key string, existed bool, size, rowBytes int64, lim KVLimits,
+	purgeExpired func() (int64, error), present func() (existed bool, size int64, err error)) error {
+	for purged := false; ; purged = true {
+		oldBytes := int64(0)
+		if existed {
+			oldBytes = int64(len(key)) + size
+		}
+		next, err := usage.Replace(existed, oldBytes, rowBytes, lim)
+		if err == nil {
+			*usage = next
+			return nil
+		}
+		if purged {
+			return err
+		}
+		n, perr := purgeExpired()
+		if perr != nil {
+			return perr
+		}
+		if n == 0 {
+			return err
+		}
+		if existed, size, err = present(); err != nil {
+			return err
+		}
+	}
+}
+
 // ValidKVKey checks a key: not empty, valid UTF-8 without NUL, at most
 // MaxKVKeyBytes.
 func ValidKVKey(key string) error {

@@ -313,33 +313,14 @@ func (k *kvTx) row(key string) (kvRow, error) {
 }
 
 // admit accounts for a row of rowBytes (key and value) stored under key
-// in place of old, its present row. When that would exceed a quota, it
-// first removes every expired key of the app, which may make room.
+// in place of old, its present row (see store.AdmitKV).
 func (k *kvTx) admit(key string, old kvRow, rowBytes int64, lim store.KVLimits) error {
-	for purged := false; ; purged = true {
-		oldBytes := int64(0)
-		if old.exists {
-			oldBytes = int64(len(key)) + old.size
-		}
-		next, err := k.usage.Replace(old.exists, oldBytes, rowBytes, lim)
-		if err == nil {
-			k.usage = next
-			return nil
-		}
-		if purged {
-			return err
-		}
-		n, perr := k.purge(-1)
-		if perr != nil {
-			return perr
-		}
-		if n == 0 {
-			return err
-		}
-		if old, err = k.row(key); err != nil {
-			return err
-		}
-	}
+	return store.AdmitKV(&k.usage, key, old.exists, old.size, rowBytes, lim,
+		func() (int64, error) { return k.purge(-1) },
+		func() (bool, int64, error) {
+			r, err := k.row(key)
+			return r.exists, r.size, err
+		})
 }
 
 // put writes the row of key; admit has accounted for it.
