@@ -262,6 +262,87 @@ test('shows the log entry with its output, filters and chart', async () => {
 	await shot(page, '08-app');
 });
 
+test('sets a secret that a script reads, never showing its value, and deletes it', async () => {
+	const name = 'UI_TOKEN';
+	const value = 'sekrit-value-4242';
+	await page.getByRole('heading', { name: 'Secrets' }).waitFor();
+	await page.getByText('No secrets.').waitFor();
+
+	// A bad name: the server's 422 message is shown, nothing is listed.
+	await page.getByLabel('Secret name').fill('bad-name');
+	await page.getByLabel('Value', { exact: true }).fill(value);
+	assert.equal(await page.getByLabel('Value', { exact: true }).getAttribute('type'), 'password');
+	await page.getByRole('button', { name: 'Set secret' }).click();
+	await page.getByRole('alert').filter({ hasText: 'invalid secret name "bad-name"' }).waitFor();
+	await page.getByText('No secrets.').waitFor();
+
+	await page.getByLabel('Secret name').fill(name);
+	await page.getByRole('button', { name: 'Set secret' }).click();
+	await page.getByRole('status').filter({ hasText: `Secret ${name} set.` }).waitFor();
+	const row = page.getByTestId('secrets-table').locator('tr', { hasText: name });
+	assert.match(await row.innerText(), new RegExp(`${name}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d`));
+	assert.equal(await page.getByLabel('Value', { exact: true }).inputValue(), '', 'the form forgets the value');
+	assert.ok(!(await page.content()).includes(value), 'the value is nowhere on the page');
+	await shot(page, '09-secrets');
+
+	// A script reads it with secret(...).
+	const admin = await apiCall('POST', '/auth/login', '', { username: adminUser, password: adminPassword });
+	const deployed = await apiCall('PUT', `/apps/${slug}/scripts/reader`, admin.body.token, {
+		source: `secret("${name}")\n`
+	});
+	assert.equal(deployed.status, 201);
+	let res = await fetch(`${origin}/fn/${slug}/reader`);
+	assert.equal(res.status, 200);
+	assert.equal(await res.text(), value);
+
+	// Deleted through the dialog: the script no longer gets it.
+	await page.getByRole('button', { name: `Delete secret ${name}` }).click();
+	await page.getByRole('dialog').getByRole('button', { name: 'Delete secret' }).click();
+	await page.getByText('No secrets.').waitFor();
+	await page.getByRole('status').filter({ hasText: `Secret ${name} deleted.` }).waitFor();
+	res = await fetch(`${origin}/fn/${slug}/reader`);
+	assert.equal(res.status, 500);
+	assert.ok(!(await res.text()).includes(value));
+	assert.equal((await apiCall('GET', `/apps/${slug}/secrets`, admin.body.token)).body.length, 0);
+});
+
+test('rolls a script back to an earlier version from its history', async () => {
+	await page.getByLabel('New script').fill('rb');
+	await page.getByRole('button', { name: 'Write it' }).click();
+	await page.waitForURL(`**/ui/apps/${slug}/scripts/rb?new=1`);
+	await page.locator('.cm-content').waitFor();
+	await setSource(page, '"one"\n');
+	await page.getByRole('button', { name: 'Deploy' }).click();
+	await page.getByRole('status').filter({ hasText: 'Deployed version 1' }).waitFor();
+	await setSource(page, '"two"\n');
+	await page.getByRole('button', { name: 'Deploy' }).click();
+	await page.getByRole('status').filter({ hasText: 'Deployed version 2' }).waitFor();
+	assert.equal(await (await fetch(`${origin}/fn/${slug}/rb`)).text(), 'two');
+
+	// Only versions that are not live can be rolled back to.
+	assert.equal(await page.getByRole('button', { name: 'Roll back to version 2' }).count(), 0);
+	const button = page.getByRole('button', { name: 'Roll back to version 1' });
+	assert.equal(await button.innerText(), 'Roll back to this version');
+	await button.click();
+	await page.getByRole('dialog').getByRole('button', { name: 'Roll back' }).click();
+	await page.getByRole('status').filter({ hasText: 'Rolled back to version 1: version 3 is live.' }).waitFor();
+	await page.getByText('live v3').waitFor();
+
+	const rows = page.getByTestId('versions').locator('tr');
+	assert.equal(await rows.count(), 3);
+	assert.match(await rows.first().innerText(), /^v3\s+live\s+rolled back from 1\s+admin/);
+	assert.doesNotMatch(await rows.nth(1).innerText(), /live|rolled back/);
+	assert.equal(await page.getByRole('button', { name: 'Roll back to version 3' }).count(), 0);
+	await page.getByRole('button', { name: 'Roll back to version 2' }).waitFor();
+	assert.equal((await page.locator('.cm-content').innerText()).trim(), '"one"', 'the editor shows the live source');
+	assert.equal(await (await fetch(`${origin}/fn/${slug}/rb`)).text(), 'one');
+	await shot(page, '10-rollback');
+
+	// Back to the app, where the next step starts.
+	await page.getByRole('link', { name: slug }).click();
+	await page.getByRole('heading', { name: 'Secrets' }).waitFor();
+});
+
 test('creates an API key, shows it once, and revokes it', async () => {
 	await page.getByRole('link', { name: 'API keys' }).click();
 	await page.getByLabel('Name').fill('ui-key');
@@ -275,7 +356,7 @@ test('creates an API key, shows it once, and revokes it', async () => {
 	assert.equal(me.body.via, 'api_key');
 	const row = page.getByTestId('keys-table').locator('tr', { hasText: 'ui-key' });
 	assert.match(await row.innerText(), new RegExp(token.slice(0, 12)));
-	await shot(page, '09-api-key');
+	await shot(page, '11-api-key');
 
 	// Shown once: a reload lists the key without its token.
 	await page.reload();
@@ -293,6 +374,9 @@ test('a viewer sees the script read-only, without the deploy button', async () =
 	const t = admin.body.token;
 	assert.equal((await apiCall('POST', '/users', t, { ...viewer, role: 'member' })).status, 201);
 	assert.equal((await apiCall('PUT', `/apps/${slug}/members/${viewer.username}`, t, { role: 'viewer' })).status, 201);
+	assert.equal((await apiCall('PUT', `/apps/${slug}/secrets/VIEWER_SEES`, t, { value: 'viewer-must-not-see' })).status, 201);
+	const kvPut = await apiCall('PUT', `/apps/${slug}/kv/feature/beta`, t, { value: { enabled: true }, ttl_seconds: 3600 });
+	assert.equal(kvPut.status, 200);
 
 	const vp = await newPage({ width: 390, height: 844 }); // a phone
 	await vp.goto(`${url}/ui/apps/${slug}/scripts/${script}`);
@@ -308,7 +392,7 @@ test('a viewer sees the script read-only, without the deploy button', async () =
 	// Viewers may still try the public endpoint.
 	await vp.getByRole('button', { name: 'Send' }).click();
 	assert.equal(await vp.getByTestId('try-status').innerText(), '200 OK');
-	await shot(vp, '10-viewer-script-phone');
+	await shot(vp, '12-viewer-script-phone');
 	assert.ok(
 		await vp.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
 		'the page fits a phone-sized screen'
@@ -318,7 +402,15 @@ test('a viewer sees the script read-only, without the deploy button', async () =
 	await vp.getByRole('heading', { name: 'Members' }).waitFor();
 	assert.equal(await vp.getByRole('button', { name: /Delete app/ }).count(), 0);
 	assert.equal(await vp.getByLabel('New script').count(), 0);
-	await shot(vp, '11-viewer-app-phone');
+	// Secrets and keys are listed for viewers, without the controls.
+	await vp.getByTestId('secrets-table').getByText('VIEWER_SEES').waitFor();
+	assert.equal(await vp.getByRole('button', { name: /Delete secret/ }).count(), 0);
+	assert.equal(await vp.getByLabel('Secret name').count(), 0);
+	assert.equal(await vp.getByRole('button', { name: 'Set secret' }).count(), 0);
+	assert.ok(!(await vp.content()).includes('viewer-must-not-see'));
+	const kvRow = vp.getByTestId('kv-table').locator('tr', { hasText: 'feature/beta' });
+	assert.match(await kvRow.innerText(), /feature\/beta\s+16 B\s+\d{4}-/);
+	await shot(vp, '13-viewer-app-phone');
 	assert.ok(await vp.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
 	await vp.context().close();
 });
@@ -332,7 +424,7 @@ test('deletes the app after typing its slug', async () => {
 	await page.getByLabel(`Type ${slug} to confirm`).fill(slug.slice(0, -1));
 	assert.ok(await confirm.isDisabled());
 	await page.getByLabel(`Type ${slug} to confirm`).fill(slug);
-	await shot(page, '12-delete-app');
+	await shot(page, '14-delete-app');
 	await confirm.click();
 	await page.waitForURL(/\/ui\/$/);
 	await page.getByText('No apps yet.').waitFor();
