@@ -193,7 +193,7 @@ func failure(status string, code int, err error) Result {
 // and the start of a textual body; otherwise the error's kind, message and
 // position. Secrets are redacted before the text is cut, so that a cut
 // never leaves the start of one.
-func summarize(res Result, lim Limits, red redactor) string {
+func summarize(res Result, lim Limits, red *redactor) string {
 	if res.Err != nil {
 		var s string
 		var ee *rhai.EvalError
@@ -213,7 +213,7 @@ func summarize(res Result, lim Limits, red redactor) string {
 	mt := mediaType(res.Header.Get("Content-Type"))
 	s := fmt.Sprintf("%d %s, %d B", res.HTTPStatus, mt, len(res.Body))
 	if textual(mt) && utf8.Valid(res.Body) {
-		s += ": " + string(res.Body[:min(len(res.Body), maxOKSummary+red.longest)])
+		s += ": " + string(res.Body[:min(len(res.Body), maxOKSummary+red.margin())])
 	}
 	return truncate(red.apply(s), maxOKSummary)
 }
@@ -257,6 +257,6 @@ func truncate(s string, n int) string {
 // because the script does not compile: an error with status 500.
 func ErrorResult(err error) Result {
 	res := failure(StatusError, http.StatusInternalServerError, err)
-	res.Summary = summarize(res, Limits{}, redactor{})
+	res.Summary = summarize(res, Limits{}, nil)
 	return res
 }

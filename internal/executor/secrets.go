@@ -49,23 +49,65 @@ func registerSecrets(e *rhai.Engine) {
 // leak one (reversed, split, encoded) can, as its editors can read the
 // secrets anyway.
 type redactor struct {
-	r *strings.Replacer // nil when there is nothing to redact
+	env map[string]string
 	// longest is the length of the longest redacted value: text cut
 	// after that many bytes past a limit holds every secret that starts
-	// before it whole.
+	// before it whole. 0 when there is nothing to redact.
 	longest int
+	r       *strings.Replacer // built when a text first holds a secret
 }
 
-func newRedactor(env map[string]string) redactor {
+// newRedactor returns the redactor of a run's secrets. It only measures
+// them: most runs keep no secret, and the replacer is built the first
+// time a text holds one.
+func newRedactor(env map[string]string) *redactor {
+	r := &redactor{env: env}
+	for _, value := range env {
+		if len(value) >= MinRedactedLen {
+			r.longest = max(r.longest, len(value))
+		}
+	}
+	return r
+}
+
+// margin is longest, for a nil redactor too.
+func (r *redactor) margin() int {
+	if r == nil {
+		return 0
+	}
+	return r.longest
+}
+
+func (r *redactor) apply(s string) string {
+	if !r.holdsSecret(s) {
+		return s
+	}
+	return r.replacer().Replace(s)
+}
+
+// holdsSecret reports whether s contains the value of a secret.
+func (r *redactor) holdsSecret(s string) bool {
+	if r == nil || r.longest == 0 {
+		return false
+	}
+	for _, value := range r.env {
+		if len(value) >= MinRedactedLen && strings.Contains(s, value) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *redactor) replacer() *strings.Replacer {
+	if r.r != nil {
+		return r.r
+	}
 	type pair struct{ name, value string }
 	var pairs []pair
-	for name, value := range env {
+	for name, value := range r.env {
 		if len(value) >= MinRedactedLen {
 			pairs = append(pairs, pair{name, value})
 		}
-	}
-	if len(pairs) == 0 {
-		return redactor{}
 	}
 	// At one position the first matching pair wins: the longest value,
 	// so that a secret containing another is replaced whole.
@@ -76,28 +118,21 @@ func newRedactor(env map[string]string) redactor {
 	for _, p := range pairs {
 		args = append(args, p.value, "[secret "+p.name+"]")
 	}
-	return redactor{r: strings.NewReplacer(args...), longest: len(pairs[0].value)}
-}
-
-func (r redactor) apply(s string) string {
-	if r.r == nil {
-		return s
-	}
-	return r.r.Replace(s)
+	r.r = strings.NewReplacer(args...)
+	return r.r
 }
 
 // wrap returns err with its message redacted; errors.Is and errors.As
 // still see the original.
-func (r redactor) wrap(err error) error {
-	if err == nil || r.r == nil {
+func (r *redactor) wrap(err error) error {
+	if err == nil {
 		return err
 	}
 	msg := err.Error()
-	red := r.r.Replace(msg)
-	if red == msg {
+	if !r.holdsSecret(msg) {
 		return err
 	}
-	return &redactedError{msg: red, err: err}
+	return &redactedError{msg: r.replacer().Replace(msg), err: err}
 }
 
 type redactedError struct {
