@@ -257,6 +257,15 @@ func (o *Orchestrator) load(app, script string) (*compiled, error) {
 	if err != nil {
 		return nil, err
 	}
+	return o.prepare(ctx, live)
+}
+
+// prepare readies one version of a script to run with what its app gives
+// it: its limits, secrets, outbound policy and the modules it imports.
+// The live version goes through the cache (load); a replay prepares the
+// version it was asked for.
+func (o *Orchestrator) prepare(ctx context.Context, live store.LiveScript) (*compiled, error) {
+	app, script := live.App.Slug, live.Script.Name
 	c := &compiled{
 		appID:       live.App.ID,
 		limits:      live.App.Limits,
@@ -272,6 +281,7 @@ func (o *Orchestrator) load(app, script string) (*compiled, error) {
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = store.DefaultMaxAttempts
 	}
+	var err error
 	c.env, c.envErr, err = o.openSecrets(ctx, live.App)
 	if err != nil {
 		return nil, err
@@ -290,10 +300,29 @@ func (o *Orchestrator) load(app, script string) (*compiled, error) {
 		c.prog, c.compileErr = o.runner.Prepare(Script{ID: live.Script.ID, Version: live.Version.Version, Source: live.Version.Source, Modules: mods})
 	}
 	if c.compileErr != nil {
-		o.logger.Error("orchestrator: the live version of a script does not compile",
+		o.logger.Error("orchestrator: a version of a script does not compile",
 			"app", app, "script", script, "version", c.version, "err", c.compileErr)
 	}
 	return c, nil
+}
+
+// unrunnable is why c cannot run: its source does not compile, or its
+// app's secrets do not open; nil when it can.
+func (c *compiled) unrunnable() error {
+	if c.compileErr != nil {
+		return c.compileErr
+	}
+	return c.envErr
+}
+
+// run runs ev with what the app gives its scripts — its id, secrets and
+// outbound policy — or answers why it cannot.
+func (c *compiled) run(ctx context.Context, ev executor.Event, lim executor.Limits) executor.Result {
+	if err := c.unrunnable(); err != nil {
+		return executor.ErrorResult(err)
+	}
+	ev.AppID, ev.Env, ev.Outbound = c.appID, c.env, c.outbound
+	return c.prog.Run(ctx, ev, lim)
 }
 
 // serve runs one invocation; path is the {rest} part of the URL, "" or
@@ -325,28 +354,16 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 
 	started := time.Now()
 	id := o.ids.next(started)
-	var res executor.Result
-	switch {
-	case c.compileErr != nil:
-		res = executor.ErrorResult(c.compileErr)
-	case c.envErr != nil:
-		res = executor.ErrorResult(c.envErr)
-	default:
-		res = c.prog.Run(r.Context(), executor.Event{
-			App:    app,
-			AppID:  c.appID,
-			Script: script,
-			Method: r.Method,
-			Path:   path,
-			Query:  r.URL.Query(),
-			Header: r.Header,
-			Host:   r.Host,
-			Body:   body,
-			// What the app gives its scripts.
-			Outbound: c.outbound,
-			Env:      c.env,
-		}, lim)
-	}
+	res := c.run(r.Context(), executor.Event{
+		App:    app,
+		Script: script,
+		Method: r.Method,
+		Path:   path,
+		Query:  r.URL.Query(),
+		Header: r.Header,
+		Host:   r.Host,
+		Body:   body,
+	}, lim)
 	writeResult(w, id, res)
 
 	o.logs.add(store.Invocation{

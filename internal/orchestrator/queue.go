@@ -347,14 +347,11 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int, rec *sto
 		return executor.ErrorResult(fmt.Errorf("orchestrator: no script %q in app %q", j.Script, j.AppSlug)), 0, nil
 	case err != nil:
 		return executor.ErrorResult(fmt.Errorf("orchestrator: unable to load the script: %w", err)), 0, nil
-	case c.compileErr != nil:
-		return executor.ErrorResult(c.compileErr), c.version, nil
-	case c.envErr != nil:
-		return executor.ErrorResult(c.envErr), c.version, nil
+	case c.unrunnable() != nil:
+		return executor.ErrorResult(c.unrunnable()), c.version, nil
 	}
-	ev := executor.Event{App: j.AppSlug, AppID: c.appID, Script: j.Script, Trigger: j.Trigger,
-		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt, Env: c.env}
-	ev.Outbound = c.outbound
+	ev := executor.Event{App: j.AppSlug, Script: j.Script, Trigger: j.Trigger,
+		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt}
 	switch j.Trigger {
 	case store.TriggerAsync:
 		var req asyncRequest
@@ -369,5 +366,5 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int, rec *sto
 			ev.Payload = []byte(j.Payload)
 		}
 	}
-	return c.prog.Run(context.Background(), ev, o.defaults.Merge(c.limits)), c.version, rec
+	return c.run(context.Background(), ev, o.defaults.Merge(c.limits)), c.version, rec
 }

@@ -47,25 +47,25 @@ func (o *Orchestrator) Replay(ctx context.Context, inv store.Invocation, version
 		return store.Invocation{}, fmt.Errorf("orchestrator: replay: version %d of script %q: %w", version, inv.Script, err)
 	}
 
+	// The version runs as the live one would: with its app's secrets,
+	// outbound policy, key-value store and modules.
+	c, err := o.prepare(ctx, store.LiveScript{App: app, Script: sc, Version: v})
+	if err != nil {
+		return store.Invocation{}, fmt.Errorf("orchestrator: replay: version %d of script %q: %w", version, inv.Script, err)
+	}
 	started := time.Now()
 	id := o.ids.next(started)
-	var res executor.Result
-	prog, err := o.runner.Prepare(Script{ID: sc.ID, Version: v.Version, Source: v.Source})
-	if err != nil {
-		res = executor.ErrorResult(err)
-	} else {
-		query, _ := url.ParseQuery(req.Query) // what could be parsed, as net/http does
-		res = prog.Run(ctx, executor.Event{
-			App:    app.Slug,
-			Script: sc.Name,
-			Method: req.Method,
-			Path:   req.Path,
-			Query:  query,
-			Header: req.Header,
-			Host:   req.Host,
-			Body:   req.Body,
-		}, o.defaults.Merge(app.Limits))
-	}
+	query, _ := url.ParseQuery(req.Query) // what could be parsed, as net/http does
+	res := c.run(ctx, executor.Event{
+		App:    app.Slug,
+		Script: sc.Name,
+		Method: req.Method,
+		Path:   req.Path,
+		Query:  query,
+		Header: req.Header,
+		Host:   req.Host,
+		Body:   req.Body,
+	}, o.defaults.Merge(app.Limits))
 	rec := store.Invocation{
 		ID:         id,
 		AppID:      app.ID,

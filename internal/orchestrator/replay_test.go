@@ -102,3 +102,29 @@ func TestReplayCompileError(t *testing.T) {
 type failingRunner struct{}
 
 func (failingRunner) Prepare(Script) (Program, error) { return nil, errors.New("syntax error") }
+
+// A replay runs the version as the data plane would: with its app's
+// secrets, its key-value store and the modules it imports.
+func TestReplayWithWhatTheAppGives(t *testing.T) { dbtest.Run(t, testReplayWithWhatTheAppGives) }
+
+func testReplayWithWhatTheAppGives(t *testing.T, b dbtest.Backend) {
+	kr := keyring(t, 1)
+	e := newEnvOn(t, b, Config{Secrets: kr})
+	e.app("demo", store.AppLimits{})
+	e.setSecret(kr, "demo", "TOKEN", tokenValue)
+	e.deploy("demo", "utils", `fn greet(n) { "hello " + n }`)
+	e.deploy("demo", "s", `import "utils" as u; u::greet(kv::incr("n")) + " " + secret("TOKEN")`)
+
+	if got := e.getFn("demo", "s", 200); got != "hello 1 "+tokenValue {
+		t.Fatalf("the data plane: %q", got)
+	}
+	orig := store.Invocation{ID: "orig", AppID: e.apps["demo"].ID, AppSlug: "demo", Script: "s", Version: 1,
+		Trigger: store.TriggerHTTP, Request: &store.HTTPRequest{Method: "GET"}}
+	rec, err := e.orch.Replay(context.Background(), orig, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Status != store.StatusOK || rec.Response == nil || string(rec.Response.Body) != "hello 2 "+tokenValue {
+		t.Errorf("replay: %s %d %q (%s)", rec.Status, rec.HTTPStatus, rec.Response.Body, rec.Summary)
+	}
+}
