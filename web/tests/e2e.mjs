@@ -345,7 +345,9 @@ test('rolls a script back to an earlier version from its history', async () => {
 
 test('creates an API key, shows it once, and revokes it', async () => {
 	await page.getByRole('link', { name: 'API keys' }).click();
-	await page.getByLabel('Name').fill('ui-key');
+	// The app page has a "Secret name" field: wait for the keys page before filling its Name.
+	await page.getByRole('heading', { name: 'API keys' }).waitFor();
+	await page.getByLabel('Name', { exact: true }).fill('ui-key');
 	await page.getByRole('button', { name: 'Create key' }).click();
 	const token = await page.getByLabel('The new key').inputValue();
 	assert.match(token, /^pck_/);
