@@ -87,16 +87,13 @@ func insertInvocations(ctx context.Context, tx pgx.Tx, invs []store.Invocation) 
 		if _, ok := slices.BinarySearch(live, inv.AppID); !ok {
 			continue
 		}
-		req, resp, err := encodeExchange(inv)
-		if err != nil {
-			return err
-		}
 		batch.Queue(`INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
 				duration, status, http_status, operations, summary, output, job_id, attempt, request, response)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			ON CONFLICT (id) DO NOTHING`,
 			inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger, ts(inv.StartedAt), int64(inv.Duration),
-			inv.Status, inv.HTTPStatus, inv.Operations, inv.Summary, inv.Output, inv.JobID, inv.Attempt, req, resp)
+			inv.Status, inv.HTTPStatus, inv.Operations, inv.Summary, inv.Output, inv.JobID, inv.Attempt,
+			store.EncodeRequest(inv.Request), store.EncodeResponse(inv.Response))
 	}
 	if batch.Len() == 0 {
 		return nil
@@ -159,18 +156,6 @@ func (s *Store) GetInvocation(ctx context.Context, id string) (store.Invocation,
 		return store.Invocation{}, fmt.Errorf("postgres: invocation %q: %w", id, err)
 	}
 	return inv, nil
-}
-
-// encodeExchange returns the stored forms of the recorded request and
-// response of inv; nil (NULL) for those it has none of.
-func encodeExchange(inv store.Invocation) (req, resp []byte, err error) {
-	if req, err = store.EncodeRequest(inv.Request); err != nil {
-		return nil, nil, err
-	}
-	if resp, err = store.EncodeResponse(inv.Response); err != nil {
-		return nil, nil, err
-	}
-	return req, resp, nil
 }
 
 // PruneInvocations removes the records of runs started before the given

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -50,7 +51,7 @@ func (s *Store) InsertInvocations(ctx context.Context, invs []store.Invocation) 
 		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
 	}
 	defer tx.Rollback()
-	if err := insertInvocations(ctx, tx, invs); err != nil {
+	if err := s.insertInvocations(ctx, tx, invs); err != nil {
 		return writeError(what, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -59,56 +60,98 @@ func (s *Store) InsertInvocations(ctx context.Context, invs []store.Invocation) 
 	return nil
 }
 
-// insertChunk is how many records one INSERT statement carries: 16
-// parameters each, well under SQLite's limit of 32766.
+// insertChunk is how many records one INSERT statement carries at most:
+// 16 parameters each, well under SQLite's limit of 32766. It is a power of
+// two: the log writer prepares one statement for each power of two up to
+// it (logInsertSizes) and sends any number of records as a sum of those.
 const insertChunk = 64
+
+// logInsertSizes is how many prepared INSERTs of the log there are: for
+// 64, 32, 16, 8, 4, 2 and 1 records.
+const logInsertSizes = 7
 
 const insertInvocationPrefix = `INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
 	duration, status, http_status, operations, summary, output, job_id, attempt, request, response) VALUES `
 
+// insertInvocationsSQL is the INSERT of n records.
+func insertInvocationsSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(insertInvocationPrefix)
+	for i := range n {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+	}
+	q.WriteString(" ON CONFLICT (id) DO NOTHING")
+	return q.String()
+}
+
+// prepareLogInserts prepares the log's INSERTs on the writer. It runs at
+// Open: the writer has one connection, which a transaction holds, so a
+// statement cannot be prepared on the database while one is open.
+// (database/sql prepares it again within a transaction if the connection
+// is ever replaced.)
+func prepareLogInserts(ctx context.Context, db *sql.DB) (stmts [logInsertSizes]*sql.Stmt, err error) {
+	for i := range stmts {
+		if stmts[i], err = db.PrepareContext(ctx, insertInvocationsSQL(insertChunk>>i)); err != nil {
+			closeStatements(stmts[:i])
+			return stmts, fmt.Errorf("sqlite: unable to prepare the invocation log's insert: %w", err)
+		}
+	}
+	return stmts, nil
+}
+
+// closeStatements closes prepared statements.
+func closeStatements(stmts []*sql.Stmt) error {
+	var errs []error
+	for _, stmt := range stmts {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // insertInvocations inserts records within tx, skipping those whose ID is
 // taken or whose app is gone. The apps are looked up once per batch (the
 // writer's transaction holds the database, so none can go meanwhile) and
-// the records are inserted insertChunk at a time with multi-row INSERTs:
-// a batch costs a few statements instead of one per record.
-func insertInvocations(ctx context.Context, tx *sql.Tx, invs []store.Invocation) error {
+// the records are inserted with multi-row INSERTs prepared at Open: a
+// batch costs a few statements instead of one per record, and SQLite
+// parses none of them again.
+func (s *Store) insertInvocations(ctx context.Context, tx *sql.Tx, invs []store.Invocation) error {
 	live, err := existingApps(ctx, tx, invs)
 	if err != nil {
 		return err
 	}
-	var (
-		q    strings.Builder
-		args = make([]any, 0, 16*min(len(invs), insertChunk))
-		n    int
-	)
+	const params = 16
+	args := make([]any, 0, params*min(len(invs), insertChunk))
+	// flush inserts the records in args, as one statement when they are
+	// insertChunk, else as a sum of powers of two.
 	flush := func() error {
-		if n == 0 {
-			return nil
+		for i, rest := 0, args; len(rest) > 0; i++ {
+			size := insertChunk >> i
+			if len(rest) < size*params {
+				continue
+			}
+			if _, err := tx.StmtContext(ctx, s.logInserts[i]).ExecContext(ctx, rest[:size*params]...); err != nil {
+				return err
+			}
+			rest = rest[size*params:]
 		}
-		q.WriteString(" ON CONFLICT (id) DO NOTHING")
-		_, err := tx.ExecContext(ctx, q.String(), args...)
-		q.Reset()
-		args, n = args[:0], 0
-		return err
+		clear(args) // this chunk's records are not kept alive by the next
+		args = args[:0]
+		return nil
 	}
 	for _, inv := range invs {
 		if !live[inv.AppID] {
 			continue
 		}
-		req, resp, err := encodeExchange(inv)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			q.WriteString(insertInvocationPrefix)
-		} else {
-			q.WriteByte(',')
-		}
-		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		req, resp := encodeExchange(inv)
 		args = append(args, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
 			unixNano(inv.StartedAt), int64(inv.Duration), inv.Status, inv.HTTPStatus, inv.Operations,
 			inv.Summary, inv.Output, inv.JobID, inv.Attempt, req, resp)
-		if n++; n == insertChunk {
+		if len(args) == params*insertChunk {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -240,21 +283,14 @@ func (s *Store) GetInvocation(ctx context.Context, id string) (store.Invocation,
 
 // encodeExchange returns the stored forms of the recorded request and
 // response of inv: NULL for those it has none of.
-func encodeExchange(inv store.Invocation) (req, resp any, err error) {
-	b, err := store.EncodeRequest(inv.Request)
-	if err != nil {
-		return nil, nil, err
-	}
-	if b != nil {
+func encodeExchange(inv store.Invocation) (req, resp any) {
+	if b := store.EncodeRequest(inv.Request); b != nil {
 		req = b
 	}
-	if b, err = store.EncodeResponse(inv.Response); err != nil {
-		return nil, nil, err
-	}
-	if b != nil {
+	if b := store.EncodeResponse(inv.Response); b != nil {
 		resp = b
 	}
-	return req, resp, nil
+	return req, resp
 }
 
 // placeholders returns n comma-separated parameters: "?, ?, ?".

@@ -138,7 +138,7 @@ func (s *Store) FinishJob(ctx context.Context, j store.Job, state string, runAt 
 		return false, fmt.Errorf("sqlite: unable to %s: %w", what, err)
 	}
 	defer tx.Rollback()
-	if err := insertInvocations(ctx, tx, []store.Invocation{inv}); err != nil {
+	if err := s.insertInvocations(ctx, tx, []store.Invocation{inv}); err != nil {
 		return false, writeError(what, err)
 	}
 	if state != store.JobError {

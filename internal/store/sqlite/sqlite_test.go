@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/storetest"
@@ -320,6 +322,52 @@ func TestInvocationQueriesUseAnIndex(t *testing.T) {
 		joined := strings.Join(plan, "; ")
 		if !strings.Contains(joined, "invocations_app_started") || strings.Contains(joined, "SCAN i ") || strings.Contains(joined, "SCAN invocations") {
 			t.Errorf("%s\nplan: %s\nwant a search of invocations_app_started, no scan of invocations", q, joined)
+		}
+	}
+}
+
+// TestInsertInvocationsEveryBatchSize inserts batches of sizes around the
+// prepared statements' (1, 2, 4, …, 64 records) and checks that each
+// stores exactly its records, with their fields in the right columns.
+func TestInsertInvocationsEveryBatchSize(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "picloud.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	app := store.App{Slug: "sizes"}
+	if err := st.CreateApp(ctx, &app); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Unix(1_700_000_000, 0)
+	for _, n := range []int{1, 2, 3, 7, 63, 64, 65, 100, 127, 128, 129, 200} {
+		script := fmt.Sprintf("s%d", n)
+		batch := make([]store.Invocation, n)
+		for i := range batch {
+			batch[i] = store.Invocation{
+				ID: fmt.Sprintf("%s-%03d", script, i), AppID: app.ID, Script: script, Version: i + 1,
+				Trigger: store.TriggerHTTP, StartedAt: start.Add(time.Duration(i) * time.Second),
+				Status: store.StatusOK, HTTPStatus: 200 + i, Operations: int64(i), Summary: fmt.Sprint("summary ", i),
+			}
+		}
+		if err := st.InsertInvocations(ctx, batch); err != nil {
+			t.Fatalf("batch of %d: %v", n, err)
+		}
+		list, err := st.ListInvocations(ctx, store.InvocationFilter{AppID: app.ID, Script: script, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != n {
+			t.Fatalf("batch of %d stored %d records", n, len(list))
+		}
+		for _, got := range list { // newest first
+			i := int(got.StartedAt.Sub(start) / time.Second)
+			want := batch[i]
+			if got.ID != want.ID || got.Version != want.Version || got.HTTPStatus != want.HTTPStatus ||
+				got.Operations != want.Operations || got.Summary != want.Summary {
+				t.Fatalf("batch of %d: record %d is %+v, want %+v", n, i, got, want)
+			}
 		}
 	}
 }
