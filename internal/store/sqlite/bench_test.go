@@ -17,7 +17,7 @@ import (
 // the data-plane benchmark's: a GET with a few headers and a short text
 // response. NOREC=1 leaves the recorded exchange out, to see its share.
 func BenchmarkInsertInvocations(b *testing.B) {
-	for _, batch := range []int{100, 500} {
+	for _, batch := range []int{16, 64, 256} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			st, err := Open(filepath.Join(b.TempDir(), "bench.db"))
 			if err != nil {

@@ -87,25 +87,34 @@ func insertInvocationsSQL(n int) string {
 	return q.String()
 }
 
-// prepareLogInserts prepares the log's INSERTs on the writer. It runs at
-// Open: the writer has one connection, which a transaction holds, so a
-// statement cannot be prepared on the database while one is open.
-// (database/sql prepares it again within a transaction if the connection
-// is ever replaced.)
-func prepareLogInserts(ctx context.Context, db *sql.DB) (stmts [logInsertSizes]*sql.Stmt, err error) {
-	for i := range stmts {
-		if stmts[i], err = db.PrepareContext(ctx, insertInvocationsSQL(insertChunk>>i)); err != nil {
-			closeStatements(stmts[:i])
-			return stmts, fmt.Errorf("sqlite: unable to prepare the invocation log's insert: %w", err)
-		}
-	}
-	return stmts, nil
+// writerStatements are the log writer's statements, prepared on the
+// writer connection at Open: it is the only one, and a transaction holds
+// it, so no statement can be prepared on the database while one is open.
+// (database/sql prepares them again within a transaction if the
+// connection is ever replaced.)
+type writerStatements struct {
+	logInserts [logInsertSizes]*sql.Stmt // INSERTs of 64, 32, …, 1 records
+	appExists  *sql.Stmt                 // whether an app (still) exists
 }
 
-// closeStatements closes prepared statements.
-func closeStatements(stmts []*sql.Stmt) error {
+func prepareWriterStatements(ctx context.Context, db *sql.DB) (w writerStatements, err error) {
+	for i := range w.logInserts {
+		if w.logInserts[i], err = db.PrepareContext(ctx, insertInvocationsSQL(insertChunk>>i)); err != nil {
+			w.close()
+			return w, fmt.Errorf("sqlite: unable to prepare the invocation log's insert: %w", err)
+		}
+	}
+	if w.appExists, err = db.PrepareContext(ctx, `SELECT 1 FROM apps WHERE id = ?`); err != nil {
+		w.close()
+		return w, fmt.Errorf("sqlite: unable to prepare the invocation log's app lookup: %w", err)
+	}
+	return w, nil
+}
+
+// close closes the statements that were prepared.
+func (w *writerStatements) close() error {
 	var errs []error
-	for _, stmt := range stmts {
+	for _, stmt := range append(w.logInserts[:], w.appExists) {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
@@ -120,7 +129,7 @@ func closeStatements(stmts []*sql.Stmt) error {
 // batch costs a few statements instead of one per record, and SQLite
 // parses none of them again.
 func (s *Store) insertInvocations(ctx context.Context, tx *sql.Tx, invs []store.Invocation) error {
-	live, err := existingApps(ctx, tx, invs)
+	live, err := s.existingApps(ctx, tx, invs)
 	if err != nil {
 		return err
 	}
@@ -160,39 +169,26 @@ func (s *Store) insertInvocations(ctx context.Context, tx *sql.Tx, invs []store.
 	return flush()
 }
 
-// existingApps reports which of the records' apps still exist.
-func existingApps(ctx context.Context, tx *sql.Tx, invs []store.Invocation) (map[int64]bool, error) {
+// existingApps reports which of the records' apps still exist, with the
+// writer's prepared lookup, once per app.
+func (s *Store) existingApps(ctx context.Context, tx *sql.Tx, invs []store.Invocation) (map[int64]bool, error) {
 	live := make(map[int64]bool, 1)
-	var (
-		q    strings.Builder
-		args []any
-	)
-	q.WriteString("SELECT id FROM apps WHERE id IN (")
+	lookup := tx.StmtContext(ctx, s.appExists)
 	for _, inv := range invs {
 		if _, seen := live[inv.AppID]; seen {
 			continue
 		}
-		live[inv.AppID] = false
-		if len(args) > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteByte('?')
-		args = append(args, inv.AppID)
-	}
-	q.WriteByte(')')
-	rows, err := tx.QueryContext(ctx, q.String(), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var one int
+		switch err := lookup.QueryRowContext(ctx, inv.AppID).Scan(&one); {
+		case err == nil:
+			live[inv.AppID] = true
+		case errors.Is(err, sql.ErrNoRows):
+			live[inv.AppID] = false
+		default:
 			return nil, err
 		}
-		live[id] = true
 	}
-	return live, rows.Err()
+	return live, nil
 }
 
 // ListInvocations returns the records f selects, newest first (by start

@@ -36,7 +36,7 @@ type Store struct {
 	db   *sql.DB // the writer: one connection, BEGIN IMMEDIATE
 	read *sql.DB // readers: query_only connections
 
-	logInserts [logInsertSizes]*sql.Stmt // the log's INSERTs of 64, 32, …, 1 records
+	writerStatements // the log writer's, prepared at Open
 }
 
 var _ store.Store = (*Store)(nil)
@@ -85,7 +85,7 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	logInserts, err := prepareLogInserts(ctx, db)
+	stmts, err := prepareWriterStatements(ctx, db)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -93,7 +93,7 @@ func Open(path string) (*Store, error) {
 
 	read, err := sql.Open("sqlite", dsn(abs, true))
 	if err != nil {
-		closeStatements(logInserts[:])
+		stmts.close()
 		db.Close()
 		return nil, fmt.Errorf("sqlite: unable to open %s: %w", abs, err)
 	}
@@ -101,12 +101,12 @@ func Open(path string) (*Store, error) {
 	read.SetMaxOpenConns(readers)
 	read.SetMaxIdleConns(readers)
 	if err := read.PingContext(ctx); err != nil {
-		closeStatements(logInserts[:])
+		stmts.close()
 		db.Close()
 		read.Close()
 		return nil, fmt.Errorf("sqlite: unable to open %s: %w", abs, err)
 	}
-	return &Store{db: db, read: read, logInserts: logInserts}, nil
+	return &Store{db: db, read: read, writerStatements: stmts}, nil
 }
 
 // dsn returns the modernc.org/sqlite data source name for the file at the
@@ -133,7 +133,7 @@ func dsn(abs string, readOnly bool) string {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	return errors.Join(closeStatements(s.logInserts[:]), s.read.Close(), s.db.Close())
+	return errors.Join(s.writerStatements.close(), s.read.Close(), s.db.Close())
 }
 
 // isUnique reports whether err is the violation of a primary key or unique
