@@ -10,6 +10,10 @@ type Scope struct {
 // NewScope returns an empty scope.
 func NewScope() *Scope { return &Scope{} }
 
+// NewScopeSize returns an empty scope with room for n variables, for a
+// caller that pushes a known number of them on every run.
+func NewScopeSize(n int) *Scope { return &Scope{vars: make([]variable, 0, n)} }
+
 // Push adds a variable.
 func (s *Scope) Push(name string, v Value) *Scope {
 	s.vars = append(s.vars, variable{name: name, value: v})

@@ -112,7 +112,7 @@ func requestValue(ev Event) rhai.Value {
 	}
 	headers := make(map[string]rhai.Value, len(ev.Header)+1)
 	for k, vs := range ev.Header {
-		headers[strings.ToLower(k)] = rhai.String(strings.Join(vs, ", "))
+		headers[lowerHeader(k)] = rhai.String(strings.Join(vs, ", "))
 	}
 	if ev.Host != "" {
 		headers["host"] = rhai.String(ev.Host)
@@ -125,6 +125,30 @@ func requestValue(ev Event) rhai.Value {
 		"body":    rhai.String(string(ev.Body)),
 		"json":    jsonBody(ev),
 	})
+}
+
+// lowerHeaders holds the lower-case forms of common header names, so that
+// building a request's headers does not allocate one for each of them.
+var lowerHeaders = func() map[string]string {
+	m := map[string]string{}
+	for _, name := range []string{"Accept", "Accept-Charset", "Accept-Encoding", "Accept-Language",
+		"Cache-Control", "Connection", "Content-Encoding", "Content-Length", "Content-Type", "Cookie",
+		"Forwarded", "If-Match", "If-Modified-Since", "If-None-Match", "Origin", "Pragma", "Referer",
+		"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Te", "Traceparent", "Upgrade-Insecure-Requests",
+		"User-Agent", "Via", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip",
+		"X-Request-Id"} {
+		m[name] = strings.ToLower(name)
+	}
+	return m
+}()
+
+// lowerHeader is strings.ToLower(name), without allocating for common
+// names.
+func lowerHeader(name string) string {
+	if l, ok := lowerHeaders[name]; ok {
+		return l
+	}
+	return strings.ToLower(name)
 }
 
 // jsonBody parses the body when its Content-Type is JSON (application/json

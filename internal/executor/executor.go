@@ -139,7 +139,7 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
 	rl := lim.engineLimits()
-	scope := rhai.NewScope().
+	scope := rhai.NewScopeSize(5).
 		Push("request", scriptRequest(ev)).
 		Push("event", eventValue(ev)).
 		Push("app", rhai.String(ev.App)).
