@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,16 +18,8 @@ import (
 func BenchmarkInsertInvocations(b *testing.B) {
 	for _, batch := range []int{16, 64, 256} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			st, err := Open(filepath.Join(b.TempDir(), "bench.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
+			st, app := openWithApp(b, "bench")
 			ctx := context.Background()
-			app := store.App{Slug: "bench"}
-			if err := st.CreateApp(ctx, &app); err != nil {
-				b.Fatal(err)
-			}
 			header := http.Header{"User-Agent": {"Go-http-client/1.1"}, "Accept-Encoding": {"gzip"}}
 			recs := make([]store.Invocation, batch)
 			start := time.Now()

@@ -330,16 +330,8 @@ func TestInvocationQueriesUseAnIndex(t *testing.T) {
 // prepared statements' (1, 2, 4, …, 64 records) and checks that each
 // stores exactly its records, with their fields in the right columns.
 func TestInsertInvocationsEveryBatchSize(t *testing.T) {
-	st, err := Open(filepath.Join(t.TempDir(), "picloud.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ctx := context.Background()
-	app := store.App{Slug: "sizes"}
-	if err := st.CreateApp(ctx, &app); err != nil {
-		t.Fatal(err)
-	}
+	st, app := openWithApp(t, "sizes")
+	ctx := t.Context()
 	start := time.Unix(1_700_000_000, 0)
 	for _, n := range []int{1, 2, 3, 7, 63, 64, 65, 100, 127, 128, 129, 200} {
 		script := fmt.Sprintf("s%d", n)
@@ -370,4 +362,20 @@ func TestInsertInvocationsEveryBatchSize(t *testing.T) {
 			}
 		}
 	}
+}
+
+// openWithApp opens a store in a new file, closed at the end of tb, with
+// one app.
+func openWithApp(tb testing.TB, slug string) (*Store, store.App) {
+	tb.Helper()
+	st, err := Open(filepath.Join(tb.TempDir(), "picloud.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	app := store.App{Slug: slug}
+	if err := st.CreateApp(tb.Context(), &app); err != nil {
+		tb.Fatal(err)
+	}
+	return st, app
 }
