@@ -366,23 +366,16 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 	}, lim)
 	writeResult(w, id, res)
 
-	o.logs.add(store.Invocation{
-		ID:         id,
-		AppID:      c.appID,
-		AppSlug:    app,
-		Script:     script,
-		Version:    c.version,
-		Trigger:    store.TriggerHTTP,
-		StartedAt:  started.UTC(),
-		Duration:   res.Duration,
-		Status:     res.Status,
-		HTTPStatus: res.HTTPStatus,
-		Operations: res.Operations,
-		Summary:    res.Summary,
-		Output:     res.Output,
-		Request:    recordRequest(r.Method, path, r.URL.RawQuery, r.Host, r.Header, body),
-		Response:   recordResponse(res),
-	})
+	o.logs.add(withResult(store.Invocation{
+		ID:       id,
+		AppID:    c.appID,
+		AppSlug:  app,
+		Script:   script,
+		Version:  c.version,
+		Trigger:  store.TriggerHTTP,
+		Request:  recordRequest(r.Method, path, r.URL.RawQuery, r.Host, r.Header, body),
+		Response: recordResponse(res),
+	}, started, res))
 	o.metrics.ObserveInvocation(app, res.Status, res.Duration)
 }
 

@@ -277,23 +277,16 @@ func (q *queue) run(j store.Job) {
 	o := q.o
 	started := q.clock.Now()
 	res, version, req := q.execute(j)
-	inv := store.Invocation{
-		ID:         o.ids.next(started),
-		AppID:      j.AppID,
-		AppSlug:    j.AppSlug,
-		Script:     j.Script,
-		Version:    version,
-		Trigger:    j.Trigger,
-		StartedAt:  started.UTC(),
-		Duration:   res.Duration,
-		Status:     res.Status,
-		HTTPStatus: res.HTTPStatus,
-		Operations: res.Operations,
-		Summary:    res.Summary,
-		Output:     res.Output,
-		JobID:      j.ID,
-		Attempt:    j.Attempts,
-	}
+	inv := withResult(store.Invocation{
+		ID:      o.ids.next(started),
+		AppID:   j.AppID,
+		AppSlug: j.AppSlug,
+		Script:  j.Script,
+		Version: version,
+		Trigger: j.Trigger,
+		JobID:   j.ID,
+		Attempt: j.Attempts,
+	}, started, res)
 	if req != nil {
 		inv.Request, inv.Response = req, recordResponse(res)
 	}

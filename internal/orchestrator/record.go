@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"net/http"
+	"time"
 	"unicode/utf8"
 
 	"github.com/picloud/picloud/internal/executor"
@@ -120,6 +121,16 @@ func recordRequest(method, path, rawQuery, host string, h http.Header, body []by
 	b, cut := recordedBody(body)
 	return &store.HTTPRequest{Method: method, Path: path, Query: rawQuery, Header: recordedHeader(h), Host: host,
 		Body: b, BodySize: len(body), BodyTruncated: cut}
+}
+
+// withResult returns inv with what res says of the run, which started at
+// started: the fields every invocation record takes from its run, whatever
+// triggered it.
+func withResult(inv store.Invocation, started time.Time, res executor.Result) store.Invocation {
+	inv.StartedAt, inv.Duration = started.UTC(), res.Duration
+	inv.Status, inv.HTTPStatus, inv.Operations = res.Status, res.HTTPStatus, res.Operations
+	inv.Summary, inv.Output = res.Summary, res.Output
+	return inv
 }
 
 // recordResponse is the record of a run's response: the script's status,

@@ -66,23 +66,16 @@ func (o *Orchestrator) Replay(ctx context.Context, inv store.Invocation, version
 		Host:   req.Host,
 		Body:   req.Body,
 	}, o.defaults.Merge(app.Limits))
-	rec := store.Invocation{
-		ID:         id,
-		AppID:      app.ID,
-		AppSlug:    app.Slug,
-		Script:     sc.Name,
-		Version:    v.Version,
-		Trigger:    store.TriggerReplay,
-		StartedAt:  started.UTC(),
-		Duration:   res.Duration,
-		Status:     res.Status,
-		HTTPStatus: res.HTTPStatus,
-		Operations: res.Operations,
-		Summary:    res.Summary,
-		Output:     res.Output,
-		Request:    req,
-		Response:   recordResponse(res),
-	}
+	rec := withResult(store.Invocation{
+		ID:       id,
+		AppID:    app.ID,
+		AppSlug:  app.Slug,
+		Script:   sc.Name,
+		Version:  v.Version,
+		Trigger:  store.TriggerReplay,
+		Request:  req,
+		Response: recordResponse(res),
+	}, started, res)
 	o.logs.add(rec)
 	o.metrics.ObserveInvocation(app.Slug, res.Status, res.Duration)
 	return rec, nil
