@@ -190,21 +190,83 @@ func (u KVUsage) Replace(existed bool, oldBytes, newBytes int64, lim KVLimits) (
 	return next, nil
 }
 
-// AdmitKV accounts, on *usage, for a row of rowBytes (key and value)
-// stored under key in place of its present row (existed, with a value of
-// size bytes), within the write's transaction. When that would exceed a
-// quota, it first calls purgeExpired — which removes the app's expired
-// keys and takes them off *usage — then reads the present row again with
-// present (it may have expired) and tries once more; the quota error
-// stands when that makes no room. Both backends' writes use it.
-func AdmitKV(usage *KVUsage, key string, existed bool, size, rowBytes int64, lim KVLimits,
-	purgeExpired func() (int64, error), present func() (existed bool, size int64, err error)) error {
+// KVRow is a key's row as a write transaction finds it.
+type KVRow struct {
+	Exists    bool
+	Value     []byte
+	Size      int64     // of the value
+	ExpiresAt time.Time // the zero time: never
+}
+
+// Live reports whether the row exists and has not expired at now.
+func (r KVRow) Live(now time.Time) bool {
+	return r.Exists && (r.ExpiresAt.IsZero() || r.ExpiresAt.After(now))
+}
+
+// KVWriter is one app's keys within a backend's write transaction, which
+// writes the usage back when it ends. The writes whose logic both
+// backends share (SetKV, IncrKV, AdmitKV) go through it.
+type KVWriter interface {
+	// Row reads the present row of key.
+	Row(key string) (KVRow, error)
+	// Put writes the row of key, which AdmitKV has accounted for.
+	Put(key string, value []byte, expiresAt time.Time) error
+	// PurgeExpired removes all the app's expired keys, takes them off
+	// the usage and returns how many it removed.
+	PurgeExpired() (int64, error)
+	// Usage is the app's usage as the transaction will write it back.
+	Usage() *KVUsage
+}
+
+// SetKV stores value under key within w, inside the quota.
+func SetKV(w KVWriter, key string, value []byte, expiresAt time.Time, lim KVLimits) error {
+	old, err := w.Row(key)
+	if err != nil {
+		return err
+	}
+	if err := AdmitKV(w, key, old, int64(len(key)+len(value)), lim); err != nil {
+		return err
+	}
+	return w.Put(key, value, expiresAt)
+}
+
+// IncrKV adds n to the integer under key within w (an absent or expired
+// key counts as 0), keeping a live key's expiry, and returns the sum.
+func IncrKV(w KVWriter, key string, n int64, lim KVLimits, now time.Time) (int64, error) {
+	old, err := w.Row(key)
+	if err != nil {
+		return 0, err
+	}
+	var (
+		cur       []byte
+		expiresAt time.Time
+	)
+	if old.Live(now) {
+		cur, expiresAt = old.Value, old.ExpiresAt
+	}
+	sum, value, err := KVAdd(cur, n)
+	if err != nil {
+		return 0, err
+	}
+	if err := AdmitKV(w, key, old, int64(len(key)+len(value)), lim); err != nil {
+		return 0, err
+	}
+	return sum, w.Put(key, value, expiresAt)
+}
+
+// AdmitKV accounts, on w's usage, for a row of rowBytes (key and value)
+// stored under key in place of old, its present row. When that would
+// exceed a quota, it first purges the app's expired keys, then reads the
+// present row again (it may have expired) and tries once more; the quota
+// error stands when that makes no room.
+func AdmitKV(w KVWriter, key string, old KVRow, rowBytes int64, lim KVLimits) error {
+	usage := w.Usage()
 	for purged := false; ; purged = true {
 		oldBytes := int64(0)
-		if existed {
-			oldBytes = int64(len(key)) + size
+		if old.Exists {
+			oldBytes = int64(len(key)) + old.Size
 		}
-		next, err := usage.Replace(existed, oldBytes, rowBytes, lim)
+		next, err := usage.Replace(old.Exists, oldBytes, rowBytes, lim)
 		if err == nil {
 			*usage = next
 			return nil
@@ -212,14 +274,14 @@ func AdmitKV(usage *KVUsage, key string, existed bool, size, rowBytes int64, lim
 		if purged {
 			return err
 		}
-		n, perr := purgeExpired()
+		n, perr := w.PurgeExpired()
 		if perr != nil {
 			return perr
 		}
 		if n == 0 {
 			return err
 		}
-		if existed, size, err = present(); err != nil {
+		if old, err = w.Row(key); err != nil {
 			return err
 		}
 	}

@@ -90,14 +90,7 @@ func (s *Store) KVSet(ctx context.Context, appID int64, key string, value []byte
 		return fmt.Errorf("postgres: unable to %s: %w", what, err)
 	}
 	return s.kvWrite(ctx, what, appID, now, true, kvPurgeBatch, func(k *kvTx) error {
-		old, err := k.row(key)
-		if err != nil {
-			return err
-		}
-		if err := k.admit(key, old, int64(len(key)+len(value)), lim); err != nil {
-			return err
-		}
-		return k.put(key, value, expiresAt)
+		return store.SetKV(k, key, value, expiresAt, lim)
 	})
 }
 
@@ -107,24 +100,9 @@ func (s *Store) KVSet(ctx context.Context, appID int64, key string, value []byte
 func (s *Store) KVIncr(ctx context.Context, appID int64, key string, n int64, lim store.KVLimits, now time.Time) (int64, error) {
 	what := fmt.Sprintf("increment key %q of app %d", key, appID)
 	var sum int64
-	err := s.kvWrite(ctx, what, appID, now, true, kvPurgeBatch, func(k *kvTx) error {
-		old, err := k.row(key)
-		if err != nil {
-			return err
-		}
-		var cur []byte
-		expiresAt := time.Time{}
-		if old.live(k.now) {
-			cur, expiresAt = old.value, fromTime(old.expires)
-		}
-		var value []byte
-		if sum, value, err = store.KVAdd(cur, n); err != nil {
-			return err
-		}
-		if err := k.admit(key, old, int64(len(key)+len(value)), lim); err != nil {
-			return err
-		}
-		return k.put(key, value, expiresAt)
+	err := s.kvWrite(ctx, what, appID, now, true, kvPurgeBatch, func(k *kvTx) (err error) {
+		sum, err = store.IncrKV(k, key, n, lim, k.now)
+		return err
 	})
 	return sum, err
 }
@@ -134,16 +112,16 @@ func (s *Store) KVDelete(ctx context.Context, appID int64, key string, now time.
 	what := fmt.Sprintf("delete key %q of app %d", key, appID)
 	existed := false
 	err := s.kvWrite(ctx, what, appID, now, false, kvPurgeBatch, func(k *kvTx) error {
-		old, err := k.row(key)
-		if err != nil || !old.exists {
+		old, err := k.Row(key)
+		if err != nil || !old.Exists {
 			return err
 		}
-		existed = old.live(k.now)
+		existed = old.Live(k.now)
 		if _, err := k.tx.Exec(k.ctx, `DELETE FROM kv WHERE app_id = $1 AND key = $2`, k.appID, key); err != nil {
 			return err
 		}
 		k.usage.Keys--
-		k.usage.Bytes -= int64(len(key)) + old.size
+		k.usage.Bytes -= int64(len(key)) + old.Size
 		return nil
 	})
 	return existed, err
@@ -282,49 +260,27 @@ func (k *kvTx) purge(limit int) (int64, error) {
 	return count, rows.Err()
 }
 
-// kvRow is a key's row as a write finds it.
-type kvRow struct {
-	exists  bool
-	value   []byte
-	size    int64
-	expires pgtype.Timestamptz
-}
+// Row, Put, PurgeExpired and Usage make kvTx a store.KVWriter.
 
-// live reports whether the row exists and has not expired at now.
-func (r kvRow) live(now time.Time) bool {
-	return r.exists && (!r.expires.Valid || r.expires.Time.After(now))
-}
-
-func (k *kvTx) row(key string) (kvRow, error) {
+func (k *kvTx) Row(key string) (store.KVRow, error) {
 	var (
-		r     kvRow
-		value string
+		r       store.KVRow
+		value   string
+		expires pgtype.Timestamptz
 	)
 	err := k.tx.QueryRow(k.ctx, `SELECT value, size, expires_at FROM kv WHERE app_id = $1 AND key = $2`,
-		k.appID, key).Scan(&value, &r.size, &r.expires)
+		k.appID, key).Scan(&value, &r.Size, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, nil
 	}
 	if err != nil {
 		return r, err
 	}
-	r.exists, r.value = true, []byte(value)
+	r.Exists, r.Value, r.ExpiresAt = true, []byte(value), fromTime(expires)
 	return r, nil
 }
 
-// admit accounts for a row of rowBytes (key and value) stored under key
-// in place of old, its present row (see store.AdmitKV).
-func (k *kvTx) admit(key string, old kvRow, rowBytes int64, lim store.KVLimits) error {
-	return store.AdmitKV(&k.usage, key, old.exists, old.size, rowBytes, lim,
-		func() (int64, error) { return k.purge(-1) },
-		func() (bool, int64, error) {
-			r, err := k.row(key)
-			return r.exists, r.size, err
-		})
-}
-
-// put writes the row of key; admit has accounted for it.
-func (k *kvTx) put(key string, value []byte, expiresAt time.Time) error {
+func (k *kvTx) Put(key string, value []byte, expiresAt time.Time) error {
 	_, err := k.tx.Exec(k.ctx,
 		`INSERT INTO kv (app_id, key, value, size, expires_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (app_id, key) DO UPDATE SET value = excluded.value, size = excluded.size,
@@ -332,3 +288,7 @@ func (k *kvTx) put(key string, value []byte, expiresAt time.Time) error {
 		k.appID, key, string(value), len(value), nullTime(expiresAt), k.now)
 	return err
 }
+
+func (k *kvTx) PurgeExpired() (int64, error) { return k.purge(-1) }
+
+func (k *kvTx) Usage() *store.KVUsage { return &k.usage }
