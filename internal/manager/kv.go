@@ -42,13 +42,18 @@ func toKVEntry(e store.KVEntry) kvEntryResponse {
 	return r
 }
 
-// kvKey reads and checks the {key...} path value: 422 when invalid.
-func kvKey(r *http.Request) (string, error) {
+// appKey is appFor, then the {key...} path value, checked: 422 when
+// invalid.
+func (m *Manager) appKey(r *http.Request, c *caller, need access) (store.App, string, error) {
+	app, err := m.appFor(r, c, need)
+	if err != nil {
+		return store.App{}, "", err
+	}
 	key := r.PathValue("key")
 	if err := store.ValidKVKey(key); err != nil {
-		return "", httpx.Invalid("%v", err)
+		return store.App{}, "", httpx.Invalid("%v", err)
 	}
-	return key, nil
+	return app, key, nil
 }
 
 // listKV lists the live keys of the app, in byte order: ?prefix= selects
@@ -87,11 +92,7 @@ func (m *Manager) listKV(w http.ResponseWriter, r *http.Request, c *caller) erro
 
 // getKV answers a key with its value; 404 when it is absent or expired.
 func (m *Manager) getKV(w http.ResponseWriter, r *http.Request, c *caller) error {
-	app, err := m.appFor(r, c, canRead)
-	if err != nil {
-		return err
-	}
-	key, err := kvKey(r)
+	app, key, err := m.appKey(r, c, canRead)
 	if err != nil {
 		return err
 	}
@@ -112,11 +113,7 @@ type putKVRequest struct {
 // an app over its limits is 413, with the code too_large for the value
 // and quota_exceeded for the app's total bytes or keys.
 func (m *Manager) putKV(w http.ResponseWriter, r *http.Request, c *caller) error {
-	app, err := m.appFor(r, c, canEdit)
-	if err != nil {
-		return err
-	}
-	key, err := kvKey(r)
+	app, key, err := m.appKey(r, c, canEdit)
 	if err != nil {
 		return err
 	}
@@ -167,11 +164,7 @@ func kvQuotaErr(err error) error {
 
 // deleteKV removes a key: 204, or 404 when there was none.
 func (m *Manager) deleteKV(w http.ResponseWriter, r *http.Request, c *caller) error {
-	app, err := m.appFor(r, c, canEdit)
-	if err != nil {
-		return err
-	}
-	key, err := kvKey(r)
+	app, key, err := m.appKey(r, c, canEdit)
 	if err != nil {
 		return err
 	}
