@@ -292,3 +292,23 @@ func versionCmd() *command {
 
 // isJSON reports whether --output json is in force.
 func (p *pic) isJSON() bool { return p.output == "json" }
+
+// removeFromApp runs a command whose arguments are an app and the name of
+// something in it (a member, a secret, a key): it removes that with del,
+// then says so with done, a format of the name and then the app.
+func removeFromApp(p *pic, c *command, args []string,
+	del func(cl *client.Client, ctx context.Context, app, name string) error, done string) error {
+	pos, err := p.parse(c, newFlags(c), args, 2, 2)
+	if err != nil {
+		return err
+	}
+	cl, err := p.client()
+	if err != nil {
+		return err
+	}
+	if err := del(cl, p.ctx, pos[0], pos[1]); err != nil {
+		return err
+	}
+	p.info(done, pos[1], pos[0])
+	return nil
+}

@@ -170,17 +170,5 @@ func runKVList(p *pic, c *command, args []string) error {
 }
 
 func runKVRemove(p *pic, c *command, args []string) error {
-	pos, err := p.parse(c, newFlags(c), args, 2, 2)
-	if err != nil {
-		return err
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	if err := cl.DeleteKV(p.ctx, pos[0], pos[1]); err != nil {
-		return err
-	}
-	p.info("Removed %q from app %s", pos[1], pos[0])
-	return nil
+	return removeFromApp(p, c, args, (*client.Client).DeleteKV, "Removed %q from app %s")
 }

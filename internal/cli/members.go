@@ -3,6 +3,8 @@ package cli
 import (
 	"slices"
 	"strings"
+
+	"github.com/picloud/picloud/internal/client"
 )
 
 func membersCmd() *command {
@@ -77,19 +79,7 @@ func runMembersList(p *pic, c *command, args []string) error {
 }
 
 func runMembersRemove(p *pic, c *command, args []string) error {
-	pos, err := p.parse(c, newFlags(c), args, 2, 2)
-	if err != nil {
-		return err
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	if err := cl.DeleteMember(p.ctx, pos[0], pos[1]); err != nil {
-		return err
-	}
-	p.info("Removed %s from app %s", pos[1], pos[0])
-	return nil
+	return removeFromApp(p, c, args, (*client.Client).DeleteMember, "Removed %s from app %s")
 }
 
 func withArticle(role string) string {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/picloud/picloud/internal/client"
 )
 
 func secretsCmd() *command {
@@ -116,17 +118,5 @@ func runSecretsList(p *pic, c *command, args []string) error {
 }
 
 func runSecretsRemove(p *pic, c *command, args []string) error {
-	pos, err := p.parse(c, newFlags(c), args, 2, 2)
-	if err != nil {
-		return err
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	if err := cl.DeleteSecret(p.ctx, pos[0], pos[1]); err != nil {
-		return err
-	}
-	p.info("Deleted secret %s from app %s", pos[1], pos[0])
-	return nil
+	return removeFromApp(p, c, args, (*client.Client).DeleteSecret, "Deleted secret %s from app %s")
 }
