@@ -12,8 +12,9 @@ type AST struct {
 	// byIndex holds the functions of file.Funcs in order, for calls the
 	// parser resolved (syntax.Call.FnIndex).
 	byIndex []*scriptFn
-	// lib holds the functions of the main script that an imported module or
-	// eval'd code may call.
+	// reads is what the script may read from its scope (see MayRead),
+	// found on first use.
+	reads reads
 }
 
 type fnKey struct {

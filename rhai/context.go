@@ -21,15 +21,11 @@ type Context struct {
 // Host is the RunOptions.Host of the running evaluation, or nil.
 func (c *Context) Host() any { return c.ev.host }
 
-// Context is the RunOptions.Context of the running evaluation, or
-// context.Background when none was given. A native function that waits
-// (for a network call, say) should give up when it is done.
-func (c *Context) Context() context.Context {
-	if c.ev.ctx == nil {
-		return context.Background()
-	}
-	return c.ev.ctx
-}
+// Context is the RunOptions.Context of the running evaluation (or
+// context.Background when none was given), with RunOptions.Deadline when
+// one was set. A native function that waits (for a network call, say)
+// should give up when it is done.
+func (c *Context) Context() context.Context { return c.ev.context() }
 
 // Position is where the native function was called from.
 func (c *Context) Position() Position { return c.pos }

@@ -2,6 +2,7 @@ package rhai
 
 import (
 	"context"
+	"time"
 )
 
 // Engine holds the configuration shared by every evaluation: the native
@@ -100,6 +101,13 @@ func (e *Engine) RegisterLibrary(l *Library) { e.lib.merge(l) }
 type RunOptions struct {
 	// Context cancels the evaluation (ErrorTerminated) when done.
 	Context context.Context
+	// Deadline, when not zero, ends the evaluation once passed
+	// (ErrorTerminated, as a Context past its deadline would): the
+	// evaluation looks at the clock as often as at Context. Native
+	// functions see it in Context.Context. It costs less than a Context
+	// with a deadline, which arms a timer for every run: that context is
+	// made only if a native function asks for it.
+	Deadline time.Time
 	// Scope holds host-provided variables; the script may change them and
 	// add new ones. Nil means an empty scope.
 	Scope *Scope

@@ -152,3 +152,51 @@ func mustCompile(t *testing.T, e *Engine, src string) *AST {
 	}
 	return ast
 }
+
+// RunOptions.Deadline ends a run without a context deadline: in a tight
+// loop, in a module's top level, and for native functions through
+// Context.Context, which the run cancels when it ends.
+func TestEngineDeadline(t *testing.T) {
+	e := New()
+	var seen context.Context
+	e.RegisterFn("host_ctx", nil, func(c *Context, _ []Value) (Value, error) {
+		seen = c.Context()
+		return Unit, nil
+	})
+	e.SetModuleResolver(ModuleResolverFunc(func(string) (string, error) { return `loop {}`, nil }))
+	for _, src := range []string{`let x = 0; loop { x += 1; }`, `import "spin" as s;`} {
+		ast, err := e.Compile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.Run(ast, RunOptions{Context: context.Background(), Deadline: time.Now().Add(20 * time.Millisecond)})
+		var ee *EvalError
+		if !errors.As(err, &ee) || ee.Root().Kind != ErrorTerminated || ee.Root().Msg != "Script terminated: context deadline exceeded" {
+			t.Fatalf("%s: got %v, want ErrorTerminated past the deadline", src, err)
+		}
+	}
+
+	ast, err := e.Compile(`host_ctx(); 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Hour)
+	if _, err := e.Run(ast, RunOptions{Deadline: deadline}); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := seen.Deadline(); !ok || !d.Equal(deadline) {
+		t.Errorf("native function's context has deadline %v (%v), want %v", d, ok, deadline)
+	}
+	if seen.Err() != context.Canceled {
+		t.Errorf("native function's context after the run: %v, want it cancelled", seen.Err())
+	}
+	// Without a deadline a native function gets the run's Context as it is.
+	type key struct{}
+	parent := context.WithValue(context.Background(), key{}, "v")
+	if _, err := e.Run(ast, RunOptions{Context: parent}); err != nil {
+		t.Fatal(err)
+	}
+	if seen != parent {
+		t.Errorf("native function's context is %v, want the run's own", seen)
+	}
+}

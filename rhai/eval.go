@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/picloud/picloud/rhai/syntax"
 )
@@ -40,13 +41,18 @@ var nextEvalID atomic.Uint64
 
 // evaluator runs one evaluation: it owns the variable stack and counters.
 type evaluator struct {
-	id     uint64 // tells this evaluation's string buffers from others'
-	e      *Engine
-	ctx    context.Context
-	done   <-chan struct{}
-	limits Limits
-	print  func(string)
-	debug  func(string, Position)
+	id   uint64 // tells this evaluation's string buffers from others'
+	e    *Engine
+	ctx  context.Context
+	done <-chan struct{}
+	// deadline is RunOptions.Deadline; runCtx is ctx with it, made by
+	// context() on first use and cancelled by cancel when the run ends.
+	deadline time.Time
+	runCtx   context.Context
+	cancel   context.CancelFunc
+	limits   Limits
+	print    func(string)
+	debug    func(string, Position)
 
 	stack []variable
 	base  int    // index of the current function's first variable
@@ -91,6 +97,9 @@ type moduleBinding struct {
 func (e *Engine) Run(ast *AST, opts RunOptions) (result Value, err error) {
 	ev := e.newEvaluator(ast, opts)
 	defer func() {
+		if ev.cancel != nil {
+			ev.cancel()
+		}
 		if r := recover(); r != nil {
 			err = &EvalError{Kind: ErrorRuntime, Msg: fmt.Sprintf("internal error: %v", r)}
 			return // the evaluator may be inconsistent: not reused
@@ -149,11 +158,29 @@ func (e *Engine) newEvaluator(ast *AST, opts RunOptions) *evaluator {
 	if opts.Modules != nil {
 		ev.resolver = opts.Modules
 	}
-	ev.ctx = opts.Context
+	ev.ctx, ev.deadline = opts.Context, opts.Deadline
 	if ev.ctx != nil {
 		ev.done = ev.ctx.Done()
 	}
 	return ev
+}
+
+// context is what native functions see as the run's context: RunOptions'
+// Context, with its Deadline when one is set. The context with the
+// deadline is made on first use: most runs never ask for it.
+func (ev *evaluator) context() context.Context {
+	if ev.runCtx != nil {
+		return ev.runCtx
+	}
+	parent := ev.ctx
+	if parent == nil {
+		parent = context.Background()
+	}
+	if ev.deadline.IsZero() {
+		return parent
+	}
+	ev.runCtx, ev.cancel = context.WithDeadline(parent, ev.deadline)
+	return ev.runCtx
 }
 
 // release returns ev to the pool once its run has ended, dropping every
@@ -200,8 +227,8 @@ func (ev *evaluator) runMain(f *syntax.File) (Value, error) {
 	return v.Flatten(), nil
 }
 
-// tick counts one operation and checks the operation limit and the
-// context's deadline.
+// tick counts one operation and checks the operation limit, the context
+// and the deadline.
 func (ev *evaluator) tick(pos Position) error {
 	ev.ops++
 	if ev.ops < ev.nextCheck {
@@ -215,7 +242,8 @@ func (ev *evaluator) tick(pos Position) error {
 // of its deadline.
 const checkInterval = 1024
 
-// checkOps is the slow path of tick: the operation limit and the context.
+// checkOps is the slow path of tick: the operation limit, the context and
+// the deadline.
 func (ev *evaluator) checkOps(pos Position) error {
 	if ev.limits.MaxOperations > 0 && ev.ops > ev.limits.MaxOperations {
 		return &EvalError{Kind: ErrorTooManyOperations, Msg: "Too many operations", Pos: pos}
@@ -226,6 +254,9 @@ func (ev *evaluator) checkOps(pos Position) error {
 			return &EvalError{Kind: ErrorTerminated, Msg: "Script terminated: " + ev.ctx.Err().Error(), Pos: pos}
 		default:
 		}
+	}
+	if !ev.deadline.IsZero() && !time.Now().Before(ev.deadline) {
+		return &EvalError{Kind: ErrorTerminated, Msg: "Script terminated: " + context.DeadlineExceeded.Error(), Pos: pos}
 	}
 	ev.nextCheck = ev.ops + checkInterval
 	if max := ev.limits.MaxOperations; max > 0 && max+1 < ev.nextCheck {

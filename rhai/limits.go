@@ -92,7 +92,7 @@ func (ev *evaluator) overLimits(s *dataSize) bool {
 
 // SandboxLimits are limits suited to running untrusted scripts next to
 // each other: a script cannot spin, recurse or allocate without bound.
-// Combine them with a deadline on RunOptions.Context.
+// Combine them with RunOptions.Deadline (or a Context with a deadline).
 func SandboxLimits() Limits {
 	return Limits{
 		MaxOperations:  50_000_000,
