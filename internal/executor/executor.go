@@ -136,27 +136,24 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 	if ast == nil {
 		return failure(StatusError, http.StatusInternalServerError, errors.New("executor: no script to run"))
 	}
-	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
-	defer cancel()
+	// The engine keeps the deadline itself rather than through a context
+	// with a deadline, which would arm a timer for every run; host
+	// functions still get one (rhai.Context.Context) when they ask.
+	deadline := start.Add(lim.Timeout)
 	rl := lim.engineLimits()
-	scope := rhai.NewScopeSize(5).
-		Push("request", scriptRequest(ev)).
-		Push("event", eventValue(ev)).
-		Push("app", rhai.String(ev.App)).
-		Push("script", rhai.String(ev.Script)).
-		Push("env", envValue(&ev))
 	v, err := x.engine.Run(ast, rhai.RunOptions{
-		Context: ctx,
-		Scope:   scope,
-		Print:   out.print,
-		Debug:   out.debug,
-		Limits:  &rl,
-		Stats:   &stats,
-		Host:    &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV},
-		Modules: mods.resolver(),
+		Context:  ctx,
+		Deadline: deadline,
+		Scope:    scopeFor(ast, &ev),
+		Print:    out.print,
+		Debug:    out.debug,
+		Limits:   &rl,
+		Stats:    &stats,
+		Host:     &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV},
+		Modules:  mods.resolver(),
 	})
 	if err != nil {
-		return classify(ctx, err)
+		return classify(ctx, deadline, err)
 	}
 	status, header, body, err := toResponse(v)
 	if err != nil {
@@ -165,17 +162,41 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 	return Result{Status: StatusOK, HTTPStatus: status, Header: header, Body: body}
 }
 
-// classify labels a failed run: past the deadline is a timeout (504), an
-// exceeded limit is limit (500), anything else an error (500). A run
-// cancelled by its caller (the client went away) is an error with 503.
-func classify(ctx context.Context, err error) Result {
+// scopeFor builds the script's variables: request, event, app, script
+// and env, leaving out those the script cannot read (building request,
+// event and env is most of what a trivial run costs besides the engine).
+func scopeFor(ast *rhai.AST, ev *Event) *rhai.Scope {
+	scope := rhai.NewScopeSize(5)
+	if ast.MayRead("request") {
+		scope.Push("request", scriptRequest(*ev))
+	}
+	if ast.MayRead("event") {
+		scope.Push("event", eventValue(*ev))
+	}
+	if ast.MayRead("app") {
+		scope.Push("app", rhai.String(ev.App))
+	}
+	if ast.MayRead("script") {
+		scope.Push("script", rhai.String(ev.Script))
+	}
+	if ast.MayRead("env") {
+		scope.Push("env", envValue(ev))
+	}
+	return scope
+}
+
+// classify labels a failed run: past the deadline (the run's, or its
+// caller's) is a timeout (504), an exceeded limit is limit (500), anything
+// else an error (500). A run cancelled by its caller (the client went
+// away) is an error with 503.
+func classify(ctx context.Context, deadline time.Time, err error) Result {
 	kind, limit := rhai.KindOf(err), rhai.IsLimit(err)
 	var ee *rhai.EvalError
 	if errors.As(err, &ee) {
 		kind, limit = ee.Root().Kind, limit || rhai.IsLimit(ee.Root())
 	}
 	switch {
-	case kind == rhai.ErrorTerminated && errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case kind == rhai.ErrorTerminated && (!time.Now().Before(deadline) || errors.Is(ctx.Err(), context.DeadlineExceeded)):
 		return failure(StatusTimeout, http.StatusGatewayTimeout, err)
 	case kind == rhai.ErrorTerminated:
 		return failure(StatusError, http.StatusServiceUnavailable, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -452,5 +453,35 @@ func TestTruncate(t *testing.T) {
 	got := truncate(strings.Repeat("é", 10), 6)
 	if len(got) > 6 || !strings.HasSuffix(got, "…") || !strings.HasPrefix(got, "é") {
 		t.Fatalf("truncate = %q", got)
+	}
+}
+
+// The scope holds the variables the script may read, and only those: a
+// script that reads none costs no request map.
+func TestScopeForWhatTheScriptReads(t *testing.T) {
+	x := New(Config{})
+	ev := Event{App: "shop", Script: "orders", Method: "GET", Path: "/", Header: http.Header{"Accept": {"*/*"}}}
+	for _, c := range []struct {
+		src  string
+		want []string
+	}{
+		{`"Hello, world!"`, nil},
+		{`request.path`, []string{"request"}},
+		{`app + "/" + script`, []string{"app", "script"}},
+		{`fn f(x) { x } f(event.kind) + env.TOKEN`, []string{"event", "env"}},
+		{`is_def_var("request")`, []string{"request", "event", "app", "script", "env"}},
+	} {
+		ast, err := x.Compile(c.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := scopeFor(ast, &ev).Names(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: scope %v, want %v", c.src, got, c.want)
+		}
+	}
+	// A script that asks whether the variables are there finds them.
+	res := run(t, x, `is_def_var("request") && is_def_var("env") && request.method == "GET"`, ev, Limits{})
+	if res.Status != StatusOK || string(res.Body) != "true" {
+		t.Errorf("status %q body %q err %v", res.Status, res.Body, res.Err)
 	}
 }
