@@ -132,7 +132,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Outbound:         s.outbound,
 		LogRetention:     s.logRetention,
 		LogFlushInterval: s.logFlush,
-		LogBatchSize:     256,
 		Workers:          s.workers,
 		NodeID:           s.node,
 		Secrets:          keys,

@@ -9,7 +9,7 @@ import (
 // BenchmarkServe measures the data plane's own cost per request: cache
 // hit, run of a trivial script, response, log record and metrics.
 func BenchmarkServe(b *testing.B) {
-	e := newEnv(b, Config{LogBatchSize: 256, LogFlushInterval: 500 * time.Millisecond})
+	e := newEnv(b, Config{LogFlushInterval: 500 * time.Millisecond})
 	e.deploy("demo", "hello", `"Hello, world!"`)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

@@ -241,15 +241,7 @@ func TestLogWriterDropsOldestWhenFull(t *testing.T) {
 	w := newWriter(st, m, 2, 4, time.Hour, 0)
 	w.add(rec(0))
 	w.add(rec(1)) // a full batch: the drain takes r0 and r1 and blocks in the store
-	for {
-		w.mu.Lock()
-		n := len(w.buf)
-		w.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitTaken(t, w)
 	for i := 2; i < 8; i++ {
 		w.add(rec(i)) // adding never waits for the store
 	}
@@ -264,9 +256,113 @@ func TestLogWriterDropsOldestWhenFull(t *testing.T) {
 	if got := dropped(t, m); got != "picloud_invocation_logs_dropped_total 2" {
 		t.Fatalf("dropped: %q", got)
 	}
+	// What waited during the blocked write goes out in one write.
+	if len(st.batches) != 2 || len(st.batches[1]) != 4 {
+		t.Fatalf("writes %v, want [r0 r1] then the four kept", st.batches)
+	}
+}
+
+// waitTaken waits until the drain has taken the buffer.
+func waitTaken(t *testing.T, w *logWriter) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.mu.Lock()
+		n := len(w.buf)
+		w.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the drain did not take the buffer")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitIdle waits until w has no drain running.
+func waitIdle(t *testing.T, w *logWriter) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		w.mu.Lock()
+		flushing := w.flushing
+		w.mu.Unlock()
+		if !flushing {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the drain did not end")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Under load, records that came in during a write go out together, up to
+// writeBatches batches per write.
+func TestLogWriterBatchesWhatWaited(t *testing.T) {
+	st := &fakeStore{block: make(chan struct{})}
+	w := newWriter(st, nil, 2, 100, time.Hour, 0)
+	w.add(rec(0))
+	w.add(rec(1)) // a full batch: the drain takes r0 and r1 and blocks in the store
+	waitTaken(t, w)
+	for i := 2; i < 13; i++ {
+		w.add(rec(i))
+	}
+	close(st.block)
+	waitIdle(t, w)
+	var sizes []int
 	for _, b := range st.batches {
-		if len(b) > 2 {
-			t.Fatalf("batch of %d", len(b))
+		sizes = append(sizes, len(b))
+	}
+	// r2…r12 waited: one write of four batches, then the other three.
+	if want := []int{2, 8, 3}; !slices.Equal(sizes, want) {
+		t.Fatalf("writes of %v records, want %v", sizes, want)
+	}
+	if got := st.written(); len(got) != 13 || got[12] != "r12" {
+		t.Fatalf("written %v, want r0…r12", got)
+	}
+	w.mu.Lock()
+	armed := w.timer != nil
+	w.mu.Unlock()
+	if armed {
+		t.Fatal("timer armed with nothing left to write")
+	}
+}
+
+// A record left over after a write, less than a batch, waits for the
+// flush interval rather than make a small write at once; then it is
+// written by the timer, or at close.
+func TestLogWriterLeftoverWaits(t *testing.T) {
+	for _, interval := range []time.Duration{time.Hour, 20 * time.Millisecond} {
+		st := &fakeStore{block: make(chan struct{})}
+		w := newWriter(st, nil, 2, 100, interval, 0)
+		w.add(rec(0))
+		w.add(rec(1))
+		waitTaken(t, w)
+		w.add(rec(2)) // comes in during the blocked write
+		close(st.block)
+		waitIdle(t, w)
+		if interval == time.Hour {
+			w.mu.Lock()
+			armed, left := w.timer != nil, len(w.buf)
+			w.mu.Unlock()
+			if got := st.written(); !slices.Equal(got, []string{"r0", "r1"}) || !armed || left != 1 {
+				t.Fatalf("after the first write: written %v, timer armed %v, %d left; want r2 waiting for the timer", got, armed, left)
+			}
+			if err := w.close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for len(st.written()) != 3 {
+			if time.Now().After(deadline) {
+				t.Fatalf("interval %s: the leftover record was not written", interval)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := len(st.batches); got != 2 {
+			t.Fatalf("interval %s: %d writes, want 2", interval, got)
 		}
 	}
 }
@@ -275,9 +371,10 @@ func TestLogWriterStoreFailure(t *testing.T) {
 	st := &fakeStore{fail: 1}
 	m := metrics.New()
 	w := newWriter(st, m, 2, 10, time.Hour, 0)
-	for i := range 3 {
-		w.add(rec(i))
-	}
+	w.add(rec(0))
+	w.add(rec(1)) // a full batch, which the store refuses
+	waitTaken(t, w)
+	w.add(rec(2)) // less than a batch: written at close
 	if err := w.close(context.Background()); err != nil {
 		t.Fatal(err)
 	}

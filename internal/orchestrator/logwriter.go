@@ -16,14 +16,24 @@ const storeWriteTimeout = 30 * time.Second
 // pruneEvery is how often at most old invocation records are pruned.
 const pruneEvery = time.Hour
 
+// writeBatches is how many batches one write carries at most: records
+// that came in while the store was busy go out together, so that a busy
+// server makes fewer, larger writes.
+const writeBatches = 4
+
 // logWriter keeps invocation records off the request path: add puts a
 // record in a bounded in-memory buffer, and a background flush writes
-// batches with one InsertInvocations call each.
+// them with one InsertInvocations call per write.
 //
 // A flush starts when the buffer holds a full batch, or when a timer armed
 // as the buffer went from empty to non-empty fires after the flush
-// interval; it then drains the buffer, batch by batch. Nothing runs while
-// the buffer is empty: no ticker, no goroutine, no polling.
+// interval. It writes what is buffered, up to writeBatches batches per
+// write, and goes on while a full batch is waiting; fewer records left
+// over wait for their interval instead of making a small write at once.
+// Small batches keep each write short (a write holds a processor while
+// SQLite works, which requests then wait for); the larger writes under
+// load keep the cost per record down. Nothing runs while the buffer is
+// empty: no ticker, no goroutine, no polling.
 //
 // When the store falls behind and the buffer is full, add drops the oldest
 // record and counts it (picloud_invocation_logs_dropped_total) rather than
@@ -50,6 +60,7 @@ type logWriter struct {
 	// buf at the next drain: records go back and forth between two
 	// buffers instead of a new one growing after every drain.
 	spare    []store.Invocation
+	oldest   time.Time   // when the buffer last went from empty to non-empty
 	timer    *time.Timer // armed while the buffer waits for the interval
 	timerGen uint64      // tells a stale timer callback from the armed one
 	flushing bool        // a drain goroutine is running
@@ -78,17 +89,25 @@ func (w *logWriter) add(inv store.Invocation) {
 			w.logger.Warn("orchestrator: invocation log buffer full; dropping the oldest records", "capacity", w.capacity)
 		}
 	}
+	if len(w.buf) == 0 {
+		w.oldest = time.Now()
+	}
 	w.buf = append(w.buf, inv)
 	switch {
 	case w.flushing:
-		// The running drain picks the record up.
+		// The running drain picks the record up, or arms the timer.
 	case len(w.buf) >= w.batch:
 		w.startDrain()
 	case w.timer == nil:
-		w.timerGen++
-		gen := w.timerGen
-		w.timer = time.AfterFunc(w.interval, func() { w.timerFired(gen) })
+		w.armTimer(w.interval)
 	}
+}
+
+// armTimer starts a flush after d; w.mu is held.
+func (w *logWriter) armTimer(d time.Duration) {
+	w.timerGen++
+	gen := w.timerGen
+	w.timer = time.AfterFunc(d, func() { w.timerFired(gen) })
 }
 
 // startDrain starts the drain goroutine; w.mu is held.
@@ -120,31 +139,37 @@ func (w *logWriter) timerFired(gen uint64) {
 	}
 }
 
-// drain writes the buffer out batch by batch until it is empty. It takes
-// the whole buffer at once, leaving the spare one to add to meanwhile.
+// drain writes out what is buffered, then goes on while a full batch is
+// waiting (or the writer is closing). It takes the whole buffer at once,
+// leaving the spare one to add to meanwhile. Fewer than a batch of
+// records left at the end wait for the timer, armed for the flush
+// interval counted from the first of them.
 func (w *logWriter) drain() {
 	defer w.wg.Done()
 	for {
 		w.mu.Lock()
-		if len(w.buf) == 0 {
-			w.flushing = false
-			w.mu.Unlock()
-			return
-		}
 		taken := w.buf
 		w.buf, w.spare = w.spare[:0], nil
 		w.mu.Unlock()
 		for rest := taken; len(rest) > 0; {
-			n := min(len(rest), w.batch)
+			n := min(len(rest), writeBatches*w.batch)
 			w.write(rest[:n:n])
 			rest = rest[n:]
 		}
 		clear(taken) // let the records' strings go
 		w.mu.Lock()
-		if cap(taken) <= 4*w.batch {
+		if cap(taken) <= 2*writeBatches*w.batch {
 			w.spare = taken[:0]
 		}
+		if n := len(w.buf); n >= w.batch || n > 0 && w.closed {
+			w.mu.Unlock()
+			continue
+		} else if n > 0 {
+			w.armTimer(w.interval - time.Since(w.oldest))
+		}
+		w.flushing = false
 		w.mu.Unlock()
+		return
 	}
 }
 

@@ -36,7 +36,7 @@ import (
 // Defaults for the zero fields of Config.
 const (
 	DefaultLogFlushInterval = time.Second
-	DefaultLogBatchSize     = 100
+	DefaultLogBatchSize     = 64
 	DefaultLogBufferSize    = 10_000
 )
 
@@ -71,8 +71,9 @@ type Config struct {
 	// LogFlushInterval is the longest a record waits in memory before
 	// it is written (default 1s).
 	LogFlushInterval time.Duration
-	// LogBatchSize is how many records one write carries; a full batch is
-	// written at once (default 100).
+	// LogBatchSize is how many buffered records start a write at once;
+	// fewer wait for LogFlushInterval. A write carries up to four batches
+	// when more came in while the store was busy (default 64).
 	LogBatchSize int
 	// LogBufferSize bounds the records held in memory while the store
 	// falls behind; past it the oldest are dropped (default 10 000).
@@ -347,8 +348,9 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		httpx.WriteError(w, herr)
 		return
 	}
-	if wantsAsync(r) {
-		o.enqueue(w, r, c, app, script, path, body)
+	query := r.URL.Query() // parsed once: for ?async and for the script
+	if wantsAsync(query, r.Header) {
+		o.enqueue(w, r, c, app, script, path, query, body)
 		return
 	}
 
@@ -359,7 +361,7 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		Script: script,
 		Method: r.Method,
 		Path:   path,
-		Query:  r.URL.Query(),
+		Query:  query,
 		Header: r.Header,
 		Host:   r.Host,
 		Body:   body,

@@ -50,9 +50,9 @@ type asyncRequest struct {
 
 // wantsAsync reports whether the request asks to be queued: ?async=1 or
 // the X-PiCloud-Async header, with the value 1 or true.
-func wantsAsync(r *http.Request) bool {
+func wantsAsync(query url.Values, header http.Header) bool {
 	yes := func(v string) bool { return v == "1" || strings.EqualFold(v, "true") }
-	return yes(r.URL.Query().Get("async")) || yes(r.Header.Get(AsyncHeader))
+	return yes(query.Get("async")) || yes(header.Get(AsyncHeader))
 }
 
 // asyncAccepted is the body of a 202.
@@ -63,10 +63,10 @@ type asyncAccepted struct {
 
 // enqueue stores the request as a job and answers 202 with its id, or 429
 // when the app's queue is full.
-func (o *Orchestrator) enqueue(w http.ResponseWriter, r *http.Request, c *compiled, app, script, path string, body []byte) {
+func (o *Orchestrator) enqueue(w http.ResponseWriter, r *http.Request, c *compiled, app, script, path string, query url.Values, body []byte) {
 	now := o.clock.Now()
 	id := o.ids.next(now)
-	req, err := json.Marshal(asyncRequest{Method: r.Method, Path: path, Query: r.URL.Query(), Header: r.Header, Host: r.Host, Body: body})
+	req, err := json.Marshal(asyncRequest{Method: r.Method, Path: path, Query: query, Header: r.Header, Host: r.Host, Body: body})
 	if err != nil {
 		o.logger.Error("orchestrator: unable to encode an async request", "app", app, "script", script, "err", err)
 		httpx.WriteError(w, err)
