@@ -9,6 +9,7 @@ require (
 	github.com/picloud/picloud v0.0.0-00010101000000-000000000000
 	github.com/yuin/gopher-lua v1.1.2
 	go.starlark.net v0.0.0-20260908191801-89a6a09411d5
+	golang.org/x/exp v0.0.0-20261113113407-e3970619a1a4
 )
 
 require (

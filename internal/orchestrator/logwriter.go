@@ -161,10 +161,12 @@ func (w *logWriter) drain() {
 		if cap(taken) <= 2*writeBatches*w.batch {
 			w.spare = taken[:0]
 		}
-		if n := len(w.buf); n >= w.batch || n > 0 && w.closed {
+		n := len(w.buf)
+		if n >= w.batch || n > 0 && w.closed {
 			w.mu.Unlock()
 			continue
-		} else if n > 0 {
+		}
+		if n > 0 {
 			w.armTimer(w.interval - time.Since(w.oldest))
 		}
 		w.flushing = false
