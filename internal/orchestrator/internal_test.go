@@ -262,40 +262,36 @@ func TestLogWriterDropsOldestWhenFull(t *testing.T) {
 	}
 }
 
-// waitTaken waits until the drain has taken the buffer.
-func waitTaken(t *testing.T, w *logWriter) {
+// waitUntil polls cond until it holds, failing the test with what after
+// five seconds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for {
-		w.mu.Lock()
-		n := len(w.buf)
-		w.mu.Unlock()
-		if n == 0 {
-			return
-		}
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("the drain did not take the buffer")
+			t.Fatal(what)
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
 
+// locked reads f of w under its lock.
+func locked[T any](w *logWriter, f func() T) T {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return f()
+}
+
+// waitTaken waits until the drain has taken the buffer.
+func waitTaken(t *testing.T, w *logWriter) {
+	t.Helper()
+	waitUntil(t, "the drain did not take the buffer", func() bool { return locked(w, func() bool { return len(w.buf) == 0 }) })
+}
+
 // waitIdle waits until w has no drain running.
 func waitIdle(t *testing.T, w *logWriter) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		w.mu.Lock()
-		flushing := w.flushing
-		w.mu.Unlock()
-		if !flushing {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the drain did not end")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the drain did not end", func() bool { return locked(w, func() bool { return !w.flushing }) })
 }
 
 // Under load, records that came in during a write go out together, up to
@@ -354,13 +350,8 @@ func TestLogWriterLeftoverWaits(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for len(st.written()) != 3 {
-			if time.Now().After(deadline) {
-				t.Fatalf("interval %s: the leftover record was not written", interval)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		waitUntil(t, fmt.Sprintf("interval %s: the leftover record was not written", interval),
+			func() bool { return len(st.written()) == 3 })
 		if got := len(st.batches); got != 2 {
 			t.Fatalf("interval %s: %d writes, want 2", interval, got)
 		}
@@ -422,13 +413,7 @@ func TestLogWriterTimer(t *testing.T) {
 	}
 	w.add(rec(0))
 	w.add(rec(1))
-	deadline := time.Now().Add(5 * time.Second)
-	for len(st.written()) != 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("not flushed after the interval")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "not flushed after the interval", func() bool { return len(st.written()) == 2 })
 	w.mu.Lock()
 	idle := w.timer == nil && !w.flushing && len(w.buf) == 0
 	w.mu.Unlock()
