@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -114,7 +115,7 @@ func TestGeneratorChecksEveryResponse(t *testing.T) {
 		{"no server", "http://127.0.0.1:1", "connect"},
 	}
 	for _, kind := range []string{clientRaw, clientNetHTTP} {
-		g := newGenerator(kind, 4)
+		g := newGenerator(kind, defaultPacing, 4)
 		for _, tt := range tests {
 			t.Run(kind+"/"+tt.name, func(t *testing.T) {
 				c := g.closedLoop(context.Background(), tt.url+fnPath, 2, 100*time.Millisecond)
@@ -139,21 +140,32 @@ func TestGeneratorChecksEveryResponse(t *testing.T) {
 }
 
 // The open loop sends exactly rate × duration requests, however many
-// workers share them, and its percentiles are ordered.
+// workers share them and however they are paced, and its percentiles are
+// ordered.
 func TestOpenLoopSendsTheSchedule(t *testing.T) {
 	url := startBareForTest(t)
 	for _, kind := range []string{clientRaw, clientNetHTTP} {
-		g := newGenerator(kind, 8)
-		for _, workers := range []int{1, 3, 8} {
-			l := g.openLoop(context.Background(), url+fnPath, 400, workers, 250*time.Millisecond)
-			if l.requests != 100 || l.errors != 0 {
-				t.Errorf("%s, %d workers: %d requests, %d errors (%v); want 100, 0", kind, workers, l.requests, l.errors, l.firstErr)
-			}
-			if !(0 < l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max) {
-				t.Errorf("%s, %d workers: percentiles out of order: p50 %v p90 %v p99 %v max %v", kind, workers, l.p50, l.p90, l.p99, l.max)
+		for _, pacing := range testPacings() {
+			g := newGenerator(kind, pacing, 8)
+			for _, workers := range []int{1, 3, 8} {
+				l := g.openLoop(context.Background(), url+fnPath, 400, workers, 250*time.Millisecond)
+				if l.requests != 100 || l.errors != 0 {
+					t.Errorf("%s, %s, %d workers: %d requests, %d errors (%v); want 100, 0", kind, pacing, workers, l.requests, l.errors, l.firstErr)
+				}
+				if !(0 < l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.max) {
+					t.Errorf("%s, %s, %d workers: percentiles out of order: p50 %v p90 %v p99 %v max %v", kind, pacing, workers, l.p50, l.p90, l.p99, l.max)
+				}
 			}
 		}
 	}
+}
+
+// testPacings are the pacings this system has.
+func testPacings() []string {
+	if runtime.GOOS == "linux" {
+		return []string{pacingSleep, pacingTimerfd}
+	}
+	return []string{pacingSleep}
 }
 
 func TestSameResponses(t *testing.T) {
@@ -353,5 +365,29 @@ func TestRawClientConnectionsAndFraming(t *testing.T) {
 	}
 	if _, err := newRawClient("https://127.0.0.1:1/fn", nil); err == nil {
 		t.Error("an https URL was accepted")
+	}
+}
+
+// A pacer never returns before the due time, whether the time is ahead,
+// now or past, and -pacing refuses an unknown kind.
+func TestPacersWaitUntilDue(t *testing.T) {
+	for _, kind := range testPacings() {
+		pc, err := newPacer(kind)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		for _, ahead := range []time.Duration{-time.Millisecond, 0, 50 * time.Microsecond, 700 * time.Microsecond, 3 * time.Millisecond} {
+			due := time.Now().Add(ahead)
+			if err := pc.wait(due); err != nil {
+				t.Fatalf("%s, %v ahead: %v", kind, ahead, err)
+			}
+			if now := time.Now(); now.Before(due) {
+				t.Errorf("%s: returned %v before a due time %v ahead", kind, due.Sub(now), ahead)
+			}
+		}
+		pc.close()
+	}
+	if _, err := newPacer("spin"); err == nil || !strings.Contains(err.Error(), `not "spin"`) {
+		t.Errorf("newPacer(spin): %v; want an error naming it", err)
 	}
 }

@@ -16,14 +16,16 @@ import (
 // shared net/http transport.
 type generator struct {
 	kind   string // clientRaw or clientNetHTTP
+	pacing string // pacingTimerfd or pacingSleep: how open-loop workers wait
 	client *http.Client
 	body   []byte // the expected response body
 }
 
-// newGenerator returns a generator of the given client kind; with
+// newGenerator returns a generator of the given client kind, whose
+// open-loop workers wait for their due times with the given pacing; with
 // net/http, its transport keeps up to conns idle connections per server,
 // so that no run opens connections after its warm-up.
-func newGenerator(kind string, conns int) *generator {
+func newGenerator(kind, pacing string, conns int) *generator {
 	tr := &http.Transport{
 		MaxIdleConns:        2 * conns,
 		MaxIdleConnsPerHost: conns,
@@ -32,6 +34,7 @@ func newGenerator(kind string, conns int) *generator {
 	}
 	return &generator{
 		kind:   kind,
+		pacing: pacing,
 		client: &http.Client{Transport: tr, Timeout: 10 * time.Second},
 		body:   []byte(helloBody),
 	}
@@ -186,12 +189,19 @@ func (g *generator) openLoop(ctx context.Context, url string, rate float64, work
 				return
 			}
 			defer rq.close()
+			pc, err := newPacer(g.pacing)
+			if err != nil {
+				tallies[k].add(err)
+				return
+			}
+			defer pc.close()
 			lats[k] = make([]time.Duration, 0, n/workers+1)
 			lags[k] = make([]time.Duration, 0, n/workers+1)
 			for i := k; i < n && ctx.Err() == nil; i += workers {
 				due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
-				if wait := time.Until(due); wait > 0 {
-					time.Sleep(wait)
+				if err := pc.wait(due); err != nil {
+					tallies[k].add(err)
+					return
 				}
 				lags[k] = append(lags[k], time.Since(due))
 				tallies[k].add(rq.do())

@@ -14,7 +14,8 @@
 //  2. latency at half of picloud's peak: an open loop sending requests at a
 //     constant rate from -workers goroutines, each request timed from the
 //     moment it was scheduled (not sent), so that a stalled server cannot
-//     hide its backlog (no coordinated omission), for -d against each
+//     hide its backlog (no coordinated omission), the workers woken at the
+//     due times by timers precise to tens of microseconds (-pacing), for -d against each
 //     server, -r rounds alternating; the medians over the runs of p50, p90
 //     and p99, and the largest max, for picloud, and for the bare handler at
 //     the same rate as the floor.
@@ -72,6 +73,7 @@ type config struct {
 	cpuprof  string
 	trace    string
 	client   string // clientRaw or clientNetHTTP
+	pacing   string // pacingTimerfd or pacingSleep
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -87,6 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.workers, "workers", 0, "goroutines of the constant-rate latency runs (default -c)")
 	fs.Float64Var(&cfg.rate, "rate", 0, "requests per second of the latency runs (default half of picloud's median peak)")
 	fs.StringVar(&cfg.client, "client", clientNetHTTP, "the load generator's HTTP client: net/http, or raw (a minimal HTTP/1.1 client, cheap like wrk)")
+	fs.StringVar(&cfg.pacing, "pacing", defaultPacing, "how the latency runs' workers wait for each request's due time: timerfd (Linux; precise to tens of µs), or sleep (time.Sleep; up to a millisecond late)")
 	fs.StringVar(&cfg.picloud, "picloud", "", "a picloud binary to use instead of building one")
 	fs.StringVar(&cfg.cpuprof, "cpuprofile", "", "after the measured runs, write a CPU profile of picloud under peak load (one more closed-loop run of -d) to this file")
 	fs.StringVar(&cfg.trace, "trace", "", "after the measured runs, write an execution trace of picloud at the latency runs' rate (one more open-loop run of -d) to this file")
@@ -108,6 +111,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.client != clientRaw && cfg.client != clientNetHTTP {
 		fmt.Fprintf(stderr, "dataplane: -client is %s or %s, not %q\n", clientRaw, clientNetHTTP, cfg.client)
 		return 2
+	}
+	if pc, err := newPacer(cfg.pacing); err != nil {
+		fmt.Fprintln(stderr, "dataplane:", err)
+		return 2
+	} else {
+		pc.close()
 	}
 	if cfg.picloud != "" && (cfg.cpuprof != "" || cfg.trace != "") {
 		fmt.Fprintln(stderr, "dataplane: -cpuprofile and -trace need the picloud this command builds, not -picloud")
@@ -162,7 +171,7 @@ func measure(ctx context.Context, cfg config, progress io.Writer) (*report, erro
 	}
 
 	rep := &report{cfg: cfg, env: environment()}
-	gen := newGenerator(cfg.client, max(cfg.conns, cfg.workers))
+	gen := newGenerator(cfg.client, cfg.pacing, max(cfg.conns, cfg.workers))
 	servers := []*server{bare, pc}
 	results := map[*server]*[]throughput{bare: &rep.bare, pc: &rep.picloud}
 

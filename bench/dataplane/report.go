@@ -127,8 +127,8 @@ func (r *report) write(w io.Writer) {
 	ratio := pcRate / bareRate
 
 	fmt.Fprintf(w, "## Data plane: picloud vs a bare net/http handler\n\n")
-	fmt.Fprintf(w, "%s. GET %s → 200 %q over loopback; %d keep-alive connections; runs of %s; load generator's client: %s.\n\n",
-		r.env, fnPath, helloBody, r.cfg.conns, r.cfg.duration, r.cfg.client)
+	fmt.Fprintf(w, "%s. GET %s → 200 %q over loopback; %d keep-alive connections; runs of %s; load generator's client: %s; open-loop pacing: %s.\n\n",
+		r.env, fnPath, helloBody, r.cfg.conns, r.cfg.duration, r.cfg.client, r.cfg.pacing)
 
 	fmt.Fprintf(w, "### Peak throughput (closed loop, median of %d runs)\n\n", r.cfg.rounds)
 	fmt.Fprintf(w, "| | bare net/http | picloud | picloud / bare |\n|---|---:|---:|---:|\n")
