@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -389,5 +391,48 @@ func TestPacersWaitUntilDue(t *testing.T) {
 	}
 	if _, err := newPacer("spin"); err == nil || !strings.Contains(err.Error(), `not "spin"`) {
 		t.Errorf("newPacer(spin): %v; want an error naming it", err)
+	}
+}
+
+// BenchmarkPacing measures how late each pacing wakes a worker: 32
+// workers take due times at 6,000 per second, as the latency runs do,
+// but send nothing, so the lateness is the pacing's own. Each iteration
+// is one wake-up; run it with -benchtime 30000x (5 seconds):
+//
+//	go test -run '^$' -bench Pacing -benchtime 30000x ./dataplane
+func BenchmarkPacing(b *testing.B) {
+	const rate, workers = 6000.0, 32
+	for _, kind := range testPacings() {
+		b.Run(kind, func(b *testing.B) {
+			n := b.N
+			lates := make([][]time.Duration, workers)
+			start := time.Now().Add(10 * time.Millisecond)
+			var wg sync.WaitGroup
+			for k := range workers {
+				wg.Go(func() {
+					pc, err := newPacer(kind)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					defer pc.close()
+					lates[k] = make([]time.Duration, 0, n/workers+1)
+					for i := k; i < n; i += workers {
+						due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+						if err := pc.wait(due); err != nil {
+							b.Error(err)
+							return
+						}
+						lates[k] = append(lates[k], time.Since(due))
+					}
+				})
+			}
+			wg.Wait()
+			all := slices.Concat(lates...)
+			slices.Sort(all)
+			b.ReportMetric(float64(percentile(all, 0.50).Microseconds()), "p50-late-µs")
+			b.ReportMetric(float64(percentile(all, 0.99).Microseconds()), "p99-late-µs")
+			b.ReportMetric(float64(percentile(all, 0.999).Microseconds()), "p99.9-late-µs")
+		})
 	}
 }

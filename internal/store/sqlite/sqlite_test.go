@@ -304,6 +304,7 @@ func TestInvocationQueriesUseAnIndex(t *testing.T) {
 	for _, q := range []string{
 		pruneInvocationsSQL,
 		`SELECT i.id FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.app_id = ? ORDER BY i.started_at DESC, i.id DESC LIMIT 10`,
+		`SELECT i.id FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.app_id = ? AND i.script = 'hello' AND i.status = 'ok' ORDER BY i.started_at DESC, i.id DESC LIMIT 10`,
 	} {
 		rows, err := st.read.Query("EXPLAIN QUERY PLAN "+q, 1)
 		if err != nil {
@@ -322,6 +323,9 @@ func TestInvocationQueriesUseAnIndex(t *testing.T) {
 		joined := strings.Join(plan, "; ")
 		if !strings.Contains(joined, "invocations_app_started") || strings.Contains(joined, "SCAN i ") || strings.Contains(joined, "SCAN invocations") {
 			t.Errorf("%s\nplan: %s\nwant a search of invocations_app_started, no scan of invocations", q, joined)
+		}
+		if strings.Contains(joined, "TEMP B-TREE") {
+			t.Errorf("%s\nplan: %s\nwant the index's order, no sort", q, joined)
 		}
 	}
 }
