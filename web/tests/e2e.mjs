@@ -268,8 +268,14 @@ test('sets a secret that a script reads, never showing its value, and deletes it
 	await page.getByRole('heading', { name: 'Secrets' }).waitFor();
 	await page.getByText('No secrets.').waitFor();
 
-	// A bad name: the server's 422 message is shown, nothing is listed.
-	await page.getByLabel('Secret name').fill('bad-name');
+	// A bad name: the field says so as it is typed, the server's 422
+	// message is shown, nothing is listed.
+	const secretField = page.getByLabel('Secret name');
+	assert.equal(await secretField.getAttribute('autocapitalize'), 'characters');
+	assert.equal(await secretField.getAttribute('aria-describedby'), 'secret-name-hint');
+	await secretField.fill('bad-name');
+	await page.locator('#secret-name-hint').filter({ hasText: 'Upper-case letters, digits' }).waitFor();
+	assert.equal(await secretField.getAttribute('aria-invalid'), 'true');
 	await page.getByLabel('Value', { exact: true }).fill(value);
 	assert.equal(await page.getByLabel('Value', { exact: true }).getAttribute('type'), 'password');
 	await page.getByRole('button', { name: 'Set secret' }).click();
@@ -277,6 +283,7 @@ test('sets a secret that a script reads, never showing its value, and deletes it
 	await page.getByText('No secrets.').waitFor();
 
 	await page.getByLabel('Secret name').fill(name);
+	assert.equal(await secretField.getAttribute('aria-invalid'), 'false');
 	await page.getByRole('button', { name: 'Set secret' }).click();
 	await page.getByRole('status').filter({ hasText: `Secret ${name} set.` }).waitFor();
 	const row = page.getByTestId('secrets-table').locator('tr', { hasText: name });
