@@ -436,3 +436,59 @@ func BenchmarkPacing(b *testing.B) {
 		})
 	}
 }
+
+// The floor's runs get a section of their own with the p99 target's
+// verdict, count in the errors and the number of runs, and are left out
+// of the report when there are none (-floor=false).
+func TestReportFloor(t *testing.T) {
+	run := throughput{tally: tally{requests: 10000}, elapsed: time.Second, cpu: cpuUse{server: -1, client: -1, other: -1}}
+	lat := func(p99 time.Duration, errors int) latency {
+		return latency{tally: tally{requests: 100, errors: errors}, elapsed: time.Second, p50: p99 / 4, p90: p99 / 2, p99: p99, max: 2 * p99,
+			cpu: cpuUse{server: -1, client: -1, other: -1}}
+	}
+	report := func(floor ...latency) *report {
+		return &report{
+			cfg:  config{conns: 32, duration: time.Second, rounds: 1, workers: 32},
+			env:  "test",
+			bare: []throughput{run}, picloud: []throughput{run},
+			rate: 5000, picloudLat: []latency{lat(time.Millisecond, 0)}, bareLat: []latency{lat(time.Millisecond, 0)},
+			floorRate: 5000, floorLat: floor,
+		}
+	}
+	tests := []struct {
+		name  string
+		floor []latency
+		want  []string
+		runs  int
+	}{
+		{"under the line", []latency{lat(3*time.Millisecond, 0), lat(4*time.Millisecond, 0), lat(9*time.Millisecond, 0)},
+			[]string{"half of its own peak, 5,000 requests/s (medians of 3 runs)", "| bare net/http | 1.00 ms | 2.00 ms | 4.00 ms | 18.00 ms | 3.00, 4.00, 9.00 | 0 |", "p99 there is under the 5.00 ms line"}, 7},
+		{"over the line", []latency{lat(6*time.Millisecond, 0)},
+			[]string{"(medians of 1 runs)", "p99 there is not under the 5.00 ms line"}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := report(tt.floor...)
+			var b bytes.Buffer
+			r.write(&b)
+			for _, want := range tt.want {
+				if !strings.Contains(b.String(), want) {
+					t.Errorf("the report lacks %q:\n%s", want, b.String())
+				}
+			}
+			if r.runs() != tt.runs {
+				t.Errorf("runs() = %d, want %d", r.runs(), tt.runs)
+			}
+		})
+	}
+
+	var b bytes.Buffer
+	report().write(&b)
+	if strings.Contains(b.String(), "The floor") {
+		t.Errorf("a report without floor runs has a floor section:\n%s", b.String())
+	}
+	r := report(lat(time.Millisecond, 2))
+	if n, _ := r.errors(); n != 2 {
+		t.Errorf("errors() = %d with two failed floor requests, want 2", n)
+	}
+}

@@ -74,6 +74,7 @@ type config struct {
 	trace    string
 	client   string // clientRaw or clientNetHTTP
 	pacing   string // pacingTimerfd or pacingSleep
+	floor    bool   // also run the bare handler at half of its own peak
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -90,6 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&cfg.rate, "rate", 0, "requests per second of the latency runs (default half of picloud's median peak)")
 	fs.StringVar(&cfg.client, "client", clientNetHTTP, "the load generator's HTTP client: net/http, or raw (a minimal HTTP/1.1 client, cheap like wrk)")
 	fs.StringVar(&cfg.pacing, "pacing", defaultPacing, "how the latency runs' workers wait for each request's due time: timerfd (Linux; precise to tens of µs), or sleep (time.Sleep; up to a millisecond late)")
+	fs.BoolVar(&cfg.floor, "floor", true, "after the latency runs, run the bare handler at half of its own peak (-r runs): the p99 target applied to the floor")
 	fs.StringVar(&cfg.picloud, "picloud", "", "a picloud binary to use instead of building one")
 	fs.StringVar(&cfg.cpuprof, "cpuprofile", "", "after the measured runs, write a CPU profile of picloud under peak load (one more closed-loop run of -d) to this file")
 	fs.StringVar(&cfg.trace, "trace", "", "after the measured runs, write an execution trace of picloud at the latency runs' rate (one more open-loop run of -d) to this file")
@@ -224,6 +226,27 @@ func measure(ctx context.Context, cfg config, progress io.Writer) (*report, erro
 			*lats[s] = append(*lats[s], l)
 			logf("round %d/%d, %-7s at %.0f req/s: p50 %s, p99 %s, max %s (%d errors)",
 				round+1, cfg.rounds, s.name, rep.rate, ms(l.p50), ms(l.p99), ms(l.max), l.errors)
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	if cfg.floor {
+		rep.floorRate = median(rates(rep.bare)) / 2
+		for round := range cfg.rounds {
+			if err := rep.settle(ctx, logf); err != nil {
+				return nil, err
+			}
+			if cfg.warmup > 0 {
+				gen.openLoop(ctx, bare.url+fnPath, rep.floorRate, cfg.workers, cfg.warmup)
+			}
+			before := sampleCPU(bare)
+			l := gen.openLoop(ctx, bare.url+fnPath, rep.floorRate, cfg.workers, cfg.duration)
+			l.cpu = before.until(sampleCPU(bare))
+			rep.floorLat = append(rep.floorLat, l)
+			logf("floor %d/%d, bare at half of its peak, %.0f req/s: p50 %s, p99 %s, max %s (%d errors)",
+				round+1, cfg.rounds, rep.floorRate, ms(l.p50), ms(l.p99), ms(l.max), l.errors)
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}

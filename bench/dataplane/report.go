@@ -16,9 +16,11 @@ type report struct {
 	rate          float64 // of the latency runs
 	bareLat       []latency
 	picloudLat    []latency
-	invocations   int64 // picloud's count of invocations of bench/hello
-	logsDropped   int64 // invocation log records picloud dropped
-	busyStarts    int   // measured runs that -quiet could not start on an idle machine
+	floorRate     float64   // half of the bare handler's own peak
+	floorLat      []latency // the bare handler at floorRate (-floor)
+	invocations   int64     // picloud's count of invocations of bench/hello
+	logsDropped   int64     // invocation log records picloud dropped
+	busyStarts    int       // measured runs that -quiet could not start on an idle machine
 }
 
 // summarize sums the counts, times and CPU of latency runs, takes the
@@ -57,7 +59,7 @@ const noisy = 0.1
 // the runs on average; negative when unknown.
 func (r *report) otherCores() float64 {
 	all := slices.Concat(r.bare, r.picloud)
-	for _, l := range slices.Concat(r.picloudLat, r.bareLat) {
+	for _, l := range r.latencyRuns() {
 		all = append(all, l.asThroughput())
 	}
 	return otherCores(all)
@@ -80,7 +82,7 @@ func (r *report) writeIdle(w io.Writer) {
 // disturbed reports whether other processes disturbed any run.
 func (r *report) disturbed() bool {
 	all := slices.Concat(r.bare, r.picloud)
-	for _, l := range slices.Concat(r.picloudLat, r.bareLat) {
+	for _, l := range r.latencyRuns() {
 		all = append(all, l.asThroughput())
 	}
 	for _, t := range all {
@@ -93,7 +95,13 @@ func (r *report) disturbed() bool {
 
 // runs is the number of measured runs.
 func (r *report) runs() int {
-	return len(r.bare) + len(r.picloud) + len(r.bareLat) + len(r.picloudLat)
+	return len(r.bare) + len(r.picloud) + len(r.latencyRuns())
+}
+
+// latencyRuns are all the open-loop runs: both servers' at the latency
+// rate, and the bare handler's at half of its own peak.
+func (r *report) latencyRuns() []latency {
+	return slices.Concat(r.picloudLat, r.bareLat, r.floorLat)
 }
 
 // tallies are the request counts of all the runs.
@@ -105,7 +113,7 @@ func (r *report) tallies() []tally {
 	for _, t := range r.picloud {
 		ts = append(ts, t.tally)
 	}
-	for _, l := range slices.Concat(r.picloudLat, r.bareLat) {
+	for _, l := range r.latencyRuns() {
 		ts = append(ts, l.tally)
 	}
 	return ts
@@ -165,6 +173,10 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "The generator sent 99%% of the requests within %s (picloud) and %s (bare) of their scheduled time (medians).\n\n",
 		ms(pcLat.lagP99), ms(bareLat.lagP99))
 
+	if len(r.floorLat) > 0 {
+		r.writeFloor(w)
+	}
+
 	fmt.Fprintf(w, "### Targets\n\n| target | measured | met |\n|---|---:|---|\n")
 	fmt.Fprintf(w, "| throughput ≥ %.0f%% of the bare handler's | %.1f%% | %s |\n", 100*targetRatio, 100*ratio, yes(ratio >= targetRatio))
 	fmt.Fprintf(w, "| p99 < %s at half of picloud's peak | %s | %s |\n", ms(targetP99), ms(pcLat.p99), yes(pcLat.p99 < targetP99))
@@ -179,6 +191,28 @@ func (r *report) write(w io.Writer) {
 	if n, err := r.errors(); n > 0 {
 		fmt.Fprintf(w, "\n**%d wrong or failed responses; the figures are not valid.** The first: %v\n", n, err)
 	}
+}
+
+// writeFloor reports the bare handler at half of its own peak: the p99
+// target applied to a server that does nothing but answer, which is what
+// the machine and the load generator allow.
+func (r *report) writeFloor(w io.Writer) {
+	fl := summarize(r.floorLat)
+	p99s := make([]string, len(r.floorLat))
+	for i, l := range r.floorLat {
+		p99s[i] = fmt.Sprintf("%.2f", float64(l.p99)/float64(time.Millisecond)) + busyMark(l.asThroughput())
+	}
+	fmt.Fprintf(w, "### The floor: the bare handler at half of its own peak, %s requests/s (medians of %d runs)\n\n",
+		thousands(r.floorRate), len(r.floorLat))
+	fmt.Fprintf(w, "| | p50 | p90 | p99 | max | p99 of each run | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(w, "| bare net/http | %s | %s | %s | %s | %s | %d |\n\n",
+		ms(fl.p50), ms(fl.p90), ms(fl.p99), ms(fl.max), strings.Join(p99s, ", "), fl.errors)
+	verdict := "under"
+	if fl.p99 >= targetP99 {
+		verdict = "not under"
+	}
+	fmt.Fprintf(w, "At half of its own peak the machine is as busy as at half of picloud's; the bare handler's p99 there is %s the %s line.\n\n",
+		verdict, ms(targetP99))
 }
 
 func serverCPU(t throughput) time.Duration { return t.cpu.server }
