@@ -214,42 +214,26 @@ func measure(ctx context.Context, cfg config, progress io.Writer) (*report, erro
 			order = servers
 		}
 		for _, s := range order {
-			if err := rep.settle(ctx, logf); err != nil {
+			l, err := rep.latencyRun(ctx, cfg, gen, s, rep.rate, logf)
+			if err != nil {
 				return nil, err
 			}
-			if cfg.warmup > 0 {
-				gen.openLoop(ctx, s.url+fnPath, rep.rate, cfg.workers, cfg.warmup)
-			}
-			before := sampleCPU(s)
-			l := gen.openLoop(ctx, s.url+fnPath, rep.rate, cfg.workers, cfg.duration)
-			l.cpu = before.until(sampleCPU(s))
 			*lats[s] = append(*lats[s], l)
 			logf("round %d/%d, %-7s at %.0f req/s: p50 %s, p99 %s, max %s (%d errors)",
 				round+1, cfg.rounds, s.name, rep.rate, ms(l.p50), ms(l.p99), ms(l.max), l.errors)
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
 		}
 	}
 
 	if cfg.floor {
 		rep.floorRate = median(rates(rep.bare)) / 2
 		for round := range cfg.rounds {
-			if err := rep.settle(ctx, logf); err != nil {
+			l, err := rep.latencyRun(ctx, cfg, gen, bare, rep.floorRate, logf)
+			if err != nil {
 				return nil, err
 			}
-			if cfg.warmup > 0 {
-				gen.openLoop(ctx, bare.url+fnPath, rep.floorRate, cfg.workers, cfg.warmup)
-			}
-			before := sampleCPU(bare)
-			l := gen.openLoop(ctx, bare.url+fnPath, rep.floorRate, cfg.workers, cfg.duration)
-			l.cpu = before.until(sampleCPU(bare))
 			rep.floorLat = append(rep.floorLat, l)
 			logf("floor %d/%d, bare at half of its peak, %.0f req/s: p50 %s, p99 %s, max %s (%d errors)",
 				round+1, cfg.rounds, rep.floorRate, ms(l.p50), ms(l.p99), ms(l.max), l.errors)
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
 		}
 	}
 
@@ -269,6 +253,21 @@ func measure(ctx context.Context, cfg config, progress io.Writer) (*report, erro
 		return nil, err
 	}
 	return rep, nil
+}
+
+// latencyRun waits for the machine to settle, warms s up at rate, and
+// makes one measured open-loop run against it, with the CPU it took.
+func (r *report) latencyRun(ctx context.Context, cfg config, gen *generator, s *server, rate float64, logf func(string, ...any)) (latency, error) {
+	if err := r.settle(ctx, logf); err != nil {
+		return latency{}, err
+	}
+	if cfg.warmup > 0 {
+		gen.openLoop(ctx, s.url+fnPath, rate, cfg.workers, cfg.warmup)
+	}
+	before := sampleCPU(s)
+	l := gen.openLoop(ctx, s.url+fnPath, rate, cfg.workers, cfg.duration)
+	l.cpu = before.until(sampleCPU(s))
+	return l, ctx.Err()
 }
 
 func (c config) profiling() bool { return c.cpuprof != "" || c.trace != "" }
