@@ -15,8 +15,8 @@
 //     constant rate from -workers goroutines, each request timed from the
 //     moment it was scheduled (not sent), so that a stalled server cannot
 //     hide its backlog (no coordinated omission), the workers woken at the
-//     due times by timers precise to tens of microseconds (-pacing), for -d against each
-//     server, -r rounds alternating; the medians over the runs of p50, p90
+//     due times by timers precise to tens of microseconds (-pacing), for
+//     -d against each server, -r rounds alternating; the medians over the runs of p50, p90
 //     and p99, and the largest max, for picloud, and for the bare handler at
 //     the same rate as the floor.
 //
@@ -114,12 +114,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dataplane: -client is %s or %s, not %q\n", clientRaw, clientNetHTTP, cfg.client)
 		return 2
 	}
-	if pc, err := newPacer(cfg.pacing); err != nil {
+	pc, err := newPacer(cfg.pacing)
+	if err != nil {
 		fmt.Fprintln(stderr, "dataplane:", err)
 		return 2
-	} else {
-		pc.close()
 	}
+	pc.close()
 	if cfg.picloud != "" && (cfg.cpuprof != "" || cfg.trace != "") {
 		fmt.Fprintln(stderr, "dataplane: -cpuprofile and -trace need the picloud this command builds, not -picloud")
 		return 2

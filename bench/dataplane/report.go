@@ -57,13 +57,7 @@ const noisy = 0.1
 
 // otherCores is the CPU, in cores, that other processes used during all
 // the runs on average; negative when unknown.
-func (r *report) otherCores() float64 {
-	all := slices.Concat(r.bare, r.picloud)
-	for _, l := range r.latencyRuns() {
-		all = append(all, l.asThroughput())
-	}
-	return otherCores(all)
-}
+func (r *report) otherCores() float64 { return otherCores(r.allRuns()) }
 
 // writeIdle repeats the comparison over the runs that no other process
 // disturbed, when each server has some.
@@ -81,11 +75,7 @@ func (r *report) writeIdle(w io.Writer) {
 
 // disturbed reports whether other processes disturbed any run.
 func (r *report) disturbed() bool {
-	all := slices.Concat(r.bare, r.picloud)
-	for _, l := range r.latencyRuns() {
-		all = append(all, l.asThroughput())
-	}
-	for _, t := range all {
+	for _, t := range r.allRuns() {
 		if busyMark(t) != "" {
 			return true
 		}
@@ -94,27 +84,24 @@ func (r *report) disturbed() bool {
 }
 
 // runs is the number of measured runs.
-func (r *report) runs() int {
-	return len(r.bare) + len(r.picloud) + len(r.latencyRuns())
-}
+func (r *report) runs() int { return len(r.allRuns()) }
 
-// latencyRuns are all the open-loop runs: both servers' at the latency
-// rate, and the bare handler's at half of its own peak.
-func (r *report) latencyRuns() []latency {
-	return slices.Concat(r.picloudLat, r.bareLat, r.floorLat)
+// allRuns are all the measured runs, as throughputs: both servers'
+// closed-loop runs, their open-loop runs at the latency rate, and the
+// bare handler's at half of its own peak.
+func (r *report) allRuns() []throughput {
+	all := slices.Concat(r.bare, r.picloud)
+	for _, l := range slices.Concat(r.picloudLat, r.bareLat, r.floorLat) {
+		all = append(all, l.asThroughput())
+	}
+	return all
 }
 
 // tallies are the request counts of all the runs.
 func (r *report) tallies() []tally {
 	var ts []tally
-	for _, t := range r.bare {
+	for _, t := range r.allRuns() {
 		ts = append(ts, t.tally)
-	}
-	for _, t := range r.picloud {
-		ts = append(ts, t.tally)
-	}
-	for _, l := range r.latencyRuns() {
-		ts = append(ts, l.tally)
 	}
 	return ts
 }
@@ -158,12 +145,8 @@ func (r *report) write(w io.Writer) {
 		sum  latency
 		runs []latency
 	}{{"picloud", pcLat, r.picloudLat}, {"bare net/http", bareLat, r.bareLat}} {
-		p99s := make([]string, len(row.runs))
-		for i, l := range row.runs {
-			p99s[i] = fmt.Sprintf("%.2f", float64(l.p99)/float64(time.Millisecond)) + busyMark(l.asThroughput())
-		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %d | %s |\n", row.name,
-			ms(row.sum.p50), ms(row.sum.p90), ms(row.sum.p99), ms(row.sum.max), strings.Join(p99s, ", "),
+			ms(row.sum.p50), ms(row.sum.p90), ms(row.sum.p99), ms(row.sum.max), p99List(row.runs),
 			thousands(row.sum.achieved()), row.sum.errors, cores(otherCores([]throughput{row.sum.asThroughput()})))
 	}
 	fmt.Fprintln(w)
@@ -198,21 +181,26 @@ func (r *report) write(w io.Writer) {
 // the machine and the load generator allow.
 func (r *report) writeFloor(w io.Writer) {
 	fl := summarize(r.floorLat)
-	p99s := make([]string, len(r.floorLat))
-	for i, l := range r.floorLat {
-		p99s[i] = fmt.Sprintf("%.2f", float64(l.p99)/float64(time.Millisecond)) + busyMark(l.asThroughput())
-	}
 	fmt.Fprintf(w, "### The floor: the bare handler at half of its own peak, %s requests/s (medians of %d runs)\n\n",
 		thousands(r.floorRate), len(r.floorLat))
 	fmt.Fprintf(w, "| | p50 | p90 | p99 | max | p99 of each run | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(w, "| bare net/http | %s | %s | %s | %s | %s | %d |\n\n",
-		ms(fl.p50), ms(fl.p90), ms(fl.p99), ms(fl.max), strings.Join(p99s, ", "), fl.errors)
+		ms(fl.p50), ms(fl.p90), ms(fl.p99), ms(fl.max), p99List(r.floorLat), fl.errors)
 	verdict := "under"
 	if fl.p99 >= targetP99 {
 		verdict = "not under"
 	}
 	fmt.Fprintf(w, "At half of its own peak the machine is as busy as at half of picloud's; the bare handler's p99 there is %s the %s line.\n\n",
 		verdict, ms(targetP99))
+}
+
+// p99List is each run's p99 in milliseconds, a disturbed run marked †.
+func p99List(runs []latency) string {
+	p99s := make([]string, len(runs))
+	for i, l := range runs {
+		p99s[i] = fmt.Sprintf("%.2f", float64(l.p99)/float64(time.Millisecond)) + busyMark(l.asThroughput())
+	}
+	return strings.Join(p99s, ", ")
 }
 
 func serverCPU(t throughput) time.Duration { return t.cpu.server }
