@@ -190,6 +190,27 @@ func TestEngineDeadline(t *testing.T) {
 	if seen.Err() != context.Canceled {
 		t.Errorf("native function's context after the run: %v, want it cancelled", seen.Err())
 	}
+	// A module's top level sees the same context, cancelled with the run.
+	e.SetModuleResolver(ModuleResolverFunc(func(string) (string, error) { return `host_ctx();`, nil }))
+	ast, err = e.Compile(`import "m" as m; 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen = nil
+	if _, err := e.Run(ast, RunOptions{Deadline: deadline}); err != nil {
+		t.Fatal(err)
+	}
+	if seen == nil {
+		t.Fatal("the module's top level did not call host_ctx")
+	}
+	if d, ok := seen.Deadline(); !ok || !d.Equal(deadline) || seen.Err() != context.Canceled {
+		t.Errorf("in a module: deadline %v (%v), after the run %v; want %v, cancelled", d, ok, seen.Err(), deadline)
+	}
+	ast, err = e.Compile(`host_ctx(); 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// Without a deadline a native function gets the run's Context as it is.
 	type key struct{}
 	parent := context.WithValue(context.Background(), key{}, "v")

@@ -47,9 +47,11 @@ type evaluator struct {
 	done <-chan struct{}
 	// deadline is RunOptions.Deadline; runCtx is ctx with it, made by
 	// context() on first use and cancelled by cancel when the run ends.
+	// A module's evaluator leaves both to top, the run's first evaluator.
 	deadline time.Time
 	runCtx   context.Context
 	cancel   context.CancelFunc
+	top      *evaluator
 	limits   Limits
 	print    func(string)
 	debug    func(string, Position)
@@ -169,6 +171,9 @@ func (e *Engine) newEvaluator(ast *AST, opts RunOptions) *evaluator {
 // Context, with its Deadline when one is set. The context with the
 // deadline is made on first use: most runs never ask for it.
 func (ev *evaluator) context() context.Context {
+	if ev.top != nil {
+		return ev.top.context()
+	}
 	if ev.runCtx != nil {
 		return ev.runCtx
 	}

@@ -1,6 +1,7 @@
 package rhai
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -866,7 +867,7 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		}
 	}
 	// Run the module's top level in an evaluator of its own.
-	sub := &evaluator{id: ev.id, e: ev.e, ctx: ev.ctx, done: ev.done, deadline: ev.deadline, runCtx: ev.context(), limits: ev.limits, print: ev.print,
+	sub := &evaluator{id: ev.id, e: ev.e, ctx: ev.ctx, done: ev.done, deadline: ev.deadline, top: cmp.Or(ev.top, ev), limits: ev.limits, print: ev.print,
 		debug: ev.debug, ast: ast, glob: &global{consts: map[string]Value{}},
 		depth: ev.depth + 1, ops: ev.ops, nImport: ev.nImport, resolver: ev.resolver, host: ev.host,
 		importing: append(slices.Clip(ev.importing), name)}
