@@ -418,7 +418,7 @@ func BenchmarkPacing(b *testing.B) {
 					defer pc.close()
 					lates[k] = make([]time.Duration, 0, n/workers+1)
 					for i := k; i < n; i += workers {
-						due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+						due := dueTime(start, i, rate)
 						if err := pc.wait(due); err != nil {
 							b.Error(err)
 							return

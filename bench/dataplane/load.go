@@ -198,7 +198,7 @@ func (g *generator) openLoop(ctx context.Context, url string, rate float64, work
 			lats[k] = make([]time.Duration, 0, n/workers+1)
 			lags[k] = make([]time.Duration, 0, n/workers+1)
 			for i := k; i < n && ctx.Err() == nil; i += workers {
-				due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+				due := dueTime(start, i, rate)
 				if err := pc.wait(due); err != nil {
 					tallies[k].add(err)
 					return
@@ -224,6 +224,12 @@ func (g *generator) openLoop(ctx context.Context, url string, rate float64, work
 	slices.Sort(lag)
 	l.lagP99 = percentile(lag, 0.99)
 	return l
+}
+
+// dueTime is when request i of an open loop at rate per second from
+// start is due.
+func dueTime(start time.Time, i int, rate float64) time.Time {
+	return start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
 }
 
 // percentile is the nearest-rank p-quantile of sorted: the smallest value
