@@ -33,7 +33,19 @@ const (
 	leaseMargin = time.Minute
 	// claimRetry is how long the consumer waits after a store failure.
 	claimRetry = 5 * time.Second
+	// capRetry is how long the consumer waits to claim again when the
+	// due jobs' apps are at their running-jobs caps: a job of theirs that
+	// ends on this node wakes it sooner, one that ends on another node
+	// does not.
+	capRetry = time.Second
 )
+
+// DefaultMaxRunningPerApp is the default cap on one app's running jobs:
+// half the node's workers, at least one, so that an app with a backlog
+// leaves workers to the others.
+func DefaultMaxRunningPerApp(workers int) int {
+	return max(workers/2, 1)
+}
 
 // AsyncHeader asks for an async invocation, as ?async=1 does.
 const AsyncHeader = "X-Picloud-Async"
@@ -112,6 +124,7 @@ type queue struct {
 	clock   clock.Clock
 	owner   string
 	workers int
+	perApp  int // the default cap on an app's running jobs
 	lease   time.Duration
 	backoff time.Duration
 	log     *slog.Logger
@@ -194,6 +207,11 @@ func (q *queue) loop() {
 		wait := time.Duration(-1) // no timer
 		for free > 0 {
 			j, err := q.claim()
+			if errors.Is(err, store.ErrAppsAtCap) {
+				q.o.metrics.JobClaimsCapped()
+				wait = capRetry
+				break
+			}
 			if errors.Is(err, store.ErrNotFound) {
 				break
 			}
@@ -253,7 +271,7 @@ func (q *queue) claim() (store.Job, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeWriteTimeout)
 	defer cancel()
 	now := q.clock.Now()
-	return q.o.store.ClaimJob(ctx, q.owner, now, now.Add(q.lease))
+	return q.o.store.ClaimJob(ctx, q.owner, now, now.Add(q.lease), q.perApp)
 }
 
 func (q *queue) nextTime() (time.Time, error) {

@@ -363,7 +363,7 @@ func TestConcurrentClaims(t *testing.T) {
 		owner := fmt.Sprintf("node-%d", n)
 		wg.Go(func() {
 			for {
-				j, err := st.ClaimJob(ctx, owner, time.Now(), time.Now().Add(time.Minute))
+				j, err := st.ClaimJob(ctx, owner, time.Now(), time.Now().Add(time.Minute), 0)
 				if errors.Is(err, store.ErrNotFound) {
 					return
 				}
