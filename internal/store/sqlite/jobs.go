@@ -144,19 +144,23 @@ func (t jobTurn) full(maxRunning int) bool {
 	return c > 0 && t.running >= c
 }
 
+// jobTurnsSQL lists the apps with jobs due at ?1, in the order ClaimJob
+// serves them, with their caps and running jobs. The running jobs are
+// counted with the pending states too, so that SQLite counts them in
+// jobs_app_due.
+const jobTurnsSQL = `SELECT a.id, coalesce(json_extract(a.limits, '$.max_running_jobs'), 0),
+	(SELECT count(*) FROM jobs r WHERE r.app_id = a.id AND r.state IN ` + pendingStates + `
+		AND r.state = 'running' AND r.run_at > ?1)
+FROM apps a LEFT JOIN job_turns t ON t.app_id = a.id
+WHERE EXISTS (SELECT 1 FROM jobs d WHERE d.app_id = a.id AND d.state IN ` + pendingStates + ` AND d.run_at <= ?1)
+ORDER BY t.claimed_at NULLS FIRST,
+	(SELECT min(d.run_at) FROM jobs d WHERE d.app_id = a.id AND d.state IN ` + pendingStates + `), a.id`
+
 // jobTurns lists the apps with jobs due at at: least recently served
 // first, then the one whose oldest job is due first. Each app costs a few
 // probes of jobs_app_due, never a scan of its queue.
 func (s *Store) jobTurns(ctx context.Context, tx *sql.Tx, at time.Time) ([]jobTurn, error) {
-	rows, err := tx.QueryContext(ctx,
-		`SELECT a.id, coalesce(json_extract(a.limits, '$.max_running_jobs'), 0),
-			(SELECT count(*) FROM jobs r WHERE r.app_id = a.id AND r.state IN `+pendingStates+`
-				AND r.state = 'running' AND r.run_at > ?1)
-		FROM apps a LEFT JOIN job_turns t ON t.app_id = a.id
-		WHERE EXISTS (SELECT 1 FROM jobs d WHERE d.app_id = a.id AND d.state IN `+pendingStates+` AND d.run_at <= ?1)
-		ORDER BY t.claimed_at NULLS FIRST,
-			(SELECT min(d.run_at) FROM jobs d WHERE d.app_id = a.id AND d.state IN `+pendingStates+`), a.id`,
-		unixNano(at))
+	rows, err := tx.QueryContext(ctx, jobTurnsSQL, unixNano(at))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: unable to find the apps with due jobs: %w", err)
 	}
