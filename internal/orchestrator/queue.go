@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,9 +77,9 @@ type asyncAccepted struct {
 func (o *Orchestrator) enqueue(w http.ResponseWriter, r *http.Request, c *compiled, app, script, path string, query url.Values, body []byte) {
 	now := o.clock.Now()
 	id := o.ids.next(now)
-	req, err := json.Marshal(asyncRequest{Method: r.Method, Path: path, Query: query, Header: r.Header, Host: r.Host, Body: body})
+	req, err := o.storedRequest(c.appID, id, asyncRequest{Method: r.Method, Path: path, Query: query, Header: r.Header, Host: r.Host, Body: body})
 	if err != nil {
-		o.logger.Error("orchestrator: unable to encode an async request", "app", app, "script", script, "err", err)
+		o.logger.Error("orchestrator: unable to store an async request", "app", app, "script", script, "err", err)
 		httpx.WriteError(w, err)
 		return
 	}
@@ -365,9 +364,11 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int, rec *sto
 		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt}
 	switch j.Trigger {
 	case store.TriggerAsync:
-		var req asyncRequest
-		if err := json.Unmarshal(j.Request, &req); err != nil {
-			return executor.ErrorResult(fmt.Errorf("orchestrator: the stored request is unreadable: %w", err)), c.version, nil
+		ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+		req, err := o.jobRequest(ctx, j)
+		cancel()
+		if err != nil {
+			return executor.ErrorResult(err), c.version, nil
 		}
 		ev.Method, ev.Path, ev.Query, ev.Header, ev.Host, ev.Body = req.Method, req.Path, req.Query, req.Header, req.Host, req.Body
 		rec = recordRequest(req.Method, req.Path, req.Query.Encode(), req.Host, req.Header, req.Body)

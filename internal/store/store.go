@@ -396,9 +396,10 @@ type Store interface {
 	ClaimJob(ctx context.Context, owner string, now, leaseUntil time.Time, maxRunning int) (Job, error)
 	// FinishJob records an attempt of j, the job as ClaimJob returned it:
 	// it stores inv and moves the job to state (JobOK, JobError with its
-	// retry at runAt, or JobDead). When the job is no longer held by this
-	// claim (its lease expired and another node took it), only inv is
-	// stored and it reports false.
+	// retry at runAt, or JobDead); a job that ended (JobOK, JobDead)
+	// loses its stored Request, which may hold credentials. When the job
+	// is no longer held by this claim (its lease expired and another node
+	// took it), only inv is stored and it reports false.
 	FinishJob(ctx context.Context, j Job, state string, runAt time.Time, inv Invocation) (bool, error)
 	// RequeueJobs puts the running jobs held by owner back in the queue,
 	// due at now, to be run again as the same attempt: a node does this

@@ -219,7 +219,7 @@ func claimAppJob(ctx context.Context, tx pgx.Tx, appID int64, owner string, at, 
 
 // FinishJob records an attempt and moves the job on, if the claim still
 // holds: the job is still running under the owner, attempt and lease
-// that ClaimJob gave j.
+// that ClaimJob gave j. A job that ended loses its stored request.
 func (s *Store) FinishJob(ctx context.Context, j store.Job, state string, retryAt time.Time, inv store.Invocation) (bool, error) {
 	what := fmt.Sprintf("finish job %q", j.ID)
 	tx, err := s.pool.Begin(ctx)
@@ -234,10 +234,13 @@ func (s *Store) FinishJob(ctx context.Context, j store.Job, state string, retryA
 	if state == store.JobError {
 		next = runAt(retryAt)
 	}
+	// A job that ended drops its stored request: it may hold credentials,
+	// and nothing runs it again (a retry uses the attempt's record).
 	tag, err := tx.Exec(ctx,
-		`UPDATE jobs SET state = $1, run_at = $2, owner = '', last_invocation = $3, updated_at = $4
+		`UPDATE jobs SET state = $1, run_at = $2, owner = '', last_invocation = $3, updated_at = $4,
+			request = CASE WHEN $9 THEN NULL ELSE request END
 		WHERE id = $5 AND state = 'running' AND owner = $6 AND attempts = $7 AND run_at = $8`,
-		state, next, inv.ID, now(), j.ID, j.Owner, j.Attempts, runAt(j.RunAt))
+		state, next, inv.ID, now(), j.ID, j.Owner, j.Attempts, runAt(j.RunAt), state != store.JobError)
 	if err != nil {
 		return false, writeError(what, err)
 	}

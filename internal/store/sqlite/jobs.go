@@ -200,7 +200,7 @@ func (s *Store) claimAppJob(ctx context.Context, tx *sql.Tx, appID int64, owner 
 }
 
 // FinishJob records an attempt and moves the job on, if the claim still
-// holds.
+// holds; a job that ended loses its stored request.
 func (s *Store) FinishJob(ctx context.Context, j store.Job, state string, runAt time.Time, inv store.Invocation) (bool, error) {
 	what := fmt.Sprintf("finish job %q", j.ID)
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -214,10 +214,14 @@ func (s *Store) FinishJob(ctx context.Context, j store.Job, state string, runAt 
 	if state != store.JobError {
 		runAt = time.Time{}
 	}
+	// A job that ended drops its stored request: it may hold credentials,
+	// and nothing runs it again (a retry uses the attempt's record).
 	res, err := tx.ExecContext(ctx,
-		`UPDATE jobs SET state = ?, run_at = ?, owner = '', last_invocation = ?, updated_at = ?
+		`UPDATE jobs SET state = ?, run_at = ?, owner = '', last_invocation = ?, updated_at = ?,
+			request = CASE WHEN ? THEN NULL ELSE request END
 		WHERE id = ? AND state = 'running' AND owner = ? AND attempts = ? AND run_at = ?`,
-		state, unixNano(runAt), inv.ID, unixNano(now()), j.ID, j.Owner, j.Attempts, unixNano(j.RunAt))
+		state, unixNano(runAt), inv.ID, unixNano(now()), state != store.JobError,
+		j.ID, j.Owner, j.Attempts, unixNano(j.RunAt))
 	if err != nil {
 		return false, writeError(what, err)
 	}
