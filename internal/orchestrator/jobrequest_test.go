@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/clock"
+	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/secrets"
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/dbtest"
@@ -158,4 +159,49 @@ func values(m map[string]string) []string {
 		out = append(out, v)
 	}
 	return out
+}
+
+// TestRetryDeadJobFromRecord: a dead job lost its stored request; retried,
+// it runs with the request its last attempt recorded, without the
+// credential headers, which were never recorded.
+func TestRetryDeadJobFromRecord(t *testing.T) { dbtest.Run(t, testRetryDeadJobFromRecord) }
+
+func testRetryDeadJobFromRecord(t *testing.T, b dbtest.Backend) {
+	d := dbtest.NewDB(t, b)
+	e := newEnvWith(t, d.Open(t), Config{Secrets: keyring(t, 1)})
+	e.deploy("demo", "fail", `throw "saw " + `+echoHeaders)
+	sc, err := e.st.GetScript(context.Background(), e.apps["demo"].ID, "fail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.SetScriptMaxAttempts(context.Background(), sc.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	e.bus.Publish(events.Event{Kind: events.ScriptChanged, Key: "demo/fail"})
+	ran := watch(e.orch)
+	start(t, e.orch)
+	id := queueWithCredentials(t, e, "/fn/demo/fail?async=1")
+	if f := ran.next(t); f.state != store.JobDead {
+		t.Fatalf("attempt %+v, want dead", f)
+	}
+	if raw := rawRequest(t, d, id); raw != nil {
+		t.Errorf("the request of a dead job is still stored: %q", raw)
+	}
+	if _, err := e.st.RetryJob(context.Background(), id, e.orch.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.orch.jobQueued(id)
+	if f := ran.next(t); f.state != store.JobDead {
+		t.Fatalf("retried attempt %+v, want dead again", f)
+	}
+	invs := e.attemptsOf(id) // newest first
+	if len(invs) != 2 {
+		t.Fatalf("%d attempts, want 2", len(invs))
+	}
+	if s := invs[1].Summary; !strings.Contains(s, "saw Bearer tok-3f9a1c|sid=cookie-77d2e1|apikey-5b8e0d|trace-0a1b|body-9d8c7b") {
+		t.Errorf("first attempt %q, want every header", s)
+	}
+	if s := invs[0].Summary; !strings.Contains(s, "saw |||trace-0a1b|body-9d8c7b") {
+		t.Errorf("retried attempt %q, want the recorded request without credentials", s)
+	}
 }
