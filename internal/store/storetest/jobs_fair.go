@@ -161,3 +161,36 @@ func testJobCapConcurrent(t *testing.T, st store.Store) {
 	wg.Wait()
 	check(t, "running jobs by app", running, map[int64]int{a.ID: cap, b.ID: cap})
 }
+
+// testJobCapSchedules: the jobs a schedule fires go through the same
+// claim as async calls, so they share their app's cap and turns.
+func testJobCapSchedules(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	a := newApp(t, st, "alpha")
+	b := newApp(t, st, "beta")
+	sc, _ := deploy(t, st, a, "tick", `"tick"`, 0)
+	s := store.Schedule{AppID: a.ID, ScriptID: sc.ID, Cron: "* * * * *", Timezone: "UTC", Enabled: true, NextRun: at(0)}
+	ok(t, "CreateSchedule", st.CreateSchedule(ctx, &s))
+	for i := range 3 {
+		due := at(time.Duration(i) * time.Minute)
+		f := store.ScheduleFiring{ScheduleID: s.ID, Due: due, FireAt: due, Next: due.Add(time.Minute),
+			JobID: fmt.Sprintf("tick-%d", i), RunAt: due}
+		won, err := st.FireSchedule(ctx, f)
+		ok(t, "FireSchedule", err)
+		if !won {
+			t.Fatalf("FireSchedule %d lost", i)
+		}
+	}
+	enqueueMany(t, st, b, "b", 1, at(3*time.Minute))
+	now := at(time.Hour)
+	var got []string
+	for i := range 2 {
+		c, err := st.ClaimJob(ctx, "node", now.Add(time.Duration(i)), at(2*time.Hour), 1)
+		ok(t, "ClaimJob", err)
+		got = append(got, c.ID)
+	}
+	// A's first firing, then B's job while A is at its cap of one.
+	check(t, "the claims", got, []string{"tick-0", "b-00"})
+	_, err := st.ClaimJob(ctx, "node", now.Add(time.Second), at(2*time.Hour), 1)
+	wantErr(t, "ClaimJob of a schedule's job at the cap", err, store.ErrAppsAtCap)
+}

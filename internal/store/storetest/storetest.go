@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JobFairness", testJobFairness},
 		{"JobCap", testJobCap},
 		{"JobCapConcurrent", testJobCapConcurrent},
+		{"JobCapSchedules", testJobCapSchedules},
 		{"JobRequestDropped", testJobRequestDropped},
 		{"AppOutbound", testAppOutbound},
 		{"Secrets", testSecrets},
