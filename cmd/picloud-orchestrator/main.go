@@ -72,6 +72,7 @@ type settings struct {
 	executorBin  string
 	node         string
 	workers      int
+	maxRunning   int
 	logRetention time.Duration
 	logFlush     time.Duration
 
@@ -87,6 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	f.String(&s.executorBin, "executor-bin", "PICLOUD_EXECUTOR_BIN", "", "picloud-executor binary to spawn (default: next to this binary, else on PATH)", false)
 	f.String(&s.node, "node", "PICLOUD_NODE", "", "this node's name in the job queue, stable across restarts and unique in the cluster (default: host name:port)", false)
 	f.Int(&s.workers, "workers", "PICLOUD_WORKERS", "4", "jobs of the queue this node runs at once")
+	f.Int(&s.maxRunning, "max-running-jobs", "PICLOUD_MAX_RUNNING_JOBS", "2", "default bound of one app's jobs running at once, on all the nodes together; the same on every node")
 	f.Limits(&s.limits)
 	f.Outbound(&s.outbound)
 	f.Duration(&s.logRetention, "log-retention", "PICLOUD_LOG_RETENTION", "168h", "how long invocation logs are kept")
@@ -133,6 +135,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		LogRetention:     s.logRetention,
 		LogFlushInterval: s.logFlush,
 		Workers:          s.workers,
+		MaxRunningPerApp: s.maxRunning,
 		NodeID:           s.node,
 		Secrets:          keys,
 	})

@@ -89,6 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Outbound:         outbound,
 		LogRetention:     cfg.LogRetention,
 		LogFlushInterval: cfg.LogFlush,
+		MaxRunningPerApp: cfg.MaxRunningJobs,
 		Secrets:          keys,
 		// NodeID defaults to the host name: it survives a restart, so the
 		// jobs a killed server was running are requeued when it starts.

@@ -64,6 +64,8 @@ type AppLimits struct {
 	KVMaxValueBytes int64 `json:"kv_max_value_bytes,omitempty"`
 	KVMaxBytes      int64 `json:"kv_max_bytes,omitempty"`
 	KVMaxKeys       int64 `json:"kv_max_keys,omitempty"`
+	// The app's background jobs running at once.
+	MaxRunningJobs int64 `json:"max_running_jobs,omitempty"`
 }
 
 // App is a namespace of scripts.

@@ -50,6 +50,8 @@ type Config struct {
 	// empty, secret.key in DataDir (see SecretKeyPath).
 	SecretKey     string
 	SecretKeyFile string
+
+	MaxRunningJobs int // default bound of one app's jobs running at once
 }
 
 // setting describes one configuration value: its flag, its environment
@@ -138,6 +140,14 @@ var settings = []setting{
 			return errors.New("must be a positive integer")
 		}
 		c.OutboundMaxRequests = n
+		return nil
+	}},
+	{"max-running-jobs", "PICLOUD_MAX_RUNNING_JOBS", "2", "default bound of one app's background jobs running at once (of the server's 4 workers)", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return errors.New("must be a positive integer")
+		}
+		c.MaxRunningJobs = n
 		return nil
 	}},
 	// Checked when the server opens the key (package secrets), whose

@@ -250,7 +250,7 @@ func seedQueue(ctx context.Context, st store.Store, f *fixture, start time.Time)
 			return err
 		}
 		for n := 1; n <= j.fails; n++ {
-			c, err := st.ClaimJob(ctx, "fixture", start, start.Add(time.Hour))
+			c, err := st.ClaimJob(ctx, "fixture", start, start.Add(time.Hour), 0)
 			if err != nil {
 				return err
 			}

@@ -26,6 +26,7 @@ type Metrics struct {
 	invocations        *prometheus.CounterVec
 	invocationDuration *prometheus.HistogramVec
 	logsDropped        prometheus.Counter
+	jobClaimsCapped    prometheus.Counter
 }
 
 // invocationBuckets reach from sub-millisecond runs to the longest
@@ -65,6 +66,11 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.invocations, m.invocationDuration, m.logsDropped,
 	)
+	m.jobClaimsCapped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "picloud_job_claims_capped_total",
+		Help: "Times a node with a free worker found due jobs but left them queued, as their apps ran as many jobs as their caps allow.",
+	})
+	m.reg.MustRegister(m.jobClaimsCapped)
 	return m
 }
 
@@ -99,6 +105,15 @@ func (m *Metrics) LogsDropped(n int) {
 		return
 	}
 	m.logsDropped.Add(float64(n))
+}
+
+// JobClaimsCapped counts a claim that left due jobs queued because their
+// apps were at their running-jobs caps.
+func (m *Metrics) JobClaimsCapped() {
+	if m == nil {
+		return
+	}
+	m.jobClaimsCapped.Inc()
 }
 
 // unmatchedRoute labels requests no route pattern matched, so that

@@ -86,6 +86,11 @@ type Config struct {
 	// MaxQueued bounds the jobs of one app waiting or running; an async
 	// request past it is refused with 429 (default 10 000).
 	MaxQueued int
+	// MaxRunningPerApp bounds the jobs of one app running at once, on
+	// all the nodes together, so that one app's backlog cannot hold every
+	// worker while other apps' jobs wait (default: half of Workers, at
+	// least 1). An app's Limits.MaxRunningJobs overrides it.
+	MaxRunningPerApp int
 	// RetryBackoff is the wait before a failed job's second attempt,
 	// doubled for each further one, up to an hour (default 10s).
 	RetryBackoff time.Duration
@@ -167,6 +172,7 @@ func New(cfg Config) *Orchestrator {
 		clock:   o.clock,
 		owner:   cfg.NodeID,
 		workers: positive(cfg.Workers, DefaultWorkers),
+		perApp:  positive(cfg.MaxRunningPerApp, DefaultMaxRunningPerApp(positive(cfg.Workers, DefaultWorkers))),
 		lease:   max(o.defaults.Timeout, maxScriptTimeout) + leaseMargin,
 		backoff: positive(cfg.RetryBackoff, DefaultRetryBackoff),
 		log:     o.logger,

@@ -43,7 +43,12 @@ func newEnv(t testing.TB, cfg Config) *testEnv {
 // newEnvOn returns a data plane over a new database of backend b.
 func newEnvOn(t testing.TB, b dbtest.Backend, cfg Config) *testEnv {
 	t.Helper()
-	st := dbtest.Open(t, b)
+	return newEnvWith(t, dbtest.Open(t, b), cfg)
+}
+
+// newEnvWith returns a data plane over st.
+func newEnvWith(t testing.TB, st store.Store, cfg Config) *testEnv {
+	t.Helper()
 	e := &testEnv{t: t, st: st, bus: events.NewLocal(), metrics: metrics.New(), apps: map[string]store.App{}}
 	cfg.Store, cfg.Bus, cfg.Metrics = st, e.bus, e.metrics
 	e.orch = New(cfg)

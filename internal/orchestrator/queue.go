@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,7 +32,19 @@ const (
 	leaseMargin = time.Minute
 	// claimRetry is how long the consumer waits after a store failure.
 	claimRetry = 5 * time.Second
+	// capRetry is how long the consumer waits to claim again when the
+	// due jobs' apps are at their running-jobs caps: a job of theirs that
+	// ends on this node wakes it sooner, one that ends on another node
+	// does not.
+	capRetry = time.Second
 )
+
+// DefaultMaxRunningPerApp is the default cap on one app's running jobs:
+// half the node's workers, at least one, so that an app with a backlog
+// leaves workers to the others.
+func DefaultMaxRunningPerApp(workers int) int {
+	return max(workers/2, 1)
+}
 
 // AsyncHeader asks for an async invocation, as ?async=1 does.
 const AsyncHeader = "X-Picloud-Async"
@@ -66,9 +77,9 @@ type asyncAccepted struct {
 func (o *Orchestrator) enqueue(w http.ResponseWriter, r *http.Request, c *compiled, app, script, path string, query url.Values, body []byte) {
 	now := o.clock.Now()
 	id := o.ids.next(now)
-	req, err := json.Marshal(asyncRequest{Method: r.Method, Path: path, Query: query, Header: r.Header, Host: r.Host, Body: body})
+	req, err := o.storedRequest(c.appID, id, asyncRequest{Method: r.Method, Path: path, Query: query, Header: r.Header, Host: r.Host, Body: body})
 	if err != nil {
-		o.logger.Error("orchestrator: unable to encode an async request", "app", app, "script", script, "err", err)
+		o.logger.Error("orchestrator: unable to store an async request", "app", app, "script", script, "err", err)
 		httpx.WriteError(w, err)
 		return
 	}
@@ -112,6 +123,7 @@ type queue struct {
 	clock   clock.Clock
 	owner   string
 	workers int
+	perApp  int // the default cap on an app's running jobs
 	lease   time.Duration
 	backoff time.Duration
 	log     *slog.Logger
@@ -194,6 +206,11 @@ func (q *queue) loop() {
 		wait := time.Duration(-1) // no timer
 		for free > 0 {
 			j, err := q.claim()
+			if errors.Is(err, store.ErrAppsAtCap) {
+				q.o.metrics.JobClaimsCapped()
+				wait = capRetry
+				break
+			}
 			if errors.Is(err, store.ErrNotFound) {
 				break
 			}
@@ -253,7 +270,7 @@ func (q *queue) claim() (store.Job, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeWriteTimeout)
 	defer cancel()
 	now := q.clock.Now()
-	return q.o.store.ClaimJob(ctx, q.owner, now, now.Add(q.lease))
+	return q.o.store.ClaimJob(ctx, q.owner, now, now.Add(q.lease), q.perApp)
 }
 
 func (q *queue) nextTime() (time.Time, error) {
@@ -347,9 +364,11 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int, rec *sto
 		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt}
 	switch j.Trigger {
 	case store.TriggerAsync:
-		var req asyncRequest
-		if err := json.Unmarshal(j.Request, &req); err != nil {
-			return executor.ErrorResult(fmt.Errorf("orchestrator: the stored request is unreadable: %w", err)), c.version, nil
+		ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+		req, err := o.jobRequest(ctx, j)
+		cancel()
+		if err != nil {
+			return executor.ErrorResult(err), c.version, nil
 		}
 		ev.Method, ev.Path, ev.Query, ev.Header, ev.Host, ev.Body = req.Method, req.Path, req.Query, req.Header, req.Host, req.Body
 		rec = recordRequest(req.Method, req.Path, req.Query.Encode(), req.Host, req.Header, req.Body)

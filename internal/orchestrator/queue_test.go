@@ -364,7 +364,7 @@ func testCrashRecovery(t *testing.T, b dbtest.Backend) {
 	}
 	// The node's consumer claims a job, and the process dies: no finish,
 	// no close of the orchestrator, the database file left as it is.
-	claimed, err := st1.ClaimJob(context.Background(), "node-1", time.Now(), time.Now().Add(time.Hour))
+	claimed, err := st1.ClaimJob(context.Background(), "node-1", time.Now(), time.Now().Add(time.Hour), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +412,7 @@ func testLeaseTakeover(t *testing.T, b dbtest.Backend) {
 	e.deploy("demo", "work", `"done"`)
 	id := accepted(t, e.do("POST", "/fn/demo/work?async=1", nil, nil))
 	lease := t0.Add(11 * time.Minute)
-	if _, err := e.st.ClaimJob(context.Background(), "node-1", t0, lease); err != nil {
+	if _, err := e.st.ClaimJob(context.Background(), "node-1", t0, lease, 0); err != nil {
 		t.Fatal(err)
 	}
 	ran := watch(e.orch)
@@ -482,8 +482,8 @@ type countingStore struct {
 	claimed func()
 }
 
-func (c *countingStore) ClaimJob(ctx context.Context, owner string, now, lease time.Time) (store.Job, error) {
-	j, err := c.Store.ClaimJob(ctx, owner, now, lease)
+func (c *countingStore) ClaimJob(ctx context.Context, owner string, now, lease time.Time, maxRunning int) (store.Job, error) {
+	j, err := c.Store.ClaimJob(ctx, owner, now, lease, maxRunning)
 	if err == nil {
 		c.claimed()
 	}

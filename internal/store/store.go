@@ -21,6 +21,10 @@ var (
 	ErrConflict = errors.New("store: conflict")
 	// ErrQueueFull: an app already has as many pending jobs as allowed.
 	ErrQueueFull = errors.New("store: queue full")
+	// ErrAppsAtCap: ClaimJob found due jobs, but only of apps already
+	// running as many jobs as their cap allows. It comes wrapped with
+	// ErrNotFound, as nothing was claimed.
+	ErrAppsAtCap = errors.New("store: the due jobs' apps run as many jobs as allowed")
 )
 
 // Global roles of a user.
@@ -118,6 +122,10 @@ type AppLimits struct {
 	KVMaxValueBytes int64 `json:"kv_max_value_bytes,omitempty"`
 	KVMaxBytes      int64 `json:"kv_max_bytes,omitempty"`
 	KVMaxKeys       int64 `json:"kv_max_keys,omitempty"`
+	// MaxRunningJobs bounds the app's jobs running at once, across the
+	// nodes of a cluster (0: the server's default), so that one app's
+	// backlog cannot take every worker. The store reads it in ClaimJob.
+	MaxRunningJobs int64 `json:"max_running_jobs,omitempty"`
 }
 
 // AppOutbound is an app's outbound HTTP policy: the hosts its scripts may
@@ -373,17 +381,25 @@ type Store interface {
 	// queued, running or awaiting a retry (0: no bound), and ErrNotFound
 	// when the app does not exist.
 	EnqueueJob(ctx context.Context, j *Job, maxPending int) error
-	// ClaimJob atomically takes the job that is due first (RunAt not after
-	// now): a queued one, one awaiting its retry, or a running one whose
-	// lease has expired (its node died), which is run again as the same
-	// attempt. The job becomes running, held by owner until leaseUntil.
-	// ErrNotFound when no job is due.
-	ClaimJob(ctx context.Context, owner string, now, leaseUntil time.Time) (Job, error)
+	// ClaimJob atomically takes a due job (RunAt not after now): a queued
+	// one, one awaiting its retry, or a running one whose lease has
+	// expired (its node died), which is run again as the same attempt. It
+	// is fair between apps: of the apps with due jobs and fewer running
+	// jobs (unexpired leases) than their cap, it serves the one whose job
+	// was claimed least recently (then the one whose oldest job is due
+	// first), and takes that app's job due first. The cap is the app's
+	// Limits.MaxRunningJobs, else maxRunning; 0 means no cap. The count
+	// and the claim are atomic across concurrent claimers, so that the cap
+	// holds in a cluster. The job becomes running, held by owner until
+	// leaseUntil. ErrNotFound when no job is due; wrapped with it,
+	// ErrAppsAtCap when jobs are due but their apps are at their caps.
+	ClaimJob(ctx context.Context, owner string, now, leaseUntil time.Time, maxRunning int) (Job, error)
 	// FinishJob records an attempt of j, the job as ClaimJob returned it:
 	// it stores inv and moves the job to state (JobOK, JobError with its
-	// retry at runAt, or JobDead). When the job is no longer held by this
-	// claim (its lease expired and another node took it), only inv is
-	// stored and it reports false.
+	// retry at runAt, or JobDead); a job that ended (JobOK, JobDead)
+	// loses its stored Request, which may hold credentials. When the job
+	// is no longer held by this claim (its lease expired and another node
+	// took it), only inv is stored and it reports false.
 	FinishJob(ctx context.Context, j Job, state string, runAt time.Time, inv Invocation) (bool, error)
 	// RequeueJobs puts the running jobs held by owner back in the queue,
 	// due at now, to be run again as the same attempt: a node does this

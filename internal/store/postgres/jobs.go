@@ -108,38 +108,118 @@ func (s *Store) EnqueueJob(ctx context.Context, j *store.Job, maxPending int) er
 	return nil
 }
 
-// ClaimJob takes the job due first, in one statement: the subquery locks
-// it FOR UPDATE SKIP LOCKED, so concurrent claims on other nodes take the
-// next jobs instead of waiting for this one, and two never take the same.
-// A running job whose lease expired keeps its attempt number: the attempt
-// that was cut short left no record and is run again.
-func (s *Store) ClaimJob(ctx context.Context, owner string, at, leaseUntil time.Time) (store.Job, error) {
-	j, err := scanJob(s.pool.QueryRow(ctx,
+// jobClaimLock is the key of the advisory lock that serialises claims
+// across the nodes of a cluster: "jobs" in ASCII.
+const jobClaimLock = 0x6a6f6273
+
+// ClaimJob takes a due job, fairly between apps (see store.Store). The
+// transaction first takes the claim lock, so that claims on every node
+// happen one after the other and each counts the running jobs of an app
+// after the previous claim committed: the apps' caps hold across the
+// cluster. A claim is a few index probes, so the lock is held briefly.
+// The job's row is still locked FOR UPDATE SKIP LOCKED, as a finish or a
+// retry may hold it. A running job whose lease expired keeps its attempt
+// number: the attempt that was cut short left no record and is run again.
+func (s *Store) ClaimJob(ctx context.Context, owner string, at, leaseUntil time.Time, maxRunning int) (store.Job, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return store.Job{}, fmt.Errorf("postgres: unable to claim a job: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(jobClaimLock)); err != nil {
+		return store.Job{}, fmt.Errorf("postgres: unable to take the claim lock: %w", err)
+	}
+	turns, err := query(ctx, tx, scanJobTurn, "find the apps with due jobs",
+		`SELECT a.id, coalesce((a.limits->>'max_running_jobs')::bigint, 0),
+			(SELECT count(*) FROM jobs r WHERE r.app_id = a.id AND r.state IN `+pendingStates+`
+				AND r.state = 'running' AND r.run_at > $1)
+		FROM apps a LEFT JOIN job_turns t ON t.app_id = a.id
+		WHERE EXISTS (SELECT 1 FROM jobs d WHERE d.app_id = a.id AND d.state IN `+pendingStates+` AND d.run_at <= $1)
+		ORDER BY t.claimed_at NULLS FIRST,
+			(SELECT min(d.run_at) FROM jobs d WHERE d.app_id = a.id AND d.state IN `+pendingStates+`), a.id`,
+		runAt(at))
+	if err != nil {
+		return store.Job{}, err
+	}
+	atCap := false
+	for _, t := range turns {
+		if t.full(maxRunning) {
+			atCap = true
+			continue
+		}
+		j, err := claimAppJob(ctx, tx, t.appID, owner, at, leaseUntil)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // its due jobs are locked by a finish or a retry
+		}
+		if err != nil {
+			return store.Job{}, fmt.Errorf("postgres: unable to claim a job of app %d: %w", t.appID, err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return store.Job{}, fmt.Errorf("postgres: unable to claim job %q: %w", j.ID, err)
+		}
+		return j, nil
+	}
+	if atCap {
+		return store.Job{}, fmt.Errorf("postgres: no job can be claimed: %w: %w", store.ErrNotFound, store.ErrAppsAtCap)
+	}
+	return store.Job{}, fmt.Errorf("postgres: no job is due: %w", store.ErrNotFound)
+}
+
+// jobTurn is an app with due jobs, in the order ClaimJob serves them.
+type jobTurn struct {
+	appID   int64
+	cap     int64 // the app's own cap, 0 for the server's
+	running int64 // its running jobs whose lease holds
+}
+
+func scanJobTurn(r scanner) (jobTurn, error) {
+	var t jobTurn
+	return t, r.Scan(&t.appID, &t.cap, &t.running)
+}
+
+// full reports whether the app runs as many jobs as its cap allows, or
+// maxRunning when it has none of its own.
+func (t jobTurn) full(maxRunning int) bool {
+	c := t.cap
+	if c <= 0 {
+		c = int64(maxRunning)
+	}
+	return c > 0 && t.running >= c
+}
+
+// claimAppJob claims the app's job due first and records the app's turn;
+// pgx.ErrNoRows when every due job of the app is locked.
+func claimAppJob(ctx context.Context, tx pgx.Tx, appID int64, owner string, at, leaseUntil time.Time) (store.Job, error) {
+	j, err := scanJob(tx.QueryRow(ctx,
 		`WITH next AS (
-			SELECT id FROM jobs WHERE state IN `+pendingStates+` AND run_at <= $1
+			SELECT id FROM jobs WHERE app_id = $1 AND state IN `+pendingStates+` AND run_at <= $2
 			ORDER BY run_at, id LIMIT 1
 			FOR UPDATE SKIP LOCKED
 		), claimed AS (
 			UPDATE jobs SET
 				attempts = CASE WHEN state = 'running' THEN attempts ELSE attempts + 1 END,
-				state = 'running', owner = $2, run_at = $3, updated_at = $4
+				state = 'running', owner = $3, run_at = $4, updated_at = $5
 			FROM next WHERE jobs.id = next.id
 			RETURNING jobs.*
 		)
 		SELECT `+jobColumns+` FROM claimed j JOIN apps a ON a.id = j.app_id`,
-		runAt(at), owner, runAt(leaseUntil), now()))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return store.Job{}, fmt.Errorf("postgres: no job is due: %w", store.ErrNotFound)
-	}
+		appID, runAt(at), owner, runAt(leaseUntil), now()))
 	if err != nil {
-		return store.Job{}, fmt.Errorf("postgres: unable to claim a job: %w", err)
+		return store.Job{}, err
+	}
+	_, err = tx.Exec(ctx,
+		`INSERT INTO job_turns (app_id, claimed_at) VALUES ($1, $2)
+		ON CONFLICT (app_id) DO UPDATE SET claimed_at = excluded.claimed_at`,
+		appID, runAt(at))
+	if err != nil {
+		return store.Job{}, fmt.Errorf("record the turn of app %d: %w", appID, err)
 	}
 	return j, nil
 }
 
 // FinishJob records an attempt and moves the job on, if the claim still
 // holds: the job is still running under the owner, attempt and lease
-// that ClaimJob gave j.
+// that ClaimJob gave j. A job that ended loses its stored request.
 func (s *Store) FinishJob(ctx context.Context, j store.Job, state string, retryAt time.Time, inv store.Invocation) (bool, error) {
 	what := fmt.Sprintf("finish job %q", j.ID)
 	tx, err := s.pool.Begin(ctx)
@@ -154,10 +234,13 @@ func (s *Store) FinishJob(ctx context.Context, j store.Job, state string, retryA
 	if state == store.JobError {
 		next = runAt(retryAt)
 	}
+	// A job that ended drops its stored request: it may hold credentials,
+	// and nothing runs it again (a retry uses the attempt's record).
 	tag, err := tx.Exec(ctx,
-		`UPDATE jobs SET state = $1, run_at = $2, owner = '', last_invocation = $3, updated_at = $4
+		`UPDATE jobs SET state = $1, run_at = $2, owner = '', last_invocation = $3, updated_at = $4,
+			request = CASE WHEN $9 THEN NULL ELSE request END
 		WHERE id = $5 AND state = 'running' AND owner = $6 AND attempts = $7 AND run_at = $8`,
-		state, next, inv.ID, now(), j.ID, j.Owner, j.Attempts, runAt(j.RunAt))
+		state, next, inv.ID, now(), j.ID, j.Owner, j.Attempts, runAt(j.RunAt), state != store.JobError)
 	if err != nil {
 		return false, writeError(what, err)
 	}

@@ -198,6 +198,17 @@ CREATE TABLE kv_usage (
 	bytes  bigint NOT NULL  -- bytes of their keys and values
 );
 `,
+	// 7: fair claims of jobs (SQLite's twelfth version; see ClaimJob).
+	// jobs_app_due finds an app's due jobs and counts its running ones
+	// without a scan of the queue; job_turns keeps when each app last had
+	// a job claimed, so that claims go round the apps with due jobs.
+	`
+CREATE INDEX jobs_app_due ON jobs (app_id, run_at, id) WHERE state IN ('queued', 'error', 'running');
+CREATE TABLE job_turns (
+	app_id     bigint      PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+	claimed_at timestamptz NOT NULL
+);
+`,
 }
 
 // migrationLock is the key of the advisory lock that serialises

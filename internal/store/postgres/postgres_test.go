@@ -332,7 +332,7 @@ func TestDeleteAppUnderLoad(t *testing.T) {
 }
 
 // TestConcurrentClaims drains a queue from several nodes at once: every
-// job is claimed exactly once, and no claim waits for another's lock.
+// job is claimed exactly once.
 func TestConcurrentClaims(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -363,7 +363,7 @@ func TestConcurrentClaims(t *testing.T) {
 		owner := fmt.Sprintf("node-%d", n)
 		wg.Go(func() {
 			for {
-				j, err := st.ClaimJob(ctx, owner, time.Now(), time.Now().Add(time.Minute))
+				j, err := st.ClaimJob(ctx, owner, time.Now(), time.Now().Add(time.Minute), 0)
 				if errors.Is(err, store.ErrNotFound) {
 					return
 				}
@@ -383,5 +383,66 @@ func TestConcurrentClaims(t *testing.T) {
 	wg.Wait()
 	if len(claimed) != jobs {
 		t.Errorf("%d jobs claimed, want %d", len(claimed), jobs)
+	}
+}
+
+// TestClaimCapAcrossNodes claims from several nodes at once, each with
+// its own connection pool as in a cluster: the per-app cap on running
+// jobs is counted in the database, so all the nodes together run no more
+// than it of one app's jobs.
+func TestClaimCapAcrossNodes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	dsn := pgtest.DSN(t)
+	const nodes, jobs, limit = 4, 40, 3
+	stores := make([]*Store, nodes)
+	for i := range stores {
+		st, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		stores[i] = st
+	}
+	app := store.App{Slug: "busy"}
+	if err := stores[0].CreateApp(ctx, &app); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(-time.Hour)
+	for i := range jobs {
+		j := store.Job{ID: fmt.Sprintf("job-%02d", i), AppID: app.ID, Script: "s", Trigger: store.TriggerAsync,
+			MaxAttempts: 1, RunAt: base.Add(time.Duration(i) * time.Millisecond)}
+		if err := stores[0].EnqueueJob(ctx, &j, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		claimed int
+	)
+	for n, st := range stores {
+		owner := fmt.Sprintf("node-%d", n)
+		for range 3 { // workers of the node
+			wg.Go(func() {
+				for {
+					_, err := st.ClaimJob(ctx, owner, time.Now(), time.Now().Add(time.Minute), limit)
+					if errors.Is(err, store.ErrNotFound) {
+						return
+					}
+					if err != nil {
+						t.Errorf("%s: ClaimJob: %v", owner, err)
+						return
+					}
+					mu.Lock()
+					claimed++
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if claimed != limit {
+		t.Errorf("%d jobs of the app claimed by %d nodes, want its cap, %d", claimed, nodes, limit)
 	}
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -92,45 +91,116 @@ func (s *Store) EnqueueJob(ctx context.Context, j *store.Job, maxPending int) er
 	return nil
 }
 
-// ClaimJob takes the job due first. With a single writer the subquery and
-// the update cannot interleave with another claim; PostgreSQL runs the
-// same statement with FOR UPDATE SKIP LOCKED in the subquery. A running
-// job whose lease expired keeps its attempt number: the attempt that was
-// cut short left no record and is run again.
-func (s *Store) ClaimJob(ctx context.Context, owner string, at, leaseUntil time.Time) (store.Job, error) {
+// ClaimJob takes a due job, fairly between apps (see store.Store). With a
+// single writer the transaction cannot interleave with another claim, so
+// the count of an app's running jobs holds until the claim is written.
+// A running job whose lease expired keeps its attempt number: the attempt
+// that was cut short left no record and is run again.
+func (s *Store) ClaimJob(ctx context.Context, owner string, at, leaseUntil time.Time, maxRunning int) (store.Job, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return store.Job{}, fmt.Errorf("sqlite: unable to claim a job: %w", err)
 	}
 	defer tx.Rollback()
+	turns, err := s.jobTurns(ctx, tx, at)
+	if err != nil {
+		return store.Job{}, err
+	}
+	atCap := false
+	for _, t := range turns {
+		if t.full(maxRunning) {
+			atCap = true
+			continue
+		}
+		j, err := s.claimAppJob(ctx, tx, t.appID, owner, at, leaseUntil)
+		if err != nil {
+			return store.Job{}, err
+		}
+		if err := tx.Commit(); err != nil {
+			return store.Job{}, fmt.Errorf("sqlite: unable to claim job %q: %w", j.ID, err)
+		}
+		return j, nil
+	}
+	if atCap {
+		return store.Job{}, fmt.Errorf("sqlite: no job can be claimed: %w: %w", store.ErrNotFound, store.ErrAppsAtCap)
+	}
+	return store.Job{}, fmt.Errorf("sqlite: no job is due: %w", store.ErrNotFound)
+}
+
+// jobTurn is an app with due jobs, in the order ClaimJob serves them.
+type jobTurn struct {
+	appID   int64
+	cap     int64 // the app's own cap, 0 for the server's
+	running int64 // its running jobs whose lease holds
+}
+
+// full reports whether the app runs as many jobs as its cap allows, or
+// maxRunning when it has none of its own.
+func (t jobTurn) full(maxRunning int) bool {
+	c := t.cap
+	if c <= 0 {
+		c = int64(maxRunning)
+	}
+	return c > 0 && t.running >= c
+}
+
+// jobTurnsSQL lists the apps with jobs due at ?1, in the order ClaimJob
+// serves them, with their caps and running jobs. The running jobs are
+// counted with the pending states too, so that SQLite counts them in
+// jobs_app_due.
+const jobTurnsSQL = `SELECT a.id, coalesce(json_extract(a.limits, '$.max_running_jobs'), 0),
+	(SELECT count(*) FROM jobs r WHERE r.app_id = a.id AND r.state IN ` + pendingStates + `
+		AND r.state = 'running' AND r.run_at > ?1)
+FROM apps a LEFT JOIN job_turns t ON t.app_id = a.id
+WHERE EXISTS (SELECT 1 FROM jobs d WHERE d.app_id = a.id AND d.state IN ` + pendingStates + ` AND d.run_at <= ?1)
+ORDER BY t.claimed_at NULLS FIRST,
+	(SELECT min(d.run_at) FROM jobs d WHERE d.app_id = a.id AND d.state IN ` + pendingStates + `), a.id`
+
+// jobTurns lists the apps with jobs due at at: least recently served
+// first, then the one whose oldest job is due first. Each app costs a few
+// probes of jobs_app_due, never a scan of its queue.
+func (s *Store) jobTurns(ctx context.Context, tx *sql.Tx, at time.Time) ([]jobTurn, error) {
+	rows, err := tx.QueryContext(ctx, jobTurnsSQL, unixNano(at))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: unable to find the apps with due jobs: %w", err)
+	}
+	return collect(rows, func(r scanner) (jobTurn, error) {
+		var t jobTurn
+		return t, r.Scan(&t.appID, &t.cap, &t.running)
+	}, "find the apps with due jobs")
+}
+
+// claimAppJob claims the app's job due first and records the app's turn.
+func (s *Store) claimAppJob(ctx context.Context, tx *sql.Tx, appID int64, owner string, at, leaseUntil time.Time) (store.Job, error) {
 	var id string
-	err = tx.QueryRowContext(ctx,
+	err := tx.QueryRowContext(ctx,
 		`UPDATE jobs SET
 			attempts = CASE WHEN state = 'running' THEN attempts ELSE attempts + 1 END,
 			state = 'running', owner = ?, run_at = ?, updated_at = ?
-		WHERE id = (SELECT id FROM jobs WHERE state IN `+pendingStates+` AND run_at <= ?
+		WHERE id = (SELECT id FROM jobs WHERE app_id = ? AND state IN `+pendingStates+` AND run_at <= ?
 			ORDER BY run_at, id LIMIT 1)
 		RETURNING id`,
-		owner, unixNano(leaseUntil), unixNano(now()), unixNano(at)).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Job{}, fmt.Errorf("sqlite: no job is due: %w", store.ErrNotFound)
-	}
+		owner, unixNano(leaseUntil), unixNano(now()), appID, unixNano(at)).Scan(&id)
 	if err != nil {
-		return store.Job{}, fmt.Errorf("sqlite: unable to claim a job: %w", err)
+		return store.Job{}, fmt.Errorf("sqlite: unable to claim a job of app %d: %w", appID, err)
+	}
+	_, err = tx.ExecContext(ctx,
+		`INSERT INTO job_turns (app_id, claimed_at) VALUES (?, ?)
+		ON CONFLICT (app_id) DO UPDATE SET claimed_at = excluded.claimed_at`,
+		appID, unixNano(at))
+	if err != nil {
+		return store.Job{}, writeError(fmt.Sprintf("record the turn of app %d", appID), err)
 	}
 	j, err := scanJob(tx.QueryRowContext(ctx,
 		`SELECT `+jobColumns+` FROM jobs j JOIN apps a ON a.id = j.app_id WHERE j.id = ?`, id))
 	if err != nil {
 		return store.Job{}, fmt.Errorf("sqlite: unable to claim job %q: %w", id, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return store.Job{}, fmt.Errorf("sqlite: unable to claim job %q: %w", id, err)
-	}
 	return j, nil
 }
 
 // FinishJob records an attempt and moves the job on, if the claim still
-// holds.
+// holds; a job that ended loses its stored request.
 func (s *Store) FinishJob(ctx context.Context, j store.Job, state string, runAt time.Time, inv store.Invocation) (bool, error) {
 	what := fmt.Sprintf("finish job %q", j.ID)
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -144,10 +214,14 @@ func (s *Store) FinishJob(ctx context.Context, j store.Job, state string, runAt 
 	if state != store.JobError {
 		runAt = time.Time{}
 	}
+	// A job that ended drops its stored request: it may hold credentials,
+	// and nothing runs it again (a retry uses the attempt's record).
 	res, err := tx.ExecContext(ctx,
-		`UPDATE jobs SET state = ?, run_at = ?, owner = '', last_invocation = ?, updated_at = ?
+		`UPDATE jobs SET state = ?, run_at = ?, owner = '', last_invocation = ?, updated_at = ?,
+			request = CASE WHEN ? THEN NULL ELSE request END
 		WHERE id = ? AND state = 'running' AND owner = ? AND attempts = ? AND run_at = ?`,
-		state, unixNano(runAt), inv.ID, unixNano(now()), j.ID, j.Owner, j.Attempts, unixNano(j.RunAt))
+		state, unixNano(runAt), inv.ID, unixNano(now()), state != store.JobError,
+		j.ID, j.Owner, j.Attempts, unixNano(j.RunAt))
 	if err != nil {
 		return false, writeError(what, err)
 	}

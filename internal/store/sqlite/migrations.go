@@ -208,6 +208,17 @@ CREATE TABLE kv_usage (
 	// index (see PruneInvocations); keeping a global index by start time
 	// cost a quarter of the log writer's time (BenchmarkInsertInvocations).
 	`DROP INDEX invocations_started;`,
+	// 12: fair claims of jobs (see ClaimJob). jobs_app_due finds an
+	// app's due jobs and counts its running ones without a scan of the
+	// queue; job_turns keeps when each app last had a job claimed, so
+	// that claims go round the apps with due jobs.
+	`
+CREATE INDEX jobs_app_due ON jobs (app_id, run_at, id) WHERE state IN ('queued', 'error', 'running');
+CREATE TABLE job_turns (
+	app_id     INTEGER PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+	claimed_at INTEGER NOT NULL
+);
+`,
 }
 
 // migrate applies the migrations of list that db lacks, each in its own

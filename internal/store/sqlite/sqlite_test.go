@@ -383,3 +383,37 @@ func openWithApp(tb testing.TB, slug string) (*Store, store.App) {
 	}
 	return st, app
 }
+
+// A claim costs index probes per app with due jobs, never a scan of the
+// queue: the apps' order, their running jobs and their due jobs all come
+// from jobs_app_due.
+func TestClaimQueriesUseAnIndex(t *testing.T) {
+	st, err := Open(filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, q := range []string{
+		jobTurnsSQL,
+		`SELECT id FROM jobs WHERE app_id = ?1 AND state IN ` + pendingStates + ` AND run_at <= ?1 ORDER BY run_at, id LIMIT 1`,
+	} {
+		rows, err := st.read.Query("EXPLAIN QUERY PLAN "+q, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		joined := strings.Join(plan, "; ")
+		if strings.Contains(joined, "SCAN jobs") || strings.Contains(joined, "SCAN r") || strings.Contains(joined, "SCAN d") {
+			t.Errorf("%s\nplan: %s\nwant searches of jobs_app_due, no scan of jobs", q, joined)
+		}
+	}
+}

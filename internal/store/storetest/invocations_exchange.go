@@ -57,7 +57,7 @@ func testInvocationExchange(t *testing.T, st store.Store) {
 	j := store.Job{ID: "job-1", AppID: a.ID, Script: "hello", Trigger: store.TriggerAsync, MaxAttempts: 1, RunAt: at(0),
 		Request: []byte(`{"method":"POST"}`)}
 	ok(t, "EnqueueJob", st.EnqueueJob(ctx, &j, 0))
-	claimed, err := st.ClaimJob(ctx, "node", at(time.Second), at(time.Hour))
+	claimed, err := st.ClaimJob(ctx, "node", at(time.Second), at(time.Hour), 0)
 	ok(t, "ClaimJob", err)
 	attempt := invocation("inv-attempt", a, "hello", store.StatusOK, at(4*time.Second))
 	attempt.Trigger, attempt.JobID, attempt.Attempt = store.TriggerAsync, j.ID, 1

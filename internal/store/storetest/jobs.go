@@ -72,20 +72,20 @@ func testJobs(t *testing.T, st store.Store) {
 	check(t, "NextJobTime", next, at(-time.Second))
 
 	// Claims take the job due first; nothing is due before its time.
-	_, err = st.ClaimJob(ctx, "node-a", at(-2*time.Second), at(time.Minute))
+	_, err = st.ClaimJob(ctx, "node-a", at(-2*time.Second), at(time.Minute), 0)
 	wantErr(t, "ClaimJob before any is due", err, store.ErrNotFound)
-	c1, err := st.ClaimJob(ctx, "node-a", at(0), at(time.Minute))
+	c1, err := st.ClaimJob(ctx, "node-a", at(0), at(time.Minute), 0)
 	ok(t, "ClaimJob", err)
 	if c1.ID != "job-3" || c1.State != store.JobRunning || c1.Attempts != 1 || c1.Owner != "node-a" ||
 		!c1.RunAt.Equal(at(time.Minute)) || string(c1.Request) != string(j3.Request) || c1.AppSlug != "beta" {
 		t.Errorf("ClaimJob = %+v", c1)
 	}
-	c2, err := st.ClaimJob(ctx, "node-b", at(0), at(time.Minute))
+	c2, err := st.ClaimJob(ctx, "node-b", at(0), at(time.Minute), 0)
 	ok(t, "ClaimJob", err)
 	if c2.ID != "job-1" {
 		t.Errorf("second ClaimJob took %q, want job-1", c2.ID)
 	}
-	_, err = st.ClaimJob(ctx, "node-a", at(0), at(time.Minute))
+	_, err = st.ClaimJob(ctx, "node-a", at(0), at(time.Minute), 0)
 	wantErr(t, "ClaimJob with none due", err, store.ErrNotFound)
 
 	// Running jobs of the asking node do not count for its next time;
@@ -116,12 +116,12 @@ func testJobs(t *testing.T, st store.Store) {
 	check(t, "ListInvocations by job", list, []store.Invocation{inv})
 
 	// The second attempt, then dead.
-	c3, err := st.ClaimJob(ctx, "node-a", at(10*time.Second), at(time.Hour))
+	c3, err := st.ClaimJob(ctx, "node-a", at(10*time.Second), at(time.Hour), 0)
 	ok(t, "ClaimJob", err)
 	if c3.ID != "job-2" { // due at 1s, before job-3's 10s
 		t.Fatalf("ClaimJob took %q, want job-2", c3.ID)
 	}
-	c4, err := st.ClaimJob(ctx, "node-a", at(10*time.Second), at(time.Hour))
+	c4, err := st.ClaimJob(ctx, "node-a", at(10*time.Second), at(time.Hour), 0)
 	ok(t, "ClaimJob", err)
 	if c4.ID != "job-3" || c4.Attempts != 2 {
 		t.Fatalf("ClaimJob = %s attempt %d, want job-3 attempt 2", c4.ID, c4.Attempts)
@@ -190,15 +190,15 @@ func testJobLeases(t *testing.T, st store.Store) {
 	j := asyncJob("job-1", a, "hello", at(0))
 	ok(t, "EnqueueJob", st.EnqueueJob(ctx, &j, 0))
 
-	c, err := st.ClaimJob(ctx, "node-a", at(0), at(time.Minute))
+	c, err := st.ClaimJob(ctx, "node-a", at(0), at(time.Minute), 0)
 	ok(t, "ClaimJob", err)
-	_, err = st.ClaimJob(ctx, "node-b", at(time.Minute-time.Microsecond), at(2*time.Minute))
+	_, err = st.ClaimJob(ctx, "node-b", at(time.Minute-time.Microsecond), at(2*time.Minute), 0)
 	wantErr(t, "ClaimJob before the lease ends", err, store.ErrNotFound)
 	next, err := st.NextJobTime(ctx, "node-b")
 	ok(t, "NextJobTime", err)
 	check(t, "NextJobTime for another node", next, at(time.Minute))
 
-	taken, err := st.ClaimJob(ctx, "node-b", at(time.Minute), at(2*time.Minute))
+	taken, err := st.ClaimJob(ctx, "node-b", at(time.Minute), at(2*time.Minute), 0)
 	ok(t, "ClaimJob after the lease", err)
 	if taken.ID != "job-1" || taken.Attempts != 1 || taken.Owner != "node-b" {
 		t.Errorf("taken over: %+v; want job-1, attempt 1, node-b", taken)
@@ -230,7 +230,7 @@ func testJobLeases(t *testing.T, st store.Store) {
 	if n != 1 {
 		t.Errorf("RequeueJobs = %d, want 1", n)
 	}
-	got, err = st.ClaimJob(ctx, "node-b", at(90*time.Second), at(3*time.Minute))
+	got, err = st.ClaimJob(ctx, "node-b", at(90*time.Second), at(3*time.Minute), 0)
 	ok(t, "ClaimJob after requeue", err)
 	if got.Attempts != 1 {
 		t.Errorf("after requeue: attempt %d, want 1", got.Attempts)
@@ -273,7 +273,7 @@ func testQueueBound(t *testing.T, st store.Store) {
 	ok(t, "EnqueueJob in another app", st.EnqueueJob(ctx, &j, bound))
 
 	// A job that ends frees its place; a dead one too.
-	c, err := st.ClaimJob(ctx, "n", at(0), at(time.Minute))
+	c, err := st.ClaimJob(ctx, "n", at(0), at(time.Minute), 0)
 	ok(t, "ClaimJob", err)
 	_, err = st.FinishJob(ctx, c, store.JobDead, time.Time{}, invocation("inv-1", a, "hello", store.StatusError, at(0)))
 	ok(t, "FinishJob", err)
