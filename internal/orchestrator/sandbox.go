@@ -20,11 +20,13 @@ const SandboxPolicy = "sandbox allow-scripts allow-forms allow-popups allow-moda
 // originWideHeaders are response headers that would let one script's
 // response change how the browser treats the whole origin, the dashboard
 // included: wipe its storage (Clear-Site-Data), widen a service worker's
-// scope beyond the script's path (Service-Worker-Allowed), or pin
-// transport policy for the host and its subdomains (Strict-Transport-
-// Security, Alt-Svc). That is the operator's business, not an app's:
+// scope beyond the script's path (Service-Worker-Allowed), pin transport
+// policy for the host and its subdomains (Strict-Transport-Security,
+// Alt-Svc), or have the browser report the origin's requests to the app
+// (NEL with Report-To). That is the operator's business, not an app's:
 // they are dropped from what a script answers.
-var originWideHeaders = []string{"Clear-Site-Data", "Service-Worker-Allowed", "Strict-Transport-Security", "Alt-Svc"}
+var originWideHeaders = []string{"Clear-Site-Data", "Service-Worker-Allowed", "Strict-Transport-Security", "Alt-Svc",
+	"NEL", "Report-To"}
 
 // sandbox wraps the data plane's handler so that every response it writes
 // — a script's, or the platform's own errors, whatever the status —

