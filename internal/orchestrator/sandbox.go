@@ -34,7 +34,11 @@ var originWideHeaders = []string{"Clear-Site-Data", "Service-Worker-Allowed", "S
 // headers so that no script can remove or weaken them.
 func sandbox(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(&sandboxWriter{ResponseWriter: w, app: appSegment(r)}, r)
+		sw := &sandboxWriter{ResponseWriter: w, app: appSegment(r)}
+		next.ServeHTTP(sw, r)
+		if !sw.wrote {
+			sw.WriteHeader(http.StatusOK) // what net/http would send, with the headers
+		}
 	})
 }
 

@@ -136,3 +136,14 @@ func TestScopeCookiesOutsideAnApp(t *testing.T) {
 		t.Errorf("Set-Cookie %q", v)
 	}
 }
+
+// TestSandboxWithoutWrite: a handler that writes nothing still answers
+// with the headers.
+func TestSandboxWithoutWrite(t *testing.T) {
+	rec := httptest.NewRecorder()
+	sandbox(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})).ServeHTTP(rec, httptest.NewRequest("GET", "/fn/demo/x", nil))
+	res := rec.Result()
+	if res.StatusCode != 200 || res.Header.Get("Content-Security-Policy") != SandboxPolicy || res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("%d %v", res.StatusCode, res.Header)
+	}
+}
