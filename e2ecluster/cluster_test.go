@@ -227,6 +227,10 @@ func TestCluster(t *testing.T) {
 		return
 	}
 
+	if !t.Run("the isolation headers come through Caddy", func(t *testing.T) { isolationHeaders(t, c, pic) }) {
+		return
+	}
+
 	if !t.Run("a node killed mid-load fails no request beyond those in flight", func(t *testing.T) {
 		victim := c.nodes[0]
 		exe := victim.executorPID(t)

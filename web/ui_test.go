@@ -18,10 +18,11 @@ import (
 // chromium is Debian's browser; .ci/run installs it with apt.
 const chromium = "/usr/bin/chromium"
 
-// TestDashboard runs the browser journeys of tests/e2e.mjs (Playwright
-// driving Chromium) against the real picloud binary, built here and
-// started on a free port with its own data directory. Screenshots of the
-// main pages are saved in tests/output/.
+// TestDashboard runs the browser journeys of tests/e2e.mjs, then the
+// hostile script page of tests/isolation.mjs (Playwright driving
+// Chromium), against the real picloud binary, built here and started on
+// a free port with its own data directory. Screenshots of the main pages
+// are saved in tests/output/.
 func TestDashboard(t *testing.T) {
 	browser := chromium
 	if env := os.Getenv("CHROMIUM"); env != "" {
@@ -75,23 +76,29 @@ func TestDashboard(t *testing.T) {
 		t.Fatalf("picloud did not come up: %v\n%s", err, serverLog.String())
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
 	out, _ := filepath.Abs(filepath.Join("tests", "output"))
-	cmd := exec.CommandContext(ctx, node, "--test-reporter=spec", filepath.Join("tests", "e2e.mjs"))
-	cmd.Env = append(cleanEnv(),
-		"PICLOUD_URL="+url,
-		"PICLOUD_ADMIN_USER=admin",
-		"PICLOUD_ADMIN_PASSWORD="+password,
-		"PICLOUD_UI_OUTPUT="+out,
-		"CHROMIUM="+browser,
-		"NO_COLOR=1",
-	)
-	start := time.Now()
-	output, err := cmd.CombinedOutput()
-	t.Logf("browser journeys (%s), screenshots in %s:\n%s", time.Since(start).Round(time.Millisecond), out, output)
-	if err != nil {
-		t.Fatalf("the browser journeys failed: %v", err)
+	// The files run in order against the one server: isolation.mjs
+	// cleans up what it makes, e2e.mjs ends with no apps.
+	for _, journey := range []string{"e2e.mjs", "isolation.mjs"} {
+		t.Run(journey, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, node, "--test-reporter=spec", filepath.Join("tests", journey))
+			cmd.Env = append(cleanEnv(),
+				"PICLOUD_URL="+url,
+				"PICLOUD_ADMIN_USER=admin",
+				"PICLOUD_ADMIN_PASSWORD="+password,
+				"PICLOUD_UI_OUTPUT="+out,
+				"CHROMIUM="+browser,
+				"NO_COLOR=1",
+			)
+			start := time.Now()
+			output, err := cmd.CombinedOutput()
+			t.Logf("browser journeys of %s (%s), screenshots in %s:\n%s", journey, time.Since(start).Round(time.Millisecond), out, output)
+			if err != nil {
+				t.Fatalf("the browser journeys of %s failed: %v", journey, err)
+			}
+		})
 	}
 }
 

@@ -140,6 +140,7 @@ func (e *liveEnv) stream(path, as string, header map[string]string) *sseStream {
 		b, _ := io.ReadAll(res.Body)
 		e.t.Fatalf("GET %s: %d %s %s", path, res.StatusCode, res.Header, b)
 	}
+	wantAPIHeaders(e.t, res.Header)
 	s := &sseStream{res: res, events: make(chan sseEvent, 100), cancel: cancel, done: make(chan struct{})}
 	go s.read()
 	e.t.Cleanup(s.close)

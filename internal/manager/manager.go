@@ -139,10 +139,10 @@ func New(cfg Config) *Manager {
 	return m
 }
 
-// Handler returns the API's handler, serving /api/v1/…; with Metrics set,
-// requests are counted by route.
+// Handler returns the API's handler, serving /api/v1/… with the headers
+// of apiHeaders; with Metrics set, requests are counted by route.
 func (m *Manager) Handler() http.Handler {
-	var h http.Handler = http.HandlerFunc(m.serve)
+	h := apiHeaders(http.HandlerFunc(m.serve))
 	if m.metrics != nil {
 		h = m.metrics.Middleware("manager", h)
 	}
@@ -235,7 +235,6 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{header: w.Header()}
 	m.mux.ServeHTTP(rec, r) // sets Allow on 405
 	w.Header().Del("Content-Type")
-	w.Header().Del("X-Content-Type-Options")
 	if rec.status == http.StatusMethodNotAllowed {
 		httpx.WriteError(w, &httpx.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 			Message: r.Method + " is not allowed on " + r.URL.Path})

@@ -137,6 +137,7 @@ func TestRoleMatrix(t *testing.T) {
 					if res.status != row.want[i] {
 						t.Fatalf("status %d, want %d; body %s", res.status, row.want[i], res.body)
 					}
+					wantAPIHeaders(t, res.header)
 					if res.status == 401 && res.header.Get("WWW-Authenticate") == "" {
 						t.Error("401 without WWW-Authenticate")
 					}

@@ -95,6 +95,7 @@ func testReplay(t *testing.T, b dbtest.Backend) {
 func (e *liveEnv) replay(id, body, as string) replayAnswer {
 	e.t.Helper()
 	res := e.do("POST", "/api/v1/logs/"+id+"/replay", body, as, "application/json")
+	wantAPIHeaders(e.t, res.header)
 	if res.status != 200 {
 		e.t.Fatalf("replay %s %s: %d %s", id, body, res.status, res.body)
 	}

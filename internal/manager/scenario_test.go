@@ -50,6 +50,7 @@ func runScenariosOn(t *testing.T, b dbtest.Backend, scenarios []scenario) {
 			if ct := res.header.Get("Content-Type"); res.status != 204 && ct != "application/json" {
 				t.Errorf("Content-Type %q, want application/json", ct)
 			}
+			wantAPIHeaders(t, res.header)
 			if res.status >= 400 && !strings.Contains(res.body, `"error":{"code":`) {
 				t.Errorf("error body %q is not an API error", res.body)
 			}

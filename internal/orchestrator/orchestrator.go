@@ -210,8 +210,9 @@ func positive[T int | time.Duration](v, def T) T {
 }
 
 // Handler serves /fn/{app}/{script} and /fn/{app}/{script}/{rest...} for
-// every method. Wrap it in metrics.Middleware to count requests by route.
-func (o *Orchestrator) Handler() http.Handler { return o.mux }
+// every method, every response sandboxed (sandbox.go). Wrap it in
+// metrics.Middleware to count requests by route.
+func (o *Orchestrator) Handler() http.Handler { return sandbox(o.mux) }
 
 // Start starts the node's queue consumer, after putting back in the queue
 // the jobs this node (Config.NodeID) was running when it last stopped.

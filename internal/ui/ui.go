@@ -134,10 +134,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("ETag", f.etag)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Frame-Options", "DENY") // no file of the dashboard is for a frame
 	if rel == "index.html" {
 		hd.Set("Content-Type", "text/html; charset=utf-8")
 		hd.Set("Content-Security-Policy", h.csp)
-		hd.Set("X-Frame-Options", "DENY")
 	}
 	// ServeContent sets the Content-Type from the extension, answers
 	// If-None-Match with 304 and handles Range and HEAD.

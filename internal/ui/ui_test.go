@@ -90,7 +90,7 @@ func TestHandler(t *testing.T) {
 			}
 			csp := rec.Header().Get("Content-Security-Policy")
 			if s.wantCSP {
-				for _, part := range []string{"default-src 'self'", "connect-src 'self'", wantCSP} {
+				for _, part := range []string{"default-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", wantCSP} {
 					if !strings.Contains(csp, part) {
 						t.Errorf("Content-Security-Policy %q lacks %q", csp, part)
 					}
@@ -98,6 +98,9 @@ func TestHandler(t *testing.T) {
 			}
 			if s.wantStatus == 200 && rec.Header().Get("X-Content-Type-Options") != "nosniff" {
 				t.Errorf("no X-Content-Type-Options: nosniff")
+			}
+			if s.wantStatus == 200 && rec.Header().Get("X-Frame-Options") != "DENY" {
+				t.Errorf("X-Frame-Options %q, want DENY", rec.Header().Get("X-Frame-Options"))
 			}
 		})
 	}

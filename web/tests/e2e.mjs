@@ -57,7 +57,8 @@ function watch(p) {
 }
 
 async function newPage(viewport = { width: 1280, height: 900 }) {
-	const ctx = await browser.newContext({ viewport, reducedMotion: 'reduce' });
+	// A zone away from UTC, 5:30 ahead all year, so that local times show.
+	const ctx = await browser.newContext({ viewport, reducedMotion: 'reduce', timezoneId: 'Asia/Kolkata' });
 	const p = await ctx.newPage();
 	watch(p);
 	return p;
@@ -260,6 +261,30 @@ test('shows the log entry with its output, filters and chart', async () => {
 	await row.getByRole('link', { name: 'ok' }).waitFor(); // the last run's status
 	assert.match(await row.innerText(), /hello\s+v3\s+ok/);
 	await shot(page, '08-app');
+});
+
+test("shows times in UTC, or in the browser's zone once chosen, and remembers the choice", async () => {
+	const picker = page.getByLabel('Times in');
+	assert.equal(await picker.inputValue(), 'utc');
+	// The app page shows the script's last run.
+	const row = page.locator('tr', { has: page.getByRole('link', { name: script }) });
+	const text = await row.innerText();
+	const utc = text.match(/(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) UTC/);
+	assert.ok(utc, 'a time in UTC in ' + text);
+	const instant = Date.parse(`${utc[1]}T${utc[2]}Z`);
+	const kolkata = new Date(instant + 5.5 * 3600e3).toISOString().slice(0, 19).replace('T', ' ') + ' GMT+5:30';
+
+	await picker.selectOption('local');
+	await row.getByText(kolkata).waitFor();
+	assert.ok(!(await row.innerText()).includes(' UTC'), 'no time is left in UTC');
+	await page.reload();
+	await row.getByText(kolkata).waitFor();
+	assert.equal(await picker.inputValue(), 'local');
+	await shot(page, '08b-local-times');
+
+	await picker.selectOption('utc');
+	await row.getByText(utc[0]).waitFor();
+	assert.equal(await page.evaluate(() => localStorage.getItem('picloud.times')), null);
 });
 
 test('sets a secret that a script reads, never showing its value, and deletes it', async () => {

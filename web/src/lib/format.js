@@ -1,12 +1,35 @@
 // Formatting shared by the pages.
+import { times } from './times.svelte.js';
 
-/** "2025-01-31 12:00:00" in the browser's time zone, or "—". */
+/**
+ * "2025-01-31 12:00:00 UTC", or in the browser's zone with its name
+ * ("2025-01-31 17:30:00 GMT+5:30") when the user chose local times; "—"
+ * for none. Every time says its zone: the CLI prints UTC.
+ */
 export function when(iso) {
 	if (!iso) return '—';
 	const d = new Date(iso);
 	if (isNaN(d)) return iso;
 	const p = (n) => String(n).padStart(2, '0');
-	return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+	const [y, mo, day, h, mi, s] = times.local
+		? [d.getFullYear(), d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()]
+		: [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+	return `${y}-${p(mo + 1)}-${p(day)} ${p(h)}:${p(mi)}:${p(s)} ${zoneName(d)}`;
+}
+
+/**
+ * The name of the zone times are shown in at instant d: "UTC", or the
+ * browser's ("CET", "GMT+5:30") when local is true.
+ */
+export function zoneName(d = new Date(), local = times.local) {
+	if (!local) return 'UTC';
+	const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((x) => x.type === 'timeZoneName');
+	return part ? part.value : 'local time';
+}
+
+/** The timeZone option of toLocale…String for the chosen zone. */
+export function zoneOption() {
+	return times.local ? undefined : 'UTC';
 }
 
 /** A duration in milliseconds, to a readable precision. */
