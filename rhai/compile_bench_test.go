@@ -52,8 +52,8 @@ func compileWorstCases() []struct{ name, src string } {
 		{"closure_captures", repeatTo(half, "", func(i int) string { return fmt.Sprintf("let v%d=0;", i) }, "") +
 			repeatTo(half, "let f = || {", func(i int) string { return fmt.Sprintf("v%d;", i) }, "};")},
 		{"same_variable_redeclared", repeatTo(worstSize, "", same("let x=x;"), "")},
-		{"constants_assigned", repeatTo(half, "", func(i int) string { return fmt.Sprintf("const c%d=0;", i) }, "") +
-			repeatTo(half, "let y=0;", same("y=1;"), "")},
+		{"constants_then_blocks", repeatTo(half, "let y=0;", func(i int) string { return fmt.Sprintf("const c%d=0;", i) }, "") +
+			repeatTo(half, "", same("{y=1;}"), "")},
 		{"map_keys", repeatTo(worstSize, "let m=#{", func(i int) string { return fmt.Sprintf("k%d:0,", i) }, "z:0};")},
 		{"duplicate_map_key_late", repeatTo(worstSize, "let m=#{", func(i int) string { return fmt.Sprintf("k%d:0,", i) }, "k0:0};")},
 		{"array_literal", repeatTo(worstSize, "let a=[", same("1,"), "1];")},

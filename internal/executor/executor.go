@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -55,6 +56,9 @@ type Executor struct {
 	defaults Limits
 	outbound *outboundClient // the http module's connections
 	kv       KV
+	// redactors keeps the redactor of each app's secrets (see
+	// redactorFor).
+	redactors sync.Map // app id → *appRedactor
 }
 
 // New returns an executor whose engine has the data-plane functions
@@ -125,7 +129,7 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 	lim = lim.Or(x.defaults)
 	start := time.Now()
 	out := output{max: MaxOutputBytes}
-	red := NewRedactor(ev.Env)
+	red := x.redactorFor(ev)
 	out.redact = red.Redact
 	var stats rhai.RunStats
 	defer func() {

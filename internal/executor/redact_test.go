@@ -86,3 +86,16 @@ func TestRedactionOfEscapedForms(t *testing.T) {
 		}
 	}
 }
+
+// The redactor kept for an app follows its secrets: a changed value is
+// redacted from the next run on, in place of the old one.
+func TestRedactorFollowsChangedSecrets(t *testing.T) {
+	x := New(Config{})
+	for _, value := range []string{"first-value", "second-value", "first-value"} {
+		ev := Event{App: "shop", AppID: 7, Env: map[string]string{"TOKEN": value}}
+		res := run(t, x, `print(env.TOKEN); "ok"`, ev, Limits{})
+		if res.Output != "[secret TOKEN]\n" {
+			t.Errorf("with %q: output %q", value, res.Output)
+		}
+	}
+}

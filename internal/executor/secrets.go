@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,6 +87,28 @@ func NewRedactor(env map[string]string) *Redactor {
 		r.secrets = append(r.secrets, redactedSecret{name, forms})
 	}
 	return r
+}
+
+// appRedactor is the redactor built for one version of an app's secrets.
+type appRedactor struct {
+	env map[string]string
+	red *Redactor
+}
+
+// redactorFor returns the redactor of ev's secrets. Building one escapes
+// every secret several times, which for an app with many long secrets
+// costs more than a run: it is built once per app and version of its
+// secrets, and found again by comparing the event's secrets, whether the
+// event comes from this process or over the executor RPC.
+func (x *Executor) redactorFor(ev Event) *Redactor {
+	if v, ok := x.redactors.Load(ev.AppID); ok {
+		if a := v.(*appRedactor); maps.Equal(a.env, ev.Env) {
+			return a.red
+		}
+	}
+	red := NewRedactor(ev.Env)
+	x.redactors.Store(ev.AppID, &appRedactor{env: ev.Env, red: red})
+	return red
 }
 
 // quoters are the functions that write a string inside quotes wherever a
