@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -115,6 +116,17 @@ func TestScriptScenarios(t *testing.T) {
 			body: `{"source": "` + strings.Repeat(`\n`, MaxSourceBytes) + `"}`, status: 413, check: noScript("big")},
 		{name: "deploy largest source", method: "PUT", url: "/api/v1/apps/demo/scripts/big", as: asEditor,
 			body: "//" + strings.Repeat("x", MaxSourceBytes-2), contentType: "text/plain", status: 201},
+		// The engine's parse-time caps (rhai.SandboxLimits) refuse a script
+		// as the parser reaches them.
+		{name: "deploy too many parameters", method: "PUT", url: "/api/v1/apps/demo/scripts/params", as: asEditor,
+			body: "fn f(" + strings.Repeat("p, ", 64) + "q) {}", contentType: "text/plain", status: 422,
+			contains: []string{`"kind":"FnDuplicatedParam"`}, check: noScript("params")},
+		{name: "deploy more parameters than the cap", method: "PUT", url: "/api/v1/apps/demo/scripts/params", as: asEditor,
+			body: "fn f(" + paramList(65) + ") {}", contentType: "text/plain", status: 422,
+			contains: []string{`"kind":"TooManyParams"`, "the limit is 64"}, check: noScript("params")},
+		{name: "deploy a long else-if chain", method: "PUT", url: "/api/v1/apps/demo/scripts/chain", as: asEditor,
+			body: "if x {}" + strings.Repeat(" else if x {}", 5000), contentType: "text/plain", status: 422,
+			contains: []string{`"kind":"ExprTooDeep"`}, check: noScript("chain")},
 		{name: "deploy invalid name", method: "PUT", url: "/api/v1/apps/demo/scripts/-bad", as: asEditor, body: `{"source": "1"}`,
 			status: 422, contains: []string{"invalid script name"}, check: noScript("-bad")},
 		{name: "deploy name with dot", method: "PUT", url: "/api/v1/apps/demo/scripts/a.b", as: asEditor, body: `{"source": "1"}`,
@@ -250,4 +262,13 @@ func keyCount(user string, want int) func(*testing.T, *env, response) {
 			t.Fatalf("%s has %d keys (%v), want %d", user, len(keys), err, want)
 		}
 	}
+}
+
+// paramList is "p0, p1, …" with n names.
+func paramList(n int) string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("p%d", i)
+	}
+	return strings.Join(names, ", ")
 }
