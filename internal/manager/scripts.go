@@ -66,9 +66,15 @@ func (m *Manager) deployScript(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	source, err := readSource(r)
 	if err != nil {
+		if he := (*httpx.Error)(nil); errors.As(err, &he) && he.Status == http.StatusRequestEntityTooLarge {
+			m.metrics.DeployRefused("source_size")
+		}
 		return err
 	}
 	if err := m.compile(source); err != nil {
+		if c := capOf(err); c != "" {
+			m.metrics.DeployRefused(c)
+		}
 		return compileError(err)
 	}
 	s, v, err := m.store.DeployScript(r.Context(), app.ID, name, source, c.user.ID)
@@ -111,6 +117,26 @@ func readSource(r *http.Request) (string, error) {
 		return "", httpx.Invalid("the script source is not valid UTF-8")
 	}
 	return source, nil
+}
+
+// capOf names the compile-time cap a compile error is about, "" when it
+// is not about one.
+func capOf(err error) string {
+	var ee *rhai.EvalError
+	if !errors.As(err, &ee) || ee.Parse == nil {
+		return ""
+	}
+	switch ee.Parse.Kind {
+	case "ScriptTooLarge":
+		return "source_size"
+	case "TooManyFunctions":
+		return "functions"
+	case "TooManyParams":
+		return "parameters"
+	case "ExprTooDeep":
+		return "nesting"
+	}
+	return ""
 }
 
 // compileError turns a compile failure into a 422 whose details give the

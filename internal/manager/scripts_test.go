@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/store"
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 func TestScriptScenarios(t *testing.T) {
@@ -271,4 +274,40 @@ func paramList(n int) string {
 		names[i] = fmt.Sprintf("p%d", i)
 	}
 	return strings.Join(names, ", ")
+}
+
+// A deploy refused by a compile-time cap is counted by cap; other compile
+// errors are not.
+func TestDeployRefusedMetric(t *testing.T) { dbtest.Run(t, testDeployRefusedMetric) }
+
+func testDeployRefusedMetric(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
+	met := metrics.New()
+	e.m.metrics = met
+	for _, src := range []string{
+		"//" + strings.Repeat("x", MaxSourceBytes),
+		"fn f(" + paramList(65) + ") {}",
+		"fn g(" + paramList(65) + ") {}",
+		"if x {}" + strings.Repeat(" else if x {}", 5000),
+		`"not closed`,
+	} {
+		r := e.do("PUT", "/api/v1/apps/demo/scripts/capped", src, asEditor, "text/plain")
+		if r.status != 413 && r.status != 422 {
+			t.Fatalf("deploy: %d %s", r.status, r.body)
+		}
+	}
+	rec := httptest.NewRecorder()
+	met.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`picloud_script_deploys_refused_total{cap="source_size"} 1`,
+		`picloud_script_deploys_refused_total{cap="parameters"} 2`,
+		`picloud_script_deploys_refused_total{cap="nesting"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if n := strings.Count(rec.Body.String(), "picloud_script_deploys_refused_total{"); n != 3 {
+		t.Errorf("%d series of refused deploys, want 3", n)
+	}
 }

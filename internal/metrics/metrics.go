@@ -26,6 +26,7 @@ type Metrics struct {
 	invocations        *prometheus.CounterVec
 	invocationDuration *prometheus.HistogramVec
 	logsDropped        prometheus.Counter
+	deploysRefused     *prometheus.CounterVec
 }
 
 // invocationBuckets reach from sub-millisecond runs to the longest
@@ -60,6 +61,11 @@ func New() *Metrics {
 			Help: "Invocation log records dropped because the buffer was full or the store failed.",
 		}),
 	}
+	m.deploysRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "picloud_script_deploys_refused_total",
+		Help: "Script deploys refused by a compile-time cap, by cap (source_size, functions, parameters, nesting).",
+	}, []string{"cap"})
+	m.reg.MustRegister(m.deploysRefused)
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -99,6 +105,14 @@ func (m *Metrics) LogsDropped(n int) {
 		return
 	}
 	m.logsDropped.Add(float64(n))
+}
+
+// DeployRefused counts a deploy refused by one of the compile-time caps.
+func (m *Metrics) DeployRefused(cap string) {
+	if m == nil {
+		return
+	}
+	m.deploysRefused.WithLabelValues(cap).Inc()
 }
 
 // unmatchedRoute labels requests no route pattern matched, so that
