@@ -5,11 +5,16 @@ package syntax
 // closure captures. Names are found through a map, not by scanning, so
 // that parsing stays linear however many variables a script declares.
 type fnScope struct {
-	parent  *fnScope
-	vars    []string // declared variables, innermost last
-	consts  []bool   // parallel to vars: whether each is a constant
-	slots   map[string][]int
-	closure *FnDecl // set when parsing an anonymous function
+	parent *fnScope
+	vars   []string // declared variables, innermost last
+	consts []bool   // parallel to vars: whether each is a constant
+	// shadows is parallel to vars: the position of the variable of the
+	// same name that each one hides, or -1.
+	shadows []int
+	// innermost maps a name to the position in vars of the innermost
+	// variable called so.
+	innermost map[string]int
+	closure   *FnDecl // set when parsing an anonymous function
 	// captured holds the names already in closure.Captures.
 	captured map[string]bool
 	isFn     bool
@@ -27,10 +32,11 @@ func newFnScope(parent *fnScope, params []string, closure *FnDecl) *fnScope {
 }
 
 func (fs *fnScope) declare(name string, isConst bool) {
-	if fs.slots == nil {
-		fs.slots = map[string][]int{}
+	if fs.innermost == nil {
+		fs.innermost = map[string]int{}
 	}
-	fs.slots[name] = append(fs.slots[name], len(fs.vars))
+	fs.shadows = append(fs.shadows, fs.find(name))
+	fs.innermost[name] = len(fs.vars)
 	fs.vars = append(fs.vars, name)
 	fs.consts = append(fs.consts, isConst)
 }
@@ -39,26 +45,24 @@ func (fs *fnScope) declare(name string, isConst bool) {
 // declared and ended once, so the cost is linear over a parse.
 func (fs *fnScope) truncate(mark int) {
 	for i := len(fs.vars) - 1; i >= mark; i-- {
-		name := fs.vars[i]
-		s := fs.slots[name]
-		if len(s) == 1 {
-			delete(fs.slots, name)
+		if prev := fs.shadows[i]; prev >= 0 {
+			fs.innermost[fs.vars[i]] = prev
 		} else {
-			fs.slots[name] = s[:len(s)-1]
+			delete(fs.innermost, fs.vars[i])
 		}
 	}
 	fs.vars = fs.vars[:mark]
 	fs.consts = fs.consts[:mark]
+	fs.shadows = fs.shadows[:mark]
 }
 
 // find returns the position in vars of the innermost variable called
 // name, or -1.
 func (fs *fnScope) find(name string) int {
-	s := fs.slots[name]
-	if len(s) == 0 {
-		return -1
+	if i, ok := fs.innermost[name]; ok {
+		return i
 	}
-	return s[len(s)-1]
+	return -1
 }
 
 // capture adds name to the closure's captures once.
