@@ -99,3 +99,17 @@ func TestRedactorFollowsChangedSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A long secret (a key file, a service account's JSON) is redacted as it
+// is and escaped once.
+func TestRedactionOfLongSecret(t *testing.T) {
+	value := strings.Repeat("{\"kilowatt\": \"megawatt\\n\"}\n", 200)
+	ev := Event{App: "shop", Env: map[string]string{"KEY_FILE": value}}
+	res := run(t, New(Config{}), `print(env.KEY_FILE); debug(env.KEY_FILE); print(#{k: env.KEY_FILE}.to_json()); "ok"`, ev, Limits{})
+	if strings.Contains(res.Output, "watt") {
+		t.Errorf("the output holds the secret: %.200q", res.Output)
+	}
+	if n := strings.Count(res.Output, "[secret KEY_FILE]"); n != 3 {
+		t.Errorf("%d markers in %q, want 3", n, res.Output)
+	}
+}

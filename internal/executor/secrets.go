@@ -129,9 +129,15 @@ var quoters = []func(string) string{
 	strconv.Quote,
 }
 
+// maxTwiceEscaped is the longest secret value whose twice-escaped forms
+// are looked for: they are some sixteen times as many bytes as the value
+// and its once-escaped forms, and a value longer than this (a key file, a
+// service account's JSON) is rarely printed escaped twice.
+const maxTwiceEscaped = 4 << 10
+
 // secretForms returns value and the distinct ways the quoters escape it,
-// once and twice (a debug form inside JSON, a JSON text in an error
-// message …), without the quotes.
+// once and, for a value up to maxTwiceEscaped bytes, twice (a debug form
+// inside JSON, a JSON text in an error message …), without the quotes.
 func secretForms(value string) []string {
 	forms := []string{value}
 	seen := map[string]bool{value: true}
@@ -149,6 +155,9 @@ func secretForms(value string) []string {
 	}
 	once := add(value)
 	forms = append(forms, once...)
+	if len(value) > maxTwiceEscaped {
+		return forms
+	}
 	for _, f := range once {
 		forms = append(forms, add(f)...)
 	}
