@@ -311,3 +311,28 @@ func testDeployRefusedMetric(t *testing.T, b dbtest.Backend) {
 		t.Errorf("%d series of refused deploys, want 3", n)
 	}
 }
+
+// The server's source limit (--max-script) is what a deploy is held to.
+func TestDeploySourceLimitFromConfig(t *testing.T) { dbtest.Run(t, testDeploySourceLimitFromConfig) }
+
+func testDeploySourceLimitFromConfig(t *testing.T, b dbtest.Backend) {
+	if m := New(Config{Store: openStore(t, b), MaxSourceBytes: 64}); m.maxSource != 64 {
+		t.Fatalf("maxSource %d, want 64", m.maxSource)
+	}
+	if m := New(Config{Store: openStore(t, b)}); m.maxSource != MaxSourceBytes {
+		t.Fatalf("default maxSource %d, want %d", m.maxSource, MaxSourceBytes)
+	}
+	e := newEnv(t, b)
+	e.m.maxSource = 64
+	r := e.do("PUT", "/api/v1/apps/demo/scripts/sized", "//"+strings.Repeat("x", 63), asEditor, "text/plain")
+	if r.status != 413 || !strings.Contains(r.body, "larger than 64 bytes") {
+		t.Fatalf("65 bytes: %d %s", r.status, r.body)
+	}
+	r = e.do("PUT", "/api/v1/apps/demo/scripts/sized", `{"source": "//`+strings.Repeat("x", 63)+`"}`, asEditor, "application/json")
+	if r.status != 413 {
+		t.Fatalf("65 bytes as JSON: %d %s", r.status, r.body)
+	}
+	if r = e.do("PUT", "/api/v1/apps/demo/scripts/sized", "//"+strings.Repeat("x", 62), asEditor, "text/plain"); r.status != 201 {
+		t.Fatalf("64 bytes: %d %s", r.status, r.body)
+	}
+}

@@ -17,10 +17,13 @@ const MaxModules = 32
 
 // importParser parses sources only to find their imports; the runner
 // compiles them for real. Its limits are the sandbox's, the ones deploys
-// are checked with.
+// are checked with, but for the source size: the sources were accepted
+// under the server's, which may be larger.
 var importParser = func() *rhai.Engine {
 	e := rhai.New()
-	e.SetLimits(rhai.SandboxLimits())
+	lim := rhai.SandboxLimits()
+	lim.MaxSourceBytes = 0
+	e.SetLimits(lim)
 	return e
 }()
 
