@@ -78,7 +78,9 @@ func newAST(f *syntax.File) *AST {
 }
 
 func (e *Engine) parseOptions() syntax.Options {
-	return syntax.Options{MaxExprDepth: e.limits.MaxExprDepth, MaxFnExprDepth: e.limits.MaxFnExprDepth}
+	l := &e.limits
+	return syntax.Options{MaxExprDepth: l.MaxExprDepth, MaxFnExprDepth: l.MaxFnExprDepth,
+		MaxSourceBytes: l.MaxSourceBytes, MaxFunctions: l.MaxFunctions, MaxParams: l.MaxParams}
 }
 
 func parseError(err error) *EvalError {
@@ -94,10 +96,6 @@ func (e *Engine) Compile(src string) (*AST, error) {
 	f, err := syntax.Parse(src, e.parseOptions())
 	if err != nil {
 		return nil, parseError(err)
-	}
-	if e.limits.MaxFunctions > 0 && len(f.Funcs) > e.limits.MaxFunctions {
-		return nil, &EvalError{Kind: ErrorParsing, Msg: "Too many functions",
-			Parse: &syntax.Error{Kind: "TooManyFunctions", Msg: "Too many functions"}}
 	}
 	return newAST(f), nil
 }

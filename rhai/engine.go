@@ -31,7 +31,9 @@ type Limits struct {
 	MaxMapSize     int    // properties in a map
 	MaxBlobLen     int    // bytes in a blob
 	MaxVariables   int    // variables in scope
-	MaxFunctions   int    // script functions in one AST
+	MaxFunctions   int    // script functions in one AST, closures included; checked while parsing
+	MaxParams      int    // parameters of one script function or closure; checked while parsing
+	MaxSourceBytes int    // bytes of a script's source; checked before parsing
 	MaxModules     int    // modules imported in one evaluation
 }
 

@@ -105,6 +105,8 @@ func SandboxLimits() Limits {
 		MaxBlobLen:     4 << 20,
 		MaxVariables:   1_000,
 		MaxFunctions:   1_000,
+		MaxParams:      64,
+		MaxSourceBytes: 1 << 20,
 		MaxModules:     32,
 	}
 }

@@ -104,6 +104,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Secrets: keys,
 
 		KVLimits: limits.KV,
+
+		MaxSourceBytes: limits.MaxScriptBytes,
 	})
 	// Schedule changes and written logs announced while the bus was
 	// reconnecting were missed.

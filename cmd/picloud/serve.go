@@ -70,6 +70,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxOperations:  cfg.MaxOperations,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		MaxMemoryBytes: cfg.MaxMemoryBytes,
+		MaxScriptBytes: cfg.MaxScriptBytes,
 		KV:             store.KVLimits{MaxValueBytes: cfg.KVMaxValueBytes, MaxBytes: cfg.KVMaxBytes, MaxKeys: cfg.KVMaxKeys},
 	}
 	exec := executor.New(executor.Config{Defaults: defaults, KV: st})
@@ -112,6 +113,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Replayer: orch,
 
 		KVLimits: defaults.KV,
+
+		MaxSourceBytes: defaults.MaxScriptBytes,
 	})
 
 	if pgBus != nil {

@@ -102,7 +102,7 @@ func TestFlags(t *testing.T) {
 // LimitArgs gives another binary the same limits.
 func TestLimitArgs(t *testing.T) {
 	want := executor.Limits{Timeout: 1500 * time.Millisecond, MaxOperations: 7, MaxBodyBytes: 1000, MaxMemoryBytes: 3 << 20,
-		KV: store.KVLimits{MaxValueBytes: 100, MaxBytes: 5000, MaxKeys: 9}}
+		KV: store.KVLimits{MaxValueBytes: 100, MaxBytes: 5000, MaxKeys: 9}, MaxScriptBytes: 4096}
 	s, err := parse(append([]string{"--db", "x"}, LimitArgs(want)...), nil)
 	if err != nil || s.limits != want {
 		t.Fatalf("%+v %v", s.limits, err)

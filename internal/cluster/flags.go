@@ -224,6 +224,7 @@ func (f *Flags) Limits(l *executor.Limits) {
 	}
 	f.Var("max-body", "PICLOUD_MAX_BODY", "1MiB", "default request body limit of the data plane", size(&l.MaxBodyBytes))
 	f.Var("max-memory", "PICLOUD_MAX_MEMORY", "16MiB", "default bound of a script's strings, arrays and maps", size(&l.MaxMemoryBytes))
+	f.Var("max-script", "PICLOUD_MAX_SCRIPT", "1MiB", "bound of a script's source, checked at deploy (413) and before compiling", size(&l.MaxScriptBytes))
 	f.Var("kv-max-value", "PICLOUD_KV_MAX_VALUE", "64KiB", "default bound of one value of an app's key-value store, as JSON", size(&l.KV.MaxValueBytes))
 	f.Var("kv-max-bytes", "PICLOUD_KV_MAX_BYTES", "10MiB", "default bound of the keys and values of an app's key-value store", size(&l.KV.MaxBytes))
 	f.Var("kv-max-keys", "PICLOUD_KV_MAX_KEYS", "10000", "default bound of the number of keys of an app's key-value store", func(v string) error {
@@ -259,6 +260,7 @@ func LimitArgs(l executor.Limits) []string {
 		"--max-operations", strconv.FormatUint(l.MaxOperations, 10),
 		"--max-body", strconv.FormatInt(l.MaxBodyBytes, 10),
 		"--max-memory", strconv.FormatInt(l.MaxMemoryBytes, 10),
+		"--max-script", strconv.FormatInt(l.MaxScriptBytes, 10),
 		"--kv-max-value", strconv.FormatInt(l.KV.MaxValueBytes, 10),
 		"--kv-max-bytes", strconv.FormatInt(l.KV.MaxBytes, 10),
 		"--kv-max-keys", strconv.FormatInt(l.KV.MaxKeys, 10),

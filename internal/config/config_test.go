@@ -16,7 +16,7 @@ func TestLoadDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Listen != "127.0.0.1:8080" || c.DataDir != "./picloud-data" || c.Timeout != 5*time.Second ||
-		c.MaxBodyBytes != 1<<20 || c.LogRetention != 168*time.Hour || c.AdminUser != "admin" {
+		c.MaxBodyBytes != 1<<20 || c.LogRetention != 168*time.Hour || c.AdminUser != "admin" || c.MaxScriptBytes != 1<<20 {
 		t.Errorf("defaults: %+v", c)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -55,6 +56,9 @@ type Executor struct {
 	defaults Limits
 	outbound *outboundClient // the http module's connections
 	kv       KV
+	// redactors keeps the redactor of each app's secrets (see
+	// redactorFor).
+	redactors sync.Map // app id → *appRedactor
 }
 
 // New returns an executor whose engine has the data-plane functions
@@ -105,6 +109,11 @@ type Result struct {
 	Duration   time.Duration
 	Err        error  // why the run failed; nil when ok
 	Summary    string // a short description for the log
+	// Secrets hides the run's secrets in what a caller keeps of the
+	// response (the orchestrator's recording of it); Output, Summary and
+	// Err are redacted already. It does not cross the executor RPC: the
+	// orchestrator sets its own for a remote run.
+	Secrets *Redactor
 }
 
 // Run runs ast against ev under lim (its zero fields take the executor's
@@ -120,8 +129,8 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 	lim = lim.Or(x.defaults)
 	start := time.Now()
 	out := output{max: MaxOutputBytes}
-	red := newRedactor(ev.Env)
-	out.redact = red.apply
+	red := x.redactorFor(ev)
+	out.redact = red.Redact
 	var stats rhai.RunStats
 	defer func() {
 		if r := recover(); r != nil {
@@ -132,6 +141,7 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 		res.Operations = int64(min(stats.Operations, 1<<63-1))
 		res.Summary = summarize(res, lim, red)
 		res.Err = red.wrap(res.Err)
+		res.Secrets = red
 	}()
 	if ast == nil {
 		return failure(StatusError, http.StatusInternalServerError, errors.New("executor: no script to run"))
@@ -214,7 +224,7 @@ func failure(status string, code int, err error) Result {
 // and the start of a textual body; otherwise the error's kind, message and
 // position. Secrets are redacted before the text is cut, so that a cut
 // never leaves the start of one.
-func summarize(res Result, lim Limits, red *redactor) string {
+func summarize(res Result, lim Limits, red *Redactor) string {
 	if res.Err != nil {
 		var s string
 		var ee *rhai.EvalError
@@ -226,7 +236,7 @@ func summarize(res Result, lim Limits, red *redactor) string {
 		default:
 			s = res.Err.Error()
 		}
-		return truncate(red.apply(s), maxErrorSummary)
+		return truncate(red.Redact(s), maxErrorSummary)
 	}
 	if len(res.Body) == 0 {
 		return fmt.Sprintf("%d, no body", res.HTTPStatus)
@@ -234,9 +244,9 @@ func summarize(res Result, lim Limits, red *redactor) string {
 	mt := mediaType(res.Header.Get("Content-Type"))
 	s := fmt.Sprintf("%d %s, %d B", res.HTTPStatus, mt, len(res.Body))
 	if textual(mt) && utf8.Valid(res.Body) {
-		s += ": " + string(res.Body[:min(len(res.Body), maxOKSummary+red.margin())])
+		s += ": " + string(res.Body[:min(len(res.Body), maxOKSummary+red.Margin())])
 	}
-	return truncate(red.apply(s), maxOKSummary)
+	return truncate(red.Redact(s), maxOKSummary)
 }
 
 // mediaType is the media type of a Content-Type value, lower-cased,

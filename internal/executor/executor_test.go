@@ -423,7 +423,7 @@ func TestMergeAndDefaults(t *testing.T) {
 	}
 	m := d.Merge(store.AppLimits{TimeoutMS: 250, MaxOperations: 1000, MaxBodyBytes: 10, MaxMemoryMB: 2})
 	want := Limits{Timeout: 250 * time.Millisecond, MaxOperations: 1000, MaxBodyBytes: 10, MaxMemoryBytes: 2 << 20,
-		KV: store.DefaultKVLimits()}
+		KV: store.DefaultKVLimits(), MaxScriptBytes: DefaultMaxScriptBytes}
 	if m != want {
 		t.Fatalf("merged %+v, want %+v", m, want)
 	}

@@ -26,6 +26,10 @@ type Limits struct {
 	MaxMemoryBytes int64
 	// KV bounds the app's key-value store (the kv module).
 	KV store.KVLimits
+	// MaxScriptBytes bounds a script's source, when it is deployed and
+	// compiled (and in eval). It is the server's: compiling comes before
+	// any app's limits apply, so apps do not override it.
+	MaxScriptBytes int64
 }
 
 // Default limits.
@@ -34,6 +38,7 @@ const (
 	DefaultMaxOperations  = 50_000_000
 	DefaultMaxBodyBytes   = 1 << 20
 	DefaultMaxMemoryBytes = 16 << 20
+	DefaultMaxScriptBytes = 1 << 20
 )
 
 // DefaultLimits are the limits used where neither the server
@@ -45,6 +50,7 @@ func DefaultLimits() Limits {
 		MaxBodyBytes:   DefaultMaxBodyBytes,
 		MaxMemoryBytes: DefaultMaxMemoryBytes,
 		KV:             store.DefaultKVLimits(),
+		MaxScriptBytes: DefaultMaxScriptBytes,
 	}
 }
 
@@ -81,6 +87,9 @@ func (l Limits) Or(d Limits) Limits {
 		l.MaxMemoryBytes = d.MaxMemoryBytes
 	}
 	l.KV = l.KV.Or(d.KV)
+	if l.MaxScriptBytes <= 0 {
+		l.MaxScriptBytes = d.MaxScriptBytes
+	}
 	return l
 }
 
@@ -94,6 +103,7 @@ func (l Limits) engineLimits() rhai.Limits {
 	rl.MaxBlobLen = mem
 	rl.MaxArrayLen = max(mem/64, 1)
 	rl.MaxMapSize = max(mem/64, 1)
+	rl.MaxSourceBytes = clampInt(l.MaxScriptBytes)
 	return rl
 }
 

@@ -8,6 +8,7 @@
 package manager
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -28,11 +29,9 @@ import (
 const (
 	// MaxBodyBytes bounds every JSON request body but a script deploy's.
 	MaxBodyBytes = 64 << 10
-	// MaxSourceBytes bounds a script's source.
+	// MaxSourceBytes bounds a script's source, unless Config says
+	// otherwise.
 	MaxSourceBytes = 1 << 20
-	// maxDeployJSONBytes bounds a JSON deploy body: the source plus room
-	// for its escaping.
-	maxDeployJSONBytes = 2 * MaxSourceBytes
 )
 
 // DefaultSessionTTL is how long a login lasts.
@@ -64,6 +63,10 @@ type Config struct {
 	// KVLimits are the server's bounds of an app's key-value store, which
 	// an app's limits override; zero fields take store.DefaultKVLimits.
 	KVLimits store.KVLimits
+
+	// MaxSourceBytes bounds a deployed script's source (default
+	// MaxSourceBytes); the server passes the executor's MaxScriptBytes.
+	MaxSourceBytes int64
 }
 
 // Manager serves the control-plane API.
@@ -75,6 +78,7 @@ type Manager struct {
 	compile    func(string) error
 	sessionTTL time.Duration
 	kvLimits   store.KVLimits
+	maxSource  int64
 	now        func() time.Time
 
 	// hashParams are the argon2id costs of new password hashes; tests
@@ -111,6 +115,7 @@ func New(cfg Config) *Manager {
 		sessionTTL: cfg.SessionTTL,
 		secrets:    cfg.Secrets,
 		kvLimits:   cfg.KVLimits.Or(store.DefaultKVLimits()),
+		maxSource:  cmp.Or(max(cfg.MaxSourceBytes, 0), MaxSourceBytes),
 		now:        time.Now,
 		hashParams: auth.DefaultParams,
 		hashSlots:  make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 4))),

@@ -64,11 +64,17 @@ func (m *Manager) deployScript(w http.ResponseWriter, r *http.Request, c *caller
 	if err := validScriptName(name); err != nil {
 		return err
 	}
-	source, err := readSource(r)
+	source, err := readSource(r, m.maxSource)
 	if err != nil {
+		if he := (*httpx.Error)(nil); errors.As(err, &he) && he.Status == http.StatusRequestEntityTooLarge {
+			m.metrics.DeployRefused("source_size")
+		}
 		return err
 	}
 	if err := m.compile(source); err != nil {
+		if c := capOf(err); c != "" {
+			m.metrics.DeployRefused(c)
+		}
 		return compileError(err)
 	}
 	s, v, err := m.store.DeployScript(r.Context(), app.ID, name, source, c.user.ID)
@@ -85,32 +91,54 @@ func (m *Manager) deployScript(w http.ResponseWriter, r *http.Request, c *caller
 	return nil
 }
 
-// readSource reads a deploy's source from a JSON or a text/plain body.
-func readSource(r *http.Request) (string, error) {
+// readSource reads a deploy's source from a JSON or a text/plain body,
+// refusing one longer than limit bytes. A JSON body may be twice as long,
+// for the escaping of the source.
+func readSource(r *http.Request, limit int64) (string, error) {
 	var source string
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mediaType == "text/plain" {
-		body, err := io.ReadAll(io.LimitReader(r.Body, MaxSourceBytes+1))
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 		if err != nil {
 			return "", httpx.BadRequest("cannot read the request body: %v", err)
 		}
 		source = string(body)
 	} else {
 		var req deployRequest
-		if err := httpx.DecodeJSON(r, &req, maxDeployJSONBytes); err != nil {
+		if err := httpx.DecodeJSON(r, &req, 2*limit); err != nil {
 			return "", err
 		}
 		source = req.Source
 	}
 	switch {
-	case len(source) > MaxSourceBytes:
-		return "", httpx.TooLarge("the script source is larger than %d bytes", MaxSourceBytes)
+	case int64(len(source)) > limit:
+		return "", httpx.TooLarge("the script source is larger than %d bytes (the server's limit)", limit)
 	case strings.TrimSpace(source) == "":
 		return "", httpx.Invalid("the script source is empty")
 	case !utf8.ValidString(source):
 		return "", httpx.Invalid("the script source is not valid UTF-8")
 	}
 	return source, nil
+}
+
+// capOf names the compile-time cap a compile error is about, "" when it
+// is not about one.
+func capOf(err error) string {
+	var ee *rhai.EvalError
+	if !errors.As(err, &ee) || ee.Parse == nil {
+		return ""
+	}
+	switch ee.Parse.Kind {
+	case "ScriptTooLarge":
+		return "source_size"
+	case "TooManyFunctions":
+		return "functions"
+	case "TooManyParams":
+		return "parameters"
+	case "ExprTooDeep":
+		return "nesting"
+	}
+	return ""
 }
 
 // compileError turns a compile failure into a 422 whose details give the

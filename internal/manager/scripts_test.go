@@ -3,10 +3,14 @@ package manager
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/store"
+	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 func TestScriptScenarios(t *testing.T) {
@@ -115,6 +119,17 @@ func TestScriptScenarios(t *testing.T) {
 			body: `{"source": "` + strings.Repeat(`\n`, MaxSourceBytes) + `"}`, status: 413, check: noScript("big")},
 		{name: "deploy largest source", method: "PUT", url: "/api/v1/apps/demo/scripts/big", as: asEditor,
 			body: "//" + strings.Repeat("x", MaxSourceBytes-2), contentType: "text/plain", status: 201},
+		// The engine's parse-time caps (rhai.SandboxLimits) refuse a script
+		// as the parser reaches them.
+		{name: "deploy too many parameters", method: "PUT", url: "/api/v1/apps/demo/scripts/params", as: asEditor,
+			body: "fn f(" + strings.Repeat("p, ", 64) + "q) {}", contentType: "text/plain", status: 422,
+			contains: []string{`"kind":"FnDuplicatedParam"`}, check: noScript("params")},
+		{name: "deploy more parameters than the cap", method: "PUT", url: "/api/v1/apps/demo/scripts/params", as: asEditor,
+			body: "fn f(" + paramList(65) + ") {}", contentType: "text/plain", status: 422,
+			contains: []string{`"kind":"TooManyParams"`, "the limit is 64"}, check: noScript("params")},
+		{name: "deploy a long else-if chain", method: "PUT", url: "/api/v1/apps/demo/scripts/chain", as: asEditor,
+			body: "if x {}" + strings.Repeat(" else if x {}", 5000), contentType: "text/plain", status: 422,
+			contains: []string{`"kind":"ExprTooDeep"`}, check: noScript("chain")},
 		{name: "deploy invalid name", method: "PUT", url: "/api/v1/apps/demo/scripts/-bad", as: asEditor, body: `{"source": "1"}`,
 			status: 422, contains: []string{"invalid script name"}, check: noScript("-bad")},
 		{name: "deploy name with dot", method: "PUT", url: "/api/v1/apps/demo/scripts/a.b", as: asEditor, body: `{"source": "1"}`,
@@ -249,5 +264,75 @@ func keyCount(user string, want int) func(*testing.T, *env, response) {
 		if err != nil || len(keys) != want {
 			t.Fatalf("%s has %d keys (%v), want %d", user, len(keys), err, want)
 		}
+	}
+}
+
+// paramList is "p0, p1, …" with n names.
+func paramList(n int) string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("p%d", i)
+	}
+	return strings.Join(names, ", ")
+}
+
+// A deploy refused by a compile-time cap is counted by cap; other compile
+// errors are not.
+func TestDeployRefusedMetric(t *testing.T) { dbtest.Run(t, testDeployRefusedMetric) }
+
+func testDeployRefusedMetric(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
+	met := metrics.New()
+	e.m.metrics = met
+	for _, src := range []string{
+		"//" + strings.Repeat("x", MaxSourceBytes),
+		"fn f(" + paramList(65) + ") {}",
+		"fn g(" + paramList(65) + ") {}",
+		"if x {}" + strings.Repeat(" else if x {}", 5000),
+		`"not closed`,
+	} {
+		r := e.do("PUT", "/api/v1/apps/demo/scripts/capped", src, asEditor, "text/plain")
+		if r.status != 413 && r.status != 422 {
+			t.Fatalf("deploy: %d %s", r.status, r.body)
+		}
+	}
+	rec := httptest.NewRecorder()
+	met.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		`picloud_script_deploys_refused_total{cap="source_size"} 1`,
+		`picloud_script_deploys_refused_total{cap="parameters"} 2`,
+		`picloud_script_deploys_refused_total{cap="nesting"} 1`,
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if n := strings.Count(rec.Body.String(), "picloud_script_deploys_refused_total{"); n != 3 {
+		t.Errorf("%d series of refused deploys, want 3", n)
+	}
+}
+
+// The server's source limit (--max-script) is what a deploy is held to.
+func TestDeploySourceLimitFromConfig(t *testing.T) { dbtest.Run(t, testDeploySourceLimitFromConfig) }
+
+func testDeploySourceLimitFromConfig(t *testing.T, b dbtest.Backend) {
+	if m := New(Config{Store: openStore(t, b), MaxSourceBytes: 64}); m.maxSource != 64 {
+		t.Fatalf("maxSource %d, want 64", m.maxSource)
+	}
+	if m := New(Config{Store: openStore(t, b)}); m.maxSource != MaxSourceBytes {
+		t.Fatalf("default maxSource %d, want %d", m.maxSource, MaxSourceBytes)
+	}
+	e := newEnv(t, b)
+	e.m.maxSource = 64
+	r := e.do("PUT", "/api/v1/apps/demo/scripts/sized", "//"+strings.Repeat("x", 63), asEditor, "text/plain")
+	if r.status != 413 || !strings.Contains(r.body, "larger than 64 bytes") {
+		t.Fatalf("65 bytes: %d %s", r.status, r.body)
+	}
+	r = e.do("PUT", "/api/v1/apps/demo/scripts/sized", `{"source": "//`+strings.Repeat("x", 63)+`"}`, asEditor, "application/json")
+	if r.status != 413 {
+		t.Fatalf("65 bytes as JSON: %d %s", r.status, r.body)
+	}
+	if r = e.do("PUT", "/api/v1/apps/demo/scripts/sized", "//"+strings.Repeat("x", 62), asEditor, "text/plain"); r.status != 201 {
+		t.Fatalf("64 bytes: %d %s", r.status, r.body)
 	}
 }

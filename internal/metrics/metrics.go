@@ -27,6 +27,7 @@ type Metrics struct {
 	invocationDuration *prometheus.HistogramVec
 	logsDropped        prometheus.Counter
 	jobClaimsCapped    prometheus.Counter
+	deploysRefused     *prometheus.CounterVec
 }
 
 // invocationBuckets reach from sub-millisecond runs to the longest
@@ -61,6 +62,11 @@ func New() *Metrics {
 			Help: "Invocation log records dropped because the buffer was full or the store failed.",
 		}),
 	}
+	m.deploysRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "picloud_script_deploys_refused_total",
+		Help: "Script deploys refused by a compile-time cap, by cap (source_size, functions, parameters, nesting).",
+	}, []string{"cap"})
+	m.reg.MustRegister(m.deploysRefused)
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -114,6 +120,14 @@ func (m *Metrics) JobClaimsCapped() {
 		return
 	}
 	m.jobClaimsCapped.Inc()
+}
+
+// DeployRefused counts a deploy refused by one of the compile-time caps.
+func (m *Metrics) DeployRefused(cap string) {
+	if m == nil {
+		return
+	}
+	m.deploysRefused.WithLabelValues(cap).Inc()
 }
 
 // unmatchedRoute labels requests no route pattern matched, so that

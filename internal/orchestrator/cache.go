@@ -31,6 +31,9 @@ type compiled struct {
 	// entry when a secret changes.
 	env    map[string]string
 	envErr error
+	// secrets redacts env from the recordings of runs in another
+	// process, whose results come without their redactor.
+	secrets *executor.Redactor
 }
 
 // cacheEntry is one key's slot; ready is closed once val or err is set.

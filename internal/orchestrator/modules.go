@@ -17,10 +17,13 @@ const MaxModules = 32
 
 // importParser parses sources only to find their imports; the runner
 // compiles them for real. Its limits are the sandbox's, the ones deploys
-// are checked with.
+// are checked with, but for the source size: the sources were accepted
+// under the server's, which may be larger.
 var importParser = func() *rhai.Engine {
 	e := rhai.New()
-	e.SetLimits(rhai.SandboxLimits())
+	lim := rhai.SandboxLimits()
+	lim.MaxSourceBytes = 0
+	e.SetLimits(lim)
 	return e
 }()
 
@@ -34,6 +37,8 @@ var errTooManyModules = fmt.Errorf("orchestrator: the script imports more than %
 // reaches it fails with "Module not found: name", and the script's first
 // deploy drops the importer from the cache (an app's scripts are dropped
 // together). Cycles are loaded as they are; the engine reports them.
+// Every distinct name counts against MaxModules, found or not, so that a
+// script naming thousands of modules costs at most MaxModules+1 reads.
 func (o *Orchestrator) loadModules(ctx context.Context, app, source string) (map[string]executor.ModuleSource, error) {
 	var mods map[string]executor.ModuleSource
 	seen := map[string]bool{}
@@ -44,6 +49,9 @@ func (o *Orchestrator) loadModules(ctx context.Context, app, source string) (map
 		if seen[name] {
 			continue
 		}
+		if len(seen) == MaxModules {
+			return nil, errTooManyModules
+		}
 		seen[name] = true
 		live, err := o.store.GetLiveScript(ctx, app, name)
 		if errors.Is(err, store.ErrNotFound) {
@@ -51,9 +59,6 @@ func (o *Orchestrator) loadModules(ctx context.Context, app, source string) (map
 		}
 		if err != nil {
 			return nil, fmt.Errorf("orchestrator: unable to load module %q of app %q: %w", name, app, err)
-		}
-		if len(mods) == MaxModules {
-			return nil, errTooManyModules
 		}
 		if mods == nil {
 			mods = map[string]executor.ModuleSource{}

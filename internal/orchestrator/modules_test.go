@@ -2,6 +2,7 @@ package orchestrator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -176,5 +177,25 @@ func TestModuleDeployNeedsItsEvent(t *testing.T) {
 	e.bus.Publish(events.Event{Kind: events.ScriptChanged, Key: "demo/utils"})
 	if _, body := e.get("/fn/demo/main"); body != "2" {
 		t.Fatalf("after the event: %q", body)
+	}
+}
+
+// A script that names more modules than MaxModules, none of which exist,
+// is refused without reading them all: the attack's script of thousands
+// of imports cost a database read each on every cache load.
+func TestTooManyMissingModules(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.app("demo", store.AppLimits{})
+	var src strings.Builder
+	for i := range MaxModules + 1 {
+		fmt.Fprintf(&src, "import \"missing%d\" as m%d;\n", i, i)
+	}
+	if _, err := e.orch.loadModules(context.Background(), "demo", src.String()); !errors.Is(err, errTooManyModules) {
+		t.Fatalf("%d missing modules: %v, want errTooManyModules", MaxModules+1, err)
+	}
+	// Up to MaxModules names, missing ones are left to fail at run time.
+	short := src.String()[:strings.LastIndex(strings.TrimSuffix(src.String(), "\n"), "\n")+1]
+	if mods, err := e.orch.loadModules(context.Background(), "demo", short); err != nil || len(mods) != 0 {
+		t.Fatalf("%d missing modules: %v %v, want none and no error", MaxModules, mods, err)
 	}
 }

@@ -294,6 +294,7 @@ func (o *Orchestrator) prepare(ctx context.Context, live store.LiveScript) (*com
 	if err != nil {
 		return nil, err
 	}
+	c.secrets = executor.NewRedactor(c.env)
 	if c.envErr != nil {
 		o.logger.Error("orchestrator: the secrets of an app do not open; its scripts fail until they are set again",
 			"app", app, "script", script, "err", c.envErr)
@@ -330,7 +331,11 @@ func (c *compiled) run(ctx context.Context, ev executor.Event, lim executor.Limi
 		return executor.ErrorResult(err)
 	}
 	ev.AppID, ev.Env, ev.Outbound = c.appID, c.env, c.outbound
-	return c.prog.Run(ctx, ev, lim)
+	res := c.prog.Run(ctx, ev, lim)
+	if res.Secrets == nil {
+		res.Secrets = c.secrets
+	}
+	return res
 }
 
 // serve runs one invocation; path is the {rest} part of the URL, "" or

@@ -134,12 +134,43 @@ func withResult(inv store.Invocation, started time.Time, res executor.Result) st
 }
 
 // recordResponse is the record of a run's response: the script's status,
-// headers and body when it finished, the status alone when it failed.
+// headers and body when it finished, the status alone when it failed. The
+// app's secrets are redacted from it as from the log: the caller got the
+// response as the script wrote it, but the record is for the app's
+// viewers. The body is redacted before it is cut, so that a cut never
+// keeps the start of a secret.
 func recordResponse(res executor.Result) *store.HTTPResponse {
 	if res.Status != executor.StatusOK {
 		return &store.HTTPResponse{Status: res.HTTPStatus}
 	}
-	b, cut := recordedBody(res.Body)
-	return &store.HTTPResponse{Status: res.HTTPStatus, Header: recordedHeader(res.Header), Body: b,
-		BodySize: len(res.Body), BodyTruncated: cut}
+	body, over := res.Body, false
+	if m := res.Secrets.Margin(); m > 0 && len(body) > MaxRecordedBody+m {
+		// Still longer than MaxRecordedBody: recordedBody copies it.
+		body, over = body[:MaxRecordedBody+m], true
+	}
+	b, cut := recordedBody(res.Secrets.RedactBytes(body))
+	return &store.HTTPResponse{Status: res.HTTPStatus, Header: redactedHeader(recordedHeader(res.Header), res.Secrets),
+		Body: b, BodySize: len(res.Body), BodyTruncated: cut || over}
+}
+
+// redactedHeader returns h with the secrets in its values redacted: h
+// itself when none holds one.
+func redactedHeader(h http.Header, red *executor.Redactor) http.Header {
+	var out http.Header
+	for k, vs := range h {
+		for i, v := range vs {
+			r := red.Redact(v)
+			if r == v {
+				continue
+			}
+			if out == nil {
+				out = h.Clone()
+			}
+			out[k][i] = r
+		}
+	}
+	if out == nil {
+		return h
+	}
+	return out
 }

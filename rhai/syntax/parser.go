@@ -10,10 +10,21 @@ type Options struct {
 	// MaxFnExprDepth inside functions; 0 means unlimited.
 	MaxExprDepth   int
 	MaxFnExprDepth int
+	// MaxSourceBytes bounds the length of the source, MaxFunctions the
+	// functions it defines (closures included) and MaxParams the
+	// parameters of each; 0 means unlimited. They are checked while
+	// parsing, so that refusing a hostile script costs no more than
+	// reading up to the point where it passes a limit.
+	MaxSourceBytes int
+	MaxFunctions   int
+	MaxParams      int
 }
 
 // Parse parses a whole script.
 func Parse(src string, opts Options) (f *File, err error) {
+	if err := checkSize(src, opts); err != nil {
+		return nil, err
+	}
 	p := newParser(src, opts)
 	defer p.recover(&err)
 	p.advance()
@@ -23,6 +34,9 @@ func Parse(src string, opts Options) (f *File, err error) {
 
 // ParseExpression parses a script that must be a single expression.
 func ParseExpression(src string, opts Options) (f *File, err error) {
+	if err := checkSize(src, opts); err != nil {
+		return nil, err
+	}
 	p := newParser(src, opts)
 	p.exprOnly = true
 	defer p.recover(&err)
@@ -34,35 +48,50 @@ func ParseExpression(src string, opts Options) (f *File, err error) {
 	return &File{Stmts: []Stmt{&ExprStmt{X: x}}}, nil
 }
 
+// checkSize refuses a source longer than opts.MaxSourceBytes before any
+// of it is read.
+func checkSize(src string, opts Options) error {
+	if opts.MaxSourceBytes > 0 && len(src) > opts.MaxSourceBytes {
+		return &Error{Kind: "ScriptTooLarge", Pos: Position{Line: 1, Col: 1},
+			Msg: fmt.Sprintf("Script is %d bytes, more than the limit of %d bytes", len(src), opts.MaxSourceBytes)}
+	}
+	return nil
+}
+
 // bailout carries a syntax error up through the recursive descent.
 type bailout struct{ err *Error }
 
-type fnScope struct {
-	parent   *fnScope
-	vars     []string
-	consts   map[int]bool // positions in vars that hold constants
-	closure  *FnDecl      // set when parsing an anonymous function
-	isFn     bool
-	loops    int
-	usesEval bool
-}
-
 type parser struct {
-	sc       *scanner
-	tok      Item
-	ahead    []Item
-	opts     Options
-	fs       *fnScope
-	depth    int
+	sc    *scanner
+	tok   Item
+	ahead []Item
+	opts  Options
+	fs    *fnScope
+	depth int
+	// chained is how much deeper than depth the tree under construction
+	// is, through left-nested chains (a + b + c, a.b.c, else if) that the
+	// parser builds in a loop: they count against hardMaxDepth only.
+	chained  int
 	exprOnly bool
 	funcs    []*FnDecl
+	// named holds the signatures of the named functions, to refuse a
+	// second definition of one.
+	named    map[fnSig]bool
 	anonN    int
 	blockLvl int
 	calls    []*Call // plain calls, resolved against Funcs at the end
 }
 
+// fnSig is what makes a named function distinct: Rhai overloads by name
+// and number of parameters, and typed methods by the type of this.
+type fnSig struct {
+	name     string
+	params   int
+	thisType string
+}
+
 func newParser(src string, opts Options) *parser {
-	return &parser{sc: newScanner(src), opts: opts, fs: &fnScope{}}
+	return &parser{sc: newScanner(src), opts: opts, fs: &fnScope{}, named: map[fnSig]bool{}}
 }
 
 func (p *parser) recover(err *error) {
@@ -133,47 +162,26 @@ func (p *parser) got(t Token) bool {
 
 // Variables, for index hints and closure captures.
 
-func (p *parser) declare(name string) { p.fs.vars = append(p.fs.vars, name) }
+func (p *parser) declare(name string) { p.fs.declare(name, false) }
 
-func (p *parser) declareConst(name string) {
-	if p.fs.consts == nil {
-		p.fs.consts = map[int]bool{}
-	}
-	p.fs.consts[len(p.fs.vars)] = true
-	p.declare(name)
-}
+func (p *parser) declareConst(name string) { p.fs.declare(name, true) }
 
 // truncVars ends the variables declared since mark.
-func (p *parser) truncVars(mark int) {
-	for i := range p.fs.consts {
-		if i >= mark {
-			delete(p.fs.consts, i)
-		}
-	}
-	p.fs.vars = p.fs.vars[:mark]
-}
+func (p *parser) truncVars(mark int) { p.fs.truncate(mark) }
 
 // isConst reports whether name refers to a constant declared in the current
 // function (the parser cannot know about host variables).
 func (p *parser) isConst(name string) bool {
-	vs := p.fs.vars
-	for i := len(vs) - 1; i >= 0; i-- {
-		if vs[i] == name {
-			return p.fs.consts[i]
-		}
-	}
-	return false
+	i := p.fs.find(name)
+	return i >= 0 && p.fs.consts[i]
 }
 
 func (p *parser) lookup(name string) int {
-	vs := p.fs.vars
-	for i := len(vs) - 1; i >= 0; i-- {
-		if vs[i] == name {
-			return len(vs) - i
-		}
+	if i := p.fs.find(name); i >= 0 {
+		return len(p.fs.vars) - i
 	}
 	if p.fs.closure != nil && p.fs.parent != nil && p.resolvesOutside(p.fs.parent, name) {
-		p.capture(p.fs, name)
+		p.fs.capture(name)
 	}
 	return 0
 }
@@ -181,19 +189,15 @@ func (p *parser) lookup(name string) int {
 // resolvesOutside reports whether name is a variable of fs or, through
 // closures, of the scopes around it.
 func (p *parser) resolvesOutside(fs *fnScope, name string) bool {
-	for _, v := range fs.vars {
-		if v == name {
-			return true
-		}
+	if fs.find(name) >= 0 {
+		return true
 	}
 	if fs.closure != nil {
-		for _, c := range fs.closure.Captures {
-			if c == name {
-				return true
-			}
+		if fs.captured[name] {
+			return true
 		}
 		if fs.parent != nil && p.resolvesOutside(fs.parent, name) {
-			fs.closure.Captures = append(fs.closure.Captures, name)
+			fs.capture(name)
 			return true
 		}
 		return false
@@ -201,15 +205,6 @@ func (p *parser) resolvesOutside(fs *fnScope, name string) bool {
 	// Top-level code may see variables the host supplies; a closure there
 	// captures any name it does not define itself.
 	return !fs.isFn
-}
-
-func (p *parser) capture(fs *fnScope, name string) {
-	for _, c := range fs.closure.Captures {
-		if c == name {
-			return
-		}
-	}
-	fs.closure.Captures = append(fs.closure.Captures, name)
 }
 
 // File and statements.
@@ -507,6 +502,7 @@ func (p *parser) parseFnDecl() {
 	}
 	p.advance()
 	fn := &FnDecl{Pos: pos, Name: name, Private: private, ThisType: thisType}
+	p.countFunction(pos)
 	if p.tok.Tok == UNIT {
 		p.advance()
 	} else {
@@ -514,28 +510,15 @@ func (p *parser) parseFnDecl() {
 			p.fail("FnMissingParams", p.tok.Pos, "Expecting parameters for function '%s'", name)
 		}
 		p.advance()
-		for p.tok.Tok != RPAREN {
-			ppos := p.tok.Pos
-			param := p.identName("in the parameter list")
-			for _, q := range fn.Params {
-				if q == param {
-					p.fail("FnDuplicatedParam", ppos, "Duplicated parameter '%s' for function '%s'", param, name)
-				}
-			}
-			fn.Params = append(fn.Params, param)
-			if p.tok.Tok != RPAREN {
-				p.expect(COMMA, "to separate the parameters")
-			}
-		}
-		p.advance()
+		fn.Params = p.parseParams(RPAREN, "in the parameter list", " for function '"+name+"'")
 	}
-	for _, f := range p.funcs {
-		if f.Name == name && len(f.Params) == len(fn.Params) && f.ThisType == thisType && !f.Anon {
-			p.fail("FnDuplicatedDefinition", pos, "Function '%s' with %d parameters already exists", name, len(fn.Params))
-		}
+	sig := fnSig{name, len(fn.Params), thisType}
+	if p.named[sig] {
+		p.fail("FnDuplicatedDefinition", pos, "Function '%s' with %d parameters already exists", name, len(fn.Params))
 	}
+	p.named[sig] = true
 	outer, outerBlock := p.fs, p.blockLvl
-	p.fs = &fnScope{vars: append([]string(nil), fn.Params...), isFn: true}
+	p.fs = newFnScope(nil, fn.Params, nil)
 	p.blockLvl = 0
 	savedDepth := p.depth
 	p.depth = 0
@@ -543,6 +526,39 @@ func (p *parser) parseFnDecl() {
 	p.depth = savedDepth
 	p.fs, p.blockLvl = outer, outerBlock
 	p.funcs = append(p.funcs, fn)
+}
+
+// countFunction refuses a function past opts.MaxFunctions, as soon as its
+// definition starts.
+func (p *parser) countFunction(pos Position) {
+	if m := p.opts.MaxFunctions; m > 0 && len(p.funcs) >= m {
+		p.fail("TooManyFunctions", pos, "Too many functions: the limit is %d", m)
+	}
+}
+
+// parseParams parses parameter names up to and including closing, refusing
+// a duplicated name and more than opts.MaxParams names. what names the
+// function in the duplicate's message.
+func (p *parser) parseParams(closing Token, ctx, what string) []string {
+	var params []string
+	seen := map[string]bool{}
+	for p.tok.Tok != closing {
+		ppos := p.tok.Pos
+		param := p.identName(ctx)
+		if seen[param] {
+			p.fail("FnDuplicatedParam", ppos, "Duplicated parameter '%s'%s", param, what)
+		}
+		if m := p.opts.MaxParams; m > 0 && len(params) >= m {
+			p.fail("TooManyParams", ppos, "Too many parameters: the limit is %d", m)
+		}
+		seen[param] = true
+		params = append(params, param)
+		if p.tok.Tok != closing {
+			p.expect(COMMA, "to separate the parameters")
+		}
+	}
+	p.advance()
+	return params
 }
 
 // Expressions.
@@ -554,16 +570,28 @@ func (p *parser) maxDepth() int {
 	return p.opts.MaxExprDepth
 }
 
-// hardMaxDepth bounds nesting even when no limit is set, so that the
-// recursive descent never exhausts the Go stack.
+// hardMaxDepth bounds the depth of the tree even when no limit is set, so
+// that neither the recursive descent nor the walks and the evaluation of
+// the tree exhaust the Go stack.
 const hardMaxDepth = 2048
 
 func (p *parser) enter(pos Position) {
 	p.depth++
-	if m := p.maxDepth(); m > 0 && p.depth > m || p.depth > hardMaxDepth {
+	if m := p.maxDepth(); m > 0 && p.depth > m || p.depth+p.chained > hardMaxDepth {
 		p.fail("ExprTooDeep", pos, "Expression exceeds maximum complexity")
 	}
 }
+
+// chain records one more link of a chain that deepens the tree by one
+// level; the caller gives the links back with unchain when the chain ends.
+func (p *parser) chain(pos Position) {
+	p.chained++
+	if p.depth+p.chained > hardMaxDepth {
+		p.fail("ExprTooDeep", pos, "Expression exceeds maximum complexity")
+	}
+}
+
+func (p *parser) unchain(links int) { p.chained -= links }
 
 func (p *parser) leave() { p.depth-- }
 
@@ -604,6 +632,7 @@ func precedence(t Token) int {
 
 func (p *parser) parseBinary(minPrec int) Expr {
 	x := p.parseUnary()
+	links := 0
 	for {
 		op := p.tok.Tok
 		prec := precedence(op)
@@ -611,9 +640,12 @@ func (p *parser) parseBinary(minPrec int) Expr {
 			p.fail("UnknownOperator", p.tok.Pos, "Unknown operator: '%s'", p.tok.Lit)
 		}
 		if prec == 0 || prec < minPrec {
+			p.unchain(links)
 			return x
 		}
 		pos := p.tok.Pos
+		p.chain(pos)
+		links++
 		p.advance()
 		if op == XRANGE || op == IRANGE {
 			var y Expr
@@ -861,7 +893,13 @@ func (p *parser) resolveCalls(f *File) {
 }
 
 func (p *parser) parsePostfix(x Expr) Expr {
+	links := 0
 	for {
+		switch p.tok.Tok {
+		case PERIOD, ELVIS, LBRACKET, QBRACK:
+			p.chain(p.tok.Pos)
+			links++
+		}
 		switch p.tok.Tok {
 		case PERIOD, ELVIS:
 			safe := p.tok.Tok == ELVIS
@@ -901,6 +939,7 @@ func (p *parser) parsePostfix(x Expr) Expr {
 			p.checkIndex(x, idx)
 			x = &Index{Pos: idx.Position(), X: x, Index: idx, Safe: safe}
 		default:
+			p.unchain(links)
 			return x
 		}
 	}
@@ -984,6 +1023,7 @@ func (p *parser) parseMap() Expr {
 	pos := p.tok.Pos
 	p.advance()
 	m := &MapLit{Pos: pos}
+	seen := map[string]bool{}
 	for p.tok.Tok != RBRACE {
 		var key string
 		switch p.tok.Tok {
@@ -999,11 +1039,10 @@ func (p *parser) parseMap() Expr {
 			}
 		}
 		kpos := p.tok.Pos
-		for _, k := range m.Keys {
-			if k == key {
-				p.fail("DuplicatedProperty", kpos, "Duplicated property '%s' for object map literal", key)
-			}
+		if seen[key] {
+			p.fail("DuplicatedProperty", kpos, "Duplicated property '%s' for object map literal", key)
 		}
+		seen[key] = true
 		p.advance()
 		p.expect(COLON, "to follow the property '"+key+"' in this object map literal")
 		m.Keys = append(m.Keys, key)
@@ -1027,7 +1066,9 @@ func (p *parser) parseIf() Expr {
 	n := &If{Pos: pos, Cond: cond, Then: then}
 	if p.got(ELSE) {
 		if p.tok.Tok == IF {
+			p.chain(p.tok.Pos)
 			n.Else = p.parseIf()
+			p.unchain(1)
 		} else {
 			n.Else = &BlockExpr{Block: p.parseBlock()}
 		}
@@ -1226,27 +1267,15 @@ func (p *parser) loopBody() *Block {
 func (p *parser) parseClosure() Expr {
 	pos := p.tok.Pos
 	fn := &FnDecl{Pos: pos, Anon: true}
-	if p.tok.Tok == OR {
-		p.advance()
-	} else {
-		p.advance()
-		for p.tok.Tok != PIPE {
-			ppos := p.tok.Pos
-			param := p.identName("in the closure's parameters")
-			for _, q := range fn.Params {
-				if q == param {
-					p.fail("FnDuplicatedParam", ppos, "Duplicated parameter '%s'", param)
-				}
-			}
-			fn.Params = append(fn.Params, param)
-			if p.tok.Tok != PIPE {
-				p.expect(COMMA, "to separate the parameters")
-			}
-		}
-		p.advance()
+	p.countFunction(pos)
+	// || is an empty parameter list; | opens one.
+	empty := p.tok.Tok == OR
+	p.advance()
+	if !empty {
+		fn.Params = p.parseParams(PIPE, "in the closure's parameters", "")
 	}
 	outer := p.fs
-	p.fs = &fnScope{parent: outer, vars: append([]string(nil), fn.Params...), closure: fn, isFn: true}
+	p.fs = newFnScope(outer, fn.Params, fn)
 	body := p.parseExpr()
 	if op := p.tok.Tok; isAssignOp(op) {
 		apos := p.tok.Pos
@@ -1265,21 +1294,8 @@ func (p *parser) parseClosure() Expr {
 	// Captured variables are declared ahead of the parameters at run time;
 	// the indices computed for the parameters stay valid because they are
 	// counted from the top.
-	fn.Captures = dedupe(fn.Captures)
 	p.funcs = append(p.funcs, fn)
 	return &FnExpr{Pos: pos, Fn: fn}
-}
-
-func dedupe(xs []string) []string {
-	seen := map[string]bool{}
-	out := xs[:0]
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // isReservedSymbol reports whether a reserved token is a symbol (not a
