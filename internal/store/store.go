@@ -118,6 +118,9 @@ type AppLimits struct {
 	KVMaxValueBytes int64 `json:"kv_max_value_bytes,omitempty"`
 	KVMaxBytes      int64 `json:"kv_max_bytes,omitempty"`
 	KVMaxKeys       int64 `json:"kv_max_keys,omitempty"`
+	// Storage quotas (StorageQuotas).
+	MaxQueuedBytes   int64 `json:"max_queued_bytes,omitempty"`
+	MaxRecordedBytes int64 `json:"max_recorded_bytes,omitempty"`
 }
 
 // AppOutbound is an app's outbound HTTP policy: the hosts its scripts may
@@ -418,6 +421,9 @@ type Store interface {
 
 	// The key-value store of each app (kv.go).
 	KVStore
+
+	// Storage quotas of each app (quotas.go).
+	QuotaStore
 
 	Close() error
 }

@@ -83,6 +83,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"KVIncr", testKVIncr},
 		{"KVConcurrentIncr", testKVConcurrentIncr},
 		{"KVPurge", testKVPurge},
+		{"QueueBytes", testQueueBytes},
+		{"QueueBytesRace", testQueueBytesRace},
+		{"TrimRecordings", testTrimRecordings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
