@@ -26,6 +26,7 @@ type Metrics struct {
 	invocations        *prometheus.CounterVec
 	invocationDuration *prometheus.HistogramVec
 	logsDropped        prometheus.Counter
+	storage            storageMetrics // storage quotas (storage.go)
 }
 
 // invocationBuckets reach from sub-millisecond runs to the longest
@@ -65,6 +66,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.invocations, m.invocationDuration, m.logsDropped,
 	)
+	m.storage = newStorageMetrics(m.reg)
 	return m
 }
 

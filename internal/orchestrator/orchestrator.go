@@ -97,6 +97,11 @@ type Config struct {
 	// clock.Fake.
 	Clock clock.Clock
 
+	// Storage is the server's storage quotas of each app (queued job
+	// bytes, recorded exchange bytes), which an app's limits override;
+	// zero fields take store.DefaultStorageQuotas.
+	Storage store.StorageQuotas
+
 	// Secrets opens the apps' secrets for their scripts' env; nil when
 	// the server has no key, and then the scripts of an app that has
 	// secrets fail, saying so.
@@ -114,6 +119,7 @@ type Orchestrator struct {
 	outbound  executor.OutboundLimits
 	clock     clock.Clock
 	maxQueued int
+	storage   store.StorageQuotas
 	cache     *scriptCache
 	logs      *logWriter
 	queue     *queue
@@ -133,6 +139,7 @@ func New(cfg Config) *Orchestrator {
 		metrics:   cfg.Metrics,
 		clock:     cfg.Clock,
 		maxQueued: positive(cfg.MaxQueued, DefaultMaxQueued),
+		storage:   cfg.Storage.Or(store.DefaultStorageQuotas()),
 		outbound:  cfg.Outbound.Or(executor.DefaultOutboundLimits()),
 	}
 	if o.clock == nil {
@@ -161,6 +168,7 @@ func New(cfg Config) *Orchestrator {
 		retention: cfg.LogRetention,
 		written:   o.announce,
 	}
+	o.logs.maxRecorded = o.storage.MaxRecordedBytes
 	o.logs.capacity = max(o.logs.capacity, o.logs.batch)
 	o.queue = &queue{
 		o:       o,
