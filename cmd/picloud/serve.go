@@ -73,6 +73,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		KV:             store.KVLimits{MaxValueBytes: cfg.KVMaxValueBytes, MaxBytes: cfg.KVMaxBytes, MaxKeys: cfg.KVMaxKeys},
 	}
 	exec := executor.New(executor.Config{Defaults: defaults, KV: st})
+	storage := store.StorageQuotas{MaxQueuedBytes: cfg.MaxQueuedBytes, MaxRecordedBytes: cfg.MaxRecordedBytes}
 	outbound := executor.OutboundLimits{
 		Timeout:          cfg.OutboundTimeout,
 		MaxResponseBytes: cfg.OutboundMaxResponse,
@@ -90,6 +91,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		LogRetention:     cfg.LogRetention,
 		LogFlushInterval: cfg.LogFlush,
 		Secrets:          keys,
+		Storage:          storage,
 		// NodeID defaults to the host name: it survives a restart, so the
 		// jobs a killed server was running are requeued when it starts.
 	})
@@ -111,6 +113,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Replayer: orch,
 
 		KVLimits: defaults.KV,
+		Storage:  storage,
 	})
 
 	if pgBus != nil {

@@ -64,6 +64,10 @@ type Config struct {
 	// KVLimits are the server's bounds of an app's key-value store, which
 	// an app's limits override; zero fields take store.DefaultKVLimits.
 	KVLimits store.KVLimits
+	// Storage is the server's storage quotas of each app, which an app's
+	// limits override; zero fields take store.DefaultStorageQuotas. The
+	// app's view shows its usage against them.
+	Storage store.StorageQuotas
 }
 
 // Manager serves the control-plane API.
@@ -75,6 +79,7 @@ type Manager struct {
 	compile    func(string) error
 	sessionTTL time.Duration
 	kvLimits   store.KVLimits
+	storage    store.StorageQuotas
 	now        func() time.Time
 
 	// hashParams are the argon2id costs of new password hashes; tests
@@ -111,6 +116,7 @@ func New(cfg Config) *Manager {
 		sessionTTL: cfg.SessionTTL,
 		secrets:    cfg.Secrets,
 		kvLimits:   cfg.KVLimits.Or(store.DefaultKVLimits()),
+		storage:    cfg.Storage.Or(store.DefaultStorageQuotas()),
 		now:        time.Now,
 		hashParams: auth.DefaultParams,
 		hashSlots:  make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 4))),
