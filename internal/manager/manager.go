@@ -97,6 +97,7 @@ type Manager struct {
 	// Live logs (logs_stream.go) and replay (logs_replay.go).
 	live            *liveLogs
 	streamKeepAlive time.Duration
+	streamRecheck   time.Duration // how often a stream checks its access (stream_access.go)
 	streamEnded     func() // called as each stream ends, for tests
 	replayer        Replayer
 
@@ -140,6 +141,7 @@ func New(cfg Config) *Manager {
 		m.sessionTTL = DefaultSessionTTL
 	}
 	m.live, m.streamKeepAlive, m.replayer = newLiveLogs(), defaultKeepAlive, cfg.Replayer
+	m.streamRecheck = streamAccessRecheck
 	m.bus.Subscribe(m.live.onEvent)
 	m.routes()
 	return m
