@@ -97,7 +97,7 @@ type Manager struct {
 	// Live logs (logs_stream.go) and replay (logs_replay.go).
 	live            *liveLogs
 	streamKeepAlive time.Duration
-	streamRecheck   time.Duration // how often a stream checks its access (stream_access.go)
+	streamRecheck   time.Duration
 	streamEnded     func() // called as each stream ends, for tests
 	replayer        Replayer
 
