@@ -12,11 +12,20 @@ import (
 	"github.com/picloud/picloud/internal/store"
 )
 
-// pendingUsageSQL counts an app's pending jobs and the bytes of their
-// stored requests through the jobs_app_state index; octet_length reads a
-// TOASTed request's size from its header without fetching it.
-const pendingUsageSQL = `SELECT count(*), coalesce(sum(octet_length(request)), 0) FROM jobs
-	WHERE app_id = $1 AND state IN ` + pendingStates
+// pendingUsageSQL reads an app's pending jobs and the bytes of their
+// stored requests from the row that triggers keep (migration 8), instead
+// of walking the app's pending jobs.
+const pendingUsageSQL = `SELECT jobs, bytes FROM queue_usage WHERE app_id = $1`
+
+// pendingUsage reads what pendingUsageSQL gives through q; zero for an app
+// without a row (one that does not exist).
+func pendingUsage(ctx context.Context, q querier, appID int64) (jobs, bytes int64, err error) {
+	err = q.QueryRow(ctx, pendingUsageSQL, appID).Scan(&jobs, &bytes)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, 0, nil
+	}
+	return jobs, bytes, err
+}
 
 // checkQueue refuses j when its app already has maxPending pending jobs or
 // when its request would take their bytes past maxBytes (0: no bound). It
@@ -30,8 +39,8 @@ func checkQueue(ctx context.Context, tx pgx.Tx, j *store.Job, maxPending int, ma
 	if err := tx.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR NO KEY UPDATE`, j.AppID).Scan(&one); err != nil {
 		return readError(fmt.Sprintf("app %d", j.AppID), err)
 	}
-	var n, used int64
-	if err := tx.QueryRow(ctx, pendingUsageSQL, j.AppID).Scan(&n, &used); err != nil {
+	n, used, err := pendingUsage(ctx, tx, j.AppID)
+	if err != nil {
 		return err
 	}
 	if maxPending > 0 && n >= int64(maxPending) {
@@ -46,10 +55,11 @@ func checkQueue(ctx context.Context, tx pgx.Tx, j *store.Job, maxPending int, ma
 // AppUsage returns what the app keeps under its storage quotas.
 func (s *Store) AppUsage(ctx context.Context, appID int64) (store.AppUsage, error) {
 	var u store.AppUsage
-	if err := s.pool.QueryRow(ctx, pendingUsageSQL, appID).Scan(&u.QueuedJobs, &u.QueuedBytes); err != nil {
+	var err error
+	if u.QueuedJobs, u.QueuedBytes, err = pendingUsage(ctx, s.pool, appID); err != nil {
 		return u, fmt.Errorf("postgres: unable to read the queue usage of app %d: %w", appID, err)
 	}
-	err := s.pool.QueryRow(ctx, `SELECT bytes FROM recording_usage WHERE app_id = $1`, appID).Scan(&u.RecordedBytes)
+	err = s.pool.QueryRow(ctx, `SELECT bytes FROM recording_usage WHERE app_id = $1`, appID).Scan(&u.RecordedBytes)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return u, fmt.Errorf("postgres: unable to read the recording usage of app %d: %w", appID, err)
 	}

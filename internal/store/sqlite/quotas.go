@@ -9,12 +9,23 @@ import (
 	"github.com/picloud/picloud/internal/store"
 )
 
-// pendingUsageSQL counts an app's pending jobs and the bytes of their
-// stored requests through the jobs_app_state index. length() of a blob
-// reads its size from the record header, not its overflow pages, so the
-// sum costs a row lookup per pending job (BenchmarkEnqueueJobWithin).
-const pendingUsageSQL = `SELECT count(*), coalesce(sum(length(request)), 0) FROM jobs
-	WHERE app_id = ? AND state IN ` + pendingStates
+// pendingUsageSQL reads an app's pending jobs and the bytes of their
+// stored requests from the row that triggers keep (migration 13): summing
+// them over the app's pending jobs cost a row lookup per job, 49 ms for
+// 10,000 jobs, with the writer held (BenchmarkPendingUsage).
+const pendingUsageSQL = `SELECT jobs, bytes FROM queue_usage WHERE app_id = ?`
+
+// pendingUsage reads what pendingUsageSQL gives through q; zero for an app
+// without a row (one that does not exist).
+func pendingUsage(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, appID int64) (jobs, bytes int64, err error) {
+	err = q.QueryRowContext(ctx, pendingUsageSQL, appID).Scan(&jobs, &bytes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	return jobs, bytes, err
+}
 
 // checkQueue refuses j when its app already has maxPending pending jobs or
 // when its request would take their bytes past maxBytes (0: no bound).
@@ -24,8 +35,8 @@ func checkQueue(ctx context.Context, tx *sql.Tx, j *store.Job, maxPending int, m
 	if maxPending <= 0 && maxBytes <= 0 {
 		return nil
 	}
-	var n, used int64
-	if err := tx.QueryRowContext(ctx, pendingUsageSQL, j.AppID).Scan(&n, &used); err != nil {
+	n, used, err := pendingUsage(ctx, tx, j.AppID)
+	if err != nil {
 		return err
 	}
 	if maxPending > 0 && n >= int64(maxPending) {
@@ -40,10 +51,11 @@ func checkQueue(ctx context.Context, tx *sql.Tx, j *store.Job, maxPending int, m
 // AppUsage returns what the app keeps under its storage quotas.
 func (s *Store) AppUsage(ctx context.Context, appID int64) (store.AppUsage, error) {
 	var u store.AppUsage
-	if err := s.read.QueryRowContext(ctx, pendingUsageSQL, appID).Scan(&u.QueuedJobs, &u.QueuedBytes); err != nil {
+	var err error
+	if u.QueuedJobs, u.QueuedBytes, err = pendingUsage(ctx, s.read, appID); err != nil {
 		return u, fmt.Errorf("sqlite: unable to read the queue usage of app %d: %w", appID, err)
 	}
-	err := s.read.QueryRowContext(ctx, `SELECT bytes FROM recording_usage WHERE app_id = ?`, appID).Scan(&u.RecordedBytes)
+	err = s.read.QueryRowContext(ctx, `SELECT bytes FROM recording_usage WHERE app_id = ?`, appID).Scan(&u.RecordedBytes)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return u, fmt.Errorf("sqlite: unable to read the recording usage of app %d: %w", appID, err)
 	}

@@ -172,3 +172,80 @@ func testTrimRecordings(t *testing.T, st store.Store) {
 	ok(t, "DeleteApp", st.DeleteApp(ctx, a.ID))
 	checkAppUsage(t, st, "of a deleted app", a.ID, store.AppUsage{})
 }
+
+// checkQueueUsage compares the app's queue usage with its pending jobs as
+// the jobs themselves say.
+func checkQueueUsage(t *testing.T, st store.Store, what string, app store.App) {
+	t.Helper()
+	ctx := t.Context()
+	jobs, err := st.ListJobs(ctx, store.JobFilter{AppID: app.ID, Limit: 1000})
+	ok(t, "ListJobs "+what, err)
+	var want store.AppUsage
+	for _, j := range jobs {
+		switch j.State {
+		case store.JobQueued, store.JobError, store.JobRunning:
+			full, err := st.GetJob(ctx, j.ID)
+			ok(t, "GetJob "+what, err)
+			want.QueuedJobs++
+			want.QueuedBytes += int64(len(full.Request))
+		}
+	}
+	u, err := st.AppUsage(ctx, app.ID)
+	ok(t, "AppUsage "+what, err)
+	u.RecordedBytes = 0
+	check(t, "queue usage "+what, u, want)
+}
+
+// testQueueUsageFollowsJobs: the queue usage follows every move of a job
+// in and out of the pending states: enqueue, firing, claim, retry, death,
+// manual retry, requeue, pruning and the app's deletion.
+func testQueueUsageFollowsJobs(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	a := newApp(t, st, "alpha")
+	checkQueueUsage(t, st, "of a new app", a)
+	for i, n := range []int{100, 200, 300} {
+		j := sizedJob(fmt.Sprint("j", i), a, n)
+		j.RunAt = at(time.Duration(i) * time.Second)
+		ok(t, "EnqueueJob", st.EnqueueJob(ctx, &j, 0))
+	}
+	checkQueueUsage(t, st, "after the enqueues", a)
+	sc, _ := deploy(t, st, a, "tick", `"tick"`, 0)
+	s := store.Schedule{AppID: a.ID, ScriptID: sc.ID, Cron: "* * * * *", Timezone: "UTC", Enabled: true, NextRun: at(time.Minute)}
+	ok(t, "CreateSchedule", st.CreateSchedule(ctx, &s))
+	_, err := st.FireSchedule(ctx, store.ScheduleFiring{ScheduleID: s.ID, Due: at(time.Minute), FireAt: at(time.Minute),
+		Next: at(2 * time.Minute), JobID: "fired", RunAt: at(time.Hour)})
+	ok(t, "FireSchedule", err)
+	checkQueueUsage(t, st, "after a firing", a)
+
+	// j0 fails, awaits its retry, then dies; j1 ends ok.
+	c, err := st.ClaimJob(ctx, "n", at(0), at(time.Minute))
+	ok(t, "ClaimJob", err)
+	checkQueueUsage(t, st, "after a claim", a)
+	_, err = st.FinishJob(ctx, c, store.JobError, at(10*time.Second), invocation("inv-1", a, "hello", store.StatusError, at(0)))
+	ok(t, "FinishJob error", err)
+	checkQueueUsage(t, st, "after a failed attempt", a)
+	c, err = st.ClaimJob(ctx, "n", at(time.Second), at(time.Minute))
+	ok(t, "ClaimJob", err)
+	_, err = st.FinishJob(ctx, c, store.JobOK, time.Time{}, invocation("inv-2", a, "hello", store.StatusOK, at(0)))
+	ok(t, "FinishJob ok", err)
+	checkQueueUsage(t, st, "after a job ended ok", a)
+	_, err = st.ClaimJob(ctx, "n", at(2*time.Second), at(time.Minute)) // held until the requeue
+	ok(t, "ClaimJob", err)
+	c2, err := st.ClaimJob(ctx, "n", at(10*time.Second), at(time.Minute))
+	ok(t, "ClaimJob", err)
+	_, err = st.FinishJob(ctx, c2, store.JobDead, time.Time{}, invocation("inv-3", a, "hello", store.StatusError, at(0)))
+	ok(t, "FinishJob dead", err)
+	checkQueueUsage(t, st, "after a job died", a)
+	_, err = st.RetryJob(ctx, c2.ID, at(20*time.Second))
+	ok(t, "RetryJob", err)
+	checkQueueUsage(t, st, "after a manual retry", a)
+	_, err = st.RequeueJobs(ctx, "n", at(30*time.Second))
+	ok(t, "RequeueJobs", err)
+	checkQueueUsage(t, st, "after a requeue", a)
+	_, err = st.PruneJobs(ctx, at(24*time.Hour).Add(24*time.Hour))
+	ok(t, "PruneJobs", err)
+	checkQueueUsage(t, st, "after pruning", a)
+
+	ok(t, "DeleteApp", st.DeleteApp(ctx, a.ID))
+	checkAppUsage(t, st, "of a deleted app", a.ID, store.AppUsage{})
+}

@@ -85,6 +85,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"KVPurge", testKVPurge},
 		{"QueueBytes", testQueueBytes},
 		{"QueueBytesRace", testQueueBytesRace},
+		{"QueueUsageFollowsJobs", testQueueUsageFollowsJobs},
 		{"TrimRecordings", testTrimRecordings},
 	}
 	for _, tt := range tests {
