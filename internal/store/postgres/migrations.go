@@ -226,7 +226,9 @@ INSERT INTO queue_usage (app_id, jobs, bytes)
 	FROM apps a LEFT JOIN jobs j ON j.app_id = a.id AND j.state IN ('queued', 'error', 'running')
 	GROUP BY a.id;
 
-CREATE FUNCTION apps_queue_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The functions keep the schema's search_path, so that they find
+-- queue_usage whoever's session fires them.
+CREATE FUNCTION apps_queue_usage() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
 	INSERT INTO queue_usage (app_id, jobs, bytes) VALUES (NEW.id, 0, 0);
 	RETURN NULL;
@@ -235,7 +237,7 @@ CREATE TRIGGER apps_queue_usage AFTER INSERT ON apps FOR EACH ROW EXECUTE FUNCTI
 
 -- jobs_queue_usage applies a job's change to its app's row: the old
 -- version goes out if it was pending, the new one comes in if it is.
-CREATE FUNCTION jobs_queue_usage() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION jobs_queue_usage() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
 	d_jobs  bigint := 0;
 	d_bytes bigint := 0;
