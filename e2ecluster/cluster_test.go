@@ -231,6 +231,10 @@ func TestCluster(t *testing.T) {
 		return
 	}
 
+	if !t.Run("a live log stream ends within a second of its access", func(t *testing.T) { streamsEndWithAccess(t, c) }) {
+		return
+	}
+
 	if !t.Run("a node killed mid-load fails no request beyond those in flight", func(t *testing.T) {
 		victim := c.nodes[0]
 		exe := victim.executorPID(t)

@@ -118,3 +118,101 @@ func liveLogsAndReplay(t *testing.T, c *cluster, p *pic) {
 		t.Fatal("pic logs --follow did not exit after SIGINT")
 	}
 }
+
+// streamsEndWithAccess opens live log streams through Caddy on the
+// manager with a viewer's sessions and ends the access behind each, by a
+// logout and by the viewer's removal from the app: each stream must end
+// within a second or so (3 s allowed). The check reads the shared
+// database, so it holds on every manager of a cluster.
+func streamsEndWithAccess(t *testing.T, c *cluster) {
+	// No timeout: a stream lasts as long as the server keeps it.
+	streamClient := &http.Client{Transport: &http.Transport{Proxy: nil}}
+	call := func(method, path, token, body string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, c.front+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	do := func(method, path, token, body string, want int) []byte {
+		t.Helper()
+		resp := call(method, path, token, body)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != want {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, resp.StatusCode, b, want)
+		}
+		return b
+	}
+	login := func(user, password string) string {
+		t.Helper()
+		var s struct {
+			Token string `json:"token"`
+		}
+		b := do("POST", "/api/v1/auth/login", "", `{"username": "`+user+`", "password": "`+password+`"}`, http.StatusOK)
+		if err := json.Unmarshal(b, &s); err != nil || s.Token == "" {
+			t.Fatalf("login %s: %s %v", user, b, err)
+		}
+		return s.Token
+	}
+	admin := login("admin", adminPassword)
+	do("POST", "/api/v1/users", admin, `{"username": "watcher", "password": "watcher-password", "role": "member"}`, http.StatusCreated)
+	do("PUT", "/api/v1/apps/demo/members/watcher", admin, `{"role": "viewer"}`, http.StatusCreated)
+
+	// open starts a stream, read to its end in the background; the
+	// channel is closed when the server ends it.
+	open := func(token string) chan struct{} {
+		t.Helper()
+		req, err := http.NewRequest("GET", c.front+"/api/v1/apps/demo/logs/stream", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := streamClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("stream: %d", resp.StatusCode)
+		}
+		ended := make(chan struct{})
+		go func() {
+			defer close(ended)
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}()
+		t.Cleanup(func() { resp.Body.Close() })
+		return ended
+	}
+	waitEnd := func(what string, ended chan struct{}) {
+		t.Helper()
+		start := time.Now()
+		select {
+		case <-ended:
+			t.Logf("the stream ended %v after %s", time.Since(start).Round(time.Millisecond), what)
+		case <-time.After(3 * time.Second):
+			t.Fatalf("the stream still runs 3s after %s", what)
+		}
+	}
+
+	first, second := login("watcher", "watcher-password"), login("watcher", "watcher-password")
+	a, b := open(first), open(second)
+	do("POST", "/api/v1/auth/logout", first, "", http.StatusNoContent)
+	waitEnd("its session's logout", a)
+	select {
+	case <-b:
+		t.Fatal("the stream of the other session ended with the logout")
+	default:
+	}
+	do("DELETE", "/api/v1/apps/demo/members/watcher", admin, "", http.StatusNoContent)
+	waitEnd("the viewer's removal from the app", b)
+}

@@ -32,6 +32,7 @@ import (
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/scheduler"
+	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/postgres"
 	"github.com/picloud/picloud/internal/ui"
 )
@@ -54,6 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var (
 		common                   cluster.Common
 		limits                   executor.Limits
+		storage                  store.StorageQuotas
 		dsn, adminUser, adminPwd string
 		secretKey, secretKeyFile string
 	)
@@ -64,6 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	f.String(&adminPwd, "", "PICLOUD_ADMIN_PASSWORD", "", "password of the first admin (generated and printed once when empty)", false)
 	// Deploys are compiled with the limits the executors parse under.
 	f.Limits(&limits)
+	f.Storage(&storage)
 	f.SecretKey(&secretKey, &secretKeyFile)
 	if err := f.Parse(args); err != nil {
 		return err
@@ -106,6 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		KVLimits: limits.KV,
 
 		MaxSourceBytes: limits.MaxScriptBytes,
+		Storage:        storage,
 	})
 	// Schedule changes and written logs announced while the bus was
 	// reconnecting were missed.

@@ -42,6 +42,7 @@ import (
 	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/orchestrator"
+	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/postgres"
 )
 
@@ -67,6 +68,7 @@ type settings struct {
 	cluster.Common
 	limits       executor.Limits
 	outbound     executor.OutboundLimits
+	storage      store.StorageQuotas
 	dsn          string
 	executor     string // "spawn" or the executor's address
 	executorBin  string
@@ -91,6 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	f.Int(&s.maxRunning, "max-running-jobs", "PICLOUD_MAX_RUNNING_JOBS", "2", "default bound of one app's jobs running at once, on all the nodes together; the same on every node")
 	f.Limits(&s.limits)
 	f.Outbound(&s.outbound)
+	f.Storage(&s.storage)
 	f.Duration(&s.logRetention, "log-retention", "PICLOUD_LOG_RETENTION", "168h", "how long invocation logs are kept")
 	f.Duration(&s.logFlush, "log-flush", "PICLOUD_LOG_FLUSH", "500ms", "longest delay before an invocation log record is written")
 	f.SecretKey(&s.secretKey, &s.secretKeyFile)
@@ -138,6 +141,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		MaxRunningPerApp: s.maxRunning,
 		NodeID:           s.node,
 		Secrets:          keys,
+		Storage:          s.storage,
 	})
 	// Deploys and queued jobs announced while the bus was reconnecting
 	// were missed: forget every compiled script, look at the queue again.

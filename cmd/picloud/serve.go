@@ -74,6 +74,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		KV:             store.KVLimits{MaxValueBytes: cfg.KVMaxValueBytes, MaxBytes: cfg.KVMaxBytes, MaxKeys: cfg.KVMaxKeys},
 	}
 	exec := executor.New(executor.Config{Defaults: defaults, KV: st})
+	storage := store.StorageQuotas{MaxQueuedBytes: cfg.MaxQueuedBytes, MaxRecordedBytes: cfg.MaxRecordedBytes}
 	outbound := executor.OutboundLimits{
 		Timeout:          cfg.OutboundTimeout,
 		MaxResponseBytes: cfg.OutboundMaxResponse,
@@ -92,6 +93,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		LogFlushInterval: cfg.LogFlush,
 		MaxRunningPerApp: cfg.MaxRunningJobs,
 		Secrets:          keys,
+		Storage:          storage,
 		// NodeID defaults to the host name: it survives a restart, so the
 		// jobs a killed server was running are requeued when it starts.
 	})
@@ -115,6 +117,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		KVLimits: defaults.KV,
 
 		MaxSourceBytes: defaults.MaxScriptBytes,
+		Storage:        storage,
 	})
 
 	if pgBus != nil {

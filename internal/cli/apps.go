@@ -85,7 +85,22 @@ func runAppsShow(p *pic, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	return p.print(app, appsTable(*app))
+	return p.print(app, appShowTable(*app))
+}
+
+// appShowTable is the table of one app with its storage usage: the
+// columns of appsTable, then QUEUED_JOBS QUEUED_BYTES MAX_QUEUED_BYTES
+// RECORDED_BYTES MAX_RECORDED_BYTES, in bytes.
+func appShowTable(a client.App) *table {
+	t := newTable("SLUG", "NAME", "DESCRIPTION", "CREATED",
+		"QUEUED_JOBS", "QUEUED_BYTES", "MAX_QUEUED_BYTES", "RECORDED_BYTES", "MAX_RECORDED_BYTES")
+	var u client.AppUsage
+	if a.Usage != nil {
+		u = *a.Usage
+	}
+	t.add(a.Slug, a.Name, a.Description, timeCell(a.CreatedAt),
+		intCell(u.QueuedJobs), intCell(u.QueuedBytes), intCell(u.MaxQueuedBytes), intCell(u.RecordedBytes), intCell(u.MaxRecordedBytes))
+	return t
 }
 
 type appsDeleteOptions struct {

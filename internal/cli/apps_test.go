@@ -2,7 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,7 +57,8 @@ func testApps(t *testing.T, b dbtest.Backend) {
 		t.Fatalf("ls json: no %s in %v", slug, apps)
 	}
 
-	// show: the same columns, one row; JSON an object.
+	// show: the same columns and the usage (TestAppsShowUsage), one row;
+	// JSON an object.
 	show := rows(sh.ok("apps", "show", slug))
 	if len(show) != 2 || show[1][0] != slug || show[1][1] != "My App" {
 		t.Fatalf("show: %q", show)
@@ -175,4 +178,54 @@ func isRFC3339(s string) bool {
 		}
 	}
 	return true
+}
+
+// TestAppsShowUsage: show prints what the app keeps on disk against its
+// quotas: a job awaiting its retry is queued, with its request's bytes,
+// and its attempt's record holds the recorded request.
+func TestAppsShowUsage(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, testAppsShowUsage)
+}
+
+func testAppsShowUsage(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	srv := shared(t, b)
+	sh := admin(t, srv)
+	app := newApp(t, srv)
+	deploy(t, srv, app, "fail", `throw "not now"`)
+	id := invokeAsync(t, sh, app+"/fail", "-d", strings.Repeat("x", 1000))
+	if got := srv.jobs.wait(t, id, 1); !slices.Equal(got, []string{"error"}) {
+		t.Fatalf("job states %v, want error (awaiting its retry)", got)
+	}
+
+	show := rows(sh.ok("apps", "show", app))
+	header := []string{"SLUG", "NAME", "DESCRIPTION", "CREATED",
+		"QUEUED_JOBS", "QUEUED_BYTES", "MAX_QUEUED_BYTES", "RECORDED_BYTES", "MAX_RECORDED_BYTES"}
+	if len(show) != 2 || !slices.Equal(show[0], header) || len(show[1]) != len(header) {
+		t.Fatalf("show: %q", show)
+	}
+	num := func(s string) int64 {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("show: %q is not a number", s)
+		}
+		return n
+	}
+	row := show[1]
+	if row[0] != app || row[4] != "1" || num(row[5]) < 1000 || row[6] != "67108864" || num(row[7]) < 1000 || row[8] != "268435456" {
+		t.Fatalf("show row: %q, want 1 job of 1000+ bytes, 1000+ bytes recorded, the default quotas", row)
+	}
+
+	var obj struct {
+		Usage map[string]int64 `json:"usage"`
+	}
+	if err := json.Unmarshal([]byte(sh.ok("apps", "show", app, "-o", "json")), &obj); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"queued_jobs": 1, "queued_bytes": num(row[5]), "max_queued_bytes": 64 << 20,
+		"recorded_bytes": num(row[7]), "max_recorded_bytes": 256 << 20}
+	if !maps.Equal(obj.Usage, want) {
+		t.Fatalf("show -o json usage: %v, want %v", obj.Usage, want)
+	}
 }

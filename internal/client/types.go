@@ -66,6 +66,9 @@ type AppLimits struct {
 	KVMaxKeys       int64 `json:"kv_max_keys,omitempty"`
 	// The app's background jobs running at once.
 	MaxRunningJobs int64 `json:"max_running_jobs,omitempty"`
+	// Storage quotas of the app.
+	MaxQueuedBytes   int64 `json:"max_queued_bytes,omitempty"`
+	MaxRecordedBytes int64 `json:"max_recorded_bytes,omitempty"`
 }
 
 // App is a namespace of scripts.
@@ -77,6 +80,19 @@ type App struct {
 	Limits      AppLimits `json:"limits"`
 	CreatedAt   time.Time `json:"created_at"`
 	Outbound    Outbound  `json:"outbound"`
+	// Usage is what the app keeps on the server's disk; only GetApp
+	// returns it.
+	Usage *AppUsage `json:"usage,omitempty"`
+}
+
+// AppUsage is what an app keeps on the server's disk under its storage
+// quotas, each beside the quota in force.
+type AppUsage struct {
+	QueuedJobs       int64 `json:"queued_jobs"`
+	QueuedBytes      int64 `json:"queued_bytes"`
+	MaxQueuedBytes   int64 `json:"max_queued_bytes"`
+	RecordedBytes    int64 `json:"recorded_bytes"`
+	MaxRecordedBytes int64 `json:"max_recorded_bytes"`
 }
 
 // Outbound is an app's outbound HTTP policy: the hosts its scripts may

@@ -18,6 +18,7 @@ import (
 
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/executor"
+	"github.com/picloud/picloud/internal/store"
 )
 
 // Flags reads settings from a command line and the environment: a flag
@@ -235,6 +236,20 @@ func (f *Flags) Limits(l *executor.Limits) {
 		l.KV.MaxKeys = n
 		return nil
 	})
+}
+
+// Storage declares the default storage quotas of each app, as picloud
+// serve has them.
+func (f *Flags) Storage(q *store.StorageQuotas) {
+	size := func(p *int64) func(string) error {
+		return func(v string) error {
+			n, err := config.ParseSize(v)
+			*p = n
+			return err
+		}
+	}
+	f.Var("max-queued-bytes", "PICLOUD_MAX_QUEUED_BYTES", "64MiB", "default bound of the stored requests of an app's pending async jobs", size(&q.MaxQueuedBytes))
+	f.Var("max-recorded-bytes", "PICLOUD_MAX_RECORDED_BYTES", "256MiB", "default bound of the requests and responses recorded with an app's invocation logs; past it the oldest logs go", size(&q.MaxRecordedBytes))
 }
 
 // Outbound declares the limits of scripts' outbound HTTP requests, as

@@ -41,6 +41,10 @@ type Config struct {
 	LogFlush        time.Duration // longest delay before a log record is written
 	ShutdownTimeout time.Duration // how long in-flight requests may take at shutdown
 
+	// Storage quotas of each app (store.StorageQuotas).
+	MaxQueuedBytes   int64 // default bound of the stored requests of an app's pending jobs
+	MaxRecordedBytes int64 // default bound of the recorded exchanges of an app's invocation records
+
 	// Outbound HTTP of scripts (the http module).
 	OutboundTimeout        time.Duration // longest time of one request
 	OutboundMaxResponse    int64         // bound of one response body
@@ -130,6 +134,8 @@ var settings = []setting{
 		c.KVMaxKeys = n
 		return nil
 	}},
+	{"max-queued-bytes", "PICLOUD_MAX_QUEUED_BYTES", "64MiB", "default bound of the stored requests of an app's pending async jobs", sizeSetter(func(c *Config) *int64 { return &c.MaxQueuedBytes })},
+	{"max-recorded-bytes", "PICLOUD_MAX_RECORDED_BYTES", "256MiB", "default bound of the requests and responses recorded with an app's invocation logs; past it the oldest logs go", sizeSetter(func(c *Config) *int64 { return &c.MaxRecordedBytes })},
 	{"log-retention", "PICLOUD_LOG_RETENTION", "168h", "how long invocation logs are kept", durationSetter(func(c *Config) *time.Duration { return &c.LogRetention })},
 	{"log-flush", "PICLOUD_LOG_FLUSH", "500ms", "longest delay before an invocation log record is written", durationSetter(func(c *Config) *time.Duration { return &c.LogFlush })},
 	{"shutdown-timeout", "PICLOUD_SHUTDOWN_TIMEOUT", "30s", "how long in-flight requests may take at shutdown", durationSetter(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},

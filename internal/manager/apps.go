@@ -130,12 +130,17 @@ func (m *Manager) createApp(w http.ResponseWriter, r *http.Request, c *caller) e
 	return nil
 }
 
+// showApp answers the app with its storage usage (usage.go).
 func (m *Manager) showApp(w http.ResponseWriter, r *http.Request, c *caller) error {
 	app, err := m.appFor(r, c, canRead)
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, toApp(app))
+	usage, err := m.appUsage(r, app)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, appWithUsage{appResponse: toApp(app), Usage: usage})
 	return nil
 }
 
@@ -159,6 +164,9 @@ type limitsUpdate struct {
 	KVMaxKeys       *int64 `json:"kv_max_keys"`
 	// The app's background jobs.
 	MaxRunningJobs *int64 `json:"max_running_jobs"`
+	// Storage quotas.
+	MaxQueuedBytes   *int64 `json:"max_queued_bytes"`
+	MaxRecordedBytes *int64 `json:"max_recorded_bytes"`
 }
 
 func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -201,6 +209,8 @@ func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) e
 			{l.KVMaxBytes, &app.Limits.KVMaxBytes},
 			{l.KVMaxKeys, &app.Limits.KVMaxKeys},
 			{l.MaxRunningJobs, &app.Limits.MaxRunningJobs},
+			{l.MaxQueuedBytes, &app.Limits.MaxQueuedBytes},
+			{l.MaxRecordedBytes, &app.Limits.MaxRecordedBytes},
 		} {
 			if f.in != nil {
 				*f.out = *f.in
@@ -237,6 +247,9 @@ const (
 	kvMaxKeysCap       = 10_000_000
 	// An app's running jobs, on every node together.
 	maxRunningJobsCap = 10_000
+	// Storage quotas: what one app may keep on the server's disk.
+	maxQueuedBytesCap   = 4 << 30
+	maxRecordedBytesCap = 64 << 30
 )
 
 func validLimits(l store.AppLimits) error {
@@ -252,6 +265,8 @@ func validLimits(l store.AppLimits) error {
 		{"limits.kv_max_bytes", l.KVMaxBytes, kvMaxBytesCap},
 		{"limits.kv_max_keys", l.KVMaxKeys, kvMaxKeysCap},
 		{"limits.max_running_jobs", l.MaxRunningJobs, maxRunningJobsCap},
+		{"limits.max_queued_bytes", l.MaxQueuedBytes, maxQueuedBytesCap},
+		{"limits.max_recorded_bytes", l.MaxRecordedBytes, maxRecordedBytesCap},
 	} {
 		if f.v < 0 || f.v > f.upper {
 			return httpx.Invalid("%s must be between 0 (the server default) and %d", f.name, f.upper)

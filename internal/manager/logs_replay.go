@@ -135,7 +135,9 @@ func (m *Manager) replayedInvocation(r *http.Request, c *caller, id string) (sto
 	j, jerr := m.store.GetJob(r.Context(), id)
 	switch {
 	case errors.Is(jerr, store.ErrNotFound):
-		return inv, httpx.NotFound("log %q not found", id)
+		// Records go after the log retention, and an app's oldest go
+		// when its recorded requests pass their quota.
+		return inv, httpx.NotFound("log %q not found: it does not exist, or it was deleted after the log retention or to keep its app within its quota of recorded requests", id)
 	case jerr != nil:
 		return inv, fmt.Errorf("manager: unable to read job %q: %w", id, jerr)
 	}

@@ -30,6 +30,14 @@ import (
 // Nothing runs for live logs while nobody streams: the bus callback sees
 // no subscriber and returns, and each stream's keep-alive timer lives
 // only as long as its connection.
+//
+// A stream lasts only as long as the access behind it: every
+// streamAccessRecheck it authenticates its request again and checks its
+// caller's role in the app, as a new request would be (stream_access.go),
+// and it ends when either fails: a logout, a revoked API key, an expired
+// session, a deleted user, a removal from the app or the app's deletion
+// all end it within that interval, on whichever manager holds it, since
+// the check reads the shared database.
 
 // Stream settings.
 const (
@@ -281,12 +289,19 @@ func (m *Manager) streamLogs(w http.ResponseWriter, r *http.Request, c *caller) 
 
 	keepAlive := time.NewTimer(m.streamKeepAlive)
 	defer keepAlive.Stop()
+	recheck := time.NewTicker(m.streamRecheck)
+	defer recheck.Stop()
 	for {
 		select {
 		case <-r.Context().Done():
 			return nil
 		case <-m.live.done:
 			return nil
+		case <-recheck.C:
+			if !m.streamAllowed(r, app.Slug) {
+				return nil
+			}
+			continue // not activity: the keep-alive timer runs on
 		case <-keepAlive.C:
 			if err := s.write(": keep-alive\n\n"); err != nil {
 				return nil

@@ -67,6 +67,10 @@ type Config struct {
 	// MaxSourceBytes bounds a deployed script's source (default
 	// MaxSourceBytes); the server passes the executor's MaxScriptBytes.
 	MaxSourceBytes int64
+	// Storage is the server's storage quotas of each app, which an app's
+	// limits override; zero fields take store.DefaultStorageQuotas. The
+	// app's view shows its usage against them.
+	Storage store.StorageQuotas
 }
 
 // Manager serves the control-plane API.
@@ -79,6 +83,7 @@ type Manager struct {
 	sessionTTL time.Duration
 	kvLimits   store.KVLimits
 	maxSource  int64
+	storage    store.StorageQuotas
 	now        func() time.Time
 
 	// hashParams are the argon2id costs of new password hashes; tests
@@ -96,6 +101,7 @@ type Manager struct {
 	// Live logs (logs_stream.go) and replay (logs_replay.go).
 	live            *liveLogs
 	streamKeepAlive time.Duration
+	streamRecheck   time.Duration
 	streamEnded     func() // called as each stream ends, for tests
 	replayer        Replayer
 
@@ -116,6 +122,7 @@ func New(cfg Config) *Manager {
 		secrets:    cfg.Secrets,
 		kvLimits:   cfg.KVLimits.Or(store.DefaultKVLimits()),
 		maxSource:  cmp.Or(max(cfg.MaxSourceBytes, 0), MaxSourceBytes),
+		storage:    cfg.Storage.Or(store.DefaultStorageQuotas()),
 		now:        time.Now,
 		hashParams: auth.DefaultParams,
 		hashSlots:  make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 4))),
@@ -139,6 +146,7 @@ func New(cfg Config) *Manager {
 		m.sessionTTL = DefaultSessionTTL
 	}
 	m.live, m.streamKeepAlive, m.replayer = newLiveLogs(), defaultKeepAlive, cfg.Replayer
+	m.streamRecheck = streamAccessRecheck
 	m.bus.Subscribe(m.live.onEvent)
 	m.routes()
 	return m

@@ -129,7 +129,7 @@ func testReplayRefused(t *testing.T, b dbtest.Backend) {
 		{"viewer", id, `{}`, asViewer, 403, "needs an editor"},
 		{"outsider", id, `{}`, asOutsider, 403, "not a member"},
 		{"anonymous", id, `{}`, "", 401, ""},
-		{"unknown id", "nope", `{}`, asAdmin, 404, `log \"nope\" not found`},
+		{"unknown id", "nope", `{}`, asAdmin, 404, `log \"nope\" not found: it does not exist, or it was deleted after the log retention or to keep its app within its quota`},
 		{"unknown version", id, `{"version": 9}`, asEditor, 404, "has no version 9 (the live version is 2)"},
 		{"negative version", id, `{"version": -1}`, asEditor, 422, "version must be"},
 		{"malformed", id, `{"version": `, asEditor, 400, ""},

@@ -28,6 +28,7 @@ type Metrics struct {
 	logsDropped        prometheus.Counter
 	jobClaimsCapped    prometheus.Counter
 	deploysRefused     *prometheus.CounterVec
+	storage            storageMetrics // storage quotas (storage.go)
 }
 
 // invocationBuckets reach from sub-millisecond runs to the longest
@@ -77,6 +78,7 @@ func New() *Metrics {
 		Help: "Times a node with a free worker found due jobs but left them queued, as their apps ran as many jobs as their caps allow.",
 	})
 	m.reg.MustRegister(m.jobClaimsCapped)
+	m.storage = newStorageMetrics(m.reg)
 	return m
 }
 

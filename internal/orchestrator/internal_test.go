@@ -462,3 +462,7 @@ func TestLogWriterPurgesExpiredKeys(t *testing.T) {
 		t.Errorf("purged as of %v, want the time of the write", at)
 	}
 }
+
+func (f *fakeStore) TrimRecordings(ctx context.Context, appIDs []int64, defaultMax int64) ([]store.RecordingTrim, error) {
+	return nil, nil
+}

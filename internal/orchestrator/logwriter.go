@@ -50,6 +50,9 @@ type logWriter struct {
 	interval  time.Duration
 	capacity  int
 	retention time.Duration // 0 keeps records forever
+	// maxRecorded is the server's quota of recorded exchange bytes per
+	// app, which an app's limits override (see trim).
+	maxRecorded int64
 	// written, when set, is called with each batch once it is stored
 	// (to announce it to live log streams; see livelogs.go).
 	written func([]store.Invocation)
@@ -189,7 +192,32 @@ func (w *logWriter) write(batch []store.Invocation) {
 	if w.written != nil {
 		w.written(batch)
 	}
+	w.trim(ctx, batch)
 	w.prune(ctx)
+}
+
+// trim keeps the apps of a stored batch within their quota of recorded
+// bytes: the store deletes their oldest records when they are over it.
+// An app is thus over its quota by at most one write until the write
+// that put it there returns.
+func (w *logWriter) trim(ctx context.Context, batch []store.Invocation) {
+	slugs := make(map[int64]string, 1)
+	var ids []int64
+	for _, inv := range batch {
+		if _, seen := slugs[inv.AppID]; !seen {
+			slugs[inv.AppID] = inv.AppSlug
+			ids = append(ids, inv.AppID)
+		}
+	}
+	trims, err := w.st.TrimRecordings(ctx, ids, w.maxRecorded)
+	if err != nil {
+		w.logger.Error("orchestrator: unable to keep apps within their recording quota", "err", err)
+	}
+	for _, t := range trims {
+		w.metrics.RecordingsPruned(slugs[t.AppID], t.Records, t.Bytes)
+		w.logger.Info("orchestrator: pruned the oldest invocation records of an app over its recording quota",
+			"app", slugs[t.AppID], "records", t.Records, "bytes", t.Bytes)
+	}
 }
 
 // prune removes the invocation records, and the jobs that ended ok, older

@@ -102,6 +102,11 @@ type Config struct {
 	// clock.Fake.
 	Clock clock.Clock
 
+	// Storage is the server's storage quotas of each app (queued job
+	// bytes, recorded exchange bytes), which an app's limits override;
+	// zero fields take store.DefaultStorageQuotas.
+	Storage store.StorageQuotas
+
 	// Secrets opens the apps' secrets for their scripts' env; nil when
 	// the server has no key, and then the scripts of an app that has
 	// secrets fail, saying so.
@@ -119,6 +124,7 @@ type Orchestrator struct {
 	outbound  executor.OutboundLimits
 	clock     clock.Clock
 	maxQueued int
+	storage   store.StorageQuotas
 	cache     *scriptCache
 	logs      *logWriter
 	queue     *queue
@@ -138,6 +144,7 @@ func New(cfg Config) *Orchestrator {
 		metrics:   cfg.Metrics,
 		clock:     cfg.Clock,
 		maxQueued: positive(cfg.MaxQueued, DefaultMaxQueued),
+		storage:   cfg.Storage.Or(store.DefaultStorageQuotas()),
 		outbound:  cfg.Outbound.Or(executor.DefaultOutboundLimits()),
 	}
 	if o.clock == nil {
@@ -166,6 +173,7 @@ func New(cfg Config) *Orchestrator {
 		retention: cfg.LogRetention,
 		written:   o.announce,
 	}
+	o.logs.maxRecorded = o.storage.MaxRecordedBytes
 	o.logs.capacity = max(o.logs.capacity, o.logs.batch)
 	o.queue = &queue{
 		o:       o,

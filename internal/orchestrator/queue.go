@@ -72,8 +72,13 @@ type asyncAccepted struct {
 	Status       string `json:"status"`
 }
 
+// quotaQueuedBytes names the quota of queued job bytes in refusals and
+// metrics: the app limit that overrides it.
+const quotaQueuedBytes = "max_queued_bytes"
+
 // enqueue stores the request as a job and answers 202 with its id, or 429
-// when the app's queue is full.
+// when the app's queue is full or its queued requests would pass their
+// quota of bytes.
 func (o *Orchestrator) enqueue(w http.ResponseWriter, r *http.Request, c *compiled, app, script, path string, query url.Values, body []byte) {
 	now := o.clock.Now()
 	id := o.ids.next(now)
@@ -85,11 +90,17 @@ func (o *Orchestrator) enqueue(w http.ResponseWriter, r *http.Request, c *compil
 	}
 	j := store.Job{ID: id, AppID: c.appID, Script: script, Trigger: store.TriggerAsync,
 		MaxAttempts: c.maxAttempts, RunAt: now, Request: req}
-	err = o.store.EnqueueJob(r.Context(), &j, o.maxQueued)
+	maxBytes := o.storage.Merge(c.limits).MaxQueuedBytes
+	err = o.store.EnqueueJobWithin(r.Context(), &j, o.maxQueued, maxBytes)
 	switch {
 	case errors.Is(err, store.ErrQueueFull):
 		w.Header().Set("Retry-After", "10")
 		httpx.WriteError(w, httpx.TooManyRequests("the queue of app %q is full (%d jobs waiting); try again later", app, o.maxQueued))
+		return
+	case errors.Is(err, store.ErrQueueBytes):
+		o.metrics.QuotaRefused(app, quotaQueuedBytes)
+		w.Header().Set("Retry-After", "10")
+		httpx.WriteError(w, queueBytesError(app, maxBytes, len(req)))
 		return
 	case errors.Is(err, store.ErrNotFound):
 		httpx.WriteError(w, httpx.NotFound("no script %q in app %q", script, app))
@@ -102,6 +113,16 @@ func (o *Orchestrator) enqueue(w http.ResponseWriter, r *http.Request, c *compil
 	o.jobQueued(id)
 	w.Header().Set(InvocationHeader, id)
 	httpx.WriteJSON(w, http.StatusAccepted, asyncAccepted{InvocationID: id, Status: store.JobQueued})
+}
+
+// queueBytesError is the 429 of an async request refused by its app's
+// quota of queued job bytes; it names the quota, the app limit that
+// overrides it.
+func queueBytesError(app string, maxBytes int64, size int) *httpx.Error {
+	return &httpx.Error{Status: http.StatusTooManyRequests, Code: "quota_exceeded",
+		Message: fmt.Sprintf("the queued requests of app %q would pass its quota of %d bytes (%s); try again when its jobs have run",
+			app, maxBytes, quotaQueuedBytes),
+		Details: map[string]any{"quota": quotaQueuedBytes, "limit": maxBytes, "request_bytes": size}}
 }
 
 // jobQueued tells the consumers, this one and, through the bus, others.
@@ -336,6 +357,7 @@ func (q *queue) run(j store.Job) {
 	}
 	if err == nil {
 		o.announce([]store.Invocation{inv})
+		o.logs.trim(ctx, []store.Invocation{inv})
 	}
 	o.metrics.ObserveInvocation(j.AppSlug, res.Status, res.Duration)
 	o.logs.prune(ctx)

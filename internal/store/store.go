@@ -126,6 +126,9 @@ type AppLimits struct {
 	// nodes of a cluster (0: the server's default), so that one app's
 	// backlog cannot take every worker. The store reads it in ClaimJob.
 	MaxRunningJobs int64 `json:"max_running_jobs,omitempty"`
+	// Storage quotas (StorageQuotas).
+	MaxQueuedBytes   int64 `json:"max_queued_bytes,omitempty"`
+	MaxRecordedBytes int64 `json:"max_recorded_bytes,omitempty"`
 }
 
 // AppOutbound is an app's outbound HTTP policy: the hosts its scripts may
@@ -434,6 +437,9 @@ type Store interface {
 
 	// The key-value store of each app (kv.go).
 	KVStore
+
+	// Storage quotas of each app (quotas.go).
+	QuotaStore
 
 	Close() error
 }

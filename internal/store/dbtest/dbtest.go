@@ -474,6 +474,16 @@ func (s *pgServer) restoreStatement(from string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// Tables with triggers of the schema's own (which keep usage rows)
+	// have them off while the rows are copied: the copied usage rows are
+	// already right, and counting the copied jobs again would make them
+	// wrong.
+	triggered, err := collect(ctx, s.admin, `SELECT DISTINCT c.relname FROM pg_trigger t
+		JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = $1 AND NOT t.tgisinternal ORDER BY c.relname`, from)
+	if err != nil {
+		return "", err
+	}
 
 	// The target schema is "%[1]s" in the result, for fmt.Sprintf.
 	target := func(name string) string {
@@ -483,6 +493,9 @@ func (s *pgServer) restoreStatement(from string) (string, error) {
 		return strings.ReplaceAll(pgx.Identifier{from, name}.Sanitize(), "%", "%%")
 	}
 	var b strings.Builder
+	for _, t := range triggered {
+		fmt.Fprintf(&b, "ALTER TABLE %s DISABLE TRIGGER USER;\n", target(t))
+	}
 	for _, t := range slices.Backward(order) {
 		fmt.Fprintf(&b, "DELETE FROM %s;\n", target(t))
 	}
@@ -492,6 +505,9 @@ func (s *pgServer) restoreStatement(from string) (string, error) {
 	for _, q := range seqs {
 		fmt.Fprintf(&b, "SELECT setval('%s', last_value, is_called) FROM %s;\n",
 			strings.ReplaceAll(target(q), "'", "''"), source(q))
+	}
+	for _, t := range triggered {
+		fmt.Fprintf(&b, "ALTER TABLE %s ENABLE TRIGGER USER;\n", target(t))
 	}
 	return b.String(), nil
 }

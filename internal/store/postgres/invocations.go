@@ -83,22 +83,28 @@ func insertInvocations(ctx context.Context, tx pgx.Tx, invs []store.Invocation) 
 	}
 
 	var batch pgx.Batch
+	recorded := make(map[int64]int64, len(live))
 	for _, inv := range invs {
 		if _, ok := slices.BinarySearch(live, inv.AppID); !ok {
 			continue
 		}
+		req, resp := store.EncodeRequest(inv.Request), store.EncodeResponse(inv.Response)
+		recorded[inv.AppID] += int64(len(req) + len(resp))
 		batch.Queue(`INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
 				duration, status, http_status, operations, summary, output, job_id, attempt, request, response)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
 			ON CONFLICT (id) DO NOTHING`,
 			inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger, ts(inv.StartedAt), int64(inv.Duration),
 			inv.Status, inv.HTTPStatus, inv.Operations, inv.Summary, inv.Output, inv.JobID, inv.Attempt,
-			store.EncodeRequest(inv.Request), store.EncodeResponse(inv.Response))
+			req, resp)
 	}
 	if batch.Len() == 0 {
 		return nil
 	}
-	return tx.SendBatch(ctx, &batch).Close()
+	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+		return err
+	}
+	return addRecorded(ctx, tx, live, recorded)
 }
 
 // ListInvocations returns the records f selects, newest first (by start
@@ -160,10 +166,23 @@ func (s *Store) GetInvocation(ctx context.Context, id string) (store.Invocation,
 
 // PruneInvocations removes the records of runs started before the given
 // time and returns how many it removed.
+// The records' exchanges go off their apps' recording usage in the same
+// transaction (quotas.go).
 func (s *Store) PruneInvocations(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM invocations WHERE started_at < $1`, ts(before))
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: unable to prune invocations: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if err := pruneRecorded(ctx, tx, ts(before)); err != nil {
+		return 0, writeError("prune invocations", err)
+	}
+	tag, err := tx.Exec(ctx, `DELETE FROM invocations WHERE started_at < $1`, ts(before))
 	if err != nil {
 		return 0, writeError("prune invocations", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("postgres: unable to prune invocations: %w", err)
 	}
 	return tag.RowsAffected(), nil
 }

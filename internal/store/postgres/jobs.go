@@ -59,31 +59,25 @@ func runAt(t time.Time) pgtype.Timestamptz {
 	return pgtype.Timestamptz{Time: ts(t), Valid: true}
 }
 
-// EnqueueJob stores j as queued unless its app's queue is full. With a
-// bound, the transaction first locks the app's row, so that concurrent
-// enqueues to one app count and insert one after the other and the bound
-// holds; enqueues to other apps, deploys and logging are not held up.
+// EnqueueJob stores j as queued unless its app's queue is full.
 func (s *Store) EnqueueJob(ctx context.Context, j *store.Job, maxPending int) error {
+	return s.EnqueueJobWithin(ctx, j, maxPending, 0)
+}
+
+// EnqueueJobWithin stores j as queued unless its app's queue is full or
+// its pending requests would pass maxBytes. With a bound, the transaction
+// first locks the app's row (quotas.go), so that concurrent enqueues to
+// one app count and insert one after the other and the bounds hold;
+// enqueues to other apps, deploys and logging are not held up.
+func (s *Store) EnqueueJobWithin(ctx context.Context, j *store.Job, maxPending int, maxBytes int64) error {
 	what := fmt.Sprintf("enqueue job %q", j.ID)
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: unable to %s: %w", what, err)
 	}
 	defer tx.Rollback(ctx)
-	if maxPending > 0 {
-		var n int
-		err := tx.QueryRow(ctx, `SELECT 1 FROM apps WHERE id = $1 FOR NO KEY UPDATE`, j.AppID).Scan(&n)
-		if err != nil {
-			return readError(fmt.Sprintf("app %d", j.AppID), err)
-		}
-		err = tx.QueryRow(ctx,
-			`SELECT count(*) FROM jobs WHERE app_id = $1 AND state IN `+pendingStates, j.AppID).Scan(&n)
-		if err != nil {
-			return fmt.Errorf("postgres: unable to %s: %w", what, err)
-		}
-		if n >= maxPending {
-			return fmt.Errorf("postgres: unable to %s: app %d has %d pending jobs: %w", what, j.AppID, n, store.ErrQueueFull)
-		}
+	if err := checkQueue(ctx, tx, j, maxPending, maxBytes); err != nil {
+		return fmt.Errorf("postgres: unable to %s: %w", what, err)
 	}
 	if j.CreatedAt.IsZero() {
 		j.CreatedAt = now()

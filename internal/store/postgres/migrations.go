@@ -209,6 +209,69 @@ CREATE TABLE job_turns (
 	claimed_at timestamptz NOT NULL
 );
 `,
+	// 8: the bytes of the HTTP exchanges recorded with each app's
+	// invocation records, kept up to date by the writes, so that the
+	// recording quota reads one row instead of summing the app's records
+	// (quotas.go).
+	`
+CREATE TABLE recording_usage (
+	app_id bigint PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+	bytes  bigint NOT NULL -- bytes of request and response of the app's invocations
+);
+INSERT INTO recording_usage (app_id, bytes)
+	SELECT app_id, sum(coalesce(octet_length(request), 0) + coalesce(octet_length(response), 0)) FROM invocations GROUP BY app_id;
+`,
+	// 9: each app's pending jobs and the bytes of their stored requests,
+	// kept by triggers whatever statement moves a job in or out of the
+	// pending states, so that an enqueue checks the app's queue bounds by
+	// reading one row instead of walking its pending jobs (SQLite's 14th
+	// version).
+	`
+CREATE TABLE queue_usage (
+	app_id bigint PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+	jobs   bigint NOT NULL, -- pending jobs: queued, error (awaiting a retry), running
+	bytes  bigint NOT NULL  -- bytes of their requests
+);
+INSERT INTO queue_usage (app_id, jobs, bytes)
+	SELECT a.id, count(j.id), coalesce(sum(octet_length(j.request)), 0)
+	FROM apps a LEFT JOIN jobs j ON j.app_id = a.id AND j.state IN ('queued', 'error', 'running')
+	GROUP BY a.id;
+
+-- The functions keep the schema's search_path, so that they find
+-- queue_usage whoever's session fires them.
+CREATE FUNCTION apps_queue_usage() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+	INSERT INTO queue_usage (app_id, jobs, bytes) VALUES (NEW.id, 0, 0);
+	RETURN NULL;
+END $$;
+CREATE TRIGGER apps_queue_usage AFTER INSERT ON apps FOR EACH ROW EXECUTE FUNCTION apps_queue_usage();
+
+-- jobs_queue_usage applies a job's change to its app's row: the old
+-- version goes out if it was pending, the new one comes in if it is.
+CREATE FUNCTION jobs_queue_usage() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+	d_jobs  bigint := 0;
+	d_bytes bigint := 0;
+	app     bigint;
+BEGIN
+	IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state IN ('queued', 'error', 'running') THEN
+		d_jobs := d_jobs - 1;
+		d_bytes := d_bytes - coalesce(octet_length(OLD.request), 0);
+	END IF;
+	IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state IN ('queued', 'error', 'running') THEN
+		d_jobs := d_jobs + 1;
+		d_bytes := d_bytes + coalesce(octet_length(NEW.request), 0);
+	END IF;
+	IF d_jobs = 0 AND d_bytes = 0 THEN
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'DELETE' THEN app := OLD.app_id; ELSE app := NEW.app_id; END IF;
+	UPDATE queue_usage SET jobs = jobs + d_jobs, bytes = bytes + d_bytes WHERE app_id = app;
+	RETURN NULL;
+END $$;
+CREATE TRIGGER jobs_queue_usage AFTER INSERT OR DELETE OR UPDATE OF state, request ON jobs
+	FOR EACH ROW EXECUTE FUNCTION jobs_queue_usage();
+`,
 }
 
 // migrationLock is the key of the advisory lock that serialises

@@ -160,11 +160,13 @@ func (s *Store) insertInvocations(ctx context.Context, tx *sql.Tx, invs []store.
 		args = args[:0]
 		return nil
 	}
+	recorded := make(map[int64]int64, len(live))
 	for _, inv := range invs {
 		if !live[inv.AppID] {
 			continue
 		}
 		req, resp := encodeExchange(inv)
+		recorded[inv.AppID] += exchangeSize(req, resp)
 		args = append(args, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
 			unixNano(inv.StartedAt), int64(inv.Duration), inv.Status, inv.HTTPStatus, inv.Operations,
 			inv.Summary, inv.Output, inv.JobID, inv.Attempt, req, resp)
@@ -174,7 +176,10 @@ func (s *Store) insertInvocations(ctx context.Context, tx *sql.Tx, invs []store.
 			}
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	return addRecorded(ctx, tx, recorded)
 }
 
 // existingApps reports which of the records' apps still exist, with the
@@ -310,12 +315,25 @@ func (s *Store) PruneInvocations(ctx context.Context, before time.Time) (int64, 
 	// Through the (app_id, started_at) index, one range per app: there is
 	// no index on started_at alone (it would slow every log write), and
 	// every record's app exists (deleting an app deletes its records).
-	res, err := s.db.ExecContext(ctx, pruneInvocationsSQL, unixNano(before))
+	// The records' exchanges go off their apps' recording usage in the
+	// same transaction.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: unable to prune invocations: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, pruneRecordedSQL, unixNano(before)); err != nil {
+		return 0, writeError("prune invocations", err)
+	}
+	res, err := tx.ExecContext(ctx, pruneInvocationsSQL, unixNano(before))
 	if err != nil {
 		return 0, writeError("prune invocations", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
+		return 0, fmt.Errorf("sqlite: unable to prune invocations: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: unable to prune invocations: %w", err)
 	}
 	return n, nil

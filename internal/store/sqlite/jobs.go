@@ -46,26 +46,24 @@ func scanJob(row scanner) (store.Job, error) {
 	return j, nil
 }
 
-// EnqueueJob stores j as queued unless its app's queue is full. The count
-// and the insert share the write transaction, so the bound holds under
-// concurrent enqueues.
+// EnqueueJob stores j as queued unless its app's queue is full.
 func (s *Store) EnqueueJob(ctx context.Context, j *store.Job, maxPending int) error {
+	return s.EnqueueJobWithin(ctx, j, maxPending, 0)
+}
+
+// EnqueueJobWithin stores j as queued unless its app's queue is full or
+// its pending requests would pass maxBytes. The check (quotas.go) and the
+// insert share the write transaction, so the bounds hold under concurrent
+// enqueues.
+func (s *Store) EnqueueJobWithin(ctx context.Context, j *store.Job, maxPending int, maxBytes int64) error {
 	what := fmt.Sprintf("enqueue job %q", j.ID)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
 	}
 	defer tx.Rollback()
-	if maxPending > 0 {
-		var n int
-		err := tx.QueryRowContext(ctx,
-			`SELECT count(*) FROM jobs WHERE app_id = ? AND state IN `+pendingStates, j.AppID).Scan(&n)
-		if err != nil {
-			return fmt.Errorf("sqlite: unable to %s: %w", what, err)
-		}
-		if n >= maxPending {
-			return fmt.Errorf("sqlite: unable to %s: app %d has %d pending jobs: %w", what, j.AppID, n, store.ErrQueueFull)
-		}
+	if err := checkQueue(ctx, tx, j, maxPending, maxBytes); err != nil {
+		return fmt.Errorf("sqlite: unable to %s: %w", what, err)
 	}
 	at := now()
 	if j.CreatedAt.IsZero() {

@@ -219,6 +219,53 @@ CREATE TABLE job_turns (
 	claimed_at INTEGER NOT NULL
 );
 `,
+	// 13: the bytes of the HTTP exchanges recorded with each app's
+	// invocation records, kept up to date by the writes, so that the
+	// recording quota reads one row instead of summing the app's records
+	// (quotas.go).
+	`
+CREATE TABLE recording_usage (
+	app_id INTEGER PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+	bytes  INTEGER NOT NULL -- bytes of request and response of the app's invocations
+);
+INSERT INTO recording_usage (app_id, bytes)
+	SELECT app_id, sum(coalesce(length(request), 0) + coalesce(length(response), 0)) FROM invocations GROUP BY app_id;
+`,
+	// 14: each app's pending jobs and the bytes of their stored requests,
+	// kept by triggers whatever statement moves a job in or out of the
+	// pending states, so that an enqueue checks the app's queue bounds by
+	// reading one row instead of walking its pending jobs
+	// (BenchmarkPendingUsage).
+	`
+CREATE TABLE queue_usage (
+	app_id INTEGER PRIMARY KEY REFERENCES apps (id) ON DELETE CASCADE,
+	jobs   INTEGER NOT NULL, -- pending jobs: queued, error (awaiting a retry), running
+	bytes  INTEGER NOT NULL  -- bytes of their requests
+);
+INSERT INTO queue_usage (app_id, jobs, bytes) SELECT id, 0, 0 FROM apps;
+UPDATE queue_usage SET
+	jobs = (SELECT count(*) FROM jobs j WHERE j.app_id = queue_usage.app_id AND j.state IN ('queued', 'error', 'running')),
+	bytes = (SELECT coalesce(sum(length(request)), 0) FROM jobs j WHERE j.app_id = queue_usage.app_id AND j.state IN ('queued', 'error', 'running'));
+CREATE TRIGGER apps_queue_usage AFTER INSERT ON apps BEGIN
+	INSERT INTO queue_usage (app_id, jobs, bytes) VALUES (NEW.id, 0, 0);
+END;
+CREATE TRIGGER jobs_queue_insert AFTER INSERT ON jobs WHEN NEW.state IN ('queued', 'error', 'running') BEGIN
+	UPDATE queue_usage SET jobs = jobs + 1, bytes = bytes + coalesce(length(NEW.request), 0) WHERE app_id = NEW.app_id;
+END;
+CREATE TRIGGER jobs_queue_delete AFTER DELETE ON jobs WHEN OLD.state IN ('queued', 'error', 'running') BEGIN
+	UPDATE queue_usage SET jobs = jobs - 1, bytes = bytes - coalesce(length(OLD.request), 0) WHERE app_id = OLD.app_id;
+END;
+CREATE TRIGGER jobs_queue_update AFTER UPDATE OF state, request ON jobs
+WHEN (OLD.state IN ('queued', 'error', 'running')) <> (NEW.state IN ('queued', 'error', 'running'))
+	OR OLD.request IS NOT NEW.request BEGIN
+	UPDATE queue_usage SET
+		jobs = jobs - (OLD.state IN ('queued', 'error', 'running')) + (NEW.state IN ('queued', 'error', 'running')),
+		bytes = bytes
+			- CASE WHEN OLD.state IN ('queued', 'error', 'running') THEN coalesce(length(OLD.request), 0) ELSE 0 END
+			+ CASE WHEN NEW.state IN ('queued', 'error', 'running') THEN coalesce(length(NEW.request), 0) ELSE 0 END
+	WHERE app_id = NEW.app_id;
+END;
+`,
 }
 
 // migrate applies the migrations of list that db lacks, each in its own

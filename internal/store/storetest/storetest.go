@@ -47,6 +47,10 @@ import (
 //   - Keys of the key-value store are listed in byte order; deleting an
 //     app deletes its keys and usage. Increments of one key from many
 //     goroutines lose none.
+//   - An app's queue usage (pending jobs and their requests' bytes)
+//     follows every move of its jobs; the bound on queued bytes holds
+//     under concurrent enqueues. Its recorded bytes follow every write and
+//     prune of its records, and a trim deletes its oldest records first.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -88,6 +92,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"KVIncr", testKVIncr},
 		{"KVConcurrentIncr", testKVConcurrentIncr},
 		{"KVPurge", testKVPurge},
+		{"QueueBytes", testQueueBytes},
+		{"QueueBytesRace", testQueueBytesRace},
+		{"QueueUsageFollowsJobs", testQueueUsageFollowsJobs},
+		{"TrimRecordings", testTrimRecordings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
