@@ -3,6 +3,8 @@ package auth
 import (
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -229,5 +231,42 @@ func TestThrottleBounded(t *testing.T) {
 	}
 	if th.Len() > 7 {
 		t.Fatalf("len %d: forgotten keys were not swept", th.Len())
+	}
+}
+
+// Reserve checks and counts in one step: of many parallel attempts, only
+// MaxFailures go ahead.
+func TestThrottleReserveParallel(t *testing.T) {
+	c := newClock()
+	th := throttleFor(c, 100)
+	var passed atomic.Int32
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if th.Reserve("alice") == 0 {
+				passed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if passed.Load() != 3 {
+		t.Fatalf("%d attempts passed, want 3", passed.Load())
+	}
+	// Release takes one reserved failure back: one more attempt may go.
+	th.Release("alice")
+	if w := th.Reserve("alice"); w != 0 {
+		t.Fatalf("after Release: wait %v", w)
+	}
+	if w := th.Reserve("alice"); w != time.Second {
+		t.Fatalf("past the limit again: wait %v, want 1s", w)
+	}
+	th.Release("alice")
+	th.Release("alice")
+	th.Release("alice")
+	th.Release("alice")
+	if th.Len() != 0 {
+		t.Fatalf("every failure released, %d keys left", th.Len())
 	}
 }

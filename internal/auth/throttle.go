@@ -80,6 +80,51 @@ func (t *Throttle) Wait(key string) time.Duration {
 	now := t.cfg.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.wait(key, now)
+}
+
+// Fail records a failed attempt for key.
+func (t *Throttle) Fail(key string) {
+	now := t.cfg.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.fail(key, now)
+}
+
+// Reserve is Wait and Fail in one step: when key may try now it counts the
+// attempt as a failure in advance and returns zero; otherwise it returns
+// the wait and counts nothing. Checking and counting under one lock is
+// what keeps a burst of parallel attempts to MaxFailures: with Wait then
+// Fail, they would all pass Wait before the first one failed. An attempt
+// that succeeds takes its failure back with Release or Reset.
+func (t *Throttle) Reserve(key string) time.Duration {
+	now := t.cfg.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if wait := t.wait(key, now); wait > 0 {
+		return wait
+	}
+	t.fail(key, now)
+	return 0
+}
+
+// Release takes back one failure that Reserve counted, for an attempt
+// that succeeded or was not made.
+func (t *Throttle) Release(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	el, ok := t.keys[key]
+	if !ok {
+		return
+	}
+	if e := el.Value.(*throttleEntry); e.failures > 1 {
+		e.failures--
+		return
+	}
+	t.remove(el)
+}
+
+func (t *Throttle) wait(key string, now time.Time) time.Duration {
 	el, ok := t.keys[key]
 	if !ok {
 		return 0
@@ -95,11 +140,7 @@ func (t *Throttle) Wait(key string) time.Duration {
 	return 0
 }
 
-// Fail records a failed attempt for key.
-func (t *Throttle) Fail(key string) {
-	now := t.cfg.Now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
+func (t *Throttle) fail(key string, now time.Time) {
 	if el, ok := t.keys[key]; ok {
 		e := el.Value.(*throttleEntry)
 		if now.Sub(e.last) >= t.cfg.Forget {

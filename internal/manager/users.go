@@ -176,11 +176,11 @@ func (m *Manager) setPassword(w http.ResponseWriter, r *http.Request, c *caller)
 // checkCurrentPassword verifies a user's password under the same throttle
 // as logins.
 func (m *Manager) checkCurrentPassword(w http.ResponseWriter, r *http.Request, u store.User, password string) error {
-	key := "user:" + u.Username
-	if wait := m.userThrottle.Wait(key); wait > 0 {
-		secs := retryAfter(w, wait)
-		return httpx.TooManyRequests("too many failed password checks; try again in %d seconds", secs)
+	at, err := m.reserveAttempt(w, r, u.Username)
+	if err != nil {
+		return err
 	}
+	defer at.abandon()
 	release, err := m.acquireHashSlot(r.Context())
 	if err != nil {
 		return err
@@ -191,9 +191,10 @@ func (m *Manager) checkCurrentPassword(w http.ResponseWriter, r *http.Request, u
 		return fmt.Errorf("manager: the password hash of %q is unreadable: %w", u.Username, err)
 	}
 	if !ok {
-		m.userThrottle.Fail(key)
+		at.failed()
 		return httpx.Forbidden("the current password is wrong")
 	}
+	at.succeeded()
 	return nil
 }
 
