@@ -2,9 +2,12 @@ package manager
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
@@ -142,6 +145,43 @@ func TestRoleMatrix(t *testing.T) {
 					}
 				})
 			}
+		}
+	})
+}
+
+// TestMetricsMatrix is the /metrics row of the matrix: the route lives
+// outside the manager's mux (the servers mount it), guarded by
+// ProtectMetrics, which also lets the metrics token in.
+func TestMetricsMatrix(t *testing.T) {
+	const token = "prometheus-scrape-token-0123456789"
+	want := [6]int{200, 403, 403, 403, 403, 401}
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		e := newEnv(t, b)
+		met := metrics.New()
+		srv := httptest.NewServer(e.m.ProtectMetrics(met.Handler(), token))
+		defer srv.Close()
+		get := func(bearer string) int {
+			req, _ := http.NewRequest("GET", srv.URL+"/metrics", nil)
+			if bearer != "" {
+				req.Header.Set("Authorization", "Bearer "+bearer)
+			}
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res.StatusCode
+		}
+		for i, role := range matrixRoles {
+			if got := get(e.tokens[role]); got != want[i] {
+				t.Errorf("GET /metrics as %q: %d, want %d", role, got, want[i])
+			}
+		}
+		if got := get(token); got != 200 {
+			t.Errorf("GET /metrics with the metrics token: %d", got)
+		}
+		if got := get(token + "x"); got != 401 {
+			t.Errorf("GET /metrics with a wrong token: %d", got)
 		}
 	})
 }
