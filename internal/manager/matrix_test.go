@@ -39,7 +39,8 @@ func TestRoleMatrix(t *testing.T) {
 		{"PUT", "/api/v1/users/viewer/password", pw, [6]int{204, 403, 403, 204, 403, 401}},
 
 		{"GET", "/api/v1/api-keys", "", [6]int{200, 200, 200, 200, 200, 401}},
-		{"POST", "/api/v1/api-keys", `{"name": "laptop"}`, [6]int{201, 201, 201, 201, 201, 401}},
+		{"POST", "/api/v1/api-keys", `{"name": "laptop"}`, [6]int{201, 201, 403, 201, 201, 401}},
+		{"POST", "/api/v1/api-keys", `{"name": "laptop", "password": "password-editor"}`, [6]int{403, 201, 201, 403, 403, 401}},
 		{"DELETE", "/api/v1/api-keys/{key}", "", [6]int{404, 204, 204, 404, 404, 401}},
 
 		{"GET", "/api/v1/apps", "", [6]int{200, 200, 200, 200, 200, 401}},

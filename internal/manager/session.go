@@ -30,6 +30,7 @@ type caller struct {
 	user      store.User
 	via       string // viaSession or viaAPIKey
 	tokenHash string
+	signedIn  time.Time // when the session began; zero for an API key
 }
 
 func (c *caller) admin() bool { return c.user.Role == store.RoleAdmin }
@@ -52,6 +53,7 @@ func (m *Manager) authenticate(r *http.Request) (*caller, error) {
 	hash := auth.HashToken(token)
 	ctx := r.Context()
 	var userID int64
+	var signedIn time.Time
 	via := viaSession
 	switch kind {
 	case auth.TokenSession:
@@ -71,7 +73,7 @@ func (m *Manager) authenticate(r *http.Request) (*caller, error) {
 			}
 			return nil, errUnauthenticated
 		}
-		userID = s.UserID
+		userID, signedIn = s.UserID, s.CreatedAt
 	case auth.TokenAPIKey:
 		k, err := m.store.GetAPIKeyByHash(ctx, hash)
 		if errors.Is(err, store.ErrNotFound) {
@@ -97,7 +99,7 @@ func (m *Manager) authenticate(r *http.Request) (*caller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manager: unable to read the user of a token: %w", err)
 	}
-	return &caller{user: u, via: via, tokenHash: hash}, nil
+	return &caller{user: u, via: via, tokenHash: hash, signedIn: signedIn}, nil
 }
 
 type loginRequest struct {

@@ -297,6 +297,9 @@ type Store interface {
 	GetSession(ctx context.Context, tokenHash string) (Session, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) error
+	// DeleteUserSessions ends every session of a user but the one whose
+	// hash is keep ("" keeps none), when the password changes.
+	DeleteUserSessions(ctx context.Context, userID int64, keep string) error
 
 	// API keys.
 	CreateAPIKey(ctx context.Context, k *APIKey) error // sets ID, CreatedAt
