@@ -270,3 +270,22 @@ func TestThrottleReserveParallel(t *testing.T) {
 		t.Fatalf("every failure released, %d keys left", th.Len())
 	}
 }
+
+func TestRecent(t *testing.T) {
+	c := newClock()
+	r := NewRecent(time.Hour, 2, c.now)
+	r.Add("a")
+	c.advance(time.Minute)
+	r.Add("b")
+	if !r.Has("a") || !r.Has("b") || r.Has("c") {
+		t.Fatal("membership")
+	}
+	r.Add("c") // evicts a, the oldest
+	if r.Has("a") || !r.Has("c") {
+		t.Fatal("the oldest key was not evicted")
+	}
+	c.advance(time.Hour)
+	if r.Has("b") || r.Has("c") {
+		t.Fatal("keys outlived the ttl")
+	}
+}

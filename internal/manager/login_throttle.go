@@ -21,7 +21,9 @@ import (
 //   - per user name, from every address: a ceiling on distributed
 //     guessing, after MaxUserFailures, whose wait doubles only up to
 //     MaxUserDelay, so that it slows guessing to a trickle without
-//     locking the owner out for long.
+//     locking the owner out for long. An address the user signed in from
+//     in the last knownFor is exempt: the owner at their usual place is
+//     not slowed by guesses from elsewhere.
 //
 // A refused check is answered 429 with Retry-After and the password is not
 // even compared.
@@ -42,9 +44,18 @@ func DefaultLoginLimits() LoginLimits {
 		MaxDelay: 5 * time.Minute, MaxUserDelay: time.Minute}
 }
 
-// loginThrottle holds the three counts of LoginLimits.
+// knownFor is how long a (user, address) pair that signed in stays exempt
+// from the per-user ceiling, and maxKnown bounds the pairs remembered.
+const (
+	knownFor = 30 * 24 * time.Hour
+	maxKnown = 10000
+)
+
+// loginThrottle holds the three counts of LoginLimits, and the pairs that
+// signed in.
 type loginThrottle struct {
 	pair, addr, user *auth.Throttle
+	known            *auth.Recent
 	proxies          []netip.Prefix
 }
 
@@ -68,6 +79,7 @@ func newLoginThrottle(l LoginLimits, now func() time.Time) *loginThrottle {
 		addr: auth.NewThrottle(auth.ThrottleConfig{MaxFailures: pick(l.MaxAddressFailures, d.MaxAddressFailures), MaxDelay: maxDelay, Now: now}),
 		user: auth.NewThrottle(auth.ThrottleConfig{MaxFailures: pick(l.MaxUserFailures, d.MaxUserFailures),
 			MaxDelay: pickD(l.MaxUserDelay, d.MaxUserDelay), Now: now}),
+		known:   auth.NewRecent(knownFor, maxKnown, now),
 		proxies: l.TrustedProxies,
 	}
 }
@@ -80,6 +92,13 @@ type attempt struct {
 	settled          bool
 }
 
+// throttleStep is one count an attempt reserves, with the scope label of
+// its refusals.
+type throttleStep struct {
+	th         *auth.Throttle
+	key, scope string
+}
+
 // clientAddr is the address the per-address counts use.
 func (t *loginThrottle) clientAddr(r *http.Request) string {
 	if a := httpx.ClientAddr(r, t.proxies); a.IsValid() {
@@ -88,19 +107,19 @@ func (t *loginThrottle) clientAddr(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// reserve lets one password check of username go ahead, counting it as a
+// reserveAttempt lets one password check of username go ahead, counting it as a
 // failure in advance in each of the three counts, or refuses it with 429.
 // Reserving before the check, atomically per count, is what bounds a
 // burst of parallel guesses to the limit.
 func (m *Manager) reserveAttempt(w http.ResponseWriter, r *http.Request, username string) (*attempt, error) {
 	t := m.logins
 	addr := t.clientAddr(r)
-	a := &attempt{t: t, pair: "user:" + username + "\x00addr:" + addr, addr: "addr:" + addr, user: "user:" + username}
-	steps := []struct {
-		th    *auth.Throttle
-		key   string
-		scope string
-	}{{t.pair, a.pair, "user_address"}, {t.addr, a.addr, "address"}, {t.user, a.user, "user"}}
+	a := &attempt{t: t, pair: "user:" + username + "\x00addr:" + addr, addr: "addr:" + addr}
+	steps := []throttleStep{{t.pair, a.pair, "user_address"}, {t.addr, a.addr, "address"}}
+	if !t.known.Has(a.pair) {
+		a.user = "user:" + username
+		steps = append(steps, throttleStep{t.user, a.user, "user"})
+	}
 	for i, s := range steps {
 		wait := s.th.Reserve(s.key)
 		if wait <= 0 {
@@ -118,8 +137,9 @@ func (m *Manager) reserveAttempt(w http.ResponseWriter, r *http.Request, usernam
 }
 
 // succeeded settles a check whose password was right: the user starts
-// afresh from this address, and the address and user counts take back
-// the failure counted in advance (the others' guesses stay counted).
+// afresh from this address, which is exempt from the per-user ceiling from
+// now on, and the address and user counts take back the failure counted in
+// advance (the others' guesses stay counted).
 func (a *attempt) succeeded() {
 	if a.settled {
 		return
@@ -127,7 +147,14 @@ func (a *attempt) succeeded() {
 	a.settled = true
 	a.t.pair.Reset(a.pair)
 	a.t.addr.Release(a.addr)
-	a.t.user.Release(a.user)
+	a.t.releaseUser(a.user)
+	a.t.known.Add(a.pair)
+}
+
+func (t *loginThrottle) releaseUser(key string) {
+	if key != "" {
+		t.user.Release(key)
+	}
 }
 
 // abandon takes the attempt back when the password was never compared (a
@@ -139,7 +166,7 @@ func (a *attempt) abandon() {
 	a.settled = true
 	a.t.pair.Release(a.pair)
 	a.t.addr.Release(a.addr)
-	a.t.user.Release(a.user)
+	a.t.releaseUser(a.user)
 }
 
 // failed settles a check whose password was wrong: it stays counted.

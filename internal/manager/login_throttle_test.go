@@ -125,9 +125,19 @@ func testLoginUserCeiling(t *testing.T, b dbtest.Backend) {
 	if res := e.loginFrom("198.51.100.1", "editor", "password-editor"); res.status != 200 {
 		t.Fatalf("another user: %d", res.status)
 	}
+	// The guessing goes on; the owner's address, which signed in, is
+	// exempt from the ceiling, while a new address still waits.
+	clock = clock.Add(time.Minute)
+	e.loginFrom("198.51.100.78", "viewer", "guess")
+	if res := e.loginFrom("203.0.113.11", "viewer", "password-viewer"); res.status != 429 {
+		t.Fatalf("a new address under the ceiling: %d", res.status)
+	}
+	if res := e.loginFrom("203.0.113.10", "viewer", "password-viewer"); res.status != 200 {
+		t.Fatalf("the owner's known address under the ceiling: %d %s", res.status, res.body)
+	}
 	rec := httptest.NewRecorder()
 	met.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	if !strings.Contains(rec.Body.String(), `picloud_login_throttled_total{scope="user"} 2`) {
+	if !strings.Contains(rec.Body.String(), `picloud_login_throttled_total{scope="user"} 3`) {
 		t.Errorf("the throttled counter: %s", grepLines(rec.Body.String(), "picloud_login_throttled"))
 	}
 }
