@@ -74,29 +74,13 @@ func NewThrottle(cfg ThrottleConfig) *Throttle {
 	return &Throttle{cfg: cfg, keys: make(map[string]*list.Element), order: list.New()}
 }
 
-// Wait returns how long key must wait before its next attempt; zero means
-// it may try now.
-func (t *Throttle) Wait(key string) time.Duration {
-	now := t.cfg.Now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.wait(key, now)
-}
-
-// Fail records a failed attempt for key.
-func (t *Throttle) Fail(key string) {
-	now := t.cfg.Now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.fail(key, now)
-}
-
-// Reserve is Wait and Fail in one step: when key may try now it counts the
-// attempt as a failure in advance and returns zero; otherwise it returns
-// the wait and counts nothing. Checking and counting under one lock is
-// what keeps a burst of parallel attempts to MaxFailures: with Wait then
-// Fail, they would all pass Wait before the first one failed. An attempt
-// that succeeds takes its failure back with Release or Reset.
+// Reserve asks whether key may try now: if so it counts the attempt as a
+// failure in advance and returns zero; otherwise it returns how long key
+// must wait, and counts nothing. Checking and counting under one lock is
+// what keeps a burst of parallel attempts to MaxFailures: checked first
+// and counted after the attempt failed, they would all pass the check
+// before the first one was counted. An attempt that succeeds takes its
+// failure back with Release or Reset.
 func (t *Throttle) Reserve(key string) time.Duration {
 	now := t.cfg.Now()
 	t.mu.Lock()
