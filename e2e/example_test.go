@@ -44,7 +44,7 @@ func TestExampleWebhookApp(t *testing.T) {
 	}
 	// The test's upstream listens on loopback: only an administrator may
 	// let an app reach private addresses.
-	admin.ok("apps", "set-outbound", app, "--allow", "127.0.0.1", "--allow-private")
+	admin.ok("apps", "set-outbound", app, "--private", "127.0.0.1")
 	for _, name := range []string{"utils", "hook"} {
 		admin.ok("scripts", "deploy", filepath.Join("..", "examples", "webhook", name+".rhai"), "--app", app)
 	}

@@ -297,7 +297,7 @@ func invokeFn(t *testing.T, app, script string) int {
 // summed over status codes, from /metrics.
 func routeCount(t *testing.T, route string) float64 {
 	t.Helper()
-	code, body := apiCall("GET", "/metrics", "", "", "")
+	code, body := apiCall("GET", "/metrics", adminToken, "", "")
 	if code != http.StatusOK {
 		t.Fatalf("GET /metrics: HTTP %d", code)
 	}

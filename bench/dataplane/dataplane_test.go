@@ -210,6 +210,10 @@ picloud_invocation_logs_dropped_total 7
 			http.NotFound(w, r)
 			return
 		}
+		if r.Header.Get("Authorization") != "Bearer "+metricsToken {
+			http.Error(w, "no metrics token", http.StatusUnauthorized)
+			return
+		}
 		io.WriteString(w, metrics)
 	}))
 	defer srv.Close()

@@ -110,7 +110,7 @@ func startPicloud(ctx context.Context, bin, tmp string, pprof bool) (*server, er
 	}
 	s := &server{name: "picloud", url: "http://" + addr, stderr: &syncBuffer{}}
 	s.cmd = exec.Command(bin, "serve", "--listen", addr, "--data", filepath.Join(tmp, "data"), "--log-level", "warn")
-	s.cmd.Env = append(os.Environ(), "PICLOUD_ADMIN_PASSWORD="+adminPassword)
+	s.cmd.Env = append(os.Environ(), "PICLOUD_ADMIN_PASSWORD="+adminPassword, "PICLOUD_METRICS_TOKEN="+metricsToken)
 	if pprof {
 		paddr, err := freeAddr()
 		if err != nil {
@@ -260,9 +260,12 @@ func sameResponses(ctx context.Context, bareURL, picloudURL string) error {
 	return nil
 }
 
+// metricsToken is the bearer token of picloud's /metrics in the benchmark.
+const metricsToken = "dataplane-bench-metrics-token-0123456789"
+
 // picloudCounters reads the invocation counters from picloud's /metrics.
 func picloudCounters(ctx context.Context, url string) (invocations, dropped int64, err error) {
-	code, body, _, err := call(ctx, "GET", url+"/metrics", "", "", "")
+	code, body, _, err := call(ctx, "GET", url+"/metrics", metricsToken, "", "")
 	if err != nil || code != http.StatusOK {
 		return 0, 0, fmt.Errorf("picloud /metrics: %d %v", code, err)
 	}

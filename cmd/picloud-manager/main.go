@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		storage                  store.StorageQuotas
 		dsn, adminUser, adminPwd string
 		secretKey, secretKeyFile string
+		metricsAccess            cluster.MetricsAccess
+		login                    manager.LoginLimits
 	)
 	f := cluster.NewFlags("picloud-manager", getenv, stderr)
 	f.Common(&common, "127.0.0.1:8080", false)
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	f.Limits(&limits)
 	f.Storage(&storage)
 	f.SecretKey(&secretKey, &secretKeyFile)
+	f.Metrics(&metricsAccess)
+	f.Login(&login)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -110,6 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 		MaxSourceBytes: limits.MaxScriptBytes,
 		Storage:        storage,
+		Login:          login,
 	})
 	// Schedule changes and written logs announced while the bus was
 	// reconnecting were missed.
@@ -132,7 +137,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/", mgr.Handler()) // counts its own requests
-	mux.Handle("GET /metrics", met.Handler())
+	stopMetrics, err := cluster.MountMetrics(mux, met, mgr, metricsAccess, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	mux.Handle("GET "+ui.Prefix, ui.Handler())
 	mux.Handle("GET /{$}", http.RedirectHandler(ui.Prefix, http.StatusFound))
 	mux.Handle("GET /healthz", cluster.Health(nil))

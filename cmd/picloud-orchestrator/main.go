@@ -79,6 +79,7 @@ type settings struct {
 	logFlush     time.Duration
 
 	secretKey, secretKeyFile string
+	metrics                  cluster.MetricsAccess
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -97,6 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	f.Duration(&s.logRetention, "log-retention", "PICLOUD_LOG_RETENTION", "168h", "how long invocation logs are kept")
 	f.Duration(&s.logFlush, "log-flush", "PICLOUD_LOG_FLUSH", "500ms", "longest delay before an invocation log record is written")
 	f.SecretKey(&s.secretKey, &s.secretKeyFile)
+	f.Metrics(&s.metrics)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -162,7 +164,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	mux := http.NewServeMux()
 	mux.Handle("/fn/", met.Middleware("orchestrator", orch.Handler()))
 	mux.Handle("POST /api/v1/logs/{id}/replay", replays.Handler())
-	mux.Handle("GET /metrics", met.Handler())
+	stopMetrics, err := cluster.MountMetrics(mux, met, replays, s.metrics, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	// The proxy's health checks reach the executor, never the database.
 	mux.Handle("GET /healthz", cluster.Health(client.Health))
 

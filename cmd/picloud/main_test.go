@@ -225,7 +225,10 @@ func testServerJourney(t *testing.T, b dbtest.Backend) {
 	if code, body, _ := s.do(t, "GET", "/fn/demo/hello", "", "", ""); code != 200 || body != "Hello, world!" {
 		t.Fatalf("the broken deploy replaced the live version: %d %q", code, body)
 	}
-	code, metrics, _ := s.do(t, "GET", "/metrics", "", "", "")
+	if code, _, _ := s.do(t, "GET", "/metrics", "", "", ""); code != 401 {
+		t.Fatalf("anonymous /metrics: %d", code)
+	}
+	code, metrics, _ := s.do(t, "GET", "/metrics", token, "", "")
 	if code != 200 || !strings.Contains(metrics, `picloud_invocations_total{app="demo",status="ok"} 4`) {
 		t.Fatalf("metrics: %d\n%s", code, metrics)
 	}
@@ -257,6 +260,54 @@ func testServerJourney(t *testing.T, b dbtest.Backend) {
 
 // The admin password comes from the environment when set, and the offline
 // admin subcommands create users and reset passwords.
+// The attack: /metrics was public and named every app. It now takes the
+// metrics token or an administrator's credentials, or lives on its own
+// address.
+func TestServerMetricsAccess(t *testing.T) {
+	const metricsToken = "prometheus-scrape-token-0123456789"
+	db := newDatabase(t, dbtest.SQLite)
+	s := start(t, db, "PICLOUD_ADMIN_PASSWORD=first-password", "PICLOUD_METRICS_TOKEN="+metricsToken)
+	admin := s.login(t, "admin", "first-password")
+	if code, body, _ := s.do(t, "POST", "/api/v1/users", admin, "application/json", `{"username":"member","password":"member-password"}`); code != 201 {
+		t.Fatalf("create a member: %d %s", code, body)
+	}
+	member := s.login(t, "member", "member-password")
+	for _, tc := range []struct {
+		who, token string
+		want       int
+	}{{"anonymous", "", 401}, {"a wrong token", "prometheus-scrape-token-0123456788", 401}, {"a member", member, 403},
+		{"an administrator", admin, 200}, {"the metrics token", metricsToken, 200}} {
+		code, body, _ := s.do(t, "GET", "/metrics", tc.token, "", "")
+		if code != tc.want {
+			t.Errorf("/metrics as %s: %d, want %d", tc.who, code, tc.want)
+		}
+		if code != 200 && strings.Contains(body, "picloud_") {
+			t.Errorf("/metrics as %s leaked metrics", tc.who)
+		}
+	}
+	s.stop(t)
+	if strings.Contains(s.stderr.String(), metricsToken) {
+		t.Error("the metrics token was logged")
+	}
+
+	// On a separate address, /metrics is open there and gone from the main one.
+	metricsAddr := freePort(t)
+	s = start(t, db, "PICLOUD_METRICS_LISTEN="+metricsAddr)
+	if code, _, _ := s.do(t, "GET", "/metrics", admin, "", ""); code != 404 {
+		t.Errorf("/metrics on the main address with --metrics-listen: %d, want 404", code)
+	}
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "picloud_invocation_logs_dropped_total") {
+		t.Fatalf("/metrics on its own address: %d", resp.StatusCode)
+	}
+	s.stop(t)
+}
+
 func TestServerAdminCommands(t *testing.T) { dbtest.Run(t, testServerAdminCommands) }
 
 func testServerAdminCommands(t *testing.T, b dbtest.Backend) {

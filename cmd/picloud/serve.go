@@ -14,6 +14,7 @@ import (
 	// work on systems without /usr/share/zoneinfo.
 	_ "time/tzdata"
 
+	"github.com/picloud/picloud/internal/cluster"
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/events/pgbus"
@@ -118,6 +119,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 		MaxSourceBytes: defaults.MaxScriptBytes,
 		Storage:        storage,
+		Login: manager.LoginLimits{
+			MaxFailures:        cfg.LoginMaxFailures,
+			MaxAddressFailures: cfg.LoginMaxAddressFailures,
+			MaxUserFailures:    cfg.LoginMaxUserFailures,
+			TrustedProxies:     cfg.TrustedProxies,
+		},
 	})
 
 	if pgBus != nil {
@@ -143,8 +150,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("created the first admin user", "username", cfg.AdminUser)
 	}
 
+	mux := routes(mgr, orch, met)
+	// /metrics names every app: it is served on its own private address,
+	// or on the main one to administrators and the metrics token holder.
+	stopMetrics, err := cluster.MountMetrics(mux, met, mgr, cluster.MetricsAccess{
+		Listen: cfg.MetricsListen, Token: cfg.MetricsToken, TokenFile: cfg.MetricsTokenFile}, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	srv := &http.Server{
-		Handler:           routes(mgr, orch, met),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -190,12 +206,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// routes mounts the services on one mux.
-func routes(mgr *manager.Manager, orch *orchestrator.Orchestrator, met *metrics.Metrics) http.Handler {
+// routes mounts the services on one mux; /metrics is mounted apart
+// (cluster.MountMetrics).
+func routes(mgr *manager.Manager, orch *orchestrator.Orchestrator, met *metrics.Metrics) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", mgr.Handler()) // counts its own requests
 	mux.Handle("/fn/", met.Middleware("orchestrator", orch.Handler()))
-	mux.Handle("GET /metrics", met.Handler())
 	mux.Handle("GET "+ui.Prefix, ui.Handler())
 	mux.Handle("GET /{$}", http.RedirectHandler(ui.Prefix, http.StatusFound))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

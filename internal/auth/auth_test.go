@@ -3,6 +3,8 @@ package auth
 import (
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -155,32 +157,32 @@ func TestThrottleBackoff(t *testing.T) {
 	c := newClock()
 	th := throttleFor(c, 100)
 	for i := range 3 {
-		if w := th.Wait("alice"); w != 0 {
+		if w := th.testWait("alice"); w != 0 {
 			t.Fatalf("attempt %d: wait %v before the limit", i+1, w)
 		}
-		th.Fail("alice")
+		th.testFail("alice")
 	}
 	// The third failure reaches MaxFailures: 1s, then 2s, 4s, 8s, 8s.
 	for _, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second} {
-		if w := th.Wait("alice"); w != want {
+		if w := th.testWait("alice"); w != want {
 			t.Fatalf("wait = %v, want %v", w, want)
 		}
 		c.advance(want / 2)
-		if w := th.Wait("alice"); w != want/2 {
+		if w := th.testWait("alice"); w != want/2 {
 			t.Fatalf("half-way wait = %v, want %v", w, want/2)
 		}
 		c.advance(want / 2)
-		if w := th.Wait("alice"); w != 0 {
+		if w := th.testWait("alice"); w != 0 {
 			t.Fatalf("wait after the window = %v", w)
 		}
-		th.Fail("alice")
+		th.testFail("alice")
 	}
-	if th.Wait("bob") != 0 {
+	if th.testWait("bob") != 0 {
 		t.Fatal("an unrelated key is throttled")
 	}
 	th.Reset("alice")
-	if th.Wait("alice") != 0 || th.Len() != 0 {
-		t.Fatalf("after Reset: wait %v, len %d", th.Wait("alice"), th.Len())
+	if th.testWait("alice") != 0 || th.Len() != 0 {
+		t.Fatalf("after Reset: wait %v, len %d", th.testWait("alice"), th.Len())
 	}
 }
 
@@ -188,19 +190,19 @@ func TestThrottleForgets(t *testing.T) {
 	c := newClock()
 	th := throttleFor(c, 100)
 	for range 4 {
-		th.Fail("alice")
+		th.testFail("alice")
 	}
-	if th.Wait("alice") == 0 {
+	if th.testWait("alice") == 0 {
 		t.Fatal("not throttled after 4 failures")
 	}
 	c.advance(time.Minute)
-	if w := th.Wait("alice"); w != 0 {
+	if w := th.testWait("alice"); w != 0 {
 		t.Fatalf("still throttled after Forget: %v", w)
 	}
 	// Starting afresh: three more failures before a wait.
-	th.Fail("alice")
-	th.Fail("alice")
-	if w := th.Wait("alice"); w != 0 {
+	th.testFail("alice")
+	th.testFail("alice")
+	if w := th.testWait("alice"); w != 0 {
 		t.Fatalf("throttled after 2 fresh failures: %v", w)
 	}
 }
@@ -209,25 +211,95 @@ func TestThrottleBounded(t *testing.T) {
 	c := newClock()
 	th := throttleFor(c, 10)
 	for range 4 {
-		th.Fail("victim")
+		th.testFail("victim")
 	}
 	for i := range 100 {
 		c.advance(time.Millisecond)
-		th.Fail("k" + string(rune('a'+i%26)) + string(rune('a'+i/26)))
+		th.testFail("k" + string(rune('a'+i%26)) + string(rune('a'+i/26)))
 		if th.Len() > 10 {
 			t.Fatalf("len %d over MaxKeys", th.Len())
 		}
 	}
 	// The oldest key made room for newer ones.
-	if th.Wait("victim") != 0 {
+	if th.testWait("victim") != 0 {
 		t.Fatal("the least recent key was not evicted")
 	}
 	// Forgotten keys are swept as new failures come in.
 	c.advance(2 * time.Minute)
 	for range 5 {
-		th.Fail("fresh")
+		th.testFail("fresh")
 	}
 	if th.Len() > 7 {
 		t.Fatalf("len %d: forgotten keys were not swept", th.Len())
 	}
+}
+
+// Reserve checks and counts in one step: of many parallel attempts, only
+// MaxFailures go ahead.
+func TestThrottleReserveParallel(t *testing.T) {
+	c := newClock()
+	th := throttleFor(c, 100)
+	var passed atomic.Int32
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if th.Reserve("alice") == 0 {
+				passed.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if passed.Load() != 3 {
+		t.Fatalf("%d attempts passed, want 3", passed.Load())
+	}
+	// Release takes one reserved failure back: one more attempt may go.
+	th.Release("alice")
+	if w := th.Reserve("alice"); w != 0 {
+		t.Fatalf("after Release: wait %v", w)
+	}
+	if w := th.Reserve("alice"); w != time.Second {
+		t.Fatalf("past the limit again: wait %v, want 1s", w)
+	}
+	th.Release("alice")
+	th.Release("alice")
+	th.Release("alice")
+	th.Release("alice")
+	if th.Len() != 0 {
+		t.Fatalf("every failure released, %d keys left", th.Len())
+	}
+}
+
+func TestRecent(t *testing.T) {
+	c := newClock()
+	r := NewRecent(time.Hour, 2, c.now)
+	r.Add("a")
+	c.advance(time.Minute)
+	r.Add("b")
+	if !r.Has("a") || !r.Has("b") || r.Has("c") {
+		t.Fatal("membership")
+	}
+	r.Add("c") // evicts a, the oldest
+	if r.Has("a") || !r.Has("c") {
+		t.Fatal("the oldest key was not evicted")
+	}
+	c.advance(time.Hour)
+	if r.Has("b") || r.Has("c") {
+		t.Fatal("keys outlived the ttl")
+	}
+}
+
+// testWait is the wait of key, without counting anything.
+func (t *Throttle) testWait(key string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.wait(key, t.cfg.Now())
+}
+
+// testFail records a failure of key, throttled or not.
+func (t *Throttle) testFail(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.fail(key, t.cfg.Now())
 }

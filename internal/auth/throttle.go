@@ -74,12 +74,41 @@ func NewThrottle(cfg ThrottleConfig) *Throttle {
 	return &Throttle{cfg: cfg, keys: make(map[string]*list.Element), order: list.New()}
 }
 
-// Wait returns how long key must wait before its next attempt; zero means
-// it may try now.
-func (t *Throttle) Wait(key string) time.Duration {
+// Reserve asks whether key may try now: if so it counts the attempt as a
+// failure in advance and returns zero; otherwise it returns how long key
+// must wait, and counts nothing. Checking and counting under one lock is
+// what keeps a burst of parallel attempts to MaxFailures: checked first
+// and counted after the attempt failed, they would all pass the check
+// before the first one was counted. An attempt that succeeds takes its
+// failure back with Release or Reset.
+func (t *Throttle) Reserve(key string) time.Duration {
 	now := t.cfg.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if wait := t.wait(key, now); wait > 0 {
+		return wait
+	}
+	t.fail(key, now)
+	return 0
+}
+
+// Release takes back one failure that Reserve counted, for an attempt
+// that succeeded or was not made.
+func (t *Throttle) Release(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	el, ok := t.keys[key]
+	if !ok {
+		return
+	}
+	if e := el.Value.(*throttleEntry); e.failures > 1 {
+		e.failures--
+		return
+	}
+	t.remove(el)
+}
+
+func (t *Throttle) wait(key string, now time.Time) time.Duration {
 	el, ok := t.keys[key]
 	if !ok {
 		return 0
@@ -95,11 +124,7 @@ func (t *Throttle) Wait(key string) time.Duration {
 	return 0
 }
 
-// Fail records a failed attempt for key.
-func (t *Throttle) Fail(key string) {
-	now := t.cfg.Now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
+func (t *Throttle) fail(key string, now time.Time) {
 	if el, ok := t.keys[key]; ok {
 		e := el.Value.(*throttleEntry)
 		if now.Sub(e.last) >= t.cfg.Forget {

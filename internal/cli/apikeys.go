@@ -1,8 +1,11 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/picloud/picloud/internal/client"
 )
 
 func apiKeysCmd() *command {
@@ -14,7 +17,11 @@ func apiKeysCmd() *command {
 				long: `The raw token is printed on stdout, alone on its line (with --output json:
 the key as the server returns it, with "raw_token"); the key's details go to
 stderr. It is not shown again: the server keeps only its hash. Use it as
-PICLOUD_TOKEN, or save it with 'pic login --token'.`},
+PICLOUD_TOKEN, or save it with 'pic login --token'.
+
+Unless you signed in less than 10 minutes ago (with 'pic login'), the server
+asks for your password again: it is prompted for without echo, or read from
+the first line of standard input.`},
 			{name: "ls", aliases: []string{"list"}, short: "list your API keys (never their tokens)", run: runAPIKeysList},
 			{name: "rm", aliases: []string{"delete"}, args: "ID", short: "revoke an API key at once", run: runAPIKeysRemove},
 		},
@@ -30,7 +37,17 @@ func runAPIKeysCreate(p *pic, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, err := cl.CreateAPIKey(p.ctx, pos[0])
+	k, err := cl.CreateAPIKey(p.ctx, pos[0], "")
+	var apiErr *client.Error
+	if errors.As(err, &apiErr) && apiErr.Code == client.CodePasswordRequired {
+		// The sign-in is older than 10 minutes, or this is an API key:
+		// the server wants the password again.
+		password, perr := p.readPassword("Password (creating an API key needs it again): ")
+		if perr != nil {
+			return perr
+		}
+		k, err = cl.CreateAPIKey(p.ctx, pos[0], password)
+	}
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ func TestAPIKeys(t *testing.T) {
 func testAPIKeys(t *testing.T, b dbtest.Backend) {
 	t.Parallel()
 	srv := shared(t, b)
-	member, name, _ := newUser(t, srv, "member")
+	member, name, password := newUser(t, srv, "member")
 
 	if out := member.ok("api-keys", "ls"); out != "ID\tNAME\tPREFIX\tCREATED\tLAST_USED\n" {
 		t.Fatalf("empty ls: %q", out)
@@ -40,6 +40,22 @@ func testAPIKeys(t *testing.T, b dbtest.Backend) {
 	if out := keyShell.ok("whoami"); out != "USERNAME\tROLE\n"+name+"\tMember\n" {
 		t.Fatalf("whoami with the key: %q", out)
 	}
+	// An API key creates another only with the password, read from stdin.
+	if r := keyShell.runIn(password+"\n", "api-keys", "create", "from-key"); r.code != 0 || !strings.HasPrefix(r.stdout, "pck_") {
+		t.Fatalf("create with an API key and the password: %v", r)
+	}
+	if r := keyShell.runIn("", "api-keys", "create", "no-password"); r.code != 1 || !strings.Contains(r.stderr, "no password on standard input") {
+		t.Fatalf("create with an API key and no password: %v", r)
+	}
+	if r := keyShell.runIn("wrong-password\n", "api-keys", "create", "wrong-password"); r.code != 1 || !strings.Contains(r.stderr, "HTTP 403") {
+		t.Fatalf("create with an API key and a wrong password: %v", r)
+	}
+	listed := rows(member.ok("api-keys", "ls"))
+	if len(listed) != 3 || listed[2][1] != "from-key" {
+		t.Fatalf("ls after creating with the key: %q", listed)
+	}
+	member.ok("api-keys", "rm", listed[2][0])
+
 	var id map[string]any
 	json.Unmarshal([]byte(keyShell.ok("whoami", "-o", "json")), &id)
 	if id["via"] != "api_key" {

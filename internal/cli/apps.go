@@ -14,7 +14,7 @@ func appsCmd() *command {
 			{name: "show", args: "SLUG", short: "show an app", run: runAppsShow},
 			{name: "delete", aliases: []string{"rm"}, args: "SLUG [--force]", short: "delete an app (--force: with its scripts)", run: runAppsDelete},
 			{name: "outbound", args: "SLUG", short: "show the hosts an app's scripts may call with http::", run: runAppsOutbound},
-			{name: "set-outbound", args: "SLUG [--allow HOST]... [--none] [--allow-private[=false]]", short: "set the hosts an app's scripts may call with http::", run: runAppsSetOutbound,
+			{name: "set-outbound", args: "SLUG [--allow HOST]... [--none] [--private HOST|CIDR]... [--no-private]", short: "set the hosts an app's scripts may call with http::", run: runAppsSetOutbound,
 				long: outboundHelp},
 		},
 	}

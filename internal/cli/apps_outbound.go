@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/picloud/picloud/internal/client"
@@ -14,9 +13,11 @@ wildcard for the subdomains of a domain ('*.stripe.com', quoted for the
 shell), or an IP address, each optionally with :PORT (any port without).
 --none empties the list, turning outbound HTTP off.
 
-Scripts may never reach loopback, private or link-local addresses (the
-server's own network) unless an administrator gives --allow-private;
---allow-private=false takes it back.
+The allow-list names public hosts only: scripts never reach loopback,
+private or link-local addresses (the server's own network) through it, even
+by a name that resolves to one. An administrator names the private targets
+an app may reach with --private, repeated: a HOST as above, or a CIDR prefix
+(10.0.0.0/8); it replaces the private list, and --no-private empties it.
 
 The app's policy is printed on stdout; see docs/scripts.md#outbound-http.`
 
@@ -27,21 +28,27 @@ type outboundRow struct {
 }
 
 // outboundTable is the table of an app's outbound policy: APP ALLOW
-// ALLOW_PRIVATE, with the hosts separated by commas ("-" for none).
+// PRIVATE, with the entries separated by commas ("-" for none).
 func outboundTable(r outboundRow) *table {
-	t := newTable("APP", "ALLOW", "ALLOW_PRIVATE")
-	allow := strings.Join(r.Allow, ",")
-	if allow == "" {
-		allow = "-"
-	}
-	t.add(r.App, allow, strconv.FormatBool(r.AllowPrivate))
+	t := newTable("APP", "ALLOW", "PRIVATE")
+	t.add(r.App, joinOrDash(r.Allow), joinOrDash(r.Private))
 	return t
+}
+
+func joinOrDash(l []string) string {
+	if len(l) == 0 {
+		return "-"
+	}
+	return strings.Join(l, ",")
 }
 
 func printOutbound(p *pic, a *client.App) error {
 	r := outboundRow{App: a.Slug, Outbound: a.Outbound}
 	if r.Allow == nil {
 		r.Allow = []string{}
+	}
+	if r.Private == nil {
+		r.Private = []string{}
 	}
 	return p.print(r, outboundTable(r))
 }
@@ -63,10 +70,11 @@ func runAppsOutbound(p *pic, c *command, args []string) error {
 }
 
 type appsSetOutboundOptions struct {
-	Slug         string
-	Allow        []string
-	None         bool
-	AllowPrivate bool
+	Slug      string
+	Allow     []string
+	None      bool
+	Private   []string
+	NoPrivate bool
 }
 
 func runAppsSetOutbound(p *pic, c *command, args []string) error {
@@ -77,7 +85,11 @@ func runAppsSetOutbound(p *pic, c *command, args []string) error {
 		return nil
 	})
 	f.boolVar(&opts.None, "none", "empty the list: outbound HTTP off")
-	f.boolVar(&opts.AllowPrivate, "allow-private", "let scripts reach private, loopback and link-local addresses (administrators only)")
+	f.funcVar("private", "HOST|CIDR", "a private host, address or prefix the app's scripts may reach (repeatable; administrators only); replaces the private list", func(v string) error {
+		opts.Private = append(opts.Private, v)
+		return nil
+	})
+	f.boolVar(&opts.NoPrivate, "no-private", "empty the private list (administrators only)")
 	pos, err := p.parse(c, f, args, 1, 1)
 	if err != nil {
 		return err
@@ -92,11 +104,16 @@ func runAppsSetOutbound(p *pic, c *command, args []string) error {
 	case len(opts.Allow) > 0:
 		up.Allow = &opts.Allow
 	}
-	if f.isSet("allow-private") {
-		up.AllowPrivate = &opts.AllowPrivate
+	switch {
+	case opts.NoPrivate && len(opts.Private) > 0:
+		return usagef(c, "--no-private and --private exclude each other")
+	case opts.NoPrivate:
+		up.Private = &[]string{}
+	case len(opts.Private) > 0:
+		up.Private = &opts.Private
 	}
-	if up.Allow == nil && up.AllowPrivate == nil {
-		return usagef(c, "nothing to change: give --allow HOST, --none or --allow-private[=false]")
+	if up.Allow == nil && up.Private == nil {
+		return usagef(c, "nothing to change: give --allow HOST, --none, --private HOST|CIDR or --no-private")
 	}
 	cl, err := p.client()
 	if err != nil {
@@ -106,10 +123,13 @@ func runAppsSetOutbound(p *pic, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(app.Outbound.Allow) == 0 {
+	switch {
+	case len(app.Outbound.Allow) == 0 && len(app.Outbound.Private) == 0:
 		p.info("Outbound HTTP of app %s is off", app.Slug)
-	} else {
+	case len(app.Outbound.Private) == 0:
 		p.info("App %s may call %s", app.Slug, strings.Join(app.Outbound.Allow, ", "))
+	default:
+		p.info("App %s may call %s; privately %s", app.Slug, joinOrDash(app.Outbound.Allow), strings.Join(app.Outbound.Private, ", "))
 	}
 	return printOutbound(p, app)
 }

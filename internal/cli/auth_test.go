@@ -88,7 +88,7 @@ func TestLoginWithToken(t *testing.T) {
 func testLoginWithToken(t *testing.T, b dbtest.Backend) {
 	t.Parallel()
 	srv := shared(t, b)
-	key, err := client.New(srv.URL, srv.AdminToken).CreateAPIKey(context.Background(), uniq("login-key"))
+	key, err := client.New(srv.URL, srv.AdminToken).CreateAPIKey(context.Background(), uniq("login-key"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestLogoutWithAPIKey(t *testing.T) {
 func testLogoutWithAPIKey(t *testing.T, b dbtest.Backend) {
 	t.Parallel()
 	srv := shared(t, b)
-	key, err := client.New(srv.URL, srv.AdminToken).CreateAPIKey(context.Background(), uniq("logout-key"))
+	key, err := client.New(srv.URL, srv.AdminToken).CreateAPIKey(context.Background(), uniq("logout-key"), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,9 +101,15 @@ func (c *Client) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
 }
 
 // CreateAPIKey creates an API key; its raw token is in the answer only.
-func (c *Client) CreateAPIKey(ctx context.Context, name string) (*NewAPIKey, error) {
+// The server wants the caller's password unless the client signed in less
+// than 10 minutes ago (error code CodePasswordRequired); "" sends none.
+func (c *Client) CreateAPIKey(ctx context.Context, name, password string) (*NewAPIKey, error) {
 	var k NewAPIKey
-	if _, err := c.do(ctx, http.MethodPost, "/api/v1/api-keys", nil, map[string]string{"name": name}, &k); err != nil {
+	body := map[string]string{"name": name}
+	if password != "" {
+		body["password"] = password
+	}
+	if _, err := c.do(ctx, http.MethodPost, "/api/v1/api-keys", nil, body, &k); err != nil {
 		return nil, err
 	}
 	return &k, nil
@@ -382,3 +388,7 @@ func (c *Client) DeleteSchedule(ctx context.Context, id int64) error {
 	_, err := c.do(ctx, http.MethodDelete, "/api/v1/schedules/"+strconv.FormatInt(id, 10), nil, nil, nil)
 	return err
 }
+
+// CodePasswordRequired is the error code of a request that needs the
+// caller's password again (creating an API key without a fresh sign-in).
+const CodePasswordRequired = "password_required"

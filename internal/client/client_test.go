@@ -94,7 +94,7 @@ func TestRequests(t *testing.T) {
 	if rec.contentType != "text/plain; charset=utf-8" {
 		t.Errorf("deploy Content-Type %q", rec.contentType)
 	}
-	c.CreateAPIKey(ctx, "k")
+	c.CreateAPIKey(ctx, "k", "")
 	if rec.contentType != "application/json" {
 		t.Errorf("create key Content-Type %q", rec.contentType)
 	}

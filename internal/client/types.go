@@ -95,18 +95,19 @@ type AppUsage struct {
 	MaxRecordedBytes int64 `json:"max_recorded_bytes"`
 }
 
-// Outbound is an app's outbound HTTP policy: the hosts its scripts may
-// call with the http module, and whether they may reach private addresses.
+// Outbound is an app's outbound HTTP policy: the public hosts its scripts
+// may call with the http module, and the private hosts, addresses and CIDR
+// prefixes an administrator lets them reach.
 type Outbound struct {
-	Allow        []string `json:"allow"`
-	AllowPrivate bool     `json:"allow_private"`
+	Allow   []string `json:"allow"`
+	Private []string `json:"private"`
 }
 
 // OutboundUpdate changes an app's outbound policy; nil fields stay. Only
-// an administrator may set AllowPrivate.
+// an administrator may set Private.
 type OutboundUpdate struct {
-	Allow        *[]string `json:"allow,omitempty"`
-	AllowPrivate *bool     `json:"allow_private,omitempty"`
+	Allow   *[]string `json:"allow,omitempty"`
+	Private *[]string `json:"private,omitempty"`
 }
 
 // NewApp is the request to create an app.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/picloud/picloud/internal/httpx"
 )
 
 // Config is the server's configuration.
@@ -57,6 +60,14 @@ type Config struct {
 	SecretKeyFile string
 
 	MaxRunningJobs int // default bound of one app's jobs running at once
+	// Sign-in throttling and /metrics access (docs/operations.md).
+	LoginMaxFailures        int            // failures of a user from one address before waiting
+	LoginMaxAddressFailures int            // failures from one address before waiting
+	LoginMaxUserFailures    int            // failures of a user from all addresses before waiting
+	TrustedProxies          []netip.Prefix // proxies whose X-Forwarded-For is believed
+	MetricsListen           string         // a separate address for /metrics; empty: the main one
+	MetricsToken            string         // bearer token for /metrics (never logged)
+	MetricsTokenFile        string         // file holding MetricsToken
 }
 
 // setting describes one configuration value: its flag, its environment
@@ -168,6 +179,42 @@ var settings = []setting{
 		c.SecretKey = v
 		return nil
 	}},
+	{"login-max-failures", "PICLOUD_LOGIN_MAX_FAILURES", "5", "failed password checks of a user from one client address before each further one waits", positiveInt(func(c *Config) *int { return &c.LoginMaxFailures })},
+	{"login-max-failures-per-address", "PICLOUD_LOGIN_MAX_FAILURES_PER_ADDRESS", "30", "failed password checks from one client address, any user, before each further one waits", positiveInt(func(c *Config) *int { return &c.LoginMaxAddressFailures })},
+	{"login-max-failures-per-user", "PICLOUD_LOGIN_MAX_FAILURES_PER_USER", "100", "failed password checks of a user from all addresses before each further one waits (at most a minute)", positiveInt(func(c *Config) *int { return &c.LoginMaxUserFailures })},
+	{"trusted-proxies", "PICLOUD_TRUSTED_PROXIES", "127.0.0.0/8,::1", "comma-separated addresses and CIDRs of reverse proxies whose X-Forwarded-For names the client; empty trusts none", func(c *Config, v string) error {
+		p, err := httpx.ParsePrefixes(v)
+		c.TrustedProxies = p
+		return err
+	}},
+	{"metrics-listen", "PICLOUD_METRICS_LISTEN", "", "a separate host:port that serves /metrics without a token (keep it private); empty: /metrics on the main address, with a token", func(c *Config, v string) error {
+		if v != "" {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("not a host:port address: %w", err)
+			}
+		}
+		c.MetricsListen = v
+		return nil
+	}},
+	{"metrics-token-file", "PICLOUD_METRICS_TOKEN_FILE", "", "file holding the bearer token that reads /metrics (besides an administrator's session or API key)", func(c *Config, v string) error {
+		c.MetricsTokenFile = v
+		return nil
+	}},
+	{"", "PICLOUD_METRICS_TOKEN", "", "the bearer token that reads /metrics; wins over the token file", func(c *Config, v string) error {
+		c.MetricsToken = v
+		return nil
+	}},
+}
+
+func positiveInt(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return errors.New("must be a positive integer")
+		}
+		*field(c) = n
+		return nil
+	}
 }
 
 func durationSetter(field func(*Config) *time.Duration) func(*Config, string) error {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"io"
 	"runtime/debug"
 	"strings"
@@ -177,5 +178,39 @@ func TestSecretKey(t *testing.T) {
 	// The key itself is not a flag: a command line is visible to others.
 	if _, err := Load("picloud", []string{"--secret-key", "k"}, env(nil), io.Discard); err == nil {
 		t.Error("--secret-key accepted")
+	}
+}
+
+func TestLoadSignInAndMetrics(t *testing.T) {
+	c, err := Load("picloud", nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LoginMaxFailures != 5 || c.LoginMaxAddressFailures != 30 || c.LoginMaxUserFailures != 100 ||
+		fmt.Sprint(c.TrustedProxies) != "[127.0.0.0/8 ::1/128]" || c.MetricsListen != "" || c.MetricsToken != "" {
+		t.Errorf("defaults: %+v", c)
+	}
+	c, err = Load("picloud", []string{"--login-max-failures", "3", "--trusted-proxies", "", "--metrics-listen", "127.0.0.1:9100"},
+		env(map[string]string{"PICLOUD_TRUSTED_PROXIES": "10.0.0.0/8", "PICLOUD_METRICS_TOKEN": "t0ken-of-16-chars"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An empty flag falls back to the environment, as for every setting.
+	if c.LoginMaxFailures != 3 || fmt.Sprint(c.TrustedProxies) != "[10.0.0.0/8]" || c.MetricsListen != "127.0.0.1:9100" || c.MetricsToken != "t0ken-of-16-chars" {
+		t.Errorf("settings: %+v", c)
+	}
+	c, err = Load("picloud", nil, env(map[string]string{"PICLOUD_TRUSTED_PROXIES": " "}), io.Discard)
+	if err != nil || len(c.TrustedProxies) != 0 {
+		t.Errorf("trusting none: %v, %v", c.TrustedProxies, err)
+	}
+	for _, bad := range []struct{ args []string }{
+		{[]string{"--login-max-failures", "0"}},
+		{[]string{"--login-max-failures-per-user", "many"}},
+		{[]string{"--trusted-proxies", "caddy.local"}},
+		{[]string{"--metrics-listen", "9100"}},
+	} {
+		if _, err := Load("picloud", bad.args, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), bad.args[0]) {
+			t.Errorf("%v: got %v", bad.args, err)
+		}
 	}
 }

@@ -29,11 +29,15 @@ const MaxPatterns = 100
 //	                      an IP address, which a URL may use only when listed
 //
 // Host names are compared without case and without a trailing dot.
+//
+// An administrator's private list (ParsePrivateList) may also hold CIDR
+// prefixes, such as 10.0.0.0/8, on any port.
 type Pattern struct {
 	host     string // lower case; for a wildcard, the domain after "*."
 	wildcard bool
-	ip       netip.Addr // set for an IP address
-	port     string     // "" for any port
+	ip       netip.Addr   // set for an IP address
+	prefix   netip.Prefix // set for a CIDR prefix (private lists only)
+	port     string       // "" for any port
 }
 
 // ParsePattern reads an allow-list entry.
@@ -147,6 +151,8 @@ func validName(name string) error {
 func (p Pattern) String() string {
 	var host string
 	switch {
+	case p.prefix.IsValid():
+		return p.prefix.String()
 	case p.ip.IsValid() && p.ip.Is6():
 		host = "[" + p.ip.String() + "]"
 		if p.port == "" {
@@ -173,15 +179,24 @@ func (p Pattern) Match(host, port string) bool {
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	if ip, err := netip.ParseAddr(host); err == nil {
-		return p.ip.IsValid() && ip.Zone() == "" && ip.Unmap() == p.ip
+		return p.matchAddr(ip)
 	}
 	switch {
-	case p.ip.IsValid():
+	case p.ip.IsValid(), p.prefix.IsValid():
 		return false
 	case p.wildcard:
 		return strings.HasSuffix(host, "."+p.host)
 	}
 	return host == p.host
+}
+
+// matchAddr reports whether the pattern is an address or prefix holding ip.
+func (p Pattern) matchAddr(ip netip.Addr) bool {
+	if ip.Zone() != "" {
+		return false
+	}
+	ip = ip.Unmap()
+	return p.ip.IsValid() && ip == p.ip || p.prefix.IsValid() && p.prefix.Contains(ip)
 }
 
 // AllowList is an app's parsed allow-list; empty, it allows nothing.
@@ -226,6 +241,97 @@ func Normalize(entries []string) ([]string, error) {
 func (l AllowList) Allows(host, port string) bool {
 	for _, p := range l {
 		if p.Match(host, port) {
+			return true
+		}
+	}
+	return false
+}
+
+// NormalizePublic is Normalize for the allow-list that an app's editors
+// manage, which names public hosts only: an IP address that Blocked
+// refuses is an error pointing to the private list. A host name cannot be
+// judged here (it may resolve anywhere): its addresses are checked as they
+// are dialed.
+func NormalizePublic(entries []string) ([]string, error) {
+	out, err := Normalize(entries)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range out {
+		p, _ := ParsePattern(e)
+		if why := Blocked(p.ip); p.ip.IsValid() && why != "" {
+			return nil, fmt.Errorf("%q is %s; private addresses are reachable only when an administrator names them in the private list", e, why)
+		}
+	}
+	return out, nil
+}
+
+// ParsePrivate reads an entry of an administrator's private list: a CIDR
+// prefix, or an allow-list pattern (a host name, a wildcard, an address).
+func ParsePrivate(s string) (Pattern, error) {
+	t := strings.TrimSpace(s)
+	if !strings.Contains(t, "/") {
+		return ParsePattern(s)
+	}
+	pre, err := netip.ParsePrefix(t)
+	if err != nil {
+		return Pattern{}, fmt.Errorf("%q: not a CIDR prefix such as 10.0.0.0/8", s)
+	}
+	if pre.Addr().Zone() != "" {
+		return Pattern{}, fmt.Errorf("%q: a prefix with a zone cannot be allowed", s)
+	}
+	if pre.Addr().Is4In6() {
+		pre = netip.PrefixFrom(pre.Addr().Unmap(), max(0, pre.Bits()-96))
+	}
+	return Pattern{prefix: pre.Masked()}, nil
+}
+
+// ParsePrivateList parses an administrator's private list.
+func ParsePrivateList(entries []string) (AllowList, error) {
+	if len(entries) > MaxPatterns {
+		return nil, fmt.Errorf("%d entries; a private list holds at most %d", len(entries), MaxPatterns)
+	}
+	l := make(AllowList, 0, len(entries))
+	for _, e := range entries {
+		p, err := ParsePrivate(e)
+		if err != nil {
+			return nil, err
+		}
+		l = append(l, p)
+	}
+	return l, nil
+}
+
+// NormalizePrivate parses a private list and returns it in canonical form,
+// without duplicates, in its order.
+func NormalizePrivate(entries []string) ([]string, error) {
+	l, err := ParsePrivateList(entries)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(l))
+	out := make([]string, 0, len(l))
+	for _, p := range l {
+		if s := p.String(); !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Reaches reports whether a private list lets a connection to addr go
+// ahead, made to reach host (the URL's host) on port: addr is listed, or
+// in a listed prefix, or host is a listed name. It is asked at connect
+// time, for the address a name resolved to, so that a public name that
+// resolves to a private address (DNS rebinding) is refused unless an
+// administrator listed the name or the address.
+func (l AllowList) Reaches(host, port string, addr netip.Addr) bool {
+	for _, p := range l {
+		if p.port != "" && p.port != port {
+			continue
+		}
+		if p.matchAddr(addr) || p.Match(host, port) {
 			return true
 		}
 	}

@@ -177,3 +177,51 @@ func TestBlocked(t *testing.T) {
 		t.Error("the zero address is not blocked")
 	}
 }
+
+func TestNormalizePublic(t *testing.T) {
+	got, err := NormalizePublic([]string{"API.github.com", "8.8.8.8", "[2606:4700::1111]:443"})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("NormalizePublic = %v, %v", got, err)
+	}
+	for _, bad := range []string{"127.0.0.1", "10.0.0.7:8080", "169.254.169.254", "[::1]", "[fe80::1]:80", "10.0.0.0/8"} {
+		if _, err := NormalizePublic([]string{"api.github.com", bad}); err == nil {
+			t.Errorf("NormalizePublic accepted %q", bad)
+		}
+	}
+}
+
+func TestPrivateList(t *testing.T) {
+	got, err := NormalizePrivate([]string{"10.0.0.0/8", "10.1.2.3/8", "DB.internal:5432", "192.168.1.20", "fd00::/8", "::ffff:10.0.0.0/104"})
+	want := []string{"10.0.0.0/8", "db.internal:5432", "192.168.1.20", "fd00::/8"}
+	if err != nil || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("NormalizePrivate = %v, %v; want %v", got, err, want)
+	}
+	for _, bad := range []string{"10.0.0.0/33", "10.0.0.0/x", "https://db.internal", ""} {
+		if _, err := NormalizePrivate([]string{bad}); err == nil {
+			t.Errorf("NormalizePrivate accepted %q", bad)
+		}
+	}
+	l, _ := ParsePrivateList(want)
+	for _, tc := range []struct {
+		host, port, addr string
+		want             bool
+	}{
+		{"10.9.8.7", "80", "10.9.8.7", true},                // in the prefix
+		{"anything.example", "80", "10.9.8.7", true},        // a name resolving into the prefix
+		{"db.internal", "5432", "172.16.0.5", true},         // the listed name, wherever it resolves
+		{"db.internal", "5433", "172.16.0.5", false},        // on another port
+		{"evil.example", "80", "172.16.0.5", false},         // another name to the same address
+		{"nas.lan", "80", "192.168.1.20", true},             // the listed address
+		{"nas.lan", "80", "192.168.1.21", false},            // not listed
+		{"x.example", "80", "127.0.0.1", false},             // loopback, not listed
+		{"v6.example", "443", "fd12::1", true},              // an IPv6 prefix
+		{"v4mapped.example", "80", "::ffff:10.0.0.1", true}, // an IPv4-mapped address
+	} {
+		if got := l.Reaches(tc.host, tc.port, netip.MustParseAddr(tc.addr).Unmap()); got != tc.want {
+			t.Errorf("Reaches(%s, %s, %s) = %v, want %v", tc.host, tc.port, tc.addr, got, tc.want)
+		}
+	}
+	if !l.Allows("10.1.1.1", "22") || l.Allows("11.0.0.1", "80") {
+		t.Error("a prefix entry does not match URL hosts as it should")
+	}
+}

@@ -25,7 +25,7 @@ func TestOutboundPolicyCrossesTheRPC(t *testing.T) {
 	defer c.Close()
 	s := Script{ID: 1, Version: 1, Source: `http::get(` + strconv.Quote(up.URL) + `).body`}
 
-	ev := executor.Event{App: "demo", Outbound: executor.Outbound{Allow: []string{"127.0.0.1"}, AllowPrivate: true}}
+	ev := executor.Event{App: "demo", Outbound: executor.Outbound{Private: []string{"127.0.0.1"}}}
 	res, err := c.Run(context.Background(), s, ev, lim())
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestOutboundPolicyCrossesTheRPC(t *testing.T) {
 		t.Errorf("allowed: status %s, body %q, err %v", res.Status, res.Body, res.Err)
 	}
 
-	ev.Outbound.AllowPrivate = false
+	ev.Outbound = executor.Outbound{Allow: []string{"127.0.0.1"}}
 	res, err = c.Run(context.Background(), s, ev, lim())
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,17 +21,17 @@ import (
 )
 
 // Outbound is a run's outbound HTTP policy: the hosts the script may call
-// with the http module, whether it may reach private addresses, and how
-// much it may do. The orchestrator fills it from the app's settings and
-// the server's limits. An empty Allow turns outbound HTTP off.
+// with the http module, the private ones among them, and how much it may
+// do. The orchestrator fills it from the app's settings and the server's
+// limits. Allow and Private both empty turn outbound HTTP off.
 type Outbound struct {
 	// Allow holds the host patterns of the app's allow-list (package
-	// egress).
+	// egress), which its editors manage: public addresses only.
 	Allow []string `json:"allow,omitempty"`
-	// AllowPrivate lets the script connect to loopback, private,
-	// link-local and other special-purpose addresses; an administrator
-	// sets it per app.
-	AllowPrivate bool `json:"allow_private,omitempty"`
+	// Private holds the hosts, addresses and CIDR prefixes that an
+	// administrator lets the script reach at loopback, private,
+	// link-local and other special-purpose addresses.
+	Private []string `json:"private,omitempty"`
 	OutboundLimits
 }
 
@@ -88,31 +90,71 @@ func (l OutboundLimits) Or(d OutboundLimits) OutboundLimits {
 }
 
 // outboundClient holds the connections of the http module, shared by every
-// run of an executor. Two transports keep apart the connections of apps
-// that may reach private addresses and of those that may not, so that a
-// pooled connection never carries a request past the check its dial made.
+// run of an executor. Apps that may reach no private address share one
+// transport; an app with a private list gets a transport of its own,
+// keyed by the list, so that a pooled connection to a private address
+// never serves an app whose list did not allow it.
 type outboundClient struct {
-	public, private *http.Transport
-	// exempt, set by tests only, lets a public transport dial some
-	// loopback addresses as if they were public.
+	public *http.Transport
+	// exempt, set by tests only, lets a transport dial some loopback
+	// addresses as if they were public.
 	exempt func(netip.AddrPort) bool
+
+	mu      sync.Mutex
+	private map[string]*http.Transport // by the private list, joined
 }
 
+// maxPrivateTransports bounds the transports kept for private lists; past
+// it they are all closed and made again as needed.
+const maxPrivateTransports = 64
+
 func newOutboundClient() *outboundClient {
-	o := &outboundClient{}
-	o.public = newTransport(o.checkDial)
-	o.private = newTransport(nil)
+	o := &outboundClient{private: make(map[string]*http.Transport)}
+	o.public = newTransport(func(host, address string) error { return o.checkDial(nil, host, address) })
 	return o
 }
 
+// transport returns the transport of a private list (the public one for
+// an empty list).
+func (o *outboundClient) transport(private []string, list egress.AllowList) *http.Transport {
+	if len(private) == 0 {
+		return o.public
+	}
+	key := strings.Join(private, "\n")
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if t, ok := o.private[key]; ok {
+		return t
+	}
+	if len(o.private) >= maxPrivateTransports {
+		for k, t := range o.private {
+			t.CloseIdleConnections()
+			delete(o.private, k)
+		}
+	}
+	t := newTransport(func(host, address string) error { return o.checkDial(list, host, address) })
+	o.private[key] = t
+	return t
+}
+
 // newTransport returns a transport whose every dial, after name resolution,
-// passes control. It ignores the proxy variables of the environment: a
-// proxy would dial on the script's behalf, past the check.
-func newTransport(control func(network, address string, c syscall.RawConn) error) *http.Transport {
-	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: control}
+// passes check with the host the request named and the address dialed. It
+// ignores the proxy variables of the environment: a proxy would dial on
+// the script's behalf, past the check.
+func newTransport(check func(host, address string) error) *http.Transport {
+	base := net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, refuse("refused to connect to %s: not a host and port", addr)
+		}
+		d := base
+		d.Control = func(_, address string, _ syscall.RawConn) error { return check(host, address) }
+		return d.DialContext(ctx, network, addr)
+	}
 	return &http.Transport{
 		Proxy:                  nil,
-		DialContext:            d.DialContext,
+		DialContext:            dial,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           64,
 		MaxIdleConnsPerHost:    4,
@@ -131,20 +173,24 @@ func (r *refusal) Error() string { return r.msg }
 
 func refuse(format string, args ...any) *refusal { return &refusal{fmt.Sprintf(format, args...)} }
 
-// checkDial refuses an address in a private or special-purpose range. It
-// runs for every address the transport dials — each one a name resolves
-// to, after each redirect — so that neither DNS nor a redirect can lead a
-// request where the allow-list check of its URL did not look.
-func (o *outboundClient) checkDial(_, address string, _ syscall.RawConn) error {
+// checkDial refuses an address in a private or special-purpose range
+// unless the app's private list names it, or names host, the name that
+// resolved to it. It runs for every address the transport dials — each
+// one a name resolves to, after each redirect — so that neither DNS nor a
+// redirect can lead a request where the allow-list check of its URL did
+// not look: a public name on the editors' list that resolves to a private
+// address is refused.
+func (o *outboundClient) checkDial(private egress.AllowList, host, address string) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return refuse("refused to connect to %s: not an IP address and port", address)
 	}
-	if why := egress.Blocked(ap.Addr()); why != "" && (o.exempt == nil || !o.exempt(ap)) {
-		return refuse("refused to connect to %s (%s): this app may not reach private addresses; an administrator can allow them",
-			ap.Addr().Unmap(), why)
+	why := egress.Blocked(ap.Addr())
+	if why == "" || o.exempt != nil && o.exempt(ap) || private.Reaches(host, strconv.Itoa(int(ap.Port())), ap.Addr().Unmap()) {
+		return nil
 	}
-	return nil
+	return refuse("refused to connect to %s (%s): private addresses are reachable only when an administrator names them in this app's private list",
+		ap.Addr().Unmap(), why)
 }
 
 // outboundRun is the http module's state in one run.
@@ -153,6 +199,7 @@ type outboundRun struct {
 	app      string
 	policy   Outbound
 	allow    egress.AllowList
+	private  egress.AllowList
 	allowErr error
 	parsed   bool
 	requests int
@@ -174,23 +221,36 @@ func (r *outboundRun) checkURL(u *url.URL) error {
 	if host == "" {
 		return refuse("the URL %q has no host", u.Redacted())
 	}
-	if !r.parsed {
-		r.allow, r.allowErr = egress.ParseAllowList(r.policy.Allow)
-		r.parsed = true
-	}
-	if r.allowErr != nil {
-		return refuse("the allow-list of app %s is invalid: %v", r.app, r.allowErr)
+	if err := r.parse(); err != nil {
+		return err
 	}
 	port := u.Port()
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
-	if !r.allow.Allows(host, port) {
+	if !r.allow.Allows(host, port) && !r.private.Allows(host, port) {
 		name := host
 		if u.Port() != "" {
 			name = u.Host
 		}
 		return refuse("host %s is not in this app's allow-list", name)
+	}
+	return nil
+}
+
+// parse reads the app's lists once per run.
+func (r *outboundRun) parse() error {
+	if !r.parsed {
+		r.parsed = true
+		var err error
+		if r.allow, err = egress.ParseAllowList(r.policy.Allow); err != nil {
+			r.allowErr = refuse("the allow-list of app %s is invalid: %v", r.app, err)
+		} else if r.private, err = egress.ParsePrivateList(r.policy.Private); err != nil {
+			r.allowErr = refuse("the private list of app %s is invalid: %v", r.app, err)
+		}
+	}
+	if r.allowErr != nil {
+		return r.allowErr
 	}
 	return nil
 }
@@ -315,7 +375,7 @@ func (r *outboundRun) do(c *rhai.Context, req outboundRequest) (rhai.Value, erro
 	fail := func(format string, args ...any) (rhai.Value, error) {
 		return rhai.Unit, rhai.NewError(rhai.ErrorRuntime, req.fn+": "+format, args...)
 	}
-	if len(r.policy.Allow) == 0 {
+	if len(r.policy.Allow) == 0 && len(r.policy.Private) == 0 {
 		return fail("outbound HTTP is off for app %s: allow hosts with 'pic apps set-outbound %s --allow HOST'", r.app, r.app)
 	}
 	if !outboundMethods[req.method] {
@@ -362,11 +422,7 @@ func (r *outboundRun) do(c *rhai.Context, req outboundRequest) (rhai.Value, erro
 		return fail("invalid request: %v", err)
 	}
 	hreq.Header = header
-	transport := r.client.public
-	if r.policy.AllowPrivate {
-		transport = r.client.private
-	}
-	client := &http.Client{Transport: transport, CheckRedirect: r.checkRedirect}
+	client := &http.Client{Transport: r.client.transport(r.policy.Private, r.private), CheckRedirect: r.checkRedirect}
 	what := req.method + " " + u.Redacted()
 
 	resp, err := client.Do(hreq)

@@ -38,11 +38,15 @@ func (u *upstream) port() string {
 	return strings.TrimPrefix(u.URL[strings.LastIndexByte(u.URL, ':'):], ":")
 }
 
-// allowed is an event of an app that allows host; tests reach their
-// upstreams on 127.0.0.1, so it also allows private addresses unless
-// private is false.
+// allowed is an event of an app that allows hosts; tests reach their
+// upstreams on 127.0.0.1, so with private the hosts are on the
+// administrators' private list, and otherwise on the editors' allow-list,
+// which reaches public addresses only.
 func allowed(private bool, hosts ...string) Event {
-	return Event{App: "demo", Script: "call", Outbound: Outbound{Allow: hosts, AllowPrivate: private}}
+	if private {
+		return Event{App: "demo", Script: "call", Outbound: Outbound{Private: hosts}}
+	}
+	return Event{App: "demo", Script: "call", Outbound: Outbound{Allow: hosts}}
 }
 
 // runOK runs src and fails unless it finished ok; it returns the body.
@@ -159,7 +163,7 @@ func TestHTTPPrivateAddressRefused(t *testing.T) {
 	x := New(Config{})
 	src := fmt.Sprintf(`http::get(%q).body`, up.URL)
 	runErr(t, x, src, allowed(false, "127.0.0.1"), Limits{},
-		"http::get: refused to connect to 127.0.0.1 (a loopback address): this app may not reach private addresses")
+		"http::get: refused to connect to 127.0.0.1 (a loopback address): private addresses are reachable only when an administrator names them in this app's private list")
 	if up.hits.Load() != 0 {
 		t.Fatal("the upstream was called")
 	}
@@ -184,7 +188,41 @@ func TestHTTPNameResolvingToLoopback(t *testing.T) {
 		t.Fatal("the upstream was called")
 	}
 	if got := runOK(t, x, src, allowed(true, "localhost")); got != "inside" {
-		t.Errorf("with private addresses allowed: body %q", got)
+		t.Errorf("with the name on the private list: body %q", got)
+	}
+	// An administrator who lists the address rather than the name lets
+	// the name reach it too.
+	if got := runOK(t, x, src, Event{App: "demo", Outbound: Outbound{Allow: []string{"localhost"}, Private: []string{"127.0.0.0/8"}}}); got != "inside" {
+		t.Errorf("with the address on the private list: body %q", got)
+	}
+}
+
+// The attack: once an administrator let an app reach private addresses,
+// its editors chose which. Now only the administrators' private list
+// reaches them: a loopback address or a name resolving to one on the
+// editors' list is refused, although the app may reach other private
+// addresses; and a listed address does not open another.
+func TestHTTPEditorsCannotChoosePrivateTargets(t *testing.T) {
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "inside") })
+	x := New(Config{})
+	for _, ev := range []Event{
+		{App: "demo", Outbound: Outbound{Allow: []string{"127.0.0.1", "localhost"}, Private: []string{"10.0.0.0/8", "db.internal"}}},
+		{App: "demo", Outbound: Outbound{Allow: []string{"127.0.0.1", "localhost"}, Private: []string{"127.0.0.2"}}},
+	} {
+		for _, u := range []string{up.URL, "http://localhost:" + up.port()} {
+			runErr(t, x, fmt.Sprintf(`http::get(%q)`, u), ev, Limits{}, "(a loopback address): private addresses are reachable only when an administrator names them")
+		}
+	}
+	if up.hits.Load() != 0 {
+		t.Fatalf("the loopback upstream was called %d times", up.hits.Load())
+	}
+	// A pooled connection of an app that may reach it serves no other app.
+	if got := runOK(t, x, fmt.Sprintf(`http::get(%q).body`, up.URL), allowed(true, "127.0.0.1")); got != "inside" {
+		t.Fatalf("the administrators' list: %q", got)
+	}
+	runErr(t, x, fmt.Sprintf(`http::get(%q)`, up.URL), allowed(false, "127.0.0.1"), Limits{}, "refused to connect to 127.0.0.1")
+	if up.hits.Load() != 1 {
+		t.Fatalf("the upstream was called %d times, want 1", up.hits.Load())
 	}
 }
 
@@ -380,7 +418,7 @@ func TestHTTPConnectionError(t *testing.T) {
 
 func TestHTTPIgnoresProxyEnvironment(t *testing.T) {
 	x := New(Config{})
-	if x.outbound.public.Proxy != nil || x.outbound.private.Proxy != nil {
+	if x.outbound.public.Proxy != nil || x.outbound.transport([]string{"10.0.0.0/8"}, nil).Proxy != nil {
 		t.Fatal("an outbound transport uses a proxy: it would dial past the address check")
 	}
 	if x.outbound.public.DialContext == nil {
@@ -391,13 +429,13 @@ func TestHTTPIgnoresProxyEnvironment(t *testing.T) {
 // TestOutboundEventJSON: the policy travels with the event to an executor
 // process (package execrpc encodes events as JSON).
 func TestOutboundEventJSON(t *testing.T) {
-	ev := Event{App: "demo", Outbound: Outbound{Allow: []string{"api.github.com", "*.stripe.com"}, AllowPrivate: true,
+	ev := Event{App: "demo", Outbound: Outbound{Allow: []string{"api.github.com", "*.stripe.com"}, Private: []string{"10.0.0.0/8"},
 		OutboundLimits: OutboundLimits{Timeout: 3 * time.Second, MaxResponseBytes: 10, MaxRequestBytes: 20, MaxRequests: 4}}}
 	data, err := json.Marshal(ev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), `"outbound":{"allow":["api.github.com","*.stripe.com"],"allow_private":true,"timeout_ns":3000000000,`) {
+	if !strings.Contains(string(data), `"outbound":{"allow":["api.github.com","*.stripe.com"],"private":["10.0.0.0/8"],"timeout_ns":3000000000,`) {
 		t.Errorf("JSON %s", data)
 	}
 	var back Event
@@ -461,12 +499,12 @@ func TestScriptsDocOutboundExamples(t *testing.T) {
 	})
 	x := New(Config{})
 	// Every host resolves to the stand-in.
-	dial := x.outbound.private.DialContext
-	x.outbound.private.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
-		return dial(ctx, network, up.Listener.Addr().String())
+	var d net.Dialer
+	x.outbound.public.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, network, up.Listener.Addr().String())
 	}
 	ev := Event{App: "demo", Script: "doc", Method: "POST", Header: http.Header{"Content-Type": {"application/json"}}, Body: []byte(`{"id": 7}`),
-		Outbound: Outbound{Allow: []string{"api.github.com", "hooks.example.com"}, AllowPrivate: true}}
+		Outbound: Outbound{Allow: []string{"api.github.com", "hooks.example.com"}}}
 	for _, b := range blocks {
 		src := b[:strings.Index(b, "```")]
 		src = strings.ReplaceAll(src, "https://", "http://") // the stand-in speaks plain HTTP

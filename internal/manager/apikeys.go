@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/picloud/picloud/internal/auth"
 	"github.com/picloud/picloud/internal/httpx"
@@ -29,6 +30,31 @@ func (m *Manager) listAPIKeys(w http.ResponseWriter, r *http.Request, c *caller)
 
 type createAPIKeyRequest struct {
 	Name string `json:"name"`
+	// Password is the caller's password, required unless the request
+	// comes with a session younger than freshSignIn.
+	Password string `json:"password"`
+}
+
+// freshSignIn is how recent a sign-in must be to create an API key without
+// giving the password again: a key outlives every session, so a stolen
+// session or key must not be able to mint one.
+const freshSignIn = 10 * time.Minute
+
+// errPasswordRequired asks for the password again; its code lets the CLI
+// and the dashboard prompt for it.
+var errPasswordRequired = &httpx.Error{Status: http.StatusForbidden, Code: "password_required",
+	Message: "creating an API key needs a sign-in less than 10 minutes old or your password: send it as \"password\""}
+
+// checkFreshSignIn lets c create an API key: with the password when given
+// (throttled as a login), else with a session younger than freshSignIn.
+func (m *Manager) checkFreshSignIn(w http.ResponseWriter, r *http.Request, c *caller, password string) error {
+	if password != "" {
+		return m.checkCurrentPassword(w, r, c.user, password)
+	}
+	if c.via == viaSession && m.now().Sub(c.signedIn) < freshSignIn {
+		return nil
+	}
+	return errPasswordRequired
 }
 
 type createAPIKeyResponse struct {
@@ -46,6 +72,9 @@ func (m *Manager) createAPIKey(w http.ResponseWriter, r *http.Request, c *caller
 		return httpx.Invalid("name is required")
 	}
 	if err := validText("name", req.Name, maxAPIKeyNameLen); err != nil {
+		return err
+	}
+	if err := m.checkFreshSignIn(w, r, c, req.Password); err != nil {
 		return err
 	}
 	token, err := auth.NewAPIKeyToken()

@@ -73,6 +73,12 @@ func (m *Manager) replayLog(w http.ResponseWriter, r *http.Request, c *caller) e
 		return &httpx.Error{Status: http.StatusNotImplemented, Code: "not_implemented",
 			Message: "this server does not run scripts, so it cannot replay them: send replays to an all-in-one picloud server, or in a cluster to an orchestrator node (docs/cluster.md)"}
 	}
+	// Access first: someone who may not replay learns 403 whatever the
+	// body, and their body is never read.
+	inv, err := m.replayedInvocation(r, c, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
 	var in replayRequest
 	if r.ContentLength != 0 {
 		if err := httpx.DecodeJSON(r, &in, MaxBodyBytes); err != nil {
@@ -81,10 +87,6 @@ func (m *Manager) replayLog(w http.ResponseWriter, r *http.Request, c *caller) e
 	}
 	if in.Version < 0 {
 		return httpx.Invalid("version must be 0 (the live version) or a version number, not %d", in.Version)
-	}
-	inv, err := m.replayedInvocation(r, c, r.PathValue("id"))
-	if err != nil {
-		return err
 	}
 	req := inv.Request
 	switch {

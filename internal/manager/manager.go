@@ -71,6 +71,9 @@ type Config struct {
 	// limits override; zero fields take store.DefaultStorageQuotas. The
 	// app's view shows its usage against them.
 	Storage store.StorageQuotas
+	// Login tunes the throttling of password checks; zero fields take
+	// DefaultLoginLimits.
+	Login LoginLimits
 }
 
 // Manager serves the control-plane API.
@@ -94,9 +97,8 @@ type Manager struct {
 	hashSlots chan struct{}
 	dummyOnce sync.Once
 	dummy     string // a hash to verify against for unknown users
-	// Failed logins are throttled per user name and per client address.
-	userThrottle *auth.Throttle
-	addrThrottle *auth.Throttle
+	// Password checks are throttled (login_throttle.go).
+	logins *loginThrottle
 
 	// Live logs (logs_stream.go) and replay (logs_replay.go).
 	live            *liveLogs
@@ -126,11 +128,8 @@ func New(cfg Config) *Manager {
 		now:        time.Now,
 		hashParams: auth.DefaultParams,
 		hashSlots:  make(chan struct{}, max(1, min(runtime.GOMAXPROCS(0), 4))),
-		// A user name waits after 5 failures; an address, which may be a
-		// proxy or a NAT shared by many people, after 30.
-		userThrottle: auth.NewThrottle(auth.ThrottleConfig{MaxFailures: 5}),
-		addrThrottle: auth.NewThrottle(auth.ThrottleConfig{MaxFailures: 30}),
 	}
+	m.logins = newLoginThrottle(cfg.Login, func() time.Time { return m.now() })
 	if m.bus == nil {
 		m.bus = events.NewLocal()
 	}

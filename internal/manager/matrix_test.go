@@ -2,9 +2,12 @@ package manager
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
@@ -36,7 +39,8 @@ func TestRoleMatrix(t *testing.T) {
 		{"PUT", "/api/v1/users/viewer/password", pw, [6]int{204, 403, 403, 204, 403, 401}},
 
 		{"GET", "/api/v1/api-keys", "", [6]int{200, 200, 200, 200, 200, 401}},
-		{"POST", "/api/v1/api-keys", `{"name": "laptop"}`, [6]int{201, 201, 201, 201, 201, 401}},
+		{"POST", "/api/v1/api-keys", `{"name": "laptop"}`, [6]int{201, 201, 403, 201, 201, 401}},
+		{"POST", "/api/v1/api-keys", `{"name": "laptop", "password": "password-editor"}`, [6]int{403, 201, 201, 403, 403, 401}},
 		{"DELETE", "/api/v1/api-keys/{key}", "", [6]int{404, 204, 204, 404, 404, 401}},
 
 		{"GET", "/api/v1/apps", "", [6]int{200, 200, 200, 200, 200, 401}},
@@ -143,6 +147,43 @@ func TestRoleMatrix(t *testing.T) {
 					}
 				})
 			}
+		}
+	})
+}
+
+// TestMetricsMatrix is the /metrics row of the matrix: the route lives
+// outside the manager's mux (the servers mount it), guarded by
+// ProtectMetrics, which also lets the metrics token in.
+func TestMetricsMatrix(t *testing.T) {
+	const token = "prometheus-scrape-token-0123456789"
+	want := [6]int{200, 403, 403, 403, 403, 401}
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		e := newEnv(t, b)
+		met := metrics.New()
+		srv := httptest.NewServer(e.m.ProtectMetrics(met.Handler(), token))
+		defer srv.Close()
+		get := func(bearer string) int {
+			req, _ := http.NewRequest("GET", srv.URL+"/metrics", nil)
+			if bearer != "" {
+				req.Header.Set("Authorization", "Bearer "+bearer)
+			}
+			res, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res.StatusCode
+		}
+		for i, role := range matrixRoles {
+			if got := get(e.tokens[role]); got != want[i] {
+				t.Errorf("GET /metrics as %q: %d, want %d", role, got, want[i])
+			}
+		}
+		if got := get(token); got != 200 {
+			t.Errorf("GET /metrics with the metrics token: %d", got)
+		}
+		if got := get(token + "x"); got != 401 {
+			t.Errorf("GET /metrics with a wrong token: %d", got)
 		}
 	})
 }

@@ -169,3 +169,37 @@ func TestReplayNotImplemented(t *testing.T) {
 		{name: "anonymous", method: "POST", url: "/api/v1/logs/inv-demo-ok/replay", status: 401},
 	})
 }
+
+// refusingReplayer fails the test if a replay runs.
+type refusingReplayer struct{ t *testing.T }
+
+func (r refusingReplayer) Replay(context.Context, store.Invocation, int) (store.Invocation, error) {
+	r.t.Error("a replay ran")
+	return store.Invocation{}, nil
+}
+
+// The attack: replay read the body before checking access, so a viewer
+// learnt 400 or 413 where the answer is 403.
+func TestReplayChecksAccessBeforeTheBody(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		e := newEnv(t, b)
+		e.m.replayer = refusingReplayer{t}
+		big := `{"version": 1, "pad": "` + strings.Repeat("x", MaxBodyBytes) + `"}`
+		for _, tc := range []struct {
+			name, as, body string
+			want           int
+		}{
+			{"viewer, malformed body", asViewer, `{"version":`, 403},
+			{"viewer, oversized body", asViewer, big, 403},
+			{"viewer, wrong type", asViewer, `{"version": "one"}`, 403},
+			{"outsider, malformed body", asOutsider, `{"version":`, 403},
+			{"editor, malformed body", asEditor, `{"version":`, 400},
+			{"editor, oversized body", asEditor, big, 413},
+		} {
+			res := e.do("POST", "/api/v1/logs/inv-demo-ok/replay", tc.body, tc.as, "application/json")
+			if res.status != tc.want {
+				t.Errorf("%s: %d, want %d: %s", tc.name, res.status, tc.want, res.body)
+			}
+		}
+	})
+}

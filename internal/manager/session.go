@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,6 +30,7 @@ type caller struct {
 	user      store.User
 	via       string // viaSession or viaAPIKey
 	tokenHash string
+	signedIn  time.Time // when the session began; zero for an API key
 }
 
 func (c *caller) admin() bool { return c.user.Role == store.RoleAdmin }
@@ -53,6 +53,7 @@ func (m *Manager) authenticate(r *http.Request) (*caller, error) {
 	hash := auth.HashToken(token)
 	ctx := r.Context()
 	var userID int64
+	var signedIn time.Time
 	via := viaSession
 	switch kind {
 	case auth.TokenSession:
@@ -72,7 +73,7 @@ func (m *Manager) authenticate(r *http.Request) (*caller, error) {
 			}
 			return nil, errUnauthenticated
 		}
-		userID = s.UserID
+		userID, signedIn = s.UserID, s.CreatedAt
 	case auth.TokenAPIKey:
 		k, err := m.store.GetAPIKeyByHash(ctx, hash)
 		if errors.Is(err, store.ErrNotFound) {
@@ -98,7 +99,7 @@ func (m *Manager) authenticate(r *http.Request) (*caller, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manager: unable to read the user of a token: %w", err)
 	}
-	return &caller{user: u, via: via, tokenHash: hash}, nil
+	return &caller{user: u, via: via, tokenHash: hash, signedIn: signedIn}, nil
 }
 
 type loginRequest struct {
@@ -112,9 +113,9 @@ type loginResponse struct {
 	User      userResponse `json:"user"`
 }
 
-// login exchanges a user name and password for a session token. Failures
-// are throttled per user name and per client address: past the limit the
-// answer is 429 with Retry-After, and the password is not even checked.
+// login exchanges a user name and password for a session token. Password
+// checks are throttled (login_throttle.go): past a limit the answer is 429
+// with Retry-After, and the password is not even checked.
 func (m *Manager) login(w http.ResponseWriter, r *http.Request) {
 	if err := m.doLogin(w, r); err != nil {
 		m.writeError(w, r, err)
@@ -130,30 +131,16 @@ func (m *Manager) doLogin(w http.ResponseWriter, r *http.Request) error {
 		return httpx.Invalid("username and password are required")
 	}
 	ctx := r.Context()
-	userKey, addrKey := "user:"+req.Username, "addr:"+clientAddr(r)
-
-	throttled := func() error {
-		wait := max(m.userThrottle.Wait(userKey), m.addrThrottle.Wait(addrKey))
-		if wait <= 0 {
-			return nil
-		}
-		secs := retryAfter(w, wait)
-		m.log.WarnContext(ctx, "manager: login throttled", "username", req.Username, "addr", clientAddr(r))
-		return httpx.TooManyRequests("too many failed logins; try again in %d seconds", secs)
-	}
-	if err := throttled(); err != nil {
+	at, err := m.reserveAttempt(w, r, req.Username)
+	if err != nil {
 		return err
 	}
-	// The throttle is consulted again once a hashing slot is held, so that
-	// a burst of parallel guesses cannot all pass before a failure counts.
+	defer at.abandon()
 	release, err := m.acquireHashSlot(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	if err := throttled(); err != nil {
-		return err
-	}
 
 	u, err := m.store.GetUserByName(ctx, req.Username)
 	switch {
@@ -169,14 +156,13 @@ func (m *Manager) doLogin(w http.ResponseWriter, r *http.Request) error {
 			m.log.ErrorContext(ctx, "manager: a stored password hash is unreadable", "username", u.Username, "err", err)
 		}
 		if ok {
-			m.userThrottle.Reset(userKey)
+			at.succeeded()
 			release()
 			return m.startSession(w, r, u)
 		}
 	}
-	m.userThrottle.Fail(userKey)
-	m.addrThrottle.Fail(addrKey)
-	m.log.InfoContext(ctx, "manager: failed login", "username", req.Username, "addr", clientAddr(r))
+	at.failed()
+	m.log.InfoContext(ctx, "manager: failed login", "username", req.Username, "addr", m.logins.clientAddr(r))
 	return httpx.Unauthorized("invalid username or password")
 }
 
@@ -234,17 +220,6 @@ func (m *Manager) hashPassword(ctx context.Context, password string) (string, er
 	}
 	defer release()
 	return auth.HashPasswordWith(password, m.hashParams)
-}
-
-// clientAddr is the host part of the connection's remote address. Behind
-// a reverse proxy it is the proxy's: the per-address throttle then counts
-// everyone together, which is why its limit is high.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // logout ends the caller's session. An API key is not a session: it is

@@ -132,8 +132,7 @@ func TestLoginThrottle(t *testing.T) { dbtest.Run(t, testLoginThrottle) }
 func testLoginThrottle(t *testing.T, b dbtest.Backend) {
 	e := newEnv(t, b)
 	clock := time.Now()
-	e.m.userThrottle = auth.NewThrottle(auth.ThrottleConfig{MaxFailures: 5, BaseDelay: time.Second, MaxDelay: time.Minute,
-		Now: func() time.Time { return clock }})
+	e.m.now = func() time.Time { return clock }
 	login := func(user, pw string) response {
 		return e.do("POST", "/api/v1/auth/login", `{"username": "`+user+`", "password": "`+pw+`"}`, "", "application/json")
 	}

@@ -169,6 +169,16 @@ func (m *Manager) setPassword(w http.ResponseWriter, r *http.Request, c *caller)
 	if err := m.store.UpdateUser(r.Context(), u); err != nil {
 		return storeErr(err, fmt.Sprintf("user %q not found", u.Username), "")
 	}
+	// Whoever knew the old password may be signed in: the user's other
+	// sessions end. Users changing their own password keep the session
+	// they did it with; an administrator's reset ends them all.
+	keep := ""
+	if u.ID == c.user.ID && c.via == viaSession {
+		keep = c.tokenHash
+	}
+	if err := m.store.DeleteUserSessions(r.Context(), u.ID, keep); err != nil {
+		return fmt.Errorf("manager: the password of %q changed but its other sessions did not end: %w", u.Username, err)
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -176,11 +186,11 @@ func (m *Manager) setPassword(w http.ResponseWriter, r *http.Request, c *caller)
 // checkCurrentPassword verifies a user's password under the same throttle
 // as logins.
 func (m *Manager) checkCurrentPassword(w http.ResponseWriter, r *http.Request, u store.User, password string) error {
-	key := "user:" + u.Username
-	if wait := m.userThrottle.Wait(key); wait > 0 {
-		secs := retryAfter(w, wait)
-		return httpx.TooManyRequests("too many failed password checks; try again in %d seconds", secs)
+	at, err := m.reserveAttempt(w, r, u.Username)
+	if err != nil {
+		return err
 	}
+	defer at.abandon()
 	release, err := m.acquireHashSlot(r.Context())
 	if err != nil {
 		return err
@@ -191,9 +201,10 @@ func (m *Manager) checkCurrentPassword(w http.ResponseWriter, r *http.Request, u
 		return fmt.Errorf("manager: the password hash of %q is unreadable: %w", u.Username, err)
 	}
 	if !ok {
-		m.userThrottle.Fail(key)
+		at.failed()
 		return httpx.Forbidden("the current password is wrong")
 	}
+	at.succeeded()
 	return nil
 }
 
@@ -263,6 +274,9 @@ func (m *Manager) createOrReset(ctx context.Context, username, password, role st
 	u.PasswordHash, u.Role = hash, role
 	if err := m.store.UpdateUser(ctx, u); err != nil {
 		return fmt.Errorf("manager: unable to update user %q: %w", username, err)
+	}
+	if err := m.store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+		return fmt.Errorf("manager: the password of %q changed but its sessions did not end: %w", username, err)
 	}
 	return nil
 }

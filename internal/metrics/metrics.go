@@ -8,8 +8,11 @@
 package metrics
 
 import (
+	"fmt"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +32,8 @@ type Metrics struct {
 	jobClaimsCapped    prometheus.Counter
 	deploysRefused     *prometheus.CounterVec
 	storage            storageMetrics // storage quotas (storage.go)
+	// Sign-in and /metrics access (items 10 and 11 of the hardening).
+	loginThrottled *prometheus.CounterVec
 }
 
 // invocationBuckets reach from sub-millisecond runs to the longest
@@ -62,6 +67,10 @@ func New() *Metrics {
 			Name: "picloud_invocation_logs_dropped_total",
 			Help: "Invocation log records dropped because the buffer was full or the store failed.",
 		}),
+		loginThrottled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "picloud_login_throttled_total",
+			Help: "Password checks refused by the sign-in throttle, by the limit that refused them (user_address, address, user).",
+		}, []string{"scope"}),
 	}
 	m.deploysRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "picloud_script_deploys_refused_total",
@@ -72,6 +81,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.invocations, m.invocationDuration, m.logsDropped,
+		m.loginThrottled,
 	)
 	m.jobClaimsCapped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "picloud_job_claims_capped_total",
@@ -130,6 +140,15 @@ func (m *Metrics) DeployRefused(cap string) {
 		return
 	}
 	m.deploysRefused.WithLabelValues(cap).Inc()
+}
+
+// LoginThrottled counts a password check that the sign-in throttle refused;
+// scope names the limit: "user_address", "address" or "user".
+func (m *Metrics) LoginThrottled(scope string) {
+	if m == nil {
+		return
+	}
+	m.loginThrottled.WithLabelValues(scope).Inc()
 }
 
 // unmatchedRoute labels requests no route pattern matched, so that
@@ -191,3 +210,27 @@ func (w *statusWriter) Flush() {
 
 // Unwrap gives http.ResponseController the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// MinTokenLen is the shortest metrics token accepted, so that a token
+// cannot be guessed.
+const MinTokenLen = 16
+
+// ReadToken returns the bearer token that reads /metrics: token when it is
+// set, else the content of file (surrounding white space trimmed), else ""
+// (no token: only administrators read /metrics). Its errors never repeat
+// the token.
+func ReadToken(token, file string) (string, error) {
+	if token == "" && file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("metrics: unable to read the metrics token file: %w", err)
+		}
+		if token = strings.TrimSpace(string(b)); token == "" {
+			return "", fmt.Errorf("metrics: the metrics token file %s is empty", file)
+		}
+	}
+	if token != "" && len(token) < MinTokenLen {
+		return "", fmt.Errorf("metrics: the metrics token has %d characters; it needs at least %d (openssl rand -hex 32)", len(token), MinTokenLen)
+	}
+	return token, nil
+}

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +96,32 @@ func TestNil(t *testing.T) {
 	m.Middleware("x", next).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != http.StatusTeapot {
 		t.Fatalf("code %d", rec.Code)
+	}
+}
+
+func TestReadToken(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "metrics.token")
+	if err := os.WriteFile(file, []byte("  file-token-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ token, file, want string }{
+		{"", "", ""},
+		{"", file, "file-token-0123456789"},
+		{"env-token-0123456789", file, "env-token-0123456789"},
+	} {
+		if got, err := ReadToken(tc.token, tc.file); err != nil || got != tc.want {
+			t.Errorf("ReadToken(%q, %q) = %q, %v; want %q", tc.token, tc.file, got, err, tc.want)
+		}
+	}
+	if _, err := ReadToken("short-secret", ""); err == nil || strings.Contains(err.Error(), "short-secret") {
+		t.Errorf("a short token: %v", err)
+	}
+	if _, err := ReadToken("", filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing file was accepted")
+	}
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	if _, err := ReadToken("", empty); err == nil {
+		t.Error("an empty file was accepted")
 	}
 }

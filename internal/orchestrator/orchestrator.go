@@ -290,7 +290,7 @@ func (o *Orchestrator) prepare(ctx context.Context, live store.LiveScript) (*com
 		maxAttempts: live.Script.MaxAttempts,
 		outbound: executor.Outbound{
 			Allow:          live.App.Outbound.Allow,
-			AllowPrivate:   live.App.Outbound.AllowPrivate,
+			Private:        live.App.Outbound.Private,
 			OutboundLimits: o.outbound,
 		},
 	}

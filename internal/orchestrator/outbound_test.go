@@ -51,7 +51,7 @@ func TestOutboundPolicyFromApp(t *testing.T) {
 	if got := call(); !strings.Contains(got, "refused to connect to 127.0.0.1 (a loopback address)") {
 		t.Fatalf("allowed host, private addresses refused: %q", got)
 	}
-	update(store.AppOutbound{Allow: []string{"127.0.0.1"}, AllowPrivate: true})
+	update(store.AppOutbound{Private: []string{"127.0.0.1"}})
 	if got := call(); got != strings.Repeat("p", 40) {
 		t.Fatalf("allowed: %q", got)
 	}
@@ -68,7 +68,7 @@ func TestOutboundPolicyFromApp(t *testing.T) {
 
 	// The server's limit is the one runs get.
 	e2 := newEnv(t, Config{Outbound: executor.OutboundLimits{MaxResponseBytes: 10}})
-	b := store.App{Slug: "demo", Outbound: store.AppOutbound{Allow: []string{"127.0.0.1"}, AllowPrivate: true}}
+	b := store.App{Slug: "demo", Outbound: store.AppOutbound{Private: []string{"127.0.0.1"}}}
 	if err := e2.st.CreateApp(context.Background(), &b); err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestOutboundSlowUpstream(t *testing.T) {
 	defer close(release)
 	e := newEnv(t, Config{})
 	a := store.App{Slug: "demo", Limits: store.AppLimits{TimeoutMS: 300},
-		Outbound: store.AppOutbound{Allow: []string{"127.0.0.1"}, AllowPrivate: true}}
+		Outbound: store.AppOutbound{Private: []string{"127.0.0.1"}}}
 	if err := e.st.CreateApp(context.Background(), &a); err != nil {
 		t.Fatal(err)
 	}

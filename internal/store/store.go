@@ -6,7 +6,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -132,12 +134,36 @@ type AppLimits struct {
 }
 
 // AppOutbound is an app's outbound HTTP policy: the hosts its scripts may
-// call with the http module (package egress reads the patterns), and
-// whether they may reach private, loopback and link-local addresses, which
-// only an administrator may allow. An empty Allow turns outbound HTTP off.
+// call with the http module (package egress reads the patterns). Allow,
+// which the app's editors manage, names public hosts only; Private, which
+// only an administrator sets, names the private, loopback and link-local
+// hosts, addresses and CIDR prefixes the scripts may reach. Both empty
+// turn outbound HTTP off.
 type AppOutbound struct {
-	Allow        []string `json:"allow,omitempty"`
-	AllowPrivate bool     `json:"allow_private,omitempty"`
+	Allow   []string `json:"allow,omitempty"`
+	Private []string `json:"private,omitempty"`
+}
+
+// UnmarshalJSON reads the policy, and the form stored before the private
+// list existed: {"allow": […], "allow_private": true}, in which the app's
+// editors chose which private hosts its scripts reached once an
+// administrator allowed private addresses. Such a policy keeps working:
+// its allow-list becomes the private list too, owned by administrators
+// from then on; the app's editors can no longer extend it.
+func (o *AppOutbound) UnmarshalJSON(b []byte) error {
+	var stored struct {
+		Allow        []string `json:"allow"`
+		Private      []string `json:"private"`
+		AllowPrivate bool     `json:"allow_private"`
+	}
+	if err := json.Unmarshal(b, &stored); err != nil {
+		return err
+	}
+	o.Allow, o.Private = stored.Allow, stored.Private
+	if stored.AllowPrivate && stored.Private == nil && len(stored.Allow) > 0 {
+		o.Private = slices.Clone(stored.Allow)
+	}
+	return nil
 }
 
 // Member gives a user a role in an app.
@@ -308,6 +334,9 @@ type Store interface {
 	GetSession(ctx context.Context, tokenHash string) (Session, error)
 	DeleteSession(ctx context.Context, tokenHash string) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) error
+	// DeleteUserSessions ends every session of a user but the one whose
+	// hash is keep ("" keeps none), when the password changes.
+	DeleteUserSessions(ctx context.Context, userID int64, keep string) error
 
 	// API keys.
 	CreateAPIKey(ctx context.Context, k *APIKey) error // sets ID, CreatedAt

@@ -58,3 +58,12 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, at time.Time) error {
 	}
 	return nil
 }
+
+// DeleteUserSessions removes every session of a user but the one whose
+// hash is keep.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?`, userID, keep); err != nil {
+		return writeError(fmt.Sprintf("delete the sessions of user %d", userID), err)
+	}
+	return nil
+}

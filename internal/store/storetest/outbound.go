@@ -24,7 +24,7 @@ func testAppOutbound(t *testing.T, st store.Store) {
 	ok(t, "GetApp", err)
 	check(t, "GetApp after CreateApp", got, hooks)
 
-	hooks.Outbound = store.AppOutbound{Allow: []string{"[2001:db8::1]:8443", "10.0.0.7"}, AllowPrivate: true}
+	hooks.Outbound = store.AppOutbound{Allow: []string{"[2001:db8::1]:8443"}, Private: []string{"10.0.0.7", "10.1.0.0/16"}}
 	hooks.Limits = store.AppLimits{TimeoutMS: 900}
 	ok(t, "UpdateApp", st.UpdateApp(ctx, hooks))
 	got, err = st.GetApp(ctx, "hooks")

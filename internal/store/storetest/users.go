@@ -168,6 +168,27 @@ func testSessions(t *testing.T, st store.Store) {
 	_, err = st.GetSession(ctx, "t4")
 	wantErr(t, "GetSession deleted", err, store.ErrNotFound)
 	wantErr(t, "DeleteSession again", st.DeleteSession(ctx, "t4"), store.ErrNotFound)
+
+	// DeleteUserSessions ends a user's sessions but the one kept, and no
+	// one else's.
+	bob := newUser(t, st, "bob", store.RoleMember)
+	for _, s := range []store.Session{{TokenHash: "a1", UserID: u.ID}, {TokenHash: "a2", UserID: u.ID}, {TokenHash: "a3", UserID: u.ID}, {TokenHash: "b1", UserID: bob.ID}} {
+		s.ExpiresAt = stamp().Add(time.Hour)
+		ok(t, "CreateSession", st.CreateSession(ctx, s))
+	}
+	ok(t, "DeleteUserSessions", st.DeleteUserSessions(ctx, u.ID, "a2"))
+	for h, live := range map[string]bool{"a1": false, "a2": true, "a3": false, "b1": true} {
+		_, err := st.GetSession(ctx, h)
+		if live {
+			ok(t, "GetSession "+h+" after DeleteUserSessions", err)
+		} else {
+			wantErr(t, "GetSession "+h+" after DeleteUserSessions", err, store.ErrNotFound)
+		}
+	}
+	ok(t, "DeleteUserSessions keeping none", st.DeleteUserSessions(ctx, u.ID, ""))
+	_, err = st.GetSession(ctx, "a2")
+	wantErr(t, "GetSession a2 after DeleteUserSessions keeping none", err, store.ErrNotFound)
+	ok(t, "DeleteUserSessions of a user without sessions", st.DeleteUserSessions(ctx, u.ID, ""))
 }
 
 func testAPIKeys(t *testing.T, st store.Store) {
