@@ -64,6 +64,8 @@ type AppLimits struct {
 	KVMaxValueBytes int64 `json:"kv_max_value_bytes,omitempty"`
 	KVMaxBytes      int64 `json:"kv_max_bytes,omitempty"`
 	KVMaxKeys       int64 `json:"kv_max_keys,omitempty"`
+	// The app's runs in flight on a node.
+	MaxInflight int64 `json:"max_inflight,omitempty"`
 }
 
 // App is a namespace of scripts.

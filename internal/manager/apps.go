@@ -157,6 +157,8 @@ type limitsUpdate struct {
 	KVMaxValueBytes *int64 `json:"kv_max_value_bytes"`
 	KVMaxBytes      *int64 `json:"kv_max_bytes"`
 	KVMaxKeys       *int64 `json:"kv_max_keys"`
+	// The app's runs in flight on a node.
+	MaxInflight *int64 `json:"max_inflight"`
 }
 
 func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -198,6 +200,7 @@ func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) e
 			{l.KVMaxValueBytes, &app.Limits.KVMaxValueBytes},
 			{l.KVMaxBytes, &app.Limits.KVMaxBytes},
 			{l.KVMaxKeys, &app.Limits.KVMaxKeys},
+			{l.MaxInflight, &app.Limits.MaxInflight},
 		} {
 			if f.in != nil {
 				*f.out = *f.in
@@ -232,6 +235,8 @@ const (
 	kvMaxValueBytesCap = 16 << 20
 	kvMaxBytesCap      = 1 << 30
 	kvMaxKeysCap       = 10_000_000
+	// A node's own cap (--max-inflight) still bounds every app.
+	maxInflightCap = 10_000
 )
 
 func validLimits(l store.AppLimits) error {
@@ -246,6 +251,7 @@ func validLimits(l store.AppLimits) error {
 		{"limits.kv_max_value_bytes", l.KVMaxValueBytes, kvMaxValueBytesCap},
 		{"limits.kv_max_bytes", l.KVMaxBytes, kvMaxBytesCap},
 		{"limits.kv_max_keys", l.KVMaxKeys, kvMaxKeysCap},
+		{"limits.max_inflight", l.MaxInflight, maxInflightCap},
 	} {
 		if f.v < 0 || f.v > f.upper {
 			return httpx.Invalid("%s must be between 0 (the server default) and %d", f.name, f.upper)

@@ -26,6 +26,9 @@ type Metrics struct {
 	invocations        *prometheus.CounterVec
 	invocationDuration *prometheus.HistogramVec
 	logsDropped        prometheus.Counter
+
+	// The admission gate and the connection guard (protect.go).
+	protect *protection
 }
 
 // invocationBuckets reach from sub-millisecond runs to the longest
@@ -65,6 +68,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.invocations, m.invocationDuration, m.logsDropped,
 	)
+	m.protect = newProtection(m.reg)
 	return m
 }
 

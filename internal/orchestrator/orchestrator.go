@@ -101,6 +101,15 @@ type Config struct {
 	// the server has no key, and then the scripts of an app that has
 	// secrets fail, saying so.
 	Secrets *secrets.Keyring
+
+	// The admission gate (admission.go). MaxInflight caps the runs in
+	// flight on this node (default DefaultMaxInflight), MaxInflightPerApp
+	// those of one app unless its limits say otherwise (default half the
+	// node's), and AdmissionWait is how long a run waits for a slot
+	// before it is refused (default DefaultAdmissionWait).
+	MaxInflight       int
+	MaxInflightPerApp int
+	AdmissionWait     time.Duration
 }
 
 // Orchestrator serves the data plane.
@@ -120,6 +129,7 @@ type Orchestrator struct {
 	ids       idGen
 	mux       *http.ServeMux
 	secrets   *secrets.Keyring
+	admission *admission
 }
 
 // New returns an orchestrator and subscribes it to cfg.Bus.
@@ -150,6 +160,7 @@ func New(cfg Config) *Orchestrator {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
+	o.admission = newAdmission(cfg.MaxInflight, cfg.MaxInflightPerApp, cfg.AdmissionWait, cfg.Metrics)
 	o.cache = newScriptCache(o.load)
 	o.logs = &logWriter{
 		st:        cfg.Store,
@@ -354,6 +365,12 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		return
 	}
 
+	release, refused := o.admission.admit(r.Context(), c.appID, int(c.limits.MaxInflight))
+	if refused != nil {
+		writeRefusal(w, refused)
+		return
+	}
+	defer release()
 	started := time.Now()
 	id := o.ids.next(started)
 	res := c.run(r.Context(), executor.Event{

@@ -118,6 +118,9 @@ type AppLimits struct {
 	KVMaxValueBytes int64 `json:"kv_max_value_bytes,omitempty"`
 	KVMaxBytes      int64 `json:"kv_max_bytes,omitempty"`
 	KVMaxKeys       int64 `json:"kv_max_keys,omitempty"`
+	// MaxInflight caps the app's runs in flight on a node (the
+	// orchestrator's admission gate); 0 takes the server's default.
+	MaxInflight int64 `json:"max_inflight,omitempty"`
 }
 
 // AppOutbound is an app's outbound HTTP policy: the hosts its scripts may
