@@ -413,6 +413,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *htt
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(limit)
 		}
+		if errors.Is(err, httpx.ErrSlowBody) {
+			return nil, httpx.SlowBody()
+		}
 		return nil, httpx.BadRequest("unable to read the request body")
 	}
 	return body, nil
