@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 	// Time zones come with the binary, so that schedules in any IANA zone
 	// work on systems without /usr/share/zoneinfo.
 	_ "time/tzdata"
@@ -20,6 +19,7 @@ import (
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/metrics"
+	"github.com/picloud/picloud/internal/netguard"
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/scheduler"
 	"github.com/picloud/picloud/internal/store"
@@ -90,6 +90,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		LogRetention:     cfg.LogRetention,
 		LogFlushInterval: cfg.LogFlush,
 		Secrets:          keys,
+
+		MaxInflight:       cfg.MaxInflight,
+		MaxInflightPerApp: cfg.MaxInflightPerApp,
+		AdmissionWait:     cfg.AdmissionWait,
 		// NodeID defaults to the host name: it survives a restart, so the
 		// jobs a killed server was running are requeued when it starts.
 	})
@@ -138,10 +142,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	srv := &http.Server{
 		Handler:           routes(mgr, orch, met),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Slow or piled-up clients must not take every connection the
+	// process may open: the guard caps them and keeps a reserve for the
+	// control plane and /healthz.
+	guard := netguard.New(netguard.Config{
+		MaxConns:          cfg.MaxConns,
+		MaxConnsPerClient: cfg.MaxConnsPerClient,
+		MinBodyRate:       cfg.MinBodyRate,
+		BodyGrace:         cfg.BodyGrace,
+		Metrics:           met,
+	})
 	// Live log streams never end on their own: Shutdown would wait for
 	// them until its timeout.
 	srv.RegisterOnShutdown(mgr.EndStreams)
@@ -156,10 +170,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("start the job queue: %w", err)
 	}
 	sched.Start()
-	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "gogc", gogc, "version", version)
+	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "gogc", gogc, "max_conns", guard.MaxConns(), "version", version)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- guard.Serve(srv, ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -161,7 +161,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, slog.New(slog.DiscardHandler), ln, h, 5*time.Second) }()
+	go func() { served <- Serve(ctx, slog.New(slog.DiscardHandler), ln, h, 5*time.Second, nil) }()
 	got := make(chan string, 1)
 	go func() {
 		resp, err := http.Get("http://" + ln.Addr().String())
