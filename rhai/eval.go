@@ -3,6 +3,7 @@ package rhai
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -267,6 +268,12 @@ func (ev *evaluator) checkOps(pos Position) error {
 	if max := ev.limits.MaxOperations; max > 0 && max+1 < ev.nextCheck {
 		ev.nextCheck = max + 1
 	}
+	// A long run lets other goroutines in every checkInterval operations
+	// (some microseconds) rather than holding its processor until Go
+	// preempts it (10 ms): on a small machine a few runs that only burn
+	// CPU otherwise add tens of milliseconds to every short request
+	// served beside them. A run that never gets here (short) never yields.
+	runtime.Gosched()
 	return nil
 }
 

@@ -289,7 +289,7 @@ func (f *Flags) Admission(p *Protection) {
 		}
 	}
 	f.Var("max-inflight", "PICLOUD_MAX_INFLIGHT", "auto", "script runs in flight at once; auto: 8 × the processors", auto(&p.MaxInflight))
-	f.Var("max-inflight-per-app", "PICLOUD_MAX_INFLIGHT_PER_APP", "auto", "script runs of one app in flight at once (an app's limits may change it); auto: half of --max-inflight", auto(&p.MaxInflightPerApp))
+	f.Var("max-inflight-per-app", "PICLOUD_MAX_INFLIGHT_PER_APP", "auto", "script runs of one app in flight at once (an app's limits may change it); auto: a quarter of --max-inflight", auto(&p.MaxInflightPerApp))
 	f.Duration(&p.AdmissionWait, "admission-wait", "PICLOUD_ADMISSION_WAIT", "200ms", "longest wait of a run for a slot before it is refused with 503 or 429")
 }
 

@@ -15,7 +15,8 @@ import (
 // Defaults of the admission gate, for a small machine: enough runs in
 // flight to keep every core busy while some wait on outbound requests or
 // the key-value store, few enough that their memory stays bounded
-// (docs/operations.md, "Protecting the server"); one app may take half.
+// (docs/operations.md, "Protecting the server"); one app may take a
+// quarter.
 const (
 	DefaultAdmissionWait = 200 * time.Millisecond
 	inflightPerProc      = 8
@@ -25,9 +26,12 @@ const (
 // 8 × GOMAXPROCS, 16 on two cores.
 func DefaultMaxInflight() int { return inflightPerProc * runtime.GOMAXPROCS(0) }
 
-// DefaultMaxInflightPerApp is the default cap of one app: half the
-// global cap, so that one app can never fill the node.
-func DefaultMaxInflightPerApp(global int) int { return max(global/2, 1) }
+// DefaultMaxInflightPerApp is the default cap of one app: a quarter of
+// the global cap (2 × GOMAXPROCS by default), enough to keep every core
+// busy, and never enough for one app to fill the node. In the hostile
+// benchmark (docs/dataplane-bench.md) a cap of half the node let the
+// hostile app's runs crowd the cores the others needed.
+func DefaultMaxInflightPerApp(global int) int { return max(global/4, 1) }
 
 // Reasons of a refused run, the label of the rejection metric.
 const (

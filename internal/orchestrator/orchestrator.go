@@ -104,9 +104,9 @@ type Config struct {
 
 	// The admission gate (admission.go). MaxInflight caps the runs in
 	// flight on this node (default DefaultMaxInflight), MaxInflightPerApp
-	// those of one app unless its limits say otherwise (default half the
-	// node's), and AdmissionWait is how long a run waits for a slot
-	// before it is refused (default DefaultAdmissionWait).
+	// those of one app unless its limits say otherwise (default a
+	// quarter of the node's), and AdmissionWait is how long a run waits
+	// for a slot before it is refused (default DefaultAdmissionWait).
 	MaxInflight       int
 	MaxInflightPerApp int
 	AdmissionWait     time.Duration
