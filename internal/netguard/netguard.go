@@ -197,16 +197,30 @@ func (g *Guard) ConnContext(ctx context.Context, c net.Conn) context.Context {
 // holds request bodies to the minimum rate.
 func (g *Guard) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hasBody := r.Body != nil && r.Body != http.NoBody
 		if r.Context().Value(reservedKey{}) != nil && !g.cfg.Priority(r) {
 			g.cfg.Metrics.ConnRefused(refusedReserve)
+			if hasBody {
+				// net/http would read what is left of the body before
+				// closing; the refused request's body is not wanted.
+				_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+			}
 			w.Header().Set("Connection", "close")
 			w.Header().Set("Retry-After", "1")
 			httpx.WriteError(w, &httpx.Error{Status: http.StatusServiceUnavailable, Code: "server_busy",
 				Message: "the server has as many connections open as it may; try again shortly"})
 			return
 		}
-		if g.cfg.MinBodyRate > 0 && r.Body != nil && r.Body != http.NoBody {
-			r.Body = &rateReader{body: r.Body, rc: http.NewResponseController(w), g: g, start: time.Now()}
+		if g.cfg.MinBodyRate > 0 && hasBody {
+			rr := &rateReader{body: r.Body, rc: http.NewResponseController(w), g: g, start: time.Now()}
+			// Armed before the handler runs: a handler that answers
+			// without reading the body (401, 404) leaves net/http to
+			// read the rest of it, which must not take longer either.
+			if err := rr.arm(); err != nil {
+				httpx.WriteError(w, err)
+				return
+			}
+			r.Body = rr
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -224,11 +238,20 @@ type rateReader struct {
 	done  bool
 }
 
+// arm sets the read deadline of the next byte: the grace plus the bytes
+// read so far at the minimum rate, from the start.
+func (r *rateReader) arm() error {
+	allowed := r.g.cfg.BodyGrace + time.Duration(float64(r.read+1)/float64(r.g.cfg.MinBodyRate)*float64(time.Second))
+	if err := r.rc.SetReadDeadline(r.start.Add(allowed)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return fmt.Errorf("netguard: unable to set the body's read deadline: %w", err)
+	}
+	return nil
+}
+
 func (r *rateReader) Read(p []byte) (int, error) {
 	if !r.done {
-		allowed := r.g.cfg.BodyGrace + time.Duration(float64(r.read+1)/float64(r.g.cfg.MinBodyRate)*float64(time.Second))
-		if err := r.rc.SetReadDeadline(r.start.Add(allowed)); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			return 0, fmt.Errorf("netguard: unable to set the body's read deadline: %w", err)
+		if err := r.arm(); err != nil {
+			return 0, err
 		}
 	}
 	n, err := r.body.Read(p)

@@ -33,6 +33,7 @@ func serve(t *testing.T, cfg Config) (addr string, m *metrics.Metrics) {
 	}
 	mux.HandleFunc("/api/", read)
 	mux.HandleFunc("/fn/", read)
+	mux.HandleFunc("/unread/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusUnauthorized) })
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -196,5 +197,43 @@ func TestConnectionCapKeepsAReserve(t *testing.T) {
 	}
 	if got := metric(t, m, "picloud_http_connections_open"); got != "16" {
 		t.Errorf("open %q, want 16", got)
+	}
+}
+
+// A handler that answers without reading the body (401, 404) leaves
+// net/http to read the rest before the connection can serve another
+// request: a trickled body must not hold the connection then either.
+func TestUnreadSlowBodyIsCutOff(t *testing.T) {
+	addr, _ := serve(t, Config{MinBodyRate: 1000, BodyGrace: 300 * time.Millisecond})
+	c := dialFrom(t, "127.0.0.1", addr)
+	startBody(t, c, "/unread/x", 100)
+	if status, _ := answer(t, c, 2*time.Second); status != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", status)
+	}
+	start := time.Now()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("read after the answer: %v, want EOF (the connection closed)", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the connection was held %s after the answer", d)
+	}
+}
+
+// A data-plane request refused in the reserve does not hold its
+// connection while its body trickles.
+func TestReserveRefusalClosesAtOnce(t *testing.T) {
+	addr, _ := serve(t, Config{MaxConns: 8}) // a reserve of 1, no body rate
+	for range 7 {
+		startBody(t, dialFrom(t, "127.0.0.2", addr), "/api/x", 100)
+	}
+	fn := dialFrom(t, "127.0.0.3", addr)
+	startBody(t, fn, "/fn/a/b", 100)
+	if status, _ := answer(t, fn, 2*time.Second); status != 503 {
+		t.Fatalf("status %d, want 503", status)
+	}
+	fn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := fn.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("read after the 503: %v, want EOF (the connection closed)", err)
 	}
 }
