@@ -179,6 +179,8 @@ func TestConnectionCapKeepsAReserve(t *testing.T) {
 	if status, body := answer(t, fn, 2*time.Second); status != 503 || !strings.Contains(body, "server_busy") {
 		t.Errorf("data plane in the reserve: %d %q, want 503 server_busy", status, body)
 	}
+	// The server closes the refused connection after a short linger.
+	waitOpen(t, m, 14)
 	health := dialFrom(t, "127.0.0.3", addr)
 	if status, body := get(t, health, "/healthz"); status != 200 || body != "ok" {
 		t.Errorf("/healthz in the reserve: %d %q", status, body)
@@ -235,5 +237,19 @@ func TestReserveRefusalClosesAtOnce(t *testing.T) {
 	fn.SetReadDeadline(time.Now().Add(3 * time.Second))
 	if _, err := fn.Read(make([]byte, 1)); err != io.EOF {
 		t.Fatalf("read after the 503: %v, want EOF (the connection closed)", err)
+	}
+}
+
+// waitOpen waits until the guard counts n open connections: the server
+// closes a connection some time after its last answer.
+func waitOpen(t *testing.T, m *metrics.Metrics, n int) {
+	t.Helper()
+	want := fmt.Sprint(n)
+	deadline := time.Now().Add(5 * time.Second)
+	for metric(t, m, "picloud_http_connections_open") != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("open connections %s, want %s", metric(t, m, "picloud_http_connections_open"), want)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"runtime"
 	"sync"
@@ -92,21 +91,17 @@ func newAdmission(global, perApp int, wait time.Duration, m *metrics.Metrics) *a
 // answer: 429 when the app is full, 503 when the node is.
 func (a *admission) admit(ctx context.Context, appID int64, appCap int) (release func(), err *httpx.Error) {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, a.wait)
-	defer cancel()
+	w := waiter{ctx: ctx, wait: a.wait}
+	defer w.stop()
 	g := a.appGate(appID, appCap)
-	select {
-	case g.slots <- struct{}{}:
-	case <-ctx.Done():
+	if !w.take(g.slots) {
 		a.leave(appID, g)
-		return nil, a.refuse(ctx, start, rejectApp)
+		return nil, a.refuse(w.gone, start, rejectApp)
 	}
-	select {
-	case a.global <- struct{}{}:
-	case <-ctx.Done():
+	if !w.take(a.global) {
 		<-g.slots
 		a.leave(appID, g)
-		return nil, a.refuse(ctx, start, rejectServer)
+		return nil, a.refuse(w.gone, start, rejectServer)
 	}
 	a.metrics.AdmissionAdmitted(time.Since(start))
 	a.metrics.InflightAdd(1)
@@ -164,10 +159,47 @@ func (a *admission) leave(appID int64, g *appGate) {
 	}
 }
 
+// waiter takes slots for one run, waiting in all at most wait. Its timer
+// is made only when a slot is not free at once: most runs never wait.
+type waiter struct {
+	ctx   context.Context
+	wait  time.Duration
+	timer *time.Timer
+	gone  bool // the caller went away while waiting
+}
+
+// take puts a token in slots, or reports false when the wait is over or
+// the caller has gone.
+func (w *waiter) take(slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+	}
+	if w.timer == nil {
+		w.timer = time.NewTimer(w.wait)
+	}
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-w.timer.C:
+		return false
+	case <-w.ctx.Done():
+		w.gone = true
+		return false
+	}
+}
+
+func (w *waiter) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
 // refuse counts a refused run and says why: the app or the node is full,
 // or the caller went away while waiting (then nobody reads the answer).
-func (a *admission) refuse(ctx context.Context, start time.Time, reason string) *httpx.Error {
-	if errors.Is(ctx.Err(), context.Canceled) {
+func (a *admission) refuse(gone bool, start time.Time, reason string) *httpx.Error {
+	if gone {
 		reason = rejectGone
 	}
 	a.metrics.AdmissionRejected(reason, time.Since(start))

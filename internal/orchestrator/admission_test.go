@@ -286,3 +286,32 @@ func TestAdmissionJobs(t *testing.T) {
 		receive(t, httpRuns)
 	}
 }
+
+// A caller that leaves while waiting gives its place up at once and is
+// counted apart from the refusals.
+func TestAdmissionCallerGone(t *testing.T) {
+	h := newHeldRunner()
+	e := newEnv(t, Config{Runner: h, MaxInflight: 4, MaxInflightPerApp: 1, AdmissionWait: time.Minute})
+	e.deploy("a", "s", "1")
+	first := e.calls("a", 1)
+	h.waitStarted(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/fn/a/s", nil).WithContext(ctx))
+	}()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a caller that left still waits for a slot")
+	}
+	if got := metric(t, e, `picloud_admission_rejected_total{reason="gone"}`); got != "1" {
+		t.Errorf("gone %q, want 1", got)
+	}
+	h.release <- struct{}{}
+	receive(t, first)
+}
