@@ -272,10 +272,17 @@ func (ev *evaluator) checkOps(pos Position) error {
 	// (some microseconds) rather than holding its processor until Go
 	// preempts it (10 ms): on a small machine a few runs that only burn
 	// CPU otherwise add tens of milliseconds to every short request
-	// served beside them. A run that never gets here (short) never yields.
-	runtime.Gosched()
+	// served beside them. Runs shorter than yieldAfter operations (about
+	// a millisecond) never yield, so that they finish at full speed.
+	if ev.ops >= yieldAfter {
+		runtime.Gosched()
+	}
 	return nil
 }
+
+// yieldAfter is how many operations a run does before it starts to yield
+// its processor at every check.
+const yieldAfter = 64 * checkInterval
 
 func errAt(kind ErrorKind, pos Position, format string, args ...any) *EvalError {
 	return &EvalError{Kind: kind, Msg: fmt.Sprintf(format, args...), Pos: pos}
