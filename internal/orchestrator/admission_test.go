@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/executor"
+	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/store"
 )
 
@@ -314,4 +316,33 @@ func TestAdmissionCallerGone(t *testing.T) {
 	}
 	h.release <- struct{}{}
 	receive(t, first)
+}
+
+// slowBody reads some bytes, then fails as a body the connection guard
+// cut off for arriving too slowly.
+type slowBody struct{ sent bool }
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if !b.sent {
+		b.sent = true
+		return copy(p, "abc"), nil
+	}
+	return 0, fmt.Errorf("netguard: 3 bytes in 5s: %w", httpx.ErrSlowBody)
+}
+
+// The data plane answers a body cut off for its rate with 408, and the
+// script does not run.
+func TestSlowBodyIs408(t *testing.T) {
+	h := newHeldRunner()
+	e := newEnv(t, Config{Runner: h})
+	e.deploy("a", "s", "1")
+	rec := e.do("POST", "/fn/a/s", &slowBody{}, nil)
+	if rec.Code != http.StatusRequestTimeout || !strings.Contains(rec.Body.String(), `"code":"request_timeout"`) {
+		t.Fatalf("%d %s, want 408 request_timeout", rec.Code, rec.Body)
+	}
+	select {
+	case a := <-h.started:
+		t.Fatalf("a run of %q started", a)
+	default:
+	}
 }
