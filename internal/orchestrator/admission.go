@@ -27,9 +27,8 @@ func DefaultMaxInflight() int { return inflightPerProc * runtime.GOMAXPROCS(0) }
 
 // DefaultMaxInflightPerApp is the default cap of one app: a quarter of
 // the global cap (2 × GOMAXPROCS by default), enough to keep every core
-// busy, and never enough for one app to fill the node. In the hostile
-// benchmark (docs/dataplane-bench.md) a cap of half the node let the
-// hostile app's runs crowd the cores the others needed.
+// busy, and few enough that one app's CPU-bound runs leave the others
+// room on the cores (bench/hostile).
 func DefaultMaxInflightPerApp(global int) int { return max(global/4, 1) }
 
 // Reasons of a refused run, the label of the rejection metric.
