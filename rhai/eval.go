@@ -3,6 +3,7 @@ package rhai
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -267,8 +268,21 @@ func (ev *evaluator) checkOps(pos Position) error {
 	if max := ev.limits.MaxOperations; max > 0 && max+1 < ev.nextCheck {
 		ev.nextCheck = max + 1
 	}
+	// A long run lets other goroutines in every checkInterval operations
+	// (some microseconds) rather than holding its processor until Go
+	// preempts it (10 ms): on a small machine a few runs that only burn
+	// CPU otherwise add tens of milliseconds to every short request
+	// served beside them. Runs shorter than yieldAfter operations (about
+	// a millisecond) never yield, so that they finish at full speed.
+	if ev.ops >= yieldAfter {
+		runtime.Gosched()
+	}
 	return nil
 }
+
+// yieldAfter is how many operations a run does before it starts to yield
+// its processor at every check.
+const yieldAfter = 64 * checkInterval
 
 func errAt(kind ErrorKind, pos Position, format string, args ...any) *EvalError {
 	return &EvalError{Kind: kind, Msg: fmt.Sprintf(format, args...), Pos: pos}

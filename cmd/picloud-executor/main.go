@@ -77,5 +77,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	config.TuneGC(getenv)
 	log.Info("PiCloud executor is listening", "address", common.Listen, "kv", kv != nil, "version", version)
-	return cluster.Serve(ctx, log, ln, srv.Handler(), common.ShutdownTimeout)
+	// Only its orchestrator calls it, which bounds the runs it sends.
+	return cluster.Serve(ctx, log, ln, srv.Handler(), common.ShutdownTimeout, nil)
 }

@@ -72,6 +72,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	f.SecretKey(&secretKey, &secretKeyFile)
 	f.Metrics(&metricsAccess)
 	f.Login(&login)
+	var protect cluster.Protection
+	f.Connections(&protect)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -93,6 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer bus.Close()
 
 	met := metrics.New()
+	protect.Guard.Metrics = met
 	exec := executor.New(executor.Config{Defaults: limits})
 	sched := scheduler.New(scheduler.Config{
 		Store:  st,
@@ -152,7 +155,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	sched.Start()
 	log.Info("PiCloud manager is listening", "address", "http://"+ln.Addr().String(), "version", version)
-	serveErr := cluster.Serve(ctx, log, ln, mux, common.ShutdownTimeout, mgr.EndStreams)
+	serveErr := cluster.Serve(ctx, log, ln, mux, common.ShutdownTimeout, &protect, mgr.EndStreams)
 
 	sctx, cancel := context.WithTimeout(context.Background(), common.ShutdownTimeout)
 	defer cancel()

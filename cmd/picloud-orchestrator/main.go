@@ -80,6 +80,7 @@ type settings struct {
 
 	secretKey, secretKeyFile string
 	metrics                  cluster.MetricsAccess
+	protect                  cluster.Protection
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -99,6 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	f.Duration(&s.logFlush, "log-flush", "PICLOUD_LOG_FLUSH", "500ms", "longest delay before an invocation log record is written")
 	f.SecretKey(&s.secretKey, &s.secretKeyFile)
 	f.Metrics(&s.metrics)
+	f.Admission(&s.protect)
+	f.Connections(&s.protect)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -129,6 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer bus.Close()
 
 	met := metrics.New()
+	s.protect.Guard.Metrics = met
 	orch := orchestrator.New(orchestrator.Config{
 		Store:            st,
 		Bus:              bus,
@@ -144,6 +148,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		NodeID:           s.node,
 		Secrets:          keys,
 		Storage:          s.storage,
+
+		MaxInflight:       s.protect.MaxInflight,
+		MaxInflightPerApp: s.protect.MaxInflightPerApp,
+		AdmissionWait:     s.protect.AdmissionWait,
 	})
 	// Deploys and queued jobs announced while the bus was reconnecting
 	// were missed: forget every compiled script, look at the queue again.
@@ -185,7 +193,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	config.TuneGC(getenv)
 	log.Info("PiCloud orchestrator is listening", "address", "http://"+ln.Addr().String(),
 		"node", s.node, "executor", s.executor, "version", version)
-	serveErr := cluster.Serve(ctx, log, ln, mux, s.ShutdownTimeout)
+	serveErr := cluster.Serve(ctx, log, ln, mux, s.ShutdownTimeout, &s.protect)
 
 	sctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
 	defer cancel()

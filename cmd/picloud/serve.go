@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 	// Time zones come with the binary, so that schedules in any IANA zone
 	// work on systems without /usr/share/zoneinfo.
 	_ "time/tzdata"
@@ -21,6 +20,7 @@ import (
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/metrics"
+	"github.com/picloud/picloud/internal/netguard"
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/scheduler"
 	"github.com/picloud/picloud/internal/store"
@@ -83,18 +83,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxRequests:      cfg.OutboundMaxRequests,
 	}
 	orch := orchestrator.New(orchestrator.Config{
-		Store:            st,
-		Bus:              bus,
-		Executor:         exec,
-		Logger:           log.With("service", "orchestrator"),
-		Metrics:          met,
-		Defaults:         defaults,
-		Outbound:         outbound,
-		LogRetention:     cfg.LogRetention,
-		LogFlushInterval: cfg.LogFlush,
-		MaxRunningPerApp: cfg.MaxRunningJobs,
-		Secrets:          keys,
-		Storage:          storage,
+		Store:             st,
+		Bus:               bus,
+		Executor:          exec,
+		Logger:            log.With("service", "orchestrator"),
+		Metrics:           met,
+		Defaults:          defaults,
+		Outbound:          outbound,
+		LogRetention:      cfg.LogRetention,
+		LogFlushInterval:  cfg.LogFlush,
+		MaxRunningPerApp:  cfg.MaxRunningJobs,
+		Secrets:           keys,
+		Storage:           storage,
+		MaxInflight:       cfg.MaxInflight,
+		MaxInflightPerApp: cfg.MaxInflightPerApp,
+		AdmissionWait:     cfg.AdmissionWait,
 		// NodeID defaults to the host name: it survives a restart, so the
 		// jobs a killed server was running are requeued when it starts.
 	})
@@ -161,10 +164,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stopMetrics()
 	srv := &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Slow or piled-up clients must not take every connection the
+	// process may open: the guard caps them and keeps a reserve for the
+	// control plane and /healthz.
+	guard := netguard.New(netguard.Config{
+		MaxConns:          cfg.MaxConns,
+		MaxConnsPerClient: cfg.MaxConnsPerClient,
+		MinBodyRate:       cfg.MinBodyRate,
+		BodyGrace:         cfg.BodyGrace,
+		Metrics:           met,
+	})
 	// Live log streams never end on their own: Shutdown would wait for
 	// them until its timeout.
 	srv.RegisterOnShutdown(mgr.EndStreams)
@@ -179,10 +192,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("start the job queue: %w", err)
 	}
 	sched.Start()
-	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "gogc", gogc, "version", version)
+	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "gogc", gogc, "max_conns", guard.MaxConns(), "version", version)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- guard.Serve(srv, ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -69,6 +69,8 @@ type AppLimits struct {
 	// Storage quotas of the app.
 	MaxQueuedBytes   int64 `json:"max_queued_bytes,omitempty"`
 	MaxRecordedBytes int64 `json:"max_recorded_bytes,omitempty"`
+	// The app's runs in flight on a node.
+	MaxInflight int64 `json:"max_inflight,omitempty"`
 }
 
 // App is a namespace of scripts.

@@ -21,9 +21,10 @@ import (
 
 type testSettings struct {
 	Common
-	db     string
-	limits executor.Limits
-	n      int
+	db      string
+	limits  executor.Limits
+	n       int
+	protect Protection
 }
 
 func parse(args []string, env map[string]string) (testSettings, error) {
@@ -33,6 +34,8 @@ func parse(args []string, env map[string]string) (testSettings, error) {
 	f.String(&s.db, "db", "PICLOUD_DB", "", "database", true)
 	f.Limits(&s.limits)
 	f.Int(&s.n, "workers", "PICLOUD_WORKERS", "4", "workers")
+	f.Admission(&s.protect)
+	f.Connections(&s.protect)
 	return s, f.Parse(args)
 }
 
@@ -69,6 +72,20 @@ func TestFlags(t *testing.T) {
 				return s.limits.KV == store.KVLimits{MaxValueBytes: 1 << 10, MaxBytes: 10 << 20, MaxKeys: 5}
 			}},
 		{name: "zero kv keys", args: []string{"--db", "x", "--kv-max-keys", "0"}, usage: "(--kv-max-keys=\"0\"): must be a positive integer"},
+		{name: "protection defaults", args: []string{"--db", "x"},
+			check: func(s testSettings) bool {
+				p := s.protect
+				return p.MaxInflight == 0 && p.MaxInflightPerApp == 0 && p.AdmissionWait == 200*time.Millisecond &&
+					p.Guard.MaxConns == 1024 && p.Guard.MaxConnsPerClient == 256 && p.Guard.MinBodyRate == 4<<10 &&
+					p.Guard.BodyGrace == 5*time.Second && p.ReadHeaderTimeout == 10*time.Second && p.IdleTimeout == 120*time.Second
+			}},
+		{name: "protection settings", args: []string{"--db", "x", "--max-inflight", "6", "--max-conns-per-client", "0"},
+			env: map[string]string{"PICLOUD_MAX_INFLIGHT_PER_APP": "2", "PICLOUD_MIN_BODY_RATE": "1KiB"},
+			check: func(s testSettings) bool {
+				p := s.protect
+				return p.MaxInflight == 6 && p.MaxInflightPerApp == 2 && p.Guard.MaxConnsPerClient == 0 && p.Guard.MinBodyRate == 1<<10
+			}},
+		{name: "zero max inflight", args: []string{"--db", "x", "--max-inflight", "0"}, usage: `(--max-inflight="0"): must be a positive integer`},
 		{name: "unknown flag", args: []string{"--nope"}, usage: "flag provided but not defined"},
 		{name: "argument", args: []string{"--db", "x", "serve"}, usage: `unexpected argument "serve"`},
 	}
@@ -161,7 +178,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, slog.New(slog.DiscardHandler), ln, h, 5*time.Second) }()
+	go func() { served <- Serve(ctx, slog.New(slog.DiscardHandler), ln, h, 5*time.Second, nil) }()
 	got := make(chan string, 1)
 	go func() {
 		resp, err := http.Get("http://" + ln.Addr().String())

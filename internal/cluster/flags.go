@@ -18,6 +18,7 @@ import (
 
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/executor"
+	"github.com/picloud/picloud/internal/netguard"
 	"github.com/picloud/picloud/internal/store"
 )
 
@@ -280,4 +281,50 @@ func LimitArgs(l executor.Limits) []string {
 		"--kv-max-bytes", strconv.FormatInt(l.KV.MaxBytes, 10),
 		"--kv-max-keys", strconv.FormatInt(l.KV.MaxKeys, 10),
 	}
+}
+
+// Protection are the settings that protect a server from load it cannot
+// carry: the admission gate of script runs (orchestrator) and the guard
+// of HTTP connections (every binary that listens on TCP).
+type Protection struct {
+	MaxInflight, MaxInflightPerApp int
+	AdmissionWait                  time.Duration
+	Guard                          netguard.Config
+	ReadHeaderTimeout, IdleTimeout time.Duration
+}
+
+// Admission declares the settings of the admission gate, as picloud
+// serve has them.
+func (f *Flags) Admission(p *Protection) {
+	auto := func(q *int) func(string) error {
+		return func(v string) error {
+			if v == "auto" {
+				*q = 0
+				return nil
+			}
+			return config.ParseCount(v, q, false)
+		}
+	}
+	f.Var("max-inflight", "PICLOUD_MAX_INFLIGHT", "auto", "script runs in flight at once; auto: 8 × the processors", auto(&p.MaxInflight))
+	f.Var("max-inflight-per-app", "PICLOUD_MAX_INFLIGHT_PER_APP", "auto", "script runs of one app in flight at once (an app's limits may change it); auto: a quarter of --max-inflight", auto(&p.MaxInflightPerApp))
+	f.Duration(&p.AdmissionWait, "admission-wait", "PICLOUD_ADMISSION_WAIT", "200ms", "longest wait of a run for a slot before it is refused with 503 or 429")
+}
+
+// Connections declares the settings of the HTTP connection guard and
+// timeouts, as picloud serve has them.
+func (f *Flags) Connections(p *Protection) {
+	f.Var("max-conns", "PICLOUD_MAX_CONNS", "1024", "HTTP connections open at once (lowered to the file descriptor limit); the last eighth serve only the control plane and /healthz", func(v string) error {
+		return config.ParseCount(v, &p.Guard.MaxConns, false)
+	})
+	f.Var("max-conns-per-client", "PICLOUD_MAX_CONNS_PER_CLIENT", "256", "HTTP connections of one client address; 0: no cap (set 0 behind a reverse proxy)", func(v string) error {
+		return config.ParseCount(v, &p.Guard.MaxConnsPerClient, true)
+	})
+	f.Var("min-body-rate", "PICLOUD_MIN_BODY_RATE", "4KiB", "slowest rate, per second, of a request body once --body-grace has passed", func(v string) error {
+		n, err := config.ParseSize(v)
+		p.Guard.MinBodyRate = n
+		return err
+	})
+	f.Duration(&p.Guard.BodyGrace, "body-grace", "PICLOUD_BODY_GRACE", "5s", "time a request body has before --min-body-rate counts")
+	f.Duration(&p.ReadHeaderTimeout, "read-header-timeout", "PICLOUD_READ_HEADER_TIMEOUT", "10s", "longest time to receive a request's headers")
+	f.Duration(&p.IdleTimeout, "idle-timeout", "PICLOUD_IDLE_TIMEOUT", "120s", "longest a kept-alive connection waits for its next request")
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/netguard"
 )
 
 // Listen listens on addr: "unix:/path" for a unix socket, whose stale file
@@ -49,19 +50,26 @@ func Listen(addr string) (net.Listener, error) {
 // Serve serves h on ln until ctx is done, then shuts the server down,
 // letting in-flight requests finish within timeout. The onShutdown
 // functions are called as the shutdown begins, to end requests that would
-// not end by themselves (live log streams).
-func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, timeout time.Duration, onShutdown ...func()) error {
+// not end by themselves (live log streams). A nil p keeps the default
+// timeouts and no connection guard (the executor's private socket).
+func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, timeout time.Duration, p *Protection, onShutdown ...func()) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	serve := srv.Serve
+	if p != nil {
+		srv.ReadHeaderTimeout, srv.IdleTimeout = p.ReadHeaderTimeout, p.IdleTimeout
+		g := netguard.New(p.Guard)
+		serve = func(ln net.Listener) error { return g.Serve(srv, ln) }
+	}
 	for _, f := range onShutdown {
 		srv.RegisterOnShutdown(f)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- serve(ln) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("cluster: serve: %w", err)

@@ -68,6 +68,17 @@ type Config struct {
 	MetricsListen           string         // a separate address for /metrics; empty: the main one
 	MetricsToken            string         // bearer token for /metrics (never logged)
 	MetricsTokenFile        string         // file holding MetricsToken
+	// Protecting the server (docs/operations.md): runs in flight, and
+	// connections.
+	MaxInflight       int           // runs in flight on the node; 0: DefaultMaxInflight
+	MaxInflightPerApp int           // runs in flight of one app; 0: a quarter of MaxInflight
+	AdmissionWait     time.Duration // longest wait for a run's slot before 503/429
+	MaxConns          int           // connections open at once
+	MaxConnsPerClient int           // connections of one client address; 0: no cap
+	MinBodyRate       int64         // slowest request body, bytes per second, past BodyGrace
+	BodyGrace         time.Duration // time a request body has before MinBodyRate counts
+	ReadHeaderTimeout time.Duration // longest time to receive a request's headers
+	IdleTimeout       time.Duration // longest a kept-alive connection waits for a request
 }
 
 // setting describes one configuration value: its flag, its environment
@@ -204,6 +215,19 @@ var settings = []setting{
 		c.MetricsToken = v
 		return nil
 	}},
+	{"max-inflight", "PICLOUD_MAX_INFLIGHT", "auto", "script runs in flight at once; auto: 8 × the processors", autoIntSetter(func(c *Config) *int { return &c.MaxInflight })},
+	{"max-inflight-per-app", "PICLOUD_MAX_INFLIGHT_PER_APP", "auto", "script runs of one app in flight at once (an app's limits may change it); auto: a quarter of --max-inflight", autoIntSetter(func(c *Config) *int { return &c.MaxInflightPerApp })},
+	{"admission-wait", "PICLOUD_ADMISSION_WAIT", "200ms", "longest wait of a run for a slot before it is refused with 503 or 429", durationSetter(func(c *Config) *time.Duration { return &c.AdmissionWait })},
+	{"max-conns", "PICLOUD_MAX_CONNS", "1024", "HTTP connections open at once (lowered to the file descriptor limit); the last eighth serve only the control plane and /healthz", func(c *Config, v string) error {
+		return ParseCount(v, &c.MaxConns, false)
+	}},
+	{"max-conns-per-client", "PICLOUD_MAX_CONNS_PER_CLIENT", "256", "HTTP connections of one client address; 0: no cap (set 0 behind a reverse proxy)", func(c *Config, v string) error {
+		return ParseCount(v, &c.MaxConnsPerClient, true)
+	}},
+	{"min-body-rate", "PICLOUD_MIN_BODY_RATE", "4KiB", "slowest rate, per second, of a request body once --body-grace has passed", sizeSetter(func(c *Config) *int64 { return &c.MinBodyRate })},
+	{"body-grace", "PICLOUD_BODY_GRACE", "5s", "time a request body has before --min-body-rate counts", durationSetter(func(c *Config) *time.Duration { return &c.BodyGrace })},
+	{"read-header-timeout", "PICLOUD_READ_HEADER_TIMEOUT", "10s", "longest time to receive a request's headers", durationSetter(func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
+	{"idle-timeout", "PICLOUD_IDLE_TIMEOUT", "120s", "longest a kept-alive connection waits for its next request", durationSetter(func(c *Config) *time.Duration { return &c.IdleTimeout })},
 }
 
 func positiveInt(field func(*Config) *int) func(*Config, string) error {
@@ -215,6 +239,31 @@ func positiveInt(field func(*Config) *int) func(*Config, string) error {
 		*field(c) = n
 		return nil
 	}
+}
+
+// autoIntSetter reads a positive integer, or "auto" for 0: the default
+// the service computes.
+func autoIntSetter(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v == "auto" {
+			*field(c) = 0
+			return nil
+		}
+		return ParseCount(v, field(c), false)
+	}
+}
+
+// ParseCount reads a positive integer into p, or also 0 when zero is.
+func ParseCount(v string, p *int, zero bool) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || (n == 0 && !zero) {
+		if zero {
+			return errors.New("must be 0 or a positive integer")
+		}
+		return errors.New("must be a positive integer")
+	}
+	*p = n
+	return nil
 }
 
 func durationSetter(field func(*Config) *time.Duration) func(*Config, string) error {

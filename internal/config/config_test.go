@@ -214,3 +214,29 @@ func TestLoadSignInAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadProtection(t *testing.T) {
+	c, err := Load("picloud", nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxInflight != 0 || c.MaxInflightPerApp != 0 || c.AdmissionWait != 200*time.Millisecond ||
+		c.MaxConns != 1024 || c.MaxConnsPerClient != 256 || c.MinBodyRate != 4<<10 || c.BodyGrace != 5*time.Second ||
+		c.ReadHeaderTimeout != 10*time.Second || c.IdleTimeout != 120*time.Second {
+		t.Errorf("defaults: %+v", c)
+	}
+	c, err = Load("picloud", []string{"--max-inflight", "12", "--max-conns-per-client", "0"},
+		env(map[string]string{"PICLOUD_MAX_INFLIGHT_PER_APP": "3", "PICLOUD_MIN_BODY_RATE": "1KiB"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxInflight != 12 || c.MaxInflightPerApp != 3 || c.MaxConnsPerClient != 0 || c.MinBodyRate != 1<<10 {
+		t.Errorf("settings: %+v", c)
+	}
+	for _, args := range [][]string{{"--max-inflight", "0"}, {"--max-inflight", "many"}, {"--max-conns", "0"}, {"--max-conns-per-client", "-1"}, {"--admission-wait", "0s"}} {
+		_, err := Load("picloud", args, env(nil), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("%v: %v, want an error naming the flag", args, err)
+		}
+	}
+}

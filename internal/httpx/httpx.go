@@ -50,8 +50,22 @@ func Invalid(format string, a ...any) *Error {
 func TooManyRequests(format string, a ...any) *Error {
 	return &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", Message: fmt.Sprintf(format, a...)}
 }
+func RequestTimeout(format string, a ...any) *Error {
+	return &Error{Status: http.StatusRequestTimeout, Code: "request_timeout", Message: fmt.Sprintf(format, a...)}
+}
 func Internal(format string, a ...any) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: fmt.Sprintf(format, a...)}
+}
+
+// ErrSlowBody is the error of reading a request body that arrives slower
+// than the server's minimum rate (package netguard cuts it off): the
+// handler answers SlowBody.
+var ErrSlowBody = errors.New("httpx: the request body arrives too slowly")
+
+// SlowBody is the answer to a body cut off by ErrSlowBody: 408, which
+// tells the client that the connection is closed.
+func SlowBody() *Error {
+	return RequestTimeout("the request body arrived too slowly; send it at a steady rate")
 }
 
 // WriteJSON writes v as JSON with the given status.
@@ -81,6 +95,9 @@ func DecodeJSON(r *http.Request, v any, maxBytes int64) error {
 		return BadRequest("expected a JSON body (Content-Type: application/json), got %q", ct)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBytes+1))
+	if errors.Is(err, ErrSlowBody) {
+		return SlowBody()
+	}
 	if err != nil {
 		return BadRequest("cannot read the request body: %v", err)
 	}

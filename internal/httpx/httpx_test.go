@@ -58,3 +58,25 @@ func TestWriteError(t *testing.T) {
 		t.Errorf("internal details leaked: %d %q", w.Code, w.Body.String())
 	}
 }
+
+// slowBody reads some bytes, then fails as a body cut off for its rate.
+type slowBody struct{ sent bool }
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if !b.sent {
+		b.sent = true
+		return copy(p, `{"na`), nil
+	}
+	return 0, ErrSlowBody
+}
+
+// A body cut off for arriving too slowly is answered 408, not 400.
+func TestDecodeJSONSlowBody(t *testing.T) {
+	r := httptest.NewRequest("POST", "/", &slowBody{})
+	var v map[string]any
+	err := DecodeJSON(r, &v, 1<<20)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != http.StatusRequestTimeout || e.Code != "request_timeout" {
+		t.Fatalf("error %v, want 408 request_timeout", err)
+	}
+}

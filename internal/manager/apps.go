@@ -167,6 +167,8 @@ type limitsUpdate struct {
 	// Storage quotas.
 	MaxQueuedBytes   *int64 `json:"max_queued_bytes"`
 	MaxRecordedBytes *int64 `json:"max_recorded_bytes"`
+	// The app's runs in flight on a node.
+	MaxInflight *int64 `json:"max_inflight"`
 }
 
 func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -211,6 +213,7 @@ func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) e
 			{l.MaxRunningJobs, &app.Limits.MaxRunningJobs},
 			{l.MaxQueuedBytes, &app.Limits.MaxQueuedBytes},
 			{l.MaxRecordedBytes, &app.Limits.MaxRecordedBytes},
+			{l.MaxInflight, &app.Limits.MaxInflight},
 		} {
 			if f.in != nil {
 				*f.out = *f.in
@@ -250,6 +253,8 @@ const (
 	// Storage quotas: what one app may keep on the server's disk.
 	maxQueuedBytesCap   = 4 << 30
 	maxRecordedBytesCap = 64 << 30
+	// A node's own cap (--max-inflight) still bounds every app.
+	maxInflightCap = 10_000
 )
 
 func validLimits(l store.AppLimits) error {
@@ -267,6 +272,7 @@ func validLimits(l store.AppLimits) error {
 		{"limits.max_running_jobs", l.MaxRunningJobs, maxRunningJobsCap},
 		{"limits.max_queued_bytes", l.MaxQueuedBytes, maxQueuedBytesCap},
 		{"limits.max_recorded_bytes", l.MaxRecordedBytes, maxRecordedBytesCap},
+		{"limits.max_inflight", l.MaxInflight, maxInflightCap},
 	} {
 		if f.v < 0 || f.v > f.upper {
 			return httpx.Invalid("%s must be between 0 (the server default) and %d", f.name, f.upper)

@@ -163,6 +163,15 @@ func TestKVScenarios(t *testing.T) {
 		{name: "kv limits too high", method: "PATCH", url: "/api/v1/apps/demo", as: asAdmin,
 			body: `{"limits": {"kv_max_bytes": 2147483648}}`, status: 422,
 			contains: []string{"limits.kv_max_bytes must be between 0 (the server default) and 1073741824"}},
+		{name: "runs in flight of an app", method: "PATCH", url: "/api/v1/apps/demo", as: asAdmin,
+			body: `{"limits": {"max_inflight": 2}}`, status: 200,
+			contains: []string{`"max_inflight":2`}},
+		{name: "runs in flight of an app, negative", method: "PATCH", url: "/api/v1/apps/demo", as: asAdmin,
+			body: `{"limits": {"max_inflight": -1}}`, status: 422,
+			contains: []string{"limits.max_inflight must be between 0 (the server default) and 10000"}},
+		{name: "runs in flight set by an editor", method: "PATCH", url: "/api/v1/apps/demo", as: asEditor,
+			body: `{"limits": {"max_inflight": 100}}`, status: 403,
+			contains: []string{"only administrators may change an app's limits"}},
 	})
 }
 

@@ -34,6 +34,9 @@ type Metrics struct {
 	storage            storageMetrics // storage quotas (storage.go)
 	// Sign-in and /metrics access (items 10 and 11 of the hardening).
 	loginThrottled *prometheus.CounterVec
+
+	// The admission gate and the connection guard (protect.go).
+	protect *protection
 }
 
 // invocationBuckets reach from sub-millisecond runs to the longest
@@ -89,6 +92,7 @@ func New() *Metrics {
 	})
 	m.reg.MustRegister(m.jobClaimsCapped)
 	m.storage = newStorageMetrics(m.reg)
+	m.protect = newProtection(m.reg)
 	return m
 }
 

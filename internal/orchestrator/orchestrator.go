@@ -111,6 +111,15 @@ type Config struct {
 	// the server has no key, and then the scripts of an app that has
 	// secrets fail, saying so.
 	Secrets *secrets.Keyring
+
+	// The admission gate (admission.go). MaxInflight caps the runs in
+	// flight on this node (default DefaultMaxInflight), MaxInflightPerApp
+	// those of one app unless its limits say otherwise (default a
+	// quarter of the node's), and AdmissionWait is how long a run waits
+	// for a slot before it is refused (default DefaultAdmissionWait).
+	MaxInflight       int
+	MaxInflightPerApp int
+	AdmissionWait     time.Duration
 }
 
 // Orchestrator serves the data plane.
@@ -131,6 +140,7 @@ type Orchestrator struct {
 	ids       idGen
 	mux       *http.ServeMux
 	secrets   *secrets.Keyring
+	admission *admission
 }
 
 // New returns an orchestrator and subscribes it to cfg.Bus.
@@ -162,6 +172,7 @@ func New(cfg Config) *Orchestrator {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
+	o.admission = newAdmission(cfg.MaxInflight, cfg.MaxInflightPerApp, cfg.AdmissionWait, cfg.Metrics)
 	o.cache = newScriptCache(o.load)
 	o.logs = &logWriter{
 		st:        cfg.Store,
@@ -374,6 +385,12 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		return
 	}
 
+	release, refused := o.admission.admit(r.Context(), c.appID, int(c.limits.MaxInflight))
+	if refused != nil {
+		writeRefusal(w, refused)
+		return
+	}
+	defer release()
 	started := time.Now()
 	id := o.ids.next(started)
 	res := c.run(r.Context(), executor.Event{
@@ -415,6 +432,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, *htt
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(limit)
+		}
+		if errors.Is(err, httpx.ErrSlowBody) {
+			return nil, httpx.SlowBody()
 		}
 		return nil, httpx.BadRequest("unable to read the request body")
 	}

@@ -400,5 +400,6 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int, rec *sto
 			ev.Payload = []byte(j.Payload)
 		}
 	}
+	defer o.admission.admitJob()()
 	return c.run(context.Background(), ev, o.defaults.Merge(c.limits)), c.version, rec
 }

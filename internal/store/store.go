@@ -131,6 +131,9 @@ type AppLimits struct {
 	// Storage quotas (StorageQuotas).
 	MaxQueuedBytes   int64 `json:"max_queued_bytes,omitempty"`
 	MaxRecordedBytes int64 `json:"max_recorded_bytes,omitempty"`
+	// MaxInflight caps the app's runs in flight on a node (the
+	// orchestrator's admission gate); 0 takes the server's default.
+	MaxInflight int64 `json:"max_inflight,omitempty"`
 }
 
 // AppOutbound is an app's outbound HTTP policy: the hosts its scripts may

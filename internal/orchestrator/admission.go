@@ -1,0 +1,220 @@
+package orchestrator
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/metrics"
+)
+
+// Defaults of the admission gate, for a small machine: enough runs in
+// flight to keep every core busy while some wait on outbound requests or
+// the key-value store, few enough that their memory stays bounded
+// (docs/operations.md, "Protecting the server"); one app may take a
+// quarter.
+const (
+	DefaultAdmissionWait = 200 * time.Millisecond
+	inflightPerProc      = 8
+)
+
+// DefaultMaxInflight is the default cap on the runs in flight on a node:
+// 8 × GOMAXPROCS, 16 on two cores.
+func DefaultMaxInflight() int { return inflightPerProc * runtime.GOMAXPROCS(0) }
+
+// DefaultMaxInflightPerApp is the default cap of one app: a quarter of
+// the global cap (2 × GOMAXPROCS by default), enough to keep every core
+// busy, and few enough that one app's CPU-bound runs leave the others
+// room on the cores (bench/hostile).
+func DefaultMaxInflightPerApp(global int) int { return max(global/4, 1) }
+
+// Reasons of a refused run, the label of the rejection metric.
+const (
+	rejectApp    = "app"    // the app is at its own cap: 429
+	rejectServer = "server" // the node is at its global cap: 503
+	rejectGone   = "gone"   // the caller left while waiting
+)
+
+// admission is the gate a run passes before it starts: a cap on the runs
+// in flight on the node and one per app. A run that finds its app or the
+// node full waits a short, bounded time for a slot, then is refused, so
+// that a burst of slow or hostile runs costs other apps a bounded delay
+// and the node a bounded amount of memory rather than piling up.
+//
+// A run takes its app's slot first, then the node's: a run that waits for
+// the node holds only its own app's slot, never one that another app's
+// run could use.
+type admission struct {
+	global  chan struct{} // a token per run in flight
+	perApp  int           // default cap of one app
+	wait    time.Duration
+	metrics *metrics.Metrics
+
+	mu   sync.Mutex
+	apps map[int64]*appGate
+}
+
+// appGate holds the slots of one app. users counts the runs holding or
+// waiting for one; the gate is dropped when it falls to zero, so that the
+// map holds only the apps with runs in flight.
+type appGate struct {
+	slots chan struct{}
+	users int
+}
+
+func newAdmission(global, perApp int, wait time.Duration, m *metrics.Metrics) *admission {
+	if global <= 0 {
+		global = DefaultMaxInflight()
+	}
+	if perApp <= 0 {
+		perApp = DefaultMaxInflightPerApp(global)
+	}
+	if wait <= 0 {
+		wait = DefaultAdmissionWait
+	}
+	return &admission{
+		global:  make(chan struct{}, global),
+		perApp:  min(perApp, global),
+		wait:    wait,
+		metrics: m,
+		apps:    make(map[int64]*appGate),
+	}
+}
+
+// admit waits at most the gate's wait for a slot of app appID — capped at
+// appCap runs in flight, or the default when appCap is 0 — and one of the
+// node. It returns the function that gives both back, or the error to
+// answer: 429 when the app is full, 503 when the node is.
+func (a *admission) admit(ctx context.Context, appID int64, appCap int) (release func(), err *httpx.Error) {
+	start := time.Now()
+	w := waiter{ctx: ctx, wait: a.wait}
+	defer w.stop()
+	g := a.appGate(appID, appCap)
+	if !w.take(g.slots) {
+		a.leave(appID, g)
+		return nil, a.refuse(w.gone, start, rejectApp)
+	}
+	if !w.take(a.global) {
+		<-g.slots
+		a.leave(appID, g)
+		return nil, a.refuse(w.gone, start, rejectServer)
+	}
+	a.metrics.AdmissionAdmitted(time.Since(start))
+	a.metrics.InflightAdd(1)
+	return func() {
+		<-a.global
+		<-g.slots
+		a.leave(appID, g)
+		a.metrics.InflightAdd(-1)
+	}, nil
+}
+
+// admitJob waits, as long as it takes, for a slot of the node for a
+// queued job, and returns the function that gives it back. Jobs pass the
+// node's cap only: their number is bounded by the queue's workers, so
+// they hold at most that many of the node's slots and HTTP requests keep
+// the rest; and a job never takes an app's slot from its HTTP requests.
+// A job has no caller to refuse: when the node is full it waits for the
+// runs in flight to end.
+func (a *admission) admitJob() (release func()) {
+	start := time.Now()
+	a.global <- struct{}{}
+	a.metrics.AdmissionAdmitted(time.Since(start))
+	a.metrics.InflightAdd(1)
+	return func() {
+		<-a.global
+		a.metrics.InflightAdd(-1)
+	}
+}
+
+// appGate returns the gate of app appID, made with room for appCap runs
+// (the default when 0) if the app has none in flight, and counts the
+// caller as its user. A changed cap applies once the app's runs in flight
+// have ended.
+func (a *admission) appGate(appID int64, appCap int) *appGate {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	g := a.apps[appID]
+	if g == nil {
+		if appCap <= 0 {
+			appCap = a.perApp
+		}
+		g = &appGate{slots: make(chan struct{}, appCap)}
+		a.apps[appID] = g
+	}
+	g.users++
+	return g
+}
+
+func (a *admission) leave(appID int64, g *appGate) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	g.users--
+	if g.users == 0 {
+		delete(a.apps, appID)
+	}
+}
+
+// waiter takes slots for one run, waiting in all at most wait. Its timer
+// is made only when a slot is not free at once: most runs never wait.
+type waiter struct {
+	ctx   context.Context
+	wait  time.Duration
+	timer *time.Timer
+	gone  bool // the caller went away while waiting
+}
+
+// take puts a token in slots, or reports false when the wait is over or
+// the caller has gone.
+func (w *waiter) take(slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+	}
+	if w.timer == nil {
+		w.timer = time.NewTimer(w.wait)
+	}
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-w.timer.C:
+		return false
+	case <-w.ctx.Done():
+		w.gone = true
+		return false
+	}
+}
+
+func (w *waiter) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}
+
+// refuse counts a refused run and says why: the app or the node is full,
+// or the caller went away while waiting (then nobody reads the answer).
+func (a *admission) refuse(gone bool, start time.Time, reason string) *httpx.Error {
+	if gone {
+		reason = rejectGone
+	}
+	a.metrics.AdmissionRejected(reason, time.Since(start))
+	switch reason {
+	case rejectApp:
+		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "app_busy",
+			Message: "this app has as many runs in flight as it may; try again shortly"}
+	default:
+		return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "server_busy",
+			Message: "the server has as many runs in flight as it may; try again shortly"}
+	}
+}
+
+// writeRefusal answers a refused run, asking the client to come back in a
+// second.
+func writeRefusal(w http.ResponseWriter, e *httpx.Error) {
+	w.Header().Set("Retry-After", "1")
+	httpx.WriteError(w, e)
+}

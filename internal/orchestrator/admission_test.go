@@ -1,0 +1,348 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/picloud/picloud/internal/executor"
+	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/store"
+)
+
+// heldRunner runs every script by blocking until the test lets it end,
+// counting the runs in flight per app: the stand-in for slow or hostile
+// scripts whose number in flight the gate must bound.
+type heldRunner struct {
+	mu      sync.Mutex
+	running map[string]int
+	peak    map[string]int
+	started chan string   // the app of each run that starts
+	release chan struct{} // one receive ends one run
+}
+
+func newHeldRunner() *heldRunner {
+	return &heldRunner{running: map[string]int{}, peak: map[string]int{},
+		started: make(chan string, 1000), release: make(chan struct{})}
+}
+
+func (h *heldRunner) Prepare(Script) (Program, error) { return h, nil }
+
+func (h *heldRunner) Run(ctx context.Context, ev executor.Event, _ executor.Limits) executor.Result {
+	h.mu.Lock()
+	h.running[ev.App]++
+	h.peak[ev.App] = max(h.peak[ev.App], h.running[ev.App])
+	h.mu.Unlock()
+	h.started <- ev.App
+	<-h.release
+	h.mu.Lock()
+	h.running[ev.App]--
+	h.mu.Unlock()
+	return executor.Result{Status: executor.StatusOK, HTTPStatus: 200, Body: []byte("done")}
+}
+
+func (h *heldRunner) peakOf(app string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.peak[app]
+}
+
+// waitStarted waits for n runs to start and returns their apps.
+func (h *heldRunner) waitStarted(t *testing.T, n int) []string {
+	t.Helper()
+	var apps []string
+	for range n {
+		select {
+		case a := <-h.started:
+			apps = append(apps, a)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d runs started, want %d", len(apps), n)
+		}
+	}
+	return apps
+}
+
+// calls invokes /fn/{app}/s n times at once; the answers come on the
+// returned channel.
+func (e *testEnv) calls(app string, n int) <-chan *httptest.ResponseRecorder {
+	out := make(chan *httptest.ResponseRecorder, n)
+	for range n {
+		go func() {
+			rec := httptest.NewRecorder()
+			e.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/fn/"+app+"/s", nil))
+			out <- rec
+		}()
+	}
+	return out
+}
+
+func receive(t *testing.T, c <-chan *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+	t.Helper()
+	select {
+	case rec := <-c:
+		return rec
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer within 5s")
+		return nil
+	}
+}
+
+// wantRefusal checks a refusal: its status, code, Retry-After and that no
+// invocation was made.
+func wantRefusal(t *testing.T, rec *httptest.ResponseRecorder, status int, code string) {
+	t.Helper()
+	if rec.Code != status {
+		t.Fatalf("status %d, want %d; body %s", rec.Code, status, rec.Body)
+	}
+	var b struct {
+		Error struct{ Code, Message string }
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &b); err != nil {
+		t.Fatalf("body %q: %v", rec.Body, err)
+	}
+	if b.Error.Code != code || b.Error.Message == "" {
+		t.Errorf("error %+v, want code %q with a message", b.Error, code)
+	}
+	if got := rec.Header().Get("Retry-After"); got != "1" {
+		t.Errorf("Retry-After %q, want 1", got)
+	}
+	if id := rec.Header().Get(InvocationHeader); id != "" {
+		t.Errorf("a refused run has an invocation id %q", id)
+	}
+}
+
+// metric returns the sample of /metrics whose name and labels are
+// series, "" when there is none.
+func metric(t *testing.T, e *testEnv, series string) string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	e.metrics.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	for _, l := range strings.Split(w.Body.String(), "\n") {
+		if v, ok := strings.CutPrefix(l, series+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// The attack: far more runs of one app at once than it may have in
+// flight. The app's surplus is refused with 429 after the short wait, its
+// runs in flight never pass its cap, and another app's run is still
+// admitted at once.
+func TestAdmissionBoundsOneApp(t *testing.T) {
+	h := newHeldRunner()
+	e := newEnv(t, Config{Runner: h, MaxInflight: 8, MaxInflightPerApp: 3, AdmissionWait: 50 * time.Millisecond})
+	e.deploy("hostile", "s", "1")
+	e.deploy("good", "s", "1")
+
+	hostile := e.calls("hostile", 20)
+	h.waitStarted(t, 3)
+	for range 17 {
+		wantRefusal(t, receive(t, hostile), http.StatusTooManyRequests, "app_busy")
+	}
+	good := e.calls("good", 1)
+	if apps := h.waitStarted(t, 1); apps[0] != "good" {
+		t.Fatalf("started a run of %q, want good", apps[0])
+	}
+	if got := h.peakOf("hostile"); got != 3 {
+		t.Errorf("the hostile app had %d runs in flight, want its cap 3", got)
+	}
+	if got := metric(t, e, "picloud_runs_inflight"); got != "4" {
+		t.Errorf("runs in flight %q, want 4", got)
+	}
+	for range 4 {
+		h.release <- struct{}{}
+	}
+	if rec := receive(t, good); rec.Code != 200 {
+		t.Errorf("good app: %d %s", rec.Code, rec.Body)
+	}
+	for range 3 {
+		if rec := receive(t, hostile); rec.Code != 200 {
+			t.Errorf("admitted hostile run: %d %s", rec.Code, rec.Body)
+		}
+	}
+	if got := metric(t, e, `picloud_admission_rejected_total{reason="app"}`); got != "17" {
+		t.Errorf("app rejections %q, want 17", got)
+	}
+	if got := metric(t, e, "picloud_runs_inflight"); got != "0" {
+		t.Errorf("runs in flight %q after they ended, want 0", got)
+	}
+	// Refusals are counted, not logged as invocations.
+	if logs := e.logs(); len(logs) != 4 {
+		t.Errorf("%d invocation records, want the 4 runs", len(logs))
+	}
+}
+
+// Apps each under their own cap fill the node: the next run is refused
+// with 503, whatever its app.
+func TestAdmissionBoundsTheNode(t *testing.T) {
+	h := newHeldRunner()
+	e := newEnv(t, Config{Runner: h, MaxInflight: 4, MaxInflightPerApp: 2, AdmissionWait: 20 * time.Millisecond})
+	for _, app := range []string{"a", "b", "c"} {
+		e.deploy(app, "s", "1")
+	}
+	a, b := e.calls("a", 2), e.calls("b", 2)
+	h.waitStarted(t, 4)
+	wantRefusal(t, receive(t, e.calls("c", 1)), http.StatusServiceUnavailable, "server_busy")
+	if got := metric(t, e, `picloud_admission_rejected_total{reason="server"}`); got != "1" {
+		t.Errorf("server rejections %q, want 1", got)
+	}
+	for range 4 {
+		h.release <- struct{}{}
+	}
+	for _, c := range []<-chan *httptest.ResponseRecorder{a, a, b, b} {
+		if rec := receive(t, c); rec.Code != 200 {
+			t.Errorf("admitted run: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// A run that finds its app full waits for a slot: one freed within the
+// wait lets it in rather than refusing it.
+func TestAdmissionWaitsForASlot(t *testing.T) {
+	h := newHeldRunner()
+	e := newEnv(t, Config{Runner: h, MaxInflight: 4, MaxInflightPerApp: 1, AdmissionWait: 5 * time.Second})
+	e.deploy("a", "s", "1")
+	first := e.calls("a", 1)
+	h.waitStarted(t, 1)
+	second := e.calls("a", 1)
+	select {
+	case a := <-h.started:
+		t.Fatalf("a second run of %q started past the cap of 1", a)
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.release <- struct{}{}
+	h.waitStarted(t, 1)
+	h.release <- struct{}{}
+	for _, c := range []<-chan *httptest.ResponseRecorder{first, second} {
+		if rec := receive(t, c); rec.Code != 200 {
+			t.Errorf("%d %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// An administrator's per-app cap wins over the server's default, in both
+// directions.
+func TestAdmissionPerAppOverride(t *testing.T) {
+	h := newHeldRunner()
+	e := newEnv(t, Config{Runner: h, MaxInflight: 8, MaxInflightPerApp: 2, AdmissionWait: 20 * time.Millisecond})
+	e.app("one", store.AppLimits{MaxInflight: 1})
+	e.app("five", store.AppLimits{MaxInflight: 5})
+	e.deploy("one", "s", "1")
+	e.deploy("five", "s", "1")
+
+	one := e.calls("one", 2)
+	five := e.calls("five", 5)
+	h.waitStarted(t, 6)
+	wantRefusal(t, receive(t, one), http.StatusTooManyRequests, "app_busy")
+	if got := h.peakOf("five"); got != 5 {
+		t.Errorf("app five had %d runs in flight, want 5", got)
+	}
+	for range 6 {
+		h.release <- struct{}{}
+	}
+	for range 5 {
+		receive(t, five)
+	}
+	receive(t, one)
+}
+
+// Queued jobs take the node's slots, not their app's: a job runs while
+// its app's HTTP runs fill the app's cap, and the node's cap bounds jobs
+// and HTTP runs together.
+func TestAdmissionJobs(t *testing.T) {
+	h := newHeldRunner()
+	e := newEnv(t, Config{Runner: h, MaxInflight: 3, MaxInflightPerApp: 2, AdmissionWait: 20 * time.Millisecond, Workers: 2})
+	e.deploy("a", "s", "1")
+	e.deploy("b", "s", "1")
+	start(t, e.orch)
+	httpRuns := e.calls("a", 2)
+	h.waitStarted(t, 2)
+	for range 2 {
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, httptest.NewRequest("POST", "/fn/a/s?async=1", nil))
+		if rec.Code != http.StatusAccepted {
+			t.Fatalf("async: %d %s", rec.Code, rec.Body)
+		}
+	}
+	// One job takes the node's last slot; the other waits for one.
+	h.waitStarted(t, 1)
+	select {
+	case a := <-h.started:
+		t.Fatalf("a run of %q started past the node's cap of 3", a)
+	case <-time.After(50 * time.Millisecond):
+	}
+	wantRefusal(t, receive(t, e.calls("b", 1)), http.StatusServiceUnavailable, "server_busy")
+	h.release <- struct{}{}
+	h.waitStarted(t, 1)
+	for range 3 {
+		h.release <- struct{}{}
+	}
+	for range 2 {
+		receive(t, httpRuns)
+	}
+}
+
+// A caller that leaves while waiting gives its place up at once and is
+// counted apart from the refusals.
+func TestAdmissionCallerGone(t *testing.T) {
+	h := newHeldRunner()
+	e := newEnv(t, Config{Runner: h, MaxInflight: 4, MaxInflightPerApp: 1, AdmissionWait: time.Minute})
+	e.deploy("a", "s", "1")
+	first := e.calls("a", 1)
+	h.waitStarted(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, httptest.NewRequest("GET", "/fn/a/s", nil).WithContext(ctx))
+	}()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a caller that left still waits for a slot")
+	}
+	if got := metric(t, e, `picloud_admission_rejected_total{reason="gone"}`); got != "1" {
+		t.Errorf("gone %q, want 1", got)
+	}
+	h.release <- struct{}{}
+	receive(t, first)
+}
+
+// slowBody reads some bytes, then fails as a body the connection guard
+// cut off for arriving too slowly.
+type slowBody struct{ sent bool }
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	if !b.sent {
+		b.sent = true
+		return copy(p, "abc"), nil
+	}
+	return 0, fmt.Errorf("netguard: 3 bytes in 5s: %w", httpx.ErrSlowBody)
+}
+
+// The data plane answers a body cut off for its rate with 408, and the
+// script does not run.
+func TestSlowBodyIs408(t *testing.T) {
+	h := newHeldRunner()
+	e := newEnv(t, Config{Runner: h})
+	e.deploy("a", "s", "1")
+	rec := e.do("POST", "/fn/a/s", &slowBody{}, nil)
+	if rec.Code != http.StatusRequestTimeout || !strings.Contains(rec.Body.String(), `"code":"request_timeout"`) {
+		t.Fatalf("%d %s, want 408 request_timeout", rec.Code, rec.Body)
+	}
+	select {
+	case a := <-h.started:
+		t.Fatalf("a run of %q started", a)
+	default:
+	}
+}
