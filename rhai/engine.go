@@ -33,6 +33,10 @@ type Limits struct {
 	MaxVariables   int    // variables in scope
 	MaxFunctions   int    // script functions in one AST
 	MaxModules     int    // modules imported in one evaluation
+	// MaxMemory bounds the bytes of data one evaluation holds at once,
+	// across all its variables, call frames, closures and modules (see
+	// memory.go for how it is measured).
+	MaxMemory int
 }
 
 // DefaultLimits are the limits of Rhai's release build.
@@ -130,6 +134,10 @@ type RunOptions struct {
 // RunStats are figures about one evaluation.
 type RunStats struct {
 	Operations uint64 // operations counted against MaxOperations
+	// MemoryChecks is how many times the live data was measured against
+	// MaxMemory, and MemoryPeak the most it measured.
+	MemoryChecks int
+	MemoryPeak   int64
 }
 
 // Eval compiles and runs a script, returning its value.
