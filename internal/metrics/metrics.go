@@ -26,6 +26,7 @@ type Metrics struct {
 	invocations        *prometheus.CounterVec
 	invocationDuration *prometheus.HistogramVec
 	logsDropped        prometheus.Counter
+	invocationsLimited *prometheus.CounterVec
 }
 
 // invocationBuckets reach from sub-millisecond runs to the longest
@@ -59,11 +60,16 @@ func New() *Metrics {
 			Name: "picloud_invocation_logs_dropped_total",
 			Help: "Invocation log records dropped because the buffer was full or the store failed.",
 		}),
+		invocationsLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "picloud_invocations_limited_total",
+			Help: "Script runs stopped by an engine limit, by app and limit (memory, operations, data_size, call_depth, variables, modules).",
+		}, []string{"app", "limit"}),
 	}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.invocations, m.invocationDuration, m.logsDropped,
+		m.invocationsLimited,
 	)
 	return m
 }
@@ -91,6 +97,15 @@ func (m *Metrics) ObserveInvocation(app, status string, d time.Duration) {
 	}
 	m.invocations.WithLabelValues(app, status).Inc()
 	m.invocationDuration.WithLabelValues(status).Observe(d.Seconds())
+}
+
+// LimitReached counts a run that limit stopped; an empty limit (the run
+// was not stopped by one) records nothing.
+func (m *Metrics) LimitReached(app, limit string) {
+	if m == nil || limit == "" {
+		return
+	}
+	m.invocationsLimited.WithLabelValues(app, limit).Inc()
 }
 
 // LogsDropped counts invocation log records that were lost.
