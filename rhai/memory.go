@@ -339,3 +339,19 @@ func (ev *evaluator) chargeKey(key string, m Value, pos Position) error {
 	}
 	return ev.charge(mapEntryBytes+int64(len(key)), m, pos)
 }
+
+// hold keeps v, which a native function is filling with the results of
+// callbacks into script code (map, zip), among the run's roots until
+// unhold: the results count while the callbacks make more.
+func (c *Context) hold(v Value) {
+	if c.ev != nil && c.ev.mem != nil {
+		c.ev.mem.building = append(c.ev.mem.building, v)
+	}
+}
+
+// unhold ends the latest hold.
+func (c *Context) unhold() {
+	if c.ev != nil && c.ev.mem != nil {
+		c.ev.doneBuilding()
+	}
+}

@@ -80,6 +80,9 @@ func TestMemoryLimitBoundsTheRun(t *testing.T) {
 			map[string]string{"m": bigFn + repeat(`export const V%d = big("x");`, 20)}},
 		{"module being loaded", `import "m" as m;`, map[string]string{"m": bigFn + repeat(`let v%d = big("x");`, 40)}},
 		{"global constants", bigFn + repeat(`const V%d = big("x");`, 40), nil},
+		{"results of map", bigFn + `let a = []; a.pad(40, "x"); let b = a.map(|c| big(c)); b.len()`, nil},
+		{"results of map held while it runs", bigFn + `let a = []; a.pad(40, "x"); a.push(()); try { a.map(|c| big(c)) } catch { } "escaped"`, nil},
+		{"results of zip", bigFn + `let a = []; a.pad(40, "x"); let b = a.zip(a, |c, d| big(c)); b.len()`, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
