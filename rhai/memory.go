@@ -15,9 +15,9 @@ import (
 // Measuring all that at every allocation would make a loop that appends
 // to a string quadratic. Instead the evaluator counts the bytes it
 // allocates (charge), and only once they pass a threshold walks the live
-// values from those roots and measures them. Garbage (a value no root
-// reaches any longer) does not count, so building and dropping big values
-// in a loop is fine. The threshold is the larger of half the room left
+// values from those roots and measures them (also the results map and
+// zip are collecting). Garbage (a value no root reaches any longer) does
+// not count, so building and dropping big values in a loop is fine. The threshold is the larger of half the room left
 // under the limit and 8 bytes per value the last walk visited: every value
 // visited stands for at least 24 counted bytes, so walks cost at most one
 // visit per 8 bytes allocated, and a run comes close to the limit only
@@ -150,12 +150,13 @@ func (m *memAccount) addModule(mod *Module) {
 	}
 }
 
-// add counts v and what it holds, once per container.
+// add counts v and what it holds, once per container. Every call counts
+// as a visit, scalars too: the threshold must pay for the whole walk.
 func (m *memAccount) add(v Value, depth int) {
+	m.nodes++
 	if v.t < TypeString || m.total > m.limit || depth > maxValueDepth {
 		return
 	}
-	m.nodes++
 	if v.t == TypeString {
 		n := int64(v.n)
 		if n >= dedupeString {

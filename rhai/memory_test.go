@@ -187,3 +187,22 @@ func TestMemoryLimitCannotBeCaught(t *testing.T) {
 		t.Fatalf("got %v, want %s", err, ErrorMemoryLimit)
 	}
 }
+
+// An array of many scalars close to the limit is not walked again at
+// every small allocation: the walk's cost (one visit per element) sets
+// how much must be allocated before the next one.
+func TestMemoryLimitWalksOfManyScalars(t *testing.T) {
+	const mib = 1 << 20
+	l := memLimits(16 * mib)
+	l.MaxArrayLen = 1 << 20
+	// 698 000 integers are 16.75 MB, 25 KB under the limit; then 1.4 MB
+	// of small strings are made and dropped.
+	src := `let a = []; a.pad(698000, 0); let n = 0; for i in 0..200000 { let t = "k" + i; n += t.len(); } n`
+	_, err, stats := runLimited(t, src, l, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.MemoryChecks > 5 {
+		t.Errorf("%d walks of 698 000 elements while 1.4 MB of garbage was made, want at most 5", stats.MemoryChecks)
+	}
+}
