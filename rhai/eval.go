@@ -642,20 +642,29 @@ func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit) (Value, error) {
 	if err := budget.add(Unit, x.Pos); err != nil {
 		return Unit, err
 	}
-	if ev.mem != nil {
-		if err := ev.startBuilding(arr, valueBytes*int64(len(elems)), x.Pos); err != nil {
-			return Unit, err
-		}
-		defer ev.doneBuilding()
+	var err error
+	if ev.mem == nil {
+		err = ev.fillArrayLit(x, elems, &budget)
+	} else if err = ev.startBuilding(arr, valueBytes*int64(len(elems)), x.Pos); err == nil {
+		// The literal is live while its elements are made.
+		err = ev.fillArrayLit(x, elems, &budget)
+		ev.doneBuilding()
 	}
+	if err != nil {
+		return Unit, err
+	}
+	return arr, nil
+}
+
+func (ev *evaluator) fillArrayLit(x *syntax.ArrayLit, elems []Value, budget *sizeBudget) error {
 	for i, e := range x.Elems {
-		v, err := ev.evalElement(e, &budget)
+		v, err := ev.evalElement(e, budget)
 		if err != nil {
-			return Unit, err
+			return err
 		}
 		elems[i] = v
 	}
-	return arr, nil
+	return nil
 }
 
 func (ev *evaluator) evalMapLit(x *syntax.MapLit) (Value, error) {
@@ -665,24 +674,29 @@ func (ev *evaluator) evalMapLit(x *syntax.MapLit) (Value, error) {
 	if err := budget.add(Unit, x.Pos); err != nil {
 		return Unit, err
 	}
-	if ev.mem != nil {
-		n := mapEntryBytes * int64(len(x.Keys))
-		for _, k := range x.Keys {
-			n += int64(len(k))
-		}
-		if err := ev.startBuilding(mv, n, x.Pos); err != nil {
-			return Unit, err
-		}
-		defer ev.doneBuilding()
+	var err error
+	if ev.mem == nil {
+		err = ev.fillMapLit(x, m, &budget)
+	} else if err = ev.startBuilding(mv, mapLitBytes(x), x.Pos); err == nil {
+		// The literal is live while its values are made.
+		err = ev.fillMapLit(x, m, &budget)
+		ev.doneBuilding()
 	}
+	if err != nil {
+		return Unit, err
+	}
+	return mv, nil
+}
+
+func (ev *evaluator) fillMapLit(x *syntax.MapLit, m map[string]Value, budget *sizeBudget) error {
 	for i, k := range x.Keys {
-		v, err := ev.evalElement(x.Values[i], &budget)
+		v, err := ev.evalElement(x.Values[i], budget)
 		if err != nil {
-			return Unit, err
+			return err
 		}
 		m[k] = v
 	}
-	return mv, nil
+	return nil
 }
 
 func (ev *evaluator) evalIdent(x *syntax.Ident) (Value, error) {

@@ -75,7 +75,7 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 	if err := ev.checkResult(v, pos); err != nil {
 		return Unit, err
 	}
-	if ev.mem != nil {
+	if ev.mem != nil && (o.mut || v.t >= TypeString) {
 		if err := ev.chargeNative(o, args, before, v, pos); err != nil {
 			return Unit, err
 		}

@@ -3,6 +3,8 @@ package rhai
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/picloud/picloud/rhai/syntax"
 )
 
 // The memory of a run. The size limits of limits.go bound one value; a
@@ -355,4 +357,13 @@ func (c *Context) unhold() {
 	if c.ev != nil && c.ev.mem != nil {
 		c.ev.doneBuilding()
 	}
+}
+
+// mapLitBytes is what a map literal's properties cost, before their values.
+func mapLitBytes(x *syntax.MapLit) int64 {
+	n := mapEntryBytes * int64(len(x.Keys))
+	for _, k := range x.Keys {
+		n += int64(len(k))
+	}
+	return n
 }
