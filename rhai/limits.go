@@ -106,6 +106,7 @@ func SandboxLimits() Limits {
 		MaxVariables:   1_000,
 		MaxFunctions:   1_000,
 		MaxModules:     32,
+		MaxMemory:      16 << 20,
 	}
 }
 
