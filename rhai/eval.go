@@ -635,6 +635,9 @@ func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
 	return Unit, errAt(ErrorRuntime, x.Position(), "unknown expression %T", x)
 }
 
+// evalArrayLit builds an array literal. Its size is checked before the
+// elements are made, and with a memory limit the array is a root while
+// they are, so that [big(), big(), …] counts what it already holds.
 func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit) (Value, error) {
 	arr := NewArray(make([]Value, len(x.Elems)))
 	elems := arr.AsArray().Elems
@@ -667,6 +670,7 @@ func (ev *evaluator) fillArrayLit(x *syntax.ArrayLit, elems []Value, budget *siz
 	return nil
 }
 
+// evalMapLit builds a map literal, like evalArrayLit.
 func (ev *evaluator) evalMapLit(x *syntax.MapLit) (Value, error) {
 	mv := NewMap(make(map[string]Value, len(x.Keys)))
 	m := mv.AsMap().M
