@@ -648,7 +648,7 @@ func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit) (Value, error) {
 	var err error
 	if ev.mem == nil {
 		err = ev.fillArrayLit(x, elems, &budget)
-	} else if err = ev.startBuilding(arr, valueBytes*int64(len(elems)), x.Pos); err == nil {
+	} else if err = ev.startBuilding(arr, objectBytes+valueBytes*int64(len(elems)), x.Pos); err == nil {
 		// The literal is live while its elements are made.
 		err = ev.fillArrayLit(x, elems, &budget)
 		ev.doneBuilding()

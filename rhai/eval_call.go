@@ -516,7 +516,7 @@ func (ev *evaluator) curry(fp Value, extra []Value, pos Position) (Value, error)
 		return Unit, err
 	}
 	if ev.mem != nil {
-		return v, ev.charge(valueBytes*int64(len(c.Curry)), v, pos)
+		return v, ev.charge(objectBytes+valueBytes*int64(len(c.Curry)), v, pos)
 	}
 	return v, nil
 }
@@ -583,7 +583,11 @@ func (ev *evaluator) makeClosure(x *syntax.FnExpr) (Value, error) {
 		}
 		fp.env = append(fp.env, captured{name: name, val: slot.value})
 	}
-	return NewFnPtr(fp), nil
+	v := NewFnPtr(fp)
+	if ev.mem != nil {
+		return v, ev.charge(objectBytes+valueBytes*int64(len(fp.env)), v, x.Pos)
+	}
+	return v, nil
 }
 
 func (ev *evaluator) evalMethodCall(x *syntax.MethodCall) (Value, error) {

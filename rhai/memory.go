@@ -27,7 +27,8 @@ import (
 //
 // Sizes are estimates of what the data costs, not of Go's allocations:
 // a string or blob its bytes, an array 24 bytes per element, a map the key
-// plus 40 bytes per property, a variable 24 bytes. A value reachable
+// plus 40 bytes per property, a variable 24 bytes, and each array, map,
+// blob or function pointer 48 bytes more. A value reachable
 // twice (a shared array, a string pushed into many arrays, a variable
 // captured by several closures) is counted once; a string shorter than
 // 64 bytes is counted wherever it is referenced.
@@ -36,6 +37,10 @@ import (
 const (
 	valueBytes    = int64(unsafe.Sizeof(Value{}))
 	mapEntryBytes = valueBytes + 16
+	// objectBytes is what an array, map, blob or function pointer costs
+	// besides its contents (its object and slice or map header), so that
+	// a million empty arrays are not free.
+	objectBytes = 48
 	// dedupeString is the length from which a string is counted once
 	// however many places refer to it.
 	dedupeString = 64
@@ -179,6 +184,9 @@ func (m *memAccount) add(v Value, depth int) {
 		return
 	}
 	m.seen[v.p] = 0
+	if v.t != TypeShared {
+		m.total += objectBytes
+	}
 	switch v.t {
 	case TypeArray:
 		elems := v.AsArray().Elems
@@ -218,10 +226,10 @@ func sizeOf(v Value, depth int) int64 {
 	case TypeString:
 		return int64(v.n)
 	case TypeBlob:
-		return int64(len(v.AsBlob().B))
+		return objectBytes + int64(len(v.AsBlob().B))
 	case TypeArray:
 		elems := v.AsArray().Elems
-		n := valueBytes * int64(len(elems))
+		n := objectBytes + valueBytes*int64(len(elems))
 		for _, e := range elems {
 			if e.t >= TypeString {
 				n += sizeOf(e, depth+1)
@@ -229,7 +237,7 @@ func sizeOf(v Value, depth int) int64 {
 		}
 		return n
 	case TypeMap:
-		var n int64
+		n := int64(objectBytes)
 		for k, e := range v.AsMap().M {
 			n += mapEntryBytes + int64(len(k))
 			if e.t >= TypeString {
@@ -238,7 +246,7 @@ func sizeOf(v Value, depth int) int64 {
 		}
 		return n
 	case TypeFnPtr:
-		return valueBytes * int64(len(v.AsFnPtr().Curry))
+		return objectBytes + valueBytes*int64(len(v.AsFnPtr().Curry))
 	}
 	return 0
 }
@@ -361,7 +369,7 @@ func (c *Context) unhold() {
 
 // mapLitBytes is what a map literal's properties cost, before their values.
 func mapLitBytes(x *syntax.MapLit) int64 {
-	n := mapEntryBytes * int64(len(x.Keys))
+	n := objectBytes + mapEntryBytes*int64(len(x.Keys))
 	for _, k := range x.Keys {
 		n += int64(len(k))
 	}

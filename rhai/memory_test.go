@@ -206,3 +206,20 @@ func TestMemoryLimitWalksOfManyScalars(t *testing.T) {
 		t.Errorf("%d walks of 698 000 elements while 1.4 MB of garbage was made, want at most 5", stats.MemoryChecks)
 	}
 }
+
+// Containers and closures cost something even when empty: twenty
+// thousand of them (about 1.4 MB of the engine's objects) do not fit in
+// 1 MiB.
+func TestMemoryLimitCountsEmptyObjects(t *testing.T) {
+	l := memLimits(1 << 20)
+	l.MaxArrayLen, l.MaxMapSize = 1<<20, 1<<20
+	for _, src := range []string{
+		`let a = []; for i in 0..20000 { a.push([]); }`,
+		`let a = []; for i in 0..20000 { a.push(#{}); }`,
+		`let a = []; for i in 0..20000 { a.push(|| 1); }`,
+	} {
+		if _, err, _ := runLimited(t, src, l, nil); KindOf(err) != ErrorMemoryLimit {
+			t.Errorf("%s: got %v, want %s", src, err, ErrorMemoryLimit)
+		}
+	}
+}

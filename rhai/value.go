@@ -262,7 +262,7 @@ func (v Value) cloneDepth(depth int, n *int64) Value {
 	case TypeArray:
 		src := v.AsArray().Elems
 		dst := make([]Value, len(src))
-		*n += valueBytes * int64(len(src))
+		*n += objectBytes + valueBytes*int64(len(src))
 		for i, e := range src {
 			if e.needsClone() {
 				e = e.cloneDepth(depth+1, n)
@@ -273,6 +273,7 @@ func (v Value) cloneDepth(depth int, n *int64) Value {
 	case TypeMap:
 		src := v.AsMap().M
 		dst := make(map[string]Value, len(src))
+		*n += objectBytes
 		for k, e := range src {
 			*n += mapEntryBytes + int64(len(k))
 			if e.needsClone() {
@@ -282,7 +283,7 @@ func (v Value) cloneDepth(depth int, n *int64) Value {
 		}
 		return NewMap(dst)
 	case TypeBlob:
-		*n += int64(len(v.AsBlob().B))
+		*n += objectBytes + int64(len(v.AsBlob().B))
 		return NewBlob(append([]byte(nil), v.AsBlob().B...))
 	case TypeShared:
 		return v.asShared().V.cloneDepth(depth, n)
