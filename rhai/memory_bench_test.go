@@ -25,7 +25,7 @@ out += "</ul>";
 let names = items.map(|it| it.name.to_upper());
 out.len() + names.len()
 `},
-	{"build 4 MiB", `
+	{"csv of 20000 lines", `
 fn line(i) {
 	let cells = [];
 	for j in 0..8 { cells.push("c" + (i * j)); }
