@@ -35,6 +35,10 @@ type Limits struct {
 	MaxParams      int    // parameters of one script function or closure; checked while parsing
 	MaxSourceBytes int    // bytes of a script's source; checked before parsing
 	MaxModules     int    // modules imported in one evaluation
+	// MaxMemory bounds the bytes of data one evaluation holds at once,
+	// across all its variables, call frames, closures and modules (see
+	// memory.go for how it is measured).
+	MaxMemory int
 }
 
 // DefaultLimits are the limits of Rhai's release build.
@@ -132,6 +136,10 @@ type RunOptions struct {
 // RunStats are figures about one evaluation.
 type RunStats struct {
 	Operations uint64 // operations counted against MaxOperations
+	// MemoryChecks is how many times the live data was measured against
+	// MaxMemory, and MemoryPeak the most it measured.
+	MemoryChecks int
+	MemoryPeak   int64
 }
 
 // Eval compiles and runs a script, returning its value.

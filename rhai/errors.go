@@ -45,6 +45,7 @@ const (
 	ErrorTooManyModules              ErrorKind = "ErrorTooManyModules"
 	ErrorStackOverflow               ErrorKind = "ErrorStackOverflow"
 	ErrorDataTooLarge                ErrorKind = "ErrorDataTooLarge"
+	ErrorMemoryLimit                 ErrorKind = "ErrorMemoryLimit" // the run holds more than Limits.MaxMemory
 	ErrorTerminated                  ErrorKind = "ErrorTerminated"
 	ErrorCustomSyntax                ErrorKind = "ErrorCustomSyntax"
 )

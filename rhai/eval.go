@@ -85,6 +85,10 @@ type evaluator struct {
 	typed     map[fnKey]*scriptFn // typed methods of imported modules
 	nImport   int
 	caught    *EvalError // the error being handled by the innermost catch
+	// mem accounts the run's memory when MaxMemory is set; it points to
+	// memState of the run's first evaluator.
+	mem      *memAccount
+	memState memAccount
 }
 
 type global struct {
@@ -116,6 +120,7 @@ func (e *Engine) Run(ast *AST, opts RunOptions) (result Value, err error) {
 	result, err = ev.runMain(ast.file)
 	if opts.Stats != nil {
 		opts.Stats.Operations = ev.ops
+		opts.Stats.MemoryChecks, opts.Stats.MemoryPeak = ev.memState.walks, ev.memState.peak
 	}
 	if scope != nil {
 		scope.vars = append(scope.vars[:0], ev.stack[:len(ev.stack)]...)
@@ -139,7 +144,7 @@ const (
 
 func (e *Engine) newEvaluator(ast *AST, opts RunOptions) *evaluator {
 	ev := evaluators.Get().(*evaluator)
-	stack, argBuf, ctxFree, glob := ev.stack, ev.argBuf, ev.ctxFree, ev.glob
+	stack, argBuf, ctxFree, glob, mem := ev.stack, ev.argBuf, ev.ctxFree, ev.glob, ev.memState
 	if glob == nil {
 		glob = &global{consts: map[string]Value{}}
 	}
@@ -147,10 +152,11 @@ func (e *Engine) newEvaluator(ast *AST, opts RunOptions) *evaluator {
 		stack = make([]variable, 0, 32)
 	}
 	*ev = evaluator{id: nextEvalID.Add(1), e: e, limits: e.limits, print: e.onPrint, debug: e.onDebug, ast: ast,
-		glob: glob, stack: stack[:0], argBuf: argBuf, ctxFree: ctxFree}
+		glob: glob, stack: stack[:0], argBuf: argBuf, ctxFree: ctxFree, memState: mem}
 	if opts.Limits != nil {
 		ev.limits = *opts.Limits
 	}
+	ev.startMemory()
 	if opts.Print != nil {
 		ev.print = opts.Print
 	}
@@ -213,7 +219,7 @@ func (ev *evaluator) release() {
 	} else {
 		clear(glob.consts)
 	}
-	*ev = evaluator{stack: stack[:0], argBuf: argBuf, ctxFree: ev.ctxFree, glob: glob}
+	*ev = evaluator{stack: stack[:0], argBuf: argBuf, ctxFree: ev.ctxFree, glob: glob, memState: ev.memState.reusable()}
 	evaluators.Put(ev)
 }
 
@@ -432,7 +438,8 @@ func (ev *evaluator) execStmt(s syntax.Stmt) (Value, error) {
 // cancellation.
 func IsLimit(err error) bool {
 	switch KindOf(err) {
-	case ErrorTooManyOperations, ErrorStackOverflow, ErrorDataTooLarge, ErrorTooManyVariables, ErrorTooManyModules:
+	case ErrorTooManyOperations, ErrorStackOverflow, ErrorDataTooLarge, ErrorMemoryLimit, ErrorTooManyVariables,
+		ErrorTooManyModules:
 		return true
 	}
 	return false
@@ -443,7 +450,7 @@ func IsLimit(err error) bool {
 func catchable(e *EvalError) bool {
 	switch e.Root().Kind {
 	case ErrorTooManyOperations, ErrorTooManyVariables, ErrorTooManyModules, ErrorStackOverflow,
-		ErrorDataTooLarge, ErrorTerminated, ErrorParsing:
+		ErrorDataTooLarge, ErrorMemoryLimit, ErrorTerminated, ErrorParsing:
 		return e.Root().Kind == ErrorParsing && e.Kind != ErrorParsing
 	}
 	return true
@@ -506,7 +513,7 @@ func (ev *evaluator) evalOwned(x syntax.Expr) (Value, error) {
 		v = v.asShared().V
 	}
 	if v.needsClone() && !isFresh(x) {
-		v = v.Clone()
+		return ev.clone(v, x.Position())
 	}
 	return v, nil
 }
@@ -526,7 +533,7 @@ func (ev *evaluator) evalElement(e syntax.Expr, budget *sizeBudget) (Value, erro
 		}
 	}
 	if v.needsClone() && !isFresh(e) {
-		v = v.Clone()
+		return ev.clone(v, e.Position())
 	}
 	return v, nil
 }
@@ -620,33 +627,9 @@ func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
 	case *syntax.Switch:
 		return ev.evalSwitch(x)
 	case *syntax.ArrayLit:
-		elems := make([]Value, len(x.Elems))
-		budget := sizeBudget{ev: ev, s: dataSize{arr: len(elems)}}
-		if err := budget.add(Unit, x.Pos); err != nil {
-			return Unit, err
-		}
-		for i, e := range x.Elems {
-			v, err := ev.evalElement(e, &budget)
-			if err != nil {
-				return Unit, err
-			}
-			elems[i] = v
-		}
-		return NewArray(elems), nil
+		return ev.evalArrayLit(x)
 	case *syntax.MapLit:
-		m := make(map[string]Value, len(x.Keys))
-		budget := sizeBudget{ev: ev, s: dataSize{maps: len(x.Keys)}}
-		if err := budget.add(Unit, x.Pos); err != nil {
-			return Unit, err
-		}
-		for i, k := range x.Keys {
-			v, err := ev.evalElement(x.Values[i], &budget)
-			if err != nil {
-				return Unit, err
-			}
-			m[k] = v
-		}
-		return NewMap(m), nil
+		return ev.evalMapLit(x)
 	case *syntax.InterpString:
 		return ev.evalInterp(x)
 	case *syntax.This:
@@ -664,6 +647,74 @@ func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
 		return ev.execStmt(x.Stmt)
 	}
 	return Unit, errAt(ErrorRuntime, x.Position(), "unknown expression %T", x)
+}
+
+// evalArrayLit builds an array literal. Its size is checked before the
+// elements are made, and with a memory limit the array is a root while
+// they are, so that [big(), big(), …] counts what it already holds.
+func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit) (Value, error) {
+	arr := NewArray(make([]Value, len(x.Elems)))
+	elems := arr.AsArray().Elems
+	budget := sizeBudget{ev: ev, s: dataSize{arr: len(elems)}}
+	if err := budget.add(Unit, x.Pos); err != nil {
+		return Unit, err
+	}
+	var err error
+	if ev.mem == nil {
+		err = ev.fillArrayLit(x, elems, &budget)
+	} else if err = ev.startBuilding(arr, objectBytes+valueBytes*int64(len(elems)), x.Pos); err == nil {
+		// The literal is live while its elements are made.
+		err = ev.fillArrayLit(x, elems, &budget)
+		ev.doneBuilding()
+	}
+	if err != nil {
+		return Unit, err
+	}
+	return arr, nil
+}
+
+func (ev *evaluator) fillArrayLit(x *syntax.ArrayLit, elems []Value, budget *sizeBudget) error {
+	for i, e := range x.Elems {
+		v, err := ev.evalElement(e, budget)
+		if err != nil {
+			return err
+		}
+		elems[i] = v
+	}
+	return nil
+}
+
+// evalMapLit builds a map literal, like evalArrayLit.
+func (ev *evaluator) evalMapLit(x *syntax.MapLit) (Value, error) {
+	mv := NewMap(make(map[string]Value, len(x.Keys)))
+	m := mv.AsMap().M
+	budget := sizeBudget{ev: ev, s: dataSize{maps: len(x.Keys)}}
+	if err := budget.add(Unit, x.Pos); err != nil {
+		return Unit, err
+	}
+	var err error
+	if ev.mem == nil {
+		err = ev.fillMapLit(x, m, &budget)
+	} else if err = ev.startBuilding(mv, mapLitBytes(x), x.Pos); err == nil {
+		// The literal is live while its values are made.
+		err = ev.fillMapLit(x, m, &budget)
+		ev.doneBuilding()
+	}
+	if err != nil {
+		return Unit, err
+	}
+	return mv, nil
+}
+
+func (ev *evaluator) fillMapLit(x *syntax.MapLit, m map[string]Value, budget *sizeBudget) error {
+	for i, k := range x.Keys {
+		v, err := ev.evalElement(x.Values[i], budget)
+		if err != nil {
+			return err
+		}
+		m[k] = v
+	}
+	return nil
 }
 
 func (ev *evaluator) evalIdent(x *syntax.Ident) (Value, error) {
@@ -724,7 +775,11 @@ func (ev *evaluator) evalInterp(x *syntax.InterpString) (Value, error) {
 	if err := ev.checkSize(len(buf), -1, -1, -1, x.Pos); err != nil {
 		return Unit, err
 	}
-	return String(string(buf)), nil
+	s := String(string(buf))
+	if ev.mem != nil {
+		return s, ev.charge(int64(len(buf)), s, x.Pos)
+	}
+	return s, nil
 }
 
 func (ev *evaluator) evalRange(x *syntax.Range) (Value, error) {
@@ -859,7 +914,9 @@ func (ev *evaluator) evalFor(x *syntax.For) (Value, error) {
 		}
 		for _, e := range elems {
 			if e.needsClone() {
-				e = e.Clone()
+				if e, err = ev.clone(e, x.Pos); err != nil {
+					return Unit, err
+				}
 			}
 			if done, v, err := step(e); done || err != nil {
 				return v, err

@@ -62,6 +62,10 @@ func (e *Engine) lookupNative(name string, args []Value) *overload {
 
 // callNative runs a native function and positions its error.
 func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Position) (Value, error) {
+	var before int64
+	if ev.mem != nil && o.mut && len(args) > 0 {
+		before = shallowSize(args[0])
+	}
 	c := ev.getContext(pos)
 	v, err := o.fn(c, args)
 	ev.putContext(c)
@@ -70,6 +74,11 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 	}
 	if err := ev.checkResult(v, pos); err != nil {
 		return Unit, err
+	}
+	if ev.mem != nil && (o.mut || v.t >= TypeString) {
+		if err := ev.chargeNative(o, args, before, v, pos); err != nil {
+			return Unit, err
+		}
 	}
 	if o.mut && len(args) > 1 && ev.limits.sizeLimited() {
 		// A container or long string stored into the first argument may
@@ -135,7 +144,11 @@ func (ev *evaluator) callScript(f *scriptFn, args []Value, this *Value, env []ca
 		if v.needsClone() {
 			// Arguments are values: a function changing its parameter must
 			// not change the caller's array (or a curried one).
-			v = v.Clone()
+			var err error
+			if v, err = ev.clone(v, pos); err != nil {
+				ev.truncate(mark)
+				return Unit, err
+			}
 		}
 		ev.stack = append(ev.stack, variable{name: p, value: v})
 	}
@@ -210,7 +223,7 @@ func (ev *evaluator) frameError(f *scriptFn, err error, pos Position) error {
 		return errAt(ErrorRuntime, pos, "break or continue outside a loop")
 	case *EvalError:
 		switch e.Kind {
-		case ErrorTooManyOperations, ErrorStackOverflow, ErrorDataTooLarge, ErrorTerminated,
+		case ErrorTooManyOperations, ErrorStackOverflow, ErrorDataTooLarge, ErrorMemoryLimit, ErrorTerminated,
 			ErrorTooManyVariables, ErrorTooManyModules:
 			return e
 		}
@@ -278,11 +291,15 @@ func (ev *evaluator) evalCall(x *syntax.Call) (Value, error) {
 			}
 			if p.konst {
 				// A constant is never changed: work on a copy.
-				args[0] = args[0].Clone()
+				if args[0], err = ev.clone(args[0], x.Pos); err != nil {
+					return Unit, err
+				}
 				p = nil
 			}
 		} else if o.mut && len(args) > 0 && args[0].needsClone() {
-			args[0] = args[0].Clone()
+			if args[0], err = ev.clone(args[0], x.Pos); err != nil {
+				return Unit, err
+			}
 		}
 		v, err := ev.callNative(o, x.Name, args, x.Pos)
 		if err != nil {
@@ -300,7 +317,9 @@ func (ev *evaluator) evalCall(x *syntax.Call) (Value, error) {
 		if fp := ev.stack[i].value.Flatten(); fp.t == TypeFnPtr {
 			for j := range args {
 				if args[j].needsClone() {
-					args[j] = args[j].Clone()
+					if args[j], err = ev.clone(args[j], x.Pos); err != nil {
+						return Unit, err
+					}
 				}
 			}
 			return ev.callFnPtr(fp, args, nil, x.Pos)
@@ -379,8 +398,8 @@ func (ev *evaluator) intrinsic(x *syntax.Call) (Value, bool, error) {
 			return Unit, true, errAt(ErrorMismatchDataType, x.Args[0].Position(), "Data type incorrect: %s (expecting Fn)", args[0].TypeName())
 		}
 		if x.Name == "curry" {
-			fp := curry(args[0], args[1:])
-			return fp, true, ev.checkDeep(fp, x.Pos)
+			fp, err := ev.curry(args[0], args[1:], x.Pos)
+			return fp, true, err
 		}
 		if fp := args[0].AsFnPtr(); x.Capture && fp.fn == nil && len(fp.Curry) == 0 {
 			// call!(f, …) runs a named function in the caller's scope.
@@ -486,11 +505,20 @@ func validFnName(s string) bool {
 	return true
 }
 
-func curry(fp Value, extra []Value) Value {
+// curry returns fp with extra arguments curried in, checked against the
+// size limits and charged to the run's memory.
+func (ev *evaluator) curry(fp Value, extra []Value, pos Position) (Value, error) {
 	f := fp.AsFnPtr()
 	c := &FnPtr{Name: f.Name, fn: f.fn, env: f.env}
 	c.Curry = append(append([]Value(nil), f.Curry...), extra...)
-	return NewFnPtr(c)
+	v := NewFnPtr(c)
+	if err := ev.checkDeep(v, pos); err != nil {
+		return Unit, err
+	}
+	if ev.mem != nil {
+		return v, ev.charge(objectBytes+valueBytes*int64(len(c.Curry)), v, pos)
+	}
+	return v, nil
 }
 
 // callFnPtrValue is Context.Call: it accepts a function pointer or a
@@ -555,7 +583,11 @@ func (ev *evaluator) makeClosure(x *syntax.FnExpr) (Value, error) {
 		}
 		fp.env = append(fp.env, captured{name: name, val: slot.value})
 	}
-	return NewFnPtr(fp), nil
+	v := NewFnPtr(fp)
+	if ev.mem != nil {
+		return v, ev.charge(objectBytes+valueBytes*int64(len(fp.env)), v, x.Pos)
+	}
+	return v, nil
 }
 
 func (ev *evaluator) evalMethodCall(x *syntax.MethodCall) (Value, error) {
@@ -663,8 +695,7 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 		}
 	case "curry":
 		if target.t == TypeFnPtr {
-			fp := curry(target, args)
-			return fp, ev.checkDeep(fp, x.Pos)
+			return ev.curry(target, args, x.Pos)
 		}
 	case "type_of":
 		if n == 0 {
@@ -874,7 +905,15 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 	if max := ev.limits.MaxCallDepth; max > 0 && sub.depth > max || sub.depth >= hardMaxCallDepth {
 		return nil, errAt(ErrorStackOverflow, pos, "Stack overflow importing module '%s'", name)
 	}
-	if _, err := sub.runMain(ast.file); err != nil {
+	if ev.mem != nil {
+		sub.mem = ev.mem
+		ev.mem.active = append(ev.mem.active, sub)
+	}
+	_, err := sub.runMain(ast.file)
+	if ev.mem != nil {
+		ev.mem.active = ev.mem.active[:len(ev.mem.active)-1]
+	}
+	if err != nil {
 		if e, ok := err.(*EvalError); ok {
 			return nil, &EvalError{Kind: ErrorInModule, Fn: name, Pos: pos, Inner: e}
 		}

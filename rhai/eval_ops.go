@@ -126,6 +126,9 @@ func (ev *evaluator) binaryOp(op syntax.Token, l, r Value, pos Position) (Value,
 			if err := ev.checkSize(len(s), -1, -1, -1, pos); err != nil {
 				return Unit, err
 			}
+			if ev.mem != nil {
+				return String(s), ev.charge(int64(len(s)), String(s), pos)
+			}
 			return String(s), nil
 		}
 		if l.t == TypeChar && r.t == TypeChar {

@@ -2,6 +2,7 @@ package rhai
 
 import (
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/picloud/picloud/rhai/syntax"
 )
@@ -131,6 +132,9 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 			if err := ev.checkSize(-1, -1, len(p.m.M)+1, -1, p.pos); err != nil {
 				return err
 			}
+			if err := ev.chargeKey(p.key, Value{t: TypeMap, p: unsafe.Pointer(p.m)}, p.pos); err != nil {
+				return err
+			}
 		}
 		p.m.M[p.key] = v
 		if grows(v) {
@@ -164,7 +168,13 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 			repl = []rune(v.AsString())
 			runes = append(runes[:p.idx:p.idx], append(repl, runes[p.end:]...)...)
 		}
-		return ev.placeSet(p.parent, String(string(runes)))
+		s := String(string(runes))
+		if ev.mem != nil {
+			if err := ev.charge(int64(s.n), s, p.pos); err != nil {
+				return err
+			}
+		}
+		return ev.placeSet(p.parent, s)
 	case pBit, pBitRange:
 		parent, err := ev.placeGet(p.parent)
 		if err != nil {
@@ -487,7 +497,11 @@ func (ev *evaluator) indexValue(c, idx Value, pos Position) (Value, error) {
 		if idx.t == TypeRange || idx.t == TypeRangeInclusive {
 			runes := []rune(s)
 			st, e := clampRange(idx, len(runes))
-			return String(string(runes[st:e])), nil
+			sub := String(string(runes[st:e]))
+			if ev.mem != nil {
+				return sub, ev.charge(int64(sub.n), sub, pos)
+			}
+			return sub, nil
 		}
 		runes := []rune(s)
 		i, err := normIndex(idx, len(runes), pos, "String")
@@ -644,6 +658,9 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 			if err := ev.checkSize(-1, -1, len(m.M)+1, -1, x.Pos); err != nil {
 				return true, err
 			}
+			if err := ev.chargeKey(key, c, x.Pos); err != nil {
+				return true, err
+			}
 		}
 		m.M[key] = rhs
 		if grows(rhs) {
@@ -689,5 +706,15 @@ func (ev *evaluator) appendString(l, rhs Value, pos Position) (Value, error) {
 	if err := ev.checkSize(int(l.n)+len(add), -1, -1, -1, pos); err != nil {
 		return Unit, err
 	}
-	return appendStr(l, add, ev.id), nil
+	s := appendStr(l, add, ev.id)
+	if ev.mem != nil {
+		// Appending in place allocates only what it adds; otherwise the
+		// whole string is new.
+		n := int64(len(add))
+		if s.p != l.p {
+			n = int64(s.n)
+		}
+		return s, ev.charge(n, s, pos)
+	}
+	return s, nil
 }

@@ -51,6 +51,7 @@ var fuzzLimits = rhai.Limits{
 	MaxBlobLen:     10_000,
 	MaxVariables:   200,
 	MaxModules:     4,
+	MaxMemory:      200_000,
 }
 
 // fuzzSizes adds a property: the script's result must respect the size
@@ -76,7 +77,7 @@ var fuzzKnownKinds = map[rhai.ErrorKind]bool{
 	rhai.ErrorNonPureMethodCallOnConstant: true, rhai.ErrorDotExpr: true,
 	rhai.ErrorTooManyOperations: true, rhai.ErrorTooManyVariables: true,
 	rhai.ErrorTooManyModules: true, rhai.ErrorStackOverflow: true,
-	rhai.ErrorDataTooLarge: true, rhai.ErrorTerminated: true,
+	rhai.ErrorDataTooLarge: true, rhai.ErrorMemoryLimit: true, rhai.ErrorTerminated: true,
 	rhai.ErrorCustomSyntax: true,
 }
 

@@ -270,15 +270,17 @@ func registerArrayLib(l *Library) {
 		a, b := args[0].AsArray().Elems, args[1].AsArray().Elems
 		n := min(len(a), len(b))
 		cb := newCallback(c, args[2], "zip")
-		out := make([]Value, 0, n)
+		out := NewArray(make([]Value, 0, n))
+		c.hold(out)
+		defer c.unhold()
 		for i := 0; i < n; i++ {
 			v, err := cb.call(nil, false, 0, []Value{a[i], b[i]}, Int(int64(i)))
 			if err != nil {
 				return Unit, err
 			}
-			out = append(out, v)
+			out.AsArray().Elems = append(out.AsArray().Elems, v)
 		}
-		return NewArray(out), nil
+		return out, nil
 	})
 
 	l.Fn("contains", P(TypeArray, TypeAny), arr(func(a *Array, args []Value) Value {
@@ -341,15 +343,17 @@ func registerArrayLib(l *Library) {
 func registerArrayCallbacks(l *Library, ft Type) {
 	l.Fn("map", P(TypeArray, ft), func(c *Context, args []Value) (Value, error) {
 		a, cb := args[0].AsArray(), newCallback(c, args[1], "map")
-		out := make([]Value, 0, len(a.Elems))
+		out := NewArray(make([]Value, 0, len(a.Elems)))
+		c.hold(out)
+		defer c.unhold()
 		for i := 0; i < len(a.Elems); i++ {
 			v, err := cb.callElem(a, i, true)
 			if err != nil {
 				return Unit, err
 			}
-			out = append(out, v)
+			out.AsArray().Elems = append(out.AsArray().Elems, v)
 		}
-		return NewArray(out), nil
+		return out, nil
 	})
 	l.Fn("filter", P(TypeArray, ft), func(c *Context, args []Value) (Value, error) {
 		a, cb := args[0].AsArray(), newCallback(c, args[1], "filter")

@@ -108,6 +108,7 @@ func SandboxLimits() Limits {
 		MaxParams:      64,
 		MaxSourceBytes: 1 << 20,
 		MaxModules:     32,
+		MaxMemory:      16 << 20,
 	}
 }
 

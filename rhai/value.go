@@ -240,7 +240,10 @@ func (v Value) TypeName() string {
 
 // Clone returns a deep copy of arrays, maps and blobs, so that the copy and the
 // original can change independently; other values are returned as they are.
-func (v Value) Clone() Value { return v.cloneDepth(0) }
+func (v Value) Clone() Value {
+	var n int64
+	return v.cloneDepth(0, &n)
+}
 
 // maxValueDepth bounds how deep the functions that walk nested arrays and
 // maps (copy, compare, print, JSON) go, so that a hostile script cannot
@@ -249,7 +252,9 @@ func (v Value) Clone() Value { return v.cloneDepth(0) }
 // identity.
 const maxValueDepth = 1000
 
-func (v Value) cloneDepth(depth int) Value {
+// cloneDepth copies v and adds the bytes it copied to *n (see sizeOf), so
+// that the evaluator can charge the copy to the run's memory.
+func (v Value) cloneDepth(depth int, n *int64) Value {
 	if depth > maxValueDepth {
 		return v
 	}
@@ -257,9 +262,10 @@ func (v Value) cloneDepth(depth int) Value {
 	case TypeArray:
 		src := v.AsArray().Elems
 		dst := make([]Value, len(src))
+		*n += objectBytes + valueBytes*int64(len(src))
 		for i, e := range src {
 			if e.needsClone() {
-				e = e.cloneDepth(depth + 1)
+				e = e.cloneDepth(depth+1, n)
 			}
 			dst[i] = e
 		}
@@ -267,17 +273,20 @@ func (v Value) cloneDepth(depth int) Value {
 	case TypeMap:
 		src := v.AsMap().M
 		dst := make(map[string]Value, len(src))
+		*n += objectBytes
 		for k, e := range src {
+			*n += mapEntryBytes + int64(len(k))
 			if e.needsClone() {
-				e = e.cloneDepth(depth + 1)
+				e = e.cloneDepth(depth+1, n)
 			}
 			dst[k] = e
 		}
 		return NewMap(dst)
 	case TypeBlob:
+		*n += objectBytes + int64(len(v.AsBlob().B))
 		return NewBlob(append([]byte(nil), v.AsBlob().B...))
 	case TypeShared:
-		return v.asShared().V.cloneDepth(depth)
+		return v.asShared().V.cloneDepth(depth, n)
 	}
 	return v
 }

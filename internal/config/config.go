@@ -35,7 +35,7 @@ type Config struct {
 	Timeout         time.Duration // default wall-clock limit of one invocation
 	MaxOperations   uint64        // default operation limit of one invocation
 	MaxBodyBytes    int64         // default request-body limit of the data plane
-	MaxMemoryBytes  int64         // default bound of a script's strings, arrays and maps
+	MaxMemoryBytes  int64         // default bound of the data one run holds at once (and of each value)
 	MaxScriptBytes  int64         // bound of a script's source, at deploy and compile
 	KVMaxValueBytes int64         // default bound of a value of an app's key-value store
 	KVMaxBytes      int64         // default bound of the keys and values of an app's key-value store
@@ -144,7 +144,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"max-body", "PICLOUD_MAX_BODY", "1MiB", "default request body limit of the data plane", sizeSetter(func(c *Config) *int64 { return &c.MaxBodyBytes })},
-	{"max-memory", "PICLOUD_MAX_MEMORY", "16MiB", "default bound of a script's strings, arrays and maps", sizeSetter(func(c *Config) *int64 { return &c.MaxMemoryBytes })},
+	{"max-memory", "PICLOUD_MAX_MEMORY", "16MiB", "default bound of the data one run holds at once (and of each value)", sizeSetter(func(c *Config) *int64 { return &c.MaxMemoryBytes })},
 	{"max-script", "PICLOUD_MAX_SCRIPT", "1MiB", "bound of a script's source, checked at deploy (413) and before compiling", sizeSetter(func(c *Config) *int64 { return &c.MaxScriptBytes })},
 	{"kv-max-value", "PICLOUD_KV_MAX_VALUE", "64KiB", "default bound of one value of an app's key-value store, as JSON", sizeSetter(func(c *Config) *int64 { return &c.KVMaxValueBytes })},
 	{"kv-max-bytes", "PICLOUD_KV_MAX_BYTES", "10MiB", "default bound of the keys and values of an app's key-value store", sizeSetter(func(c *Config) *int64 { return &c.KVMaxBytes })},

@@ -86,6 +86,7 @@ type runResult struct {
 	Duration   time.Duration `json:"duration_ns"`
 	Error      string        `json:"error,omitempty"`
 	Summary    string        `json:"summary,omitempty"`
+	Limit      string        `json:"limit,omitempty"`
 }
 
 func toWire(res executor.Result) runResult {
@@ -98,6 +99,7 @@ func toWire(res executor.Result) runResult {
 		Operations: res.Operations,
 		Duration:   res.Duration,
 		Summary:    res.Summary,
+		Limit:      res.Limit,
 	}
 	if res.Err != nil {
 		w.Error = res.Err.Error()
@@ -115,6 +117,7 @@ func (w runResult) result() executor.Result {
 		Operations: w.Operations,
 		Duration:   w.Duration,
 		Summary:    w.Summary,
+		Limit:      w.Limit,
 	}
 	if res.Header == nil {
 		res.Header = http.Header{}

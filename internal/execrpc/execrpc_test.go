@@ -76,7 +76,7 @@ func TestRunOverUnixSocket(t *testing.T) {
 		{"compile error", Script{ID: 6, Version: 1, Source: `let x = ;`}, executor.Event{},
 			executor.StatusError, 500, "", nil, "", "line 1"},
 		{"limit", Script{ID: 7, Version: 1, Source: `loop {}`}, executor.Event{},
-			executor.StatusLimit, 500, "", nil, "", ""},
+			executor.StatusLimit, 500, "", nil, "", "ErrorTooManyOperations"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,6 +100,15 @@ func TestRunOverUnixSocket(t *testing.T) {
 			}
 			if tt.status == executor.StatusOK && (res.Err != nil || res.Duration <= 0) {
 				t.Errorf("err %v duration %v", res.Err, res.Duration)
+			}
+			// The limit that stopped a run crosses the wire, for the
+			// orchestrator's metrics.
+			wantLimit := ""
+			if tt.status == executor.StatusLimit {
+				wantLimit = "operations"
+			}
+			if res.Limit != wantLimit {
+				t.Errorf("limit %q, want %q", res.Limit, wantLimit)
 			}
 		})
 	}

@@ -114,6 +114,9 @@ type Result struct {
 	// Err are redacted already. It does not cross the executor RPC: the
 	// orchestrator sets its own for a remote run.
 	Secrets *Redactor
+	// Limit names the limit that stopped a run of status limit (see
+	// limitNames), for the metrics.
+	Limit string
 }
 
 // Run runs ast against ev under lim (its zero fields take the executor's
@@ -211,9 +214,21 @@ func classify(ctx context.Context, deadline time.Time, err error) Result {
 	case kind == rhai.ErrorTerminated:
 		return failure(StatusError, http.StatusServiceUnavailable, err)
 	case limit:
-		return failure(StatusLimit, http.StatusInternalServerError, err)
+		res := failure(StatusLimit, http.StatusInternalServerError, err)
+		res.Limit = limitNames[kind]
+		return res
 	}
 	return failure(StatusError, http.StatusInternalServerError, err)
+}
+
+// limitNames label the engine's limit errors in metrics.
+var limitNames = map[rhai.ErrorKind]string{
+	rhai.ErrorMemoryLimit:       "memory",
+	rhai.ErrorTooManyOperations: "operations",
+	rhai.ErrorDataTooLarge:      "data_size",
+	rhai.ErrorStackOverflow:     "call_depth",
+	rhai.ErrorTooManyVariables:  "variables",
+	rhai.ErrorTooManyModules:    "modules",
 }
 
 func failure(status string, code int, err error) Result {

@@ -326,7 +326,10 @@ func TestLimits(t *testing.T) {
 	}{
 		{"operations", `loop {}`, Limits{MaxOperations: 10_000}, rhai.ErrorTooManyOperations},
 		{"operations in a function", "fn f() { loop {} }\nf()", Limits{MaxOperations: 10_000}, rhai.ErrorTooManyOperations},
-		{"string size", `let s = "x"; loop { s += s; }`, Limits{MaxMemoryBytes: 4096}, rhai.ErrorDataTooLarge},
+		// The limit on all a run holds bites before the one on each value:
+		// the doubled string and the one it was made from are live at once.
+		{"string size", `let s = "x"; loop { s += s; }`, Limits{MaxMemoryBytes: 4096}, rhai.ErrorMemoryLimit},
+		{"string size per value", `let s = ""; s.pad(5000, "x");`, Limits{MaxMemoryBytes: 4096}, rhai.ErrorDataTooLarge},
 		{"array size", `let a = []; loop { a.push(1); }`, Limits{MaxMemoryBytes: 64 * 100}, rhai.ErrorDataTooLarge},
 		{"map size", `let m = #{}; let i = 0; loop { m["k" + i] = i; i += 1; }`, Limits{MaxMemoryBytes: 64 * 100}, rhai.ErrorDataTooLarge},
 		{"recursion", "fn f(n) { f(n + 1) }\nf(0)", Limits{}, rhai.ErrorStackOverflow},
@@ -341,6 +344,28 @@ func TestLimits(t *testing.T) {
 				t.Errorf("summary %q does not name %s", res.Summary, s.kind)
 			}
 		})
+	}
+}
+
+// The attack of issue 15: an app limited to 1 MB held 160 MB, here in 320
+// variables of 512 KiB each, every one within the per-value limits. The
+// run is stopped by the limit on everything it holds, and the log says
+// why.
+func TestMemoryLimitBoundsTheRun(t *testing.T) {
+	x := New(Config{})
+	lim := DefaultLimits().Merge(store.AppLimits{MaxMemoryMB: 1})
+	big := "fn big() { let s = \"x\"; for i in 0..19 { s += s; } s }\n"
+	res := run(t, x, big+strings.Repeat("let v = big();\n", 320)+"v.len()", Event{}, lim)
+	if res.Status != StatusLimit || res.HTTPStatus != http.StatusInternalServerError || res.Limit != "memory" {
+		t.Fatalf("status %q HTTP %d limit %q err %v; want limit 500 memory", res.Status, res.HTTPStatus, res.Limit, res.Err)
+	}
+	if want := "ErrorMemoryLimit: Script holds more than 1 MiB of data (memory limit)"; !strings.Contains(res.Summary, want) {
+		t.Errorf("summary %q, want it to contain %q", res.Summary, want)
+	}
+	// What fits runs: one such string at a time, dropped and made again.
+	res = run(t, x, big+"let n = 0; for i in 0..320 { let v = big(); n += v.len(); } n", Event{}, lim)
+	if res.Status != StatusOK || string(res.Body) != "167772160" {
+		t.Fatalf("status %q body %q err %v; want ok 167772160", res.Status, res.Body, res.Err)
 	}
 }
 

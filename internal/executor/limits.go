@@ -20,9 +20,11 @@ type Limits struct {
 	// MaxBodyBytes bounds the request body the data plane accepts; the
 	// executor itself does not read bodies, the orchestrator enforces it.
 	MaxBodyBytes int64
-	// MaxMemoryBytes bounds the data a script builds: it is the largest
-	// total of string and blob bytes, and a 64th of it the largest number
-	// of array elements and of map properties, counted over nested values.
+	// MaxMemoryBytes bounds the data a run holds at once, across all its
+	// variables, call frames, closures and modules (the engine's
+	// MaxMemory). Each value is bounded too: its string and blob bytes by
+	// MaxMemoryBytes, its array elements and map properties by a 64th of
+	// it, counted over nested values.
 	MaxMemoryBytes int64
 	// KV bounds the app's key-value store (the kv module).
 	KV store.KVLimits
@@ -104,6 +106,7 @@ func (l Limits) engineLimits() rhai.Limits {
 	rl.MaxArrayLen = max(mem/64, 1)
 	rl.MaxMapSize = max(mem/64, 1)
 	rl.MaxSourceBytes = clampInt(l.MaxScriptBytes)
+	rl.MaxMemory = mem
 	return rl
 }
 

@@ -36,7 +36,8 @@ type Metrics struct {
 	loginThrottled *prometheus.CounterVec
 
 	// The admission gate and the connection guard (protect.go).
-	protect *protection
+	protect            *protection
+	invocationsLimited *prometheus.CounterVec
 }
 
 // invocationBuckets reach from sub-millisecond runs to the longest
@@ -74,6 +75,10 @@ func New() *Metrics {
 			Name: "picloud_login_throttled_total",
 			Help: "Password checks refused by the sign-in throttle, by the limit that refused them (user_address, address, user).",
 		}, []string{"scope"}),
+		invocationsLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "picloud_invocations_limited_total",
+			Help: "Script runs stopped by an engine limit, by app and limit (memory, operations, data_size, call_depth, variables, modules).",
+		}, []string{"app", "limit"}),
 	}
 	m.deploysRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "picloud_script_deploys_refused_total",
@@ -85,6 +90,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.httpRequests, m.httpDuration, m.invocations, m.invocationDuration, m.logsDropped,
 		m.loginThrottled,
+		m.invocationsLimited,
 	)
 	m.jobClaimsCapped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "picloud_job_claims_capped_total",
@@ -119,6 +125,15 @@ func (m *Metrics) ObserveInvocation(app, status string, d time.Duration) {
 	}
 	m.invocations.WithLabelValues(app, status).Inc()
 	m.invocationDuration.WithLabelValues(status).Observe(d.Seconds())
+}
+
+// LimitReached counts a run that limit stopped; an empty limit (the run
+// was not stopped by one) records nothing.
+func (m *Metrics) LimitReached(app, limit string) {
+	if m == nil || limit == "" {
+		return
+	}
+	m.invocationsLimited.WithLabelValues(app, limit).Inc()
 }
 
 // LogsDropped counts invocation log records that were lost.

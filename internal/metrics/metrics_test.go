@@ -76,6 +76,26 @@ func TestInvocations(t *testing.T) {
 	}
 }
 
+func TestLimitReached(t *testing.T) {
+	m := New()
+	m.LimitReached("shop", "memory")
+	m.LimitReached("shop", "memory")
+	m.LimitReached("shop", "operations")
+	m.LimitReached("shop", "") // not stopped by a limit
+	out := scrape(t, m)
+	for _, want := range []string{
+		`picloud_invocations_limited_total{app="shop",limit="memory"} 2`,
+		`picloud_invocations_limited_total{app="shop",limit="operations"} 1`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(out, `limit=""`) {
+		t.Error("a run no limit stopped was counted")
+	}
+}
+
 func TestSeparateRegistries(t *testing.T) {
 	a, b := New(), New()
 	a.ObserveInvocation("x", "ok", time.Millisecond)
@@ -87,6 +107,7 @@ func TestSeparateRegistries(t *testing.T) {
 func TestNil(t *testing.T) {
 	var m *Metrics
 	m.ObserveInvocation("a", "ok", time.Second)
+	m.LimitReached("a", "memory")
 	m.LogsDropped(1)
 	if m.Registry() != nil {
 		t.Fatal("nil registry expected")

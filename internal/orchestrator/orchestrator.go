@@ -416,6 +416,7 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		Response: recordResponse(res),
 	}, started, res))
 	o.metrics.ObserveInvocation(app, res.Status, res.Duration)
+	o.metrics.LimitReached(app, res.Limit)
 }
 
 // readBody reads the request body, refusing more than limit bytes with 413:

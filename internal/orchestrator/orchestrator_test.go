@@ -234,6 +234,7 @@ func testContract(t *testing.T, b dbtest.Backend) {
 	e.app("demo", store.AppLimits{})
 	e.app("slow", store.AppLimits{TimeoutMS: 100, MaxOperations: 1 << 50})
 	e.app("tight", store.AppLimits{MaxOperations: 10_000, MaxBodyBytes: 8})
+	e.app("small", store.AppLimits{MaxMemoryMB: 1})
 	jsonType := "application/json"
 	textType := "text/plain; charset=utf-8"
 	runScenarios(t, e, []scenario{
@@ -277,6 +278,10 @@ func testContract(t *testing.T, b dbtest.Backend) {
 		{name: "limit", app: "tight", script: `loop {}`, status: 500, contentType: jsonType,
 			contains: []string{`"code":"limit_exceeded"`, `"invocation_id":"`}, notContains: []string{"ErrorTooManyOperations"},
 			invocation: true, logStatus: "limit", summaryContain: "ErrorTooManyOperations"},
+		{name: "memory", app: "small", script: "fn big() { let s = \"x\"; for i in 0..19 { s += s; } s }\n" +
+			strings.Repeat("let v = big();\n", 320), status: 500, contentType: jsonType,
+			contains: []string{`"code":"limit_exceeded"`}, notContains: []string{"ErrorMemoryLimit"},
+			invocation: true, logStatus: "limit", summaryContain: "ErrorMemoryLimit: Script holds more than 1 MiB of data"},
 		{name: "unknown app", url: "/fn/nope/string", status: 404, contentType: jsonType, contains: []string{`"code":"not_found"`}},
 		{name: "unknown script", url: "/fn/demo/nope", status: 404, contentType: jsonType, contains: []string{`"code":"not_found"`}},
 		{name: "unknown script with rest", url: "/fn/demo/nope/x/y", status: 404, contentType: jsonType},
@@ -295,6 +300,9 @@ func testContract(t *testing.T, b dbtest.Backend) {
 		`picloud_invocations_total{app="demo",status="error"} 2`,
 		`picloud_invocations_total{app="slow",status="timeout"} 1`,
 		`picloud_invocations_total{app="tight",status="limit"} 1`,
+		`picloud_invocations_total{app="small",status="limit"} 1`,
+		`picloud_invocations_limited_total{app="small",limit="memory"} 1`,
+		`picloud_invocations_limited_total{app="tight",limit="operations"} 1`,
 		`picloud_http_requests_total{code="413",route="/fn/{app}/{script}",service="orchestrator"} 2`,
 		`picloud_http_requests_total{code="200",route="/fn/{app}/{script}/{rest...}",service="orchestrator"} 2`,
 	} {

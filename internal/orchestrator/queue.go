@@ -360,6 +360,7 @@ func (q *queue) run(j store.Job) {
 		o.logs.trim(ctx, []store.Invocation{inv})
 	}
 	o.metrics.ObserveInvocation(j.AppSlug, res.Status, res.Duration)
+	o.metrics.LimitReached(j.AppSlug, res.Limit)
 	o.logs.prune(ctx)
 	if q.finished != nil {
 		q.finished(j, state)

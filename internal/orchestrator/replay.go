@@ -78,5 +78,6 @@ func (o *Orchestrator) Replay(ctx context.Context, inv store.Invocation, version
 	}, started, res)
 	o.logs.add(rec)
 	o.metrics.ObserveInvocation(app.Slug, res.Status, res.Duration)
+	o.metrics.LimitReached(app.Slug, res.Limit)
 	return rec, nil
 }
