@@ -258,7 +258,9 @@ func TestAdmissionPerAppOverride(t *testing.T) {
 // and HTTP runs together.
 func TestAdmissionJobs(t *testing.T) {
 	h := newHeldRunner()
-	e := newEnv(t, Config{Runner: h, MaxInflight: 3, MaxInflightPerApp: 2, AdmissionWait: 20 * time.Millisecond, Workers: 2})
+	// Both of app a's jobs may run at once as far as the queue's fairness
+	// goes: only the admission gate holds the second one back.
+	e := newEnv(t, Config{Runner: h, MaxInflight: 3, MaxInflightPerApp: 2, AdmissionWait: 20 * time.Millisecond, Workers: 2, MaxRunningPerApp: 2})
 	e.deploy("a", "s", "1")
 	e.deploy("b", "s", "1")
 	start(t, e.orch)
