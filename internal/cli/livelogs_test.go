@@ -361,7 +361,7 @@ func testLogsReplay(t *testing.T, b dbtest.Backend) {
 	sh.fails(1, "error: HTTP 404: ", "logs", "replay", "no-such-id")
 	sh.fails(1, "error: HTTP 404: ", "logs", "replay", id, "--version", "7")
 	sh.fails(2, "--version must be", "logs", "replay", id, "--version", "-1")
-	sh.fails(2, "--script, --status and --limit filter a list", "logs", "replay", id, "--limit", "3")
+	sh.fails(2, "--script, --status, --http-status and --limit filter a list", "logs", "replay", id, "--limit", "3")
 	sh.fails(2, "--version and --force are for 'logs replay ID'", "logs", app, "--version", "1")
 
 	// A request whose body was cut is replayed with --force: the refusal

@@ -282,6 +282,9 @@ func (f LogFilter) query() url.Values {
 	if f.Status != "" {
 		q.Set("status", f.Status)
 	}
+	if f.HTTPStatus != "" {
+		q.Set("http_status", f.HTTPStatus)
+	}
 	if f.Limit != 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))
 	}

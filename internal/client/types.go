@@ -282,5 +282,8 @@ type Queued struct {
 type LogFilter struct {
 	Script string
 	Status string
-	Limit  int
+	// HTTPStatus selects records by the HTTP status their caller got: a
+	// status ("404") or a class ("4xx").
+	HTTPStatus string
+	Limit      int
 }

@@ -205,6 +205,10 @@ type InvocationFilter struct {
 	Status string // "" for all
 	JobID  string // "" for all
 	Limit  int    // 0 for the implementation's default
+	// HTTPStatusMin and HTTPStatusMax, when not 0, select the records whose
+	// HTTP status lies between them, both included: a script's own 4xx
+	// is a record with status ok, which only its HTTP status tells.
+	HTTPStatusMin, HTTPStatusMax int
 	// After, when set, selects the records whose ID sorts after it and
 	// lists them oldest first (by ID), so that a reader can page forward
 	// from the last record it saw.
