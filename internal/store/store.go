@@ -149,8 +149,25 @@ type Script struct {
 	// MaxAttempts bounds the attempts of its jobs (async invocations and
 	// schedule firings); 0 means DefaultMaxAttempts.
 	MaxAttempts int
-	CreatedAt   time.Time
+	// Private keeps the script off the data plane: other scripts import
+	// it and schedules run it, but /fn/{app}/{script} answers 404.
+	Private   bool
+	CreatedAt time.Time
 	UpdatedAt   time.Time
+}
+
+// Deploy is a deploy of a script's next version.
+type Deploy struct {
+	AppID  int64
+	Name   string
+	Source string
+	UserID int64
+	// Private, when set, is the script's visibility from this deploy on.
+	// When nil, an existing script keeps its own and a new one takes
+	// NewPrivate: a visibility someone chose is never changed by a deploy
+	// that does not say.
+	Private    *bool
+	NewPrivate bool
 }
 
 // Version is one deployed, immutable source of a script.
@@ -325,6 +342,9 @@ type Store interface {
 	// DeployScript stores source as the next version of (appID, name),
 	// creating the script on its first deploy, and makes it live.
 	DeployScript(ctx context.Context, appID int64, name, source string, userID int64) (Script, Version, error)
+	// DeployScriptAs is DeployScript that also sets whether the script is
+	// private (see Deploy), in the same transaction.
+	DeployScriptAs(ctx context.Context, d Deploy) (Script, Version, error)
 	GetScript(ctx context.Context, appID int64, name string) (Script, error)
 	ListScripts(ctx context.Context, appID int64) ([]Script, error)
 	// ListScriptsForUser lists the scripts of every app the user may see

@@ -198,6 +198,9 @@ CREATE TABLE kv_usage (
 	bytes  bigint NOT NULL  -- bytes of their keys and values
 );
 `,
+	// A private script is not on the data plane (see
+	// store.Script.Private); the scripts deployed before stay public.
+	`ALTER TABLE scripts ADD COLUMN private boolean NOT NULL DEFAULT false;`,
 }
 
 // migrationLock is the key of the advisory lock that serialises

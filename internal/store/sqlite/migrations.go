@@ -208,6 +208,9 @@ CREATE TABLE kv_usage (
 	// index (see PruneInvocations); keeping a global index by start time
 	// cost a quarter of the log writer's time (BenchmarkInsertInvocations).
 	`DROP INDEX invocations_started;`,
+	// 12: a private script is not on the data plane (see
+	// store.Script.Private); the scripts deployed before stay public.
+	`ALTER TABLE scripts ADD COLUMN private INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // migrate applies the migrations of list that db lacks, each in its own
