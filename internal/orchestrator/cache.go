@@ -20,7 +20,7 @@ type compiled struct {
 	maxAttempts int
 	// private keeps the script off the data plane (store.Script.Private).
 	private bool
-	prog        Program
+	prog    Program
 	// outbound is the app's outbound HTTP policy with the server's
 	// limits, handed to every run.
 	outbound executor.Outbound

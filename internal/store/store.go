@@ -153,7 +153,7 @@ type Script struct {
 	// it and schedules run it, but /fn/{app}/{script} answers 404.
 	Private   bool
 	CreatedAt time.Time
-	UpdatedAt   time.Time
+	UpdatedAt time.Time
 }
 
 // Deploy is a deploy of a script's next version.
