@@ -106,8 +106,7 @@ func toScript(slug string, s store.Script) scriptResponse {
 		maxAttempts = store.DefaultMaxAttempts
 	}
 	return scriptResponse{App: slug, Name: s.Name, LiveVersion: s.LiveVersion, MaxAttempts: maxAttempts, Endpoint: "/fn/" + slug + "/" + s.Name,
-		Visibility: visibilityName(s.Private),
-		CreatedAt:  rfc3339(s.CreatedAt), UpdatedAt: rfc3339(s.UpdatedAt)}
+		CreatedAt: rfc3339(s.CreatedAt), UpdatedAt: rfc3339(s.UpdatedAt), Visibility: visibilityName(s.Private)}
 }
 
 // deployResponse answers a deploy: the script and the version just made.

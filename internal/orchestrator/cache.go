@@ -18,9 +18,10 @@ type compiled struct {
 	version  int
 	// maxAttempts is the script's bound on job attempts, resolved.
 	maxAttempts int
+	prog        Program
+
 	// private keeps the script off the data plane (store.Script.Private).
 	private bool
-	prog    Program
 	// outbound is the app's outbound HTTP policy with the server's
 	// limits, handed to every run.
 	outbound executor.Outbound

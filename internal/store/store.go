@@ -149,11 +149,12 @@ type Script struct {
 	// MaxAttempts bounds the attempts of its jobs (async invocations and
 	// schedule firings); 0 means DefaultMaxAttempts.
 	MaxAttempts int
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+
 	// Private keeps the script off the data plane: other scripts import
 	// it and schedules run it, but /fn/{app}/{script} answers 404.
-	Private   bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Private bool
 }
 
 // Deploy is a deploy of a script's next version.
