@@ -34,6 +34,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/picloud/picloud/internal/store/postgres/pgtest"
+	"github.com/picloud/picloud/internal/testdeps"
 )
 
 const (
@@ -65,7 +66,7 @@ func TestCluster(t *testing.T) {
 		t.Skip("the cluster test reads /proc and relies on Linux's parent-death signal")
 	}
 	if _, err := exec.LookPath("caddy"); err != nil {
-		t.Skip("the cluster test needs Caddy on PATH: apt-get install caddy (Debian package)")
+		testdeps.Missing(t, "Caddy", "the cluster test needs caddy on PATH (apt-get install caddy, Debian's package)")
 	}
 	idle := 20 * time.Second
 	if v := os.Getenv(envIdle); v != "" {
