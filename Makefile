@@ -7,8 +7,11 @@ CASES ?= ../shared/rhai-conformance/cases.jsonl
 
 all: lint build test
 
+# Every package, for this machine and for linux/arm64; the commands'
+# binaries (picloud, pic, the cluster's three, rhai) into ./bin.
 build:
 	CGO_ENABLED=0 go build ./...
+	CGO_ENABLED=0 go build -o bin/ ./cmd/...
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build ./...
 
 # The whole suite as CI runs it, ending with a summary of failures and of
