@@ -127,11 +127,11 @@ func runScriptsDeploy(p *pic, c *command, args []string) error {
 }
 
 // scriptsTable is the table of scripts: APP NAME VERSION UPDATED
-// MAX_ATTEMPTS.
+// MAX_ATTEMPTS VISIBILITY.
 func scriptsTable(scripts ...client.Script) *table {
-	t := newTable("APP", "NAME", "VERSION", "UPDATED", "MAX_ATTEMPTS")
+	t := newTable("APP", "NAME", "VERSION", "UPDATED", "MAX_ATTEMPTS", "VISIBILITY")
 	for _, s := range scripts {
-		t.add(s.App, s.Name, intCell(s.LiveVersion), timeCell(s.UpdatedAt), intCell(s.MaxAttempts))
+		t.add(s.App, s.Name, intCell(s.LiveVersion), timeCell(s.UpdatedAt), intCell(s.MaxAttempts), s.Visibility)
 	}
 	return t
 }

@@ -89,5 +89,11 @@ func testPrivateScripts(t *testing.T, b dbtest.Backend) {
 	if err != nil || got.Visibility != client.VisibilityPrivate {
 		t.Fatalf("GetScript: %+v, %v", got, err)
 	}
+	for _, row := range rows(sh.ok("scripts", "ls", "--app", app)) {
+		want := map[string]string{"NAME": "VISIBILITY", "consts": "public", "utils": "public", "hello": "private"}[row[1]]
+		if row[5] != want {
+			t.Errorf("scripts ls: %q, want visibility %q", row, want)
+		}
+	}
 	sh.fails(2, "--private and --public exclude each other", "scripts", "deploy", hello, "--app", app, "--private", "--public")
 }
