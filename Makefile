@@ -7,12 +7,17 @@ CASES ?= ../shared/rhai-conformance/cases.jsonl
 
 all: lint build test
 
+# Every package, for this machine and for linux/arm64; the commands'
+# binaries (picloud, pic, the cluster's three, rhai) into ./bin.
 build:
 	CGO_ENABLED=0 go build ./...
+	CGO_ENABLED=0 go build -o bin/ ./cmd/...
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 go build ./...
 
+# The whole suite as CI runs it, ending with a summary of failures and of
+# skipped tests (and why); flags pass through: make test ARGS='-run TestX ./rhai/'.
 test:
-	go test -race -count=1 ./...
+	go run ./internal/devtools/testall $(ARGS)
 
 lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

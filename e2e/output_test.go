@@ -41,8 +41,8 @@ func TestOutputTableHeaders(t *testing.T) {
 		header string
 	}{
 		{[]string{"apps", "ls"}, "SLUG\tNAME\tDESCRIPTION\tCREATED"},
-		{[]string{"scripts", "ls"}, "APP\tNAME\tVERSION\tUPDATED\tMAX_ATTEMPTS"},
-		{[]string{"scripts", "ls", "--app", f.app}, "APP\tNAME\tVERSION\tUPDATED\tMAX_ATTEMPTS"},
+		{[]string{"scripts", "ls"}, "APP\tNAME\tVERSION\tUPDATED\tMAX_ATTEMPTS\tVISIBILITY"},
+		{[]string{"scripts", "ls", "--app", f.app}, "APP\tNAME\tVERSION\tUPDATED\tMAX_ATTEMPTS\tVISIBILITY"},
 		{[]string{"logs", f.app}, logsHeader},
 		{[]string{"whoami"}, "USERNAME\tROLE"},
 	} {

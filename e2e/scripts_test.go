@@ -111,7 +111,7 @@ func TestScriptsListAllApps(t *testing.T) {
 	}
 	slices.SortFunc(want, byAppAndName)
 	header, rows := table(t, r)
-	if !slices.Equal(header, []string{"APP", "NAME", "VERSION", "UPDATED", "MAX_ATTEMPTS"}) {
+	if !slices.Equal(header, []string{"APP", "NAME", "VERSION", "UPDATED", "MAX_ATTEMPTS", "VISIBILITY"}) {
 		t.Errorf("header %q\n%s", header, r)
 	}
 	var got []string

@@ -34,6 +34,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/picloud/picloud/internal/store/postgres/pgtest"
+	"github.com/picloud/picloud/internal/testdeps"
 )
 
 const (
@@ -67,7 +68,7 @@ func TestCluster(t *testing.T) {
 		t.Skip("the cluster test reads /proc and relies on Linux's parent-death signal")
 	}
 	if _, err := exec.LookPath("caddy"); err != nil {
-		t.Skip("the cluster test needs Caddy on PATH: apt-get install caddy (Debian package)")
+		testdeps.Missing(t, "Caddy", "the cluster test needs caddy on PATH (apt-get install caddy, Debian's package)")
 	}
 	idle := 20 * time.Second
 	if v := os.Getenv(envIdle); v != "" {
@@ -406,24 +407,14 @@ func startCluster(t *testing.T, bin binaries, dsn string) *cluster {
 		c.nodes = append(c.nodes, c.startNode(t, i, freeAddr(t)))
 	}
 
-	// Caddy runs the repository's Caddyfile, bound to loopback.
-	repo, err := os.ReadFile(filepath.Join("..", "deploy", "caddy", "Caddyfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const adminLine = "\tadmin {$CADDY_ADMIN:localhost:2019}\n"
-	if !bytes.Contains(repo, []byte(adminLine)) {
-		t.Fatalf("deploy/caddy/Caddyfile has no line %q to bind Caddy to loopback after", adminLine)
-	}
-	caddyfile := filepath.Join(t.TempDir(), "Caddyfile")
-	conf := bytes.Replace(repo, []byte(adminLine), []byte(adminLine+"\tdefault_bind 127.0.0.1\n"), 1)
-	if err := os.WriteFile(caddyfile, conf, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	// Caddy runs the repository's Caddyfile as it is, bound to loopback
+	// by its setting.
+	caddyfile := filepath.Join("..", "deploy", "caddy", "Caddyfile")
 	front := freeAddr(t)
 	home := t.TempDir()
 	caddy := c.start(t, "caddy", "caddy", env(
 		"PICLOUD_SITE=http://"+front,
+		"PICLOUD_BIND=127.0.0.1",
 		"PICLOUD_MANAGERS="+maddr,
 		"PICLOUD_NODES="+c.nodes[0].addr+" "+c.nodes[1].addr,
 		"CADDY_ADMIN=off",

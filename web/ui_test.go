@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/picloud/picloud/internal/testdeps"
 )
 
 // chromium is Debian's browser; .ci/run installs it with apt.
@@ -29,14 +31,14 @@ func TestDashboard(t *testing.T) {
 		browser = env
 	}
 	if _, err := os.Stat(browser); err != nil {
-		t.Skipf("no Chromium at %s: the dashboard's browser tests need it (apt-get install chromium)", browser)
+		testdeps.Missingf(t, "Chromium", "no Chromium at %s: the dashboard's browser tests need it (apt-get install chromium, or set CHROMIUM)", browser)
 	}
 	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core")); err != nil {
-		t.Skip("web/node_modules is missing: the dashboard's browser tests need it (cd web && npm ci)")
+		testdeps.Missing(t, "web/node_modules", "the dashboard's browser tests need its packages (cd web && npm ci)")
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not on PATH: the dashboard's browser tests need Node.js")
+		testdeps.Missing(t, "Node.js", "node is not on PATH: the dashboard's browser tests need it")
 	}
 
 	dir := t.TempDir()

@@ -231,14 +231,14 @@ func startExecutor(s settings, log *slog.Logger, stderr io.Writer) (client *exec
 	if err != nil {
 		return nil, nil, err
 	}
-	dir, err := os.MkdirTemp("", "picloud-orchestrator-")
+	dir, releaseDir, err := makeSocketDir(log)
 	if err != nil {
-		return nil, nil, fmt.Errorf("executor socket directory: %w", err)
+		return nil, nil, err
 	}
 	sock := filepath.Join(dir, "executor.sock")
 	client, err = execrpc.NewClient("unix:" + sock)
 	if err != nil {
-		os.RemoveAll(dir)
+		releaseDir()
 		return nil, nil, err
 	}
 	args := append([]string{"--listen", "unix:" + sock, "--log-level", s.LogLevel.String(), "--log-format", s.LogFormat}, cluster.LimitArgs(s.limits)...)
@@ -248,13 +248,13 @@ func startExecutor(s settings, log *slog.Logger, stderr io.Writer) (client *exec
 	env := append(os.Environ(), "PICLOUD_DB="+s.dsn)
 	sup, err := spawn(bin, args, env, stderr, log.With("service", "supervisor"))
 	if err != nil {
-		os.RemoveAll(dir)
+		releaseDir()
 		return nil, nil, err
 	}
 	stop = func() {
 		sup.stop(5 * time.Second)
 		client.Close()
-		os.RemoveAll(dir)
+		releaseDir()
 	}
 	// Wait for the executor to answer, so that the node is ready when it
 	// says it listens; the one place where a wait is the point.

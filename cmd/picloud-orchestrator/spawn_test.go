@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/picloud/picloud/internal/testdeps"
 )
 
 func (s *supervisor) pid() int {
@@ -42,7 +44,7 @@ func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 func TestSupervisorRestartsItsChild(t *testing.T) {
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
-		t.Skip("no sleep binary")
+		testdeps.Missing(t, "sleep", "the supervisor test runs sleep as its child: it is not on PATH")
 	}
 	s, err := spawn(sleep, []string{"60"}, nil, io.Discard, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -77,7 +79,7 @@ func TestSupervisorFirstStartFails(t *testing.T) {
 func TestSupervisorGivesItsChildTheEnvironment(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skip("no sh binary")
+		testdeps.Missing(t, "sh", "the supervisor test runs sh as its child: it is not on PATH")
 	}
 	var out syncWriter
 	s, err := spawn(sh, []string{"-c", `echo "db=$PICLOUD_DB"; exec sleep 60`}, append(os.Environ(), "PICLOUD_DB=postgres://x"), &out, slog.New(slog.DiscardHandler))

@@ -122,6 +122,9 @@ func runAppsDelete(p *pic, c *command, args []string) error {
 		return err
 	}
 	if err := cl.DeleteApp(p.ctx, opts.Slug, opts.Force); err != nil {
+		if n, ok := conflictDetail(err, "scripts"); ok {
+			return reworded(err, "app %q still has %d script(s); delete them first, or add --force to delete them with the app", opts.Slug, n)
+		}
 		return err
 	}
 	p.info("Deleted app %s", opts.Slug)

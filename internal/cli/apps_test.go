@@ -79,9 +79,9 @@ func testApps(t *testing.T, b dbtest.Backend) {
 
 	// Delete without and with --force.
 	deploy(t, srv, slug, "hello", `"hi"`)
-	r = sh.fails(1, "error: HTTP 409: app \""+slug+"\" still has 1 script(s)", "apps", "delete", slug)
-	if r.stdout != "" {
-		t.Fatalf("stdout: %q", r.stdout)
+	r = sh.fails(1, "error: HTTP 409: app \""+slug+"\" still has 1 script(s); delete them first, or add --force to delete them with the app\n", "apps", "delete", slug)
+	if r.stdout != "" || strings.Contains(r.stderr, "force=true") {
+		t.Fatalf("stdout %q, stderr %q: the CLI should name its flag", r.stdout, r.stderr)
 	}
 	sh.ok("apps", "show", slug)
 	r = sh.run("apps", "delete", slug, "--force")

@@ -73,7 +73,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"apps", "ls", "--output=xml"}, `error: invalid --output "xml"`},
 		{[]string{"apps", "ls", "--server"}, "error: flag needs an argument: --server"},
 		{[]string{"apps", "ls", "--server", "ftp://x"}, "error: invalid --server"},
-		{[]string{"scripts", "deploy"}, "error: missing argument; expected 1 argument\nUsage: pic scripts deploy FILE --app SLUG [--name NAME]\nRun 'pic scripts deploy --help' for more.\n"},
+		{[]string{"scripts", "deploy"}, "error: missing argument; expected 1 argument\nUsage: pic scripts deploy FILE --app SLUG [--name NAME] [--private | --public]\nRun 'pic scripts deploy --help' for more.\n"},
 		{[]string{"scripts", "show", "a/b/c"}, `error: "a/b/c" is not APP/NAME`},
 		{[]string{"scripts", "show", "a/b", "--version", "0"}, "error: --version must be 1 or more"},
 		{[]string{"members", "add", "app"}, "error: missing argument; expected 2 arguments"},

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/picloud/picloud/internal/client"
 )
@@ -66,4 +67,28 @@ func (p *pic) report(err error) {
 	case errors.As(err, &ne):
 		fmt.Fprintf(w, "hint: is the server running? Choose another one with --server or %s\n", EnvURL)
 	}
+}
+
+// conflictDetail returns the number the server put in a 409's details
+// under key, when err is such a refusal. The server's message names its
+// API parameter (?force=true); with the number, a command can say the
+// same in pic's words (--force).
+func conflictDetail(err error, key string) (int, bool) {
+	var e *client.Error
+	if !errors.As(err, &e) || e.Status != http.StatusConflict {
+		return 0, false
+	}
+	n, ok := e.Details[key].(float64)
+	return int(n), ok
+}
+
+// reworded returns err, a server refusal, with its message replaced.
+func reworded(err error, format string, a ...any) error {
+	var e *client.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	r := *e
+	r.Message = fmt.Sprintf(format, a...)
+	return &r
 }

@@ -214,7 +214,7 @@ func shared(t *testing.T, b dbtest.Backend) *testServer {
 		}
 	})
 	if errors.Is(s.err, pgtest.ErrUnreachable) {
-		t.Skip(s.err)
+		pgtest.Missing(t, s.err)
 	}
 	if s.err != nil {
 		t.Fatalf("starting the shared server on %s: %v", b, s.err)

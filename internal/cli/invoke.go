@@ -20,8 +20,9 @@ func invokeCmd(short string) *command {
 		args:  "APP/NAME [-X METHOD] [-d DATA|@FILE|@-] [-H 'K: V']... [--path /REST] [--query K=V]... [--async] | --retry ID",
 		short: short,
 		long: `The response body is printed on stdout as it is. The exit code is 0 for a
-2xx response and 1 otherwise (the body is still printed, and the status on
-stderr). No token is sent: the data plane is public, and a script sees
+2xx response and 1 otherwise: the body is still printed, ending with a
+newline, and the status on stderr with the script's message when its JSON
+body has one ({"error": "..."}). No token is sent: the data plane is public, and a script sees
 every header of its request.
 
 -d DATA sends DATA as the body; -d @FILE sends a file and -d @- standard
@@ -156,10 +157,25 @@ func runInvoke(p *pic, c *command, args []string) error {
 		_, err = fmt.Fprintln(p.io.Out, q.InvocationID)
 		return err
 	}
-	if _, err := p.io.Out.Write(resp.Body); err != nil {
-		return fmt.Errorf("writing the response: %w", err)
+	if err := writeResponseBody(p.io.Out, resp); err != nil {
+		return err
 	}
 	return resp.Err()
+}
+
+// writeResponseBody prints the script's response body. A 2xx body is
+// printed byte for byte (it is the command's output); an error body ends
+// with a newline, so that the error line pic writes to stderr next does
+// not stick to it on a terminal.
+func writeResponseBody(w io.Writer, resp *client.InvokeResponse) error {
+	body := resp.Body
+	if !resp.OK() && len(body) > 0 && body[len(body)-1] != '\n' {
+		body = append(body[:len(body):len(body)], '\n')
+	}
+	if _, err := w.Write(body); err != nil {
+		return fmt.Errorf("writing the response: %w", err)
+	}
+	return nil
 }
 
 // retryJob re-queues a dead job and prints its id.

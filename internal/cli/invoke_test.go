@@ -139,6 +139,7 @@ func testInvokeExitCodes(t *testing.T, b dbtest.Backend) {
 	deploy(t, srv, app, "created", `response(201, #{id: 7})`)
 	deploy(t, srv, app, "empty", `()`)
 	deploy(t, srv, app, "boom", `throw "kaboom"`)
+	deploy(t, srv, app, "refuse", `response(422, #{error: "send {item, qty}"})`)
 	sh := newShell(t, srv) // the data plane needs no login
 
 	// 2xx: exit 0, the body on stdout, nothing on stderr.
@@ -148,10 +149,16 @@ func testInvokeExitCodes(t *testing.T, b dbtest.Backend) {
 	if r := sh.run("invoke", app+"/empty"); r.code != 0 || r.stdout != "" || r.stderr != "" {
 		t.Fatalf("204: %v", r)
 	}
-	// Non-2xx: exit 1, the body still on stdout, the status on stderr.
+	// Non-2xx: exit 1, the body still on stdout ending with a newline (so
+	// that the error line does not stick to it), the status on stderr.
 	r := sh.run("invoke", app+"/teapot")
-	if r.code != 1 || r.stdout != "short and stout" || r.stderr != "error: HTTP 418: short and stout\n" {
+	if r.code != 1 || r.stdout != "short and stout\n" || r.stderr != "error: HTTP 418: short and stout\n" {
 		t.Fatalf("418: %v", r)
+	}
+	// The script's own JSON error message is the error's.
+	r = sh.run("invoke", app+"/refuse")
+	if r.code != 1 || r.stdout != `{"error":"send {item, qty}"}`+"\n" || r.stderr != "error: HTTP 422: send {item, qty}\n" {
+		t.Fatalf("422: %v", r)
 	}
 	r = sh.run("scripts", "invoke", app+"/boom")
 	if r.code != 1 || !strings.Contains(r.stdout, `"code":"script_error"`) ||

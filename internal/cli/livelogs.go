@@ -134,6 +134,11 @@ func (p *pic) replayLog(c *command, id string, live liveOptions) error {
 	}
 	r, err := cl.Replay(p.ctx, id, client.ReplayOptions{Version: live.Version, Force: live.Force})
 	if err != nil {
+		if size, ok := conflictDetail(err, "body_size"); ok {
+			kept, _ := conflictDetail(err, "body_kept")
+			return reworded(err, "the request body of %s (%d bytes) was cut when it was recorded, so a replay would not send the same body; "+
+				"add --force to send the %d bytes that were kept", id, size, kept)
+		}
 		return err
 	}
 	if p.isJSON() {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/client"
+	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/dbtest"
 )
@@ -359,6 +361,18 @@ func testLogsReplay(t *testing.T, b dbtest.Backend) {
 	sh.fails(1, "error: HTTP 404: ", "logs", "replay", "no-such-id")
 	sh.fails(1, "error: HTTP 404: ", "logs", "replay", id, "--version", "7")
 	sh.fails(2, "--version must be", "logs", "replay", id, "--version", "-1")
-	sh.fails(2, "--script, --status and --limit filter a list", "logs", "replay", id, "--limit", "3")
+	sh.fails(2, "--script, --status, --http-status and --limit filter a list", "logs", "replay", id, "--limit", "3")
 	sh.fails(2, "--version and --force are for 'logs replay ID'", "logs", app, "--version", "1")
+
+	// A request whose body was cut is replayed with --force: the refusal
+	// names pic's flag, not the API's field.
+	big := strings.Repeat("b", orchestrator.MaxRecordedBody+10)
+	cut := invoke(t, srv, app, "echo", "POST", big, nil)
+	srv.waitLogged(t, cut)
+	r := sh.fails(1, fmt.Sprintf("error: HTTP 409: the request body of %s (%d bytes) was cut when it was recorded, so a replay would not send the same body; add --force to send the %d bytes that were kept\n",
+		cut, len(big), orchestrator.MaxRecordedBody), "logs", "replay", cut)
+	if strings.Contains(r.stderr, `"force"`) {
+		t.Errorf("the CLI names the API's field: %v", r)
+	}
+	sh.ok("logs", "replay", cut, "--force")
 }

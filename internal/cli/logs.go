@@ -12,14 +12,18 @@ import (
 func logsCmd() *command {
 	return &command{
 		name:  "logs",
-		args:  "APP [--script NAME] [--status STATUS] [--limit N | --follow [--after ID]] | show ID | replay ID [--version N] [--force]",
+		args:  "APP [--script NAME] [--status STATUS] [--http-status CODE] [--limit N | --follow [--after ID]] | show ID | replay ID [--version N] [--force]",
 		short: "list an app's invocation logs or jobs, newest first, follow them live, show or replay one",
 		long: `'pic logs APP' lists the app's invocation records, newest first (the
 server returns 100 unless --limit says otherwise, at most 1000). The table
 truncates summaries to 60 characters with an ellipsis; --output json has
 them in full. --status ok, error, timeout or limit lists the records with
 that status; --status queued, running or dead lists the async jobs and
-schedule firings in that state instead, with their attempts.
+schedule firings in that state instead, with their attempts. The status
+says how the run went: a script that answers 422 itself ran fine (ok).
+--http-status 404 or --http-status 4xx lists the records by the HTTP
+status their caller got, so --http-status 4xx finds a script's client
+errors.
 
 'pic logs show ID' shows one record with its captured print/debug output:
 the table's row (with the whole summary), then, when there is output, an
@@ -31,8 +35,8 @@ left out).
 
 'pic logs APP --follow' (-f) prints the app's new records as they are
 written, one row each (one JSON object per line with --output json),
-until interrupted with Ctrl-C (exit 0); --script and --status (ok,
-error, timeout, limit) filter them, and --after ID first prints the
+until interrupted with Ctrl-C (exit 0); --script, --status (ok,
+error, timeout, limit) and --http-status filter them, and --after ID first prints the
 records after that one. A record shows about one log flush interval
 (500ms by default) after its run. A dropped connection is resumed where it
 stopped.
@@ -65,6 +69,7 @@ func runLogs(p *pic, c *command, args []string) error {
 	f := newFlags(c)
 	f.stringVar(&opts.Filter.Script, "script", "NAME", "only this script's records")
 	f.stringVar(&opts.Filter.Status, "status", "STATUS", "only records with this status ("+strings.Join(logStatuses, ", ")+"), or jobs in this state ("+strings.Join(jobStatuses, ", ")+")")
+	f.stringVar(&opts.Filter.HTTPStatus, "http-status", "CODE", "only records whose caller got this HTTP status (404) or class (4xx)")
 	f.intVar(&opts.Filter.Limit, "limit", "N", "at most N records (1 to 1000; default 100)")
 	live.flags(f)
 	pos, err := p.parse(c, f, args, 1, 2)
@@ -79,8 +84,8 @@ func runLogs(p *pic, c *command, args []string) error {
 		default:
 			return usagef(c, "too many arguments (%s); expected APP, show ID or replay ID", pos[1])
 		}
-		if f.isSet("script", "status", "limit") {
-			return usagef(c, "--script, --status and --limit filter a list, not 'logs %s'", pos[0])
+		if f.isSet("script", "status", "http-status", "limit") {
+			return usagef(c, "--script, --status, --http-status and --limit filter a list, not 'logs %s'", pos[0])
 		}
 		if f.isSet("f", "follow", "after") {
 			return usagef(c, "--follow and --after follow an app's logs, not 'logs %s'", pos[0])
@@ -100,6 +105,9 @@ func runLogs(p *pic, c *command, args []string) error {
 	jobs := slices.Contains(jobStatuses, opts.Filter.Status)
 	if opts.Filter.Status != "" && !jobs && !slices.Contains(logStatuses, opts.Filter.Status) {
 		return usagef(c, "invalid --status %q: use %s", opts.Filter.Status, strings.Join(append(slices.Clone(logStatuses), jobStatuses...), ", "))
+	}
+	if jobs && opts.Filter.HTTPStatus != "" {
+		return usagef(c, "--http-status filters invocation records, not jobs (--status %s)", opts.Filter.Status)
 	}
 	if f.isSet("limit") && opts.Filter.Limit < 1 {
 		return usagef(c, "--limit must be 1 or more")

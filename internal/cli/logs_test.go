@@ -35,6 +35,7 @@ func testLogs(t *testing.T, b dbtest.Backend) {
 	deploy(t, srv, app, "ok", `print("printed"); "`+long+`"`)
 	deploy(t, srv, app, "fail", `throw "no"`)
 	deploy(t, srv, app, "slow", `loop {}`)
+	deploy(t, srv, app, "refuse", `response(422, #{error: "send a name"})`)
 
 	// Empty: the header alone, or [].
 	if out := sh.ok("logs", app); out != strings.Join(logsHeader, "\t")+"\n" {
@@ -44,6 +45,7 @@ func testLogs(t *testing.T, b dbtest.Backend) {
 		t.Fatalf("empty logs json: %q", out)
 	}
 
+	sh.run("invoke", app+"/refuse")
 	sh.run("invoke", app+"/ok")
 	sh.run("invoke", app+"/fail")
 	if r := sh.run("invoke", app+"/slow"); r.code != 1 || !strings.HasPrefix(r.stderr, "error: HTTP 504: ") {
@@ -53,10 +55,10 @@ func testLogs(t *testing.T, b dbtest.Backend) {
 	srv.flushLogs(t)
 
 	got := rows(sh.ok("logs", app))
-	if !slices.Equal(got[0], logsHeader) || len(got) != 5 {
+	if !slices.Equal(got[0], logsHeader) || len(got) != 6 {
 		t.Fatalf("logs: %q", got)
 	}
-	// Newest first: ok, slow, fail, ok.
+	// Newest first: ok, slow, fail, ok, refuse.
 	var labels []string
 	for _, r := range got[1:] {
 		if len(r) != len(logsHeader) {
@@ -67,7 +69,7 @@ func testLogs(t *testing.T, b dbtest.Backend) {
 			t.Fatalf("row: %q", r)
 		}
 	}
-	if want := []string{"ok:ok:200", "slow:timeout:504", "fail:error:500", "ok:ok:200"}; !slices.Equal(labels, want) {
+	if want := []string{"ok:ok:200", "slow:timeout:504", "fail:error:500", "ok:ok:200", "refuse:ok:422"}; !slices.Equal(labels, want) {
 		t.Fatalf("script:status:http = %v, want %v", labels, want)
 	}
 
@@ -107,6 +109,16 @@ func testLogs(t *testing.T, b dbtest.Backend) {
 	if got := rows(sh.ok("logs", app, "--status", "limit")); len(got) != 1 {
 		t.Fatalf("--status limit: %q", got)
 	}
+	// A script's own 4xx ran fine (ok): the HTTP status finds it.
+	if got := rows(sh.ok("logs", app, "--http-status", "4xx")); len(got) != 2 || got[1][1] != "refuse" || got[1][5] != "422" {
+		t.Fatalf("--http-status 4xx: %q", got)
+	}
+	if got := rows(sh.ok("logs", app, "--http-status", "5xx", "--status", "error")); len(got) != 2 || got[1][1] != "fail" {
+		t.Fatalf("--http-status 5xx --status error: %q", got)
+	}
+	if got := rows(sh.ok("logs", app, "--http-status", "504")); len(got) != 2 || got[1][1] != "slow" {
+		t.Fatalf("--http-status 504: %q", got)
+	}
 
 	// logs show: the row with the whole summary, then the output.
 	id := rows(sh.ok("logs", app, "--limit", "1"))[1][0]
@@ -132,6 +144,8 @@ func testLogs(t *testing.T, b dbtest.Backend) {
 	sh.fails(1, "error: HTTP 422: limit must be an integer from 1 to 1000", "logs", app, "--limit", "1001")
 	sh.fails(2, "error: invalid value \"x\" for --limit: not a number", "logs", app, "--limit", "x")
 	sh.fails(2, "filter a list", "logs", "show", id, "--limit", "3")
+	sh.fails(1, "error: HTTP 422: invalid http_status \"4\": use a status from 100 to 599 (404) or a class (1xx to 5xx)\n", "logs", app, "--http-status", "4")
+	sh.fails(2, "error: --http-status filters invocation records, not jobs (--status dead)", "logs", app, "--http-status", "4xx", "--status", "dead")
 
 	// A member who does not belong to the app: 403 on its logs and records.
 	outsider, _, _ := newUser(t, srv, "member")

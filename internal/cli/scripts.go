@@ -16,11 +16,18 @@ func scriptsCmd(invoke *command) *command {
 		name:  "scripts",
 		short: "deploy, list, show, delete and invoke scripts",
 		subs: []*command{
-			{name: "deploy", args: "FILE --app SLUG [--name NAME]", short: "deploy a script's source as its next version; prints the version", run: runScriptsDeploy,
+			{name: "deploy", args: "FILE --app SLUG [--name NAME] [--private | --public]", short: "deploy a script's source as its next version; prints the version", run: runScriptsDeploy,
 				long: `The script's name defaults to the file's name without its extension
 (hello.rhai deploys "hello"). FILE "-" reads the source from standard
 input, and then --name is required. The first deploy creates the script.
-The new version number is printed on stdout.`},
+The new version number is printed on stdout.
+
+A public script answers on the data plane, /fn/APP/NAME. A private one
+does not (404, as for a script that does not exist): the app's other
+scripts import it and its schedules run it. --private and --public set
+it; without them a script keeps its visibility, and a new one is private
+when its source is a shared module — functions, with only let, const,
+import and export around them — and public otherwise.`},
 			{name: "ls", aliases: []string{"list"}, args: "[--app SLUG]", short: "list scripts (without --app: of every app you can see)", run: runScriptsList},
 			{name: "show", args: "APP/NAME [--version N]", short: "print a script's live source (or another version's)", run: runScriptsShow},
 			{name: "versions", args: "APP/NAME", short: "list a script's versions", run: runScriptsVersions},
@@ -49,9 +56,10 @@ func scriptRef(c *command, ref string) (app, name string, err error) {
 }
 
 type scriptsDeployOptions struct {
-	File string
-	App  string
-	Name string
+	File       string
+	App        string
+	Name       string
+	Visibility string // client.VisibilityPublic, client.VisibilityPrivate or "" (the server's choice)
 }
 
 func runScriptsDeploy(p *pic, c *command, args []string) error {
@@ -59,9 +67,20 @@ func runScriptsDeploy(p *pic, c *command, args []string) error {
 	f := newFlags(c)
 	f.stringVar(&opts.App, "app", "SLUG", "the app to deploy to (required)")
 	f.stringVar(&opts.Name, "name", "NAME", "the script's name (default: the file's name without its extension)")
+	var private, public bool
+	f.boolVar(&private, "private", "keep the script off the data plane: imported and scheduled only")
+	f.boolVar(&public, "public", "serve the script on the data plane, /fn/APP/NAME")
 	pos, err := p.parse(c, f, args, 1, 1)
 	if err != nil {
 		return err
+	}
+	switch {
+	case private && public:
+		return usagef(c, "--private and --public exclude each other")
+	case private:
+		opts.Visibility = client.VisibilityPrivate
+	case public:
+		opts.Visibility = client.VisibilityPublic
 	}
 	opts.File = pos[0]
 	if opts.App == "" {
@@ -87,14 +106,18 @@ func runScriptsDeploy(p *pic, c *command, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := cl.Deploy(p.ctx, opts.App, opts.Name, string(src))
+	d, err := cl.DeployAs(p.ctx, opts.App, opts.Name, string(src), opts.Visibility)
 	if err != nil {
 		return err
 	}
+	verb := "Deployed"
 	if d.Created {
-		p.info("Created script %s/%s, version %d, at %s%s", d.App, d.Name, d.Version, cl.BaseURL, d.Endpoint)
+		verb = "Created"
+	}
+	if d.Private() {
+		p.info("%s script %s/%s, version %d, private: imported and scheduled, not on the data plane (--public serves it)", verb, d.App, d.Name, d.Version)
 	} else {
-		p.info("Deployed script %s/%s, version %d, at %s%s", d.App, d.Name, d.Version, cl.BaseURL, d.Endpoint)
+		p.info("%s script %s/%s, version %d, at %s%s", verb, d.App, d.Name, d.Version, cl.BaseURL, d.Endpoint)
 	}
 	if p.isJSON() {
 		return writeJSON(p.io.Out, d)
@@ -104,11 +127,11 @@ func runScriptsDeploy(p *pic, c *command, args []string) error {
 }
 
 // scriptsTable is the table of scripts: APP NAME VERSION UPDATED
-// MAX_ATTEMPTS.
+// MAX_ATTEMPTS VISIBILITY.
 func scriptsTable(scripts ...client.Script) *table {
-	t := newTable("APP", "NAME", "VERSION", "UPDATED", "MAX_ATTEMPTS")
+	t := newTable("APP", "NAME", "VERSION", "UPDATED", "MAX_ATTEMPTS", "VISIBILITY")
 	for _, s := range scripts {
-		t.add(s.App, s.Name, intCell(s.LiveVersion), timeCell(s.UpdatedAt), intCell(s.MaxAttempts))
+		t.add(s.App, s.Name, intCell(s.LiveVersion), timeCell(s.UpdatedAt), intCell(s.MaxAttempts), s.Visibility)
 	}
 	return t
 }

@@ -100,7 +100,7 @@ func testScriptsListShowVersionsDelete(t *testing.T, b dbtest.Backend) {
 
 	// ls --app: this app's scripts, by name.
 	got := rows(sh.ok("scripts", "ls", "--app", app))
-	if !slices.Equal(got[0], []string{"APP", "NAME", "VERSION", "UPDATED", "MAX_ATTEMPTS"}) || len(got) != 3 ||
+	if !slices.Equal(got[0], []string{"APP", "NAME", "VERSION", "UPDATED", "MAX_ATTEMPTS", "VISIBILITY"}) || len(got) != 3 || got[1][5] != "public" ||
 		!slices.Equal(got[1][:3], []string{app, "a", "2"}) || !slices.Equal(got[2][:3], []string{app, "b", "1"}) || !isRFC3339(got[1][3]) {
 		t.Fatalf("ls --app: %q", got)
 	}

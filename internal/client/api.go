@@ -219,11 +219,23 @@ func (c *Client) ListScripts(ctx context.Context, slug string) ([]Script, error)
 }
 
 // Deploy stores source as the next version of a script and makes it live,
-// creating the script on its first deploy.
+// creating the script on its first deploy. The server chooses the
+// visibility of a new script (private for a module); an existing one keeps
+// its own.
 func (c *Client) Deploy(ctx context.Context, slug, name, source string) (*Deployed, error) {
+	return c.DeployAs(ctx, slug, name, source, "")
+}
+
+// DeployAs is Deploy that sets the script's visibility: VisibilityPublic,
+// VisibilityPrivate, or "" to leave it to the server.
+func (c *Client) DeployAs(ctx context.Context, slug, name, source, visibility string) (*Deployed, error) {
 	var d Deployed
 	body := rawBody{data: source, contentType: "text/plain; charset=utf-8"}
-	status, err := c.do(ctx, http.MethodPut, "/api/v1/apps/"+seg(slug)+"/scripts/"+seg(name), nil, body, &d)
+	var q url.Values
+	if visibility != "" {
+		q = url.Values{"visibility": {visibility}}
+	}
+	status, err := c.do(ctx, http.MethodPut, "/api/v1/apps/"+seg(slug)+"/scripts/"+seg(name), q, body, &d)
 	if err != nil {
 		return nil, err
 	}
@@ -287,6 +299,9 @@ func (f LogFilter) query() url.Values {
 	}
 	if f.Status != "" {
 		q.Set("status", f.Status)
+	}
+	if f.HTTPStatus != "" {
+		q.Set("http_status", f.HTTPStatus)
 	}
 	if f.Limit != 0 {
 		q.Set("limit", strconv.Itoa(f.Limit))

@@ -57,9 +57,9 @@ func TestRequests(t *testing.T) {
 		{func() error { _, err := c.CreateUser(ctx, "bob", "", "admin"); return err }, "POST", "/api/v1/users", "", `{"username":"bob","role":"admin"}`},
 		{func() error { _, err := c.Deploy(ctx, "demo", "hello", "src"); return err }, "PUT", "/api/v1/apps/demo/scripts/hello", "", "src"},
 		{func() error {
-			_, err := c.ListLogs(ctx, "demo", LogFilter{Script: "s", Status: "ok", Limit: 5})
+			_, err := c.ListLogs(ctx, "demo", LogFilter{Script: "s", Status: "ok", HTTPStatus: "4xx", Limit: 5})
 			return err
-		}, "GET", "/api/v1/apps/demo/logs", "limit=5&script=s&status=ok", ""},
+		}, "GET", "/api/v1/apps/demo/logs", "http_status=4xx&limit=5&script=s&status=ok", ""},
 		{func() error { _, err := c.ListLogs(ctx, "demo", LogFilter{}); return err }, "GET", "/api/v1/apps/demo/logs", "", ""},
 		{func() error { return c.DeleteAPIKey(ctx, 42) }, "DELETE", "/api/v1/api-keys/42", "", ""},
 		{func() error { _, _, err := c.PutMember(ctx, "demo", "a b", "viewer"); return err }, "PUT", "/api/v1/apps/demo/members/a b", "", `{"role":"viewer"}`},

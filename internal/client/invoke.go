@@ -43,13 +43,41 @@ type InvokeResponse struct {
 // OK reports whether the status is 2xx.
 func (r *InvokeResponse) OK() bool { return r.Status >= 200 && r.Status <= 299 }
 
-// Err returns nil for a 2xx response and an *Error otherwise, with the
-// message of an API error body when the response has one.
+// Err returns nil for a 2xx response and an *Error otherwise. Its message
+// is the API error's when the server answered for the script (404, 500…),
+// else the script's own when its JSON body carries one as {"error": "…"}
+// (what a script writes for a refusal: response(422, #{error: "…"})),
+// else the status text.
 func (r *InvokeResponse) Err() error {
 	if r.OK() {
 		return nil
 	}
-	return errorFromResponse(r.Status, r.Body)
+	e := errorFromResponse(r.Status, r.Body)
+	if e.Code == "" {
+		if msg := scriptErrorMessage(r.Body); msg != "" {
+			e.Message = msg
+		}
+	}
+	return e
+}
+
+// maxScriptErrorMessage bounds the script's message quoted in an error.
+const maxScriptErrorMessage = 500
+
+// scriptErrorMessage returns the message of a script's JSON error body,
+// {"error": "…"}, on one line, or "" when the body is not one.
+func scriptErrorMessage(body []byte) string {
+	var v struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &v) != nil {
+		return ""
+	}
+	msg := strings.Join(strings.Fields(v.Error), " ")
+	if len(msg) > maxScriptErrorMessage {
+		msg = strings.ToValidUTF8(msg[:maxScriptErrorMessage], "") + "…"
+	}
+	return msg
 }
 
 // Queued returns the answer to an async request: the id of the queued

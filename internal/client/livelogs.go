@@ -104,8 +104,8 @@ var ErrStreamEnded = errors.New("client: the server ended the stream")
 // maxEventBytes bounds one line of a stream.
 const maxEventBytes = 1 << 20
 
-// StreamLogs follows an app's new invocation records (f.Status and
-// f.Script filter them; f.Limit is ignored), calling fn for each message,
+// StreamLogs follows an app's new invocation records (f.Status,
+// f.HTTPStatus and f.Script filter them; f.Limit is ignored), calling fn for each message,
 // from after the record lastEventID when it is set. It returns when ctx
 // ends (ctx's error), when fn fails (its error), or when the stream does:
 // an *Error if the server refused it, a *NetworkError if the connection
@@ -117,6 +117,9 @@ func (c *Client) StreamLogs(ctx context.Context, slug string, f LogFilter, lastE
 	}
 	if f.Status != "" {
 		q.Set("status", f.Status)
+	}
+	if f.HTTPStatus != "" {
+		q.Set("http_status", f.HTTPStatus)
 	}
 	path := "/api/v1/apps/" + seg(slug) + "/logs/stream"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(path, q), nil)

@@ -141,13 +141,25 @@ type Script struct {
 	App         string `json:"app"`
 	Name        string `json:"name"`
 	LiveVersion int    `json:"live_version"`
-	Endpoint    string `json:"endpoint"` // the data-plane path, "/fn/{app}/{name}"
+	Endpoint    string `json:"endpoint"` // the data-plane path, "/fn/{app}/{name}", when public
+	// Visibility is VisibilityPublic (on the data plane) or
+	// VisibilityPrivate (imported and scheduled only).
+	Visibility string `json:"visibility"`
 	// MaxAttempts is how many attempts a job of the script (an async
 	// invocation, a schedule firing) gets before it is dead.
 	MaxAttempts int       `json:"max_attempts"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
+
+// Visibilities of a script.
+const (
+	VisibilityPublic  = "public"
+	VisibilityPrivate = "private"
+)
+
+// Private reports whether the script is off the data plane.
+func (s Script) Private() bool { return s.Visibility == VisibilityPrivate }
 
 // ScriptSource is a script with its live version's source.
 type ScriptSource struct {
@@ -303,5 +315,8 @@ type Queued struct {
 type LogFilter struct {
 	Script string
 	Status string
-	Limit  int
+	// HTTPStatus selects records by the HTTP status their caller got: a
+	// status ("404") or a class ("4xx").
+	HTTPStatus string
+	Limit      int
 }

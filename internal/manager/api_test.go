@@ -252,7 +252,8 @@ func TestAppScenarios(t *testing.T) {
 				}
 			}},
 
-		{name: "delete with scripts", method: "DELETE", url: "/api/v1/apps/demo", as: asAdmin, status: 409, contains: []string{"force"},
+		{name: "delete with scripts", method: "DELETE", url: "/api/v1/apps/demo", as: asAdmin, status: 409,
+			contains: []string{`delete the app with ?force=true`, `"details":{"scripts":1}`}, notContains: []string{"--force"},
 			check: func(t *testing.T, e *env, _ response) {
 				if !e.appExists("demo") || e.versions("demo", "hello") != 2 {
 					t.Fatal("the app or its script was deleted")

@@ -300,7 +300,10 @@ func (m *Manager) deleteApp(w http.ResponseWriter, r *http.Request, c *caller) e
 			return fmt.Errorf("manager: unable to list the scripts of app %q: %w", app.Slug, err)
 		}
 		if len(scripts) > 0 {
-			return httpx.Conflict("app %q still has %d script(s); delete them first or use force=true", app.Slug, len(scripts))
+			e := httpx.Conflict("app %q still has %d script(s); delete them first or delete the app with ?force=true", app.Slug, len(scripts))
+			// The count lets a client say the rest in its own words (pic: --force).
+			e.Details = map[string]any{"scripts": len(scripts)}
+			return e
 		}
 	}
 	if err := m.store.DeleteApp(r.Context(), app.ID); err != nil {

@@ -271,6 +271,7 @@ func testLogStreamResume(t *testing.T, b dbtest.Backend) {
 		{"header over query", "/api/v1/apps/demo/logs/stream?after=inv-demo-dead-1", map[string]string{"Last-Event-ID": "inv-demo-error"},
 			[]string{"inv-demo-ok"}},
 		{"with a filter", "/api/v1/apps/demo/logs/stream?status=ok&after=inv-demo-dead-1", nil, []string{"inv-demo-ok"}},
+		{"by HTTP status", "/api/v1/apps/demo/logs/stream?http_status=2xx&after=inv-demo-dead-1", nil, []string{"inv-demo-ok"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := e.stream(tc.path, asViewer, tc.header)
@@ -441,6 +442,8 @@ func TestLogStreamScenarios(t *testing.T) {
 		{name: "job state", method: "GET", url: "/api/v1/apps/demo/logs/stream?status=queued", as: asViewer, status: 422,
 			contains: []string{"ok, error, timeout or limit"}},
 		{name: "bad status", method: "GET", url: "/api/v1/apps/demo/logs/stream?status=weird", as: asViewer, status: 422},
+		{name: "bad HTTP status", method: "GET", url: "/api/v1/apps/demo/logs/stream?http_status=2x", as: asViewer, status: 422,
+			contains: []string{`invalid http_status \"2x\"`}},
 		{name: "bad script", method: "GET", url: "/api/v1/apps/demo/logs/stream?script=-x", as: asViewer, status: 422},
 		{name: "bad after", method: "GET", url: "/api/v1/apps/demo/logs/stream?after=a%0Ab", as: asViewer, status: 422,
 			contains: []string{"invalid Last-Event-ID or after"}},

@@ -18,8 +18,8 @@ const (
 )
 
 // listLogs lists an app's invocation records, newest first, filtered by
-// ?script=, ?status= and ?limit=. The statuses queued, running and dead
-// list jobs instead, as records of the same shape.
+// ?script=, ?status=, ?http_status= and ?limit=. The statuses queued,
+// running and dead list jobs instead, as records of the same shape.
 func (m *Manager) listLogs(w http.ResponseWriter, r *http.Request, c *caller) error {
 	app, err := m.appFor(r, c, canRead)
 	if err != nil {
@@ -39,6 +39,12 @@ func (m *Manager) listLogs(w http.ResponseWriter, r *http.Request, c *caller) er
 		jobs = true
 	default:
 		return httpx.Invalid("invalid status %q: use ok, error, timeout, limit, queued, running or dead", f.Status)
+	}
+	if err := httpStatusFilter(q.Get("http_status"), &f); err != nil {
+		return err
+	}
+	if jobs && f.HTTPStatusMin != 0 {
+		return httpx.Invalid("http_status filters invocation records, not jobs (status %s)", f.Status)
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -95,8 +95,11 @@ func (m *Manager) replayLog(w http.ResponseWriter, r *http.Request, c *caller) e
 	case req == nil:
 		return httpx.Conflict("invocation %q has no recorded request to replay: it was logged before requests were recorded", inv.ID)
 	case req.BodyTruncated && !in.Force:
-		return httpx.Conflict("the request body of invocation %q (%d bytes) was cut when it was recorded, so a replay would not send the same body; "+
-			"replay with \"force\": true (pic logs replay --force) to send the %d bytes that were kept", inv.ID, req.BodySize, len(req.Body))
+		e := httpx.Conflict("the request body of invocation %q (%d bytes) was cut when it was recorded, so a replay would not send the same body; "+
+			"replay with {\"force\": true} to send the %d bytes that were kept", inv.ID, req.BodySize, len(req.Body))
+		// The sizes let a client say the rest in its own words (pic: --force).
+		e.Details = map[string]any{"body_size": req.BodySize, "body_kept": len(req.Body)}
+		return e
 	}
 	sc, err := m.store.GetScript(r.Context(), inv.AppID, inv.Script)
 	if err != nil {

@@ -233,6 +233,9 @@ func (m *Manager) streamLogs(w http.ResponseWriter, r *http.Request, c *caller) 
 	default:
 		return httpx.Invalid("invalid status %q: a stream carries invocation records; use ok, error, timeout or limit", f.Status)
 	}
+	if err := httpStatusFilter(q.Get("http_status"), &f); err != nil {
+		return err
+	}
 	after := r.Header.Get("Last-Event-ID")
 	if after == "" {
 		after = q.Get("after")

@@ -139,7 +139,7 @@ func testReplayRefused(t *testing.T, b dbtest.Backend) {
 		{"job without request", "job-demo-dead", `{}`, asEditor, 409, `invocation \"inv-demo-dead-3\" has no recorded request`},
 		{"job of another app", "job-other-dead", `{}`, asEditor, 403, ""},
 		{"queued job", "job-demo-queued", `{}`, asEditor, 409, "has not run yet"},
-		{"truncated", "inv-cut", `{}`, asEditor, 409, `replay with \"force\": true`},
+		{"truncated", "inv-cut", `{}`, asEditor, 409, `replay with {\"force\": true} to send the 3 bytes that were kept","details":{"body_kept":3,"body_size":100000}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := e.do("POST", "/api/v1/logs/"+tc.id+"/replay", tc.body, tc.as, "application/json")

@@ -48,13 +48,17 @@ func (m *Manager) listScripts(w http.ResponseWriter, r *http.Request, c *caller)
 
 type deployRequest struct {
 	Source string `json:"source"`
+	// Visibility is "public", "private" or "" (see deployVisibility); the
+	// query parameter ?visibility= says the same for a text/plain body.
+	Visibility string `json:"visibility"`
 }
 
 // deployScript stores a new version of a script and makes it live: 201
 // when it is the script's first version, 200 otherwise. The source comes
 // as JSON {"source": …} or as the raw body with Content-Type text/plain.
 // A source that does not compile is 422 with its position, and nothing is
-// stored.
+// stored. The visibility (script_visibility.go) comes as JSON
+// "visibility" or ?visibility=.
 func (m *Manager) deployScript(w http.ResponseWriter, r *http.Request, c *caller) error {
 	app, err := m.appFor(r, c, canEdit)
 	if err != nil {
@@ -64,20 +68,26 @@ func (m *Manager) deployScript(w http.ResponseWriter, r *http.Request, c *caller
 	if err := validScriptName(name); err != nil {
 		return err
 	}
-	source, err := readSource(r, m.maxSource)
+	req, err := readSource(r, m.maxSource)
 	if err != nil {
 		if he := (*httpx.Error)(nil); errors.As(err, &he) && he.Status == http.StatusRequestEntityTooLarge {
 			m.metrics.DeployRefused("source_size")
 		}
 		return err
 	}
+	source := req.Source
 	if err := m.compile(source); err != nil {
 		if c := capOf(err); c != "" {
 			m.metrics.DeployRefused(c)
 		}
 		return compileError(err)
 	}
-	s, v, err := m.store.DeployScript(r.Context(), app.ID, name, source, c.user.ID)
+	d, err := deployVisibility(r, req.Visibility, source)
+	if err != nil {
+		return err
+	}
+	d.AppID, d.Name, d.Source, d.UserID = app.ID, name, source, c.user.ID
+	s, v, err := m.store.DeployScriptAs(r.Context(), d)
 	if err != nil {
 		return storeErr(err, fmt.Sprintf("app %q not found", app.Slug), "")
 	}
@@ -91,34 +101,31 @@ func (m *Manager) deployScript(w http.ResponseWriter, r *http.Request, c *caller
 	return nil
 }
 
-// readSource reads a deploy's source from a JSON or a text/plain body,
-// refusing one longer than limit bytes. A JSON body may be twice as long,
-// for the escaping of the source.
-func readSource(r *http.Request, limit int64) (string, error) {
-	var source string
+// readSource reads a deploy from a JSON or a text/plain body (the source
+// alone), refusing a source longer than limit bytes. A JSON body may be
+// twice as long, for the escaping of the source.
+func readSource(r *http.Request, limit int64) (deployRequest, error) {
+	var req deployRequest
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mediaType == "text/plain" {
 		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 		if err != nil {
-			return "", httpx.BadRequest("cannot read the request body: %v", err)
+			return req, httpx.BadRequest("cannot read the request body: %v", err)
 		}
-		source = string(body)
-	} else {
-		var req deployRequest
-		if err := httpx.DecodeJSON(r, &req, 2*limit); err != nil {
-			return "", err
-		}
-		source = req.Source
+		req.Source = string(body)
+	} else if err := httpx.DecodeJSON(r, &req, 2*limit); err != nil {
+		return req, err
 	}
+	source := req.Source
 	switch {
 	case int64(len(source)) > limit:
-		return "", httpx.TooLarge("the script source is larger than %d bytes (the server's limit)", limit)
+		return req, httpx.TooLarge("the script source is larger than %d bytes (the server's limit)", limit)
 	case strings.TrimSpace(source) == "":
-		return "", httpx.Invalid("the script source is empty")
+		return req, httpx.Invalid("the script source is empty")
 	case !utf8.ValidString(source):
-		return "", httpx.Invalid("the script source is not valid UTF-8")
+		return req, httpx.Invalid("the script source is not valid UTF-8")
 	}
-	return source, nil
+	return req, nil
 }
 
 // capOf names the compile-time cap a compile error is about, "" when it

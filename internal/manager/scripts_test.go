@@ -76,6 +76,27 @@ func TestScriptScenarios(t *testing.T) {
 				}
 			}},
 		{name: "deploy API key", method: "PUT", url: "/api/v1/apps/demo/scripts/ci", as: asEditorKey, body: `{"source": "1"}`, status: 201},
+		{name: "deploy a module", method: "PUT", url: "/api/v1/apps/demo/scripts/utils", as: asEditor,
+			body: `{"source": "const N = 2;\nfn twice(x) { x * N }"}`, status: 201,
+			contains: []string{`"visibility":"private"`}, check: wantPrivate("utils", true)},
+		{name: "deploy a public module", method: "PUT", url: "/api/v1/apps/demo/scripts/utils?visibility=public", as: asEditor,
+			body: "fn twice(x) { x * 2 }", contentType: "text/plain", status: 201,
+			contains: []string{`"visibility":"public"`}, check: wantPrivate("utils", false)},
+		{name: "deploy an endpoint", method: "PUT", url: "/api/v1/apps/demo/scripts/ep", as: asEditor,
+			body: `{"source": "fn twice(x) { x * 2 }\ntwice(2)"}`, status: 201,
+			contains: []string{`"visibility":"public"`}, check: wantPrivate("ep", false)},
+		{name: "deploy a private endpoint", method: "PUT", url: "/api/v1/apps/demo/scripts/ep", as: asEditor,
+			body: `{"source": "1", "visibility": "private"}`, status: 201,
+			contains: []string{`"visibility":"private"`}, check: wantPrivate("ep", true)},
+		{name: "redeploy of a module keeps public", method: "PUT", url: "/api/v1/apps/demo/scripts/hello", as: asEditor,
+			body: `{"source": "fn f() { 1 }"}`, status: 200,
+			contains: []string{`"visibility":"public"`}, check: wantPrivate("hello", false)},
+		{name: "deploy bad visibility", method: "PUT", url: "/api/v1/apps/demo/scripts/ep", as: asEditor,
+			body: `{"source": "1", "visibility": "hidden"}`, status: 422,
+			contains: []string{`invalid visibility \"hidden\": use public or private`}, check: noScript("ep")},
+		{name: "deploy visibilities disagree", method: "PUT", url: "/api/v1/apps/demo/scripts/ep?visibility=public", as: asEditor,
+			body: `{"source": "1", "visibility": "private"}`, status: 422,
+			contains: []string{"disagree"}, check: noScript("ep")},
 		{name: "deploy syntax error", method: "PUT", url: "/api/v1/apps/demo/scripts/broken", as: asEditor,
 			body: `{"source": "let x = 1;\nlet = ;"}`, status: 422,
 			contains: []string{`"code":"compile_error"`, `"details":{`, `"line":2`, `"column":`, `"kind":"`},
@@ -175,6 +196,17 @@ func TestScriptScenarios(t *testing.T) {
 	})
 }
 
+// wantPrivate checks the stored visibility of a script of demo.
+func wantPrivate(name string, want bool) func(*testing.T, *env, response) {
+	return func(t *testing.T, e *env, _ response) {
+		t.Helper()
+		s, err := e.st.GetScript(context.Background(), e.apps["demo"].ID, name)
+		if err != nil || s.Private != want {
+			t.Fatalf("script %q: private %v (%v), want %v", name, s.Private, err, want)
+		}
+	}
+}
+
 func noScript(name string) func(*testing.T, *env, response) {
 	return func(t *testing.T, e *env, _ response) {
 		t.Helper()
@@ -200,6 +232,18 @@ func TestLogScenarios(t *testing.T) {
 		{name: "list script and status", method: "GET", url: "/api/v1/apps/demo/logs?script=hello&status=ok&limit=1000", as: asViewer, status: 200,
 			contains: []string{"inv-demo-ok"}, notContains: []string{"inv-demo-error"}},
 		{name: "list bad status", method: "GET", url: "/api/v1/apps/demo/logs?status=failed", as: asViewer, status: 422},
+		{name: "list http class", method: "GET", url: "/api/v1/apps/demo/logs?http_status=5xx", as: asViewer, status: 200,
+			contains: []string{"inv-demo-error"}, notContains: []string{"inv-demo-ok"}},
+		{name: "list http status", method: "GET", url: "/api/v1/apps/demo/logs?http_status=200", as: asViewer, status: 200,
+			contains: []string{"inv-demo-ok"}, notContains: []string{"inv-demo-error"}},
+		{name: "list http class none", method: "GET", url: "/api/v1/apps/demo/logs?http_status=4xx&status=ok", as: asViewer, status: 200,
+			contains: []string{"[]"}},
+		{name: "list bad http status", method: "GET", url: "/api/v1/apps/demo/logs?http_status=600", as: asViewer, status: 422,
+			contains: []string{`invalid http_status \"600\"`}},
+		{name: "list bad http class", method: "GET", url: "/api/v1/apps/demo/logs?http_status=4XX", as: asViewer, status: 422},
+		{name: "list http status padded", method: "GET", url: "/api/v1/apps/demo/logs?http_status=%2B404", as: asViewer, status: 422},
+		{name: "list http status of jobs", method: "GET", url: "/api/v1/apps/demo/logs?http_status=500&status=dead", as: asViewer, status: 422,
+			contains: []string{"http_status filters invocation records, not jobs"}},
 		{name: "list limit zero", method: "GET", url: "/api/v1/apps/demo/logs?limit=0", as: asViewer, status: 422},
 		{name: "list limit too big", method: "GET", url: "/api/v1/apps/demo/logs?limit=1001", as: asViewer, status: 422},
 		{name: "list limit not a number", method: "GET", url: "/api/v1/apps/demo/logs?limit=ten", as: asViewer, status: 422},

@@ -87,8 +87,12 @@ type scriptResponse struct {
 	App         string `json:"app"`
 	Name        string `json:"name"`
 	LiveVersion int    `json:"live_version"`
-	// Endpoint is the data-plane path that runs the script.
+	// Endpoint is the data-plane path that runs the script when it is
+	// public.
 	Endpoint string `json:"endpoint"`
+	// Visibility is "public" (on the data plane) or "private" (imported
+	// and scheduled only).
+	Visibility string `json:"visibility"`
 	// MaxAttempts bounds the attempts of the script's jobs (the default
 	// when the script sets none).
 	MaxAttempts int    `json:"max_attempts"`
@@ -102,7 +106,7 @@ func toScript(slug string, s store.Script) scriptResponse {
 		maxAttempts = store.DefaultMaxAttempts
 	}
 	return scriptResponse{App: slug, Name: s.Name, LiveVersion: s.LiveVersion, MaxAttempts: maxAttempts, Endpoint: "/fn/" + slug + "/" + s.Name,
-		CreatedAt: rfc3339(s.CreatedAt), UpdatedAt: rfc3339(s.UpdatedAt)}
+		CreatedAt: rfc3339(s.CreatedAt), UpdatedAt: rfc3339(s.UpdatedAt), Visibility: visibilityName(s.Private)}
 }
 
 // deployResponse answers a deploy: the script and the version just made.

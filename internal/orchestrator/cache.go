@@ -19,6 +19,9 @@ type compiled struct {
 	// maxAttempts is the script's bound on job attempts, resolved.
 	maxAttempts int
 	prog        Program
+
+	// private keeps the script off the data plane (store.Script.Private).
+	private bool
 	// outbound is the app's outbound HTTP policy with the server's
 	// limits, handed to every run.
 	outbound executor.Outbound

@@ -299,6 +299,7 @@ func (o *Orchestrator) prepare(ctx context.Context, live store.LiveScript) (*com
 		scriptID:    live.Script.ID,
 		version:     live.Version.Version,
 		maxAttempts: live.Script.MaxAttempts,
+		private:     live.Script.Private,
 		outbound: executor.Outbound{
 			Allow:          live.App.Outbound.Allow,
 			Private:        live.App.Outbound.Private,
@@ -362,6 +363,11 @@ func (c *compiled) run(ctx context.Context, ev executor.Event, lim executor.Limi
 func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string) {
 	app, script := r.PathValue("app"), r.PathValue("script")
 	c, err := o.cache.get(r.Context(), app, script)
+	if err == nil && c.private {
+		// Answered as an unknown script, so that the data plane does not
+		// tell which private scripts exist; async requests too.
+		err = store.ErrNotFound
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		httpx.WriteError(w, httpx.NotFound("no script %q in app %q", script, app))

@@ -320,9 +320,19 @@ func TestScheduleJobRuns(t *testing.T) { dbtest.Run(t, testScheduleJobRuns) }
 
 func testScheduleJobRuns(t *testing.T, b dbtest.Backend) {
 	e := newEnvOn(t, b, Config{})
-	e.deploy("demo", "tick", `if request == () { #{k: event.kind, id: event.schedule_id, at: event.scheduled_at, city: event.payload.city} }`)
 	ctx := context.Background()
-	sc, _ := e.st.GetScript(ctx, e.apps["demo"].ID, "tick")
+	// A private script: off the data plane, run by its schedules.
+	private := true
+	sc, _, err := e.st.DeployScriptAs(ctx, store.Deploy{AppID: e.app("demo", store.AppLimits{}).ID, Name: "tick", Private: &private,
+		Source: `if request == () { #{k: event.kind, id: event.schedule_id, at: event.scheduled_at, city: event.payload.city} }`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	e.orch.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/fn/demo/tick", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("a private script on the data plane: %d %s", rec.Code, rec.Body)
+	}
 	due := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	s := store.Schedule{AppID: e.apps["demo"].ID, ScriptID: sc.ID, Cron: "0 12 * * *", Timezone: "UTC",
 		Payload: `{"city": "Oslo"}`, Enabled: true, NextRun: due}

@@ -191,6 +191,24 @@ type Script struct {
 	MaxAttempts int
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+
+	// Private keeps the script off the data plane: other scripts import
+	// it and schedules run it, but /fn/{app}/{script} answers 404.
+	Private bool
+}
+
+// Deploy is a deploy of a script's next version.
+type Deploy struct {
+	AppID  int64
+	Name   string
+	Source string
+	UserID int64
+	// Private, when set, is the script's visibility from this deploy on.
+	// When nil, an existing script keeps its own and a new one takes
+	// NewPrivate: a visibility someone chose is never changed by a deploy
+	// that does not say.
+	Private    *bool
+	NewPrivate bool
 }
 
 // Version is one deployed, immutable source of a script.
@@ -245,6 +263,10 @@ type InvocationFilter struct {
 	Status string // "" for all
 	JobID  string // "" for all
 	Limit  int    // 0 for the implementation's default
+	// HTTPStatusMin and HTTPStatusMax, when not 0, select the records whose
+	// HTTP status lies between them, both included: a script's own 4xx
+	// is a record with status ok, which only its HTTP status tells.
+	HTTPStatusMin, HTTPStatusMax int
 	// After, when set, selects the records whose ID sorts after it and
 	// lists them oldest first (by ID), so that a reader can page forward
 	// from the last record it saw.
@@ -364,6 +386,9 @@ type Store interface {
 	// DeployScript stores source as the next version of (appID, name),
 	// creating the script on its first deploy, and makes it live.
 	DeployScript(ctx context.Context, appID int64, name, source string, userID int64) (Script, Version, error)
+	// DeployScriptAs is DeployScript that also sets whether the script is
+	// private (see Deploy), in the same transaction.
+	DeployScriptAs(ctx context.Context, d Deploy) (Script, Version, error)
 	GetScript(ctx context.Context, appID int64, name string) (Script, error)
 	ListScripts(ctx context.Context, appID int64) ([]Script, error)
 	// ListScriptsForUser lists the scripts of every app the user may see

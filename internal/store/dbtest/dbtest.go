@@ -253,7 +253,7 @@ func (f *Fixture) must(t testing.TB) {
 	t.Helper()
 	err := f.ready()
 	if errors.Is(err, pgtest.ErrUnreachable) {
-		t.Skip(err)
+		pgtest.Missing(t, err)
 	}
 	if err != nil {
 		t.Fatalf("dbtest: building the fixture: %v", err)

@@ -123,6 +123,10 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 	if f.JobID != "" {
 		w.add("i.job_id = ", f.JobID)
 	}
+	if f.HTTPStatusMin != 0 || f.HTTPStatusMax != 0 {
+		w.add("i.http_status >= ", f.HTTPStatusMin)
+		w.add("i.http_status <= ", f.HTTPStatusMax)
+	}
 	if f.After != "" {
 		w.add("i.id > ", f.After)
 	}

@@ -272,6 +272,9 @@ END $$;
 CREATE TRIGGER jobs_queue_usage AFTER INSERT OR DELETE OR UPDATE OF state, request ON jobs
 	FOR EACH ROW EXECUTE FUNCTION jobs_queue_usage();
 `,
+	// 10: a private script is not on the data plane (see
+	// store.Script.Private); the scripts deployed before stay public.
+	`ALTER TABLE scripts ADD COLUMN private boolean NOT NULL DEFAULT false;`,
 }
 
 // migrationLock is the key of the advisory lock that serialises

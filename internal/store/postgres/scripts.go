@@ -9,11 +9,11 @@ import (
 	"github.com/picloud/picloud/internal/store"
 )
 
-const scriptColumns = "s.id, s.app_id, a.slug, s.name, s.live_version, s.max_attempts, s.created_at, s.updated_at"
+const scriptColumns = "s.id, s.app_id, a.slug, s.name, s.live_version, s.max_attempts, s.private, s.created_at, s.updated_at"
 
 func scanScript(row scanner) (store.Script, error) {
 	var sc store.Script
-	if err := row.Scan(&sc.ID, &sc.AppID, &sc.AppSlug, &sc.Name, &sc.LiveVersion, &sc.MaxAttempts, &sc.CreatedAt, &sc.UpdatedAt); err != nil {
+	if err := row.Scan(&sc.ID, &sc.AppID, &sc.AppSlug, &sc.Name, &sc.LiveVersion, &sc.MaxAttempts, &sc.Private, &sc.CreatedAt, &sc.UpdatedAt); err != nil {
 		return store.Script{}, err
 	}
 	sc.CreatedAt = sc.CreatedAt.UTC()
@@ -27,8 +27,15 @@ func scanScript(row scanner) (store.Script, error) {
 // deploys to one script queue there and each numbers its version after
 // the previous one committed; UpdatedAt never goes back, even for a deploy
 // that stamped its time before it waited. The app's row is held (FOR KEY SHARE) so
-// that the app cannot be deleted halfway.
+// that the app cannot be deleted halfway. A new script is public.
 func (s *Store) DeployScript(ctx context.Context, appID int64, name, source string, userID int64) (store.Script, store.Version, error) {
+	return s.DeployScriptAs(ctx, store.Deploy{AppID: appID, Name: name, Source: source, UserID: userID})
+}
+
+// DeployScriptAs is DeployScript that also sets the script's visibility
+// (store.Deploy says how).
+func (s *Store) DeployScriptAs(ctx context.Context, d store.Deploy) (store.Script, store.Version, error) {
+	appID, name, source, userID := d.AppID, d.Name, d.Source, d.UserID
 	what := fmt.Sprintf("deploy script %q of app %d", name, appID)
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -42,12 +49,17 @@ func (s *Store) DeployScript(ctx context.Context, appID int64, name, source stri
 	if err != nil {
 		return store.Script{}, store.Version{}, readError(fmt.Sprintf("app %d", appID), err)
 	}
+	private := d.NewPrivate
+	if d.Private != nil {
+		private = *d.Private
+	}
 	err = tx.QueryRow(ctx,
-		`INSERT INTO scripts (app_id, name, live_version, created_at, updated_at) VALUES ($1, $2, 0, $3, $3)
-		ON CONFLICT (app_id, name) DO UPDATE SET updated_at = greatest(scripts.updated_at, excluded.updated_at)
-		RETURNING id, created_at, updated_at, max_attempts`,
-		appID, name, at,
-	).Scan(&sc.ID, &sc.CreatedAt, &sc.UpdatedAt, &sc.MaxAttempts)
+		`INSERT INTO scripts (app_id, name, live_version, private, created_at, updated_at) VALUES ($1, $2, 0, $3, $4, $4)
+		ON CONFLICT (app_id, name) DO UPDATE SET updated_at = greatest(scripts.updated_at, excluded.updated_at),
+			private = CASE WHEN $5 THEN excluded.private ELSE scripts.private END
+		RETURNING id, created_at, updated_at, max_attempts, private`,
+		appID, name, private, at, d.Private != nil,
+	).Scan(&sc.ID, &sc.CreatedAt, &sc.UpdatedAt, &sc.MaxAttempts, &sc.Private)
 	if err != nil {
 		return store.Script{}, store.Version{}, writeError(what, err)
 	}
@@ -160,14 +172,14 @@ func (s *Store) GetLiveScript(ctx context.Context, appSlug, name string) (store.
 	)
 	err := s.pool.QueryRow(ctx,
 		`SELECT a.id, a.slug, a.name, a.description, a.limits, a.created_at,
-			s.id, s.name, s.live_version, s.max_attempts, s.created_at, s.updated_at,
+			s.id, s.name, s.live_version, s.max_attempts, s.private, s.created_at, s.updated_at,
 			v.version, v.source, v.created_by, v.created_at, a.outbound
 		FROM apps a
 		JOIN scripts s ON s.app_id = a.id
 		JOIN versions v ON v.script_id = s.id AND v.version = s.live_version
 		WHERE a.slug = $1 AND s.name = $2`, appSlug, name,
 	).Scan(&ls.App.ID, &ls.App.Slug, &ls.App.Name, &ls.App.Description, &ls.App.Limits, &ls.App.CreatedAt,
-		&ls.Script.ID, &ls.Script.Name, &ls.Script.LiveVersion, &ls.Script.MaxAttempts, &ls.Script.CreatedAt, &ls.Script.UpdatedAt,
+		&ls.Script.ID, &ls.Script.Name, &ls.Script.LiveVersion, &ls.Script.MaxAttempts, &ls.Script.Private, &ls.Script.CreatedAt, &ls.Script.UpdatedAt,
 		&ls.Version.Version, &ls.Version.Source, &by, &ls.Version.CreatedAt, &ls.App.Outbound)
 	if err != nil {
 		return store.LiveScript{}, readError(fmt.Sprintf("live script %s/%s", appSlug, name), err)

@@ -234,6 +234,10 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 		where = append(where, "i.job_id = ?")
 		args = append(args, f.JobID)
 	}
+	if f.HTTPStatusMin != 0 || f.HTTPStatusMax != 0 {
+		where = append(where, "i.http_status BETWEEN ? AND ?")
+		args = append(args, f.HTTPStatusMin, f.HTTPStatusMax)
+	}
 	if f.After != "" {
 		where = append(where, "i.id > ?")
 		args = append(args, f.After)

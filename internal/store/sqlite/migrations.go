@@ -266,6 +266,9 @@ WHEN (OLD.state IN ('queued', 'error', 'running')) <> (NEW.state IN ('queued', '
 	WHERE app_id = NEW.app_id;
 END;
 `,
+	// 15: a private script is not on the data plane (see
+	// store.Script.Private); the scripts deployed before stay public.
+	`ALTER TABLE scripts ADD COLUMN private INTEGER NOT NULL DEFAULT 0;`,
 }
 
 // migrate applies the migrations of list that db lacks, each in its own

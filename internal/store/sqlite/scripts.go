@@ -8,14 +8,14 @@ import (
 	"github.com/picloud/picloud/internal/store"
 )
 
-const scriptColumns = "s.id, s.app_id, a.slug, s.name, s.live_version, s.max_attempts, s.created_at, s.updated_at"
+const scriptColumns = "s.id, s.app_id, a.slug, s.name, s.live_version, s.max_attempts, s.private, s.created_at, s.updated_at"
 
 func scanScript(row scanner) (store.Script, error) {
 	var (
 		sc               store.Script
 		created, updated int64
 	)
-	if err := row.Scan(&sc.ID, &sc.AppID, &sc.AppSlug, &sc.Name, &sc.LiveVersion, &sc.MaxAttempts, &created, &updated); err != nil {
+	if err := row.Scan(&sc.ID, &sc.AppID, &sc.AppSlug, &sc.Name, &sc.LiveVersion, &sc.MaxAttempts, &sc.Private, &created, &updated); err != nil {
 		return store.Script{}, err
 	}
 	sc.CreatedAt = fromUnixNano(created)
@@ -26,8 +26,15 @@ func scanScript(row scanner) (store.Script, error) {
 // DeployScript stores source as the next version of the script name of
 // app appID, creating the script on its first deploy, and makes it live.
 // Deploys to one script are serialised by the write transaction, so each
-// gets its own version number.
+// gets its own version number. A new script is public.
 func (s *Store) DeployScript(ctx context.Context, appID int64, name, source string, userID int64) (store.Script, store.Version, error) {
+	return s.DeployScriptAs(ctx, store.Deploy{AppID: appID, Name: name, Source: source, UserID: userID})
+}
+
+// DeployScriptAs is DeployScript that also sets the script's visibility
+// (store.Deploy says how).
+func (s *Store) DeployScriptAs(ctx context.Context, d store.Deploy) (store.Script, store.Version, error) {
+	appID, name, source, userID := d.AppID, d.Name, d.Source, d.UserID
 	what := fmt.Sprintf("deploy script %q of app %d", name, appID)
 	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see dsn
 	if err != nil {
@@ -42,12 +49,17 @@ func (s *Store) DeployScript(ctx context.Context, appID int64, name, source stri
 		return store.Script{}, store.Version{}, readError(fmt.Sprintf("app %d", appID), err)
 	}
 	var created int64
+	private := d.NewPrivate
+	if d.Private != nil {
+		private = *d.Private
+	}
 	err = tx.QueryRowContext(ctx,
-		`INSERT INTO scripts (app_id, name, live_version, created_at, updated_at) VALUES (?, ?, 0, ?, ?)
-		ON CONFLICT (app_id, name) DO UPDATE SET updated_at = excluded.updated_at
-		RETURNING id, created_at, max_attempts`,
-		appID, name, unixNano(at), unixNano(at),
-	).Scan(&sc.ID, &created, &sc.MaxAttempts)
+		`INSERT INTO scripts (app_id, name, live_version, private, created_at, updated_at) VALUES (?, ?, 0, ?, ?, ?)
+		ON CONFLICT (app_id, name) DO UPDATE SET updated_at = excluded.updated_at,
+			private = CASE WHEN ? THEN excluded.private ELSE scripts.private END
+		RETURNING id, created_at, max_attempts, private`,
+		appID, name, private, unixNano(at), unixNano(at), d.Private != nil,
+	).Scan(&sc.ID, &created, &sc.MaxAttempts, &sc.Private)
 	if err != nil {
 		return store.Script{}, store.Version{}, writeError(what, err)
 	}
@@ -173,14 +185,14 @@ func (s *Store) GetLiveScript(ctx context.Context, appSlug, name string) (store.
 	)
 	err := s.read.QueryRowContext(ctx,
 		`SELECT a.id, a.slug, a.name, a.description, a.limits, a.created_at,
-			s.id, s.name, s.live_version, s.max_attempts, s.created_at, s.updated_at,
+			s.id, s.name, s.live_version, s.max_attempts, s.private, s.created_at, s.updated_at,
 			v.version, v.source, v.created_by, v.created_at, a.outbound
 		FROM apps a
 		JOIN scripts s ON s.app_id = a.id
 		JOIN versions v ON v.script_id = s.id AND v.version = s.live_version
 		WHERE a.slug = ? AND s.name = ?`, appSlug, name,
 	).Scan(&ls.App.ID, &ls.App.Slug, &ls.App.Name, &ls.App.Description, &limits, &appCreated,
-		&ls.Script.ID, &ls.Script.Name, &ls.Script.LiveVersion, &ls.Script.MaxAttempts, &created, &updated,
+		&ls.Script.ID, &ls.Script.Name, &ls.Script.LiveVersion, &ls.Script.MaxAttempts, &ls.Script.Private, &created, &updated,
 		&ls.Version.Version, &ls.Version.Source, &by, &versionCreated, &outbound)
 	if err != nil {
 		return store.LiveScript{}, readError(fmt.Sprintf("live script %s/%s", appSlug, name), err)

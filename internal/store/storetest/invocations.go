@@ -36,6 +36,7 @@ func testInvocations(t *testing.T, st store.Store) {
 	i2 := invocation("inv-02", a, "hello", store.StatusError, at(time.Second))
 	i2.HTTPStatus, i2.Trigger = 500, store.TriggerAsync
 	i3 := invocation("inv-03", a, "other", store.StatusOK, at(2*time.Second))
+	i3.HTTPStatus = 422 // the script's own refusal: the run went well
 	i4 := invocation("inv-04", b, "hello", store.StatusTimeout, at(3*time.Second))
 	i4.HTTPStatus, i4.Trigger = 504, store.TriggerSchedule
 	// i5 starts with i3: the ID breaks the tie.
@@ -66,6 +67,9 @@ func testInvocations(t *testing.T, st store.Store) {
 		{"script", store.InvocationFilter{AppID: a.ID, Script: "hello"}, []store.Invocation{i5, i2, i1}},
 		{"status", store.InvocationFilter{AppID: a.ID, Status: store.StatusOK}, []store.Invocation{i3, i1}},
 		{"script and status", store.InvocationFilter{AppID: a.ID, Script: "hello", Status: store.StatusError}, []store.Invocation{i2}},
+		{"http 4xx", store.InvocationFilter{AppID: a.ID, HTTPStatusMin: 400, HTTPStatusMax: 499}, []store.Invocation{i3}},
+		{"http 500 every app", store.InvocationFilter{HTTPStatusMin: 500, HTTPStatusMax: 599}, []store.Invocation{i4, i2}},
+		{"http 200 with status", store.InvocationFilter{AppID: a.ID, Status: store.StatusOK, HTTPStatusMin: 200, HTTPStatusMax: 200}, []store.Invocation{i1}},
 		{"limit", store.InvocationFilter{AppID: a.ID, Limit: 2}, []store.Invocation{i5, i3}},
 		{"limit 1 with filters", store.InvocationFilter{AppID: a.ID, Script: "hello", Limit: 1}, []store.Invocation{i5}},
 		{"unknown script", store.InvocationFilter{AppID: a.ID, Script: "nope"}, []store.Invocation{}},

@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Apps", testApps},
 		{"Members", testMembers},
 		{"Scripts", testScripts},
+		{"ScriptVisibility", testScriptVisibility},
 		{"ListScriptsForUser", testListScriptsForUser},
 		{"DeleteApp", testDeleteApp},
 		{"Invocations", testInvocations},

@@ -22,6 +22,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/picloud/picloud/internal/testdeps"
 )
 
 // EnvServer names the environment variable with the URL of the server,
@@ -52,7 +54,7 @@ func DSN(t testing.TB) string {
 	defer cancel()
 	dsn, drop, err := Create(ctx)
 	if errors.Is(err, ErrUnreachable) {
-		t.Skip(err)
+		Missing(t, err)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +65,13 @@ func DSN(t testing.TB) string {
 		}
 	})
 	return dsn
+}
+
+// Missing ends t for err, which wraps ErrUnreachable: a skip that names
+// the missing server, or a failure in CI (see testdeps).
+func Missing(t testing.TB, err error) {
+	t.Helper()
+	testdeps.Missingf(t, "PostgreSQL", "%v (start the server, or set %s)", err, EnvServer)
 }
 
 // Create creates a new, empty database and returns its URL and a function
