@@ -119,7 +119,7 @@ type AppLimits struct {
 	TimeoutMS     int64 `json:"timeout_ms,omitempty"`
 	MaxOperations int64 `json:"max_operations,omitempty"`
 	MaxBodyBytes  int64 `json:"max_body_bytes,omitempty"`
-	MaxMemoryMB   int64 `json:"max_memory_mb,omitempty"` // bounds string/array/map sizes
+	MaxMemoryMB   int64 `json:"max_memory_mb,omitempty"` // bounds the data one run holds
 	// The app's key-value store (KVLimits).
 	KVMaxValueBytes int64 `json:"kv_max_value_bytes,omitempty"`
 	KVMaxBytes      int64 `json:"kv_max_bytes,omitempty"`
