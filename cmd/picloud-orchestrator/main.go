@@ -151,6 +151,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 		MaxInflight:       s.protect.MaxInflight,
 		MaxInflightPerApp: s.protect.MaxInflightPerApp,
+		MaxInflightHeavy:  s.protect.MaxInflightHeavy,
 		AdmissionWait:     s.protect.AdmissionWait,
 	})
 	// Deploys and queued jobs announced while the bus was reconnecting

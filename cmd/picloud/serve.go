@@ -97,6 +97,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Storage:           storage,
 		MaxInflight:       cfg.MaxInflight,
 		MaxInflightPerApp: cfg.MaxInflightPerApp,
+		MaxInflightHeavy:  cfg.MaxInflightHeavy,
 		AdmissionWait:     cfg.AdmissionWait,
 		// NodeID defaults to the host name: it survives a restart, so the
 		// jobs a killed server was running are requeued when it starts.

@@ -288,6 +288,7 @@ func LimitArgs(l executor.Limits) []string {
 // of HTTP connections (every binary that listens on TCP).
 type Protection struct {
 	MaxInflight, MaxInflightPerApp int
+	MaxInflightHeavy               int
 	AdmissionWait                  time.Duration
 	Guard                          netguard.Config
 	ReadHeaderTimeout, IdleTimeout time.Duration
@@ -307,6 +308,9 @@ func (f *Flags) Admission(p *Protection) {
 	}
 	f.Var("max-inflight", "PICLOUD_MAX_INFLIGHT", "auto", "script runs in flight at once; auto: 8 × the processors", auto(&p.MaxInflight))
 	f.Var("max-inflight-per-app", "PICLOUD_MAX_INFLIGHT_PER_APP", "auto", "script runs of one app in flight at once (an app's limits may change it); auto: a quarter of --max-inflight", auto(&p.MaxInflightPerApp))
+	f.Var("max-inflight-heavy", "PICLOUD_MAX_INFLIGHT_HEAVY", "1", "script runs in flight at once of an app whose runs hit a limit, timed out or ran past a million operations in the last 10 s (unless an administrator set the app's max_inflight)", func(v string) error {
+		return config.ParseCount(v, &p.MaxInflightHeavy, false)
+	})
 	f.Duration(&p.AdmissionWait, "admission-wait", "PICLOUD_ADMISSION_WAIT", "200ms", "longest wait of a run for a slot before it is refused with 503 or 429")
 }
 

@@ -72,6 +72,7 @@ type Config struct {
 	// connections.
 	MaxInflight       int           // runs in flight on the node; 0: DefaultMaxInflight
 	MaxInflightPerApp int           // runs in flight of one app; 0: a quarter of MaxInflight
+	MaxInflightHeavy  int           // runs in flight of a heavy app (orchestrator/admission.go)
 	AdmissionWait     time.Duration // longest wait for a run's slot before 503/429
 	MaxConns          int           // connections open at once
 	MaxConnsPerClient int           // connections of one client address; 0: no cap
@@ -217,6 +218,9 @@ var settings = []setting{
 	}},
 	{"max-inflight", "PICLOUD_MAX_INFLIGHT", "auto", "script runs in flight at once; auto: 8 × the processors", autoIntSetter(func(c *Config) *int { return &c.MaxInflight })},
 	{"max-inflight-per-app", "PICLOUD_MAX_INFLIGHT_PER_APP", "auto", "script runs of one app in flight at once (an app's limits may change it); auto: a quarter of --max-inflight", autoIntSetter(func(c *Config) *int { return &c.MaxInflightPerApp })},
+	{"max-inflight-heavy", "PICLOUD_MAX_INFLIGHT_HEAVY", "1", "script runs in flight at once of an app whose runs hit a limit, timed out or ran past a million operations in the last 10 s (unless an administrator set the app's max_inflight)", func(c *Config, v string) error {
+		return ParseCount(v, &c.MaxInflightHeavy, false)
+	}},
 	{"admission-wait", "PICLOUD_ADMISSION_WAIT", "200ms", "longest wait of a run for a slot before it is refused with 503 or 429", durationSetter(func(c *Config) *time.Duration { return &c.AdmissionWait })},
 	{"max-conns", "PICLOUD_MAX_CONNS", "1024", "HTTP connections open at once (lowered to the file descriptor limit); the last eighth serve only the control plane and /healthz", func(c *Config, v string) error {
 		return ParseCount(v, &c.MaxConns, false)

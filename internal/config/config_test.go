@@ -220,7 +220,7 @@ func TestLoadProtection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxInflight != 0 || c.MaxInflightPerApp != 0 || c.AdmissionWait != 200*time.Millisecond ||
+	if c.MaxInflight != 0 || c.MaxInflightPerApp != 0 || c.MaxInflightHeavy != 1 || c.AdmissionWait != 200*time.Millisecond ||
 		c.MaxConns != 1024 || c.MaxConnsPerClient != 256 || c.MinBodyRate != 4<<10 || c.BodyGrace != 5*time.Second ||
 		c.ReadHeaderTimeout != 10*time.Second || c.IdleTimeout != 120*time.Second {
 		t.Errorf("defaults: %+v", c)
@@ -233,7 +233,7 @@ func TestLoadProtection(t *testing.T) {
 	if c.MaxInflight != 12 || c.MaxInflightPerApp != 3 || c.MaxConnsPerClient != 0 || c.MinBodyRate != 1<<10 {
 		t.Errorf("settings: %+v", c)
 	}
-	for _, args := range [][]string{{"--max-inflight", "0"}, {"--max-inflight", "many"}, {"--max-conns", "0"}, {"--max-conns-per-client", "-1"}, {"--admission-wait", "0s"}} {
+	for _, args := range [][]string{{"--max-inflight", "0"}, {"--max-inflight", "many"}, {"--max-inflight-heavy", "0"}, {"--max-conns", "0"}, {"--max-conns-per-client", "-1"}, {"--admission-wait", "0s"}} {
 		_, err := Load("picloud", args, env(nil), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), args[0]) {
 			t.Errorf("%v: %v, want an error naming the flag", args, err)

@@ -17,6 +17,7 @@ type protection struct {
 	connsOpen     prometheus.Gauge
 	connsRefused  *prometheus.CounterVec
 	slowBodies    prometheus.Counter
+	heavyRuns     *prometheus.CounterVec
 }
 
 // admissionBuckets reach from an immediate admission to the longest wait
@@ -36,7 +37,7 @@ func newProtection(reg *prometheus.Registry) *protection {
 		}, []string{"outcome"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "picloud_admission_rejected_total",
-			Help: "Runs refused at the admission gate, by reason: app (429, the app at its cap), server (503, the node at its cap), gone (the caller left while waiting).",
+			Help: "Runs refused at the admission gate, by reason: app (429, the app at its cap), heavy (429, a heavy app at its heavy cap), server (503, the node at its cap), gone (the caller left while waiting).",
 		}, []string{"reason"}),
 		connsOpen: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "picloud_http_connections_open",
@@ -50,9 +51,21 @@ func newProtection(reg *prometheus.Registry) *protection {
 			Name: "picloud_http_slow_bodies_total",
 			Help: "Requests whose body arrived slower than the minimum rate and were cut off.",
 		}),
+		heavyRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "picloud_admission_heavy_runs_total",
+			Help: "Runs that made their app heavy (stopped by a limit, timed out, or past a million operations), by app: a heavy app runs at most --max-inflight-heavy at once for 10 s.",
+		}, []string{"app"}),
 	}
-	reg.MustRegister(p.inflight, p.admissionWait, p.rejected, p.connsOpen, p.connsRefused, p.slowBodies)
+	reg.MustRegister(p.inflight, p.admissionWait, p.rejected, p.connsOpen, p.connsRefused, p.slowBodies, p.heavyRuns)
 	return p
+}
+
+// HeavyRun counts a run that made its app heavy at the admission gate.
+func (m *Metrics) HeavyRun(app string) {
+	if m == nil {
+		return
+	}
+	m.protect.heavyRuns.WithLabelValues(app).Inc()
 }
 
 // InflightAdd moves the gauge of runs in flight by delta.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/metrics"
 )
@@ -19,6 +20,21 @@ import (
 const (
 	DefaultAdmissionWait = 200 * time.Millisecond
 	inflightPerProc      = 8
+	// DefaultMaxInflightHeavy is the default cap on the runs in flight of
+	// a heavy app (see heavyRun).
+	DefaultMaxInflightHeavy = 1
+)
+
+// An app is heavy for heavyFor after one of its runs was stopped by a
+// limit, timed out, or did more than heavyOps operations (some tens of
+// milliseconds of CPU): such runs burn a core each, or allocate as fast
+// as the machine can, and a few of them in parallel take a small
+// machine's cores from every other app. While heavy, an app's runs are
+// capped at a few in flight (one by default), unless an administrator
+// set the app's own cap. A well-behaved app never becomes heavy.
+const (
+	heavyOps = 1_000_000
+	heavyFor = 10 * time.Second
 )
 
 // DefaultMaxInflight is the default cap on the runs in flight on a node:
@@ -34,6 +50,7 @@ func DefaultMaxInflightPerApp(global int) int { return max(global/4, 1) }
 // Reasons of a refused run, the label of the rejection metric.
 const (
 	rejectApp    = "app"    // the app is at its own cap: 429
+	rejectHeavy  = "heavy"  // the app is heavy and at its heavy cap: 429
 	rejectServer = "server" // the node is at its global cap: 503
 	rejectGone   = "gone"   // the caller left while waiting
 )
@@ -50,11 +67,14 @@ const (
 type admission struct {
 	global  chan struct{} // a token per run in flight
 	perApp  int           // default cap of one app
+	heavy   int           // cap of a heavy app
 	wait    time.Duration
 	metrics *metrics.Metrics
 
 	mu   sync.Mutex
 	apps map[int64]*appGate
+	// heavyUntil holds, for each heavy app, when it stops being heavy.
+	heavyUntil map[int64]time.Time
 }
 
 // appGate holds the slots of one app. users counts the runs holding or
@@ -62,32 +82,39 @@ type admission struct {
 // map holds only the apps with runs in flight.
 type appGate struct {
 	slots chan struct{}
+	heavy chan struct{} // the slots a heavy app's runs take as well
 	users int
 }
 
-func newAdmission(global, perApp int, wait time.Duration, m *metrics.Metrics) *admission {
+func newAdmission(global, perApp, heavy int, wait time.Duration, m *metrics.Metrics) *admission {
 	if global <= 0 {
 		global = DefaultMaxInflight()
 	}
 	if perApp <= 0 {
 		perApp = DefaultMaxInflightPerApp(global)
 	}
+	if heavy <= 0 {
+		heavy = DefaultMaxInflightHeavy
+	}
 	if wait <= 0 {
 		wait = DefaultAdmissionWait
 	}
 	return &admission{
-		global:  make(chan struct{}, global),
-		perApp:  min(perApp, global),
-		wait:    wait,
-		metrics: m,
-		apps:    make(map[int64]*appGate),
+		global:     make(chan struct{}, global),
+		perApp:     min(perApp, global),
+		heavy:      min(heavy, global),
+		wait:       wait,
+		metrics:    m,
+		apps:       make(map[int64]*appGate),
+		heavyUntil: make(map[int64]time.Time),
 	}
 }
 
 // admit waits at most the gate's wait for a slot of app appID — capped at
 // appCap runs in flight, or the default when appCap is 0 — and one of the
-// node. It returns the function that gives both back, or the error to
-// answer: 429 when the app is full, 503 when the node is.
+// node; a heavy app's run (without a cap of its own) also takes one of
+// the app's heavy slots. It returns the function that gives them back, or
+// the error to answer: 429 when the app is full, 503 when the node is.
 func (a *admission) admit(ctx context.Context, appID int64, appCap int) (release func(), err *httpx.Error) {
 	start := time.Now()
 	w := waiter{ctx: ctx, wait: a.wait}
@@ -97,7 +124,16 @@ func (a *admission) admit(ctx context.Context, appID int64, appCap int) (release
 		a.leave(appID, g)
 		return nil, a.refuse(w.gone, start, rejectApp)
 	}
+	heavy := appCap <= 0 && a.isHeavy(appID, start)
+	if heavy && !w.take(g.heavy) {
+		<-g.slots
+		a.leave(appID, g)
+		return nil, a.refuse(w.gone, start, rejectHeavy)
+	}
 	if !w.take(a.global) {
+		if heavy {
+			<-g.heavy
+		}
 		<-g.slots
 		a.leave(appID, g)
 		return nil, a.refuse(w.gone, start, rejectServer)
@@ -106,10 +142,44 @@ func (a *admission) admit(ctx context.Context, appID int64, appCap int) (release
 	a.metrics.InflightAdd(1)
 	return func() {
 		<-a.global
+		if heavy {
+			<-g.heavy
+		}
 		<-g.slots
 		a.leave(appID, g)
 		a.metrics.InflightAdd(-1)
 	}, nil
+}
+
+// observe marks the app heavy for heavyFor when its run was heavy: stopped
+// by a limit, timed out, or past heavyOps operations. An app with a cap of
+// its own (appCap > 0, set by an administrator) is never marked.
+func (a *admission) observe(appID int64, appSlug string, appCap int, res executor.Result) {
+	if appCap > 0 || !heavyRun(res) {
+		return
+	}
+	a.metrics.HeavyRun(appSlug)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.heavyUntil[appID] = time.Now().Add(heavyFor)
+}
+
+// heavyRun reports whether a run marks its app heavy.
+func heavyRun(res executor.Result) bool {
+	return res.Status == executor.StatusLimit || res.Status == executor.StatusTimeout || res.Operations >= heavyOps
+}
+
+// isHeavy reports whether app appID is heavy at now, forgetting it once it
+// is not any more.
+func (a *admission) isHeavy(appID int64, now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	until, ok := a.heavyUntil[appID]
+	if ok && !now.Before(until) {
+		delete(a.heavyUntil, appID)
+		return false
+	}
+	return ok
 }
 
 // admitJob waits, as long as it takes, for a slot of the node for a
@@ -142,7 +212,7 @@ func (a *admission) appGate(appID int64, appCap int) *appGate {
 		if appCap <= 0 {
 			appCap = a.perApp
 		}
-		g = &appGate{slots: make(chan struct{}, appCap)}
+		g = &appGate{slots: make(chan struct{}, appCap), heavy: make(chan struct{}, a.heavy)}
 		a.apps[appID] = g
 	}
 	g.users++
@@ -203,6 +273,9 @@ func (a *admission) refuse(gone bool, start time.Time, reason string) *httpx.Err
 	}
 	a.metrics.AdmissionRejected(reason, time.Since(start))
 	switch reason {
+	case rejectHeavy:
+		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "app_busy",
+			Message: "this app's runs recently hit their limits or ran long, so it runs fewer at once; try again shortly"}
 	case rejectApp:
 		return &httpx.Error{Status: http.StatusTooManyRequests, Code: "app_busy",
 			Message: "this app has as many runs in flight as it may; try again shortly"}

@@ -23,6 +23,7 @@ type heldRunner struct {
 	mu      sync.Mutex
 	running map[string]int
 	peak    map[string]int
+	results map[string]executor.Result // what a run of an app ends with; ok by default
 	started chan string   // the app of each run that starts
 	release chan struct{} // one receive ends one run
 }
@@ -42,8 +43,11 @@ func (h *heldRunner) Run(ctx context.Context, ev executor.Event, _ executor.Limi
 	h.started <- ev.App
 	<-h.release
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	h.running[ev.App]--
-	h.mu.Unlock()
+	if res, ok := h.results[ev.App]; ok {
+		return res
+	}
 	return executor.Result{Status: executor.StatusOK, HTTPStatus: 200, Body: []byte("done")}
 }
 
@@ -346,5 +350,89 @@ func TestSlowBodyIs408(t *testing.T) {
 	case a := <-h.started:
 		t.Fatalf("a run of %q started", a)
 	default:
+	}
+}
+
+// An app whose run was stopped by a limit is heavy: its runs in flight
+// are capped at --max-inflight-heavy (1) for a while, so that its hostile
+// runs, which each burn a core or allocate as fast as they can, cannot
+// take a small machine's cores from other apps; another app keeps its
+// own cap, and an app whose cap an administrator set is never marked.
+func TestAdmissionHeavyApp(t *testing.T) {
+	for _, res := range []executor.Result{
+		{Status: executor.StatusLimit, HTTPStatus: 500, Limit: "memory"},
+		{Status: executor.StatusTimeout, HTTPStatus: 504},
+		{Status: executor.StatusOK, HTTPStatus: 200, Operations: heavyOps},
+	} {
+		t.Run(fmt.Sprintf("%s-%d", res.Status, res.Operations), func(t *testing.T) {
+			h := newHeldRunner()
+			e := newEnv(t, Config{Runner: h, MaxInflight: 8, MaxInflightPerApp: 3, AdmissionWait: 20 * time.Millisecond})
+			e.app("trusted", store.AppLimits{MaxInflight: 3})
+			for _, app := range []string{"bad", "good", "trusted"} {
+				e.deploy(app, "s", "1")
+			}
+			h.results = map[string]executor.Result{"bad": res, "trusted": res}
+
+			// Before any heavy run, the app has its whole cap.
+			first := e.calls("bad", 3)
+			h.waitStarted(t, 3)
+			for range 3 {
+				h.release <- struct{}{}
+			}
+			for range 3 {
+				receive(t, first)
+			}
+			if got := metric(t, e, `picloud_admission_heavy_runs_total{app="bad"}`); got != "3" {
+				t.Errorf("heavy runs of bad %q, want 3", got)
+			}
+
+			// Now one run at a time: the second waits, then is refused.
+			held := e.calls("bad", 1)
+			h.waitStarted(t, 1)
+			wantRefusal(t, receive(t, e.calls("bad", 1)), http.StatusTooManyRequests, "app_busy")
+			if got := metric(t, e, `picloud_admission_rejected_total{reason="heavy"}`); got != "1" {
+				t.Errorf("heavy refusals %q, want 1", got)
+			}
+			// Another app, and an app with an administrator's cap, keep
+			// theirs.
+			good := e.calls("good", 3)
+			trusted := e.calls("trusted", 3)
+			h.waitStarted(t, 6)
+			for range 7 {
+				h.release <- struct{}{}
+			}
+			receive(t, held)
+			for range 3 {
+				receive(t, good)
+				receive(t, trusted)
+			}
+			if got := h.peakOf("trusted"); got != 3 {
+				t.Errorf("trusted ran %d at once, want its cap of 3", got)
+			}
+			// The trusted app's heavy runs are not counted: it is never marked.
+			if got := metric(t, e, `picloud_admission_heavy_runs_total{app="trusted"}`); got != "" {
+				t.Errorf("heavy runs of trusted %q, want none", got)
+			}
+		})
+	}
+}
+
+// An app stops being heavy heavyFor after its last heavy run.
+func TestAdmissionHeavyExpires(t *testing.T) {
+	a := newAdmission(4, 2, 1, time.Millisecond, nil)
+	a.observe(7, "x", 0, executor.Result{Status: executor.StatusTimeout})
+	now := time.Now()
+	if !a.isHeavy(7, now) {
+		t.Fatal("not heavy after a timeout")
+	}
+	if a.isHeavy(7, now.Add(heavyFor)) {
+		t.Error("still heavy after heavyFor")
+	}
+	if len(a.heavyUntil) != 0 {
+		t.Errorf("an app that is not heavy any more is still held: %v", a.heavyUntil)
+	}
+	a.observe(8, "y", 0, executor.Result{Status: executor.StatusError, Operations: heavyOps - 1})
+	if a.isHeavy(8, time.Now()) {
+		t.Error("an error under heavyOps operations made its app heavy")
 	}
 }

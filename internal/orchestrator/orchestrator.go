@@ -119,7 +119,11 @@ type Config struct {
 	// for a slot before it is refused (default DefaultAdmissionWait).
 	MaxInflight       int
 	MaxInflightPerApp int
-	AdmissionWait     time.Duration
+	// MaxInflightHeavy caps the runs in flight of an app whose runs
+	// recently hit a limit, timed out or ran long (default
+	// DefaultMaxInflightHeavy; admission.go).
+	MaxInflightHeavy int
+	AdmissionWait    time.Duration
 }
 
 // Orchestrator serves the data plane.
@@ -172,7 +176,7 @@ func New(cfg Config) *Orchestrator {
 	if o.logger == nil {
 		o.logger = slog.New(slog.DiscardHandler)
 	}
-	o.admission = newAdmission(cfg.MaxInflight, cfg.MaxInflightPerApp, cfg.AdmissionWait, cfg.Metrics)
+	o.admission = newAdmission(cfg.MaxInflight, cfg.MaxInflightPerApp, cfg.MaxInflightHeavy, cfg.AdmissionWait, cfg.Metrics)
 	o.cache = newScriptCache(o.load)
 	o.logs = &logWriter{
 		st:        cfg.Store,
@@ -410,6 +414,7 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		Body:   body,
 	}, lim)
 	writeResult(w, id, res)
+	o.admission.observe(c.appID, app, int(c.limits.MaxInflight), res)
 
 	o.logs.add(withResult(store.Invocation{
 		ID:       id,
