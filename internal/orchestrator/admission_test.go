@@ -24,8 +24,8 @@ type heldRunner struct {
 	running map[string]int
 	peak    map[string]int
 	results map[string]executor.Result // what a run of an app ends with; ok by default
-	started chan string   // the app of each run that starts
-	release chan struct{} // one receive ends one run
+	started chan string                // the app of each run that starts
+	release chan struct{}              // one receive ends one run
 }
 
 func newHeldRunner() *heldRunner {
