@@ -131,6 +131,13 @@ type RunOptions struct {
 	// Host is any value the host wants its native functions to reach
 	// during this evaluation, through Context.Host.
 	Host any
+	// Long, when set, is called on the evaluating goroutine at every look
+	// at the deadline (every 1,024 operations) once the evaluation has
+	// passed LongAfter operations: a host may treat such a run as heavy
+	// while it still runs, and pace it (a Long that sleeps slows the run
+	// down, its deadline still holding).
+	Long      func()
+	LongAfter uint64
 }
 
 // RunStats are figures about one evaluation.

@@ -221,3 +221,58 @@ func TestEngineDeadline(t *testing.T) {
 		t.Errorf("native function's context is %v, want the run's own", seen)
 	}
 }
+
+// RunOptions.Long is called at every check once a run passes LongAfter
+// operations, while it still runs, and never for a run that stays under
+// it.
+func TestEngineLong(t *testing.T) {
+	e := New()
+	for _, c := range []struct {
+		src   string
+		after uint64
+		calls int
+	}{
+		{`let x = 0; for i in 0..100000 { x += i; } x`, 50_000, 1},
+		{`let x = 0; for i in 0..100 { x += i; } x`, 50_000, 0},
+		{`fn f(n) { if n == 0 { 0 } else { 1 + f(n - 1) } } let s = 0; for i in 0..2000 { s += f(20); } s`, 10_000, 1},
+	} {
+		calls := 0
+		stats := &RunStats{}
+		if _, err := e.Run(mustCompile(t, e, c.src), RunOptions{LongAfter: c.after, Long: func() { calls++ }, Stats: stats}); err != nil {
+			t.Fatalf("%s: %v", c.src, err)
+		}
+		// One call per check from LongAfter on, a check every
+		// checkInterval operations.
+		want := 0
+		if stats.Operations >= c.after {
+			want = int((stats.Operations-c.after)/checkInterval) - 1
+		}
+		if c.calls == 0 && calls != 0 || c.calls > 0 && (calls < want || calls > want+2) {
+			t.Errorf("%s: Long called %d times over %d operations, want about %d", c.src, calls, stats.Operations, want)
+		}
+	}
+
+	// An endless loop: Long is called while it runs, long before the
+	// deadline ends it.
+	called := make(chan time.Time, 1)
+	deadline := time.Now().Add(300 * time.Millisecond)
+	_, err := e.Run(mustCompile(t, e, `loop {}`), RunOptions{Deadline: deadline, LongAfter: 100_000,
+		Long: func() {
+			select {
+			case called <- time.Now():
+			default:
+			}
+		}})
+	var ee *EvalError
+	if !errors.As(err, &ee) || ee.Kind != ErrorTerminated {
+		t.Fatalf("got %v, want ErrorTerminated", err)
+	}
+	select {
+	case at := <-called:
+		if !at.Before(deadline) {
+			t.Errorf("Long called at the deadline, not while the run went on")
+		}
+	default:
+		t.Error("Long was not called for an endless loop")
+	}
+}

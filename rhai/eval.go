@@ -66,6 +66,9 @@ type evaluator struct {
 	// stack: index hints skip them.
 	hidden int
 	ops    uint64 // operations so far
+	// long is RunOptions.Long, called at every check past longAfter.
+	long      func()
+	longAfter uint64
 	// nextCheck is the operation count at which tick next looks at the
 	// limit and the context.
 	nextCheck uint64
@@ -168,6 +171,7 @@ func (e *Engine) newEvaluator(ast *AST, opts RunOptions) *evaluator {
 		ev.resolver = opts.Modules
 	}
 	ev.ctx, ev.deadline = opts.Context, opts.Deadline
+	ev.long, ev.longAfter = opts.Long, opts.LongAfter
 	if ev.ctx != nil {
 		ev.done = ev.ctx.Done()
 	}
@@ -269,6 +273,9 @@ func (ev *evaluator) checkOps(pos Position) error {
 	}
 	if !ev.deadline.IsZero() && !time.Now().Before(ev.deadline) {
 		return &EvalError{Kind: ErrorTerminated, Msg: "Script terminated: " + context.DeadlineExceeded.Error(), Pos: pos}
+	}
+	if ev.long != nil && ev.ops >= ev.longAfter {
+		ev.long()
 	}
 	ev.nextCheck = ev.ops + checkInterval
 	if max := ev.limits.MaxOperations; max > 0 && max+1 < ev.nextCheck {

@@ -154,16 +154,19 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 	// functions still get one (rhai.Context.Context) when they ask.
 	deadline := start.Add(lim.Timeout)
 	rl := lim.engineLimits()
+	long, _ := ctx.Value(longRunKey{}).(longRun)
 	v, err := x.engine.Run(ast, rhai.RunOptions{
-		Context:  ctx,
-		Deadline: deadline,
-		Scope:    scopeFor(ast, &ev),
-		Print:    out.print,
-		Debug:    out.debug,
-		Limits:   &rl,
-		Stats:    &stats,
-		Host:     &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV},
-		Modules:  mods.resolver(),
+		Context:   ctx,
+		Deadline:  deadline,
+		Scope:     scopeFor(ast, &ev),
+		Print:     out.print,
+		Debug:     out.debug,
+		Limits:    &rl,
+		Stats:     &stats,
+		Host:      &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV},
+		Modules:   mods.resolver(),
+		Long:      long.f,
+		LongAfter: long.after,
 	})
 	if err != nil {
 		return classify(ctx, deadline, err)
@@ -305,4 +308,22 @@ func ErrorResult(err error) Result {
 	res := failure(StatusError, http.StatusInternalServerError, err)
 	res.Summary = summarize(res, Limits{}, nil)
 	return res
+}
+
+// longRun is what WithLongRun puts in a run's context.
+type longRun struct {
+	after uint64
+	f     func()
+}
+
+type longRunKey struct{}
+
+// WithLongRun returns a context under which a local run calls f at every
+// check of its deadline (every 1,024 operations) once it passed after
+// operations (rhai.RunOptions.Long): the orchestrator's admission gate
+// marks the app of such a run heavy without waiting for the run to end,
+// and paces it. A run in an executor process (cluster mode) does not
+// call it; its end is observed instead.
+func WithLongRun(ctx context.Context, after uint64, f func()) context.Context {
+	return context.WithValue(ctx, longRunKey{}, longRun{after: after, f: f})
 }

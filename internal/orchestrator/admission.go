@@ -32,9 +32,16 @@ const (
 // machine's cores from every other app. While heavy, an app's runs are
 // capped at a few in flight (one by default), unless an administrator
 // set the app's own cap. A well-behaved app never becomes heavy.
+//
+// A run past heavyOps operations is also paced: it pauses heavyPause
+// after every heavySlice of running, so that it takes at most about half
+// a core and the other apps' short requests find the machine responsive
+// (bench/hostile).
 const (
-	heavyOps = 1_000_000
-	heavyFor = 10 * time.Second
+	heavyOps   = 1_000_000
+	heavyFor   = 10 * time.Second
+	heavySlice = time.Millisecond
+	heavyPause = time.Millisecond
 )
 
 // DefaultMaxInflight is the default cap on the runs in flight on a node:
@@ -75,6 +82,9 @@ type admission struct {
 	apps map[int64]*appGate
 	// heavyUntil holds, for each heavy app, when it stops being heavy.
 	heavyUntil map[int64]time.Time
+	// now and sleep pace heavy runs (time.Now and time.Sleep but in tests).
+	now   func() time.Time
+	sleep func(time.Duration)
 }
 
 // appGate holds the slots of one app. users counts the runs holding or
@@ -82,8 +92,11 @@ type admission struct {
 // map holds only the apps with runs in flight.
 type appGate struct {
 	slots chan struct{}
-	heavy chan struct{} // the slots a heavy app's runs take as well
 	users int
+	// running counts the app's admitted runs, under admission.mu; freed,
+	// when a heavy run waits, is closed when one of them ends.
+	running int
+	freed   chan struct{}
 }
 
 func newAdmission(global, perApp, heavy int, wait time.Duration, m *metrics.Metrics) *admission {
@@ -107,13 +120,15 @@ func newAdmission(global, perApp, heavy int, wait time.Duration, m *metrics.Metr
 		metrics:    m,
 		apps:       make(map[int64]*appGate),
 		heavyUntil: make(map[int64]time.Time),
+		now:        time.Now,
+		sleep:      time.Sleep,
 	}
 }
 
 // admit waits at most the gate's wait for a slot of app appID — capped at
 // appCap runs in flight, or the default when appCap is 0 — and one of the
-// node; a heavy app's run (without a cap of its own) also takes one of
-// the app's heavy slots. It returns the function that gives them back, or
+// node; a run of a heavy app (without a cap of its own) also waits until
+// fewer than the heavy cap of its app's runs are running. It returns the function that gives them back, or
 // the error to answer: 429 when the app is full, 503 when the node is.
 func (a *admission) admit(ctx context.Context, appID int64, appCap int) (release func(), err *httpx.Error) {
 	start := time.Now()
@@ -121,47 +136,107 @@ func (a *admission) admit(ctx context.Context, appID int64, appCap int) (release
 	defer w.stop()
 	g := a.appGate(appID, appCap)
 	if !w.take(g.slots) {
-		a.leave(appID, g)
+		a.leave(appID, g, false)
 		return nil, a.refuse(w.gone, start, rejectApp)
 	}
 	heavy := appCap <= 0 && a.isHeavy(appID, start)
-	if heavy && !w.take(g.heavy) {
+	if !a.start(&w, g, heavy) {
 		<-g.slots
-		a.leave(appID, g)
+		a.leave(appID, g, false)
 		return nil, a.refuse(w.gone, start, rejectHeavy)
 	}
 	if !w.take(a.global) {
-		if heavy {
-			<-g.heavy
-		}
 		<-g.slots
-		a.leave(appID, g)
+		a.leave(appID, g, true)
 		return nil, a.refuse(w.gone, start, rejectServer)
 	}
 	a.metrics.AdmissionAdmitted(time.Since(start))
 	a.metrics.InflightAdd(1)
 	return func() {
 		<-a.global
-		if heavy {
-			<-g.heavy
-		}
 		<-g.slots
-		a.leave(appID, g)
+		a.leave(appID, g, true)
 		a.metrics.InflightAdd(-1)
 	}, nil
 }
 
-// observe marks the app heavy for heavyFor when its run was heavy: stopped
-// by a limit, timed out, or past heavyOps operations. An app with a cap of
-// its own (appCap > 0, set by an administrator) is never marked.
-func (a *admission) observe(appID int64, appSlug string, appCap int, res executor.Result) {
-	if appCap > 0 || !heavyRun(res) {
-		return
+// start counts a run of the app as running. A run of a heavy app waits
+// until fewer than the heavy cap of the app's runs are running, counting
+// those admitted before it became heavy; false when the wait is over.
+func (a *admission) start(w *waiter, g *appGate, heavy bool) bool {
+	for {
+		a.mu.Lock()
+		if !heavy || g.running < a.heavy {
+			g.running++
+			a.mu.Unlock()
+			return true
+		}
+		if g.freed == nil {
+			g.freed = make(chan struct{})
+		}
+		freed := g.freed
+		a.mu.Unlock()
+		if !w.await(freed) {
+			return false
+		}
 	}
-	a.metrics.HeavyRun(appSlug)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.heavyUntil[appID] = time.Now().Add(heavyFor)
+}
+
+// heavyWatch follows one run of an app for the admission gate: the run
+// marks its app heavy when it passes heavyOps operations (while it runs,
+// when it runs in this process) or when it ends stopped by a limit, timed
+// out or past heavyOps operations. An app with a cap of its own (set by
+// an administrator) is never marked.
+type heavyWatch struct {
+	a      *admission
+	appID  int64
+	app    string
+	appCap int
+	marked bool
+	slice  time.Time // when the run's current slice of running began
+}
+
+// watch starts following a run of app appID and returns the context to
+// run it under: a local run that burns CPU until its timeout would
+// otherwise leave its app's other runs free to start for as long.
+func (a *admission) watch(ctx context.Context, appID int64, appSlug string, appCap int) (context.Context, *heavyWatch) {
+	w := &heavyWatch{a: a, appID: appID, app: appSlug, appCap: appCap}
+	if appCap > 0 {
+		return ctx, w
+	}
+	return executor.WithLongRun(ctx, heavyOps, w.long), w
+}
+
+// long is called at every check of the run's deadline once it passed
+// heavyOps operations: it marks the app heavy, and paces the run.
+func (w *heavyWatch) long() {
+	if !w.marked {
+		w.mark()
+	}
+	now := w.a.now()
+	if w.slice.IsZero() {
+		w.slice = now
+	}
+	if now.Sub(w.slice) >= heavySlice {
+		w.a.sleep(heavyPause)
+		w.slice = w.a.now()
+	}
+}
+
+// end observes how the run ended.
+func (w *heavyWatch) end(res executor.Result) {
+	if w.appCap <= 0 && !w.marked && heavyRun(res) {
+		w.mark()
+	}
+}
+
+// mark makes the app heavy for heavyFor from now, once per run.
+func (w *heavyWatch) mark() {
+	w.marked = true
+	w.a.metrics.HeavyRun(w.app)
+	w.a.mu.Lock()
+	defer w.a.mu.Unlock()
+	w.a.heavyUntil[w.appID] = time.Now().Add(heavyFor)
 }
 
 // heavyRun reports whether a run marks its app heavy.
@@ -212,16 +287,25 @@ func (a *admission) appGate(appID int64, appCap int) *appGate {
 		if appCap <= 0 {
 			appCap = a.perApp
 		}
-		g = &appGate{slots: make(chan struct{}, appCap), heavy: make(chan struct{}, a.heavy)}
+		g = &appGate{slots: make(chan struct{}, appCap)}
 		a.apps[appID] = g
 	}
 	g.users++
 	return g
 }
 
-func (a *admission) leave(appID int64, g *appGate) {
+// leave drops the caller's use of the gate; ran says it was counted as
+// running.
+func (a *admission) leave(appID int64, g *appGate, ran bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if ran {
+		g.running--
+		if g.freed != nil {
+			close(g.freed)
+			g.freed = nil
+		}
+	}
 	g.users--
 	if g.users == 0 {
 		delete(a.apps, appID)
@@ -250,6 +334,23 @@ func (w *waiter) take(slots chan struct{}) bool {
 	}
 	select {
 	case slots <- struct{}{}:
+		return true
+	case <-w.timer.C:
+		return false
+	case <-w.ctx.Done():
+		w.gone = true
+		return false
+	}
+}
+
+// await waits for ch to be closed, or reports false when the wait is
+// over or the caller has gone.
+func (w *waiter) await(ch <-chan struct{}) bool {
+	if w.timer == nil {
+		w.timer = time.NewTimer(w.wait)
+	}
+	select {
+	case <-ch:
 		return true
 	case <-w.timer.C:
 		return false

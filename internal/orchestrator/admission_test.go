@@ -420,7 +420,8 @@ func TestAdmissionHeavyApp(t *testing.T) {
 // An app stops being heavy heavyFor after its last heavy run.
 func TestAdmissionHeavyExpires(t *testing.T) {
 	a := newAdmission(4, 2, 1, time.Millisecond, nil)
-	a.observe(7, "x", 0, executor.Result{Status: executor.StatusTimeout})
+	_, w := a.watch(context.Background(), 7, "x", 0)
+	w.end(executor.Result{Status: executor.StatusTimeout})
 	now := time.Now()
 	if !a.isHeavy(7, now) {
 		t.Fatal("not heavy after a timeout")
@@ -431,8 +432,56 @@ func TestAdmissionHeavyExpires(t *testing.T) {
 	if len(a.heavyUntil) != 0 {
 		t.Errorf("an app that is not heavy any more is still held: %v", a.heavyUntil)
 	}
-	a.observe(8, "y", 0, executor.Result{Status: executor.StatusError, Operations: heavyOps - 1})
+	_, w = a.watch(context.Background(), 8, "y", 0)
+	w.end(executor.Result{Status: executor.StatusError, Operations: heavyOps - 1})
 	if a.isHeavy(8, time.Now()) {
 		t.Error("an error under heavyOps operations made its app heavy")
+	}
+}
+
+// A run that burns CPU marks its app heavy while it still runs, not at
+// its timeout: the app's next run is refused at once.
+func TestAdmissionHeavyWhileRunning(t *testing.T) {
+	e := newEnv(t, Config{MaxInflight: 8, MaxInflightPerApp: 3, AdmissionWait: 20 * time.Millisecond})
+	e.app("cpu", store.AppLimits{TimeoutMS: 2000})
+	e.deploy("cpu", "s", "loop {}")
+	first := e.calls("cpu", 1)
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for metric(t, e, `picloud_admission_heavy_runs_total{app="cpu"}`) != "1" {
+		if time.Now().After(deadline) {
+			t.Fatal("the endless loop did not mark its app heavy while it ran")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	wantRefusal(t, receive(t, e.calls("cpu", 1)), http.StatusTooManyRequests, "app_busy")
+	if rec := receive(t, first); rec.Code != http.StatusGatewayTimeout {
+		t.Errorf("the loop ended with %d, want 504", rec.Code)
+	}
+	// Its end does not count it twice.
+	if got := metric(t, e, `picloud_admission_heavy_runs_total{app="cpu"}`); got != "1" {
+		t.Errorf("heavy runs %q after the run ended, want 1", got)
+	}
+}
+
+// A run past heavyOps operations pauses heavyPause after every heavySlice
+// of running: about half a core at most.
+func TestAdmissionPacesHeavyRuns(t *testing.T) {
+	a := newAdmission(4, 2, 1, time.Millisecond, nil)
+	clock := time.Unix(0, 0)
+	var slept time.Duration
+	a.now = func() time.Time { return clock }
+	a.sleep = func(d time.Duration) { slept += d; clock = clock.Add(d) }
+	_, w := a.watch(context.Background(), 1, "x", 0)
+	// A check every 10 µs for 100 ms of running.
+	for range 10_000 {
+		w.long()
+		clock = clock.Add(10 * time.Microsecond)
+	}
+	running := 100 * time.Millisecond
+	if want := running / heavySlice * heavyPause; slept < want*9/10 || slept > want {
+		t.Errorf("slept %v over %v of running, want about %v", slept, running, want)
+	}
+	if !a.isHeavy(1, clock) {
+		t.Error("a run past heavyOps did not mark its app heavy")
 	}
 }

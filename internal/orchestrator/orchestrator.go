@@ -403,7 +403,8 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 	defer release()
 	started := time.Now()
 	id := o.ids.next(started)
-	res := c.run(r.Context(), executor.Event{
+	ctx, heavy := o.admission.watch(r.Context(), c.appID, app, int(c.limits.MaxInflight))
+	res := c.run(ctx, executor.Event{
 		App:    app,
 		Script: script,
 		Method: r.Method,
@@ -414,7 +415,7 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		Body:   body,
 	}, lim)
 	writeResult(w, id, res)
-	o.admission.observe(c.appID, app, int(c.limits.MaxInflight), res)
+	heavy.end(res)
 
 	o.logs.add(withResult(store.Invocation{
 		ID:       id,
