@@ -106,8 +106,14 @@ func freePort(t *testing.T) string {
 func start(t *testing.T, db database, env ...string) *server {
 	t.Helper()
 	addr := freePort(t)
-	s := &server{url: "http://" + addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
-	s.cmd = exec.Command(binary, append([]string{"serve", "--listen", addr}, db.args...)...)
+	return startCmd(t, addr, exec.Command(binary, append([]string{"serve", "--listen", addr}, db.args...)...), env)
+}
+
+// startCmd starts cmd, a picloud serve listening on addr, and waits until
+// it answers.
+func startCmd(t *testing.T, addr string, cmd *exec.Cmd, env []string) *server {
+	t.Helper()
+	s := &server{url: "http://" + addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}, cmd: cmd}
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -19,34 +18,8 @@ import (
 func startWithFileLimit(t *testing.T, db database, nofile int, env ...string) *server {
 	t.Helper()
 	addr := freePort(t)
-	s := &server{url: "http://" + addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	args := append([]string{"-c", fmt.Sprintf(`ulimit -n %d && exec "$0" "$@"`, nofile), binary, "serve", "--listen", addr}, db.args...)
-	s.cmd = exec.Command("sh", args...)
-	s.cmd.Env = append(os.Environ(), env...)
-	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if s.cmd.ProcessState == nil {
-			s.cmd.Process.Kill()
-			s.cmd.Wait()
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(s.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not come up: %v\nstderr: %s", err, s.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return startCmd(t, addr, exec.Command("sh", args...), env)
 }
 
 // The attack of issue 15, item 6: 1,100 connections from one address,

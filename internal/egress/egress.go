@@ -205,12 +205,24 @@ type AllowList []Pattern
 // ParseAllowList parses the entries of an allow-list; its error names the
 // first bad one.
 func ParseAllowList(entries []string) (AllowList, error) {
+	return parseList(entries, "hosts; an allow-list", ParsePattern)
+}
+
+// Normalize parses entries and returns them in canonical form, without
+// duplicates, in their order.
+func Normalize(entries []string) ([]string, error) {
+	return normalize(ParseAllowList(entries))
+}
+
+// parseList parses at most MaxPatterns entries with parse; what names the
+// entries and the list in the error about too many.
+func parseList(entries []string, what string, parse func(string) (Pattern, error)) (AllowList, error) {
 	if len(entries) > MaxPatterns {
-		return nil, fmt.Errorf("%d hosts; an allow-list holds at most %d", len(entries), MaxPatterns)
+		return nil, fmt.Errorf("%d %s holds at most %d", len(entries), what, MaxPatterns)
 	}
 	l := make(AllowList, 0, len(entries))
 	for _, e := range entries {
-		p, err := ParsePattern(e)
+		p, err := parse(e)
 		if err != nil {
 			return nil, err
 		}
@@ -219,10 +231,9 @@ func ParseAllowList(entries []string) (AllowList, error) {
 	return l, nil
 }
 
-// Normalize parses entries and returns them in canonical form, without
-// duplicates, in their order.
-func Normalize(entries []string) ([]string, error) {
-	l, err := ParseAllowList(entries)
+// normalize returns a parsed list in canonical form, without duplicates,
+// in its order.
+func normalize(l AllowList, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -288,36 +299,13 @@ func ParsePrivate(s string) (Pattern, error) {
 
 // ParsePrivateList parses an administrator's private list.
 func ParsePrivateList(entries []string) (AllowList, error) {
-	if len(entries) > MaxPatterns {
-		return nil, fmt.Errorf("%d entries; a private list holds at most %d", len(entries), MaxPatterns)
-	}
-	l := make(AllowList, 0, len(entries))
-	for _, e := range entries {
-		p, err := ParsePrivate(e)
-		if err != nil {
-			return nil, err
-		}
-		l = append(l, p)
-	}
-	return l, nil
+	return parseList(entries, "entries; a private list", ParsePrivate)
 }
 
 // NormalizePrivate parses a private list and returns it in canonical form,
 // without duplicates, in its order.
 func NormalizePrivate(entries []string) ([]string, error) {
-	l, err := ParsePrivateList(entries)
-	if err != nil {
-		return nil, err
-	}
-	seen := make(map[string]bool, len(l))
-	out := make([]string, 0, len(l))
-	for _, p := range l {
-		if s := p.String(); !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return normalize(ParsePrivateList(entries))
 }
 
 // Reaches reports whether a private list lets a connection to addr go
