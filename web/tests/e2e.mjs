@@ -242,9 +242,9 @@ test('shows the log entry with its output, filters and chart', async () => {
 	assert.match(await page.getByTestId('chart').getAttribute('aria-label'), /^1 invocation, 0 failed, in the last 24 h$/);
 
 	// Filters: no errors, one ok run.
-	await page.getByLabel('Status').selectOption('error');
+	await page.getByLabel('Status', { exact: true }).selectOption('error');
 	await page.getByText('Nothing logged that matches.').waitFor();
-	await page.getByLabel('Status').selectOption('ok');
+	await page.getByLabel('Status', { exact: true }).selectOption('ok');
 	await rows.first().waitFor();
 
 	await rows.first().getByRole('link').click();
@@ -259,7 +259,7 @@ test('shows the log entry with its output, filters and chart', async () => {
 	await page.getByRole('link', { name: slug }).click();
 	const row = page.locator('tr', { has: page.getByRole('link', { name: script }) });
 	await row.getByRole('link', { name: 'ok' }).waitFor(); // the last run's status
-	assert.match(await row.innerText(), /hello\s+v3\s+ok/);
+	assert.match(await row.innerText(), /hello\s+v3\s+public\s+ok/);
 	await shot(page, '08-app');
 });
 
@@ -447,6 +447,109 @@ test('a viewer sees the script read-only, without the deploy button', async () =
 	await shot(vp, '13-viewer-app-phone');
 	assert.ok(await vp.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
 	await vp.context().close();
+});
+
+test('deploys a private module, labelled private with no endpoint or try-it panel', async () => {
+	await page.goto(`${url}/ui/apps/${slug}`);
+	await page.getByLabel('New script').fill('lib');
+	await page.getByRole('button', { name: 'Write it' }).click();
+	await page.waitForURL(`**/ui/apps/${slug}/scripts/lib?new=1`);
+	await page.locator('.cm-content').waitFor();
+	// A new script asks for no visibility: the server's default, private
+	// for a module.
+	assert.equal(await page.getByLabel('Visibility').inputValue(), '');
+	await setSource(page, 'fn double(x) { x * 2 }\n');
+	await page.getByRole('button', { name: 'Deploy' }).click();
+	await page.getByRole('status').filter({ hasText: 'Deployed version 1; it is live, private.' }).waitFor();
+	assert.equal(await page.getByTestId('visibility').innerText(), 'private');
+	assert.equal(await page.getByLabel('Visibility').inputValue(), 'private');
+	await page.getByText("Private: not on the data plane").waitFor();
+	assert.equal(await page.getByRole('button', { name: 'Send' }).count(), 0, 'no try-it panel');
+	assert.equal(await page.getByText(`/fn/${slug}/lib`).count(), 0, 'no endpoint');
+	assert.equal((await fetch(`${origin}/fn/${slug}/lib`)).status, 404);
+	await shot(page, '14a-private-script');
+
+	// On the app page: private, without an endpoint; hello stays public.
+	await page.getByRole('link', { name: slug }).click();
+	const lib = page.locator('tr', { has: page.getByRole('link', { name: 'lib', exact: true }) });
+	await lib.waitFor();
+	assert.match(await lib.innerText(), /^lib\s+v1\s+private\s+never\s+not on the data plane/);
+	assert.equal(await lib.getByText('/fn/').count(), 0);
+	const hello = page.locator('tr', { has: page.getByRole('link', { name: script, exact: true }) });
+	assert.match(await hello.innerText(), new RegExp(`public[\\s\\S]*/fn/${slug}/${script}`));
+	await shot(page, '14b-app-visibility');
+});
+
+test("switches a script's visibility on deploy", async () => {
+	await page.getByRole('link', { name: script, exact: true }).click();
+	await page.locator('.cm-content').waitFor();
+	assert.equal(await page.getByLabel('Visibility').inputValue(), 'public');
+	const deploy = page.getByRole('button', { name: 'Deploy' });
+	assert.ok(await deploy.isDisabled(), 'nothing to deploy yet');
+	await page.getByLabel('Visibility').selectOption('private');
+	assert.ok(await deploy.isEnabled(), 'a new visibility is something to deploy');
+	await deploy.click();
+	await page.getByRole('status').filter({ hasText: 'Deployed version 4; it is live, private.' }).waitFor();
+	assert.equal(await page.getByTestId('visibility').innerText(), 'private');
+	assert.equal(await page.getByRole('button', { name: 'Send' }).count(), 0);
+	assert.equal((await fetch(`${origin}/fn/${slug}/${script}`)).status, 404);
+
+	// And back: public again, served, with its try-it panel.
+	await page.getByLabel('Visibility').selectOption('public');
+	await deploy.click();
+	await page.getByRole('status').filter({ hasText: 'Deployed version 5; it is live.' }).waitFor();
+	assert.equal(await page.getByTestId('visibility').innerText(), 'public');
+	await page.getByRole('button', { name: 'Send' }).waitFor();
+	assert.equal((await fetch(`${origin}/fn/${slug}/${script}`)).status, 200);
+	const admin = await apiCall('POST', '/auth/login', '', { username: adminUser, password: adminPassword });
+	assert.equal((await apiCall('GET', `/apps/${slug}/scripts/${script}`, admin.body.token)).body.visibility, 'public');
+});
+
+test("filters the logs by HTTP status, showing only a script's 4xx responses", async () => {
+	const admin = await apiCall('POST', '/auth/login', '', { username: adminUser, password: adminPassword });
+	const deployed = await apiCall('PUT', `/apps/${slug}/scripts/teapot`, admin.body.token, {
+		source: 'response(418, "short and stout")\n'
+	});
+	assert.equal(deployed.status, 201);
+	for (let i = 0; i < 2; i++) assert.equal((await fetch(`${origin}/fn/${slug}/teapot`)).status, 418);
+	assert.equal((await fetch(`${origin}/fn/${slug}/${script}`)).status, 200);
+	await page.waitForTimeout(500); // a few log flushes
+
+	await page.goto(`${url}/ui/apps/${slug}/logs`);
+	const table = page.getByTestId('logs-table');
+	const rows = table.locator('tbody tr');
+	await table.waitFor();
+	const all = await rows.allInnerTexts();
+	assert.ok(all.some((t) => /hello[\s\S]*200/.test(t)), 'unfiltered, the 200s are listed');
+
+	const filter = page.getByLabel('HTTP status');
+	await filter.selectOption('4xx');
+	await page.waitForURL(/[?&]http=4xx/);
+	await page.getByText('Page 1 of 1 · 2 records').waitFor();
+	for (const t of await rows.allInnerTexts()) {
+		assert.match(t, /^ok\s[\s\S]*teapot v1\s+http\s+418\s/, 'a 4xx row: ' + t);
+	}
+	await shot(page, '14c-logs-4xx');
+
+	// A reload keeps the filter; an exact status and another class filter too.
+	await page.reload();
+	await page.getByText('Page 1 of 1 · 2 records').waitFor();
+	assert.equal(await filter.inputValue(), '4xx');
+	await page.goto(`${url}/ui/apps/${slug}/logs?http=418`);
+	await page.getByText('Page 1 of 1 · 2 records').waitFor();
+	assert.equal(await filter.inputValue(), '418');
+	await filter.selectOption('5xx');
+	// The reader's 500 after its secret was deleted.
+	await page.getByText('Page 1 of 1 · 1 record').waitFor();
+	assert.match(await rows.first().innerText(), /reader[\s\S]*500/);
+
+	// Jobs have no HTTP status: choosing a job state clears and disables the filter.
+	await page.getByLabel('Status', { exact: true }).selectOption('dead');
+	await page.getByText('Nothing logged that matches.').waitFor();
+	assert.ok(await filter.isDisabled());
+	assert.equal(await filter.inputValue(), '');
+	assert.ok(!page.url().includes('http='));
+	await page.getByRole('alert').count().then((n) => assert.equal(n, 0, 'no error'));
 });
 
 test('deletes the app after typing its slug', async () => {

@@ -1,1 +1,0 @@
-import{q as p,E as t}from"./DY9Q-NSp.js";import{B as c}from"./Crd05YIr.js";function E(r,s,...a){var e=new c(r);p(()=>{const n=s()??null;e.ensure(n,n&&(o=>n(o,...a)))},t)}export{E as s};
