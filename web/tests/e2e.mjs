@@ -543,6 +543,22 @@ test("filters the logs by HTTP status, showing only a script's 4xx responses", a
 	await page.getByText('Page 1 of 1 · 1 record').waitFor();
 	assert.match(await rows.first().innerText(), /reader[\s\S]*500/);
 
+	// A status the server cannot read is its clear 422, not an empty list
+	// nor the rows of the previous filter.
+	await page.goto(`${url}/ui/apps/${slug}/logs?http=4x`);
+	const refused = page.getByRole('alert');
+	await refused.waitFor();
+	assert.match(await refused.innerText(), /http_status/);
+	assert.equal(await table.count(), 0);
+	await filter.selectOption('5xx');
+	await page.getByText('Page 1 of 1 · 1 record').waitFor();
+	assert.equal(await page.getByRole('alert').count(), 0, 'a good filter clears the error');
+	await page.goBack(); // within the app, from a listed filter
+	await refused.waitFor();
+	assert.equal(await table.count(), 0, 'no rows of the previous filter');
+	await page.goForward();
+	await page.getByText('Page 1 of 1 · 1 record').waitFor();
+
 	// Jobs have no HTTP status: choosing a job state clears and disables the filter.
 	await page.getByLabel('Status', { exact: true }).selectOption('dead');
 	await page.getByText('Nothing logged that matches.').waitFor();
