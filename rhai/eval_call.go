@@ -85,7 +85,7 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 		// have grown it past the limits in a way its own length misses.
 		for _, a := range args[1:] {
 			if grows(a) {
-				return v, ev.checkDeep(args[0], pos)
+				return v, ev.checkStored(args[0], args[1:], Unit, pos)
 			}
 		}
 	}

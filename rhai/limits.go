@@ -5,10 +5,12 @@ package rhai
 // string and blob. Measuring walks the value, so it is done only where a
 // value can grow by more than a scalar: when an array or map literal holds
 // containers or strings, and when a container or a long string is stored
-// into a container.
+// into a container. Containers remember their nested size between stores
+// (see checkStored), so that a loop of stores stays linear.
 
-// dataSize is the nested size of a value.
-type dataSize struct{ arr, maps, str, blob int }
+// dataSize is the nested size of a value, and the number of values
+// measuring it visited.
+type dataSize struct{ arr, maps, str, blob, nodes int }
 
 // longString is the length from which storing a string into a container
 // triggers a full measurement; shorter ones are covered by the container's
@@ -42,12 +44,110 @@ func (ev *evaluator) checkDeep(v Value, pos Position) error {
 	return ev.checkSize(s.str, s.arr, s.maps, s.blob, pos)
 }
 
+// deepSize is what an array or map knows of its nested size between two
+// measurements of it.
+type deepSize struct {
+	// nested is the size of the contents of its elements (its own length
+	// is read afresh at each check): as last measured, plus what was
+	// stored since, minus what those stores replaced.
+	nested dataSize
+	nodes  int // values the last measurement visited
+	since  int // values measured by the stores since
+}
+
+// checkStored enforces the size limits on container c after stored were
+// stored into it, replacing old (Unit when nothing was replaced).
+//
+// Measuring all of c at each store would make a loop of pushes quadratic.
+// Instead c keeps its nested size: a store measures what it stores, and c
+// is measured again only when the stores since its last measurement
+// visited half as many values as that measurement did, so measuring costs
+// at most two visits per value stored, or when the estimate passes a
+// limit, so that no error is raised on an estimate. Growth the estimate
+// misses (an element grown in place, short strings pushed, elements
+// removed) is found at the next measurement.
+func (ev *evaluator) checkStored(c Value, stored []Value, old Value, pos Position) error {
+	if !ev.limits.sizeLimited() {
+		return nil
+	}
+	c = c.Flatten()
+	var d **deepSize
+	switch c.t {
+	case TypeArray:
+		d = &c.AsArray().deep
+	case TypeMap:
+		d = &c.AsMap().deep
+	default:
+		return ev.checkDeep(c, pos)
+	}
+	k := *d
+	if k == nil {
+		return ev.remeasure(c, d, pos)
+	}
+	var add dataSize
+	for _, v := range stored {
+		ev.measure(v, &add, 1)
+	}
+	if old.t >= TypeString {
+		var o dataSize
+		ev.measure(old, &o, 1)
+		k.nested.sub(o)
+	}
+	k.nested.add(add)
+	k.since += add.nodes
+	est := k.nested
+	if c.t == TypeArray {
+		est.arr += len(c.AsArray().Elems)
+	} else {
+		est.maps += len(c.AsMap().M)
+	}
+	if ev.overLimits(&est) || 2*k.since >= k.nodes {
+		return ev.remeasure(c, d, pos)
+	}
+	return nil
+}
+
+// remeasure measures container c, keeps its nested size in *d and checks
+// it against the limits. A measurement cut short at a limit is not kept.
+func (ev *evaluator) remeasure(c Value, d **deepSize, pos Position) error {
+	var s dataSize
+	ev.measure(c, &s, 0)
+	if err := ev.checkSize(s.str, s.arr, s.maps, s.blob, pos); err != nil {
+		*d = nil
+		return err
+	}
+	nested := s
+	if c.t == TypeArray {
+		nested.arr -= len(c.AsArray().Elems)
+	} else {
+		nested.maps -= len(c.AsMap().M)
+	}
+	if *d == nil {
+		*d = new(deepSize)
+	}
+	**d = deepSize{nested: nested, nodes: s.nodes}
+	return nil
+}
+
+// add adds o to s.
+func (s *dataSize) add(o dataSize) {
+	s.arr, s.maps, s.str, s.blob = s.arr+o.arr, s.maps+o.maps, s.str+o.str, s.blob+o.blob
+}
+
+// sub takes o from s, not below zero: o may have grown in place since it
+// was counted.
+func (s *dataSize) sub(o dataSize) {
+	s.arr, s.maps, s.str, s.blob = max(s.arr-o.arr, 0), max(s.maps-o.maps, 0),
+		max(s.str-o.str, 0), max(s.blob-o.blob, 0)
+}
+
 // measure adds v's nested size to s. It stops early once a limit is
 // passed, and does not go deeper than maxValueDepth.
 func (ev *evaluator) measure(v Value, s *dataSize, depth int) {
 	if depth > maxValueDepth || ev.overLimits(s) {
 		return
 	}
+	s.nodes++
 	switch v.t {
 	case TypeString:
 		s.str += int(v.n)
