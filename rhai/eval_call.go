@@ -900,7 +900,7 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 	// Run the module's top level in an evaluator of its own.
 	sub := &evaluator{id: ev.id, e: ev.e, ctx: ev.ctx, done: ev.done, deadline: ev.deadline, top: cmp.Or(ev.top, ev), limits: ev.limits, print: ev.print,
 		debug: ev.debug, ast: ast, glob: &global{consts: map[string]Value{}},
-		depth: ev.depth + 1, ops: ev.ops, nImport: ev.nImport, resolver: ev.resolver, host: ev.host,
+		depth: ev.depth + 1, ops: ev.ops, sizeVisits: ev.sizeVisits, nImport: ev.nImport, resolver: ev.resolver, host: ev.host,
 		importing: append(slices.Clip(ev.importing), name)}
 	if max := ev.limits.MaxCallDepth; max > 0 && sub.depth > max || sub.depth >= hardMaxCallDepth {
 		return nil, errAt(ErrorStackOverflow, pos, "Stack overflow importing module '%s'", name)
@@ -919,7 +919,7 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		}
 		return nil, err
 	}
-	ev.ops = sub.ops
+	ev.ops, ev.sizeVisits = sub.ops, sub.sizeVisits
 	for k, f := range ast.fns {
 		if k.thisType != "" {
 			if ev.typed == nil {

@@ -148,6 +148,7 @@ func (ev *evaluator) measure(v Value, s *dataSize, depth int) {
 		return
 	}
 	s.nodes++
+	ev.sizeVisits++
 	switch v.t {
 	case TypeString:
 		s.str += int(v.n)

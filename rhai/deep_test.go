@@ -1,0 +1,98 @@
+package rhai
+
+import (
+	"fmt"
+	"testing"
+)
+
+// deepLimits limit arrays and maps to 1000 nested elements and nothing
+// else, so that each case below passes at K = 500 and fails at K = 501.
+func deepLimits() Limits {
+	return Limits{MaxArrayLen: 1000, MaxMapSize: 1000}
+}
+
+// Each way of storing a container into a container still hits the nested
+// size limit at exactly the store that passes it, now that containers
+// keep their nested size instead of being measured at each store.
+func TestDeepLimitEveryPath(t *testing.T) {
+	for _, c := range []struct{ name, src string }{
+		// Each store adds 2 nested elements or properties: 2K.
+		{"push", `let a = []; for i in 0..K { a.push([i]); } a.len()`},
+		{"push map", `let a = []; for i in 0..K { a.push(#{x: i, y: i}); } a.len()`},
+		{"plus assign", `let a = []; for i in 0..K { a += [[i]]; } a.len()`},
+		{"append", `let a = []; for i in 0..K { a.append([[i]]); } a.len()`},
+		{"index assign", `let a = []; a.pad(K, 0); for i in 0..K { a[i] = [i]; } a.len()`},
+		{"nested index assign", `let a = [[]]; a[0].pad(K, 0); for i in 0..K { a[0][i] = [i]; } a[0].len()`},
+		{"index assign on a property", `let o = #{a: []}; o.a.pad(K, 0); for i in 0..K { o.a[i] = [i]; } o.a.len()`},
+		{"map index assign", `let m = #{}; for i in 0..K { m["k" + i] = [i, i]; } m.len()`},
+		{"nested arrays in a map", `let m = #{}; for i in 0..K { m["k" + i] = [[i]]; } m.len()`},
+		{"map property assign", `let m = #{x: [], y: []}; let b = []; for i in 0..K { b.push(i); m.x = b; m.y = b; } m.x.len()`},
+		{"through a closure", `let a = []; let f = |v| a.push(v); for i in 0..K { f.call([i]); } a.len()`},
+	} {
+		for _, k := range []int{500, 501} {
+			src := fmt.Sprintf("const K = %d; %s", k, c.src)
+			v, err, _ := runLimited(t, src, deepLimits(), nil)
+			switch {
+			case k == 500 && err != nil:
+				t.Errorf("%s at K = %d: %v", c.name, k, err)
+			case k == 500 && v.AsInt() != int64(k):
+				t.Errorf("%s at K = %d: got %v", c.name, k, v)
+			case k == 501 && KindOf(err) != ErrorDataTooLarge:
+				t.Errorf("%s at K = %d: got %v, %v; want ErrorDataTooLarge", c.name, k, v, err)
+			}
+		}
+	}
+}
+
+// Replacing and removing elements of a container at the limit is not
+// counted as growth: the estimate is checked against a measurement before
+// any error.
+func TestDeepLimitNoFalseError(t *testing.T) {
+	for _, src := range []string{
+		`let a = []; for i in 0..500 { a.push([i]); } for i in 0..2000 { a[i % 500] = [i]; } a.len()`,
+		`let a = []; for i in 0..500 { a.push([i]); } for i in 0..2000 { a.pop(); a.push([i]); } a.len()`,
+		`let m = #{}; for i in 0..500 { m["k" + i] = [i]; } for i in 0..2000 { m["k" + (i % 500)] = [i]; } m.len()`,
+	} {
+		v, err, _ := runLimited(t, src, deepLimits(), nil)
+		if err != nil || v.AsInt() != 500 {
+			t.Errorf("%q: got %v, %v; want 500", src, v, err)
+		}
+	}
+}
+
+// Growth the estimate does not see (an element grown in place) is found
+// by the next measurement, which comes after stores that visit half as
+// many values as the last one did: here 101 values, so within 51 pushes.
+func TestDeepLimitGrowthInPlace(t *testing.T) {
+	src := `
+		let a = [];
+		for i in 0..100 { a.push([]); }
+		for i in 0..950 { a[0].push(i); }
+		for i in 0..60 { a.push([]); }
+	`
+	_, err, _ := runLimited(t, src, deepLimits(), nil)
+	if KindOf(err) != ErrorDataTooLarge {
+		t.Fatalf("got %v, want ErrorDataTooLarge", err)
+	}
+}
+
+// The attack: a loop that stores a container into a growing container.
+// When each store measured the whole container, the values visited grew
+// with the square of the stores (8 million for 4000 pushes); each store
+// must now visit a few values on average, whatever the container's size:
+// the stored value and its literal's elements once each, and at most
+// three more per value stored for the re-measurements of the container.
+func TestDeepStoreVisitsLinear(t *testing.T) {
+	l := Limits{MaxArrayLen: 1_000_000, MaxMapSize: 1_000_000}
+	const n = 4000
+	for _, loop := range deepStoreLoops {
+		v, err, stats := runLimited(t, fmt.Sprintf("const N = %d; %s", n, loop.src), l, nil)
+		if err != nil || v.AsInt() != n {
+			t.Fatalf("%s: got %v, %v", loop.name, v, err)
+		}
+		t.Logf("%s: %d visits for %d stores", loop.name, stats.SizeVisits, n)
+		if stats.SizeVisits > 12*n {
+			t.Errorf("%s: %d values visited for %d stores, want at most %d", loop.name, stats.SizeVisits, n, 12*n)
+		}
+	}
+}
