@@ -85,9 +85,12 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 		// have grown it past the limits in a way its own length misses.
 		for _, a := range args[1:] {
 			if grows(a) {
-				return v, ev.checkStored(args[0], args[1:], Unit, pos)
+				return v, ev.checkStored(args[0], args[1:], o.spreads, Unit, pos)
 			}
 		}
+	}
+	if o.takes && v.t >= TypeString && ev.limits.sizeLimited() {
+		ev.forget(args[0], v)
 	}
 	return v, nil
 }

@@ -125,8 +125,8 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		}
 		old := p.arr.Elems[p.idx]
 		p.arr.Elems[p.idx] = v
-		if grows(v) {
-			return ev.checkStored(Value{t: TypeArray, p: unsafe.Pointer(p.arr)}, []Value{v}, old, p.pos)
+		if grows(v) || grows(old) {
+			return ev.checkStored(Value{t: TypeArray, p: unsafe.Pointer(p.arr)}, []Value{v}, false, old, p.pos)
 		}
 	case pMapKey:
 		if _, ok := p.m.M[p.key]; !ok {
@@ -139,8 +139,8 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		}
 		old := p.m.M[p.key]
 		p.m.M[p.key] = v
-		if grows(v) {
-			return ev.checkStored(Value{t: TypeMap, p: unsafe.Pointer(p.m)}, []Value{v}, old, p.pos)
+		if grows(v) || grows(old) {
+			return ev.checkStored(Value{t: TypeMap, p: unsafe.Pointer(p.m)}, []Value{v}, false, old, p.pos)
 		}
 	case pBlob:
 		if v.t != TypeInt {
@@ -643,8 +643,8 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 		}
 		old := elems[k]
 		elems[k] = rhs
-		if grows(rhs) {
-			return true, ev.checkStored(c, []Value{rhs}, old, x.Pos)
+		if grows(rhs) || grows(old) {
+			return true, ev.checkStored(c, []Value{rhs}, false, old, x.Pos)
 		}
 		return true, nil
 	case TypeMap:
@@ -667,8 +667,8 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 		}
 		old := m.M[key]
 		m.M[key] = rhs
-		if grows(rhs) {
-			return true, ev.checkStored(c, []Value{rhs}, old, x.Pos)
+		if grows(rhs) || grows(old) {
+			return true, ev.checkStored(c, []Value{rhs}, false, old, x.Pos)
 		}
 		return true, nil
 	}

@@ -15,6 +15,12 @@ type overload struct {
 	params []Type // TypeAny matches any type
 	fn     NativeFn
 	mut    bool // may replace args[0]; calling it on a constant is an error
+	// takes marks a function that returns the one element it took out of
+	// args[0], so that the size limits stop counting it (see forget).
+	takes bool
+	// spreads marks a function that stores the elements of its last
+	// argument into args[0] rather than the argument itself.
+	spreads bool
 }
 
 // Library is a set of native functions, keyed by name. Functions are chosen
@@ -35,6 +41,17 @@ func (l *Library) Fn(name string, params []Type, fn NativeFn) {
 // map or blob behind it); it cannot be called on a constant.
 func (l *Library) MutFn(name string, params []Type, fn NativeFn) {
 	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn, mut: true})
+}
+
+// takeFn registers a MutFn that returns the element it took out of args[0].
+func (l *Library) takeFn(name string, params []Type, fn NativeFn) {
+	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn, mut: true, takes: true})
+}
+
+// spreadFn registers a MutFn that stores the elements of its last argument
+// into args[0].
+func (l *Library) spreadFn(name string, params []Type, fn NativeFn) {
+	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn, mut: true, spreads: true})
 }
 
 // Getter registers a property getter: `x.prop` calls it with x.

@@ -57,9 +57,9 @@ func registerArrayLib(l *Library) {
 		return Unit, nil
 	}
 	l.MutFn("push", P(TypeArray, TypeAny), push)
-	l.MutFn("append", P(TypeArray, TypeArray), appendArr)
+	l.spreadFn("append", P(TypeArray, TypeArray), appendArr)
 	// `a += b` appends an array and pushes anything else.
-	l.MutFn("+=", P(TypeArray, TypeArray), appendArr)
+	l.spreadFn("+=", P(TypeArray, TypeArray), appendArr)
 	l.MutFn("+=", P(TypeArray, TypeAny), push)
 	l.Fn("+", P(TypeArray, TypeArray), func(c *Context, args []Value) (Value, error) {
 		a, b := args[0].AsArray().Elems, args[1].AsArray().Elems
@@ -107,7 +107,7 @@ func registerArrayLib(l *Library) {
 		}
 		return Unit, nil
 	})
-	l.MutFn("pop", tArray, arr(func(a *Array, _ []Value) Value {
+	l.takeFn("pop", tArray, arr(func(a *Array, _ []Value) Value {
 		if len(a.Elems) == 0 {
 			return Unit
 		}
@@ -117,7 +117,7 @@ func registerArrayLib(l *Library) {
 		a.Elems = a.Elems[:last]
 		return v
 	}))
-	l.MutFn("shift", tArray, arr(func(a *Array, _ []Value) Value {
+	l.takeFn("shift", tArray, arr(func(a *Array, _ []Value) Value {
 		if len(a.Elems) == 0 {
 			return Unit
 		}
@@ -125,7 +125,7 @@ func registerArrayLib(l *Library) {
 		a.Elems = slices.Delete(a.Elems, 0, 1)
 		return v
 	}))
-	l.MutFn("remove", P(TypeArray, TypeInt), arr(func(a *Array, args []Value) Value {
+	l.takeFn("remove", P(TypeArray, TypeInt), arr(func(a *Array, args []Value) Value {
 		i, ok := seqIndex(len(a.Elems), args[1].AsInt())
 		if !ok {
 			return Unit
@@ -175,11 +175,11 @@ func registerArrayLib(l *Library) {
 		a.Elems = slices.Replace(a.Elems, s, s+k, appendClones(nil, repl)...)
 		return nil
 	}
-	l.MutFn("splice", P(TypeArray, TypeInt, TypeInt, TypeArray), func(c *Context, args []Value) (Value, error) {
+	l.spreadFn("splice", P(TypeArray, TypeInt, TypeInt, TypeArray), func(c *Context, args []Value) (Value, error) {
 		return Unit, splice(c, args[0].AsArray(), args[1].AsInt(), args[2].AsInt(), args[3].AsArray().Elems)
 	})
 	for _, rt := range rangeTypes {
-		l.MutFn("splice", P(TypeArray, rt, TypeArray), func(c *Context, args []Value) (Value, error) {
+		l.spreadFn("splice", P(TypeArray, rt, TypeArray), func(c *Context, args []Value) (Value, error) {
 			s, n := rangeWindow(args[1])
 			return Unit, splice(c, args[0].AsArray(), s, n, args[2].AsArray().Elems)
 		})

@@ -39,7 +39,7 @@ func registerMapLib(l *Library) {
 		clear(m.M)
 		return Unit
 	}))
-	l.MutFn("remove", P(TypeMap, TypeString), mp(func(m *Map, args []Value) Value {
+	l.takeFn("remove", P(TypeMap, TypeString), mp(func(m *Map, args []Value) Value {
 		k := args[1].AsString()
 		v, ok := m.M[k]
 		if !ok {
@@ -70,9 +70,9 @@ func registerMapLib(l *Library) {
 	mixin := func(c *Context, args []Value) (Value, error) {
 		return Unit, merge(c, args[0].AsMap(), args[1].AsMap(), true)
 	}
-	l.MutFn("mixin", P(TypeMap, TypeMap), mixin)
-	l.MutFn("+=", P(TypeMap, TypeMap), mixin)
-	l.MutFn("fill_with", P(TypeMap, TypeMap), func(c *Context, args []Value) (Value, error) {
+	l.spreadFn("mixin", P(TypeMap, TypeMap), mixin)
+	l.spreadFn("+=", P(TypeMap, TypeMap), mixin)
+	l.spreadFn("fill_with", P(TypeMap, TypeMap), func(c *Context, args []Value) (Value, error) {
 		return Unit, merge(c, args[0].AsMap(), args[1].AsMap(), false)
 	})
 	l.Fn("+", P(TypeMap, TypeMap), func(c *Context, args []Value) (Value, error) {

@@ -56,7 +56,8 @@ type deepSize struct {
 }
 
 // checkStored enforces the size limits on container c after stored were
-// stored into it, replacing old (Unit when nothing was replaced).
+// stored into it (their elements, when spread), replacing old (Unit when
+// nothing was replaced).
 //
 // Measuring all of c at each store would make a loop of pushes quadratic.
 // Instead c keeps its nested size: a store measures what it stores, and c
@@ -66,18 +67,13 @@ type deepSize struct {
 // limit, so that no error is raised on an estimate. Growth the estimate
 // misses (an element grown in place, short strings pushed, elements
 // removed) is found at the next measurement.
-func (ev *evaluator) checkStored(c Value, stored []Value, old Value, pos Position) error {
+func (ev *evaluator) checkStored(c Value, stored []Value, spread bool, old Value, pos Position) error {
 	if !ev.limits.sizeLimited() {
 		return nil
 	}
 	c = c.Flatten()
-	var d **deepSize
-	switch c.t {
-	case TypeArray:
-		d = &c.AsArray().deep
-	case TypeMap:
-		d = &c.AsMap().deep
-	default:
+	d := deepOf(c)
+	if d == nil {
 		return ev.checkDeep(c, pos)
 	}
 	k := *d
@@ -87,6 +83,10 @@ func (ev *evaluator) checkStored(c Value, stored []Value, old Value, pos Positio
 	var add dataSize
 	for _, v := range stored {
 		ev.measure(v, &add, 1)
+		if spread {
+			// Its elements are counted by c's own length.
+			add.sub(ownSize(v.Flatten()))
+		}
 	}
 	if old.t >= TypeString {
 		var o dataSize
@@ -96,15 +96,45 @@ func (ev *evaluator) checkStored(c Value, stored []Value, old Value, pos Positio
 	k.nested.add(add)
 	k.since += add.nodes
 	est := k.nested
-	if c.t == TypeArray {
-		est.arr += len(c.AsArray().Elems)
-	} else {
-		est.maps += len(c.AsMap().M)
-	}
+	est.add(ownSize(c))
 	if ev.overLimits(&est) || 2*k.since >= k.nodes {
 		return ev.remeasure(c, d, pos)
 	}
 	return nil
+}
+
+// forget takes v, an element just removed from container c, out of c's
+// nested size, so that a container kept near a limit by removing and
+// storing elements is not measured again at each store.
+func (ev *evaluator) forget(c, v Value) {
+	if d := deepOf(c.Flatten()); d != nil && *d != nil {
+		var o dataSize
+		ev.measure(v, &o, 1)
+		(*d).nested.sub(o)
+	}
+}
+
+// deepOf returns where container c keeps its nested size, or nil when c
+// is not an array or a map.
+func deepOf(c Value) **deepSize {
+	switch c.t {
+	case TypeArray:
+		return &c.AsArray().deep
+	case TypeMap:
+		return &c.AsMap().deep
+	}
+	return nil
+}
+
+// ownSize is the size of container c without that of its elements.
+func ownSize(c Value) dataSize {
+	switch c.t {
+	case TypeArray:
+		return dataSize{arr: len(c.AsArray().Elems)}
+	case TypeMap:
+		return dataSize{maps: len(c.AsMap().M)}
+	}
+	return dataSize{}
 }
 
 // remeasure measures container c, keeps its nested size in *d and checks
@@ -117,11 +147,7 @@ func (ev *evaluator) remeasure(c Value, d **deepSize, pos Position) error {
 		return err
 	}
 	nested := s
-	if c.t == TypeArray {
-		nested.arr -= len(c.AsArray().Elems)
-	} else {
-		nested.maps -= len(c.AsMap().M)
-	}
+	nested.sub(ownSize(c))
 	if *d == nil {
 		*d = new(deepSize)
 	}
