@@ -107,3 +107,29 @@ func TestDeepStoreVisitsLinear(t *testing.T) {
 		}
 	}
 }
+
+// A container a host keeps in a Scope across runs is measured afresh by
+// each run: a run without size limits may have grown it unchecked.
+func TestDeepLimitAcrossRuns(t *testing.T) {
+	e := New()
+	scope := NewScope().Push("a", NewArray(nil))
+	limited, unlimited := deepLimits(), Limits{}
+	for _, step := range []struct {
+		src    string
+		limits *Limits
+		fails  bool // with ErrorDataTooLarge
+	}{
+		{`for i in 0..100 { a.push([i]); }`, &limited, false},
+		{`a[0].pad(900, 0);`, &unlimited, false},
+		{`a.push([1]);`, &limited, true},
+	} {
+		ast, err := e.Compile(step.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.Run(ast, RunOptions{Scope: scope, Limits: step.limits})
+		if !step.fails && err != nil || step.fails && KindOf(err) != ErrorDataTooLarge {
+			t.Fatalf("%q: got %v, want ErrorDataTooLarge: %v", step.src, err, step.fails)
+		}
+	}
+}

@@ -53,6 +53,10 @@ type deepSize struct {
 	nested dataSize
 	nodes  int // values the last measurement visited
 	since  int // values measured by the stores since
+	// run is the evaluation that measured: another may have changed the
+	// container unchecked (one without size limits, say), so it measures
+	// afresh.
+	run uint64
 }
 
 // checkStored enforces the size limits on container c after stored were
@@ -77,7 +81,7 @@ func (ev *evaluator) checkStored(c Value, stored []Value, spread bool, old Value
 		return ev.checkDeep(c, pos)
 	}
 	k := *d
-	if k == nil {
+	if k == nil || k.run != ev.id {
 		return ev.remeasure(c, d, pos)
 	}
 	var add dataSize
@@ -107,7 +111,7 @@ func (ev *evaluator) checkStored(c Value, stored []Value, spread bool, old Value
 // nested size, so that a container kept near a limit by removing and
 // storing elements is not measured again at each store.
 func (ev *evaluator) forget(c, v Value) {
-	if d := deepOf(c.Flatten()); d != nil && *d != nil {
+	if d := deepOf(c.Flatten()); d != nil && *d != nil && (*d).run == ev.id {
 		var o dataSize
 		ev.measure(v, &o, 1)
 		(*d).nested.sub(o)
@@ -151,7 +155,7 @@ func (ev *evaluator) remeasure(c Value, d **deepSize, pos Position) error {
 	if *d == nil {
 		*d = new(deepSize)
 	}
-	**d = deepSize{nested: nested, nodes: s.nodes}
+	**d = deepSize{nested: nested, nodes: s.nodes, run: ev.id}
 	return nil
 }
 
