@@ -29,6 +29,8 @@ func TestDeepLimitEveryPath(t *testing.T) {
 		{"map property assign", `let m = #{x: [], y: []}; let b = []; for i in 0..K { b.push(i); m.x = b; m.y = b; } m.x.len()`},
 		{"mixin", `let m = #{}; for i in 0..K { let x = #{}; x["k" + i] = [i, i]; m.mixin(x); } m.len()`},
 		{"map plus assign", `let m = #{}; for i in 0..K { let x = #{}; x["k" + i] = [i, i]; m += x; } m.len()`},
+		// pad stores copies of its fill: 400 + (2K - 699) + 299 copies.
+		{"pad", `let a = []; for i in 0..100 { a.push([]); } let b = []; b.pad(2 * K - 699, 0); a.push(b); a.pad(400, [1]); K`},
 		{"through a closure", `let a = []; let f = |v| a.push(v); for i in 0..K { f.call([i]); } a.len()`},
 	} {
 		for _, k := range []int{500, 501} {

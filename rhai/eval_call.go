@@ -66,6 +66,10 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 	if ev.mem != nil && o.mut && len(args) > 0 {
 		before = shallowSize(args[0])
 	}
+	var slots dataSize // args[0]'s length before, for checkStored
+	if o.mut && len(args) > 1 && ev.limits.sizeLimited() {
+		slots = ownSize(args[0].Flatten())
+	}
 	c := ev.getContext(pos)
 	v, err := o.fn(c, args)
 	ev.putContext(c)
@@ -85,7 +89,14 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 		// have grown it past the limits in a way its own length misses.
 		for _, a := range args[1:] {
 			if grows(a) {
-				return v, ev.checkStored(args[0], args[1:], o.spreads, Unit, pos)
+				s := stored{vals: args[1:], spread: o.spreads, copies: 1}
+				if !o.spreads {
+					// pad stores as many copies as it adds elements.
+					added := ownSize(args[0].Flatten())
+					added.sub(slots)
+					s.copies = max(added.arr+added.maps, 1)
+				}
+				return v, ev.checkStored(args[0], s, pos)
 			}
 		}
 	}

@@ -126,7 +126,7 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		old := p.arr.Elems[p.idx]
 		p.arr.Elems[p.idx] = v
 		if grows(v) || grows(old) {
-			return ev.checkStored(Value{t: TypeArray, p: unsafe.Pointer(p.arr)}, []Value{v}, false, old, p.pos)
+			return ev.checkStored(Value{t: TypeArray, p: unsafe.Pointer(p.arr)}, stored{vals: []Value{v}, copies: 1, old: old}, p.pos)
 		}
 	case pMapKey:
 		if _, ok := p.m.M[p.key]; !ok {
@@ -140,7 +140,7 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		old := p.m.M[p.key]
 		p.m.M[p.key] = v
 		if grows(v) || grows(old) {
-			return ev.checkStored(Value{t: TypeMap, p: unsafe.Pointer(p.m)}, []Value{v}, false, old, p.pos)
+			return ev.checkStored(Value{t: TypeMap, p: unsafe.Pointer(p.m)}, stored{vals: []Value{v}, copies: 1, old: old}, p.pos)
 		}
 	case pBlob:
 		if v.t != TypeInt {
@@ -644,7 +644,7 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 		old := elems[k]
 		elems[k] = rhs
 		if grows(rhs) || grows(old) {
-			return true, ev.checkStored(c, []Value{rhs}, false, old, x.Pos)
+			return true, ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, x.Pos)
 		}
 		return true, nil
 	case TypeMap:
@@ -668,7 +668,7 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 		old := m.M[key]
 		m.M[key] = rhs
 		if grows(rhs) || grows(old) {
-			return true, ev.checkStored(c, []Value{rhs}, false, old, x.Pos)
+			return true, ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, x.Pos)
 		}
 		return true, nil
 	}

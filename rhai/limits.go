@@ -59,9 +59,16 @@ type deepSize struct {
 	run uint64
 }
 
-// checkStored enforces the size limits on container c after stored were
-// stored into it (their elements, when spread), replacing old (Unit when
-// nothing was replaced).
+// stored describes a store into a container.
+type stored struct {
+	vals   []Value // what was stored
+	spread bool    // their elements were stored, not they themselves
+	copies int     // how many copies of each
+	old    Value   // what the store replaced, Unit if nothing
+}
+
+// checkStored enforces the size limits on container c after s was stored
+// into it.
 //
 // Measuring all of c at each store would make a loop of pushes quadratic.
 // Instead c keeps its nested size: a store measures what it stores, and c
@@ -71,7 +78,7 @@ type deepSize struct {
 // limit, so that no error is raised on an estimate. Growth the estimate
 // misses (an element grown in place, short strings pushed, elements
 // removed) is found at the next measurement.
-func (ev *evaluator) checkStored(c Value, stored []Value, spread bool, old Value, pos Position) error {
+func (ev *evaluator) checkStored(c Value, s stored, pos Position) error {
 	if !ev.limits.sizeLimited() {
 		return nil
 	}
@@ -84,21 +91,22 @@ func (ev *evaluator) checkStored(c Value, stored []Value, spread bool, old Value
 	if k == nil || k.run != ev.id {
 		return ev.remeasure(c, d, pos)
 	}
-	var add dataSize
-	for _, v := range stored {
-		ev.measure(v, &add, 1)
-		if spread {
+	var one dataSize
+	for _, v := range s.vals {
+		ev.measure(v, &one, 1)
+		if s.spread {
 			// Its elements are counted by c's own length.
-			add.sub(ownSize(v.Flatten()))
+			one.sub(ownSize(v.Flatten()))
 		}
 	}
-	if old.t >= TypeString {
+	if s.old.t >= TypeString {
 		var o dataSize
-		ev.measure(old, &o, 1)
+		ev.measure(s.old, &o, 1)
 		k.nested.sub(o)
 	}
-	k.nested.add(add)
-	k.since += add.nodes
+	k.nested.add(dataSize{arr: one.arr * s.copies, maps: one.maps * s.copies,
+		str: one.str * s.copies, blob: one.blob * s.copies})
+	k.since += one.nodes
 	est := k.nested
 	est.add(ownSize(c))
 	if ev.overLimits(&est) || 2*k.since >= k.nodes {
