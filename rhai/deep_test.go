@@ -135,3 +135,31 @@ func TestDeepLimitAcrossRuns(t *testing.T) {
 		}
 	}
 }
+
+// A host's mutating function may store its arguments any way it likes:
+// the container is measured whole after it, as before containers kept
+// their nested size. push_twice stores two copies of its argument in one
+// new element, which the container's length alone does not show.
+func TestDeepLimitHostMutFn(t *testing.T) {
+	e := New()
+	e.SetLimits(Limits{MaxArrayLen: 1000})
+	e.RegisterMutFn("push_twice", P(TypeArray, TypeAny), func(_ *Context, args []Value) (Value, error) {
+		a := args[0].AsArray()
+		a.Elems = append(a.Elems, NewArray([]Value{args[1].Clone(), args[1].Clone()}))
+		return Unit, nil
+	})
+	for _, c := range []struct {
+		src   string
+		fails bool
+	}{
+		// 100 + 1 + 2 × 1 + 2 × 447 = 997: under the limit.
+		{`let a = []; for i in 0..100 { a.push([]); } let b = []; b.pad(447, 0); a.push_twice(b); a.len()`, false},
+		// 100 + 1 + 2 × 1 + 2 × 449 = 1001.
+		{`let a = []; for i in 0..100 { a.push([]); } let b = []; b.pad(449, 0); a.push_twice(b); a.len()`, true},
+	} {
+		_, err := e.Eval(c.src)
+		if !c.fails && err != nil || c.fails && KindOf(err) != ErrorDataTooLarge {
+			t.Errorf("%q: got %v, want ErrorDataTooLarge: %v", c.src, err, c.fails)
+		}
+	}
+}

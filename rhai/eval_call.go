@@ -89,18 +89,11 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 		// have grown it past the limits in a way its own length misses.
 		for _, a := range args[1:] {
 			if grows(a) {
-				s := stored{vals: args[1:], spread: o.spreads, copies: 1}
-				if !o.spreads {
-					// pad stores as many copies as it adds elements.
-					added := ownSize(args[0].Flatten())
-					added.sub(slots)
-					s.copies = max(added.arr+added.maps, 1)
-				}
-				return v, ev.checkStored(args[0], s, pos)
+				return v, ev.checkStored(args[0], storedBy(o, args, slots), pos)
 			}
 		}
 	}
-	if o.takes && v.t >= TypeString && ev.limits.sizeLimited() {
+	if o.stores == takesOne && v.t >= TypeString && ev.limits.sizeLimited() {
 		ev.forget(args[0], v)
 	}
 	return v, nil

@@ -14,14 +14,26 @@ type NativeFn func(c *Context, args []Value) (Value, error)
 type overload struct {
 	params []Type // TypeAny matches any type
 	fn     NativeFn
-	mut    bool // may replace args[0]; calling it on a constant is an error
-	// takes marks a function that returns the one element it took out of
-	// args[0], so that the size limits stop counting it (see forget).
-	takes bool
-	// spreads marks a function that stores the elements of its last
-	// argument into args[0] rather than the argument itself.
-	spreads bool
+	mut    bool      // may replace args[0]; calling it on a constant is an error
+	stores storeKind // how a mut function changes args[0], for the size limits
 }
+
+// storeKind says how a mutating function changes its first argument, so
+// that the size limits can count the change without measuring all of it
+// (see checkStored).
+type storeKind uint8
+
+const (
+	// storesUnknown: args[0] is measured whole after each call.
+	storesUnknown storeKind = iota
+	// storesArgs: a copy of its other arguments, or one per element it
+	// adds (pad).
+	storesArgs
+	// storesElems: the elements of its last argument (append, mixin).
+	storesElems
+	// takesOne: it takes out the element it returns (pop, remove).
+	takesOne
+)
 
 // Library is a set of native functions, keyed by name. Functions are chosen
 // by name, number of arguments and argument types, first match wins.
@@ -43,15 +55,10 @@ func (l *Library) MutFn(name string, params []Type, fn NativeFn) {
 	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn, mut: true})
 }
 
-// takeFn registers a MutFn that returns the element it took out of args[0].
-func (l *Library) takeFn(name string, params []Type, fn NativeFn) {
-	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn, mut: true, takes: true})
-}
-
-// spreadFn registers a MutFn that stores the elements of its last argument
-// into args[0].
-func (l *Library) spreadFn(name string, params []Type, fn NativeFn) {
-	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn, mut: true, spreads: true})
+// storeFn registers a MutFn of the standard library whose change to
+// args[0] is of a known kind.
+func (l *Library) storeFn(name string, params []Type, kind storeKind, fn NativeFn) {
+	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn, mut: true, stores: kind})
 }
 
 // Getter registers a property getter: `x.prop` calls it with x.

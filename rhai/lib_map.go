@@ -25,7 +25,7 @@ func registerMapLib(l *Library) {
 		}
 		return Unit
 	}))
-	l.MutFn("set", P(TypeMap, TypeString, TypeAny), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("set", P(TypeMap, TypeString, TypeAny), storesArgs, func(c *Context, args []Value) (Value, error) {
 		m, k := args[0].AsMap(), args[1].AsString()
 		if _, ok := m.M[k]; !ok {
 			if err := limitCheck(c, -1, -1, len(m.M)+1, -1); err != nil {
@@ -39,7 +39,7 @@ func registerMapLib(l *Library) {
 		clear(m.M)
 		return Unit
 	}))
-	l.takeFn("remove", P(TypeMap, TypeString), mp(func(m *Map, args []Value) Value {
+	l.storeFn("remove", P(TypeMap, TypeString), takesOne, mp(func(m *Map, args []Value) Value {
 		k := args[1].AsString()
 		v, ok := m.M[k]
 		if !ok {
@@ -70,9 +70,9 @@ func registerMapLib(l *Library) {
 	mixin := func(c *Context, args []Value) (Value, error) {
 		return Unit, merge(c, args[0].AsMap(), args[1].AsMap(), true)
 	}
-	l.spreadFn("mixin", P(TypeMap, TypeMap), mixin)
-	l.spreadFn("+=", P(TypeMap, TypeMap), mixin)
-	l.spreadFn("fill_with", P(TypeMap, TypeMap), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("mixin", P(TypeMap, TypeMap), storesElems, mixin)
+	l.storeFn("+=", P(TypeMap, TypeMap), storesElems, mixin)
+	l.storeFn("fill_with", P(TypeMap, TypeMap), storesElems, func(c *Context, args []Value) (Value, error) {
 		return Unit, merge(c, args[0].AsMap(), args[1].AsMap(), false)
 	})
 	l.Fn("+", P(TypeMap, TypeMap), func(c *Context, args []Value) (Value, error) {

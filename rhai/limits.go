@@ -65,6 +65,23 @@ type stored struct {
 	spread bool    // their elements were stored, not they themselves
 	copies int     // how many copies of each
 	old    Value   // what the store replaced, Unit if nothing
+	// unknown marks a store that is not described: c is measured whole.
+	unknown bool
+}
+
+// storedBy describes what native o stored into args[0], whose own size
+// was slots before the call.
+func storedBy(o *overload, args []Value, slots dataSize) stored {
+	switch o.stores {
+	case storesArgs:
+		// pad stores as many copies as it adds elements.
+		added := ownSize(args[0].Flatten())
+		added.sub(slots)
+		return stored{vals: args[1:], copies: max(added.arr+added.maps, 1)}
+	case storesElems:
+		return stored{vals: args[len(args)-1:], spread: true, copies: 1}
+	}
+	return stored{unknown: true}
 }
 
 // checkStored enforces the size limits on container c after s was stored
@@ -88,7 +105,7 @@ func (ev *evaluator) checkStored(c Value, s stored, pos Position) error {
 		return ev.checkDeep(c, pos)
 	}
 	k := *d
-	if k == nil || k.run != ev.id {
+	if k == nil || k.run != ev.id || s.unknown {
 		return ev.remeasure(c, d, pos)
 	}
 	var one dataSize
