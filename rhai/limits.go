@@ -93,8 +93,9 @@ func storedBy(o *overload, args []Value, slots dataSize) stored {
 // visited half as many values as that measurement did, so measuring costs
 // at most two visits per value stored, or when the estimate passes a
 // limit, so that no error is raised on an estimate. Growth the estimate
-// misses (an element grown in place, short strings pushed, elements
-// removed) is found at the next measurement.
+// misses (an element grown in place, short strings pushed) is found at the
+// next measurement; elements dropped uncounted (truncate, clear) only make
+// it high until then.
 func (ev *evaluator) checkStored(c Value, s stored, pos Position) error {
 	if !ev.limits.sizeLimited() {
 		return nil
