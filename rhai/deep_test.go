@@ -50,8 +50,8 @@ func TestDeepLimitEveryPath(t *testing.T) {
 
 // A container kept at the limit while elements are replaced or removed
 // and stored again raises no error, and is not measured again at each
-// store: what a store replaces or a pop, shift or remove takes out stops
-// counting. 2500 stores visit at most 12 values each (measuring all 1000
+// store: what a store or set replaces, what pop, shift, remove, drain,
+// retain or split take out stop counting. 2500 stores visit at most 12 values each (measuring all 1000
 // at each store would visit 2 million).
 func TestDeepLimitAtTheLimit(t *testing.T) {
 	for _, src := range []string{
@@ -60,6 +60,12 @@ func TestDeepLimitAtTheLimit(t *testing.T) {
 		`let a = []; for i in 0..500 { a.push([i]); } for i in 0..2000 { a.pop(); a.push([i]); } a.len()`,
 		`let a = []; for i in 0..500 { a.push([i]); } for i in 0..2000 { a.shift(); a += [[i]]; } a.len()`,
 		`let a = []; for i in 0..500 { a.push([i]); } for i in 0..2000 { a.remove(7); a.insert(3, [i]); } a.len()`,
+		`let a = []; for i in 0..500 { a.push([i]); } for i in 0..2000 { a.set(i % 500, [i]); } a.len()`,
+		`let a = []; for i in 0..500 { a.push([i]); } for i in 0..1000 { a.drain(0, 1); a.push([i]); } a.len()`,
+		`let a = []; for i in 0..500 { a.push([i]); } for i in 0..1000 { a.retain(1, 499); a.push([i]); } a.len()`,
+		`let a = []; for i in 0..500 { a.push([i]); } for i in 0..1000 { a.split(499); a.push([i]); } a.len()`,
+		`let a = []; for i in 0..4 { a.clear(); for j in 0..500 { a.push([j]); } } a.len()`,
+		`let m = #{}; for i in 0..500 { m["k" + i] = [i, i]; } for i in 0..2000 { m.set("k" + (i % 500), [i, i]); } m.len()`,
 		`let m = #{}; for i in 0..500 { m["k" + i] = [i, i]; } for i in 0..2000 { m["k" + (i % 500)] = [i, i]; } m.len()`,
 		`let m = #{}; for i in 0..500 { m["k" + i] = [i, i]; } for i in 0..2000 { m.remove("k" + i); m["k" + (i + 500)] = [i, i]; } m.len()`,
 	} {

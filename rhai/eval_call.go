@@ -66,9 +66,10 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 	if ev.mem != nil && o.mut && len(args) > 0 {
 		before = shallowSize(args[0])
 	}
-	var slots dataSize // args[0]'s length before, for checkStored
-	if o.mut && len(args) > 1 && ev.limits.sizeLimited() {
-		slots = ownSize(args[0].Flatten())
+	sized := o.mut && len(args) > 0 && ev.limits.sizeLimited()
+	var before0 beforeMut
+	if sized {
+		before0 = ev.beforeMut(o, args)
 	}
 	c := ev.getContext(pos)
 	v, err := o.fn(c, args)
@@ -84,17 +85,8 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 			return Unit, err
 		}
 	}
-	if o.mut && len(args) > 1 && ev.limits.sizeLimited() {
-		// A container or long string stored into the first argument may
-		// have grown it past the limits in a way its own length misses.
-		for _, a := range args[1:] {
-			if grows(a) {
-				return v, ev.checkStored(args[0], storedBy(o, args, slots), pos)
-			}
-		}
-	}
-	if o.stores == takesOne && v.t >= TypeString && ev.limits.sizeLimited() {
-		ev.forget(args[0], v)
+	if sized {
+		return v, ev.checkMutated(o, args, before0, v, pos)
 	}
 	return v, nil
 }

@@ -31,8 +31,14 @@ const (
 	storesArgs
 	// storesElems: the elements of its last argument (append, mixin).
 	storesElems
+	// replacesAt: a copy of its last argument, replacing the element at
+	// args[1] (set).
+	replacesAt
 	// takesOne: it takes out the element it returns (pop, remove).
 	takesOne
+	// takesElems: it takes out the elements of the array or map it
+	// returns (drain, retain, split).
+	takesElems
 )
 
 // Library is a set of native functions, keyed by name. Functions are chosen

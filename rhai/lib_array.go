@@ -30,7 +30,7 @@ func registerArrayLib(l *Library) {
 		}
 		return a.Elems[i].Clone()
 	}))
-	l.storeFn("set", P(TypeArray, TypeInt, TypeAny), storesArgs, arr(func(a *Array, args []Value) Value {
+	l.storeFn("set", P(TypeArray, TypeInt, TypeAny), replacesAt, arr(func(a *Array, args []Value) Value {
 		if i, _ := seqWindow(len(a.Elems), args[1].AsInt(), 0); i < len(a.Elems) {
 			a.Elems[i] = args[2].Clone()
 		}
@@ -205,7 +205,7 @@ func registerArrayLib(l *Library) {
 		}))
 	}
 
-	l.MutFn("split", P(TypeArray, TypeInt), arr(func(a *Array, args []Value) Value {
+	l.storeFn("split", P(TypeArray, TypeInt), takesElems, arr(func(a *Array, args []Value) Value {
 		s, _ := seqWindow(len(a.Elems), args[1].AsInt(), math.MaxInt64)
 		if s >= len(a.Elems) {
 			return NewArray(nil)
@@ -242,18 +242,18 @@ func registerArrayLib(l *Library) {
 		a.Elems = slices.Clone(a.Elems[s : s+k])
 		return NewArray(out)
 	}
-	l.MutFn("drain", P(TypeArray, TypeInt, TypeInt), arr(func(a *Array, args []Value) Value {
+	l.storeFn("drain", P(TypeArray, TypeInt, TypeInt), takesElems, arr(func(a *Array, args []Value) Value {
 		return drainRange(a, args[1].AsInt(), args[2].AsInt())
 	}))
-	l.MutFn("retain", P(TypeArray, TypeInt, TypeInt), arr(func(a *Array, args []Value) Value {
+	l.storeFn("retain", P(TypeArray, TypeInt, TypeInt), takesElems, arr(func(a *Array, args []Value) Value {
 		return retainRange(a, args[1].AsInt(), args[2].AsInt())
 	}))
 	for _, rt := range rangeTypes {
-		l.MutFn("drain", P(TypeArray, rt), arr(func(a *Array, args []Value) Value {
+		l.storeFn("drain", P(TypeArray, rt), takesElems, arr(func(a *Array, args []Value) Value {
 			s, n := rangeWindow(args[1])
 			return drainRange(a, s, n)
 		}))
-		l.MutFn("retain", P(TypeArray, rt), arr(func(a *Array, args []Value) Value {
+		l.storeFn("retain", P(TypeArray, rt), takesElems, arr(func(a *Array, args []Value) Value {
 			s, n := rangeWindow(args[1])
 			return retainRange(a, s, n)
 		}))
@@ -387,10 +387,10 @@ func registerArrayCallbacks(l *Library, ft Type) {
 		}
 		return Bool(true), nil
 	})
-	l.MutFn("drain", P(TypeArray, ft), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("drain", P(TypeArray, ft), takesElems, func(c *Context, args []Value) (Value, error) {
 		return filterOut(c, args[0].AsArray(), args[1], "drain", true)
 	})
-	l.MutFn("retain", P(TypeArray, ft), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("retain", P(TypeArray, ft), takesElems, func(c *Context, args []Value) (Value, error) {
 		return filterOut(c, args[0].AsArray(), args[1], "retain", false)
 	})
 	l.MutFn("dedup", P(TypeArray, ft), func(c *Context, args []Value) (Value, error) {

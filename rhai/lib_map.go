@@ -25,7 +25,7 @@ func registerMapLib(l *Library) {
 		}
 		return Unit
 	}))
-	l.storeFn("set", P(TypeMap, TypeString, TypeAny), storesArgs, func(c *Context, args []Value) (Value, error) {
+	l.storeFn("set", P(TypeMap, TypeString, TypeAny), replacesAt, func(c *Context, args []Value) (Value, error) {
 		m, k := args[0].AsMap(), args[1].AsString()
 		if _, ok := m.M[k]; !ok {
 			if err := limitCheck(c, -1, -1, len(m.M)+1, -1); err != nil {
@@ -135,10 +135,10 @@ func registerMapLib(l *Library) {
 		}
 		return NewMap(out), nil
 	})
-	l.MutFn("drain", P(TypeMap, TypeFnPtr), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("drain", P(TypeMap, TypeFnPtr), takesElems, func(c *Context, args []Value) (Value, error) {
 		return splitMap(c, args[0].AsMap(), args[1], "drain", true)
 	})
-	l.MutFn("retain", P(TypeMap, TypeFnPtr), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("retain", P(TypeMap, TypeFnPtr), takesElems, func(c *Context, args []Value) (Value, error) {
 		return splitMap(c, args[0].AsMap(), args[1], "retain", false)
 	})
 

@@ -1,5 +1,7 @@
 package rhai
 
+import "slices"
+
 // Size limits count nested data the way Rhai does: the elements of every
 // array inside a value, the properties of every map, the bytes of every
 // string and blob. Measuring walks the value, so it is done only where a
@@ -69,19 +71,60 @@ type stored struct {
 	unknown bool
 }
 
-// storedBy describes what native o stored into args[0], whose own size
-// was slots before the call.
-func storedBy(o *overload, args []Value, slots dataSize) stored {
+// beforeMut is what checkMutated needs to know of args[0] from before a
+// mutating native changed it.
+type beforeMut struct {
+	slots dataSize // its own size
+	old   Value    // the element set replaces
+}
+
+func (ev *evaluator) beforeMut(o *overload, args []Value) beforeMut {
+	c := args[0].Flatten()
+	b := beforeMut{slots: ownSize(c)}
+	if o.stores == replacesAt && len(args) == 3 {
+		switch c.t {
+		case TypeArray:
+			// As set picks it.
+			if i, _ := seqWindow(len(c.AsArray().Elems), args[1].AsInt(), 0); i < len(c.AsArray().Elems) {
+				b.old = c.AsArray().Elems[i]
+			}
+		case TypeMap:
+			b.old = c.AsMap().M[args[1].AsString()]
+		}
+	}
+	return b
+}
+
+// checkMutated keeps the nested size of args[0] up to date after the
+// mutating native o changed it and returned v, and checks it against the
+// limits when it may have grown.
+func (ev *evaluator) checkMutated(o *overload, args []Value, b beforeMut, v Value, pos Position) error {
+	switch o.stores {
+	case takesOne:
+		if v.t >= TypeString {
+			ev.forget(args[0], v, false)
+		}
+		return nil
+	case takesElems:
+		ev.forget(args[0], v, true)
+		return nil
+	}
+	if !slices.ContainsFunc(args[1:], grows) && !grows(b.old) {
+		return nil
+	}
+	s := stored{unknown: true}
 	switch o.stores {
 	case storesArgs:
 		// pad stores as many copies as it adds elements.
 		added := ownSize(args[0].Flatten())
-		added.sub(slots)
-		return stored{vals: args[1:], copies: max(added.arr+added.maps, 1)}
+		added.sub(b.slots)
+		s = stored{vals: args[1:], copies: max(added.arr+added.maps, 1)}
 	case storesElems:
-		return stored{vals: args[len(args)-1:], spread: true, copies: 1}
+		s = stored{vals: args[len(args)-1:], spread: true, copies: 1}
+	case replacesAt:
+		s = stored{vals: args[2:], copies: 1, old: b.old}
 	}
-	return stored{unknown: true}
+	return ev.checkStored(args[0], s, pos)
 }
 
 // checkStored enforces the size limits on container c after s was stored
@@ -94,7 +137,7 @@ func storedBy(o *overload, args []Value, slots dataSize) stored {
 // at most two visits per value stored, or when the estimate passes a
 // limit, so that no error is raised on an estimate. Growth the estimate
 // misses (an element grown in place, short strings pushed) is found at the
-// next measurement; elements dropped uncounted (truncate, clear) only make
+// next measurement; elements dropped uncounted (truncate, chop) only make
 // it high until then.
 func (ev *evaluator) checkStored(c Value, s stored, pos Position) error {
 	if !ev.limits.sizeLimited() {
@@ -133,15 +176,21 @@ func (ev *evaluator) checkStored(c Value, s stored, pos Position) error {
 	return nil
 }
 
-// forget takes v, an element just removed from container c, out of c's
-// nested size, so that a container kept near a limit by removing and
-// storing elements is not measured again at each store.
-func (ev *evaluator) forget(c, v Value) {
-	if d := deepOf(c.Flatten()); d != nil && *d != nil && (*d).run == ev.id {
-		var o dataSize
-		ev.measure(v, &o, 1)
-		(*d).nested.sub(o)
+// forget takes v, an element just removed from container c (or, with
+// elems, a container of elements removed), out of c's nested size, so that
+// a container kept near a limit by removing and storing elements is not
+// measured again at each store.
+func (ev *evaluator) forget(c, v Value, elems bool) {
+	d := deepOf(c.Flatten())
+	if d == nil || *d == nil || (*d).run != ev.id {
+		return
 	}
+	var o dataSize
+	ev.measure(v, &o, 1)
+	if elems {
+		o.sub(ownSize(v))
+	}
+	(*d).nested.sub(o)
 }
 
 // deepOf returns where container c keeps its nested size, or nil when c
