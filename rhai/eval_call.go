@@ -67,9 +67,9 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 		before = shallowSize(args[0])
 	}
 	sized := o.mut && len(args) > 0 && ev.limits.sizeLimited()
-	var before0 beforeMut
+	var pre beforeMut
 	if sized {
-		before0 = ev.beforeMut(o, args)
+		pre = ev.beforeMut(o, args)
 	}
 	c := ev.getContext(pos)
 	v, err := o.fn(c, args)
@@ -86,7 +86,7 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 		}
 	}
 	if sized {
-		return v, ev.checkMutated(o, args, before0, v, pos)
+		return v, ev.checkMutated(o, args, pre, v, pos)
 	}
 	return v, nil
 }

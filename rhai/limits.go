@@ -78,6 +78,7 @@ type beforeMut struct {
 	old   Value    // the element set replaces
 }
 
+// beforeMut notes what checkMutated will need before o changes args[0].
 func (ev *evaluator) beforeMut(o *overload, args []Value) beforeMut {
 	c := args[0].Flatten()
 	b := beforeMut{slots: ownSize(c)}
