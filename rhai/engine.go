@@ -147,6 +147,9 @@ type RunStats struct {
 	// MaxMemory, and MemoryPeak the most it measured.
 	MemoryChecks int
 	MemoryPeak   int64
+	// SizeVisits is how many values were visited measuring values against
+	// the size limits: it grows with the data stored, not its square.
+	SizeVisits int
 }
 
 // Eval compiles and runs a script, returning its value.

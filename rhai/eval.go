@@ -66,6 +66,8 @@ type evaluator struct {
 	// stack: index hints skip them.
 	hidden int
 	ops    uint64 // operations so far
+	// sizeVisits counts the values measure visited, for RunStats.
+	sizeVisits int
 	// long is RunOptions.Long, called at every check past longAfter.
 	long      func()
 	longAfter uint64
@@ -124,6 +126,7 @@ func (e *Engine) Run(ast *AST, opts RunOptions) (result Value, err error) {
 	if opts.Stats != nil {
 		opts.Stats.Operations = ev.ops
 		opts.Stats.MemoryChecks, opts.Stats.MemoryPeak = ev.memState.walks, ev.memState.peak
+		opts.Stats.SizeVisits = ev.sizeVisits
 	}
 	if scope != nil {
 		scope.vars = append(scope.vars[:0], ev.stack[:len(ev.stack)]...)

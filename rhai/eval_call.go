@@ -66,6 +66,11 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 	if ev.mem != nil && o.mut && len(args) > 0 {
 		before = shallowSize(args[0])
 	}
+	sized := o.mut && len(args) > 0 && ev.limits.sizeLimited()
+	var pre beforeMut
+	if sized {
+		pre = ev.beforeMut(o, args)
+	}
 	c := ev.getContext(pos)
 	v, err := o.fn(c, args)
 	ev.putContext(c)
@@ -80,14 +85,8 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 			return Unit, err
 		}
 	}
-	if o.mut && len(args) > 1 && ev.limits.sizeLimited() {
-		// A container or long string stored into the first argument may
-		// have grown it past the limits in a way its own length misses.
-		for _, a := range args[1:] {
-			if grows(a) {
-				return v, ev.checkDeep(args[0], pos)
-			}
-		}
+	if sized {
+		return v, ev.checkMutated(o, args, pre, v, pos)
 	}
 	return v, nil
 }
@@ -900,7 +899,7 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 	// Run the module's top level in an evaluator of its own.
 	sub := &evaluator{id: ev.id, e: ev.e, ctx: ev.ctx, done: ev.done, deadline: ev.deadline, top: cmp.Or(ev.top, ev), limits: ev.limits, print: ev.print,
 		debug: ev.debug, ast: ast, glob: &global{consts: map[string]Value{}},
-		depth: ev.depth + 1, ops: ev.ops, nImport: ev.nImport, resolver: ev.resolver, host: ev.host,
+		depth: ev.depth + 1, ops: ev.ops, sizeVisits: ev.sizeVisits, nImport: ev.nImport, resolver: ev.resolver, host: ev.host,
 		importing: append(slices.Clip(ev.importing), name)}
 	if max := ev.limits.MaxCallDepth; max > 0 && sub.depth > max || sub.depth >= hardMaxCallDepth {
 		return nil, errAt(ErrorStackOverflow, pos, "Stack overflow importing module '%s'", name)
@@ -919,7 +918,7 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		}
 		return nil, err
 	}
-	ev.ops = sub.ops
+	ev.ops, ev.sizeVisits = sub.ops, sub.sizeVisits
 	for k, f := range ast.fns {
 		if k.thisType != "" {
 			if ev.typed == nil {

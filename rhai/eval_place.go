@@ -123,9 +123,10 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		if p.idx >= len(p.arr.Elems) {
 			return errAt(ErrorArrayBounds, p.pos, "Array index %d out of bounds", p.idx)
 		}
+		old := p.arr.Elems[p.idx]
 		p.arr.Elems[p.idx] = v
-		if grows(v) {
-			return ev.checkDeep(NewArray(p.arr.Elems), p.pos)
+		if grows(v) || grows(old) {
+			return ev.checkStored(Value{t: TypeArray, p: unsafe.Pointer(p.arr)}, stored{vals: []Value{v}, copies: 1, old: old}, p.pos)
 		}
 	case pMapKey:
 		if _, ok := p.m.M[p.key]; !ok {
@@ -136,9 +137,10 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 				return err
 			}
 		}
+		old := p.m.M[p.key]
 		p.m.M[p.key] = v
-		if grows(v) {
-			return ev.checkDeep(NewMap(p.m.M), p.pos)
+		if grows(v) || grows(old) {
+			return ev.checkStored(Value{t: TypeMap, p: unsafe.Pointer(p.m)}, stored{vals: []Value{v}, copies: 1, old: old}, p.pos)
 		}
 	case pBlob:
 		if v.t != TypeInt {
@@ -639,9 +641,10 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 			_, err := normIndex(idx, len(elems), x.Pos, "Array")
 			return true, err
 		}
+		old := elems[k]
 		elems[k] = rhs
-		if grows(rhs) {
-			return true, ev.checkDeep(c, x.Pos)
+		if grows(rhs) || grows(old) {
+			return true, ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, x.Pos)
 		}
 		return true, nil
 	case TypeMap:
@@ -662,9 +665,10 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 				return true, err
 			}
 		}
+		old := m.M[key]
 		m.M[key] = rhs
-		if grows(rhs) {
-			return true, ev.checkDeep(c, x.Pos)
+		if grows(rhs) || grows(old) {
+			return true, ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, x.Pos)
 		}
 		return true, nil
 	}

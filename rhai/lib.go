@@ -14,8 +14,32 @@ type NativeFn func(c *Context, args []Value) (Value, error)
 type overload struct {
 	params []Type // TypeAny matches any type
 	fn     NativeFn
-	mut    bool // may replace args[0]; calling it on a constant is an error
+	mut    bool      // may replace args[0]; calling it on a constant is an error
+	stores storeKind // how a mut function changes args[0], for the size limits
 }
+
+// storeKind says how a mutating function changes its first argument, so
+// that the size limits can count the change without measuring all of it
+// (see checkStored).
+type storeKind uint8
+
+const (
+	// storesUnknown: args[0] is measured whole after each call.
+	storesUnknown storeKind = iota
+	// storesArgs: a copy of its other arguments, or one per element it
+	// adds (pad).
+	storesArgs
+	// storesElems: the elements of its last argument (append, mixin).
+	storesElems
+	// replacesAt: a copy of its last argument, replacing the element at
+	// args[1] (set).
+	replacesAt
+	// takesOne: it takes out the element it returns (pop, remove).
+	takesOne
+	// takesElems: it takes out the elements of the array or map it
+	// returns (drain, retain, split).
+	takesElems
+)
 
 // Library is a set of native functions, keyed by name. Functions are chosen
 // by name, number of arguments and argument types, first match wins.
@@ -35,6 +59,12 @@ func (l *Library) Fn(name string, params []Type, fn NativeFn) {
 // map or blob behind it); it cannot be called on a constant.
 func (l *Library) MutFn(name string, params []Type, fn NativeFn) {
 	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn, mut: true})
+}
+
+// storeFn registers a MutFn of the standard library whose change to
+// args[0] is of a known kind.
+func (l *Library) storeFn(name string, params []Type, kind storeKind, fn NativeFn) {
+	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn, mut: true, stores: kind})
 }
 
 // Getter registers a property getter: `x.prop` calls it with x.

@@ -30,7 +30,7 @@ func registerArrayLib(l *Library) {
 		}
 		return a.Elems[i].Clone()
 	}))
-	l.MutFn("set", P(TypeArray, TypeInt, TypeAny), arr(func(a *Array, args []Value) Value {
+	l.storeFn("set", P(TypeArray, TypeInt, TypeAny), replacesAt, arr(func(a *Array, args []Value) Value {
 		if i, _ := seqWindow(len(a.Elems), args[1].AsInt(), 0); i < len(a.Elems) {
 			a.Elems[i] = args[2].Clone()
 		}
@@ -56,11 +56,11 @@ func registerArrayLib(l *Library) {
 		a.Elems = appendClones(a.Elems, b.Elems)
 		return Unit, nil
 	}
-	l.MutFn("push", P(TypeArray, TypeAny), push)
-	l.MutFn("append", P(TypeArray, TypeArray), appendArr)
+	l.storeFn("push", P(TypeArray, TypeAny), storesArgs, push)
+	l.storeFn("append", P(TypeArray, TypeArray), storesElems, appendArr)
 	// `a += b` appends an array and pushes anything else.
-	l.MutFn("+=", P(TypeArray, TypeArray), appendArr)
-	l.MutFn("+=", P(TypeArray, TypeAny), push)
+	l.storeFn("+=", P(TypeArray, TypeArray), storesElems, appendArr)
+	l.storeFn("+=", P(TypeArray, TypeAny), storesArgs, push)
 	l.Fn("+", P(TypeArray, TypeArray), func(c *Context, args []Value) (Value, error) {
 		a, b := args[0].AsArray().Elems, args[1].AsArray().Elems
 		if err := limitCheck(c, -1, len(a)+len(b), -1, -1); err != nil {
@@ -70,7 +70,7 @@ func registerArrayLib(l *Library) {
 		return NewArray(appendClones(appendClones(out, a), b)), nil
 	})
 
-	l.MutFn("insert", P(TypeArray, TypeInt, TypeAny), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("insert", P(TypeArray, TypeInt, TypeAny), storesArgs, func(c *Context, args []Value) (Value, error) {
 		a := args[0].AsArray()
 		if err := limitCheck(c, -1, len(a.Elems)+1, -1, -1); err != nil {
 			return Unit, err
@@ -79,7 +79,7 @@ func registerArrayLib(l *Library) {
 		a.Elems = slices.Insert(a.Elems, i, args[2].Clone())
 		return Unit, nil
 	})
-	l.MutFn("pad", P(TypeArray, TypeInt, TypeAny), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("pad", P(TypeArray, TypeInt, TypeAny), storesArgs, func(c *Context, args []Value) (Value, error) {
 		a, n := args[0].AsArray(), args[1].AsInt()
 		if n <= int64(len(a.Elems)) {
 			return Unit, nil
@@ -107,7 +107,7 @@ func registerArrayLib(l *Library) {
 		}
 		return Unit, nil
 	})
-	l.MutFn("pop", tArray, arr(func(a *Array, _ []Value) Value {
+	l.storeFn("pop", tArray, takesOne, arr(func(a *Array, _ []Value) Value {
 		if len(a.Elems) == 0 {
 			return Unit
 		}
@@ -117,7 +117,7 @@ func registerArrayLib(l *Library) {
 		a.Elems = a.Elems[:last]
 		return v
 	}))
-	l.MutFn("shift", tArray, arr(func(a *Array, _ []Value) Value {
+	l.storeFn("shift", tArray, takesOne, arr(func(a *Array, _ []Value) Value {
 		if len(a.Elems) == 0 {
 			return Unit
 		}
@@ -125,7 +125,7 @@ func registerArrayLib(l *Library) {
 		a.Elems = slices.Delete(a.Elems, 0, 1)
 		return v
 	}))
-	l.MutFn("remove", P(TypeArray, TypeInt), arr(func(a *Array, args []Value) Value {
+	l.storeFn("remove", P(TypeArray, TypeInt), takesOne, arr(func(a *Array, args []Value) Value {
 		i, ok := seqIndex(len(a.Elems), args[1].AsInt())
 		if !ok {
 			return Unit
@@ -175,11 +175,11 @@ func registerArrayLib(l *Library) {
 		a.Elems = slices.Replace(a.Elems, s, s+k, appendClones(nil, repl)...)
 		return nil
 	}
-	l.MutFn("splice", P(TypeArray, TypeInt, TypeInt, TypeArray), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("splice", P(TypeArray, TypeInt, TypeInt, TypeArray), storesElems, func(c *Context, args []Value) (Value, error) {
 		return Unit, splice(c, args[0].AsArray(), args[1].AsInt(), args[2].AsInt(), args[3].AsArray().Elems)
 	})
 	for _, rt := range rangeTypes {
-		l.MutFn("splice", P(TypeArray, rt, TypeArray), func(c *Context, args []Value) (Value, error) {
+		l.storeFn("splice", P(TypeArray, rt, TypeArray), storesElems, func(c *Context, args []Value) (Value, error) {
 			s, n := rangeWindow(args[1])
 			return Unit, splice(c, args[0].AsArray(), s, n, args[2].AsArray().Elems)
 		})
@@ -205,7 +205,7 @@ func registerArrayLib(l *Library) {
 		}))
 	}
 
-	l.MutFn("split", P(TypeArray, TypeInt), arr(func(a *Array, args []Value) Value {
+	l.storeFn("split", P(TypeArray, TypeInt), takesElems, arr(func(a *Array, args []Value) Value {
 		s, _ := seqWindow(len(a.Elems), args[1].AsInt(), math.MaxInt64)
 		if s >= len(a.Elems) {
 			return NewArray(nil)
@@ -242,18 +242,18 @@ func registerArrayLib(l *Library) {
 		a.Elems = slices.Clone(a.Elems[s : s+k])
 		return NewArray(out)
 	}
-	l.MutFn("drain", P(TypeArray, TypeInt, TypeInt), arr(func(a *Array, args []Value) Value {
+	l.storeFn("drain", P(TypeArray, TypeInt, TypeInt), takesElems, arr(func(a *Array, args []Value) Value {
 		return drainRange(a, args[1].AsInt(), args[2].AsInt())
 	}))
-	l.MutFn("retain", P(TypeArray, TypeInt, TypeInt), arr(func(a *Array, args []Value) Value {
+	l.storeFn("retain", P(TypeArray, TypeInt, TypeInt), takesElems, arr(func(a *Array, args []Value) Value {
 		return retainRange(a, args[1].AsInt(), args[2].AsInt())
 	}))
 	for _, rt := range rangeTypes {
-		l.MutFn("drain", P(TypeArray, rt), arr(func(a *Array, args []Value) Value {
+		l.storeFn("drain", P(TypeArray, rt), takesElems, arr(func(a *Array, args []Value) Value {
 			s, n := rangeWindow(args[1])
 			return drainRange(a, s, n)
 		}))
-		l.MutFn("retain", P(TypeArray, rt), arr(func(a *Array, args []Value) Value {
+		l.storeFn("retain", P(TypeArray, rt), takesElems, arr(func(a *Array, args []Value) Value {
 			s, n := rangeWindow(args[1])
 			return retainRange(a, s, n)
 		}))
@@ -387,10 +387,10 @@ func registerArrayCallbacks(l *Library, ft Type) {
 		}
 		return Bool(true), nil
 	})
-	l.MutFn("drain", P(TypeArray, ft), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("drain", P(TypeArray, ft), takesElems, func(c *Context, args []Value) (Value, error) {
 		return filterOut(c, args[0].AsArray(), args[1], "drain", true)
 	})
-	l.MutFn("retain", P(TypeArray, ft), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("retain", P(TypeArray, ft), takesElems, func(c *Context, args []Value) (Value, error) {
 		return filterOut(c, args[0].AsArray(), args[1], "retain", false)
 	})
 	l.MutFn("dedup", P(TypeArray, ft), func(c *Context, args []Value) (Value, error) {

@@ -25,7 +25,7 @@ func registerMapLib(l *Library) {
 		}
 		return Unit
 	}))
-	l.MutFn("set", P(TypeMap, TypeString, TypeAny), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("set", P(TypeMap, TypeString, TypeAny), replacesAt, func(c *Context, args []Value) (Value, error) {
 		m, k := args[0].AsMap(), args[1].AsString()
 		if _, ok := m.M[k]; !ok {
 			if err := limitCheck(c, -1, -1, len(m.M)+1, -1); err != nil {
@@ -39,7 +39,7 @@ func registerMapLib(l *Library) {
 		clear(m.M)
 		return Unit
 	}))
-	l.MutFn("remove", P(TypeMap, TypeString), mp(func(m *Map, args []Value) Value {
+	l.storeFn("remove", P(TypeMap, TypeString), takesOne, mp(func(m *Map, args []Value) Value {
 		k := args[1].AsString()
 		v, ok := m.M[k]
 		if !ok {
@@ -70,9 +70,9 @@ func registerMapLib(l *Library) {
 	mixin := func(c *Context, args []Value) (Value, error) {
 		return Unit, merge(c, args[0].AsMap(), args[1].AsMap(), true)
 	}
-	l.MutFn("mixin", P(TypeMap, TypeMap), mixin)
-	l.MutFn("+=", P(TypeMap, TypeMap), mixin)
-	l.MutFn("fill_with", P(TypeMap, TypeMap), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("mixin", P(TypeMap, TypeMap), storesElems, mixin)
+	l.storeFn("+=", P(TypeMap, TypeMap), storesElems, mixin)
+	l.storeFn("fill_with", P(TypeMap, TypeMap), storesElems, func(c *Context, args []Value) (Value, error) {
 		return Unit, merge(c, args[0].AsMap(), args[1].AsMap(), false)
 	})
 	l.Fn("+", P(TypeMap, TypeMap), func(c *Context, args []Value) (Value, error) {
@@ -135,10 +135,10 @@ func registerMapLib(l *Library) {
 		}
 		return NewMap(out), nil
 	})
-	l.MutFn("drain", P(TypeMap, TypeFnPtr), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("drain", P(TypeMap, TypeFnPtr), takesElems, func(c *Context, args []Value) (Value, error) {
 		return splitMap(c, args[0].AsMap(), args[1], "drain", true)
 	})
-	l.MutFn("retain", P(TypeMap, TypeFnPtr), func(c *Context, args []Value) (Value, error) {
+	l.storeFn("retain", P(TypeMap, TypeFnPtr), takesElems, func(c *Context, args []Value) (Value, error) {
 		return splitMap(c, args[0].AsMap(), args[1], "retain", false)
 	})
 

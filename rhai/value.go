@@ -86,11 +86,17 @@ type Value struct {
 const fStrBuf = 1
 
 // Array is the object behind an array value.
-type Array struct{ Elems []Value }
+type Array struct {
+	Elems []Value
+	deep  *deepSize // nested size for the size limits; see checkStored
+}
 
 // Map is the object behind an object-map value. Rhai maps iterate in key
 // order; Keys returns them sorted.
-type Map struct{ M map[string]Value }
+type Map struct {
+	M    map[string]Value
+	deep *deepSize // nested size for the size limits; see checkStored
+}
 
 // Blob is the object behind a blob value.
 type Blob struct{ B []byte }
