@@ -17,9 +17,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/picloud/picloud/bench/internal/picloudproc"
 )
 
 // What both servers answer, and where.
@@ -42,7 +43,7 @@ type server struct {
 	name   string
 	url    string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *picloudproc.SyncBuffer
 	pprof  string // the base URL of /debug/pprof, when served
 }
 
@@ -68,35 +69,25 @@ func init() {
 }
 `
 
-// buildPicloud builds cmd/picloud of the module this bench module replaces
-// into dir, as the product is built (CGO_ENABLED=0); with pprof, with
+// buildPicloud builds cmd/picloud into dir; with pprof, with
 // pprofOverlay added.
 func buildPicloud(ctx context.Context, dir string, pprof bool) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "list", "-m", "-f", "{{.Dir}}", "github.com/picloud/picloud").Output()
+	if !pprof {
+		return picloudproc.Build(ctx, dir)
+	}
+	root, err := picloudproc.ModuleRoot(ctx)
 	if err != nil {
-		return "", fmt.Errorf("find the picloud module (run this from the bench directory): %w", err)
+		return "", err
 	}
-	root := strings.TrimSpace(string(out))
-	bin := filepath.Join(dir, "picloud")
-	args := []string{"build", "-o", bin}
-	if pprof {
-		src := filepath.Join(dir, "bench_pprof.go")
-		overlay := filepath.Join(dir, "overlay.json")
-		o, _ := json.Marshal(map[string]any{"Replace": map[string]string{
-			filepath.Join(root, "cmd", "picloud", "zz_bench_pprof.go"): src,
-		}})
-		if err := errors.Join(os.WriteFile(src, []byte(pprofOverlay), 0o644), os.WriteFile(overlay, o, 0o644)); err != nil {
-			return "", err
-		}
-		args = append(args, "-overlay", overlay)
+	src := filepath.Join(dir, "bench_pprof.go")
+	overlay := filepath.Join(dir, "overlay.json")
+	o, _ := json.Marshal(map[string]any{"Replace": map[string]string{
+		filepath.Join(root, "cmd", "picloud", "zz_bench_pprof.go"): src,
+	}})
+	if err := errors.Join(os.WriteFile(src, []byte(pprofOverlay), 0o644), os.WriteFile(overlay, o, 0o644)); err != nil {
+		return "", err
 	}
-	build := exec.CommandContext(ctx, "go", append(args, "./cmd/picloud")...)
-	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build picloud: %w\n%s", err, out)
-	}
-	return bin, nil
+	return picloudproc.Build(ctx, dir, "-overlay", overlay)
 }
 
 // startPicloud starts bin on a free loopback port with a data directory
@@ -104,15 +95,15 @@ func buildPicloud(ctx context.Context, dir string, pprof bool) (string, error) {
 // pprof, it asks a binary built with the profiling overlay to serve
 // /debug/pprof on a second port (s.pprof).
 func startPicloud(ctx context.Context, bin, tmp string, pprof bool) (*server, error) {
-	addr, err := freeAddr()
+	addr, err := picloudproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	s := &server{name: "picloud", url: "http://" + addr, stderr: &syncBuffer{}}
+	s := &server{name: "picloud", url: "http://" + addr, stderr: &picloudproc.SyncBuffer{}}
 	s.cmd = exec.Command(bin, "serve", "--listen", addr, "--data", filepath.Join(tmp, "data"), "--log-level", "warn")
 	s.cmd.Env = append(os.Environ(), "PICLOUD_ADMIN_PASSWORD="+adminPassword, "PICLOUD_METRICS_TOKEN="+metricsToken)
 	if pprof {
-		paddr, err := freeAddr()
+		paddr, err := picloudproc.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -130,29 +121,9 @@ func startPicloud(ctx context.Context, bin, tmp string, pprof bool) (*server, er
 	return s, nil
 }
 
-// freeAddr returns a loopback address with a port free at the moment.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 func (s *server) setUp(ctx context.Context) error {
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		code, _, _, err := call(ctx, "GET", s.url+"/healthz", "", "", "")
-		if err == nil && code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("picloud did not answer /healthz within 15s: %v", err)
-		}
-		if err := sleep(ctx, 20*time.Millisecond); err != nil {
-			return err
-		}
+	if err := picloudproc.WaitHealthy(ctx, s.url, 15*time.Second); err != nil {
+		return err
 	}
 	login, _ := json.Marshal(map[string]string{"username": "admin", "password": adminPassword})
 	code, body, _, err := call(ctx, "POST", s.url+"/api/v1/auth/login", "", "application/json", string(login))
@@ -179,7 +150,7 @@ func startBare(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{name: "bare", stderr: &syncBuffer{}}
+	s := &server{name: "bare", stderr: &picloudproc.SyncBuffer{}}
 	s.cmd = exec.Command(self, "-serve-bare")
 	s.cmd.Stderr = s.stderr
 	out, err := s.cmd.StdoutPipe()
@@ -451,23 +422,4 @@ func machineCPU() cpuTime {
 		busy += v
 	}
 	return cpuTime(time.Duration(busy) * 10 * time.Millisecond)
-}
-
-// syncBuffer is a bytes.Buffer that a process may write while the harness
-// reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

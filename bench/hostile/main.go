@@ -35,7 +35,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -46,6 +45,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/picloud/picloud/bench/internal/picloudproc"
 )
 
 // targetRatio is the target: the good app's p99 under attack at
@@ -105,12 +106,8 @@ func bench(c config, stdout, stderr io.Writer) error {
 	bin := c.picloud
 	if bin == "" {
 		fmt.Fprintln(stderr, "building picloud…")
-		bin = filepath.Join(tmp, "picloud")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/picloud")
-		build.Dir = ".."
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("build picloud: %w\n%s", err, out)
+		if bin, err = picloudproc.Build(context.Background(), tmp); err != nil {
+			return err
 		}
 	}
 	s, err := start(bin, tmp, c.server)
@@ -162,34 +159,15 @@ type server struct {
 	cmd   *exec.Cmd
 	url   string
 	token string
-	out   *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	out   *picloudproc.SyncBuffer
 }
 
 func start(bin, tmp string, extra []string) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := picloudproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	s := &server{url: "http://" + addr, out: &syncBuffer{}}
+	s := &server{url: "http://" + addr, out: &picloudproc.SyncBuffer{}}
 	args := append([]string{"serve", "--listen", addr, "--data", filepath.Join(tmp, "data"), "--log-level", "warn"}, extra...)
 	s.cmd = exec.Command(bin, args...)
 	s.cmd.Env = append(os.Environ(), "PICLOUD_ADMIN_PASSWORD="+adminPassword)
@@ -197,21 +175,11 @@ func start(bin, tmp string, extra []string) (*server, error) {
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start picloud: %w", err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(s.url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("picloud did not come up: %v\n%s", err, s.out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := picloudproc.WaitHealthy(context.Background(), s.url, 30*time.Second); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("%w\n%s", err, s.out.String())
 	}
+	return s, nil
 }
 
 func (s *server) stop() {
