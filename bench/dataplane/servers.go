@@ -36,6 +36,10 @@ const (
 	// same size.
 	invocationHeader = "X-Picloud-Invocation"
 	bareInvocationID = "01BENCH0000000000000000000"
+	// sandboxPolicy is the Content-Security-Policy of every data-plane
+	// response (internal/orchestrator.SandboxPolicy; sameResponses
+	// checks that both servers send the same).
+	sandboxPolicy = "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads"
 )
 
 // server is a running server process under test.
@@ -192,6 +196,9 @@ func serveBare(ctx context.Context, stdout io.Writer) error {
 			h.Set("Content-Type", textPlain)
 			h.Set(invocationHeader, bareInvocationID)
 			h.Set("Content-Length", strconv.Itoa(len(helloBody)))
+			// The headers every data-plane response carries (docs/security.md).
+			h.Set("Content-Security-Policy", sandboxPolicy)
+			h.Set("X-Content-Type-Options", "nosniff")
 			w.WriteHeader(http.StatusOK)
 			io.WriteString(w, helloBody)
 		}),
@@ -220,8 +227,9 @@ func sameResponses(ctx context.Context, bareURL, picloudURL string) error {
 		if err != nil {
 			return err
 		}
-		if code != http.StatusOK || body != helloBody || h.Get("Content-Type") != textPlain || len(h.Get(invocationHeader)) != len(bareInvocationID) {
-			return fmt.Errorf("GET %s: %d %q %v; want 200 %q with Content-Type %q", u, code, body, h, helloBody, textPlain)
+		if code != http.StatusOK || body != helloBody || h.Get("Content-Type") != textPlain || len(h.Get(invocationHeader)) != len(bareInvocationID) ||
+			h.Get("Content-Security-Policy") != sandboxPolicy || h.Get("X-Content-Type-Options") != "nosniff" {
+			return fmt.Errorf("GET %s: %d %q %v; want 200 %q with Content-Type %q and the data plane's sandbox headers", u, code, body, h, helloBody, textPlain)
 		}
 		names[i] = slices.Sorted(maps.Keys(h))
 	}
