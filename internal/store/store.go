@@ -27,6 +27,10 @@ var (
 	// running as many jobs as their cap allows. It comes wrapped with
 	// ErrNotFound, as nothing was claimed.
 	ErrAppsAtCap = errors.New("store: the due jobs' apps run as many jobs as allowed")
+	// ErrFull: the database has no room left for a write (a full disk).
+	// Nothing of the failed change is stored; writes succeed again once
+	// space returns.
+	ErrFull = errors.New("store: the database is full")
 )
 
 // Global roles of a user.
@@ -345,6 +349,13 @@ type JobFilter struct {
 
 // Store is PiCloud's persistence. Every method is safe for concurrent use.
 type Store interface {
+	// RunInTx runs fn in one transaction: every method of the store fn is
+	// given runs inside it, so fn sees its own writes, and either all of
+	// fn's writes are stored or, when fn returns an error, none. The
+	// store given to fn belongs to fn: it must not be used after fn
+	// returns, nor from other goroutines.
+	RunInTx(ctx context.Context, fn func(tx Store) error) error
+
 	// Users.
 	CreateUser(ctx context.Context, u *User) error // sets ID, CreatedAt; ErrConflict
 	GetUser(ctx context.Context, id int64) (User, error)

@@ -172,3 +172,7 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
+
+// RunInTx runs fn on s, without a transaction of its own: this package
+// is being replaced by package sqlstore, whose RunInTx is the real one.
+func (s *Store) RunInTx(ctx context.Context, fn func(tx store.Store) error) error { return fn(s) }

@@ -216,3 +216,7 @@ func nullID(id int64) sql.NullInt64 {
 
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
+
+// RunInTx runs fn on s, without a transaction of its own: this package
+// is being replaced by package sqlstore, whose RunInTx is the real one.
+func (s *Store) RunInTx(ctx context.Context, fn func(tx store.Store) error) error { return fn(s) }
