@@ -112,19 +112,22 @@ func (m *Manager) createApp(w http.ResponseWriter, r *http.Request, c *caller) e
 		}
 		app.Limits = *req.Limits
 	}
-	if err := m.store.CreateApp(r.Context(), &app); err != nil {
-		return storeErr(err, "", fmt.Sprintf("app %q already exists", req.Slug))
-	}
-	if !c.admin() {
-		err := m.store.PutMember(r.Context(), store.Member{AppID: app.ID, UserID: c.user.ID, Role: store.AppRoleEditor})
-		if err != nil {
-			// Without the membership its creator could not reach the app;
-			// take it back rather than leave it orphaned.
-			if derr := m.store.DeleteApp(r.Context(), app.ID); derr != nil {
-				m.log.ErrorContext(r.Context(), "manager: unable to remove an app whose creator could not be added", "app", app.Slug, "err", derr)
-			}
+	// The app and its creator's membership are stored together: without
+	// the membership its creator could not reach the app.
+	err := m.store.RunInTx(r.Context(), func(tx store.Store) error {
+		if err := tx.CreateApp(r.Context(), &app); err != nil {
+			return storeErr(err, "", fmt.Sprintf("app %q already exists", req.Slug))
+		}
+		if c.admin() {
+			return nil
+		}
+		if err := tx.PutMember(r.Context(), store.Member{AppID: app.ID, UserID: c.user.ID, Role: store.AppRoleEditor}); err != nil {
 			return fmt.Errorf("manager: unable to make %q an editor of app %q: %w", c.user.Username, app.Slug, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	httpx.WriteJSON(w, http.StatusCreated, toApp(app))
 	return nil

@@ -118,17 +118,24 @@ func (m *Manager) deleteUser(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return err
 	}
-	if u.Role == store.RoleAdmin {
-		n, err := m.store.CountAdmins(r.Context())
-		if err != nil {
-			return fmt.Errorf("manager: unable to count admins: %w", err)
+	// The last-administrator check and the deletion are one transaction,
+	// in which CountAdmins holds the administrators' rows: two
+	// administrators deleting each other at once cannot both succeed.
+	// The user's sessions, API keys and memberships go with it.
+	err = m.store.RunInTx(r.Context(), func(tx store.Store) error {
+		if u.Role == store.RoleAdmin {
+			n, err := tx.CountAdmins(r.Context())
+			if err != nil {
+				return fmt.Errorf("manager: unable to count admins: %w", err)
+			}
+			if n <= 1 {
+				return httpx.Conflict("user %q is the last administrator and cannot be deleted", u.Username)
+			}
 		}
-		if n <= 1 {
-			return httpx.Conflict("user %q is the last administrator and cannot be deleted", u.Username)
-		}
-	}
-	if err := m.store.DeleteUser(r.Context(), u.ID); err != nil {
-		return storeErr(err, fmt.Sprintf("user %q not found", u.Username), "")
+		return storeErr(tx.DeleteUser(r.Context(), u.ID), fmt.Sprintf("user %q not found", u.Username), "")
+	})
+	if err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -166,18 +173,25 @@ func (m *Manager) setPassword(w http.ResponseWriter, r *http.Request, c *caller)
 		return err
 	}
 	u.PasswordHash = hash
-	if err := m.store.UpdateUser(r.Context(), u); err != nil {
-		return storeErr(err, fmt.Sprintf("user %q not found", u.Username), "")
-	}
 	// Whoever knew the old password may be signed in: the user's other
-	// sessions end. Users changing their own password keep the session
-	// they did it with; an administrator's reset ends them all.
+	// sessions end, in the transaction that changes it. Users changing
+	// their own password keep the session they did it with; an
+	// administrator's reset ends them all.
 	keep := ""
 	if u.ID == c.user.ID && c.via == viaSession {
 		keep = c.tokenHash
 	}
-	if err := m.store.DeleteUserSessions(r.Context(), u.ID, keep); err != nil {
-		return fmt.Errorf("manager: the password of %q changed but its other sessions did not end: %w", u.Username, err)
+	err = m.store.RunInTx(r.Context(), func(tx store.Store) error {
+		if err := tx.UpdateUser(r.Context(), u); err != nil {
+			return storeErr(err, fmt.Sprintf("user %q not found", u.Username), "")
+		}
+		if err := tx.DeleteUserSessions(r.Context(), u.ID, keep); err != nil {
+			return fmt.Errorf("manager: unable to end the other sessions of %q: %w", u.Username, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -251,32 +265,37 @@ func (m *Manager) createOrReset(ctx context.Context, username, password, role st
 	if err != nil {
 		return err
 	}
-	u, err := m.store.GetUserByName(ctx, username)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		u = store.User{Username: username, PasswordHash: hash, Role: role}
-		if err := m.store.CreateUser(ctx, &u); err != nil {
-			return fmt.Errorf("manager: unable to create user %q: %w", username, err)
+	// One transaction: the user is created or changed, and its sessions
+	// end, together; the last-administrator check holds the
+	// administrators' rows (CountAdmins).
+	return m.store.RunInTx(ctx, func(tx store.Store) error {
+		u, err := tx.GetUserByName(ctx, username)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			u = store.User{Username: username, PasswordHash: hash, Role: role}
+			if err := tx.CreateUser(ctx, &u); err != nil {
+				return fmt.Errorf("manager: unable to create user %q: %w", username, err)
+			}
+			return nil
+		case err != nil:
+			return fmt.Errorf("manager: unable to read user %q: %w", username, err)
+		}
+		if u.Role == store.RoleAdmin && role != store.RoleAdmin {
+			n, err := tx.CountAdmins(ctx)
+			if err != nil {
+				return fmt.Errorf("manager: unable to count admins: %w", err)
+			}
+			if n <= 1 {
+				return fmt.Errorf("manager: %q is the last administrator and cannot become a %s", username, role)
+			}
+		}
+		u.PasswordHash, u.Role = hash, role
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return fmt.Errorf("manager: unable to update user %q: %w", username, err)
+		}
+		if err := tx.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+			return fmt.Errorf("manager: the password of %q changed but its sessions did not end: %w", username, err)
 		}
 		return nil
-	case err != nil:
-		return fmt.Errorf("manager: unable to read user %q: %w", username, err)
-	}
-	if u.Role == store.RoleAdmin && role != store.RoleAdmin {
-		n, err := m.store.CountAdmins(ctx)
-		if err != nil {
-			return fmt.Errorf("manager: unable to count admins: %w", err)
-		}
-		if n <= 1 {
-			return fmt.Errorf("manager: %q is the last administrator and cannot become a %s", username, role)
-		}
-	}
-	u.PasswordHash, u.Role = hash, role
-	if err := m.store.UpdateUser(ctx, u); err != nil {
-		return fmt.Errorf("manager: unable to update user %q: %w", username, err)
-	}
-	if err := m.store.DeleteUserSessions(ctx, u.ID, ""); err != nil {
-		return fmt.Errorf("manager: the password of %q changed but its sessions did not end: %w", username, err)
-	}
-	return nil
+	})
 }

@@ -363,6 +363,9 @@ type Store interface {
 	ListUsers(ctx context.Context) ([]User, error)
 	UpdateUser(ctx context.Context, u User) error // password hash and role
 	DeleteUser(ctx context.Context, id int64) error
+	// CountAdmins counts the administrators; inside RunInTx it holds
+	// their rows until the transaction ends, so that "one administrator
+	// remains" stays true until the change it guards commits.
 	CountAdmins(ctx context.Context) (int, error)
 
 	// Sessions.

@@ -78,10 +78,17 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 	return s.mustAffect(res, what)
 }
 
-// CountAdmins returns the number of users with the admin role.
+// CountAdmins returns the number of users with the admin role. In a
+// transaction it holds their rows until the transaction ends (SQLite's
+// transaction holds the whole database already), so that a check that one
+// administrator remains stays true until the change it guards commits.
 func (s *Store) CountAdmins(ctx context.Context) (int, error) {
+	q := `SELECT count(*) FROM users WHERE role = ?`
+	if s.tx != nil && s.d.postgres {
+		q = `SELECT count(*) FROM (SELECT 1 FROM users WHERE role = ? FOR UPDATE) admins`
+	}
 	var n int
-	if err := s.readRow(ctx, `SELECT count(*) FROM users WHERE role = ?`, store.RoleAdmin).Scan(&n); err != nil {
+	if err := s.readRow(ctx, q, store.RoleAdmin).Scan(&n); err != nil {
 		return 0, s.fail("count admins", err)
 	}
 	return n, nil
