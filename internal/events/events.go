@@ -38,6 +38,20 @@ type Bus interface {
 	Subscribe(fn func(Event))
 }
 
+// TxBus is a Bus that can send an event to the other processes from
+// within a database transaction, so that it reaches them if and only if
+// the transaction commits: PostgreSQL delivers a NOTIFY at commit. A
+// change and the event that tells the caches of every node about it then
+// cannot part, even when the process dies between the two.
+type TxBus interface {
+	Bus
+	// Notification returns the channel and the payload of the
+	// notification that carries e to the other processes.
+	Notification(e Event) (channel, payload string, err error)
+	// Deliver calls the subscribers of this process with e.
+	Deliver(e Event)
+}
+
 // Local is an in-process bus: Publish calls every subscriber synchronously.
 type Local struct {
 	mu   sync.RWMutex

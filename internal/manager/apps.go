@@ -231,10 +231,13 @@ func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) e
 			return err
 		}
 	}
-	if err := m.store.UpdateApp(r.Context(), app); err != nil {
-		return storeErr(err, fmt.Sprintf("app %q not found", app.Slug), "")
+	// The data plane caches the limits.
+	err = m.change(r.Context(), events.AppChanged, app.Slug, func(tx store.Store) error {
+		return storeErr(tx.UpdateApp(r.Context(), app), fmt.Sprintf("app %q not found", app.Slug), "")
+	})
+	if err != nil {
+		return err
 	}
-	m.publish(events.AppChanged, app.Slug) // the data plane caches the limits
 	httpx.WriteJSON(w, http.StatusOK, toApp(app))
 	return nil
 }
@@ -309,10 +312,12 @@ func (m *Manager) deleteApp(w http.ResponseWriter, r *http.Request, c *caller) e
 			return e
 		}
 	}
-	if err := m.store.DeleteApp(r.Context(), app.ID); err != nil {
-		return storeErr(err, fmt.Sprintf("app %q not found", app.Slug), "")
+	err = m.change(r.Context(), events.AppChanged, app.Slug, func(tx store.Store) error {
+		return storeErr(tx.DeleteApp(r.Context(), app.ID), fmt.Sprintf("app %q not found", app.Slug), "")
+	})
+	if err != nil {
+		return err
 	}
-	m.publish(events.AppChanged, app.Slug)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -9,7 +9,9 @@ package manager
 
 import (
 	"cmp"
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -278,6 +280,36 @@ func (m *Manager) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("WWW-Authenticate", `Bearer realm="picloud"`)
 	}
 	httpx.WriteError(w, err)
+}
+
+// change runs fn in one transaction with the event that announces it.
+// With a bus that carries events through the database (events.TxBus:
+// PostgreSQL's NOTIFY), the event is sent within the transaction, so the
+// other nodes learn of the change if and only if it commits, even when
+// this process dies right after; this process's subscribers get it after
+// the commit. Otherwise the event is published after the commit.
+func (m *Manager) change(ctx context.Context, kind events.Kind, key string, fn func(tx store.Store) error) error {
+	e := events.Event{Kind: kind, Key: key}
+	txb, inTx := m.bus.(events.TxBus)
+	err := m.store.RunInTx(ctx, func(tx store.Store) error {
+		if err := fn(tx); err != nil || !inTx {
+			return err
+		}
+		channel, payload, err := txb.Notification(e)
+		if err != nil {
+			return fmt.Errorf("manager: unable to encode the event %s %q: %w", kind, key, err)
+		}
+		return tx.Notify(ctx, channel, payload)
+	})
+	if err != nil {
+		return err
+	}
+	if inTx {
+		txb.Deliver(e)
+	} else {
+		m.bus.Publish(e)
+	}
+	return nil
 }
 
 // publish sends an event; the bus is in-process or best-effort.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/store"
 )
 
 type rollbackRequest struct {
@@ -44,11 +45,14 @@ func (m *Manager) rollbackScript(w http.ResponseWriter, r *http.Request, c *call
 	if err := m.compile(old.Source); err != nil {
 		return compileError(err)
 	}
-	s, v, err := m.store.RollbackScript(r.Context(), s.ID, req.Version, c.user.ID)
-	if err != nil {
+	var v store.Version
+	err = m.change(r.Context(), events.ScriptChanged, app.Slug+"/"+s.Name, func(tx store.Store) (err error) {
+		s, v, err = tx.RollbackScript(r.Context(), s.ID, req.Version, c.user.ID)
 		return storeErr(err, notFound, "")
+	})
+	if err != nil {
+		return err
 	}
-	m.publish(events.ScriptChanged, app.Slug+"/"+s.Name)
 	m.log.InfoContext(r.Context(), "manager: script rolled back", "app", app.Slug, "script", s.Name,
 		"from", req.Version, "version", v.Version, "user", c.user.Username)
 	httpx.WriteJSON(w, http.StatusCreated, rollbackResponse{

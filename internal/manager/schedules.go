@@ -273,10 +273,12 @@ func (m *Manager) updateSchedule(w http.ResponseWriter, r *http.Request, c *call
 	case changed || s.NextRun.IsZero():
 		s.NextRun = spec.Next(m.now())
 	}
-	if err := m.store.UpdateSchedule(r.Context(), &s); err != nil {
-		return storeErr(err, fmt.Sprintf("schedule %d not found", s.ID), "")
+	err = m.change(r.Context(), events.ScheduleChanged, strconv.FormatInt(s.ID, 10), func(tx store.Store) error {
+		return storeErr(tx.UpdateSchedule(r.Context(), &s), fmt.Sprintf("schedule %d not found", s.ID), "")
+	})
+	if err != nil {
+		return err
 	}
-	m.publish(events.ScheduleChanged, strconv.FormatInt(s.ID, 10))
 	m.log.InfoContext(r.Context(), "manager: schedule changed", "app", s.AppSlug, "schedule", s.ID,
 		"cron", s.Cron, "timezone", s.Timezone, "enabled", s.Enabled, "user", c.user.Username)
 	httpx.WriteJSON(w, http.StatusOK, toSchedule(s))
@@ -288,10 +290,12 @@ func (m *Manager) deleteSchedule(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	if err := m.store.DeleteSchedule(r.Context(), s.ID); err != nil {
-		return storeErr(err, fmt.Sprintf("schedule %d not found", s.ID), "")
+	err = m.change(r.Context(), events.ScheduleChanged, strconv.FormatInt(s.ID, 10), func(tx store.Store) error {
+		return storeErr(tx.DeleteSchedule(r.Context(), s.ID), fmt.Sprintf("schedule %d not found", s.ID), "")
+	})
+	if err != nil {
+		return err
 	}
-	m.publish(events.ScheduleChanged, strconv.FormatInt(s.ID, 10))
 	m.log.InfoContext(r.Context(), "manager: schedule deleted", "app", s.AppSlug, "schedule", s.ID, "user", c.user.Username)
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -87,11 +87,17 @@ func (m *Manager) deployScript(w http.ResponseWriter, r *http.Request, c *caller
 		return err
 	}
 	d.AppID, d.Name, d.Source, d.UserID = app.ID, name, source, c.user.ID
-	s, v, err := m.store.DeployScriptAs(r.Context(), d)
-	if err != nil {
+	var (
+		s store.Script
+		v store.Version
+	)
+	err = m.change(r.Context(), events.ScriptChanged, app.Slug+"/"+name, func(tx store.Store) (err error) {
+		s, v, err = tx.DeployScriptAs(r.Context(), d)
 		return storeErr(err, fmt.Sprintf("app %q not found", app.Slug), "")
+	})
+	if err != nil {
+		return err
 	}
-	m.publish(events.ScriptChanged, app.Slug+"/"+name)
 	status := http.StatusOK
 	if v.Version == 1 {
 		status = http.StatusCreated
@@ -203,10 +209,12 @@ func (m *Manager) deleteScript(w http.ResponseWriter, r *http.Request, c *caller
 	if err != nil {
 		return err
 	}
-	if err := m.store.DeleteScript(r.Context(), s.ID); err != nil {
-		return storeErr(err, fmt.Sprintf("script %q not found in app %q", s.Name, app.Slug), "")
+	err = m.change(r.Context(), events.ScriptChanged, app.Slug+"/"+s.Name, func(tx store.Store) error {
+		return storeErr(tx.DeleteScript(r.Context(), s.ID), fmt.Sprintf("script %q not found in app %q", s.Name, app.Slug), "")
+	})
+	if err != nil {
+		return err
 	}
-	m.publish(events.ScriptChanged, app.Slug+"/"+s.Name)
 	m.log.InfoContext(r.Context(), "manager: script deleted", "app", app.Slug, "script", s.Name, "user", c.user.Username)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -322,11 +330,14 @@ func (m *Manager) updateScript(w http.ResponseWriter, r *http.Request, c *caller
 		if *n < 0 || *n > maxScriptAttempts {
 			return httpx.Invalid("max_attempts must be between 0 (the default, %d) and %d", store.DefaultMaxAttempts, maxScriptAttempts)
 		}
-		if err := m.store.SetScriptMaxAttempts(r.Context(), s.ID, *n); err != nil {
-			return storeErr(err, fmt.Sprintf("script %q not found in app %q", s.Name, app.Slug), "")
+		// The data plane caches it.
+		err := m.change(r.Context(), events.ScriptChanged, app.Slug+"/"+s.Name, func(tx store.Store) error {
+			return storeErr(tx.SetScriptMaxAttempts(r.Context(), s.ID, *n), fmt.Sprintf("script %q not found in app %q", s.Name, app.Slug), "")
+		})
+		if err != nil {
+			return err
 		}
 		s.MaxAttempts = *n
-		m.publish(events.ScriptChanged, app.Slug+"/"+s.Name) // the data plane caches it
 	}
 	httpx.WriteJSON(w, http.StatusOK, toScript(app.Slug, s))
 	return nil

@@ -99,16 +99,19 @@ func (m *Manager) putSecret(w http.ResponseWriter, r *http.Request, c *caller) e
 		return fmt.Errorf("manager: unable to seal secret %s of app %q: %w", name, app.Slug, err)
 	}
 	sec := store.Secret{AppID: app.ID, Name: name, Sealed: sealed, UpdatedAt: m.now()}
-	created, err := m.store.PutSecret(r.Context(), &sec, MaxSecrets)
-	switch {
-	case errors.Is(err, store.ErrTooMany):
-		return httpx.Conflict("app %q already has %d secrets, the most an app may have; delete one first", app.Slug, MaxSecrets)
-	case err != nil:
-		return storeErr(err, fmt.Sprintf("app %q not found", app.Slug), "")
-	}
 	// The data plane drops the app's cached scripts, so that the next
 	// run sees the new value.
-	m.publish(events.AppChanged, app.Slug)
+	var created bool
+	err = m.change(r.Context(), events.AppChanged, app.Slug, func(tx store.Store) (err error) {
+		created, err = tx.PutSecret(r.Context(), &sec, MaxSecrets)
+		if errors.Is(err, store.ErrTooMany) {
+			return httpx.Conflict("app %q already has %d secrets, the most an app may have; delete one first", app.Slug, MaxSecrets)
+		}
+		return storeErr(err, fmt.Sprintf("app %q not found", app.Slug), "")
+	})
+	if err != nil {
+		return err
+	}
 	m.log.InfoContext(r.Context(), "manager: secret set", "app", app.Slug, "secret", name, "created", created, "user", c.user.Username)
 	status := http.StatusOK
 	if created {
@@ -127,10 +130,12 @@ func (m *Manager) deleteSecret(w http.ResponseWriter, r *http.Request, c *caller
 		return err
 	}
 	name := r.PathValue("name")
-	if err := m.store.DeleteSecret(r.Context(), app.ID, name); err != nil {
-		return storeErr(err, fmt.Sprintf("secret %s not found in app %q", name, app.Slug), "")
+	err = m.change(r.Context(), events.AppChanged, app.Slug, func(tx store.Store) error {
+		return storeErr(tx.DeleteSecret(r.Context(), app.ID, name), fmt.Sprintf("secret %s not found in app %q", name, app.Slug), "")
+	})
+	if err != nil {
+		return err
 	}
-	m.publish(events.AppChanged, app.Slug)
 	m.log.InfoContext(r.Context(), "manager: secret deleted", "app", app.Slug, "secret", name, "user", c.user.Username)
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -355,6 +355,11 @@ type Store interface {
 	// store given to fn belongs to fn: it must not be used after fn
 	// returns, nor from other goroutines.
 	RunInTx(ctx context.Context, fn func(tx Store) error) error
+	// Notify sends payload on channel to the other processes sharing the
+	// database (PostgreSQL's NOTIFY); inside RunInTx it is sent when the
+	// transaction commits, and not at all when it rolls back. SQLite,
+	// owned by one process, has no one to notify: an error.
+	Notify(ctx context.Context, channel, payload string) error
 
 	// Users.
 	CreateUser(ctx context.Context, u *User) error // sets ID, CreatedAt; ErrConflict

@@ -70,7 +70,7 @@ type Bus struct {
 	closeOnce sync.Once
 }
 
-var _ events.Bus = (*Bus)(nil)
+var _ events.TxBus = (*Bus)(nil)
 
 // message is the payload of a notification.
 type message struct {
@@ -139,18 +139,33 @@ func (b *Bus) OnReconnect(fn func()) {
 // other processes. A failed NOTIFY is logged: the other processes miss e.
 func (b *Bus) Publish(e events.Event) {
 	b.deliver(e)
-	payload, err := json.Marshal(message{Event: e, Origin: b.origin})
+	_, payload, err := b.Notification(e)
 	if err != nil {
 		b.logger.Error("pgbus: unable to encode an event", "kind", e.Kind, "key", e.Key, "err", err)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
 	defer cancel()
-	if _, err := b.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, string(payload)); err != nil {
+	if _, err := b.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, payload); err != nil {
 		b.logger.Error("pgbus: unable to publish an event to the other processes",
 			"kind", e.Kind, "key", e.Key, "err", err)
 	}
 }
+
+// Notification returns the channel and payload of the NOTIFY that
+// carries e to the other processes: a transaction that sends it (see
+// events.TxBus) publishes e when it commits. The bus recognises the echo
+// as its own and skips it; Deliver gives e to this process.
+func (b *Bus) Notification(e events.Event) (channel, payload string, err error) {
+	p, err := json.Marshal(message{Event: e, Origin: b.origin})
+	if err != nil {
+		return "", "", err
+	}
+	return Channel, string(p), nil
+}
+
+// Deliver calls this process's subscribers with e.
+func (b *Bus) Deliver(e events.Event) { b.deliver(e) }
 
 // Close stops listening and closes the connections. Publish must not be
 // called after Close.

@@ -220,3 +220,9 @@ type scanner interface{ Scan(dest ...any) error }
 // RunInTx runs fn on s, without a transaction of its own: this package
 // is being replaced by package sqlstore, whose RunInTx is the real one.
 func (s *Store) RunInTx(ctx context.Context, fn func(tx store.Store) error) error { return fn(s) }
+
+// Notify is not supported by this package, which is being replaced by
+// package sqlstore.
+func (s *Store) Notify(ctx context.Context, channel, payload string) error {
+	return errors.New("notify: use package sqlstore")
+}

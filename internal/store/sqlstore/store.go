@@ -128,6 +128,18 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 	return fn(txs)
 }
 
+// Notify sends payload on channel with PostgreSQL's NOTIFY: inside
+// RunInTx, at commit. SQLite has no other process to tell.
+func (s *Store) Notify(ctx context.Context, channel, payload string) error {
+	if !s.d.postgres {
+		return errors.New("sqlite: notifications need PostgreSQL: a SQLite database belongs to one process")
+	}
+	if _, err := s.exec(ctx, `SELECT pg_notify(?, ?)`, channel, payload); err != nil {
+		return s.fail("notify "+channel, err)
+	}
+	return nil
+}
+
 // exec runs a statement on the writer. text uses ? placeholders (see
 // dialect.bind).
 func (s *Store) exec(ctx context.Context, text string, args ...any) (sql.Result, error) {
