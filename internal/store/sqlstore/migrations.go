@@ -601,11 +601,16 @@ const migrationLock = 0x7069636c6f7564
 // BEGIN IMMEDIATE, PostgreSQL's advisory lock), so processes opening the
 // database at once apply each migration once, one after the other.
 func migrate(ctx context.Context, d *dialect, db *sql.DB, version int) error {
-	if version < 0 || version > len(migrations) {
-		version = len(migrations)
+	return migrateList(ctx, d, db, migrations, version)
+}
+
+// migrateList is migrate with the history list.
+func migrateList(ctx context.Context, d *dialect, db *sql.DB, list []migration, version int) error {
+	if version < 0 || version > len(list) {
+		version = len(list)
 	}
 	for {
-		done, err := migrateOne(ctx, d, db, version)
+		done, err := migrateOne(ctx, d, db, list, version)
 		if err != nil || done {
 			return err
 		}
@@ -614,7 +619,7 @@ func migrate(ctx context.Context, d *dialect, db *sql.DB, version int) error {
 
 // migrateOne applies the next pending migration up to target and reports
 // whether none was pending.
-func migrateOne(ctx context.Context, d *dialect, db *sql.DB, target int) (done bool, err error) {
+func migrateOne(ctx context.Context, d *dialect, db *sql.DB, list []migration, target int) (done bool, err error) {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("%s: unable to begin a migration: %w", d.name, err)
@@ -625,10 +630,10 @@ func migrateOne(ctx context.Context, d *dialect, db *sql.DB, target int) (done b
 		return false, err
 	}
 	switch {
-	case version > len(migrations):
+	case version > len(list):
 		return false, fmt.Errorf("%s: the database's schema version is %d, newer than the %d this program knows: "+
 			"it was upgraded by a newer PiCloud; run that version, or restore a backup made before the upgrade",
-			d.name, version, len(migrations))
+			d.name, version, len(list))
 	case version >= target:
 		// Commit rather than roll back: PostgreSQL's first open creates
 		// schema_history in this transaction.
@@ -639,7 +644,7 @@ func migrateOne(ctx context.Context, d *dialect, db *sql.DB, target int) (done b
 	}
 	// Without arguments, both drivers run the several statements of a
 	// migration (PostgreSQL's simple protocol).
-	if text := migrations[version].text(d); text != "" {
+	if text := list[version].text(d); text != "" {
 		if _, err := tx.ExecContext(ctx, text); err != nil {
 			return false, fmt.Errorf("%s: unable to apply migration %d: %w", d.name, version+1, err)
 		}

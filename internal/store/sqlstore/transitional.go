@@ -25,8 +25,11 @@ func attachSQLiteFallback(s *Store, path string) error {
 func attachPostgresFallback(ctx context.Context, s *Store, dsn string) error {
 	// The old package reads its own record of the migrations.
 	_, err := s.root.writer.ExecContext(ctx, `
+		BEGIN;
+		SELECT pg_advisory_xact_lock(31337);
 		CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());
-		INSERT INTO schema_migrations (version) SELECT generate_series(1, 10) ON CONFLICT DO NOTHING;`)
+		INSERT INTO schema_migrations (version) SELECT generate_series(1, 10) ON CONFLICT DO NOTHING;
+		COMMIT;`)
 	if err != nil {
 		return err
 	}
