@@ -177,8 +177,12 @@ type querier interface {
 // is being replaced by package sqlstore, whose RunInTx is the real one.
 func (s *Store) RunInTx(ctx context.Context, fn func(tx store.Store) error) error { return fn(s) }
 
-// Notify is not supported by this package, which is being replaced by
-// package sqlstore.
+// Notify sends payload on channel with NOTIFY. This package is being
+// replaced by package sqlstore, whose Notify runs in RunInTx's
+// transaction; here it is sent at once.
 func (s *Store) Notify(ctx context.Context, channel, payload string) error {
-	return errors.New("notify: use package sqlstore")
+	if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, payload); err != nil {
+		return fmt.Errorf("postgres: unable to notify %s: %w", channel, err)
+	}
+	return nil
 }
