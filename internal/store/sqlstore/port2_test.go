@@ -430,16 +430,16 @@ func TestPort2MethodsInRunInTx(t *testing.T) {
 // setup that returns the step to time, so that the same step can be
 // timed against another implementation of store.Store.
 
-func BenchmarkJobCycle(b *testing.B)      { benchBackends(b, jobCycle) }
-func BenchmarkDeployScript(b *testing.B)  { benchBackends(b, deployStep) }
-func BenchmarkGetLiveScript(b *testing.B) { benchBackends(b, liveScriptStep) }
+func BenchmarkJobCycle(b *testing.B)      { stepBackends(b, jobCycle) }
+func BenchmarkDeployScript(b *testing.B)  { stepBackends(b, deployStep) }
+func BenchmarkGetLiveScript(b *testing.B) { stepBackends(b, liveScriptStep) }
 
 // benchStep sets a benchmark up on st and returns its step, the i-th
 // iteration.
 type benchStep func(tb testing.TB, st store.Store) func(i int)
 
 // benchBackends times setup's step on a new store of each backend.
-func benchBackends(b *testing.B, setup benchStep) {
+func stepBackends(b *testing.B, setup benchStep) {
 	run := func(b *testing.B, st *Store) {
 		defer st.Close()
 		step := setup(b, st)
