@@ -114,9 +114,6 @@ func (s *Store) EnqueueJobWithin(ctx context.Context, j *store.Job, maxPending i
 // PostgreSQL the app's row is locked first (FOR NO KEY UPDATE), so that
 // concurrent enqueues to one app check and insert one after the other,
 // while enqueues to other apps, deploys and logging are not held up.
-//
-// TODO(issue 16): replaced by the queue check of quotas.go once it is
-// written in this package.
 func enqueueCheckQueue(ctx context.Context, tx *Store, j *store.Job, maxPending int, maxBytes int64) error {
 	if maxPending <= 0 && maxBytes <= 0 {
 		return nil
@@ -272,7 +269,7 @@ func (s *Store) claimAppJob(ctx context.Context, appID int64, owner string, at, 
 func (s *Store) FinishJob(ctx context.Context, j store.Job, state string, retryAt time.Time, inv store.Invocation) (held bool, err error) {
 	what := fmt.Sprintf("finish job %q", j.ID)
 	err = s.inTx(ctx, func(tx *Store) error {
-		if err := finishJobInsertInvocation(ctx, tx, inv); err != nil {
+		if err := insertInvocations(ctx, tx, []store.Invocation{inv}); err != nil {
 			return tx.writeError(what, err)
 		}
 		next := tx.d.t(time.Time{}) // the job ended: 0 in SQLite, NULL in PostgreSQL
@@ -302,53 +299,6 @@ func (s *Store) FinishJob(ctx context.Context, j store.Job, state string, retryA
 		return false, err
 	}
 	return held, nil
-}
-
-// finishJobInsertInvocation stores the record of a job's attempt within
-// tx, as InsertInvocations stores a batch: it is skipped when its ID is
-// taken or its app is gone, and its exchange counts in the app's
-// recording usage (counted even when the record was skipped for its ID:
-// that can only make TrimRecordings prune earlier, never let the app keep
-// more). In PostgreSQL the app's row is held first (FOR KEY SHARE, which
-// other logging and deploys share): an app deleted before is skipped, and
-// one being deleted now waits for tx, so that the record goes with it.
-//
-// TODO(issue 16): replaced by insertInvocations (invocations.go) once it
-// is written in this package.
-func finishJobInsertInvocation(ctx context.Context, tx *Store, inv store.Invocation) error {
-	var one int
-	err := tx.readRow(ctx, `SELECT 1 FROM apps WHERE id = ?`+tx.d.pick("", " FOR KEY SHARE"), inv.AppID).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	// A record without an exchange stores NULL, which a nil []byte is
-	// not in every driver.
-	var req, resp any
-	reqBytes, respBytes := store.EncodeRequest(inv.Request), store.EncodeResponse(inv.Response)
-	if reqBytes != nil {
-		req = reqBytes
-	}
-	if respBytes != nil {
-		resp = respBytes
-	}
-	_, err = tx.exec(ctx,
-		`INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
-			duration, status, http_status, operations, summary, output, job_id, attempt, request, response)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`,
-		inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger, tx.d.t(inv.StartedAt), int64(inv.Duration),
-		inv.Status, inv.HTTPStatus, inv.Operations, inv.Summary, inv.Output, inv.JobID, inv.Attempt, req, resp)
-	if err != nil {
-		return err
-	}
-	if n := len(reqBytes) + len(respBytes); n > 0 {
-		_, err = tx.exec(ctx, `INSERT INTO recording_usage (app_id, bytes) VALUES (?, ?)
-			ON CONFLICT (app_id) DO UPDATE SET bytes = recording_usage.bytes + excluded.bytes`, inv.AppID, n)
-	}
-	return err
 }
 
 // RequeueJobs puts owner's running jobs back, due at once.
