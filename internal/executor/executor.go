@@ -85,7 +85,7 @@ type runHost struct {
 	kv       KV
 	kvLimits store.KVLimits
 	// kvFull is set when the store refused a kv write for want of space
-	// (store.IsStorageFull): a run that then fails answers 507, which
+	// (store.IsFull): a run that then fails answers 507, which
 	// tells its caller that the server, not the script, is at fault.
 	kvFull bool
 }

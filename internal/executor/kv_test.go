@@ -202,7 +202,7 @@ func TestKVDeadline(t *testing.T) {
 type fullKV struct{ KV }
 
 func (fullKV) KVSet(context.Context, int64, string, []byte, time.Time, store.KVLimits, time.Time) error {
-	return fmt.Errorf("sqlite: unable to set a key: %w", store.ErrStorageFull)
+	return fmt.Errorf("sqlite: unable to set a key: %w", store.ErrFull)
 }
 
 // A kv write refused for want of space fails the run with 507 and says

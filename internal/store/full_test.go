@@ -23,7 +23,7 @@ func (e codedError) Code() int     { return e.code }
 
 // A real SQLITE_FULL from the driver, here from a file capped at a few
 // pages, is recognised through the store's wrapping; other errors are not.
-func TestIsStorageFull(t *testing.T) {
+func TestIsFull(t *testing.T) {
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "full.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -41,8 +41,8 @@ func TestIsStorageFull(t *testing.T) {
 		t.Fatal("a database capped at 4 pages took 100 KB")
 	}
 	wrapped := fmt.Errorf("sqlite: unable to set a key: %w", full)
-	if !store.IsStorageFull(wrapped) {
-		t.Errorf("IsStorageFull(%v) = false", wrapped)
+	if !store.IsFull(wrapped) {
+		t.Errorf("IsFull(%v) = false", wrapped)
 	}
 	_, syntax := db.Exec(`INSERT INTO nowhere VALUES (1)`)
 	for _, tc := range []struct {
@@ -50,8 +50,8 @@ func TestIsStorageFull(t *testing.T) {
 		want bool
 	}{
 		{nil, false},
-		{store.ErrStorageFull, true},
-		{fmt.Errorf("manager: %w", store.ErrStorageFull), true},
+		{store.ErrFull, true},
+		{fmt.Errorf("manager: %w", store.ErrFull), true},
 		{syntax, false},
 		{errors.New("database or disk is full"), false},
 		{codedError{13}, false},
@@ -60,8 +60,8 @@ func TestIsStorageFull(t *testing.T) {
 		{&pgconn.PgError{Code: "23505"}, false},
 		{store.ErrConflict, false},
 	} {
-		if got := store.IsStorageFull(tc.err); got != tc.want {
-			t.Errorf("IsStorageFull(%v) = %v, want %v", tc.err, got, tc.want)
+		if got := store.IsFull(tc.err); got != tc.want {
+			t.Errorf("IsFull(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 	if !strings.Contains(full.Error(), "full") {

@@ -6,25 +6,20 @@ import (
 	"strings"
 )
 
-// ErrStorageFull: the database could not write because its storage is
-// full (SQLite's SQLITE_FULL: the disk, or the file's page limit;
-// PostgreSQL's disk_full). Nothing of the failed change was kept; the
-// same change succeeds once space is freed. Test with IsStorageFull, which
-// also recognises the drivers' own errors.
-var ErrStorageFull = errors.New("store: the database storage is full")
-
-// IsStorageFull reports whether err is a write refused for want of space:
-// ErrStorageFull, or the error of a driver that says so.
+// IsFull reports whether err is a write refused for want of space:
+// ErrFull, or the error of a driver that says so (SQLite's SQLITE_FULL,
+// PostgreSQL's disk_full), which the backend packages that package
+// sqlstore replaces pass on without classifying it.
 //
 // The drivers' errors are recognised by their methods rather than their
 // types: this package is imported by every binary, and importing the
 // SQLite driver here would link SQLite into the cluster's binaries, which
 // never open it.
-func IsStorageFull(err error) bool {
+func IsFull(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, ErrStorageFull) {
+	if errors.Is(err, ErrFull) {
 		return true
 	}
 	// modernc.org/sqlite's *Error: Code is the extended result code, whose
