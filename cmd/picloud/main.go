@@ -5,6 +5,8 @@
 //	picloud [serve] [flags]                       run the server
 //	picloud admin create-user NAME [--role R]     create a user offline (password on stdin)
 //	picloud admin reset-password NAME             set a user's password offline (stdin)
+//	picloud backup FILE [--force]                 copy the SQLite database, online
+//	picloud restore FILE --data DIR [--force]     put a backup in place, server stopped
 //	picloud version
 package main
 
@@ -34,8 +36,11 @@ const (
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "admin" || args[0] == "version" || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-		cmd, args = args[0], args[1:]
+	if len(args) > 0 {
+		switch args[0] {
+		case "serve", "admin", "backup", "restore", "version", "help", "--help", "-h":
+			cmd, args = args[0], args[1:]
+		}
 	}
 	switch cmd {
 	case "version":
@@ -49,6 +54,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	switch cmd {
+	case "backup":
+		return runBackup(ctx, args, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args, stdout, stderr)
+	}
 	if err := serve(ctx, args, stdout, stderr); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -70,7 +81,10 @@ Usage:
   picloud [serve] [flags]                      run the server (manager, orchestrator, executor)
   picloud admin create-user NAME [--role R]    create a user offline; password on stdin
   picloud admin reset-password NAME            set a user's password offline; password on stdin
+  picloud backup FILE [--force]                copy the SQLite database to FILE, while the server runs
+  picloud restore FILE --data DIR [--force]    put the backup FILE in place in DIR, the server stopped
   picloud version                              print the version
 
-Run 'picloud serve --help' for the server's flags and environment variables.
+Run 'picloud serve --help' for the server's flags and environment variables,
+'picloud backup --help' for backup and restore.
 `

@@ -84,6 +84,10 @@ type runHost struct {
 	// The kv module: the store and the app's limits; the app is ev's.
 	kv       KV
 	kvLimits store.KVLimits
+	// kvFull is set when the store refused a kv write for want of space
+	// (store.IsFull): a run that then fails answers 507, which
+	// tells its caller that the server, not the script, is at fault.
+	kvFull bool
 }
 
 // Defaults returns the limits used for the zero fields of Run's limits.
@@ -155,6 +159,7 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 	deadline := start.Add(lim.Timeout)
 	rl := lim.engineLimits()
 	long, _ := ctx.Value(longRunKey{}).(longRun)
+	host := &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV}
 	v, err := x.engine.Run(ast, rhai.RunOptions{
 		Context:   ctx,
 		Deadline:  deadline,
@@ -163,13 +168,17 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 		Debug:     out.debug,
 		Limits:    &rl,
 		Stats:     &stats,
-		Host:      &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV},
+		Host:      host,
 		Modules:   mods.resolver(),
 		Long:      long.f,
 		LongAfter: long.after,
 	})
 	if err != nil {
-		return classify(ctx, deadline, err)
+		res := classify(ctx, deadline, err)
+		if host.kvFull && res.Status == StatusError {
+			res.HTTPStatus = http.StatusInsufficientStorage
+		}
+		return res
 	}
 	status, header, body, err := toResponse(v)
 	if err != nil {

@@ -100,6 +100,11 @@ func kvFailed(c *rhai.Context, fn string, err error) error {
 		return kvError(fn, "the value is not an integer")
 	case errors.Is(err, store.ErrKVOverflow):
 		return kvError(fn, "the sum overflows 64 bits")
+	case store.IsFull(err):
+		if h, ok := c.Host().(*runHost); ok {
+			h.kvFull = true
+		}
+		return kvError(fn, "the server's storage is full: nothing was saved")
 	}
 	return kvError(fn, "the store failed: %v", err)
 }

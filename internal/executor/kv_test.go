@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -193,6 +194,41 @@ func TestKVDeadline(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("the run took %v", d)
+	}
+}
+
+// fullKV is a store whose disk is full: writes fail as the SQLite store's
+// do then, wrapping the driver's error.
+type fullKV struct{ KV }
+
+func (fullKV) KVSet(context.Context, int64, string, []byte, time.Time, store.KVLimits, time.Time) error {
+	return fmt.Errorf("sqlite: unable to set a key: %w", store.ErrFull)
+}
+
+// A kv write refused for want of space fails the run with 507 and says
+// why; a script that catches the error may still answer, and a run that
+// fails for another reason after such a write keeps its own status only
+// when it is not an error (here, a timeout).
+func TestKVStorageFull(t *testing.T) {
+	x := New(Config{KV: fullKV{}})
+	res := run(t, x, `kv::set("k", 1); "saved"`, Event{AppID: 1}, Limits{})
+	if res.Status != StatusError || res.HTTPStatus != 507 {
+		t.Errorf("a failed write: status %s %d, want error 507", res.Status, res.HTTPStatus)
+	}
+	if !strings.Contains(res.Summary, "kv::set: the server's storage is full: nothing was saved") {
+		t.Errorf("summary %q does not say the storage is full", res.Summary)
+	}
+	res = run(t, x, `let r = "saved"; try { kv::set("k", 1); } catch (e) { r = e.message; } r`, Event{AppID: 1}, Limits{})
+	if res.Status != StatusOK || res.HTTPStatus != 200 || string(res.Body) != "kv::set: the server's storage is full: nothing was saved" {
+		t.Errorf("a caught failure: %s %d %q", res.Status, res.HTTPStatus, res.Body)
+	}
+	res = run(t, x, `try { kv::set("k", 1) } catch {} loop {}`, Event{AppID: 1}, Limits{Timeout: 50 * time.Millisecond})
+	if res.Status != StatusTimeout || res.HTTPStatus != 504 {
+		t.Errorf("a timeout after a caught failure: %s %d, want timeout 504", res.Status, res.HTTPStatus)
+	}
+	res = run(t, New(Config{KV: fullKV{}}), `throw "mine"`, Event{AppID: 1}, Limits{})
+	if res.HTTPStatus != 500 {
+		t.Errorf("a run without a failed write: %d, want 500", res.HTTPStatus)
 	}
 }
 

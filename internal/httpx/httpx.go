@@ -57,6 +57,15 @@ func Internal(format string, a ...any) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: fmt.Sprintf(format, a...)}
 }
 
+// StorageFull is the answer to a write the database refused for want of
+// space: 507 Insufficient Storage, which tells the client that the
+// request was valid and that nothing of it was kept, so the same request
+// may be sent again once an administrator has freed space.
+func StorageFull() *Error {
+	return &Error{Status: http.StatusInsufficientStorage, Code: "storage_full",
+		Message: "the server's storage is full: nothing of this request was saved; try again once an administrator has freed space"}
+}
+
 // ErrSlowBody is the error of reading a request body that arrives slower
 // than the server's minimum rate (package netguard cuts it off): the
 // handler answers SlowBody.

@@ -272,6 +272,14 @@ func (s *statusRecorder) WriteHeader(code int)        { s.status = code }
 // an internal failure: it is logged and answered with a bare 500.
 func (m *Manager) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *httpx.Error
+	if !errors.As(err, &e) && store.IsFull(err) {
+		// Logged as the failure it is: the server needs an
+		// administrator, and the caller can do nothing but wait.
+		m.log.ErrorContext(r.Context(), "manager: the database storage is full",
+			"method", r.Method, "path", r.URL.Path, "err", err)
+		httpx.WriteError(w, httpx.StorageFull())
+		return
+	}
 	if !errors.As(err, &e) || e.Status >= 500 {
 		m.log.ErrorContext(r.Context(), "manager: request failed",
 			"method", r.Method, "path", r.URL.Path, "err", err)

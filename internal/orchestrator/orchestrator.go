@@ -495,6 +495,9 @@ func writeResult(w http.ResponseWriter, id string, res executor.Result) {
 	case res.Status == executor.StatusTimeout:
 		b.Error.Code = "timeout"
 		b.Error.Message = "the script ran out of time; see invocation " + id
+	case res.HTTPStatus == http.StatusInsufficientStorage:
+		b.Error.Code = "storage_full"
+		b.Error.Message = "the server's storage is full: a write of the script was not saved; see invocation " + id
 	case res.Status == executor.StatusLimit:
 		b.Error.Code = "limit_exceeded"
 		b.Error.Message = "the script exceeded a limit; see invocation " + id

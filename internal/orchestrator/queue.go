@@ -105,6 +105,10 @@ func (o *Orchestrator) enqueue(w http.ResponseWriter, r *http.Request, c *compil
 	case errors.Is(err, store.ErrNotFound):
 		httpx.WriteError(w, httpx.NotFound("no script %q in app %q", script, app))
 		return
+	case store.IsFull(err):
+		o.logger.Error("orchestrator: unable to enqueue a job: the database storage is full", "app", app, "script", script, "err", err)
+		httpx.WriteError(w, httpx.StorageFull())
+		return
 	case err != nil:
 		o.logger.Error("orchestrator: unable to enqueue a job", "app", app, "script", script, "err", err)
 		httpx.WriteError(w, err)
