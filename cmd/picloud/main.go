@@ -5,6 +5,7 @@
 //	picloud [serve] [flags]                       run the server
 //	picloud admin create-user NAME [--role R]     create a user offline (password on stdin)
 //	picloud admin reset-password NAME             set a user's password offline (stdin)
+//	picloud migrate --from sqlite:PATH --to URL   copy a SQLite install into an empty PostgreSQL database
 //	picloud version
 package main
 
@@ -34,7 +35,7 @@ const (
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && (args[0] == "serve" || args[0] == "admin" || args[0] == "version" || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "admin" || args[0] == "migrate" || args[0] == "version" || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
@@ -49,6 +50,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cmd == "migrate" {
+		return runMigrate(ctx, args, stdout, stderr)
+	}
 	if err := serve(ctx, args, stdout, stderr); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -70,6 +74,7 @@ Usage:
   picloud [serve] [flags]                      run the server (manager, orchestrator, executor)
   picloud admin create-user NAME [--role R]    create a user offline; password on stdin
   picloud admin reset-password NAME            set a user's password offline; password on stdin
+  picloud migrate --from sqlite:PATH --to URL  copy a SQLite install into an empty PostgreSQL database
   picloud version                              print the version
 
 Run 'picloud serve --help' for the server's flags and environment variables.
