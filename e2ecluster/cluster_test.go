@@ -3,7 +3,8 @@
 // picloud-orchestrator (each spawning its picloud-executor), and Caddy
 // (Debian's caddy package) in front, running the repository's own
 // deploy/caddy/Caddyfile, all on loopback ports. Scripts are deployed with
-// the real pic binary, through Caddy.
+// the real pic binary, through Caddy. The same cluster also serves an
+// install moved from a Pi with picloud migrate (migrate_test.go).
 //
 // The test needs the caddy binary and a PostgreSQL server (see package
 // pgtest); without either it is skipped and says why.
