@@ -24,11 +24,11 @@ func lockEmpty(ctx context.Context, tx pgx.Tx, tables []*table) error {
 	}
 	var full []string
 	for i, t := range tables {
-		var any bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM `+names[i]+`)`).Scan(&any); err != nil {
+		var has bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM `+names[i]+`)`).Scan(&has); err != nil {
 			return fmt.Errorf("transfer: unable to tell whether the target's %s is empty: %w", t.name, err)
 		}
-		if any {
+		if has {
 			full = append(full, t.name)
 		}
 	}
