@@ -3,7 +3,8 @@
 // picloud-orchestrator (each spawning its picloud-executor), and Caddy
 // (Debian's caddy package) in front, running the repository's own
 // deploy/caddy/Caddyfile, all on loopback ports. Scripts are deployed with
-// the real pic binary, through Caddy.
+// the real pic binary, through Caddy. The same cluster also serves an
+// install moved from a Pi with picloud migrate (migrate_test.go).
 //
 // The test needs the caddy binary and a PostgreSQL server (see package
 // pgtest); without either it is skipped and says why.
@@ -360,6 +361,7 @@ func build(t *testing.T) binaries {
 		"github.com/picloud/picloud/cmd/picloud-manager",
 		"github.com/picloud/picloud/cmd/picloud-orchestrator",
 		"github.com/picloud/picloud/cmd/picloud-executor",
+		"github.com/picloud/picloud/cmd/picloud",
 		"github.com/picloud/picloud/cmd/pic")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -370,6 +372,9 @@ func build(t *testing.T) binaries {
 
 type cluster struct {
 	bin binaries
+	// key is the setting of the secret key that every manager and
+	// orchestrator gets: PICLOUD_SECRET_KEY=… or PICLOUD_SECRET_KEY_FILE=….
+	key string
 	// procs are every process started, stopped in reverse order when the
 	// test ends; their output is shown when it failed.
 	procs   []*process
@@ -387,7 +392,13 @@ type node struct {
 }
 
 func startCluster(t *testing.T, bin binaries, dsn string) *cluster {
-	c := &cluster{bin: bin, dsn: dsn}
+	return startClusterWithKey(t, bin, dsn, "PICLOUD_SECRET_KEY="+secretKey)
+}
+
+// startClusterWithKey starts the cluster on dsn with key, the setting of
+// the secret key its processes share (see cluster.key).
+func startClusterWithKey(t *testing.T, bin binaries, dsn, key string) *cluster {
+	c := &cluster{bin: bin, dsn: dsn, key: key}
 	t.Cleanup(func() {
 		for i := len(c.procs) - 1; i >= 0; i-- {
 			c.procs[i].stop()
@@ -400,7 +411,7 @@ func startCluster(t *testing.T, bin binaries, dsn string) *cluster {
 	})
 	maddr := freeAddr(t)
 	c.manager = c.start(t, "manager", bin.path("picloud-manager"), env("PICLOUD_DB="+dsn, "PICLOUD_ADMIN_PASSWORD="+adminPassword,
-		"PICLOUD_SECRET_KEY="+secretKey),
+		key),
 		"--listen", maddr)
 	waitHealthy(t, c.manager, "http://"+maddr)
 	for i := 1; i <= 2; i++ {
@@ -444,7 +455,7 @@ func startCluster(t *testing.T, bin binaries, dsn string) *cluster {
 func (c *cluster) startNode(t *testing.T, i int, addr string) *node {
 	n := &node{index: i, addr: addr, url: "http://" + addr}
 	n.process = c.start(t, fmt.Sprintf("node %d", i), c.bin.path("picloud-orchestrator"),
-		env("PICLOUD_DB="+c.dsn, "PICLOUD_LOG_FLUSH=100ms", "PICLOUD_SECRET_KEY="+secretKey, "PICLOUD_METRICS_TOKEN="+metricsToken),
+		env("PICLOUD_DB="+c.dsn, "PICLOUD_LOG_FLUSH=100ms", c.key, "PICLOUD_METRICS_TOKEN="+metricsToken),
 		"--listen", addr, "--node", fmt.Sprintf("node%d", i))
 	waitHealthy(t, n.process, n.url)
 	return n

@@ -7,6 +7,7 @@
 //	picloud admin reset-password NAME             set a user's password offline (stdin)
 //	picloud backup FILE [--force]                 copy the SQLite database, online
 //	picloud restore FILE --data DIR [--force]     put a backup in place, server stopped
+//	picloud migrate --from sqlite:PATH --to URL   copy a SQLite install into an empty PostgreSQL database
 //	picloud version
 package main
 
@@ -38,7 +39,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 {
 		switch args[0] {
-		case "serve", "admin", "backup", "restore", "version", "help", "--help", "-h":
+		case "serve", "admin", "backup", "restore", "migrate", "version", "help", "--help", "-h":
 			cmd, args = args[0], args[1:]
 		}
 	}
@@ -59,6 +60,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runBackup(ctx, args, stdout, stderr)
 	case "restore":
 		return runRestore(ctx, args, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args, stdout, stderr)
 	}
 	if err := serve(ctx, args, stdout, stderr); err != nil {
 		var ue usageError
@@ -83,6 +86,7 @@ Usage:
   picloud admin reset-password NAME            set a user's password offline; password on stdin
   picloud backup FILE [--force]                copy the SQLite database to FILE, while the server runs
   picloud restore FILE --data DIR [--force]    put the backup FILE in place in DIR, the server stopped
+  picloud migrate --from sqlite:PATH --to URL  copy a SQLite install into an empty PostgreSQL database
   picloud version                              print the version
 
 Run 'picloud serve --help' for the server's flags and environment variables,
