@@ -694,7 +694,8 @@ func beginMigration(ctx context.Context, d *dialect, tx *sql.Tx) (int, error) {
 		return 0, fmt.Errorf("postgres: unable to read the schema version: %w", err)
 	}
 	if legacy >= len(legacyPostgresVersions) {
-		return 0, fmt.Errorf("postgres: the database's schema version %d (before the merge of histories) is newer than this program knows", legacy)
+		return 0, fmt.Errorf("postgres: the database's schema version is %d (in schema_migrations), newer than the %d this program knows there: "+
+			"it was upgraded by a newer PiCloud; run that version, or restore a backup made before the upgrade", legacy, len(legacyPostgresVersions)-1)
 	}
 	v := legacyPostgresVersions[legacy]
 	for i := 1; i <= v; i++ {
