@@ -316,13 +316,49 @@ func TestTrimRecordingsUnreadableLimits(t *testing.T) {
 }
 
 // BenchmarkInsertInvocationsOld is BenchmarkInsertInvocations on the
-// backend packages sqlstore replaces, to compare the two in one command:
+// backend packages sqlstore replaces.
 //
-//	go test -run '^$' -bench 'InsertInvocations' -count 5 ./internal/store/sqlstore/
-//
-// TODO(issue 16): removed with the old packages.
+// TODO(issue 16): removed with the old packages, as are the others below.
 func BenchmarkInsertInvocationsOld(b *testing.B) {
 	benchBackends(b, benchInsertInvocations, openOldBench)
+}
+
+// BenchmarkInsertInvocationsVsOld writes each batch to a store of sqlstore
+// and to one of the old package, in turn, and reports the ratio of their
+// times (new/old) and each one's time per record. On a shared machine,
+// whose speed drifts over the minutes that BenchmarkInsertInvocations and
+// BenchmarkInsertInvocationsOld take one after the other, only a
+// comparison made in turn holds:
+//
+//	go test -run '^$' -bench 'InsertInvocationsVsOld' -benchtime 16384x -count 5 ./internal/store/sqlstore/
+func BenchmarkInsertInvocationsVsOld(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		for _, batch := range []int{16, 64, 256} {
+			b.Run(fmt.Sprintf("%s/batch=%d", backend, batch), func(b *testing.B) {
+				stores := [2]store.Store{openBench(b, backend), openOldBench(b, backend)}
+				apps := [2]store.App{benchApp(b, stores[0]), benchApp(b, stores[1])}
+				ctx := context.Background()
+				recs := make([]store.Invocation, batch)
+				start := time.Now()
+				var spent [2]time.Duration
+				b.ResetTimer()
+				for n := 0; n < b.N; n += batch {
+					for k := range 2 {
+						i := (k + n/batch) % 2 // each goes first every other batch
+						benchRecords(recs, apps[i].ID, start, n)
+						t0 := time.Now()
+						if err := stores[i].InsertInvocations(ctx, recs); err != nil {
+							b.Fatal(err)
+						}
+						spent[i] += time.Since(t0)
+					}
+				}
+				b.ReportMetric(float64(spent[0])/float64(spent[1]), "new/old")
+				b.ReportMetric(float64(spent[0].Nanoseconds())/float64(b.N), "new-ns/record")
+				b.ReportMetric(float64(spent[1].Nanoseconds())/float64(b.N), "old-ns/record")
+			})
+		}
+	}
 }
 
 // openOldBench opens a new, empty store of the backend package sqlstore
