@@ -68,31 +68,36 @@ func benchInsertInvocations(b *testing.B, open func(tb testing.TB) store.Store) 
 			st := open(b)
 			app := benchApp(b, st)
 			ctx := context.Background()
-			header := http.Header{"User-Agent": {"Go-http-client/1.1"}, "Accept-Encoding": {"gzip"}}
 			recs := make([]store.Invocation, batch)
 			start := time.Now()
 			b.ResetTimer()
 			for n := 0; n < b.N; n += batch {
-				for i := range recs {
-					recs[i] = store.Invocation{
-						ID: fmt.Sprintf("%026d", n+i), AppID: app.ID, Script: "hello", Version: 1,
-						Trigger: store.TriggerHTTP, StartedAt: start.Add(time.Duration(n+i) * time.Microsecond),
-						Duration: 20 * time.Microsecond, Status: store.StatusOK, HTTPStatus: 200, Operations: 1,
-						Summary:  "200 text/plain, 13 B: Hello, world!",
-						Request:  &store.HTTPRequest{Method: "GET", Header: header, Host: "127.0.0.1:8080"},
-						Response: &store.HTTPResponse{Status: 200, Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, Body: []byte("Hello, world!"), BodySize: 13},
-					}
-				}
-				if os.Getenv("NOREC") != "" {
-					for i := range recs {
-						recs[i].Request, recs[i].Response = nil, nil
-					}
-				}
+				benchRecords(recs, app.ID, start, n)
 				if err := st.InsertInvocations(ctx, recs); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
+	}
+}
+
+var benchHeader = http.Header{"User-Agent": {"Go-http-client/1.1"}, "Accept-Encoding": {"gzip"}}
+
+// benchRecords fills recs with the records n, n+1, … of the app.
+func benchRecords(recs []store.Invocation, appID int64, start time.Time, n int) {
+	norec := os.Getenv("NOREC") != ""
+	for i := range recs {
+		recs[i] = store.Invocation{
+			ID: fmt.Sprintf("%026d", n+i), AppID: appID, Script: "hello", Version: 1,
+			Trigger: store.TriggerHTTP, StartedAt: start.Add(time.Duration(n+i) * time.Microsecond),
+			Duration: 20 * time.Microsecond, Status: store.StatusOK, HTTPStatus: 200, Operations: 1,
+			Summary:  "200 text/plain, 13 B: Hello, world!",
+			Request:  &store.HTTPRequest{Method: "GET", Header: benchHeader, Host: "127.0.0.1:8080"},
+			Response: &store.HTTPResponse{Status: 200, Header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, Body: []byte("Hello, world!"), BodySize: 13},
+		}
+		if norec {
+			recs[i].Request, recs[i].Response = nil, nil
+		}
 	}
 }
 

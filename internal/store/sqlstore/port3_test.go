@@ -15,8 +15,8 @@ import (
 	"github.com/picloud/picloud/internal/store/sqlite"
 )
 
-// withApp returns a store of open with one app.
-func withApp(t *testing.T, open func(t *testing.T) *Store, slug string) (*Store, store.App) {
+// withLogApp returns a store of open with one app.
+func withLogApp(t *testing.T, open func(t *testing.T) *Store, slug string) (*Store, store.App) {
 	t.Helper()
 	st := open(t)
 	t.Cleanup(func() { st.Close() })
@@ -27,11 +27,11 @@ func withApp(t *testing.T, open func(t *testing.T) *Store, slug string) (*Store,
 	return st, app
 }
 
-// queryPlan returns the plan the backend makes for text (with ?
+// sqlPlan returns the plan the backend makes for text (with ?
 // placeholders) on the given arguments: SQLite's EXPLAIN QUERY PLAN, or
 // PostgreSQL's EXPLAIN with sequential scans disabled, so that an empty
 // table is read through an index whenever one serves the query.
-func queryPlan(t *testing.T, st *Store, text string, args ...any) string {
+func sqlPlan(t *testing.T, st *Store, text string, args ...any) string {
 	t.Helper()
 	ctx := t.Context()
 	conn, err := st.root.reader.Conn(ctx)
@@ -111,7 +111,7 @@ func TestInvocationQueriesUseAnIndex(t *testing.T) {
 			{"log writer's app lookup", liveAppsSQL(d), []any{setParam(d, []int64{1, 2})},
 				d.pick("INTEGER PRIMARY KEY", "apps_pkey"), false},
 		} {
-			plan := queryPlan(t, st, tc.query, tc.args...)
+			plan := sqlPlan(t, st, tc.query, tc.args...)
 			scan := d.pick("SCAN i ", "Seq Scan")
 			if !strings.Contains(plan, tc.index) || strings.Contains(plan, scan) || strings.Contains(plan, "SCAN invocations") {
 				t.Errorf("%s: %s\nplan: %s\nwant a search of %s, no scan of the table", tc.name, tc.query, plan, tc.index)
@@ -129,7 +129,7 @@ func TestInvocationQueriesUseAnIndex(t *testing.T) {
 // adds exactly their exchanges to the app's recording usage.
 func TestInsertInvocationsEveryBatchSize(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) *Store) {
-		st, app := withApp(t, open, "sizes")
+		st, app := withLogApp(t, open, "sizes")
 		ctx := t.Context()
 		start := time.Unix(1_700_000_000, 0).UTC()
 		var recorded int64
@@ -189,7 +189,7 @@ func TestInsertInvocationsEveryBatchSize(t *testing.T) {
 // without an error all of it stays.
 func TestInsertInvocationsAndKVInRunInTx(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) *Store) {
-		st, app := withApp(t, open, "tx")
+		st, app := withLogApp(t, open, "tx")
 		ctx := t.Context()
 		now := time.Now()
 		inv := store.Invocation{ID: "r1", AppID: app.ID, Script: "s", Version: 1, Trigger: store.TriggerHTTP,
@@ -251,7 +251,7 @@ func TestInsertInvocationsAndKVInRunInTx(t *testing.T) {
 // app's row), and its records go with it: none is left behind, orphaned.
 func TestDeleteAppWaitsForTheLogWriter(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) *Store) {
-		st, app := withApp(t, open, "going")
+		st, app := withLogApp(t, open, "going")
 		ctx := t.Context()
 		deleted := make(chan error, 1)
 		err := st.RunInTx(ctx, func(tx store.Store) error {
@@ -290,7 +290,7 @@ func TestDeleteAppWaitsForTheLogWriter(t *testing.T) {
 // and deletes none of its records.
 func TestTrimRecordingsUnreadableLimits(t *testing.T) {
 	backends(t, func(t *testing.T, open func(t *testing.T) *Store) {
-		st, app := withApp(t, open, "broken")
+		st, app := withLogApp(t, open, "broken")
 		ctx := t.Context()
 		inv := store.Invocation{ID: "r1", AppID: app.ID, Script: "s", Version: 1, Trigger: store.TriggerHTTP,
 			StartedAt: time.Now(), Status: store.StatusOK, Response: &store.HTTPResponse{Status: 200, Body: []byte("hello")}}
@@ -316,13 +316,49 @@ func TestTrimRecordingsUnreadableLimits(t *testing.T) {
 }
 
 // BenchmarkInsertInvocationsOld is BenchmarkInsertInvocations on the
-// backend packages sqlstore replaces, to compare the two in one command:
+// backend packages sqlstore replaces.
 //
-//	go test -run '^$' -bench 'InsertInvocations' -count 5 ./internal/store/sqlstore/
-//
-// TODO(issue 16): removed with the old packages.
+// TODO(issue 16): removed with the old packages, as are the others below.
 func BenchmarkInsertInvocationsOld(b *testing.B) {
 	benchBackends(b, benchInsertInvocations, openOldBench)
+}
+
+// BenchmarkInsertInvocationsVsOld writes each batch to a store of sqlstore
+// and to one of the old package, in turn, and reports the ratio of their
+// times (new/old) and each one's time per record. On a shared machine,
+// whose speed drifts over the minutes that BenchmarkInsertInvocations and
+// BenchmarkInsertInvocationsOld take one after the other, only a
+// comparison made in turn holds:
+//
+//	go test -run '^$' -bench 'InsertInvocationsVsOld' -benchtime 16384x -count 5 ./internal/store/sqlstore/
+func BenchmarkInsertInvocationsVsOld(b *testing.B) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		for _, batch := range []int{16, 64, 256} {
+			b.Run(fmt.Sprintf("%s/batch=%d", backend, batch), func(b *testing.B) {
+				stores := [2]store.Store{openBench(b, backend), openOldBench(b, backend)}
+				apps := [2]store.App{benchApp(b, stores[0]), benchApp(b, stores[1])}
+				ctx := context.Background()
+				recs := make([]store.Invocation, batch)
+				start := time.Now()
+				var spent [2]time.Duration
+				b.ResetTimer()
+				for n := 0; n < b.N; n += batch {
+					for k := range 2 {
+						i := (k + n/batch) % 2 // each goes first every other batch
+						benchRecords(recs, apps[i].ID, start, n)
+						t0 := time.Now()
+						if err := stores[i].InsertInvocations(ctx, recs); err != nil {
+							b.Fatal(err)
+						}
+						spent[i] += time.Since(t0)
+					}
+				}
+				b.ReportMetric(float64(spent[0])/float64(spent[1]), "new/old")
+				b.ReportMetric(float64(spent[0].Nanoseconds())/float64(b.N), "new-ns/record")
+				b.ReportMetric(float64(spent[1].Nanoseconds())/float64(b.N), "old-ns/record")
+			})
+		}
+	}
 }
 
 // openOldBench opens a new, empty store of the backend package sqlstore
