@@ -26,7 +26,7 @@ import (
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/execrpc"
 	"github.com/picloud/picloud/internal/executor"
-	"github.com/picloud/picloud/internal/store/postgres"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 
 	var kv executor.KV // nil: kv calls fail
 	if dsn != "" {
-		st, err := postgres.Open(ctx, dsn)
+		st, err := sqlstore.OpenPostgres(ctx, dsn)
 		if err != nil {
 			return err
 		}

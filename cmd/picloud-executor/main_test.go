@@ -11,8 +11,8 @@ import (
 	"github.com/picloud/picloud/internal/execrpc"
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/postgres"
 	"github.com/picloud/picloud/internal/store/postgres/pgtest"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // serve runs the executor with args on a new unix socket until the test
@@ -59,7 +59,7 @@ func serve(t *testing.T, args ...string) *execrpc.Client {
 // fail.
 func TestKVWithDatabase(t *testing.T) {
 	dsn := pgtest.DSN(t) // skips without PostgreSQL
-	st, err := postgres.Open(t.Context(), dsn)
+	st, err := sqlstore.OpenPostgres(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ import (
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/scheduler"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/postgres"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 	"github.com/picloud/picloud/internal/ui"
 )
 
@@ -83,11 +83,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
-	st, err := postgres.Open(ctx, dsn)
+	st, err := sqlstore.OpenPostgres(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	from, to := st.Migrated()
+	log.Info("database schema", "from_version", from, "schema_version", to)
 	bus, err := pgbus.Open(ctx, dsn, log.With("service", "bus"))
 	if err != nil {
 		return err

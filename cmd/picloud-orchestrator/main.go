@@ -43,7 +43,7 @@ import (
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/postgres"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -120,11 +120,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	defer stopExecutor()
 
-	st, err := postgres.Open(ctx, s.dsn)
+	st, err := sqlstore.OpenPostgres(ctx, s.dsn)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	from, to := st.Migrated()
+	log.Info("database schema", "from_version", from, "schema_version", to)
 	bus, err := pgbus.Open(ctx, s.dsn, log.With("service", "bus"))
 	if err != nil {
 		return err

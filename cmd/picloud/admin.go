@@ -81,7 +81,7 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "picloud admin: open database:", err)
 		return exitFail

@@ -24,8 +24,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/picloud/picloud/internal/store/dbtest"
-	"github.com/picloud/picloud/internal/store/postgres"
 	"github.com/picloud/picloud/internal/store/postgres/pgtest"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 var binary string
@@ -507,7 +507,7 @@ func TestServerPostgresCatchesUpAfterReconnect(t *testing.T) {
 		t.Fatalf("invoke: %q, want v1", got)
 	}
 
-	st, err := postgres.Open(t.Context(), dsn)
+	st, err := sqlstore.OpenPostgres(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

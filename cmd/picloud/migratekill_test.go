@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picloud/picloud/internal/store/sqlite"
 	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
@@ -180,7 +179,7 @@ func rawVersion(t *testing.T, path string) int {
 // check compares the database at path, upgraded, with what was put in it.
 func (o *oldDatabase) check(t *testing.T, path string) {
 	t.Helper()
-	st, err := sqlite.Open(path)
+	st, err := sqlstore.OpenSQLite(path)
 	if err != nil {
 		t.Fatal(err)
 	}

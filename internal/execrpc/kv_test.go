@@ -8,14 +8,14 @@ import (
 
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // TestKVOverRPC checks that what the kv module needs crosses the RPC: the
 // app's id in the event and its key-value limits.
 func TestKVOverRPC(t *testing.T) {
 	dir := t.TempDir()
-	st, err := sqlite.Open(filepath.Join(dir, "kv.db"))
+	st, err := sqlstore.OpenSQLite(filepath.Join(dir, "kv.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // TestScriptsDocExamples keeps the examples of docs/scripts.md working:
@@ -21,7 +21,7 @@ func TestScriptsDocExamples(t *testing.T) {
 		t.Skip("docs/scripts.md not found:", err)
 	}
 	// The kv examples need a store, with the app of the sample request.
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "docs.db"))
+	st, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), "docs.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

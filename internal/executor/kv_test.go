@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // kvEnv is an executor whose kv module uses a real SQLite store with two
@@ -22,7 +22,7 @@ type kvEnv struct {
 
 func newKVEnv(t *testing.T) *kvEnv {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "kv.db"))
+	st, err := sqlstore.OpenSQLite(filepath.Join(t.TempDir(), "kv.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ import (
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // Refusals: nothing was written when one of these is returned. Test with
@@ -356,7 +356,7 @@ func Restore(ctx context.Context, file, dbPath string, force bool) (RestoreRepor
 	}
 	// Open migrates the copy and refuses a schema newer than this
 	// program's; Close checkpoints the write-ahead log into the file.
-	st, err := sqlite.Open(tmp)
+	st, err := sqlstore.OpenSQLite(tmp)
 	if err != nil {
 		return RestoreReport{}, fmt.Errorf("backup: %s cannot be used by this version of picloud: %w", src, err)
 	}

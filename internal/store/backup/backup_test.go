@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // roomy are KV limits no test reaches.
@@ -23,10 +23,10 @@ var roomy = store.KVLimits{MaxValueBytes: 1 << 20, MaxBytes: 1 << 40, MaxKeys: 1
 
 // newStore opens a SQLite store in a data directory of its own, with an
 // app "demo" that holds n keys of about 4 KB, and a script.
-func newStore(t *testing.T, n int) (*sqlite.Store, string, store.App) {
+func newStore(t *testing.T, n int) (*sqlstore.Store, string, store.App) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "data", "picloud.db")
-	st, err := sqlite.Open(path)
+	st, err := sqlstore.OpenSQLite(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestBackupWhileWriting(t *testing.T) {
 		t.Errorf("restore report %+v, backup report %+v", rr, rep)
 	}
 	leftovers(t, dataDir, "picloud.db")
-	got, err := sqlite.Open(filepath.Join(dataDir, "picloud.db"))
+	got, err := sqlstore.OpenSQLite(filepath.Join(dataDir, "picloud.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +294,7 @@ func TestRestoreRefusals(t *testing.T) {
 		{"directory", src, ErrNotDatabase, "not a regular file"},
 		{"other schema", rawDB(t, filepath.Join(src, "other.db"), "CREATE TABLE notes (body TEXT)"), ErrNotPiCloud, "has no users table"},
 		{"damaged", damaged(t, good, filepath.Join(src, "damaged.db")), ErrNotPiCloud, "damaged.db is damaged"},
-		{"newer", newer, nil, "newer than this program's"},
+		{"newer", newer, nil, fmt.Sprintf("newer than the %d this program knows", sqlstore.Migrations())},
 		{"live", live, ErrLiveDatabase, "live.db-wal"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -387,7 +387,7 @@ func TestRestoreForce(t *testing.T) {
 		t.Errorf("report %+v", rr)
 	}
 	leftovers(t, dataDir, "picloud.db", "secret.key")
-	got, err := sqlite.Open(oldPath)
+	got, err := sqlstore.OpenSQLite(oldPath)
 	if err != nil {
 		t.Fatal(err)
 	}

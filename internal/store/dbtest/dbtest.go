@@ -34,9 +34,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/postgres"
 	"github.com/picloud/picloud/internal/store/postgres/pgtest"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // EnvBackend names the environment variable that selects the backends:
@@ -108,13 +107,13 @@ func (d DB) Store() (store.Store, error) {
 	if d.Backend == Postgres {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		st, err := postgres.Open(ctx, d.DSN)
+		st, err := sqlstore.OpenPostgres(ctx, d.DSN)
 		if err != nil {
 			return nil, err
 		}
 		return st, nil
 	}
-	st, err := sqlite.Open(d.Path)
+	st, err := sqlstore.OpenSQLite(d.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +219,7 @@ func (f *Fixture) Open(t testing.TB) store.Store {
 	if sl.warm == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		st, err := postgres.Open(ctx, server.dsn(sl.schema))
+		st, err := sqlstore.OpenPostgres(ctx, server.dsn(sl.schema))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +237,7 @@ func (f *Fixture) Open(t testing.TB) store.Store {
 // lentStore is the open store of a lent schema. Closing it closes the
 // store, and the schema's next test opens another.
 type lentStore struct {
-	*postgres.Store
+	*sqlstore.Store
 	closed atomic.Bool
 }
 
@@ -342,7 +341,7 @@ type pgServer struct {
 // slot is a migrated schema, lent to one test at a time.
 type slot struct {
 	schema string
-	warm   *postgres.Store // open on the schema, or nil
+	warm   *sqlstore.Store // open on the schema, or nil
 }
 
 var server pgServer
@@ -389,7 +388,7 @@ func (s *pgServer) newSchema() (string, error) {
 	if _, err := s.admin.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
 		return "", fmt.Errorf("dbtest: unable to create schema %s: %w", name, err)
 	}
-	st, err := postgres.Open(ctx, s.dsn(name))
+	st, err := sqlstore.OpenPostgres(ctx, s.dsn(name))
 	if err != nil {
 		return "", err
 	}
@@ -440,7 +439,7 @@ func (s *pgServer) restoreStatement(from string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tables, err := collect(ctx, s.admin, `SELECT tablename FROM pg_tables
-		WHERE schemaname = $1 AND tablename <> 'schema_migrations' ORDER BY tablename`, from)
+		WHERE schemaname = $1 AND tablename NOT IN ('schema_migrations', 'schema_history') ORDER BY tablename`, from)
 	if err != nil {
 		return "", err
 	}

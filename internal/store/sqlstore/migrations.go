@@ -600,8 +600,38 @@ const migrationLock = 0x7069636c6f7564
 // its own transaction. The transaction holds the database (SQLite's
 // BEGIN IMMEDIATE, PostgreSQL's advisory lock), so processes opening the
 // database at once apply each migration once, one after the other.
-func migrate(ctx context.Context, d *dialect, db *sql.DB, version int) error {
-	return migrateList(ctx, d, db, migrations, version)
+func migrate(ctx context.Context, d *dialect, db *sql.DB, version int) (from int, err error) {
+	if from, err = versionBefore(ctx, d, db); err != nil {
+		return 0, err
+	}
+	return from, migrateList(ctx, d, db, migrations, version)
+}
+
+// versionBefore returns the schema version of db before migrate, for the
+// log: 0 for a new database. It reads without the migration lock, so a
+// process migrating at the same time may move it on.
+func versionBefore(ctx context.Context, d *dialect, db *sql.DB) (int, error) {
+	if d.postgres {
+		var history, legacy bool
+		err := db.QueryRowContext(ctx, `SELECT to_regclass('schema_history') IS NOT NULL, to_regclass('schema_migrations') IS NOT NULL`).Scan(&history, &legacy)
+		switch {
+		case err != nil:
+			return 0, fmt.Errorf("postgres: unable to read the schema version: %w", err)
+		case history:
+		case legacy:
+			var v int
+			if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+				return 0, fmt.Errorf("postgres: unable to read the schema version: %w", err)
+			}
+			if v < len(legacyPostgresVersions) {
+				v = legacyPostgresVersions[v]
+			}
+			return v, nil
+		default:
+			return 0, nil
+		}
+	}
+	return schemaVersion(ctx, d, db)
 }
 
 // migrateList is migrate with the history list.
@@ -725,6 +755,10 @@ func setSchemaVersion(ctx context.Context, d *dialect, tx *sql.Tx, v int) error 
 	_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v))
 	return err
 }
+
+// Migrated returns the schema version the database had when the store
+// opened it and the one it has now: equal when no migration ran.
+func (s *Store) Migrated() (from, to int) { return s.root.migratedFrom, s.root.migratedTo }
 
 // SchemaVersion returns the number of migrations applied to the database.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {

@@ -4,15 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/postgres"
-	"github.com/picloud/picloud/internal/store/postgres/pgtest"
-	"github.com/picloud/picloud/internal/store/sqlite"
 )
 
 // withLogApp returns a store of open with one app.
@@ -313,70 +309,4 @@ func TestTrimRecordingsUnreadableLimits(t *testing.T) {
 			t.Errorf("GetInvocation after a failed trim: %v", err)
 		}
 	})
-}
-
-// BenchmarkInsertInvocationsOld is BenchmarkInsertInvocations on the
-// backend packages sqlstore replaces.
-//
-// TODO(issue 16): removed with the old packages, as are the others below.
-func BenchmarkInsertInvocationsOld(b *testing.B) {
-	benchBackends(b, benchInsertInvocations, openOldBench)
-}
-
-// BenchmarkInsertInvocationsVsOld writes each batch to a store of sqlstore
-// and to one of the old package, in turn, and reports the ratio of their
-// times (new/old) and each one's time per record. On a shared machine,
-// whose speed drifts over the minutes that BenchmarkInsertInvocations and
-// BenchmarkInsertInvocationsOld take one after the other, only a
-// comparison made in turn holds:
-//
-//	go test -run '^$' -bench 'InsertInvocationsVsOld' -benchtime 16384x -count 5 ./internal/store/sqlstore/
-func BenchmarkInsertInvocationsVsOld(b *testing.B) {
-	for _, backend := range []string{"sqlite", "postgres"} {
-		for _, batch := range []int{16, 64, 256} {
-			b.Run(fmt.Sprintf("%s/batch=%d", backend, batch), func(b *testing.B) {
-				stores := [2]store.Store{openBench(b, backend), openOldBench(b, backend)}
-				apps := [2]store.App{benchApp(b, stores[0]), benchApp(b, stores[1])}
-				ctx := context.Background()
-				recs := make([]store.Invocation, batch)
-				start := time.Now()
-				var spent [2]time.Duration
-				b.ResetTimer()
-				for n := 0; n < b.N; n += batch {
-					for k := range 2 {
-						i := (k + n/batch) % 2 // each goes first every other batch
-						benchRecords(recs, apps[i].ID, start, n)
-						t0 := time.Now()
-						if err := stores[i].InsertInvocations(ctx, recs); err != nil {
-							b.Fatal(err)
-						}
-						spent[i] += time.Since(t0)
-					}
-				}
-				b.ReportMetric(float64(spent[0])/float64(spent[1]), "new/old")
-				b.ReportMetric(float64(spent[0].Nanoseconds())/float64(b.N), "new-ns/record")
-				b.ReportMetric(float64(spent[1].Nanoseconds())/float64(b.N), "old-ns/record")
-			})
-		}
-	}
-}
-
-// openOldBench opens a new, empty store of the backend package sqlstore
-// replaces.
-func openOldBench(tb testing.TB, backend string) store.Store {
-	tb.Helper()
-	var (
-		st  store.Store
-		err error
-	)
-	if backend == "postgres" {
-		st, err = postgres.Open(tb.Context(), pgtest.DSN(tb))
-	} else {
-		st, err = sqlite.Open(filepath.Join(tb.TempDir(), "picloud.db"))
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	return st
 }

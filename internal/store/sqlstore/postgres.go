@@ -46,16 +46,16 @@ func openPostgres(ctx context.Context, dsn string, version int) (*Store, error) 
 	}
 	r := &root{writer: db, reader: db}
 	s := &Store{d: postgresDialect, db: db, read: db, root: r}
-	if err := migrate(ctx, s.d, db, version); err != nil {
+	if r.migratedFrom, err = migrate(ctx, s.d, db, version); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if r.migratedTo, err = schemaVersion(ctx, s.d, db); err != nil {
 		s.Close()
 		return nil, err
 	}
 	if version < 0 {
 		if r.stmts, err = prepareWriterStatements(ctx, s.d, db); err != nil {
-			s.Close()
-			return nil, err
-		}
-		if err := attachPostgresFallback(ctx, s, dsn); err != nil {
 			s.Close()
 			return nil, err
 		}

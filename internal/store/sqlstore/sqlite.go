@@ -74,7 +74,10 @@ func openSQLite(path string, version int) (*Store, error) {
 	if err := r.writer.PingContext(ctx); err != nil {
 		return fail(fmt.Errorf("sqlite: unable to open %s: %w", abs, err))
 	}
-	if err := migrate(ctx, s.d, r.writer, version); err != nil {
+	if r.migratedFrom, err = migrate(ctx, s.d, r.writer, version); err != nil {
+		return fail(err)
+	}
+	if r.migratedTo, err = schemaVersion(ctx, s.d, r.writer); err != nil {
 		return fail(err)
 	}
 	if r.reader, err = sql.Open("sqlite", sqliteDSN(abs, true)); err != nil {
@@ -92,11 +95,6 @@ func openSQLite(path string, version int) (*Store, error) {
 		}
 	}
 	s.db, s.read = r.writer, r.reader
-	if version < 0 {
-		if err := attachSQLiteFallback(s, abs); err != nil {
-			return fail(err)
-		}
-	}
 	return s, nil
 }
 

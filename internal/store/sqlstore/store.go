@@ -44,10 +44,6 @@ type Store struct {
 	tx   *sql.Tx // the transaction of a Store of RunInTx; nil otherwise
 
 	root *root // what the Store and the Stores of its transactions share
-
-	// fallback serves, during the move to this package, the methods not
-	// written here yet. TODO(issue 16): removed once every method is here.
-	store.Store
 }
 
 // root is what a Store shares with the Stores of its transactions.
@@ -57,9 +53,9 @@ type root struct {
 
 	stmts writerStatements // the log writer's, prepared at Open
 
-	// closers run at Close, after the pools are closed (PostgreSQL's
-	// pgxpool, the fallback store).
-	closers []func() error
+	// migratedFrom and migratedTo are the schema versions before and
+	// after Open's migrations.
+	migratedFrom, migratedTo int
 }
 
 var _ store.Store = (*Store)(nil)
@@ -85,9 +81,6 @@ func (s *Store) Close() error {
 		errs = append(errs, s.root.reader.Close())
 	}
 	errs = append(errs, s.root.writer.Close())
-	for _, c := range s.root.closers {
-		errs = append(errs, c())
-	}
 	return errors.Join(errs...)
 }
 
@@ -111,7 +104,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *Store) error) (err error) 
 	if err != nil {
 		return fmt.Errorf("%s: unable to begin a transaction: %w", s.d.name, err)
 	}
-	txs := &Store{d: s.d, db: sqlTx, read: sqlTx, tx: sqlTx, root: s.root, Store: s.Store}
+	txs := &Store{d: s.d, db: sqlTx, read: sqlTx, tx: sqlTx, root: s.root}
 	defer func() {
 		if err != nil {
 			sqlTx.Rollback()

@@ -13,7 +13,7 @@ import (
 
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/postgres/pgtest"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 func TestConvert(t *testing.T) {
@@ -140,7 +140,7 @@ func TestMigrateALargeLog(t *testing.T) {
 	}
 	dsn := pgtest.DSN(t)
 	path := filepath.Join(t.TempDir(), "picloud.db")
-	st, err := sqlite.Open(path)
+	st, err := sqlstore.OpenSQLite(path)
 	if err != nil {
 		t.Fatal(err)
 	}

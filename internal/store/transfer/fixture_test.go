@@ -10,7 +10,7 @@ import (
 
 	"github.com/picloud/picloud/internal/secrets"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlite"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // base is the fixture's clock, in the past: nanoseconds that PostgreSQL
@@ -46,7 +46,7 @@ type fixture struct {
 func newSource(t *testing.T) (path string, fx fixture) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), "data", "picloud.db")
-	st, err := sqlite.Open(path)
+	st, err := sqlstore.OpenSQLite(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func newSource(t *testing.T) (path string, fx fixture) {
 // and a private script, schedules enabled and disabled, jobs in every
 // state, keys with and without expiry, sealed secrets, and invocation
 // records with and without their HTTP exchange.
-func populate(t *testing.T, st *sqlite.Store) fixture {
+func populate(t *testing.T, st *sqlstore.Store) fixture {
 	t.Helper()
 	ctx := context.Background()
 	must := func(what string, err error) {

@@ -37,9 +37,10 @@ var tableOrder = []string{
 }
 
 // bookkeeping are the tables of the schema's own history, which each
-// database keeps for itself and the copy leaves alone: postgres.Open
-// records the target's version.
-var bookkeeping = []string{"schema_migrations"}
+// database keeps for itself and the copy leaves alone: sqlstore.OpenPostgres
+// records the target's version (schema_history; schema_migrations in
+// databases made before the two backends' histories were merged).
+var bookkeeping = []string{"schema_history", "schema_migrations"}
 
 // table is a table to copy, described by the target's schema.
 type table struct {

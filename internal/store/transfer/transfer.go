@@ -32,7 +32,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/picloud/picloud/internal/store/postgres"
+	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // Errors of Migrate that callers may tell apart; they come wrapped with
@@ -95,7 +95,7 @@ func Migrate(ctx context.Context, sqlitePath, dsn string) (Report, error) {
 
 	// postgres.Open applies every migration; its pool is of no further
 	// use: the copy runs on a connection of its own.
-	st, err := postgres.Open(ctx, dsn)
+	st, err := sqlstore.OpenPostgres(ctx, dsn)
 	if err != nil {
 		return Report{}, fmt.Errorf("transfer: unable to prepare the target's schema: %w", err)
 	}
