@@ -612,11 +612,14 @@ func migrate(ctx context.Context, d *dialect, db *sql.DB, version int) (from int
 // process migrating at the same time may move it on.
 func versionBefore(ctx context.Context, d *dialect, db *sql.DB) (int, error) {
 	if d.postgres {
-		var history, legacy bool
-		err := db.QueryRowContext(ctx, `SELECT to_regclass('schema_history') IS NOT NULL, to_regclass('schema_migrations') IS NOT NULL`).Scan(&history, &legacy)
+		history, err := pgTableExists(ctx, db, "schema_history")
+		if err != nil {
+			return 0, err
+		}
+		legacy, err := pgTableExists(ctx, db, "schema_migrations")
 		switch {
 		case err != nil:
-			return 0, fmt.Errorf("postgres: unable to read the schema version: %w", err)
+			return 0, err
 		case history:
 		case legacy:
 			var v int
@@ -699,9 +702,9 @@ func beginMigration(ctx context.Context, d *dialect, tx *sql.Tx) (int, error) {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
 		return 0, fmt.Errorf("postgres: unable to take the migration lock: %w", err)
 	}
-	var exists bool
-	if err := tx.QueryRowContext(ctx, `SELECT to_regclass('schema_history') IS NOT NULL`).Scan(&exists); err != nil {
-		return 0, fmt.Errorf("postgres: unable to read the schema version: %w", err)
+	exists, err := pgTableExists(ctx, tx, "schema_history")
+	if err != nil {
+		return 0, err
 	}
 	if exists {
 		return schemaVersion(ctx, d, tx)
@@ -712,9 +715,9 @@ func beginMigration(ctx context.Context, d *dialect, tx *sql.Tx) (int, error) {
 	)`); err != nil {
 		return 0, fmt.Errorf("postgres: unable to create the schema_history table: %w", err)
 	}
-	var hadLegacy bool
-	if err := tx.QueryRowContext(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&hadLegacy); err != nil {
-		return 0, fmt.Errorf("postgres: unable to read the schema version: %w", err)
+	hadLegacy, err := pgTableExists(ctx, tx, "schema_migrations")
+	if err != nil {
+		return 0, err
 	}
 	if !hadLegacy {
 		return 0, nil // a new database
@@ -734,6 +737,21 @@ func beginMigration(ctx context.Context, d *dialect, tx *sql.Tx) (int, error) {
 		}
 	}
 	return v, nil
+}
+
+// pgTableExists reports whether the current schema has the table name.
+// It reads pg_tables, under the statement's snapshot, rather than asking
+// to_regclass: a lookup that missed leaves a negative entry in the
+// backend's catalog cache, which taking an advisory lock does not
+// refresh, so a connection that looked before another process created the
+// table would go on missing it.
+func pgTableExists(ctx context.Context, c conn, name string) (bool, error) {
+	var exists bool
+	err := c.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1)`, name).Scan(&exists)
+	if err != nil {
+		return false, fmt.Errorf("postgres: unable to read the schema version: %w", err)
+	}
+	return exists, nil
 }
 
 // schemaVersion returns the number of migrations applied to the database.
