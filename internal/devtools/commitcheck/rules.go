@@ -31,6 +31,8 @@ var scopes = []struct{ name, covers string }{
 	{"api", "the REST API's contract across server and client, docs/api.md"},
 	{"config", "internal/config: settings, flags and environment"},
 	{"cluster", "internal/cluster and cmd/picloud-*: the cluster binaries"},
+	{"node", "internal/node: the assembly of a node from its configuration (issue 17)"},
+	{"ids", "internal/ids: invocation and job ids (issue 17)"},
 	{"auth", "internal/auth: passwords, sessions, API keys, sign-in throttling"},
 	{"secrets", "internal/secrets: encryption of app secrets"},
 	{"egress", "internal/egress: scripts' outbound HTTP and its allow-list"},
