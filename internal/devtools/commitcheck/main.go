@@ -10,7 +10,9 @@
 // local branch main exists, else nothing is checked. The default is
 // always "what this branch adds to main": the history already on main
 // predates the rules and is never checked again, so a fresh clone on
-// main checks nothing and CI stays green on old subjects. .ci/run calls
+// main checks nothing and CI stays green on old subjects; and when the
+// range holds the commit that added the rules, only the commits after it
+// are checked. .ci/run calls
 // it before the tests; the exit status is 1 when a subject breaks a rule
 // and 2 when git fails.
 package main
@@ -97,8 +99,28 @@ func commitRange(args []string, envRange string, g git) (rng, why string) {
 	// remote's main is the reference when the clone has one.
 	for _, ref := range []string{"origin/main", "main"} {
 		if _, err := g("rev-parse", "--verify", "--quiet", ref+"^{commit}"); err == nil {
+			// The commits from before the rules were written are not held
+			// to them: when the range holds the commit that brought this
+			// checker, it starts after that commit.
+			out, err := g("log", "--diff-filter=A", "--format=%H", ref+"..HEAD", "--", rulesFile)
+			if intro := lastLine(out); err == nil && intro != "" {
+				return intro + "..HEAD", "the commits HEAD adds to " + ref + " since the rules came"
+			}
 			return ref + "..HEAD", "the commits HEAD adds to " + ref
 		}
 	}
 	return "", "no origin/main or main to compare HEAD with"
+}
+
+// rulesFile is the file that brought the rules; the commit that added it
+// is where they begin.
+const rulesFile = "internal/devtools/commitcheck/rules.go"
+
+// lastLine returns the last non-empty line of out, "" for none.
+func lastLine(out string) string {
+	lines := strings.Fields(out)
+	if len(lines) == 0 {
+		return ""
+	}
+	return lines[len(lines)-1]
 }

@@ -12,6 +12,7 @@ type fakeGit struct {
 	logged string // the range git log was asked for
 	log    string
 	logErr error
+	intro  string // the commit that added the rules, when in the range
 }
 
 func (f *fakeGit) run(args ...string) (string, error) {
@@ -23,6 +24,9 @@ func (f *fakeGit) run(args ...string) (string, error) {
 		}
 		return "", errors.New("exit status 1")
 	case "log":
+		if args[1] == "--diff-filter=A" {
+			return f.intro, nil
+		}
 		f.logged = args[2]
 		return f.log, f.logErr
 	}
@@ -42,9 +46,13 @@ func TestCommitRange(t *testing.T) {
 		{"remote main", nil, "", map[string]bool{"origin/main": true, "main": true}, "origin/main..HEAD", "the commits HEAD adds to origin/main"},
 		{"local main", nil, "", map[string]bool{"main": true}, "main..HEAD", "the commits HEAD adds to main"},
 		{"neither", nil, "", nil, "", "no origin/main or main to compare HEAD with"},
+		{"since the rules came", nil, "", map[string]bool{"origin/main": true}, "abc123..HEAD", "the commits HEAD adds to origin/main since the rules came"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeGit{refs: tc.refs}
+			if tc.name == "since the rules came" {
+				f.intro = "abc123\n"
+			}
 			rng, why := commitRange(tc.args, tc.env, f.run)
 			if rng != tc.rng || why != tc.why {
 				t.Errorf("commitRange = %q, %q; want %q, %q", rng, why, tc.rng, tc.why)
