@@ -53,16 +53,8 @@ func printOutbound(p *pic, a *client.App) error {
 	return p.print(r, outboundTable(r))
 }
 
-func runAppsOutbound(p *pic, c *command, args []string) error {
-	pos, err := p.parse(c, newFlags(c), args, 1, 1)
-	if err != nil {
-		return err
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	app, err := cl.GetApp(p.ctx, pos[0])
+func runAppsOutbound(p *pic, api appsAPI, opts oneArg) error {
+	app, err := api.GetApp(p.ctx, opts.Arg)
 	if err != nil {
 		return err
 	}
@@ -75,9 +67,11 @@ type appsSetOutboundOptions struct {
 	None      bool
 	Private   []string
 	NoPrivate bool
+	// Update is the change the flags ask for, made by the parse.
+	Update client.OutboundUpdate
 }
 
-func runAppsSetOutbound(p *pic, c *command, args []string) error {
+func parseAppsSetOutbound(p *pic, c *command, args []string) (appsSetOutboundOptions, error) {
 	var opts appsSetOutboundOptions
 	f := newFlags(c)
 	f.funcVar("allow", "HOST", "a host the app's scripts may call (repeatable); replaces the list", func(v string) error {
@@ -92,13 +86,13 @@ func runAppsSetOutbound(p *pic, c *command, args []string) error {
 	f.boolVar(&opts.NoPrivate, "no-private", "empty the private list (administrators only)")
 	pos, err := p.parse(c, f, args, 1, 1)
 	if err != nil {
-		return err
+		return opts, err
 	}
 	opts.Slug = pos[0]
-	var up client.OutboundUpdate
+	up := &opts.Update
 	switch {
 	case opts.None && len(opts.Allow) > 0:
-		return usagef(c, "--none and --allow exclude each other")
+		return opts, usagef(c, "--none and --allow exclude each other")
 	case opts.None:
 		up.Allow = &[]string{}
 	case len(opts.Allow) > 0:
@@ -106,20 +100,21 @@ func runAppsSetOutbound(p *pic, c *command, args []string) error {
 	}
 	switch {
 	case opts.NoPrivate && len(opts.Private) > 0:
-		return usagef(c, "--no-private and --private exclude each other")
+		return opts, usagef(c, "--no-private and --private exclude each other")
 	case opts.NoPrivate:
 		up.Private = &[]string{}
 	case len(opts.Private) > 0:
 		up.Private = &opts.Private
 	}
 	if up.Allow == nil && up.Private == nil {
-		return usagef(c, "nothing to change: give --allow HOST, --none, --private HOST|CIDR or --no-private")
+		return opts, usagef(c, "nothing to change: give --allow HOST, --none, --private HOST|CIDR or --no-private")
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	app, err := cl.UpdateApp(p.ctx, opts.Slug, client.AppUpdate{Outbound: &up})
+	return opts, nil
+}
+
+func runAppsSetOutbound(p *pic, api appsAPI, opts appsSetOutboundOptions) error {
+	up := opts.Update
+	app, err := api.UpdateApp(p.ctx, opts.Slug, client.AppUpdate{Outbound: &up})
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +26,7 @@ without echo on a terminal) and exchanged for a session token.
 
 The server, the token and the user name are saved in
 $XDG_CONFIG_HOME/picloud/credentials.json (mode 0600).`,
-		run: runLogin,
+		run: local(parseLogin, runLogin),
 	}
 }
 
@@ -34,20 +35,26 @@ type loginOptions struct {
 	Username string
 }
 
-func runLogin(p *pic, c *command, args []string) error {
+func parseLogin(p *pic, c *command, args []string) (loginOptions, error) {
 	var opts loginOptions
 	f := newFlags(c)
 	f.stringVar(&opts.Token, "token", "TOKEN", `a session token or API key to save ("-": read it from stdin)`)
 	f.stringVar(&opts.Username, "username", "NAME", "log in with this user name; the password is read from stdin")
 	if _, err := p.parse(c, f, args, 0, 0); err != nil {
-		return err
+		return opts, err
 	}
 	switch {
 	case opts.Token == "" && opts.Username == "":
-		return usagef(c, "give --token or --username")
+		return opts, usagef(c, "give --token or --username")
 	case opts.Token != "" && opts.Username != "":
-		return usagef(c, "give --token or --username, not both")
+		return opts, usagef(c, "give --token or --username, not both")
 	}
+	return opts, nil
+}
+
+// runLogin checks the token, or exchanges the password for one, and saves
+// it; it makes its own clients, as the token is not the saved one.
+func runLogin(p *pic, opts loginOptions) error {
 	server, err := p.serverURL()
 	if err != nil {
 		return err
@@ -135,14 +142,13 @@ func logoutCmd() *command {
 credentials file is removed. When the token is an API key, which logout
 does not end, only the file is removed: revoke the key with
 'pic api-keys rm ID'.`,
-		run: runLogout,
+		run: local(parseNoArgs, runLogout),
 	}
 }
 
-func runLogout(p *pic, c *command, args []string) error {
-	if _, err := p.parse(c, newFlags(c), args, 0, 0); err != nil {
-		return err
-	}
+// runLogout makes its own client: what it does depends on the token's
+// presence and on where the server is, not only on the server's answers.
+func runLogout(p *pic, _ noOptions) error {
 	cl, err := p.client()
 	if err != nil {
 		return err
@@ -183,19 +189,19 @@ func whoamiCmd() *command {
 	return &command{
 		name:  "whoami",
 		short: "show the user you are logged in as",
-		run:   runWhoami,
+		run:   leaf(parseNoArgs, runWhoami),
 	}
 }
 
-func runWhoami(p *pic, c *command, args []string) error {
-	if _, err := p.parse(c, newFlags(c), args, 0, 0); err != nil {
-		return err
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	id, err := cl.Whoami(p.ctx)
+// whoamiAPI is what 'pic whoami' needs of the client.
+type whoamiAPI interface {
+	Whoami(ctx context.Context) (*client.Identity, error)
+}
+
+var _ whoamiAPI = (*client.Client)(nil)
+
+func runWhoami(p *pic, api whoamiAPI, _ noOptions) error {
+	id, err := api.Whoami(p.ctx)
 	if err != nil {
 		return err
 	}

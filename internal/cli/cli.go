@@ -1,8 +1,13 @@
 // Package cli implements pic, PiCloud's command-line client. Each command
-// group lives in its own file with an options struct; every command reads
-// and writes through an IOStreams value, formats its output in one place
-// (output.go: a TSV table or JSON) and reports failure as an error whose
-// exit code is decided in one place (errors.go).
+// group lives in its own file. A command is two functions, as gh builds
+// its commands: a parse function fills the command's options struct from
+// the command line and returns a usage error for anything wrong, without
+// a server; a run function does the work with the options and a narrow
+// interface of the client (see leaf), so that parsing and output are
+// unit-tested without a server. Every command reads and writes through an
+// IOStreams value, formats its output in one place (output.go: a TSV
+// table or JSON) and reports failure as an error whose exit code is
+// decided in one place (errors.go).
 //
 // The commands are documented in docs/cli.md.
 package cli
@@ -95,7 +100,8 @@ func Run(ctx context.Context, args []string, ios *IOStreams, getenv func(string)
 }
 
 // command is a node of the command tree: a group with subcommands, or a
-// leaf with a run function.
+// leaf with a run function, made by leaf or local from the command's
+// parse and run functions.
 type command struct {
 	name    string
 	aliases []string
@@ -280,35 +286,105 @@ func versionCmd() *command {
 	return &command{
 		name:  "version",
 		short: "print pic's version",
-		run: func(p *pic, c *command, args []string) error {
-			if _, err := p.parse(c, newFlags(c), args, 0, 0); err != nil {
-				return err
-			}
+		run: local(parseNoArgs, func(p *pic, _ noOptions) error {
 			fmt.Fprintln(p.io.Out, "pic", Version)
 			return nil
-		},
+		}),
 	}
 }
 
 // isJSON reports whether --output json is in force.
 func (p *pic) isJSON() bool { return p.output == "json" }
 
-// removeFromApp runs a command whose arguments are an app and the name of
-// something in it (a member, a secret, a key): it removes that with del,
-// then says so with done, a format of the name and then the app.
-func removeFromApp(p *pic, c *command, args []string,
-	del func(cl *client.Client, ctx context.Context, app, name string) error, done string) error {
+// leaf joins the two halves of a command that calls the server, in the
+// way gh builds its commands: parse fills the command's options from the
+// command line (and from standard input or a file when that is where the
+// command takes its input), returning a usage error for anything wrong;
+// run does the work with the options and a client, and formats the
+// output. The client is made only once parse succeeded, so that a wrong
+// command line never reaches a server, tests check parsing without one,
+// and a test gives run the client it chooses. A is the narrow interface run needs of the client; each file
+// checks at compile time that *client.Client satisfies its own.
+func leaf[O, A any](parse func(p *pic, c *command, args []string) (O, error), run func(p *pic, api A, opts O) error) func(*pic, *command, []string) error {
+	return func(p *pic, c *command, args []string) error {
+		opts, err := parse(p, c, args)
+		if err != nil {
+			return err
+		}
+		cl, err := p.client()
+		if err != nil {
+			return err
+		}
+		api, ok := any(cl).(A)
+		if !ok {
+			// Unreachable while each file's compile-time assertion holds.
+			return fmt.Errorf("cli: %s: the client lacks the methods the command needs", c.path())
+		}
+		return run(p, api, opts)
+	}
+}
+
+// local joins the two halves of a command that makes its own clients
+// (login, logout, invoke) or needs none (version): parse as for leaf,
+// then run with the options alone.
+func local[O any](parse func(p *pic, c *command, args []string) (O, error), run func(p *pic, opts O) error) func(*pic, *command, []string) error {
+	return func(p *pic, c *command, args []string) error {
+		opts, err := parse(p, c, args)
+		if err != nil {
+			return err
+		}
+		return run(p, opts)
+	}
+}
+
+// noOptions is the options of a command that takes no arguments and no
+// flags of its own.
+type noOptions struct{}
+
+// parseNoArgs parses the command line of a command without arguments.
+func parseNoArgs(p *pic, c *command, args []string) (noOptions, error) {
+	_, err := p.parse(c, newFlags(c), args, 0, 0)
+	return noOptions{}, err
+}
+
+// oneArg is the options of a command whose only argument names one
+// thing: an app's slug, a user's name, a record's id.
+type oneArg struct{ Arg string }
+
+// parseOneArg parses the command line of a command with one argument and
+// no flags of its own.
+func parseOneArg(p *pic, c *command, args []string) (oneArg, error) {
+	pos, err := p.parse(c, newFlags(c), args, 1, 1)
+	if err != nil {
+		return oneArg{}, err
+	}
+	return oneArg{Arg: pos[0]}, nil
+}
+
+// appItemOptions are the arguments of a command that acts on something
+// in an app: a member, a secret, a key.
+type appItemOptions struct {
+	App, Name string
+}
+
+// parseAppItem parses "APP NAME" without flags of its own.
+func parseAppItem(p *pic, c *command, args []string) (appItemOptions, error) {
 	pos, err := p.parse(c, newFlags(c), args, 2, 2)
 	if err != nil {
-		return err
+		return appItemOptions{}, err
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
+	return appItemOptions{App: pos[0], Name: pos[1]}, nil
+}
+
+// removeFromApp returns the run function of a command that removes
+// something from an app with del and then says so with done, a format of
+// the name and then the app.
+func removeFromApp[A any](del func(api A, ctx context.Context, app, name string) error, done string) func(p *pic, api A, opts appItemOptions) error {
+	return func(p *pic, api A, opts appItemOptions) error {
+		if err := del(api, p.ctx, opts.App, opts.Name); err != nil {
+			return err
+		}
+		p.info(done, opts.Name, opts.App)
+		return nil
 	}
-	if err := del(cl, p.ctx, pos[0], pos[1]); err != nil {
-		return err
-	}
-	p.info(done, pos[1], pos[0])
-	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,7 +38,7 @@ failed is dead ('pic logs APP --status dead'), and --retry ID queues it
 again with its attempts reset (ID is the job's id or one of its
 attempts'), printing the job's id. --retry needs a token, as the
 control-plane commands do.`,
-		run: runInvoke,
+		run: local(parseInvoke, runInvoke),
 	}
 }
 
@@ -51,9 +52,11 @@ type invokeOptions struct {
 	Query       url.Values
 	Async       bool
 	Retry       string // a dead job's id
+	// Body is the request body, read by the parse when HasData.
+	Body []byte
 }
 
-func runInvoke(p *pic, c *command, args []string) error {
+func parseInvoke(p *pic, c *command, args []string) (invokeOptions, error) {
 	opts := invokeOptions{Header: http.Header{}, Query: url.Values{}}
 	f := newFlags(c)
 	f.stringVar(&opts.Method, "X,method", "METHOD", "the HTTP method (default GET, or POST with -d)")
@@ -86,50 +89,58 @@ func runInvoke(p *pic, c *command, args []string) error {
 	f.stringVar(&opts.Retry, "retry", "ID", "queue a dead job again (no APP/NAME then)")
 	pos, err := p.parse(c, f, args, 0, 1)
 	if err != nil {
-		return err
+		return opts, err
 	}
 	if f.isSet("retry") {
 		if len(pos) > 0 || f.isSet("X", "method", "d", "data", "H", "header", "path", "query", "async") {
-			return usagef(c, "--retry ID takes no APP/NAME and no request flags: the job's request is kept")
+			return opts, usagef(c, "--retry ID takes no APP/NAME and no request flags: the job's request is kept")
 		}
 		if opts.Retry == "" {
-			return usagef(c, "--retry needs a job id")
+			return opts, usagef(c, "--retry needs a job id")
 		}
-		return p.retryJob(opts.Retry)
+		return opts, nil
 	}
 	if len(pos) == 0 {
-		return usagef(c, "missing argument; expected APP/NAME")
+		return opts, usagef(c, "missing argument; expected APP/NAME")
 	}
 	if opts.App, opts.Script, err = scriptRef(c, pos[0]); err != nil {
-		return err
+		return opts, err
 	}
 	if opts.Path != "" && !strings.HasPrefix(opts.Path, "/") {
 		opts.Path = "/" + opts.Path
 	}
-
-	var body io.Reader
 	if opts.HasData {
-		data, err := p.readData(opts.Data, "the body")
-		if err != nil {
-			return err
+		if opts.Body, err = p.readData(opts.Data, "the body"); err != nil {
+			return opts, err
 		}
-		body = bytes.NewReader(data)
 		if opts.Header.Get("Content-Type") == "" {
-			if json.Valid(data) {
+			if json.Valid(opts.Body) {
 				opts.Header.Set("Content-Type", "application/json")
 			} else {
 				opts.Header.Set("Content-Type", "text/plain; charset=utf-8")
 			}
 		}
 	}
-	method := strings.ToUpper(opts.Method)
-	if method == "" {
-		method = http.MethodGet
+	opts.Method = strings.ToUpper(opts.Method)
+	if opts.Method == "" {
+		opts.Method = http.MethodGet
 		if opts.HasData {
-			method = http.MethodPost
+			opts.Method = http.MethodPost
 		}
 	}
+	return opts, nil
+}
 
+// runInvoke makes its own client: --retry uses the control plane, with
+// the token, and an invocation the data plane, without it.
+func runInvoke(p *pic, opts invokeOptions) error {
+	if opts.Retry != "" {
+		cl, err := p.client()
+		if err != nil {
+			return err
+		}
+		return retryJob(p, cl, opts.Retry)
+	}
 	server, err := p.serverURL()
 	if err != nil {
 		return err
@@ -138,8 +149,25 @@ func runInvoke(p *pic, c *command, args []string) error {
 	// could read an Authorization header.
 	cl := p.newClient(server, "")
 	cl.HTTP = p.fnHTTP
-	resp, err := cl.Invoke(p.ctx, client.InvokeRequest{
-		App: opts.App, Script: opts.Script, Method: method, Path: opts.Path,
+	return invokeScript(p, cl, opts)
+}
+
+// invoker is what an invocation needs of the data plane's client.
+type invoker interface {
+	Invoke(ctx context.Context, in client.InvokeRequest) (*client.InvokeResponse, error)
+}
+
+var _ invoker = (*client.Client)(nil)
+
+// invokeScript calls the script and prints its response, or the id of
+// the queued invocation with --async.
+func invokeScript(p *pic, api invoker, opts invokeOptions) error {
+	var body io.Reader
+	if opts.HasData {
+		body = bytes.NewReader(opts.Body)
+	}
+	resp, err := api.Invoke(p.ctx, client.InvokeRequest{
+		App: opts.App, Script: opts.Script, Method: opts.Method, Path: opts.Path,
 		Query: opts.Query, Header: opts.Header, Body: body, Async: opts.Async,
 	})
 	if err != nil {
@@ -178,13 +206,16 @@ func writeResponseBody(w io.Writer, resp *client.InvokeResponse) error {
 	return nil
 }
 
+// jobRetrier is what --retry needs of the control plane's client.
+type jobRetrier interface {
+	RetryJob(ctx context.Context, id string) (*client.Job, error)
+}
+
+var _ jobRetrier = (*client.Client)(nil)
+
 // retryJob re-queues a dead job and prints its id.
-func (p *pic) retryJob(id string) error {
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	j, err := cl.RetryJob(p.ctx, id)
+func retryJob(p *pic, api jobRetrier, id string) error {
+	j, err := api.RetryJob(p.ctx, id)
 	if err != nil {
 		return err
 	}

@@ -43,29 +43,17 @@ const (
 // user interrupts pic (exit 0). A dropped stream is resumed from the last
 // record seen (Last-Event-ID), after a bounded backoff; a refusal (no
 // such app, no access) and a first connection that fails are errors.
-func (p *pic) followLogs(c *command, f *flags, opts logsOptions, live liveOptions, jobs bool) error {
-	switch {
-	case !live.Follow:
-		return usagef(c, "--after needs --follow")
-	case jobs:
-		return usagef(c, "--follow streams invocation records: use --status %s", strings.Join(logStatuses, ", "))
-	case f.isSet("limit"):
-		return usagef(c, "--limit bounds a list; --follow prints every new record")
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
+func followLogs(p *pic, api logsAPI, opts logsOptions) error {
 	if !p.isJSON() {
 		if err := writeTable(p.io.Out, logsTable()); err != nil { // the header row
 			return err
 		}
 	}
-	last := live.After
+	last := opts.Live.After
 	opened, wait := false, followMinBackoff
 	for {
 		received := false
-		err := cl.StreamLogs(p.ctx, opts.App, opts.Filter, last, func(ev client.LogEvent) error {
+		err := api.StreamLogs(p.ctx, opts.App, opts.Filter, last, func(ev client.LogEvent) error {
 			if !received {
 				received = true
 				if !opened {
@@ -124,15 +112,8 @@ func (p *pic) printLive(inv client.Invocation) error {
 }
 
 // replayLog replays a recorded request and shows both responses.
-func (p *pic) replayLog(c *command, id string, live liveOptions) error {
-	if live.Version < 0 {
-		return usagef(c, "--version must be a version number (0 or absent: the live version)")
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	r, err := cl.Replay(p.ctx, id, client.ReplayOptions{Version: live.Version, Force: live.Force})
+func replayLog(p *pic, api logsAPI, id string, live liveOptions) error {
+	r, err := api.Replay(p.ctx, id, client.ReplayOptions{Version: live.Version, Force: live.Force})
 	if err != nil {
 		if size, ok := conflictDetail(err, "body_size"); ok {
 			kept, _ := conflictDetail(err, "body_kept")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -47,13 +48,37 @@ recorded response and the replay's side by side. The replay really runs
 the script: its writes and outbound requests happen again. --force
 replays a request whose body was cut when it was recorded. It exits 0
 when the replay ran, whether or not the responses differ.`,
-		run: runLogs,
+		run: leaf(parseLogs, runLogs),
 	}
 }
 
+// logsAPI is what 'pic logs' needs of the client.
+type logsAPI interface {
+	ListLogs(ctx context.Context, slug string, f client.LogFilter) ([]client.Invocation, error)
+	ListJobs(ctx context.Context, slug string, f client.LogFilter) ([]client.Job, error)
+	GetLog(ctx context.Context, id string) (*client.LogEntry, error)
+	Replay(ctx context.Context, id string, opts client.ReplayOptions) (*client.Replay, error)
+	StreamLogs(ctx context.Context, slug string, f client.LogFilter, lastEventID string, fn func(client.LogEvent) error) error
+}
+
+var _ logsAPI = (*client.Client)(nil)
+
+// What 'pic logs' does: list an app's records or jobs, follow its
+// records, show or replay one.
+const (
+	logsList   = "list"
+	logsFollow = "follow"
+	logsShow   = "show"
+	logsReplay = "replay"
+)
+
 type logsOptions struct {
-	App    string
+	Mode   string // logsList, logsFollow, logsShow or logsReplay
+	App    string // list and follow
+	ID     string // show and replay
 	Filter client.LogFilter
+	Jobs   bool // list: --status names a job state, so jobs are listed
+	Live   liveOptions
 }
 
 var (
@@ -61,20 +86,17 @@ var (
 	jobStatuses = []string{"queued", "running", "dead"}
 )
 
-func runLogs(p *pic, c *command, args []string) error {
-	var (
-		opts logsOptions
-		live liveOptions
-	)
+func parseLogs(p *pic, c *command, args []string) (logsOptions, error) {
+	var opts logsOptions
 	f := newFlags(c)
 	f.stringVar(&opts.Filter.Script, "script", "NAME", "only this script's records")
 	f.stringVar(&opts.Filter.Status, "status", "STATUS", "only records with this status ("+strings.Join(logStatuses, ", ")+"), or jobs in this state ("+strings.Join(jobStatuses, ", ")+")")
 	f.stringVar(&opts.Filter.HTTPStatus, "http-status", "CODE", "only records whose caller got this HTTP status (404) or class (4xx)")
 	f.intVar(&opts.Filter.Limit, "limit", "N", "at most N records (1 to 1000; default 100)")
-	live.flags(f)
+	opts.Live.flags(f)
 	pos, err := p.parse(c, f, args, 1, 2)
 	if err != nil {
-		return err
+		return opts, err
 	}
 	// "logs show ID" shows a record, "logs replay ID" replays one; "logs
 	// show" lists the logs of an app named "show".
@@ -82,63 +104,99 @@ func runLogs(p *pic, c *command, args []string) error {
 		switch pos[0] {
 		case "show", "replay":
 		default:
-			return usagef(c, "too many arguments (%s); expected APP, show ID or replay ID", pos[1])
+			return opts, usagef(c, "too many arguments (%s); expected APP, show ID or replay ID", pos[1])
 		}
 		if f.isSet("script", "status", "http-status", "limit") {
-			return usagef(c, "--script, --status, --http-status and --limit filter a list, not 'logs %s'", pos[0])
+			return opts, usagef(c, "--script, --status, --http-status and --limit filter a list, not 'logs %s'", pos[0])
 		}
 		if f.isSet("f", "follow", "after") {
-			return usagef(c, "--follow and --after follow an app's logs, not 'logs %s'", pos[0])
+			return opts, usagef(c, "--follow and --after follow an app's logs, not 'logs %s'", pos[0])
 		}
+		opts.ID = pos[1]
 		if pos[0] == "replay" {
-			return p.replayLog(c, pos[1], live)
+			if opts.Live.Version < 0 {
+				return opts, usagef(c, "--version must be a version number (0 or absent: the live version)")
+			}
+			opts.Mode = logsReplay
+			return opts, nil
 		}
 		if f.isSet("version", "force") {
-			return usagef(c, "--version and --force are for 'logs replay'")
+			return opts, usagef(c, "--version and --force are for 'logs replay'")
 		}
-		return p.showLog(pos[1])
+		opts.Mode = logsShow
+		return opts, nil
 	}
 	if f.isSet("version", "force") {
-		return usagef(c, "--version and --force are for 'logs replay ID'")
+		return opts, usagef(c, "--version and --force are for 'logs replay ID'")
 	}
 	opts.App = pos[0]
-	jobs := slices.Contains(jobStatuses, opts.Filter.Status)
-	if opts.Filter.Status != "" && !jobs && !slices.Contains(logStatuses, opts.Filter.Status) {
-		return usagef(c, "invalid --status %q: use %s", opts.Filter.Status, strings.Join(append(slices.Clone(logStatuses), jobStatuses...), ", "))
+	opts.Jobs = slices.Contains(jobStatuses, opts.Filter.Status)
+	if opts.Filter.Status != "" && !opts.Jobs && !slices.Contains(logStatuses, opts.Filter.Status) {
+		return opts, usagef(c, "invalid --status %q: use %s", opts.Filter.Status, strings.Join(append(slices.Clone(logStatuses), jobStatuses...), ", "))
 	}
-	if jobs && opts.Filter.HTTPStatus != "" {
-		return usagef(c, "--http-status filters invocation records, not jobs (--status %s)", opts.Filter.Status)
+	if opts.Jobs && opts.Filter.HTTPStatus != "" {
+		return opts, usagef(c, "--http-status filters invocation records, not jobs (--status %s)", opts.Filter.Status)
 	}
 	if f.isSet("limit") && opts.Filter.Limit < 1 {
-		return usagef(c, "--limit must be 1 or more")
+		return opts, usagef(c, "--limit must be 1 or more")
 	}
-	if live.Follow || f.isSet("after") {
-		return p.followLogs(c, f, opts, live, jobs)
+	if opts.Live.Follow || f.isSet("after") {
+		switch {
+		case !opts.Live.Follow:
+			return opts, usagef(c, "--after needs --follow")
+		case opts.Jobs:
+			return opts, usagef(c, "--follow streams invocation records: use --status %s", strings.Join(logStatuses, ", "))
+		case f.isSet("limit"):
+			return opts, usagef(c, "--limit bounds a list; --follow prints every new record")
+		}
+		opts.Mode = logsFollow
+		return opts, nil
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
+	opts.Mode = logsList
+	return opts, nil
+}
+
+func runLogs(p *pic, api logsAPI, opts logsOptions) error {
+	switch opts.Mode {
+	case logsShow:
+		return showLog(p, api, opts.ID)
+	case logsReplay:
+		return replayLog(p, api, opts.ID, opts.Live)
+	case logsFollow:
+		return followLogs(p, api, opts)
 	}
-	if jobs {
-		list, err := cl.ListJobs(p.ctx, opts.App, opts.Filter)
+	if opts.Jobs {
+		list, err := api.ListJobs(p.ctx, opts.App, opts.Filter)
 		if err != nil {
 			return err
 		}
-		t := jobsTable()
-		for _, j := range list {
-			addJobRow(t, j, truncate(j.Summary, summaryWidth))
-		}
-		return p.print(list, t)
+		return p.print(list, jobsListTable(list...))
 	}
-	logs, err := cl.ListLogs(p.ctx, opts.App, opts.Filter)
+	logs, err := api.ListLogs(p.ctx, opts.App, opts.Filter)
 	if err != nil {
 		return err
 	}
+	return p.print(logs, logsListTable(logs...))
+}
+
+// logsListTable is the table of a list of records, their summaries
+// truncated.
+func logsListTable(logs ...client.Invocation) *table {
 	t := logsTable()
 	for _, inv := range logs {
 		addLogRow(t, inv, truncate(inv.Summary, summaryWidth))
 	}
-	return p.print(logs, t)
+	return t
+}
+
+// jobsListTable is the table of a list of jobs, their summaries
+// truncated.
+func jobsListTable(jobs ...client.Job) *table {
+	t := jobsTable()
+	for _, j := range jobs {
+		addJobRow(t, j, truncate(j.Summary, summaryWidth))
+	}
+	return t
 }
 
 // logsTable is the table of invocation records.
@@ -168,25 +226,29 @@ func attemptsTable() *table {
 	return newTable("ATTEMPT", "ID", "VERSION", "STATUS", "HTTP", "DURATION", "STARTED", "SUMMARY")
 }
 
-func (p *pic) showLog(id string) error {
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	e, err := cl.GetLog(p.ctx, id)
+// showLog shows one record or job: as JSON with --output json.
+func showLog(p *pic, api logsAPI, id string) error {
+	e, err := api.GetLog(p.ctx, id)
 	if err != nil {
 		return err
 	}
 	if p.isJSON() {
 		return writeJSON(p.io.Out, e)
 	}
+	return writeLogEntry(p.io.Out, e)
+}
+
+// writeLogEntry writes one record as a table of one row with its whole
+// summary, then its captured output after an empty line; or a job with
+// its attempts.
+func writeLogEntry(w io.Writer, e *client.LogEntry) error {
 	if e.Job != nil {
-		return p.showJob(e.Job)
+		return writeJob(w, e.Job)
 	}
 	inv := e.Record
 	t := logsTable()
 	addLogRow(t, *inv, inv.Summary)
-	if err := writeTable(p.io.Out, t); err != nil {
+	if err := writeTable(w, t); err != nil {
 		return err
 	}
 	if inv.Output != nil && *inv.Output != "" {
@@ -194,22 +256,22 @@ func (p *pic) showLog(id string) error {
 		if !strings.HasSuffix(out, "\n") {
 			out += "\n"
 		}
-		if _, err := io.WriteString(p.io.Out, "\n"+out); err != nil {
+		if _, err := io.WriteString(w, "\n"+out); err != nil {
 			return fmt.Errorf("writing the output: %w", err)
 		}
 	}
 	return nil
 }
 
-// showJob writes a job's row, an empty line and the table of its
+// writeJob writes a job's row, an empty line and the table of its
 // attempts (the header alone before the first).
-func (p *pic) showJob(j *client.Job) error {
+func writeJob(w io.Writer, j *client.Job) error {
 	t := jobsTable()
 	addJobRow(t, *j, j.Summary)
-	if err := writeTable(p.io.Out, t); err != nil {
+	if err := writeTable(w, t); err != nil {
 		return err
 	}
-	if _, err := io.WriteString(p.io.Out, "\n"); err != nil {
+	if _, err := io.WriteString(w, "\n"); err != nil {
 		return fmt.Errorf("writing the job: %w", err)
 	}
 	at := attemptsTable()
@@ -219,5 +281,5 @@ func (p *pic) showJob(j *client.Job) error {
 				durationCell(inv.DurationMS), timeCell(inv.StartedAt), inv.Summary)
 		}
 	}
-	return writeTable(p.io.Out, at)
+	return writeTable(w, at)
 }

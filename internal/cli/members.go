@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"slices"
 	"strings"
 
@@ -12,9 +13,9 @@ func membersCmd() *command {
 		name:  "members",
 		short: "manage who may see and change an app",
 		subs: []*command{
-			{name: "add", args: "APP USER --role viewer|editor", short: "add a member to an app, or change their role", run: runMembersAdd},
-			{name: "ls", aliases: []string{"list"}, args: "APP", short: "list an app's members", run: runMembersList},
-			{name: "rm", aliases: []string{"delete"}, args: "APP USER", short: "remove a member from an app", run: runMembersRemove},
+			{name: "add", args: "APP USER --role viewer|editor", short: "add a member to an app, or change their role", run: leaf(parseMembersAdd, runMembersAdd)},
+			{name: "ls", aliases: []string{"list"}, args: "APP", short: "list an app's members", run: leaf(parseOneArg, runMembersList)},
+			{name: "rm", aliases: []string{"delete"}, args: "APP USER", short: "remove a member from an app", run: leaf(parseAppItem, runMembersRemove)},
 		},
 	}
 }
@@ -25,26 +26,35 @@ type membersAddOptions struct {
 	App, User, Role string
 }
 
-func runMembersAdd(p *pic, c *command, args []string) error {
+// membersAPI is what the members commands need of the client.
+type membersAPI interface {
+	PutMember(ctx context.Context, slug, username, role string) (m *client.Member, added bool, err error)
+	ListMembers(ctx context.Context, slug string) ([]client.Member, error)
+	DeleteMember(ctx context.Context, slug, username string) error
+}
+
+var _ membersAPI = (*client.Client)(nil)
+
+func parseMembersAdd(p *pic, c *command, args []string) (membersAddOptions, error) {
 	var opts membersAddOptions
 	f := newFlags(c)
 	f.stringVar(&opts.Role, "role", "ROLE", "viewer (read scripts and logs) or editor (also deploy, delete, manage members)")
 	pos, err := p.parse(c, f, args, 2, 2)
 	if err != nil {
-		return err
+		return opts, err
 	}
 	opts.App, opts.User = pos[0], pos[1]
 	if !slices.Contains(appRoles, opts.Role) {
 		if opts.Role == "" {
-			return usagef(c, "--role is required: %s", strings.Join(appRoles, " or "))
+			return opts, usagef(c, "--role is required: %s", strings.Join(appRoles, " or "))
 		}
-		return usagef(c, "invalid --role %q: use %s", opts.Role, strings.Join(appRoles, " or "))
+		return opts, usagef(c, "invalid --role %q: use %s", opts.Role, strings.Join(appRoles, " or "))
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	m, added, err := cl.PutMember(p.ctx, opts.App, opts.User, opts.Role)
+	return opts, nil
+}
+
+func runMembersAdd(p *pic, api membersAPI, opts membersAddOptions) error {
+	m, added, err := api.PutMember(p.ctx, opts.App, opts.User, opts.Role)
 	if err != nil {
 		return err
 	}
@@ -53,34 +63,27 @@ func runMembersAdd(p *pic, c *command, args []string) error {
 	} else {
 		p.info("%s is now %s of app %s", m.Username, withArticle(m.Role), opts.App)
 	}
-	t := newTable("USER", "ROLE")
-	t.add(m.Username, m.Role)
-	return p.print(m, t)
+	return p.print(m, membersTable(*m))
 }
 
-func runMembersList(p *pic, c *command, args []string) error {
-	pos, err := p.parse(c, newFlags(c), args, 1, 1)
-	if err != nil {
-		return err
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	members, err := cl.ListMembers(p.ctx, pos[0])
-	if err != nil {
-		return err
-	}
+// membersTable is the table of an app's members: USER ROLE.
+func membersTable(members ...client.Member) *table {
 	t := newTable("USER", "ROLE")
 	for _, m := range members {
 		t.add(m.Username, m.Role)
 	}
-	return p.print(members, t)
+	return t
 }
 
-func runMembersRemove(p *pic, c *command, args []string) error {
-	return removeFromApp(p, c, args, (*client.Client).DeleteMember, "Removed %s from app %s")
+func runMembersList(p *pic, api membersAPI, opts oneArg) error {
+	members, err := api.ListMembers(p.ctx, opts.Arg)
+	if err != nil {
+		return err
+	}
+	return p.print(members, membersTable(members...))
 }
+
+var runMembersRemove = removeFromApp(membersAPI.DeleteMember, "Removed %s from app %s")
 
 func withArticle(role string) string {
 	if role == "editor" {

@@ -2,29 +2,33 @@ package cli
 
 import "fmt"
 
-func runScriptsRollback(p *pic, c *command, args []string) error {
-	var to int
+type scriptsRollbackOptions struct {
+	App, Name string
+	To        int
+}
+
+func parseScriptsRollback(p *pic, c *command, args []string) (scriptsRollbackOptions, error) {
+	var opts scriptsRollbackOptions
 	f := newFlags(c)
-	f.intVar(&to, "to", "VERSION", "the version to make live again (required)")
+	f.intVar(&opts.To, "to", "VERSION", "the version to make live again (required)")
 	pos, err := p.parse(c, f, args, 1, 1)
 	if err != nil {
-		return err
+		return opts, err
 	}
-	app, name, err := scriptRef(c, pos[0])
-	if err != nil {
-		return err
+	if opts.App, opts.Name, err = scriptRef(c, pos[0]); err != nil {
+		return opts, err
 	}
 	if !f.isSet("to") {
-		return usagef(c, "--to is required")
+		return opts, usagef(c, "--to is required")
 	}
-	if to < 1 {
-		return usagef(c, "--to must be 1 or more")
+	if opts.To < 1 {
+		return opts, usagef(c, "--to must be 1 or more")
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	rb, err := cl.Rollback(p.ctx, app, name, to)
+	return opts, nil
+}
+
+func runScriptsRollback(p *pic, api scriptsAPI, opts scriptsRollbackOptions) error {
+	rb, err := api.Rollback(p.ctx, opts.App, opts.Name, opts.To)
 	if err != nil {
 		return err
 	}

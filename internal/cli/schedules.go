@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"strconv"
 
@@ -12,7 +13,7 @@ func schedulesCmd() *command {
 		name:  "schedules",
 		short: "run scripts on cron schedules",
 		subs: []*command{
-			{name: "create", args: "APP/NAME --cron EXPR [--tz ZONE] [--payload JSON|@FILE|@-] [--paused]", short: "run a script on a cron schedule", run: runSchedulesCreate,
+			{name: "create", args: "APP/NAME --cron EXPR [--tz ZONE] [--payload JSON|@FILE|@-] [--paused]", short: "run a script on a cron schedule", run: leaf(parseSchedulesCreate, runSchedulesCreate),
 				long: `EXPR is a five-field cron expression — minute, hour, day of month, month,
 day of week — or @yearly, @monthly, @weekly, @daily or @hourly; quote it
 for the shell: --cron '30 2 * * *'. ZONE is an IANA time zone such as
@@ -20,11 +21,11 @@ Europe/Paris (default UTC). The script sees the payload as event.payload.
 
 The schedule's row is printed on stdout; how daylight saving time changes
 are handled is described in docs/events.md.`},
-			{name: "ls", aliases: []string{"list"}, args: "[--app SLUG]", short: "list schedules (without --app: of every app you can see)", run: runSchedulesList},
-			{name: "show", args: "ID", short: "show a schedule", run: runSchedulesShow},
-			{name: "pause", args: "ID", short: "pause a schedule: it fires no more until resumed", run: runSchedulesPause},
-			{name: "resume", args: "ID", short: "resume a schedule from its next due time (missed times do not fire)", run: runSchedulesResume},
-			{name: "rm", aliases: []string{"delete"}, args: "ID", short: "delete a schedule (the jobs it fired stay)", run: runSchedulesRemove},
+			{name: "ls", aliases: []string{"list"}, args: "[--app SLUG]", short: "list schedules (without --app: of every app you can see)", run: leaf(parseSchedulesList, runSchedulesList)},
+			{name: "show", args: "ID", short: "show a schedule", run: leaf(parseScheduleID, runSchedulesShow)},
+			{name: "pause", args: "ID", short: "pause a schedule: it fires no more until resumed", run: leaf(parseScheduleID, runSchedulesPause)},
+			{name: "resume", args: "ID", short: "resume a schedule from its next due time (missed times do not fire)", run: leaf(parseScheduleID, runSchedulesResume)},
+			{name: "rm", aliases: []string{"delete"}, args: "ID", short: "delete a schedule (the jobs it fired stay)", run: leaf(parseScheduleID, runSchedulesRemove)},
 		},
 	}
 }
@@ -39,15 +40,30 @@ func schedulesTable(list ...client.Schedule) *table {
 	return t
 }
 
+// schedulesAPI is what the schedules commands need of the client.
+type schedulesAPI interface {
+	CreateSchedule(ctx context.Context, slug string, in client.NewSchedule) (*client.Schedule, error)
+	ListSchedules(ctx context.Context, slug string) ([]client.Schedule, error)
+	ListAllSchedules(ctx context.Context) ([]client.Schedule, error)
+	GetSchedule(ctx context.Context, id int64) (*client.Schedule, error)
+	UpdateSchedule(ctx context.Context, id int64, in client.ScheduleUpdate) (*client.Schedule, error)
+	DeleteSchedule(ctx context.Context, id int64) error
+}
+
+var _ schedulesAPI = (*client.Client)(nil)
+
 type schedulesCreateOptions struct {
 	App, Script string
 	Cron        string
 	Timezone    string
 	Payload     string // JSON, @FILE or @-
 	Paused      bool
+	// Schedule is what the server is asked to create, made by the parse
+	// (with the payload read and checked).
+	Schedule client.NewSchedule
 }
 
-func runSchedulesCreate(p *pic, c *command, args []string) error {
+func parseSchedulesCreate(p *pic, c *command, args []string) (schedulesCreateOptions, error) {
 	var opts schedulesCreateOptions
 	f := newFlags(c)
 	f.stringVar(&opts.Cron, "cron", "EXPR", "the cron expression (required)")
@@ -56,33 +72,34 @@ func runSchedulesCreate(p *pic, c *command, args []string) error {
 	f.boolVar(&opts.Paused, "paused", "create the schedule paused")
 	pos, err := p.parse(c, f, args, 1, 1)
 	if err != nil {
-		return err
+		return opts, err
 	}
 	if opts.App, opts.Script, err = scriptRef(c, pos[0]); err != nil {
-		return err
+		return opts, err
 	}
 	if opts.Cron == "" {
-		return usagef(c, "--cron is required, e.g. --cron '0 9 * * MON-FRI'")
+		return opts, usagef(c, "--cron is required, e.g. --cron '0 9 * * MON-FRI'")
 	}
 	in := client.NewSchedule{Script: opts.Script, Cron: opts.Cron, Timezone: opts.Timezone}
 	if f.isSet("payload") {
 		data, err := p.readData(opts.Payload, "the payload")
 		if err != nil {
-			return err
+			return opts, err
 		}
 		if !json.Valid(data) {
-			return usagef(c, "--payload is not valid JSON (a string needs quotes: --payload '\"text\"')")
+			return opts, usagef(c, "--payload is not valid JSON (a string needs quotes: --payload '\"text\"')")
 		}
 		in.Payload = data
 	}
 	if opts.Paused {
 		in.Enabled = new(bool)
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	s, err := cl.CreateSchedule(p.ctx, opts.App, in)
+	opts.Schedule = in
+	return opts, nil
+}
+
+func runSchedulesCreate(p *pic, api schedulesAPI, opts schedulesCreateOptions) error {
+	s, err := api.CreateSchedule(p.ctx, opts.App, opts.Schedule)
 	if err != nil {
 		return err
 	}
@@ -94,23 +111,18 @@ func runSchedulesCreate(p *pic, c *command, args []string) error {
 	return p.print(s, schedulesTable(*s))
 }
 
-func runSchedulesList(p *pic, c *command, args []string) error {
-	var app string
-	f := newFlags(c)
-	f.stringVar(&app, "app", "SLUG", "only this app's schedules")
-	if _, err := p.parse(c, f, args, 0, 0); err != nil {
-		return err
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	var list []client.Schedule
-	if app != "" {
-		list, err = cl.ListSchedules(p.ctx, app)
+var parseSchedulesList = parseAppFilter("schedules")
+
+func runSchedulesList(p *pic, api schedulesAPI, opts appFilterOptions) error {
+	var (
+		list []client.Schedule
+		err  error
+	)
+	if opts.App != "" {
+		list, err = api.ListSchedules(p.ctx, opts.App)
 	} else {
 		// One call for every app the caller can see.
-		list, err = cl.ListAllSchedules(p.ctx)
+		list, err = api.ListAllSchedules(p.ctx)
 	}
 	if err != nil {
 		return err
@@ -118,54 +130,43 @@ func runSchedulesList(p *pic, c *command, args []string) error {
 	return p.print(list, schedulesTable(list...))
 }
 
-// scheduleID parses the ID argument of a schedules command.
-func (p *pic) scheduleID(c *command, args []string) (int64, error) {
+// scheduleIDOptions name one schedule.
+type scheduleIDOptions struct {
+	ID int64
+}
+
+// parseScheduleID parses the ID argument of a schedules command.
+func parseScheduleID(p *pic, c *command, args []string) (scheduleIDOptions, error) {
 	pos, err := p.parse(c, newFlags(c), args, 1, 1)
 	if err != nil {
-		return 0, err
+		return scheduleIDOptions{}, err
 	}
 	id, err := strconv.ParseInt(pos[0], 10, 64)
 	if err != nil || id < 1 {
-		return 0, usagef(c, "%q is not a schedule id (see 'pic schedules ls')", pos[0])
+		return scheduleIDOptions{}, usagef(c, "%q is not a schedule id (see 'pic schedules ls')", pos[0])
 	}
-	return id, nil
+	return scheduleIDOptions{ID: id}, nil
 }
 
-func runSchedulesShow(p *pic, c *command, args []string) error {
-	id, err := p.scheduleID(c, args)
-	if err != nil {
-		return err
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	s, err := cl.GetSchedule(p.ctx, id)
+func runSchedulesShow(p *pic, api schedulesAPI, opts scheduleIDOptions) error {
+	s, err := api.GetSchedule(p.ctx, opts.ID)
 	if err != nil {
 		return err
 	}
 	return p.print(s, schedulesTable(*s))
 }
 
-func runSchedulesPause(p *pic, c *command, args []string) error {
-	return p.setScheduleEnabled(c, args, false)
+func runSchedulesPause(p *pic, api schedulesAPI, opts scheduleIDOptions) error {
+	return setScheduleEnabled(p, api, opts.ID, false)
 }
 
-func runSchedulesResume(p *pic, c *command, args []string) error {
-	return p.setScheduleEnabled(c, args, true)
+func runSchedulesResume(p *pic, api schedulesAPI, opts scheduleIDOptions) error {
+	return setScheduleEnabled(p, api, opts.ID, true)
 }
 
 // setScheduleEnabled pauses or resumes a schedule and prints it.
-func (p *pic) setScheduleEnabled(c *command, args []string, enabled bool) error {
-	id, err := p.scheduleID(c, args)
-	if err != nil {
-		return err
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	s, err := cl.UpdateSchedule(p.ctx, id, client.ScheduleUpdate{Enabled: &enabled})
+func setScheduleEnabled(p *pic, api schedulesAPI, id int64, enabled bool) error {
+	s, err := api.UpdateSchedule(p.ctx, id, client.ScheduleUpdate{Enabled: &enabled})
 	if err != nil {
 		return err
 	}
@@ -177,18 +178,10 @@ func (p *pic) setScheduleEnabled(c *command, args []string, enabled bool) error 
 	return p.print(s, schedulesTable(*s))
 }
 
-func runSchedulesRemove(p *pic, c *command, args []string) error {
-	id, err := p.scheduleID(c, args)
-	if err != nil {
+func runSchedulesRemove(p *pic, api schedulesAPI, opts scheduleIDOptions) error {
+	if err := api.DeleteSchedule(p.ctx, opts.ID); err != nil {
 		return err
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	if err := cl.DeleteSchedule(p.ctx, id); err != nil {
-		return err
-	}
-	p.info("Deleted schedule %d", id)
+	p.info("Deleted schedule %d", opts.ID)
 	return nil
 }

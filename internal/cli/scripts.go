@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +17,7 @@ func scriptsCmd(invoke *command) *command {
 		name:  "scripts",
 		short: "deploy, list, show, delete and invoke scripts",
 		subs: []*command{
-			{name: "deploy", args: "FILE --app SLUG [--name NAME] [--private | --public]", short: "deploy a script's source as its next version; prints the version", run: runScriptsDeploy,
+			{name: "deploy", args: "FILE --app SLUG [--name NAME] [--private | --public]", short: "deploy a script's source as its next version; prints the version", run: leaf(parseScriptsDeploy, runScriptsDeploy),
 				long: `The script's name defaults to the file's name without its extension
 (hello.rhai deploys "hello"). FILE "-" reads the source from standard
 input, and then --name is required. The first deploy creates the script.
@@ -28,16 +29,16 @@ scripts import it and its schedules run it. --private and --public set
 it; without them a script keeps its visibility, and a new one is private
 when its source is a shared module — functions, with only let, const,
 import and export around them — and public otherwise.`},
-			{name: "ls", aliases: []string{"list"}, args: "[--app SLUG]", short: "list scripts (without --app: of every app you can see)", run: runScriptsList},
-			{name: "show", args: "APP/NAME [--version N]", short: "print a script's live source (or another version's)", run: runScriptsShow},
-			{name: "versions", args: "APP/NAME", short: "list a script's versions", run: runScriptsVersions},
-			{name: "delete", aliases: []string{"rm"}, args: "APP/NAME", short: "delete a script and all its versions", run: runScriptsDelete},
-			{name: "rollback", args: "APP/NAME --to VERSION", short: "make an earlier version live again, as a new version; prints it", run: runScriptsRollback,
+			{name: "ls", aliases: []string{"list"}, args: "[--app SLUG]", short: "list scripts (without --app: of every app you can see)", run: leaf(parseScriptsList, runScriptsList)},
+			{name: "show", args: "APP/NAME [--version N]", short: "print a script's live source (or another version's)", run: leaf(parseScriptsShow, runScriptsShow)},
+			{name: "versions", args: "APP/NAME", short: "list a script's versions", run: leaf(parseScriptRefOnly, runScriptsVersions)},
+			{name: "delete", aliases: []string{"rm"}, args: "APP/NAME", short: "delete a script and all its versions", run: leaf(parseScriptRefOnly, runScriptsDelete)},
+			{name: "rollback", args: "APP/NAME --to VERSION", short: "make an earlier version live again, as a new version; prints it", run: leaf(parseScriptsRollback, runScriptsRollback),
 				long: `The source of VERSION is deployed again as the script's next version,
 so history stays linear: rolling hello back from version 5 to 2 makes
 version 6, a copy of 2. The new version number is printed on stdout.
 Scripts that import the script see the change on their next request.`},
-			{name: "set-attempts", args: "APP/NAME N", short: "set how many attempts a job of the script gets (1 to 10; 0: the default, 3)", run: runScriptsSetAttempts,
+			{name: "set-attempts", args: "APP/NAME N", short: "set how many attempts a job of the script gets (1 to 10; 0: the default, 3)", run: leaf(parseScriptsSetAttempts, runScriptsSetAttempts),
 				long: `A job — an async invocation or a schedule's firing — whose attempt fails
 is retried with a growing delay until it has had N attempts; then it is
 dead (see 'pic logs APP --status dead' and 'pic invoke --retry ID').`},
@@ -45,6 +46,21 @@ dead (see 'pic logs APP --status dead' and 'pic invoke --retry ID').`},
 		},
 	}
 }
+
+// scriptsAPI is what the scripts commands need of the client.
+type scriptsAPI interface {
+	DeployAs(ctx context.Context, slug, name, source, visibility string) (*client.Deployed, error)
+	ListScripts(ctx context.Context, slug string) ([]client.Script, error)
+	ListAllScripts(ctx context.Context) ([]client.Script, error)
+	GetScript(ctx context.Context, slug, name string) (*client.ScriptSource, error)
+	GetVersion(ctx context.Context, slug, name string, version int) (*client.Version, error)
+	ListVersions(ctx context.Context, slug, name string) ([]client.Version, error)
+	DeleteScript(ctx context.Context, slug, name string) error
+	SetMaxAttempts(ctx context.Context, slug, name string, n int) (*client.Script, error)
+	Rollback(ctx context.Context, slug, name string, version int) (*client.RolledBack, error)
+}
+
+var _ scriptsAPI = (*client.Client)(nil)
 
 // scriptRef splits "APP/NAME".
 func scriptRef(c *command, ref string) (app, name string, err error) {
@@ -55,14 +71,31 @@ func scriptRef(c *command, ref string) (app, name string, err error) {
 	return app, name, nil
 }
 
+// scriptRefOptions name one script: the argument APP/NAME.
+type scriptRefOptions struct {
+	App, Name string
+}
+
+// parseScriptRefOnly parses a command whose only argument is APP/NAME.
+func parseScriptRefOnly(p *pic, c *command, args []string) (scriptRefOptions, error) {
+	pos, err := p.parse(c, newFlags(c), args, 1, 1)
+	if err != nil {
+		return scriptRefOptions{}, err
+	}
+	app, name, err := scriptRef(c, pos[0])
+	return scriptRefOptions{App: app, Name: name}, err
+}
+
 type scriptsDeployOptions struct {
 	File       string
 	App        string
 	Name       string
 	Visibility string // client.VisibilityPublic, client.VisibilityPrivate or "" (the server's choice)
+	// Source is the script's source, read from File by the parse.
+	Source string
 }
 
-func runScriptsDeploy(p *pic, c *command, args []string) error {
+func parseScriptsDeploy(p *pic, c *command, args []string) (scriptsDeployOptions, error) {
 	var opts scriptsDeployOptions
 	f := newFlags(c)
 	f.stringVar(&opts.App, "app", "SLUG", "the app to deploy to (required)")
@@ -72,11 +105,11 @@ func runScriptsDeploy(p *pic, c *command, args []string) error {
 	f.boolVar(&public, "public", "serve the script on the data plane, /fn/APP/NAME")
 	pos, err := p.parse(c, f, args, 1, 1)
 	if err != nil {
-		return err
+		return opts, err
 	}
 	switch {
 	case private && public:
-		return usagef(c, "--private and --public exclude each other")
+		return opts, usagef(c, "--private and --public exclude each other")
 	case private:
 		opts.Visibility = client.VisibilityPrivate
 	case public:
@@ -84,11 +117,11 @@ func runScriptsDeploy(p *pic, c *command, args []string) error {
 	}
 	opts.File = pos[0]
 	if opts.App == "" {
-		return usagef(c, "--app is required")
+		return opts, usagef(c, "--app is required")
 	}
 	if opts.Name == "" {
 		if opts.File == "-" {
-			return usagef(c, "--name is required when the source comes from standard input")
+			return opts, usagef(c, "--name is required when the source comes from standard input")
 		}
 		base := filepath.Base(opts.File)
 		opts.Name = strings.TrimSuffix(base, filepath.Ext(base))
@@ -100,13 +133,14 @@ func runScriptsDeploy(p *pic, c *command, args []string) error {
 		src, err = os.ReadFile(opts.File)
 	}
 	if err != nil {
-		return fmt.Errorf("reading the script: %w", err)
+		return opts, fmt.Errorf("reading the script: %w", err)
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	d, err := cl.DeployAs(p.ctx, opts.App, opts.Name, string(src), opts.Visibility)
+	opts.Source = string(src)
+	return opts, nil
+}
+
+func runScriptsDeploy(p *pic, api scriptsAPI, opts scriptsDeployOptions) error {
+	d, err := api.DeployAs(p.ctx, opts.App, opts.Name, opts.Source, opts.Visibility)
 	if err != nil {
 		return err
 	}
@@ -117,7 +151,9 @@ func runScriptsDeploy(p *pic, c *command, args []string) error {
 	if d.Private() {
 		p.info("%s script %s/%s, version %d, private: imported and scheduled, not on the data plane (--public serves it)", verb, d.App, d.Name, d.Version)
 	} else {
-		p.info("%s script %s/%s, version %d, at %s%s", verb, d.App, d.Name, d.Version, cl.BaseURL, d.Endpoint)
+		// The client was made for the resolved server, whose base URL
+		// is that server without a trailing slash.
+		p.info("%s script %s/%s, version %d, at %s%s", verb, d.App, d.Name, d.Version, strings.TrimRight(p.resolvedServer, "/"), d.Endpoint)
 	}
 	if p.isJSON() {
 		return writeJSON(p.io.Out, d)
@@ -136,23 +172,36 @@ func scriptsTable(scripts ...client.Script) *table {
 	return t
 }
 
-func runScriptsList(p *pic, c *command, args []string) error {
-	var app string
-	f := newFlags(c)
-	f.stringVar(&app, "app", "SLUG", "only this app's scripts")
-	if _, err := p.parse(c, f, args, 0, 0); err != nil {
-		return err
+// appFilterOptions are the options of a list that --app narrows to one
+// app.
+type appFilterOptions struct {
+	App string // "" for every app the caller can see
+}
+
+// parseAppFilter parses a list command whose only flag is --app; what
+// names the list's items.
+func parseAppFilter(what string) func(p *pic, c *command, args []string) (appFilterOptions, error) {
+	return func(p *pic, c *command, args []string) (appFilterOptions, error) {
+		var opts appFilterOptions
+		f := newFlags(c)
+		f.stringVar(&opts.App, "app", "SLUG", "only this app's "+what)
+		_, err := p.parse(c, f, args, 0, 0)
+		return opts, err
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	var scripts []client.Script
-	if app != "" {
-		scripts, err = cl.ListScripts(p.ctx, app)
+}
+
+var parseScriptsList = parseAppFilter("scripts")
+
+func runScriptsList(p *pic, api scriptsAPI, opts appFilterOptions) error {
+	var (
+		scripts []client.Script
+		err     error
+	)
+	if opts.App != "" {
+		scripts, err = api.ListScripts(p.ctx, opts.App)
 	} else {
 		// One call for every app the caller can see.
-		scripts, err = cl.ListAllScripts(p.ctx)
+		scripts, err = api.ListAllScripts(p.ctx)
 	}
 	if err != nil {
 		return err
@@ -160,29 +209,33 @@ func runScriptsList(p *pic, c *command, args []string) error {
 	return p.print(scripts, scriptsTable(scripts...))
 }
 
-func runScriptsShow(p *pic, c *command, args []string) error {
-	var version int
+type scriptsShowOptions struct {
+	App, Name string
+	Version   int // 0: the live version
+}
+
+func parseScriptsShow(p *pic, c *command, args []string) (scriptsShowOptions, error) {
+	var opts scriptsShowOptions
 	f := newFlags(c)
-	f.intVar(&version, "version", "N", "show version N instead of the live one")
+	f.intVar(&opts.Version, "version", "N", "show version N instead of the live one")
 	pos, err := p.parse(c, f, args, 1, 1)
 	if err != nil {
-		return err
+		return opts, err
 	}
-	app, name, err := scriptRef(c, pos[0])
-	if err != nil {
-		return err
+	if opts.App, opts.Name, err = scriptRef(c, pos[0]); err != nil {
+		return opts, err
 	}
-	if f.isSet("version") && version < 1 {
-		return usagef(c, "--version must be 1 or more")
+	if f.isSet("version") && opts.Version < 1 {
+		return opts, usagef(c, "--version must be 1 or more")
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
+	return opts, nil
+}
+
+func runScriptsShow(p *pic, api scriptsAPI, opts scriptsShowOptions) error {
 	var v any
 	var source string
-	if version > 0 {
-		ver, err := cl.GetVersion(p.ctx, app, name, version)
+	if opts.Version > 0 {
+		ver, err := api.GetVersion(p.ctx, opts.App, opts.Name, opts.Version)
 		if err != nil {
 			return err
 		}
@@ -191,7 +244,7 @@ func runScriptsShow(p *pic, c *command, args []string) error {
 			source = *ver.Source
 		}
 	} else {
-		s, err := cl.GetScript(p.ctx, app, name)
+		s, err := api.GetScript(p.ctx, opts.App, opts.Name)
 		if err != nil {
 			return err
 		}
@@ -202,27 +255,13 @@ func runScriptsShow(p *pic, c *command, args []string) error {
 	}
 	// The source exactly as deployed, so that it can be redirected to a
 	// file and deployed again.
-	_, err = io.WriteString(p.io.Out, source)
+	_, err := io.WriteString(p.io.Out, source)
 	return err
 }
 
-func runScriptsVersions(p *pic, c *command, args []string) error {
-	pos, err := p.parse(c, newFlags(c), args, 1, 1)
-	if err != nil {
-		return err
-	}
-	app, name, err := scriptRef(c, pos[0])
-	if err != nil {
-		return err
-	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	versions, err := cl.ListVersions(p.ctx, app, name)
-	if err != nil {
-		return err
-	}
+// versionsTable is the table of a script's versions: ROLLED_BACK_FROM is
+// "-" for a deploy.
+func versionsTable(versions ...client.Version) *table {
 	t := newTable("VERSION", "CREATED", "ROLLED_BACK_FROM")
 	for _, v := range versions {
 		from := "-" // a deploy
@@ -231,47 +270,49 @@ func runScriptsVersions(p *pic, c *command, args []string) error {
 		}
 		t.add(intCell(v.Version), timeCell(v.CreatedAt), from)
 	}
-	return p.print(versions, t)
+	return t
 }
 
-func runScriptsDelete(p *pic, c *command, args []string) error {
-	pos, err := p.parse(c, newFlags(c), args, 1, 1)
+func runScriptsVersions(p *pic, api scriptsAPI, opts scriptRefOptions) error {
+	versions, err := api.ListVersions(p.ctx, opts.App, opts.Name)
 	if err != nil {
 		return err
 	}
-	app, name, err := scriptRef(c, pos[0])
-	if err != nil {
+	return p.print(versions, versionsTable(versions...))
+}
+
+func runScriptsDelete(p *pic, api scriptsAPI, opts scriptRefOptions) error {
+	if err := api.DeleteScript(p.ctx, opts.App, opts.Name); err != nil {
 		return err
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	if err := cl.DeleteScript(p.ctx, app, name); err != nil {
-		return err
-	}
-	p.info("Deleted script %s/%s", app, name)
+	p.info("Deleted script %s/%s", opts.App, opts.Name)
 	return nil
 }
 
-func runScriptsSetAttempts(p *pic, c *command, args []string) error {
+type scriptsSetAttemptsOptions struct {
+	App, Name string
+	Attempts  int // 0: the default
+}
+
+func parseScriptsSetAttempts(p *pic, c *command, args []string) (scriptsSetAttemptsOptions, error) {
+	var opts scriptsSetAttemptsOptions
 	pos, err := p.parse(c, newFlags(c), args, 2, 2)
 	if err != nil {
-		return err
+		return opts, err
 	}
-	app, name, err := scriptRef(c, pos[0])
-	if err != nil {
-		return err
+	if opts.App, opts.Name, err = scriptRef(c, pos[0]); err != nil {
+		return opts, err
 	}
 	n, err := strconv.Atoi(pos[1])
 	if err != nil || n < 0 {
-		return usagef(c, "%q is not a number of attempts (1 to 10, or 0 for the default)", pos[1])
+		return opts, usagef(c, "%q is not a number of attempts (1 to 10, or 0 for the default)", pos[1])
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	s, err := cl.SetMaxAttempts(p.ctx, app, name, n)
+	opts.Attempts = n
+	return opts, nil
+}
+
+func runScriptsSetAttempts(p *pic, api scriptsAPI, opts scriptsSetAttemptsOptions) error {
+	s, err := api.SetMaxAttempts(p.ctx, opts.App, opts.Name, opts.Attempts)
 	if err != nil {
 		return err
 	}

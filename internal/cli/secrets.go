@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +18,7 @@ func secretsCmd() *command {
 		name:  "secrets",
 		short: "manage an app's secrets, which its scripts read as env.NAME",
 		subs: []*command{
-			{name: "set", args: "APP NAME", short: "set a secret; its value is read from standard input", run: runSecretsSet,
+			{name: "set", args: "APP NAME", short: "set a secret; its value is read from standard input", run: leaf(parseSecretsSet, runSecretsSet),
 				long: `The value is read from standard input, never from the command line, where
 shell history and other users' process lists would see it. On a terminal
 it is prompted for without echo (one line); otherwise all of standard input
@@ -29,8 +30,8 @@ PEM keys work:
 
 NAME is upper-case letters, digits and '_', not starting with a digit. The
 server never shows a value again: 'ls' lists names only.`},
-			{name: "ls", aliases: []string{"list"}, args: "APP", short: "list an app's secrets (names only, never values)", run: runSecretsList},
-			{name: "rm", aliases: []string{"delete"}, args: "APP NAME", short: "delete a secret; scripts see it unset at once", run: runSecretsRemove},
+			{name: "ls", aliases: []string{"list"}, args: "APP", short: "list an app's secrets (names only, never values)", run: leaf(parseOneArg, runSecretsList)},
+			{name: "rm", aliases: []string{"delete"}, args: "APP NAME", short: "delete a secret; scripts see it unset at once", run: leaf(parseAppItem, runSecretsRemove)},
 		},
 	}
 }
@@ -39,35 +40,58 @@ server never shows a value again: 'ls' lists names only.`},
 // own bound is smaller and answers 413 past it.
 const maxSecretInput = 1 << 20
 
-func runSecretsSet(p *pic, c *command, args []string) error {
+// secretsAPI is what the secrets commands need of the client.
+type secretsAPI interface {
+	SetSecret(ctx context.Context, slug, name, value string) (s *client.Secret, created bool, err error)
+	ListSecrets(ctx context.Context, slug string) ([]client.Secret, error)
+	DeleteSecret(ctx context.Context, slug, name string) error
+}
+
+var _ secretsAPI = (*client.Client)(nil)
+
+type secretsSetOptions struct {
+	App, Name string
+	// Value is read from standard input by the parse, never taken from
+	// the command line.
+	Value string
+}
+
+func parseSecretsSet(p *pic, c *command, args []string) (secretsSetOptions, error) {
+	var opts secretsSetOptions
 	pos, err := p.parse(c, newFlags(c), args, 2, 2)
 	if err != nil {
-		return err
+		return opts, err
 	}
-	app, name := pos[0], pos[1]
-	value, err := p.readSecret(fmt.Sprintf("Value of %s: ", name))
-	if err != nil {
-		return err
+	opts.App, opts.Name = pos[0], pos[1]
+	if opts.Value, err = p.readSecret(fmt.Sprintf("Value of %s: ", opts.Name)); err != nil {
+		return opts, err
 	}
-	if value == "" {
-		return usagef(c, `no value on standard input; pipe it in, e.g. printf %%s "$VALUE" | pic secrets set %s %s`, app, name)
+	if opts.Value == "" {
+		return opts, usagef(c, `no value on standard input; pipe it in, e.g. printf %%s "$VALUE" | pic secrets set %s %s`, opts.App, opts.Name)
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	s, created, err := cl.SetSecret(p.ctx, app, name, value)
+	return opts, nil
+}
+
+func runSecretsSet(p *pic, api secretsAPI, opts secretsSetOptions) error {
+	s, created, err := api.SetSecret(p.ctx, opts.App, opts.Name, opts.Value)
 	if err != nil {
 		return err
 	}
 	if created {
-		p.info("Created secret %s in app %s", s.Name, app)
+		p.info("Created secret %s in app %s", s.Name, opts.App)
 	} else {
-		p.info("Updated secret %s in app %s", s.Name, app)
+		p.info("Updated secret %s in app %s", s.Name, opts.App)
 	}
+	return p.print(s, secretsTable(*s))
+}
+
+// secretsTable is the table of secrets: their names, never their values.
+func secretsTable(list ...client.Secret) *table {
 	t := newTable("NAME", "UPDATED")
-	t.add(s.Name, timeCell(s.UpdatedAt))
-	return p.print(s, t)
+	for _, s := range list {
+		t.add(s.Name, timeCell(s.UpdatedAt))
+	}
+	return t
 }
 
 // readSecret reads a secret's value: prompted for without echo when
@@ -97,26 +121,12 @@ func (p *pic) readSecret(prompt string) (string, error) {
 	return s, nil
 }
 
-func runSecretsList(p *pic, c *command, args []string) error {
-	pos, err := p.parse(c, newFlags(c), args, 1, 1)
+func runSecretsList(p *pic, api secretsAPI, opts oneArg) error {
+	list, err := api.ListSecrets(p.ctx, opts.Arg)
 	if err != nil {
 		return err
 	}
-	cl, err := p.client()
-	if err != nil {
-		return err
-	}
-	list, err := cl.ListSecrets(p.ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	t := newTable("NAME", "UPDATED")
-	for _, s := range list {
-		t.add(s.Name, timeCell(s.UpdatedAt))
-	}
-	return p.print(list, t)
+	return p.print(list, secretsTable(list...))
 }
 
-func runSecretsRemove(p *pic, c *command, args []string) error {
-	return removeFromApp(p, c, args, (*client.Client).DeleteSecret, "Deleted secret %s from app %s")
-}
+var runSecretsRemove = removeFromApp(secretsAPI.DeleteSecret, "Deleted secret %s from app %s")
