@@ -132,7 +132,7 @@ func TestKVFailures(t *testing.T) {
 	sh.fails(1, `error: HTTP 404: key "big" not found`, "kv", "get", app, "big")
 	// And so is a key past the app's own limit.
 	adm := client.New(srv.URL, srv.AdminToken)
-	if _, err := adm.UpdateApp(context.Background(), app, client.AppUpdate{Limits: &client.AppLimits{KVMaxKeys: 1}}); err != nil {
+	if _, err := adm.UpdateApp(context.Background(), app, client.AppUpdate{Limits: client.SetLimits(client.AppLimits{KVMaxKeys: 1})}); err != nil {
 		t.Fatal(err)
 	}
 	sh.ok("kv", "set", app, "one", "1")

@@ -28,7 +28,7 @@ func testLogs(t *testing.T, b dbtest.Backend) {
 	sh := admin(t, srv)
 	app := newApp(t, srv)
 	api := client.New(srv.URL, srv.AdminToken)
-	if _, err := api.UpdateApp(context.Background(), app, client.AppUpdate{Limits: &client.AppLimits{TimeoutMS: 50}}); err != nil {
+	if _, err := api.UpdateApp(context.Background(), app, client.AppUpdate{Limits: client.SetLimits(client.AppLimits{TimeoutMS: 50})}); err != nil {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("ab", 50) // 100 characters
@@ -164,7 +164,7 @@ func testLogsLimitStatus(t *testing.T, b dbtest.Backend) {
 	sh := admin(t, srv)
 	app := newApp(t, srv)
 	api := client.New(srv.URL, srv.AdminToken)
-	if _, err := api.UpdateApp(context.Background(), app, client.AppUpdate{Limits: &client.AppLimits{MaxOperations: 100}}); err != nil {
+	if _, err := api.UpdateApp(context.Background(), app, client.AppUpdate{Limits: client.SetLimits(client.AppLimits{MaxOperations: 100})}); err != nil {
 		t.Fatal(err)
 	}
 	deploy(t, srv, app, "spin", `let i = 0; loop { i += 1; }`)

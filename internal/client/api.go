@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/picloud/picloud/internal/api"
 )
 
 // Sessions and identity.
@@ -13,7 +15,7 @@ import (
 // token is not changed.
 func (c *Client) Login(ctx context.Context, username, password string) (*Session, error) {
 	var s Session
-	in := map[string]string{"username": username, "password": password}
+	in := api.LoginRequest{Username: username, Password: password}
 	if _, err := c.do(ctx, http.MethodPost, "/api/v1/auth/login", nil, in, &s); err != nil {
 		return nil, err
 	}
@@ -51,11 +53,7 @@ func (c *Client) ListUsers(ctx context.Context) ([]User, error) {
 // member). An empty password makes the server generate one, returned in
 // NewUser.Password.
 func (c *Client) CreateUser(ctx context.Context, username, password, role string) (*NewUser, error) {
-	in := struct {
-		Username string `json:"username"`
-		Password string `json:"password,omitempty"`
-		Role     string `json:"role,omitempty"`
-	}{username, password, role}
+	in := api.CreateUserRequest{Username: username, Password: password, Role: role}
 	var u NewUser
 	if _, err := c.do(ctx, http.MethodPost, "/api/v1/users", nil, in, &u); err != nil {
 		return nil, err
@@ -81,10 +79,7 @@ func (c *Client) DeleteUser(ctx context.Context, username string) error {
 // SetPassword sets a user's password; current is required when users
 // change their own.
 func (c *Client) SetPassword(ctx context.Context, username, password, current string) error {
-	in := struct {
-		Password        string `json:"password"`
-		CurrentPassword string `json:"current_password,omitempty"`
-	}{password, current}
+	in := api.SetPasswordRequest{Password: password, CurrentPassword: current}
 	_, err := c.do(ctx, http.MethodPut, "/api/v1/users/"+seg(username)+"/password", nil, in, nil)
 	return err
 }
@@ -105,10 +100,7 @@ func (c *Client) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
 // than 10 minutes ago (error code CodePasswordRequired); "" sends none.
 func (c *Client) CreateAPIKey(ctx context.Context, name, password string) (*NewAPIKey, error) {
 	var k NewAPIKey
-	body := map[string]string{"name": name}
-	if password != "" {
-		body["password"] = password
-	}
+	body := api.CreateAPIKeyRequest{Name: name, Password: password}
 	if _, err := c.do(ctx, http.MethodPost, "/api/v1/api-keys", nil, body, &k); err != nil {
 		return nil, err
 	}
@@ -184,7 +176,7 @@ func (c *Client) ListMembers(ctx context.Context, slug string) ([]Member, error)
 // which (201 or 200).
 func (c *Client) PutMember(ctx context.Context, slug, username, role string) (m *Member, added bool, err error) {
 	var mem Member
-	status, err := c.do(ctx, http.MethodPut, "/api/v1/apps/"+seg(slug)+"/members/"+seg(username), nil, map[string]string{"role": role}, &mem)
+	status, err := c.do(ctx, http.MethodPut, "/api/v1/apps/"+seg(slug)+"/members/"+seg(username), nil, api.PutMemberRequest{Role: role}, &mem)
 	if err != nil {
 		return nil, false, err
 	}
@@ -283,7 +275,7 @@ func (c *Client) GetVersion(ctx context.Context, slug, name string, version int)
 // 10; 0 restores the default).
 func (c *Client) SetMaxAttempts(ctx context.Context, slug, name string, n int) (*Script, error) {
 	var s Script
-	in := map[string]int{"max_attempts": n}
+	in := api.ScriptUpdate{MaxAttempts: &n}
 	if _, err := c.do(ctx, http.MethodPatch, "/api/v1/apps/"+seg(slug)+"/scripts/"+seg(name), nil, in, &s); err != nil {
 		return nil, err
 	}

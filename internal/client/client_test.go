@@ -50,7 +50,7 @@ func TestRequests(t *testing.T) {
 		method, path, query, body string
 	}{
 		{func() error { _, err := c.Whoami(ctx); return err }, "GET", "/api/v1/whoami", "", ""},
-		{func() error { _, err := c.Login(ctx, "u", "p"); return err }, "POST", "/api/v1/auth/login", "", `{"password":"p","username":"u"}`},
+		{func() error { _, err := c.Login(ctx, "u", "p"); return err }, "POST", "/api/v1/auth/login", "", `{"username":"u","password":"p"}`},
 		{func() error { return c.DeleteApp(ctx, "demo", true) }, "DELETE", "/api/v1/apps/demo", "force=true", ""},
 		{func() error { return c.DeleteApp(ctx, "demo", false) }, "DELETE", "/api/v1/apps/demo", "", ""},
 		{func() error { _, err := c.CreateApp(ctx, NewApp{Slug: "s"}); return err }, "POST", "/api/v1/apps", "", `{"slug":"s"}`},

@@ -8,17 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// KVEntry is a key of an app's key-value store. Value is set when one key
-// is read, and holds its JSON.
-type KVEntry struct {
-	Key       string          `json:"key"`
-	Value     json.RawMessage `json:"value,omitempty"`
-	Size      int64           `json:"size"` // bytes of the value, as JSON
-	UpdatedAt time.Time       `json:"updated_at"`
-	ExpiresAt *time.Time      `json:"expires_at"` // nil: never
-}
+	"github.com/picloud/picloud/internal/api"
+)
 
 // KVFilter selects keys: those that start with Prefix, after After, at
 // most Limit (0: the server's default of 100; at most 1000).
@@ -67,10 +59,7 @@ func (c *Client) GetKV(ctx context.Context, slug, key string) (*KVEntry, error) 
 // it expire (rounded up to the second), zero keeps it until it is
 // deleted. The answer has no Value.
 func (c *Client) SetKV(ctx context.Context, slug, key string, value json.RawMessage, ttl time.Duration) (*KVEntry, error) {
-	in := struct {
-		Value      json.RawMessage `json:"value"`
-		TTLSeconds *int64          `json:"ttl_seconds,omitempty"`
-	}{Value: value}
+	in := api.PutKVRequest{Value: value}
 	if ttl > 0 {
 		secs := int64((ttl + time.Second - 1) / time.Second)
 		in.TTLSeconds = &secs

@@ -3,7 +3,6 @@ package client
 import (
 	"bufio"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,71 +11,6 @@ import (
 	"net/url"
 	"strings"
 )
-
-// RecordedBody is a recorded body: Body when it is text, BodyBase64
-// otherwise; BodyTruncated when only its first bytes were kept.
-type RecordedBody struct {
-	Body          *string `json:"body"`
-	BodyBase64    *string `json:"body_base64,omitempty"`
-	BodySize      int     `json:"body_size"`
-	BodyTruncated bool    `json:"body_truncated"`
-}
-
-// Bytes returns the body's bytes, decoded from base64 when it is binary.
-func (b RecordedBody) Bytes() []byte {
-	switch {
-	case b.Body != nil:
-		return []byte(*b.Body)
-	case b.BodyBase64 != nil:
-		raw, err := base64.StdEncoding.DecodeString(*b.BodyBase64)
-		if err == nil {
-			return raw
-		}
-	}
-	return nil
-}
-
-// RecordedRequest is the HTTP request an invocation answered, without
-// the headers that carry credentials.
-type RecordedRequest struct {
-	Method  string      `json:"method"`
-	Path    string      `json:"path"`
-	Query   string      `json:"query"`
-	Host    string      `json:"host"`
-	Headers http.Header `json:"headers"`
-	RecordedBody
-}
-
-// RecordedResponse is the response an invocation gave (the status alone
-// for a failed run).
-type RecordedResponse struct {
-	Status  int         `json:"status"`
-	Headers http.Header `json:"headers"`
-	RecordedBody
-}
-
-// ReplaySide is one of the two responses of a replay.
-type ReplaySide struct {
-	InvocationID string  `json:"invocation_id"`
-	Version      int     `json:"version"`
-	Outcome      string  `json:"outcome"` // the run's status label: ok, error, timeout or limit
-	Summary      string  `json:"summary"`
-	DurationMS   float64 `json:"duration_ms"`
-	RecordedResponse
-}
-
-// Replay answers a replay: the recorded response and the replay's.
-type Replay struct {
-	Original  ReplaySide `json:"original"`
-	Replay    ReplaySide `json:"replay"`
-	Identical bool       `json:"identical"` // the same status, headers and body
-}
-
-// ReplayOptions choose what a replay runs.
-type ReplayOptions struct {
-	Version int  `json:"version,omitempty"` // 0: the live version
-	Force   bool `json:"force,omitempty"`   // replay a request whose body was cut when recorded
-}
 
 // Replay runs the request recorded with an invocation (or with the latest
 // attempt of a job) again and returns both responses. The run is real:

@@ -3,16 +3,9 @@ package client
 import (
 	"context"
 	"net/http"
-	"time"
-)
 
-// Secret is an app's secret as the API describes it: its value is never
-// answered.
-type Secret struct {
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
+	"github.com/picloud/picloud/internal/api"
+)
 
 // ListSecrets lists an app's secrets by name, without values.
 func (c *Client) ListSecrets(ctx context.Context, slug string) ([]Secret, error) {
@@ -28,7 +21,7 @@ func (c *Client) ListSecrets(ctx context.Context, slug string) ([]Secret, error)
 func (c *Client) SetSecret(ctx context.Context, slug, name, value string) (s *Secret, created bool, err error) {
 	var out Secret
 	status, err := c.do(ctx, http.MethodPut, "/api/v1/apps/"+seg(slug)+"/secrets/"+seg(name), nil,
-		map[string]string{"value": value}, &out)
+		api.PutSecretRequest{Value: &value}, &out)
 	if err != nil {
 		return nil, false, err
 	}
