@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/auth"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/store"
@@ -20,19 +21,12 @@ func (m *Manager) listAPIKeys(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return fmt.Errorf("manager: unable to list API keys: %w", err)
 	}
-	out := make([]apiKeyResponse, 0, len(keys))
+	out := make([]api.APIKey, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, toAPIKey(k))
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
-}
-
-type createAPIKeyRequest struct {
-	Name string `json:"name"`
-	// Password is the caller's password, required unless the request
-	// comes with a session younger than freshSignIn.
-	Password string `json:"password"`
 }
 
 // freshSignIn is how recent a sign-in must be to create an API key without
@@ -57,14 +51,8 @@ func (m *Manager) checkFreshSignIn(w http.ResponseWriter, r *http.Request, c *ca
 	return errPasswordRequired
 }
 
-type createAPIKeyResponse struct {
-	apiKeyResponse
-	// RawToken is the key itself, shown this once; only its hash is kept.
-	RawToken string `json:"raw_token"`
-}
-
 func (m *Manager) createAPIKey(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var req createAPIKeyRequest
+	var req api.CreateAPIKeyRequest
 	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
 		return err
 	}
@@ -85,7 +73,7 @@ func (m *Manager) createAPIKey(w http.ResponseWriter, r *http.Request, c *caller
 	if err := m.store.CreateAPIKey(r.Context(), &k); err != nil {
 		return storeErr(err, "", fmt.Sprintf("you already have an API key named %q", req.Name))
 	}
-	httpx.WriteJSON(w, http.StatusCreated, createAPIKeyResponse{apiKeyResponse: toAPIKey(k), RawToken: token})
+	httpx.WriteJSON(w, http.StatusCreated, api.NewAPIKey{APIKey: toAPIKey(k), RawToken: token})
 	return nil
 }
 

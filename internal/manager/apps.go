@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/store"
@@ -66,7 +67,7 @@ func (m *Manager) listApps(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return fmt.Errorf("manager: unable to list apps: %w", err)
 	}
-	out := make([]appResponse, 0, len(apps))
+	out := make([]api.App, 0, len(apps))
 	for _, a := range apps {
 		out = append(out, toApp(a))
 	}
@@ -74,19 +75,12 @@ func (m *Manager) listApps(w http.ResponseWriter, r *http.Request, c *caller) er
 	return nil
 }
 
-type createAppRequest struct {
-	Slug        string           `json:"slug"`
-	Name        string           `json:"name"`
-	Description string           `json:"description"`
-	Limits      *store.AppLimits `json:"limits"`
-}
-
 // createApp creates an app. Any user may; a member who does becomes its
 // editor, so that the app is theirs to use. Limits may only be set by an
 // administrator, because they decide how much of the machine a script may
 // take.
 func (m *Manager) createApp(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var req createAppRequest
+	var req api.NewApp
 	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
 		return err
 	}
@@ -107,10 +101,10 @@ func (m *Manager) createApp(w http.ResponseWriter, r *http.Request, c *caller) e
 		if !c.admin() {
 			return httpx.Forbidden("only administrators may set an app's limits")
 		}
-		if err := validLimits(*req.Limits); err != nil {
+		if err := validLimits(store.AppLimits(*req.Limits)); err != nil {
 			return err
 		}
-		app.Limits = *req.Limits
+		app.Limits = store.AppLimits(*req.Limits)
 	}
 	// The app and its creator's membership are stored together: without
 	// the membership its creator could not reach the app.
@@ -143,35 +137,10 @@ func (m *Manager) showApp(w http.ResponseWriter, r *http.Request, c *caller) err
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, appWithUsage{appResponse: toApp(app), Usage: usage})
+	out := toApp(app)
+	out.Usage = &usage
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// updateAppRequest changes the fields given; null or absent fields stay.
-// Limits change field by field: a zero restores the server default.
-type updateAppRequest struct {
-	Name        *string         `json:"name"`
-	Description *string         `json:"description"`
-	Limits      *limitsUpdate   `json:"limits"`
-	Outbound    *outboundUpdate `json:"outbound"`
-}
-
-type limitsUpdate struct {
-	TimeoutMS     *int64 `json:"timeout_ms"`
-	MaxOperations *int64 `json:"max_operations"`
-	MaxBodyBytes  *int64 `json:"max_body_bytes"`
-	MaxMemoryMB   *int64 `json:"max_memory_mb"`
-	// The app's key-value store.
-	KVMaxValueBytes *int64 `json:"kv_max_value_bytes"`
-	KVMaxBytes      *int64 `json:"kv_max_bytes"`
-	KVMaxKeys       *int64 `json:"kv_max_keys"`
-	// The app's background jobs.
-	MaxRunningJobs *int64 `json:"max_running_jobs"`
-	// Storage quotas.
-	MaxQueuedBytes   *int64 `json:"max_queued_bytes"`
-	MaxRecordedBytes *int64 `json:"max_recorded_bytes"`
-	// The app's runs in flight on a node.
-	MaxInflight *int64 `json:"max_inflight"`
 }
 
 func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -179,7 +148,7 @@ func (m *Manager) updateApp(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	var req updateAppRequest
+	var req api.AppUpdate
 	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
 		return err
 	}
@@ -331,16 +300,12 @@ func (m *Manager) listMembers(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return fmt.Errorf("manager: unable to list the members of app %q: %w", app.Slug, err)
 	}
-	out := make([]memberResponse, 0, len(members))
+	out := make([]api.Member, 0, len(members))
 	for _, mem := range members {
 		out = append(out, toMember(mem))
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
-}
-
-type putMemberRequest struct {
-	Role string `json:"role"`
 }
 
 // putMember adds a member or changes a member's role: 201 when added,
@@ -350,7 +315,7 @@ func (m *Manager) putMember(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	var req putMemberRequest
+	var req api.PutMemberRequest
 	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/store"
 )
@@ -25,17 +26,8 @@ const defaultKVListLimit = 100
 // maxKVTTLSeconds bounds ttl_seconds: a hundred years, as for scripts.
 const maxKVTTLSeconds = 100 * 365 * 24 * 60 * 60
 
-// kvEntryResponse is a key; a read of one key adds its value.
-type kvEntryResponse struct {
-	Key       string          `json:"key"`
-	Value     json.RawMessage `json:"value,omitempty"`
-	Size      int64           `json:"size"` // bytes of the value, as JSON
-	UpdatedAt string          `json:"updated_at"`
-	ExpiresAt *string         `json:"expires_at"` // null: never
-}
-
-func toKVEntry(e store.KVEntry) kvEntryResponse {
-	r := kvEntryResponse{Key: e.Key, Size: e.Size, UpdatedAt: rfc3339(e.UpdatedAt), ExpiresAt: optionalTime(e.ExpiresAt)}
+func toKVEntry(e store.KVEntry) api.KVEntry {
+	r := api.KVEntry{Key: e.Key, Size: e.Size, UpdatedAt: utc(e.UpdatedAt), ExpiresAt: optionalTime(e.ExpiresAt)}
 	if e.Value != nil {
 		r.Value = json.RawMessage(e.Value)
 	}
@@ -82,7 +74,7 @@ func (m *Manager) listKV(w http.ResponseWriter, r *http.Request, c *caller) erro
 	if err != nil {
 		return fmt.Errorf("manager: unable to list the keys of app %q: %w", app.Slug, err)
 	}
-	out := make([]kvEntryResponse, 0, len(list))
+	out := make([]api.KVEntry, 0, len(list))
 	for _, e := range list {
 		out = append(out, toKVEntry(e))
 	}
@@ -104,11 +96,6 @@ func (m *Manager) getKV(w http.ResponseWriter, r *http.Request, c *caller) error
 	return nil
 }
 
-type putKVRequest struct {
-	Value      json.RawMessage `json:"value"`
-	TTLSeconds *int64          `json:"ttl_seconds"`
-}
-
 // putKV stores a value: 200 with the key (without the value). A value or
 // an app over its limits is 413, with the code too_large for the value
 // and quota_exceeded for the app's total bytes or keys.
@@ -120,7 +107,7 @@ func (m *Manager) putKV(w http.ResponseWriter, r *http.Request, c *caller) error
 	lim := m.kvLimits.Merge(app.Limits)
 	// Room for the value written with indentation; it is checked once
 	// compacted.
-	var req putKVRequest
+	var req api.PutKVRequest
 	if err := httpx.DecodeJSON(r, &req, 2*lim.MaxValueBytes+MaxBodyBytes); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/dbtest"
 )
@@ -54,12 +55,12 @@ func TestKVScenarios(t *testing.T) {
 	runScenarios(t, []scenario{
 		{name: "list", method: "GET", url: kv, as: asViewer, status: 200,
 			check: func(t *testing.T, e *env, res response) {
-				var list []kvEntryResponse
+				var list []api.KVEntry
 				res.decode(t, &list)
 				if len(list) != 2 || list[0].Key != "greeting" || list[1].Key != "user/1" {
 					t.Fatalf("list %+v", list)
 				}
-				if l := list[1]; l.Size != 14 || l.Value != nil || l.ExpiresAt != nil || l.UpdatedAt == "" {
+				if l := list[1]; l.Size != 14 || l.Value != nil || l.ExpiresAt != nil || l.UpdatedAt.IsZero() {
 					t.Errorf("entry %+v", l)
 				}
 				if strings.Contains(res.body, `"value"`) {
@@ -107,14 +108,14 @@ func TestKVScenarios(t *testing.T) {
 			check: wantValue("nothing", `null`)},
 		{name: "put with ttl", method: "PUT", url: kv + "/session", as: asEditor, body: `{"value": 1, "ttl_seconds": 3600}`, status: 200,
 			check: func(t *testing.T, e *env, res response) {
-				var out kvEntryResponse
+				var out api.KVEntry
 				res.decode(t, &out)
 				if out.ExpiresAt == nil {
 					t.Fatalf("no expires_at: %s", res.body)
 				}
-				at, err := time.Parse(time.RFC3339, *out.ExpiresAt)
-				if d := time.Until(at); err != nil || d < 59*time.Minute || d > time.Hour {
-					t.Errorf("expires_at %s (%v)", *out.ExpiresAt, err)
+				at := *out.ExpiresAt
+				if d := time.Until(at); d < 59*time.Minute || d > time.Hour {
+					t.Errorf("expires_at %s", *out.ExpiresAt)
 				}
 				ent, err := e.st.KVGet(context.Background(), e.apps["demo"].ID, "session", time.Now())
 				e.must(err)
@@ -187,7 +188,7 @@ func TestKVServerLimits(t *testing.T) {
 		t.Fatalf("%d %s", res.status, res.body)
 	}
 	res = e.do("PUT", "/api/v1/apps/demo/kv/k", `{"value": "123456"}`, asEditor, "application/json")
-	var out kvEntryResponse
+	var out api.KVEntry
 	if res.status != 200 || json.Unmarshal([]byte(res.body), &out) != nil || out.Size != 8 {
 		t.Fatalf("%d %s", res.status, res.body)
 	}

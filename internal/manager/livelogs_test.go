@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/store"
@@ -182,7 +183,7 @@ func (s *sseStream) close() {
 }
 
 // next returns the next message with data, skipping the others.
-func (s *sseStream) next(t *testing.T) (sseEvent, invocationResponse) {
+func (s *sseStream) next(t *testing.T) (sseEvent, api.Invocation) {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -191,7 +192,7 @@ func (s *sseStream) next(t *testing.T) (sseEvent, invocationResponse) {
 			if ev.data == "" {
 				continue
 			}
-			var inv invocationResponse
+			var inv api.Invocation
 			if err := json.Unmarshal([]byte(ev.data), &inv); err != nil {
 				t.Fatalf("event data %q: %v", ev.data, err)
 			}

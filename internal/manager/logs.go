@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/store"
@@ -58,7 +59,7 @@ func (m *Manager) listLogs(w http.ResponseWriter, r *http.Request, c *caller) er
 		if err != nil {
 			return fmt.Errorf("manager: unable to list the jobs of app %q: %w", app.Slug, err)
 		}
-		out := make([]jobResponse, 0, len(list))
+		out := make([]api.Job, 0, len(list))
 		for _, j := range list {
 			jr, err := m.jobView(r, j, false)
 			if err != nil {
@@ -73,7 +74,7 @@ func (m *Manager) listLogs(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err != nil {
 		return fmt.Errorf("manager: unable to list the logs of app %q: %w", app.Slug, err)
 	}
-	out := make([]invocationResponse, 0, len(invs))
+	out := make([]api.Invocation, 0, len(invs))
 	for _, inv := range invs {
 		out = append(out, toInvocation(inv, false))
 	}
@@ -165,13 +166,13 @@ func (m *Manager) retryLog(w http.ResponseWriter, r *http.Request, c *caller) er
 // jobView describes a job as a log record: the fields of its latest
 // attempt, with its own id, status (its state) and start (when it was
 // queued), and, when shown alone, the records of its attempts.
-func (m *Manager) jobView(r *http.Request, j store.Job, withAttempts bool) (jobResponse, error) {
-	jr := jobResponse{
-		invocationResponse: invocationResponse{ID: j.ID, App: j.AppSlug, Script: j.Script, Trigger: j.Trigger,
-			StartedAt: rfc3339(j.CreatedAt), Status: j.State},
-		Attempts:       j.Attempts,
-		MaxAttempts:    j.MaxAttempts,
-		LastInvocation: nil,
+func (m *Manager) jobView(r *http.Request, j store.Job, withAttempts bool) (api.Job, error) {
+	jr := api.Job{
+		Invocation: api.Invocation{ID: j.ID, App: j.AppSlug, Script: j.Script, Trigger: j.Trigger,
+			StartedAt: utc(j.CreatedAt), Status: j.State},
+		Attempts:         j.Attempts,
+		MaxAttempts:      j.MaxAttempts,
+		LastInvocationID: nil,
 	}
 	if j.State == store.JobQueued || j.State == store.JobError {
 		jr.NextAttemptAt = optionalTime(j.RunAt)
@@ -183,7 +184,7 @@ func (m *Manager) jobView(r *http.Request, j store.Job, withAttempts bool) (jobR
 	}
 	if j.LastInvocation != "" {
 		id := j.LastInvocation
-		jr.LastInvocation = &id
+		jr.LastInvocationID = &id
 		last, err := m.store.GetInvocation(r.Context(), j.LastInvocation)
 		switch {
 		case err == nil:
@@ -198,7 +199,7 @@ func (m *Manager) jobView(r *http.Request, j store.Job, withAttempts bool) (jobR
 		if err != nil {
 			return jr, fmt.Errorf("manager: unable to list the attempts of job %q: %w", j.ID, err)
 		}
-		list := make([]invocationResponse, 0, len(invs))
+		list := make([]api.Invocation, 0, len(invs))
 		for _, inv := range invs {
 			list = append(list, toInvocation(inv, false))
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/store"
 )
@@ -22,43 +23,13 @@ type Replayer interface {
 	Replay(ctx context.Context, inv store.Invocation, version int) (store.Invocation, error)
 }
 
-// replayRequest is the body of POST /api/v1/logs/{id}/replay; it may be
-// empty.
-type replayRequest struct {
-	// Version is the script version to run; 0 runs the live one.
-	Version int `json:"version"`
-	// Force replays a request whose body was cut when it was recorded,
-	// with the part that was kept.
-	Force bool `json:"force"`
-}
-
-// replaySide is one response of a replay's answer: the original or the
-// replay.
-type replaySide struct {
-	InvocationID string `json:"invocation_id"`
-	Version      int    `json:"version"`
-	// Outcome is the run's status label (ok, error, timeout, limit);
-	// Status is the HTTP status.
-	Outcome    string  `json:"outcome"`
-	Summary    string  `json:"summary"`
-	DurationMS float64 `json:"duration_ms"`
-	responseView
-}
-
-type replayResponse struct {
-	Original replaySide `json:"original"`
-	Replay   replaySide `json:"replay"`
-	// Identical: the same status, headers and body.
-	Identical bool `json:"identical"`
-}
-
-func toReplaySide(inv store.Invocation) replaySide {
-	side := replaySide{InvocationID: inv.ID, Version: inv.Version, Outcome: inv.Status, Summary: inv.Summary,
+func toReplaySide(inv store.Invocation) api.ReplaySide {
+	side := api.ReplaySide{InvocationID: inv.ID, Version: inv.Version, Outcome: inv.Status, Summary: inv.Summary,
 		DurationMS: float64(inv.Duration.Microseconds()) / 1000}
 	if v := toResponseView(inv.Response); v != nil {
-		side.responseView = *v
+		side.RecordedResponse = *v
 	} else {
-		side.responseView = responseView{Status: inv.HTTPStatus, Headers: http.Header{}, bodyView: toBody(nil, 0, false)}
+		side.RecordedResponse = api.RecordedResponse{Status: inv.HTTPStatus, Headers: http.Header{}, RecordedBody: toBody(nil, 0, false)}
 	}
 	return side
 }
@@ -79,7 +50,7 @@ func (m *Manager) replayLog(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	var in replayRequest
+	var in api.ReplayRequest
 	if r.ContentLength != 0 {
 		if err := httpx.DecodeJSON(r, &in, MaxBodyBytes); err != nil {
 			return err
@@ -119,7 +90,7 @@ func (m *Manager) replayLog(w http.ResponseWriter, r *http.Request, c *caller) e
 	}
 	m.log.InfoContext(r.Context(), "manager: invocation replayed", "app", inv.AppSlug, "script", inv.Script,
 		"invocation", inv.ID, "replay", rep.ID, "version", rep.Version, "user", c.user.Username)
-	out := replayResponse{Original: toReplaySide(inv), Replay: toReplaySide(rep)}
+	out := api.Replay{Original: toReplaySide(inv), Replay: toReplaySide(rep)}
 	out.Identical = sameResponse(inv.Response, rep.Response)
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil

@@ -1,22 +1,14 @@
 package manager
 
 import (
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/egress"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/store"
 )
 
-// outboundView is an app's outbound HTTP policy in the API: the public
-// hosts its scripts may call, which its editors manage, and the private
-// hosts, addresses and prefixes they may reach, which only administrators
-// name.
-type outboundView struct {
-	Allow   []string `json:"allow"`
-	Private []string `json:"private"`
-}
-
-func toOutbound(o store.AppOutbound) outboundView {
-	return outboundView{Allow: orEmpty(o.Allow), Private: orEmpty(o.Private)}
+func toOutbound(o store.AppOutbound) api.Outbound {
+	return api.Outbound{Allow: orEmpty(o.Allow), Private: orEmpty(o.Private)}
 }
 
 func orEmpty(l []string) []string {
@@ -26,19 +18,7 @@ func orEmpty(l []string) []string {
 	return l
 }
 
-// outboundUpdate changes an app's outbound policy in PATCH
-// /api/v1/apps/{slug}: allow, when given, replaces the allow-list of
-// public hosts; private, when given, replaces the private list and may
-// only come from an administrator, because it lets scripts into the
-// server's own network. An empty list clears it. AllowPrivate is the
-// setting the private list replaced: it is refused with a pointer to it.
-type outboundUpdate struct {
-	Allow        *[]string `json:"allow"`
-	Private      *[]string `json:"private"`
-	AllowPrivate *bool     `json:"allow_private"`
-}
-
-func updateOutbound(o *store.AppOutbound, u outboundUpdate, c *caller) error {
+func updateOutbound(o *store.AppOutbound, u api.OutboundUpdate, c *caller) error {
 	if u.AllowPrivate != nil {
 		return httpx.Invalid("outbound.allow_private is gone: an administrator names the private hosts, addresses and CIDR prefixes an app may reach in outbound.private")
 	}

@@ -4,21 +4,11 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/store"
 )
-
-type rollbackRequest struct {
-	Version int `json:"version"`
-}
-
-// rollbackResponse answers a rollback: the script and the version just
-// made, a copy of RolledBackFrom.
-type rollbackResponse struct {
-	deployResponse
-	RolledBackFrom int `json:"rolled_back_from"`
-}
 
 // rollbackScript makes an earlier version live again by deploying its
 // source as the script's next version, so that history stays linear: 201
@@ -29,7 +19,7 @@ func (m *Manager) rollbackScript(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	var req rollbackRequest
+	var req api.RollbackRequest
 	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
 		return err
 	}
@@ -55,8 +45,8 @@ func (m *Manager) rollbackScript(w http.ResponseWriter, r *http.Request, c *call
 	}
 	m.log.InfoContext(r.Context(), "manager: script rolled back", "app", app.Slug, "script", s.Name,
 		"from", req.Version, "version", v.Version, "user", c.user.Username)
-	httpx.WriteJSON(w, http.StatusCreated, rollbackResponse{
-		deployResponse: deployResponse{scriptResponse: toScript(app.Slug, s), Version: v.Version},
+	httpx.WriteJSON(w, http.StatusCreated, api.RolledBack{
+		Deployed:       api.Deployed{Script: toScript(app.Slug, s), Version: v.Version},
 		RolledBackFrom: v.RolledBackFrom,
 	})
 	return nil

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/scheduler"
@@ -18,28 +19,14 @@ import (
 // maxPayloadBytes bounds a schedule's payload, as compact JSON.
 const maxPayloadBytes = 16 << 10
 
-type scheduleResponse struct {
-	ID        int64           `json:"id"`
-	App       string          `json:"app"`
-	Script    string          `json:"script"`
-	Cron      string          `json:"cron"`
-	Timezone  string          `json:"timezone"`
-	Payload   json.RawMessage `json:"payload"` // null when none
-	Enabled   bool            `json:"enabled"`
-	NextRunAt *string         `json:"next_run_at"` // null while paused
-	LastRunAt *string         `json:"last_run_at"` // null before the first firing
-	CreatedAt string          `json:"created_at"`
-	UpdatedAt string          `json:"updated_at"`
-}
-
-func toSchedule(s store.Schedule) scheduleResponse {
+func toSchedule(s store.Schedule) api.Schedule {
 	payload := json.RawMessage("null")
 	if s.Payload != "" {
 		payload = json.RawMessage(s.Payload)
 	}
-	return scheduleResponse{ID: s.ID, App: s.AppSlug, Script: s.Script, Cron: s.Cron, Timezone: s.Timezone,
+	return api.Schedule{ID: s.ID, App: s.AppSlug, Script: s.Script, Cron: s.Cron, Timezone: s.Timezone,
 		Payload: payload, Enabled: s.Enabled, NextRunAt: optionalTime(s.NextRun), LastRunAt: optionalTime(s.LastRun),
-		CreatedAt: rfc3339(s.CreatedAt), UpdatedAt: rfc3339(s.UpdatedAt)}
+		CreatedAt: utc(s.CreatedAt), UpdatedAt: utc(s.UpdatedAt)}
 }
 
 // listAllSchedules lists the schedules of every app the caller can see.
@@ -60,7 +47,7 @@ func (m *Manager) listAllSchedules(w http.ResponseWriter, r *http.Request, c *ca
 		}
 		visible = func(id int64) bool { return ids[id] }
 	}
-	out := []scheduleResponse{}
+	out := []api.Schedule{}
 	for _, s := range all {
 		if visible(s.AppID) {
 			out = append(out, toSchedule(s))
@@ -79,20 +66,12 @@ func (m *Manager) listSchedules(w http.ResponseWriter, r *http.Request, c *calle
 	if err != nil {
 		return fmt.Errorf("manager: unable to list the schedules of app %q: %w", app.Slug, err)
 	}
-	out := make([]scheduleResponse, 0, len(list))
+	out := make([]api.Schedule, 0, len(list))
 	for _, s := range list {
 		out = append(out, toSchedule(s))
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
-}
-
-type createScheduleRequest struct {
-	Script   string          `json:"script"`
-	Cron     string          `json:"cron"`
-	Timezone string          `json:"timezone"`
-	Payload  json.RawMessage `json:"payload"`
-	Enabled  *bool           `json:"enabled"`
 }
 
 // createSchedule binds a script of the app to a cron expression: 201.
@@ -102,7 +81,7 @@ func (m *Manager) createSchedule(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	var req createScheduleRequest
+	var req api.NewSchedule
 	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
 		return err
 	}
@@ -222,15 +201,6 @@ func (m *Manager) showSchedule(w http.ResponseWriter, r *http.Request, c *caller
 	return nil
 }
 
-// updateScheduleRequest changes the fields given. A payload of null
-// removes it.
-type updateScheduleRequest struct {
-	Cron     *string         `json:"cron"`
-	Timezone *string         `json:"timezone"`
-	Payload  json.RawMessage `json:"payload"`
-	Enabled  *bool           `json:"enabled"`
-}
-
 // updateSchedule changes a schedule; pausing and resuming are
 // {"enabled": false} and {"enabled": true}. Whenever the schedule is (or
 // stays) enabled, its next run is recomputed from now: times missed while
@@ -240,7 +210,7 @@ func (m *Manager) updateSchedule(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	var req updateScheduleRequest
+	var req api.ScheduleUpdate
 	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
 		return err
 	}

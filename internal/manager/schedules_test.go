@@ -8,14 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
 // decodeSchedule reads a schedule response.
-func decodeSchedule(t *testing.T, res response) scheduleResponse {
+func decodeSchedule(t *testing.T, res response) api.Schedule {
 	t.Helper()
-	var s scheduleResponse
+	var s api.Schedule
 	res.decode(t, &s)
 	return s
 }
@@ -49,10 +50,7 @@ func TestScheduleScenarios(t *testing.T) {
 				`"payload":{"city":"NYC","n":[1,2]}`, `"enabled":true`, `"last_run_at":null`},
 			check: func(t *testing.T, e *env, res response) {
 				s := decodeSchedule(t, res)
-				next, err := time.Parse(time.RFC3339, *s.NextRunAt)
-				if err != nil {
-					t.Fatal(err)
-				}
+				next := *s.NextRunAt
 				ny, _ := time.LoadLocation("America/New_York")
 				local := next.In(ny)
 				if local.Hour() != 2 || local.Minute() != 30 || !next.After(time.Now()) || next.After(time.Now().Add(49*time.Hour)) {
@@ -106,7 +104,7 @@ func testSchedulePauseResume(t *testing.T, b dbtest.Backend) {
 	e := newEnv(t, b)
 	id := e.schedules["demo"]
 	url := fmt.Sprintf("/api/v1/schedules/%d", id)
-	patch := func(body string, status int) scheduleResponse {
+	patch := func(body string, status int) api.Schedule {
 		t.Helper()
 		e.clearEvents()
 		res := e.do("PATCH", url, body, asEditor, "application/json")
@@ -117,7 +115,7 @@ func testSchedulePauseResume(t *testing.T, b dbtest.Backend) {
 			if len(e.published()) != 0 {
 				t.Fatalf("a refused PATCH published %v", e.published())
 			}
-			return scheduleResponse{}
+			return api.Schedule{}
 		}
 		wantEvents(t, e, fmt.Sprintf("schedule_changed %d", id))
 		return decodeSchedule(t, res)
@@ -132,17 +130,14 @@ func testSchedulePauseResume(t *testing.T, b dbtest.Backend) {
 		t.Errorf("paused: %+v", s)
 	}
 	s = patch(`{"enabled": true}`, 200)
-	next, err := time.Parse(time.RFC3339, *s.NextRunAt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	next := *s.NextRunAt
 	// Resumed: the next five-minute mark from now, not the time it had.
 	if !s.Enabled || next.Equal(seeded.NextRun) || next.Minute()%5 != 0 || !next.After(time.Now()) ||
 		next.After(time.Now().Add(5*time.Minute)) {
 		t.Errorf("resumed: next_run_at %v", next)
 	}
 	s = patch(`{"cron": "0 9 * * *", "timezone": "Europe/Paris", "payload": {"k": 1}}`, 200)
-	next, _ = time.Parse(time.RFC3339, *s.NextRunAt)
+	next = *s.NextRunAt
 	paris, _ := time.LoadLocation("Europe/Paris")
 	if s.Cron != "0 9 * * *" || s.Timezone != "Europe/Paris" || string(s.Payload) != `{"k":1}` || next.In(paris).Hour() != 9 {
 		t.Errorf("edited: %+v, next %v", s, next.In(paris))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/store"
@@ -21,7 +22,7 @@ func (m *Manager) listAllScripts(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return fmt.Errorf("manager: unable to list scripts: %w", err)
 	}
-	out := make([]scriptResponse, 0, len(scripts))
+	out := make([]api.Script, 0, len(scripts))
 	for _, s := range scripts {
 		out = append(out, toScript(s.AppSlug, s))
 	}
@@ -38,19 +39,12 @@ func (m *Manager) listScripts(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return fmt.Errorf("manager: unable to list the scripts of app %q: %w", app.Slug, err)
 	}
-	out := make([]scriptResponse, 0, len(scripts))
+	out := make([]api.Script, 0, len(scripts))
 	for _, s := range scripts {
 		out = append(out, toScript(app.Slug, s))
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
-}
-
-type deployRequest struct {
-	Source string `json:"source"`
-	// Visibility is "public", "private" or "" (see deployVisibility); the
-	// query parameter ?visibility= says the same for a text/plain body.
-	Visibility string `json:"visibility"`
 }
 
 // deployScript stores a new version of a script and makes it live: 201
@@ -103,15 +97,15 @@ func (m *Manager) deployScript(w http.ResponseWriter, r *http.Request, c *caller
 		status = http.StatusCreated
 	}
 	m.log.InfoContext(r.Context(), "manager: script deployed", "app", app.Slug, "script", name, "version", v.Version, "user", c.user.Username)
-	httpx.WriteJSON(w, status, deployResponse{scriptResponse: toScript(app.Slug, s), Version: v.Version})
+	httpx.WriteJSON(w, status, api.Deployed{Script: toScript(app.Slug, s), Version: v.Version})
 	return nil
 }
 
 // readSource reads a deploy from a JSON or a text/plain body (the source
 // alone), refusing a source longer than limit bytes. A JSON body may be
 // twice as long, for the escaping of the source.
-func readSource(r *http.Request, limit int64) (deployRequest, error) {
-	var req deployRequest
+func readSource(r *http.Request, limit int64) (api.DeployRequest, error) {
+	var req api.DeployRequest
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mediaType == "text/plain" {
 		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
@@ -200,7 +194,7 @@ func (m *Manager) showScript(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return fmt.Errorf("manager: unable to read the live version of %s/%s: %w", app.Slug, s.Name, err)
 	}
-	httpx.WriteJSON(w, http.StatusOK, scriptSourceResponse{scriptResponse: toScript(app.Slug, s), Source: v.Source})
+	httpx.WriteJSON(w, http.StatusOK, api.ScriptSource{Script: toScript(app.Slug, s), Source: v.Source})
 	return nil
 }
 
@@ -230,7 +224,7 @@ func (m *Manager) listVersions(w http.ResponseWriter, r *http.Request, c *caller
 		return fmt.Errorf("manager: unable to list the versions of script %d: %w", s.ID, err)
 	}
 	names := userNames{m: m, r: r}
-	out := make([]versionResponse, 0, len(versions))
+	out := make([]api.Version, 0, len(versions))
 	for _, v := range versions {
 		vr, err := names.version(s, v)
 		if err != nil {
@@ -273,12 +267,12 @@ type userNames struct {
 	cache map[int64]*string
 }
 
-func (u *userNames) version(s store.Script, v store.Version) (versionResponse, error) {
+func (u *userNames) version(s store.Script, v store.Version) (api.Version, error) {
 	by, err := u.name(v.CreatedBy)
 	if err != nil {
-		return versionResponse{}, err
+		return api.Version{}, err
 	}
-	return versionResponse{Version: v.Version, Live: v.Version == s.LiveVersion, CreatedBy: by, CreatedAt: rfc3339(v.CreatedAt),
+	return api.Version{Version: v.Version, Live: v.Version == s.LiveVersion, CreatedBy: by, CreatedAt: utc(v.CreatedAt),
 		RolledBackFrom: v.RolledBackFrom}, nil
 }
 
@@ -308,21 +302,13 @@ func (u *userNames) name(id int64) (*string, error) {
 // maxScriptAttempts bounds a script's max_attempts.
 const maxScriptAttempts = 10
 
-// updateScriptRequest changes a script's settings; its source changes
-// only by deploying.
-type updateScriptRequest struct {
-	// MaxAttempts bounds the attempts of the script's jobs, 1 to 10; 0
-	// restores the default (store.DefaultMaxAttempts).
-	MaxAttempts *int `json:"max_attempts"`
-}
-
 // updateScript changes a script's settings: 200 with the script.
 func (m *Manager) updateScript(w http.ResponseWriter, r *http.Request, c *caller) error {
 	app, s, err := m.scriptFor(r, c, canEdit)
 	if err != nil {
 		return err
 	}
-	var req updateScriptRequest
+	var req api.ScriptUpdate
 	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
 		return err
 	}

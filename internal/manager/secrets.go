@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/secrets"
@@ -34,16 +35,8 @@ func validSecretName(s string) error {
 	return nil
 }
 
-// secretResponse describes a secret: its value is never part of an
-// answer.
-type secretResponse struct {
-	Name      string `json:"name"`
-	CreatedAt string `json:"created_at"`
-	UpdatedAt string `json:"updated_at"`
-}
-
-func toSecret(s store.Secret) secretResponse {
-	return secretResponse{Name: s.Name, CreatedAt: rfc3339(s.CreatedAt), UpdatedAt: rfc3339(s.UpdatedAt)}
+func toSecret(s store.Secret) api.Secret {
+	return api.Secret{Name: s.Name, CreatedAt: utc(s.CreatedAt), UpdatedAt: utc(s.UpdatedAt)}
 }
 
 // listSecrets lists an app's secrets by name, without values: viewers
@@ -57,7 +50,7 @@ func (m *Manager) listSecrets(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return fmt.Errorf("manager: unable to list the secrets of app %q: %w", app.Slug, err)
 	}
-	out := make([]secretResponse, 0, len(list))
+	out := make([]api.Secret, 0, len(list))
 	for _, s := range list {
 		out = append(out, toSecret(s))
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/auth"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/store"
@@ -102,17 +103,6 @@ func (m *Manager) authenticate(r *http.Request) (*caller, error) {
 	return &caller{user: u, via: via, tokenHash: hash, signedIn: signedIn}, nil
 }
 
-type loginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-type loginResponse struct {
-	Token     string       `json:"token"`
-	ExpiresAt string       `json:"expires_at"`
-	User      userResponse `json:"user"`
-}
-
 // login exchanges a user name and password for a session token. Password
 // checks are throttled (login_throttle.go): past a limit the answer is 429
 // with Retry-After, and the password is not even checked.
@@ -123,7 +113,7 @@ func (m *Manager) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (m *Manager) doLogin(w http.ResponseWriter, r *http.Request) error {
-	var req loginRequest
+	var req api.LoginRequest
 	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
 		return err
 	}
@@ -182,7 +172,7 @@ func (m *Manager) startSession(w http.ResponseWriter, r *http.Request, u store.U
 	if err := m.store.DeleteExpiredSessions(ctx, now); err != nil {
 		m.log.WarnContext(ctx, "manager: unable to delete expired sessions", "err", err)
 	}
-	httpx.WriteJSON(w, http.StatusOK, loginResponse{Token: token, ExpiresAt: rfc3339(s.ExpiresAt), User: toUser(u)})
+	httpx.WriteJSON(w, http.StatusOK, api.Session{Token: token, ExpiresAt: utc(s.ExpiresAt), User: toUser(u)})
 	return nil
 }
 
@@ -236,13 +226,8 @@ func (m *Manager) logout(w http.ResponseWriter, r *http.Request, c *caller) erro
 	return nil
 }
 
-type whoamiResponse struct {
-	userResponse
-	Via string `json:"via"`
-}
-
 func (m *Manager) whoami(w http.ResponseWriter, r *http.Request, c *caller) error {
-	httpx.WriteJSON(w, http.StatusOK, whoamiResponse{userResponse: toUser(c.user), Via: c.via})
+	httpx.WriteJSON(w, http.StatusOK, api.Identity{User: toUser(c.user), Via: c.via})
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/store"
 )
 
@@ -40,10 +41,10 @@ func TestAppUsage(t *testing.T) {
 			check: func(t *testing.T, e *env, res response) {
 				u, err := e.st.AppUsage(context.Background(), e.apps["demo"].ID)
 				e.must(err)
-				var got struct{ Usage usageView }
+				var got struct{ Usage api.AppUsage }
 				e.must(json.Unmarshal([]byte(res.body), &got))
 				// The seeded job-demo-queued waits too.
-				want := usageView{QueuedJobs: 3, QueuedBytes: u.QueuedBytes, MaxQueuedBytes: store.DefaultMaxQueuedBytes,
+				want := api.AppUsage{QueuedJobs: 3, QueuedBytes: u.QueuedBytes, MaxQueuedBytes: store.DefaultMaxQueuedBytes,
 					RecordedBytes: u.RecordedBytes, MaxRecordedBytes: store.DefaultMaxRecordedBytes}
 				if got.Usage != want || u.QueuedBytes < 3000 || u.RecordedBytes == 0 {
 					t.Errorf("usage %+v, want %+v with at least 3000 queued and some recorded bytes", got.Usage, want)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/auth"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/store"
@@ -26,7 +27,7 @@ func (m *Manager) listUsers(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return fmt.Errorf("manager: unable to list users: %w", err)
 	}
-	out := make([]userResponse, 0, len(users))
+	out := make([]api.User, 0, len(users))
 	for _, u := range users {
 		out = append(out, toUser(u))
 	}
@@ -34,24 +35,11 @@ func (m *Manager) listUsers(w http.ResponseWriter, r *http.Request, c *caller) e
 	return nil
 }
 
-type createUserRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-	Role     string `json:"role"`
-}
-
-type createUserResponse struct {
-	userResponse
-	// Password is set only when the server generated it; it is shown
-	// this once.
-	Password string `json:"password,omitempty"`
-}
-
 func (m *Manager) createUser(w http.ResponseWriter, r *http.Request, c *caller) error {
 	if err := requireAdmin(c); err != nil {
 		return err
 	}
-	var req createUserRequest
+	var req api.CreateUserRequest
 	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
 		return err
 	}
@@ -82,7 +70,7 @@ func (m *Manager) createUser(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err := m.store.CreateUser(r.Context(), &u); err != nil {
 		return storeErr(err, "", fmt.Sprintf("user %q already exists", req.Username))
 	}
-	httpx.WriteJSON(w, http.StatusCreated, createUserResponse{userResponse: toUser(u), Password: generated})
+	httpx.WriteJSON(w, http.StatusCreated, api.NewUser{User: toUser(u), Password: generated})
 	return nil
 }
 
@@ -141,19 +129,12 @@ func (m *Manager) deleteUser(w http.ResponseWriter, r *http.Request, c *caller) 
 	return nil
 }
 
-type setPasswordRequest struct {
-	Password string `json:"password"`
-	// CurrentPassword is required when users change their own password,
-	// so that a stolen token alone cannot take the account over.
-	CurrentPassword string `json:"current_password"`
-}
-
 func (m *Manager) setPassword(w http.ResponseWriter, r *http.Request, c *caller) error {
 	u, err := m.targetUser(r, c)
 	if err != nil {
 		return err
 	}
-	var req setPasswordRequest
+	var req api.SetPasswordRequest
 	if err := httpx.DecodeJSON(r, &req, MaxBodyBytes); err != nil {
 		return err
 	}

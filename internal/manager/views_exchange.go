@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"unicode/utf8"
 
+	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/store"
 )
 
@@ -12,15 +13,8 @@ import (
 // and the replay show it. A body that is UTF-8 text is "body"; any other
 // is "body_base64", with "body" null.
 
-type bodyView struct {
-	Body          *string `json:"body"`
-	BodyBase64    *string `json:"body_base64,omitempty"`
-	BodySize      int     `json:"body_size"`
-	BodyTruncated bool    `json:"body_truncated"`
-}
-
-func toBody(b []byte, size int, truncated bool) bodyView {
-	v := bodyView{BodySize: size, BodyTruncated: truncated}
+func toBody(b []byte, size int, truncated bool) api.RecordedBody {
+	v := api.RecordedBody{BodySize: size, BodyTruncated: truncated}
 	if utf8.Valid(b) {
 		s := string(b)
 		v.Body = &s
@@ -31,34 +25,19 @@ func toBody(b []byte, size int, truncated bool) bodyView {
 	return v
 }
 
-type requestView struct {
-	Method  string      `json:"method"`
-	Path    string      `json:"path"`
-	Query   string      `json:"query"`
-	Host    string      `json:"host"`
-	Headers http.Header `json:"headers"`
-	bodyView
-}
-
-func toRequestView(r *store.HTTPRequest) *requestView {
+func toRequestView(r *store.HTTPRequest) *api.RecordedRequest {
 	if r == nil {
 		return nil
 	}
-	return &requestView{Method: r.Method, Path: r.Path, Query: r.Query, Host: r.Host, Headers: headersOrEmpty(r.Header),
-		bodyView: toBody(r.Body, r.BodySize, r.BodyTruncated)}
+	return &api.RecordedRequest{Method: r.Method, Path: r.Path, Query: r.Query, Host: r.Host, Headers: headersOrEmpty(r.Header),
+		RecordedBody: toBody(r.Body, r.BodySize, r.BodyTruncated)}
 }
 
-type responseView struct {
-	Status  int         `json:"status"`
-	Headers http.Header `json:"headers"`
-	bodyView
-}
-
-func toResponseView(r *store.HTTPResponse) *responseView {
+func toResponseView(r *store.HTTPResponse) *api.RecordedResponse {
 	if r == nil {
 		return nil
 	}
-	return &responseView{Status: r.Status, Headers: headersOrEmpty(r.Header), bodyView: toBody(r.Body, r.BodySize, r.BodyTruncated)}
+	return &api.RecordedResponse{Status: r.Status, Headers: headersOrEmpty(r.Header), RecordedBody: toBody(r.Body, r.BodySize, r.BodyTruncated)}
 }
 
 // headersOrEmpty makes "headers" an object, never null.
@@ -69,15 +48,10 @@ func headersOrEmpty(h http.Header) http.Header {
 	return h
 }
 
-// invocationDetail is one record shown alone: with its output, and its
+// toInvocationDetail is one record shown alone: with its output, and its
 // recorded request and response when it has them.
-type invocationDetail struct {
-	invocationResponse
-	Request  *requestView  `json:"request,omitempty"`
-	Response *responseView `json:"response,omitempty"`
-}
-
-func toInvocationDetail(inv store.Invocation) invocationDetail {
-	return invocationDetail{invocationResponse: toInvocation(inv, true),
-		Request: toRequestView(inv.Request), Response: toResponseView(inv.Response)}
+func toInvocationDetail(inv store.Invocation) api.Invocation {
+	r := toInvocation(inv, true)
+	r.Request, r.Response = toRequestView(inv.Request), toResponseView(inv.Response)
+	return r
 }
