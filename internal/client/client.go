@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/picloud/picloud/internal/api"
 )
 
 // Client talks to one PiCloud server.
@@ -66,13 +68,7 @@ const maxErrorBody = 64 << 10
 // there is one.
 func errorFromResponse(status int, body []byte) *Error {
 	e := &Error{Status: status}
-	var env struct {
-		Error *struct {
-			Code    string         `json:"code"`
-			Message string         `json:"message"`
-			Details map[string]any `json:"details"`
-		} `json:"error"`
-	}
+	var env api.ErrorBody
 	if json.Unmarshal(body, &env) == nil && env.Error != nil && env.Error.Message != "" {
 		e.Code, e.Message, e.Details = env.Error.Code, env.Error.Message, env.Error.Details
 		return e
