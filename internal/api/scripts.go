@@ -67,7 +67,8 @@ type Version struct {
 type DeployRequest struct {
 	Source string `json:"source"`
 	// Visibility is VisibilityPublic, VisibilityPrivate or "" to leave it
-	// to the server.
+	// to the server; the query parameter ?visibility= says the same for a
+	// text/plain body.
 	Visibility string `json:"visibility,omitempty"`
 }
 

@@ -36,7 +36,8 @@ type CreateUserRequest struct {
 // SetPasswordRequest is the body of PUT /api/v1/users/{name}/password.
 type SetPasswordRequest struct {
 	Password string `json:"password"`
-	// CurrentPassword is required when users change their own password.
+	// CurrentPassword is required when users change their own password,
+	// so that a stolen token alone cannot take the account over.
 	CurrentPassword string `json:"current_password,omitempty"`
 }
 
@@ -72,6 +73,8 @@ type NewAPIKey struct {
 // CreateAPIKeyRequest is the body of POST /api/v1/auth/keys.
 type CreateAPIKeyRequest struct {
 	Name string `json:"name"`
-	// Password is the caller's, which a session must give again.
+	// Password is the caller's, required unless the request comes with
+	// a fresh session: a key outlives every session, so a stolen session
+	// or key must not be able to mint one.
 	Password string `json:"password,omitempty"`
 }

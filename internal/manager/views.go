@@ -43,6 +43,9 @@ func toAPIKey(k store.APIKey) api.APIKey {
 	return api.APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedAt: utc(k.CreatedAt), LastUsedAt: optionalTime(k.LastUsed)}
 }
 
+// toApp converts the limits as a whole: api.AppLimits has the fields of
+// store.AppLimits, so a limit added to one and not the other stops the
+// build here rather than going missing from the API.
 func toApp(a store.App) api.App {
 	return api.App{ID: a.ID, Slug: a.Slug, Name: a.Name, Description: a.Description, Limits: api.AppLimits(a.Limits), CreatedAt: utc(a.CreatedAt),
 		Outbound: toOutbound(a.Outbound)}
