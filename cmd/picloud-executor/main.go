@@ -24,9 +24,8 @@ import (
 
 	"github.com/picloud/picloud/internal/cluster"
 	"github.com/picloud/picloud/internal/config"
-	"github.com/picloud/picloud/internal/execrpc"
 	"github.com/picloud/picloud/internal/executor"
-	"github.com/picloud/picloud/internal/store/sqlstore"
+	"github.com/picloud/picloud/internal/node"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -58,25 +57,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err := f.Parse(args); err != nil {
 		return err
 	}
-	log := common.Logger(stderr).With("service", "executor")
+	base := common.Logger(stderr)
+	log := base.With("service", "executor")
 
-	var kv executor.KV // nil: kv calls fail
-	if dsn != "" {
-		st, err := sqlstore.OpenPostgres(ctx, dsn)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		kv = st
+	// Without a database its scripts' kv calls fail.
+	n, err := node.New(ctx, node.Config{Role: node.Executor, DB: dsn, Logger: base, Limits: limits, ExecutorCacheSize: cacheSize})
+	if err != nil {
+		return err
 	}
-	x := executor.New(executor.Config{Defaults: limits, KV: kv})
-	srv := execrpc.NewServer(execrpc.ServerConfig{Executor: x, CacheSize: cacheSize, Logger: log})
+	defer n.Close(context.Background())
 	ln, err := cluster.Listen(common.Listen)
 	if err != nil {
 		return err
 	}
 	config.TuneGC(getenv)
-	log.Info("PiCloud executor is listening", "address", common.Listen, "kv", kv != nil, "version", version)
+	log.Info("PiCloud executor is listening", "address", common.Listen, "kv", dsn != "", "version", version)
 	// Only its orchestrator calls it, which bounds the runs it sends.
-	return cluster.Serve(ctx, log, ln, srv.Handler(), common.ShutdownTimeout, nil)
+	return cluster.Serve(ctx, log, ln, n.Handler(), common.ShutdownTimeout, nil)
 }

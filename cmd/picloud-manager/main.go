@@ -17,7 +17,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -26,15 +25,11 @@ import (
 	_ "time/tzdata"
 
 	"github.com/picloud/picloud/internal/cluster"
-	"github.com/picloud/picloud/internal/events/pgbus"
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/metrics"
-	"github.com/picloud/picloud/internal/orchestrator"
-	"github.com/picloud/picloud/internal/scheduler"
+	"github.com/picloud/picloud/internal/node"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlstore"
-	"github.com/picloud/picloud/internal/ui"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -83,52 +78,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 
-	st, err := sqlstore.OpenPostgres(ctx, dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	from, to := st.Migrated()
-	log.Info("database schema", "from_version", from, "schema_version", to)
-	bus, err := pgbus.Open(ctx, dsn, log.With("service", "bus"))
-	if err != nil {
-		return err
-	}
-	defer bus.Close()
-
 	met := metrics.New()
 	protect.Guard.Metrics = met
-	exec := executor.New(executor.Config{Defaults: limits})
-	sched := scheduler.New(scheduler.Config{
-		Store:  st,
-		Bus:    bus,
-		Logger: log.With("service", "scheduler"),
-		NewID:  orchestrator.NewIDs(),
-	})
 	// The manager runs no scripts, so it cannot replay them: the
 	// orchestrator nodes serve POST /api/v1/logs/{id}/replay.
-	mgr := manager.New(manager.Config{
-		Store:   st,
-		Bus:     bus,
-		Logger:  log.With("service", "manager"),
-		Metrics: met,
-		Compile: func(src string) error { _, err := exec.Compile(src); return err },
-		Secrets: keys,
-
-		KVLimits: limits.KV,
-
-		MaxSourceBytes: limits.MaxScriptBytes,
-		Storage:        storage,
-		Login:          login,
+	n, err := node.New(ctx, node.Config{
+		Role:          node.Manager,
+		DB:            dsn,
+		Logger:        log,
+		Metrics:       met,
+		Limits:        limits, // deploys are compiled with the executors' limits
+		Storage:       storage,
+		Secrets:       keys,
+		Login:         login,
+		MetricsAccess: metricsAccess,
 	})
-	// Schedule changes and written logs announced while the bus was
-	// reconnecting were missed.
-	bus.OnReconnect(func() {
-		sched.Wake()
-		mgr.Resync()
-	})
+	if err != nil {
+		return err
+	}
+	defer n.Close(context.Background())
 
-	created, password, err := mgr.EnsureAdmin(ctx, adminUser, adminPwd)
+	created, password, err := n.Manager.EnsureAdmin(ctx, adminUser, adminPwd)
 	if err != nil {
 		return fmt.Errorf("first admin: %w", err)
 	}
@@ -140,28 +110,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log.Info("created the first admin user", "username", adminUser)
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("/api/", mgr.Handler()) // counts its own requests
-	stopMetrics, err := cluster.MountMetrics(mux, met, mgr, metricsAccess, log)
-	if err != nil {
-		return err
-	}
-	defer stopMetrics()
-	mux.Handle("GET "+ui.Prefix, ui.Handler())
-	mux.Handle("GET /{$}", http.RedirectHandler(ui.Prefix, http.StatusFound))
-	mux.Handle("GET /healthz", cluster.Health(nil))
-
 	ln, err := cluster.Listen(common.Listen)
 	if err != nil {
 		return err
 	}
-	sched.Start()
+	if err := n.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
 	log.Info("PiCloud manager is listening", "address", "http://"+ln.Addr().String(), "version", version)
-	serveErr := cluster.Serve(ctx, log, ln, mux, common.ShutdownTimeout, &protect, mgr.EndStreams)
+	serveErr := cluster.Serve(ctx, log, ln, n.Handler(), common.ShutdownTimeout, &protect, n.EndStreams)
 
 	sctx, cancel := context.WithTimeout(context.Background(), common.ShutdownTimeout)
 	defer cancel()
-	if err := sched.Close(sctx); err != nil {
+	if err := n.Close(sctx); err != nil {
 		log.Error("stopping the scheduler", "err", err)
 	}
 	if serveErr == nil {

@@ -26,7 +26,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -36,14 +35,11 @@ import (
 
 	"github.com/picloud/picloud/internal/cluster"
 	"github.com/picloud/picloud/internal/config"
-	"github.com/picloud/picloud/internal/events/pgbus"
 	"github.com/picloud/picloud/internal/execrpc"
 	"github.com/picloud/picloud/internal/executor"
-	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/metrics"
-	"github.com/picloud/picloud/internal/orchestrator"
+	"github.com/picloud/picloud/internal/node"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/store/sqlstore"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -120,68 +116,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	defer stopExecutor()
 
-	st, err := sqlstore.OpenPostgres(ctx, s.dsn)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	from, to := st.Migrated()
-	log.Info("database schema", "from_version", from, "schema_version", to)
-	bus, err := pgbus.Open(ctx, s.dsn, log.With("service", "bus"))
-	if err != nil {
-		return err
-	}
-	defer bus.Close()
-
 	met := metrics.New()
 	s.protect.Guard.Metrics = met
-	orch := orchestrator.New(orchestrator.Config{
-		Store:            st,
-		Bus:              bus,
-		Runner:           remoteRunner{client},
-		Logger:           log.With("service", "orchestrator", "node", s.node),
-		Metrics:          met,
-		Defaults:         s.limits,
-		Outbound:         s.outbound,
-		LogRetention:     s.logRetention,
-		LogFlushInterval: s.logFlush,
-		Workers:          s.workers,
-		MaxRunningPerApp: s.maxRunning,
-		NodeID:           s.node,
-		Secrets:          keys,
-		Storage:          s.storage,
-
+	// Replays run scripts, which the manager of a cluster does not: the
+	// node serves POST /api/v1/logs/{id}/replay (the proxy routes it
+	// here) with a handler of its own.
+	n, err := node.New(ctx, node.Config{
+		Role:              node.Orchestrator,
+		DB:                s.dsn,
+		Logger:            log,
+		Metrics:           met,
+		Runner:            remoteRunner{client},
+		NodeID:            s.node,
+		Limits:            s.limits,
+		Outbound:          s.outbound,
+		Storage:           s.storage,
+		Secrets:           keys,
+		LogRetention:      s.logRetention,
+		LogFlush:          s.logFlush,
+		Workers:           s.workers,
+		MaxRunningJobs:    s.maxRunning,
 		MaxInflight:       s.protect.MaxInflight,
 		MaxInflightPerApp: s.protect.MaxInflightPerApp,
 		MaxInflightHeavy:  s.protect.MaxInflightHeavy,
 		AdmissionWait:     s.protect.AdmissionWait,
+		// The proxy's health checks reach the executor, never the
+		// database.
+		Health:        client.Health,
+		MetricsAccess: s.metrics,
 	})
-	// Deploys and queued jobs announced while the bus was reconnecting
-	// were missed: forget every compiled script, look at the queue again.
-	bus.OnReconnect(orch.Resync)
-
-	// Replays run scripts, which the manager of a cluster does not: the
-	// nodes serve POST /api/v1/logs/{id}/replay (the proxy routes it
-	// here), through the control plane's own handler, which
-	// authenticates the caller and checks their role in the database.
-	replays := manager.New(manager.Config{
-		Store:    st,
-		Bus:      bus,
-		Logger:   log.With("service", "manager", "node", s.node),
-		Metrics:  met,
-		Replayer: orch,
-	})
-
-	mux := http.NewServeMux()
-	mux.Handle("/fn/", met.Middleware("orchestrator", orch.Handler()))
-	mux.Handle("POST /api/v1/logs/{id}/replay", replays.Handler())
-	stopMetrics, err := cluster.MountMetrics(mux, met, replays, s.metrics, log)
 	if err != nil {
 		return err
 	}
-	defer stopMetrics()
-	// The proxy's health checks reach the executor, never the database.
-	mux.Handle("GET /healthz", cluster.Health(client.Health))
+	defer n.Close(context.Background())
 
 	ln, err := cluster.Listen(s.Listen)
 	if err != nil {
@@ -189,18 +156,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	// The consumer first requeues the jobs this node ran when it was
 	// killed, then runs due jobs.
-	if err := orch.Start(ctx); err != nil {
+	if err := n.Start(ctx); err != nil {
 		ln.Close()
-		return fmt.Errorf("start the job queue: %w", err)
+		return err
 	}
 	config.TuneGC(getenv)
 	log.Info("PiCloud orchestrator is listening", "address", "http://"+ln.Addr().String(),
 		"node", s.node, "executor", s.executor, "version", version)
-	serveErr := cluster.Serve(ctx, log, ln, mux, s.ShutdownTimeout, &s.protect)
+	serveErr := cluster.Serve(ctx, log, ln, n.Handler(), s.ShutdownTimeout, &s.protect)
 
 	sctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
 	defer cancel()
-	if err := orch.Close(sctx); err != nil {
+	if err := n.Close(sctx); err != nil {
 		log.Error("stopping the job queue and flushing invocation logs", "err", err)
 	}
 	if serveErr == nil {

@@ -15,16 +15,11 @@ import (
 
 	"github.com/picloud/picloud/internal/cluster"
 	"github.com/picloud/picloud/internal/config"
-	"github.com/picloud/picloud/internal/events"
-	"github.com/picloud/picloud/internal/events/pgbus"
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/manager"
-	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/netguard"
-	"github.com/picloud/picloud/internal/orchestrator"
-	"github.com/picloud/picloud/internal/scheduler"
+	"github.com/picloud/picloud/internal/node"
 	"github.com/picloud/picloud/internal/store"
-	"github.com/picloud/picloud/internal/ui"
 )
 
 // serve runs the all-in-one server until ctx is done, then shuts down
@@ -52,97 +47,57 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer st.Close()
 
-	// One process owns a SQLite file, so its events stay in the process;
-	// on PostgreSQL they go through the database, to every process that
-	// shares it.
-	var bus events.Bus = events.NewLocal()
-	var pgBus *pgbus.Bus
+	db := ""
 	if cfg.Postgres() {
-		pgBus, err = pgbus.Open(ctx, cfg.DB, log.With("service", "bus"))
-		if err != nil {
-			return fmt.Errorf("open the event bus: %w", err)
-		}
-		defer pgBus.Close()
-		bus = pgBus
+		// On PostgreSQL the events go through the database, to every
+		// process that shares it.
+		db = cfg.DB
 	}
-	met := metrics.New()
-	defaults := executor.Limits{
-		Timeout:        cfg.Timeout,
-		MaxOperations:  cfg.MaxOperations,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		MaxMemoryBytes: cfg.MaxMemoryBytes,
-		MaxScriptBytes: cfg.MaxScriptBytes,
-		KV:             store.KVLimits{MaxValueBytes: cfg.KVMaxValueBytes, MaxBytes: cfg.KVMaxBytes, MaxKeys: cfg.KVMaxKeys},
-	}
-	exec := executor.New(executor.Config{Defaults: defaults, KV: st})
-	storage := store.StorageQuotas{MaxQueuedBytes: cfg.MaxQueuedBytes, MaxRecordedBytes: cfg.MaxRecordedBytes}
-	outbound := executor.OutboundLimits{
-		Timeout:          cfg.OutboundTimeout,
-		MaxResponseBytes: cfg.OutboundMaxResponse,
-		MaxRequestBytes:  cfg.OutboundMaxRequestBody,
-		MaxRequests:      cfg.OutboundMaxRequests,
-	}
-	orch := orchestrator.New(orchestrator.Config{
-		Store:             st,
-		Bus:               bus,
-		Executor:          exec,
-		Logger:            log.With("service", "orchestrator"),
-		Metrics:           met,
-		Defaults:          defaults,
-		Outbound:          outbound,
-		LogRetention:      cfg.LogRetention,
-		LogFlushInterval:  cfg.LogFlush,
-		MaxRunningPerApp:  cfg.MaxRunningJobs,
-		Secrets:           keys,
-		Storage:           storage,
-		MaxInflight:       cfg.MaxInflight,
-		MaxInflightPerApp: cfg.MaxInflightPerApp,
-		MaxInflightHeavy:  cfg.MaxInflightHeavy,
-		AdmissionWait:     cfg.AdmissionWait,
-		// NodeID defaults to the host name: it survives a restart, so the
-		// jobs a killed server was running are requeued when it starts.
-	})
-	sched := scheduler.New(scheduler.Config{
+	n, err := node.New(ctx, node.Config{
+		Role:   node.AllInOne,
 		Store:  st,
-		Bus:    bus,
-		Logger: log.With("service", "scheduler"),
-		NewID:  orch.NewID,
-	})
-	mgr := manager.New(manager.Config{
-		Store:   st,
-		Bus:     bus,
-		Logger:  log.With("service", "manager"),
-		Metrics: met,
-		// Deploys are checked by the executor that will run them.
-		Compile: func(src string) error { _, err := exec.Compile(src); return err },
+		DB:     db,
+		Logger: log,
+		Limits: executor.Limits{
+			Timeout:        cfg.Timeout,
+			MaxOperations:  cfg.MaxOperations,
+			MaxBodyBytes:   cfg.MaxBodyBytes,
+			MaxMemoryBytes: cfg.MaxMemoryBytes,
+			MaxScriptBytes: cfg.MaxScriptBytes,
+			KV:             store.KVLimits{MaxValueBytes: cfg.KVMaxValueBytes, MaxBytes: cfg.KVMaxBytes, MaxKeys: cfg.KVMaxKeys},
+		},
+		Outbound: executor.OutboundLimits{
+			Timeout:          cfg.OutboundTimeout,
+			MaxResponseBytes: cfg.OutboundMaxResponse,
+			MaxRequestBytes:  cfg.OutboundMaxRequestBody,
+			MaxRequests:      cfg.OutboundMaxRequests,
+		},
+		Storage: store.StorageQuotas{MaxQueuedBytes: cfg.MaxQueuedBytes, MaxRecordedBytes: cfg.MaxRecordedBytes},
 		Secrets: keys,
-		// Replays run here, on the data plane.
-		Replayer: orch,
-
-		KVLimits: defaults.KV,
-
-		MaxSourceBytes: defaults.MaxScriptBytes,
-		Storage:        storage,
 		Login: manager.LoginLimits{
 			MaxFailures:        cfg.LoginMaxFailures,
 			MaxAddressFailures: cfg.LoginMaxAddressFailures,
 			MaxUserFailures:    cfg.LoginMaxUserFailures,
 			TrustedProxies:     cfg.TrustedProxies,
 		},
+		LogRetention:      cfg.LogRetention,
+		LogFlush:          cfg.LogFlush,
+		MaxRunningJobs:    cfg.MaxRunningJobs,
+		MaxInflight:       cfg.MaxInflight,
+		MaxInflightPerApp: cfg.MaxInflightPerApp,
+		MaxInflightHeavy:  cfg.MaxInflightHeavy,
+		AdmissionWait:     cfg.AdmissionWait,
+		MetricsAccess: cluster.MetricsAccess{
+			Listen: cfg.MetricsListen, Token: cfg.MetricsToken, TokenFile: cfg.MetricsTokenFile},
 	})
-
-	if pgBus != nil {
-		// The events published while the bus was reconnecting are lost:
-		// drop every compiled script, look for queued jobs and re-plan
-		// the schedules.
-		pgBus.OnReconnect(func() {
-			orch.Resync()
-			sched.Wake()
-			mgr.Resync()
-		})
+	if err != nil {
+		return err
 	}
+	// Closed after the server's shutdown below, or here when it never
+	// starts; a second Close does nothing.
+	defer n.Close(context.Background())
 
-	created, password, err := mgr.EnsureAdmin(ctx, cfg.AdminUser, cfg.AdminPassword)
+	created, password, err := n.Manager.EnsureAdmin(ctx, cfg.AdminUser, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("first admin: %w", err)
 	}
@@ -154,17 +109,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("created the first admin user", "username", cfg.AdminUser)
 	}
 
-	mux := routes(mgr, orch, met)
-	// /metrics names every app: it is served on its own private address,
-	// or on the main one to administrators and the metrics token holder.
-	stopMetrics, err := cluster.MountMetrics(mux, met, mgr, cluster.MetricsAccess{
-		Listen: cfg.MetricsListen, Token: cfg.MetricsToken, TokenFile: cfg.MetricsTokenFile}, log)
-	if err != nil {
-		return err
-	}
-	defer stopMetrics()
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           n.Handler(),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -177,22 +123,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		MaxConnsPerClient: cfg.MaxConnsPerClient,
 		MinBodyRate:       cfg.MinBodyRate,
 		BodyGrace:         cfg.BodyGrace,
-		Metrics:           met,
+		Metrics:           n.Metrics,
 	})
 	// Live log streams never end on their own: Shutdown would wait for
 	// them until its timeout.
-	srv.RegisterOnShutdown(mgr.EndStreams)
+	srv.RegisterOnShutdown(n.EndStreams)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	// The queue consumer first requeues what a killed server left
 	// running; the scheduler's first pass fires what was missed.
-	if err := orch.Start(ctx); err != nil {
+	if err := n.Start(ctx); err != nil {
 		ln.Close()
-		return fmt.Errorf("start the job queue: %w", err)
+		return err
 	}
-	sched.Start()
 	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "gogc", gogc, "max_conns", guard.MaxConns(), "version", version)
 
 	errc := make(chan error, 1)
@@ -206,31 +151,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := sched.Close(sctx); err != nil {
-		log.Error("stopping the scheduler", "err", err)
-	}
 	shutdownErr := srv.Shutdown(sctx)
-	if err := orch.Close(sctx); err != nil {
-		log.Error("stopping the job queue and flushing invocation logs", "err", err)
+	if err := n.Close(sctx); err != nil {
+		log.Error("stopping the node", "err", err)
 	}
 	if shutdownErr != nil {
 		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// routes mounts the services on one mux; /metrics is mounted apart
-// (cluster.MountMetrics).
-func routes(mgr *manager.Manager, orch *orchestrator.Orchestrator, met *metrics.Metrics) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.Handle("/api/", mgr.Handler()) // counts its own requests
-	mux.Handle("/fn/", met.Middleware("orchestrator", orch.Handler()))
-	mux.Handle("GET "+ui.Prefix, ui.Handler())
-	mux.Handle("GET /{$}", http.RedirectHandler(ui.Prefix, http.StatusFound))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
-	})
-	return mux
 }

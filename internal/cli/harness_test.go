@@ -1,9 +1,9 @@
 package cli
 
 // The test harness: a real PiCloud (manager + orchestrator + executor on a
-// SQLite file or a PostgreSQL database, wired as cmd/picloud wires them;
-// see dbtest) behind an httptest server,
-// and a way to run pic commands against it with buffers for streams and a
+// SQLite file or a PostgreSQL database, see dbtest, assembled by package
+// node as cmd/picloud assembles them) behind an httptest server, and a
+// way to run pic commands against it with buffers for streams and a
 // private environment per test.
 
 import (
@@ -11,8 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,9 +23,8 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/client"
-	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/executor"
-	"github.com/picloud/picloud/internal/manager"
+	"github.com/picloud/picloud/internal/node"
 	"github.com/picloud/picloud/internal/orchestrator"
 	"github.com/picloud/picloud/internal/secrets"
 	"github.com/picloud/picloud/internal/store"
@@ -103,60 +100,51 @@ func startServer(db dbtest.DB) (*testServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	bus := events.NewLocal()
-	defaults := executor.Limits{Timeout: 5 * time.Second}
-	exec := executor.New(executor.Config{Defaults: defaults, KV: st})
 	jobs := newJobWatch(st)
 	keys, err := secrets.NewKeyring(bytes.Repeat([]byte{1}, secrets.KeySize))
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	orch := orchestrator.New(orchestrator.Config{
-		Store:            jobs,
-		Bus:              bus,
-		Executor:         exec,
-		Logger:           log,
-		Defaults:         defaults,
-		LogFlushInterval: 50 * time.Millisecond,
-		LogBatchSize:     256,
-		Secrets:          keys,
-	})
-	mgr := manager.New(manager.Config{
-		Store:   st,
-		Bus:     bus,
-		Logger:  log,
-		Compile: func(src string) error { _, err := exec.Compile(src); return err },
-		Secrets: keys,
-		// Replays run here, as in cmd/picloud.
-		Replayer: orch,
-	})
+	// The node is assembled as cmd/picloud assembles it; its store notes
+	// the attempts of jobs.
 	ctx := context.Background()
-	if _, _, err := mgr.EnsureAdmin(ctx, "admin", adminPassword); err != nil {
+	n, err := node.New(ctx, node.Config{
+		Store:        jobs,
+		Limits:       executor.Limits{Timeout: 5 * time.Second},
+		LogFlush:     50 * time.Millisecond,
+		LogBatchSize: 256,
+		Secrets:      keys,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if _, _, err := n.Manager.EnsureAdmin(ctx, "admin", adminPassword); err != nil {
+		n.Close(ctx)
 		st.Close()
 		return nil, err
 	}
 	// The queue consumer runs async jobs; retries wait the default 10s,
 	// so that a job between attempts stays in the state "error".
-	if err := orch.Start(ctx); err != nil {
+	if err := n.Start(ctx); err != nil {
+		n.Close(ctx)
 		st.Close()
 		return nil, err
 	}
-	s := &testServer{orch: orch, jobs: jobs}
-	api := mgr.Handler()
-	mux := http.NewServeMux()
-	mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n, _ := s.apiCalls.LoadOrStore(r.Header.Get("Authorization"), new(atomic.Int64))
-		n.(*atomic.Int64).Add(1)
-		api.ServeHTTP(w, r)
+	s := &testServer{orch: n.Orchestrator, jobs: jobs}
+	h := n.Handler()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			calls, _ := s.apiCalls.LoadOrStore(r.Header.Get("Authorization"), new(atomic.Int64))
+			calls.(*atomic.Int64).Add(1)
+		}
+		h.ServeHTTP(w, r)
 	}))
-	mux.Handle("/fn/", orch.Handler())
-	hs := httptest.NewServer(mux)
 	s.URL = hs.URL
 	s.close = func() {
 		hs.Close()
-		orch.Close(ctx)
+		n.Close(ctx)
 		st.Close()
 	}
 	sess, err := client.New(hs.URL, "").Login(ctx, "admin", adminPassword)

@@ -48,9 +48,15 @@ func (f *Flags) Login(l *manager.LoginLimits) {
 	})
 }
 
+// MetricsGuard lets administrators and the metrics token holder read
+// /metrics: *manager.Manager, or *manager.Replays on an orchestrator node.
+type MetricsGuard interface {
+	ProtectMetrics(h http.Handler, token string) http.Handler
+}
+
 // MountMetrics serves /metrics as a says: on mux, guarded by mgr, or on its
 // own listener, which stop closes.
-func MountMetrics(mux *http.ServeMux, met *metrics.Metrics, mgr *manager.Manager, a MetricsAccess, log *slog.Logger) (stop func(), err error) {
+func MountMetrics(mux *http.ServeMux, met *metrics.Metrics, mgr MetricsGuard, a MetricsAccess, log *slog.Logger) (stop func(), err error) {
 	if a.Listen == "" {
 		token, err := metrics.ReadToken(a.Token, a.TokenFile)
 		if err != nil {

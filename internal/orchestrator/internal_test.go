@@ -12,67 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picloud/picloud/internal/ids"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/store"
 )
 
-func TestIDs(t *testing.T) {
-	var g idGen
-	now := time.UnixMilli(1_700_000_000_123)
-	prev := ""
-	for i := range 10_000 {
-		id := g.next(now)
-		if len(id) != idLen || strings.Trim(id, crockford) != "" || id[0] > '7' {
-			t.Fatalf("malformed id %q", id)
-		}
-		if id <= prev {
-			t.Fatalf("id %d %q not after %q", i, id, prev)
-		}
-		prev = id
-	}
-	// The prefix is the timestamp, so a later millisecond sorts after;
-	// an earlier clock reading does not go back.
-	later := g.next(now.Add(time.Millisecond))
-	if later <= prev || later[:10] == prev[:10] {
-		t.Fatalf("later id %q vs %q", later, prev)
-	}
-	if back := g.next(now); back <= later {
-		t.Fatalf("clock going back gave %q after %q", back, later)
-	}
-	var ms uint64
-	for _, c := range later[:10] {
-		ms = ms<<5 | uint64(strings.IndexRune(crockford, c))
-	}
-	if ms != 1_700_000_000_124 {
-		t.Fatalf("decoded timestamp %d", ms)
-	}
-	// Two generators (two processes) start from random points.
-	var g2 idGen
-	if a, b := g2.next(now.Add(time.Hour)), (&idGen{}).next(now.Add(time.Hour)); a == b {
-		t.Fatalf("two generators made %q", a)
-	}
-}
-
-func TestIDsConcurrent(t *testing.T) {
-	var g idGen
-	var mu sync.Mutex
-	seen := map[string]bool{}
-	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() {
-			for range 1000 {
-				id := g.next(time.Now())
-				mu.Lock()
-				if seen[id] {
-					t.Errorf("duplicate %q", id)
-				}
-				seen[id] = true
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-}
+// idLen is the length of the invocation ids the tests check.
+const idLen = ids.Len
 
 func TestCacheDoesNotKeepFailures(t *testing.T) {
 	calls := 0

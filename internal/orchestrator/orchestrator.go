@@ -28,6 +28,7 @@ import (
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/ids"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/secrets"
 	"github.com/picloud/picloud/internal/store"
@@ -141,7 +142,7 @@ type Orchestrator struct {
 	cache     *scriptCache
 	logs      *logWriter
 	queue     *queue
-	ids       idGen
+	ids       ids.Generator
 	mux       *http.ServeMux
 	secrets   *secrets.Keyring
 	admission *admission
@@ -245,7 +246,7 @@ func (o *Orchestrator) Start(ctx context.Context) error {
 }
 
 // NewID returns a new invocation id: 26 characters that sort by time.
-func (o *Orchestrator) NewID() string { return o.ids.next(o.clock.Now()) }
+func (o *Orchestrator) NewID() string { return o.ids.Next(o.clock.Now()) }
 
 // Close stops the queue consumer, waits for the jobs it runs, then writes
 // the buffered invocation logs and stops logging; call it after the HTTP
@@ -402,7 +403,7 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 	}
 	defer release()
 	started := time.Now()
-	id := o.ids.next(started)
+	id := o.ids.Next(started)
 	ctx, heavy := o.admission.watch(r.Context(), c.appID, app, int(c.limits.MaxInflight))
 	res := c.run(ctx, executor.Event{
 		App:    app,

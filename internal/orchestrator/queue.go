@@ -81,7 +81,7 @@ const quotaQueuedBytes = "max_queued_bytes"
 // quota of bytes.
 func (o *Orchestrator) enqueue(w http.ResponseWriter, r *http.Request, c *compiled, app, script, path string, query url.Values, body []byte) {
 	now := o.clock.Now()
-	id := o.ids.next(now)
+	id := o.ids.Next(now)
 	req, err := o.storedRequest(c.appID, id, asyncRequest{Method: r.Method, Path: path, Query: query, Header: r.Header, Host: r.Host, Body: body})
 	if err != nil {
 		o.logger.Error("orchestrator: unable to store an async request", "app", app, "script", script, "err", err)
@@ -320,7 +320,7 @@ func (q *queue) run(j store.Job) {
 	started := q.clock.Now()
 	res, version, req := q.execute(j)
 	inv := withResult(store.Invocation{
-		ID:      o.ids.next(started),
+		ID:      o.ids.Next(started),
 		AppID:   j.AppID,
 		AppSlug: j.AppSlug,
 		Script:  j.Script,

@@ -54,7 +54,7 @@ func (o *Orchestrator) Replay(ctx context.Context, inv store.Invocation, version
 		return store.Invocation{}, fmt.Errorf("orchestrator: replay: version %d of script %q: %w", version, inv.Script, err)
 	}
 	started := time.Now()
-	id := o.ids.next(started)
+	id := o.ids.Next(started)
 	query, _ := url.ParseQuery(req.Query) // what could be parsed, as net/http does
 	res := c.run(ctx, executor.Event{
 		App:    app.Slug,
