@@ -11,6 +11,7 @@ import (
 
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/manager"
+	"github.com/picloud/picloud/internal/node"
 	"github.com/picloud/picloud/internal/store"
 )
 
@@ -81,7 +82,7 @@ func runAdmin(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	ctx := context.Background()
-	st, err := openStore(ctx, cfg, nil)
+	st, err := node.OpenStore(ctx, cfg.DB, cfg.DatabasePath(), nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "picloud admin: open database:", err)
 		return exitFail

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+
 	// Time zones come with the binary, so that schedules in any IANA zone
 	// work on systems without /usr/share/zoneinfo.
 	_ "time/tzdata"
@@ -41,7 +42,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, log)
+	st, err := node.OpenStore(ctx, cfg.DB, cfg.DatabasePath(), log)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}

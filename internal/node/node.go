@@ -180,23 +180,43 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	return n, n.route(cfg)
 }
 
+// OpenStore opens the database: PostgreSQL at db when it is set, else the
+// SQLite file at sqlite, created if needed. Either way the schema is
+// migrated to this version, which log, when not nil, tells: the version
+// the database has, and had before this start.
+func OpenStore(ctx context.Context, db, sqlite string, log *slog.Logger) (*sqlstore.Store, error) {
+	var (
+		st  *sqlstore.Store
+		err error
+	)
+	if db != "" {
+		st, err = sqlstore.OpenPostgres(ctx, db)
+	} else {
+		st, err = sqlstore.OpenSQLite(sqlite)
+	}
+	if err != nil || log == nil {
+		return st, err
+	}
+	switch from, to := st.Migrated(); {
+	case from == to:
+		log.Info("database schema up to date", "backend", st.Dialect(), "schema_version", to)
+	case from == 0:
+		log.Info("database created", "backend", st.Dialect(), "schema_version", to)
+	default:
+		log.Info("database schema upgraded", "backend", st.Dialect(), "from_version", from, "schema_version", to)
+	}
+	return st, nil
+}
+
 // open opens the store and the bus the caller did not give.
 func (n *Node) open(ctx context.Context, cfg Config) error {
 	if n.Store == nil && (cfg.DB != "" || cfg.SQLite != "") {
-		var st *sqlstore.Store
-		var err error
-		if cfg.DB != "" {
-			st, err = sqlstore.OpenPostgres(ctx, cfg.DB)
-		} else {
-			st, err = sqlstore.OpenSQLite(cfg.SQLite)
-		}
+		st, err := OpenStore(ctx, cfg.DB, cfg.SQLite, cfg.Logger)
 		if err != nil {
 			return fmt.Errorf("node: open the database: %w", err)
 		}
 		n.closers = append(n.closers, func() { st.Close() })
 		n.Store = st
-		from, to := st.Migrated()
-		cfg.Logger.Info("database schema", "backend", st.Dialect(), "from_version", from, "schema_version", to)
 	}
 	if n.Store == nil && cfg.Role != Executor {
 		return fmt.Errorf("node: a %s node needs a Store, a DB or a SQLite file", cfg.Role)
