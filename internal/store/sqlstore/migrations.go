@@ -616,23 +616,11 @@ func versionBefore(ctx context.Context, d *dialect, db *sql.DB) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		legacy, err := pgTableExists(ctx, db, "schema_migrations")
-		switch {
-		case err != nil:
-			return 0, err
-		case history:
-		case legacy:
-			var v int
-			if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
-				return 0, fmt.Errorf("postgres: unable to read the schema version: %w", err)
-			}
-			if v < len(legacyPostgresVersions) {
-				v = legacyPostgresVersions[v]
-			}
-			return v, nil
-		default:
-			return 0, nil
+		if history {
+			return schemaVersion(ctx, d, db)
 		}
+		v, _, err := legacyVersion(ctx, db)
+		return v, err
 	}
 	return schemaVersion(ctx, d, db)
 }
@@ -715,28 +703,34 @@ func beginMigration(ctx context.Context, d *dialect, tx *sql.Tx) (int, error) {
 	)`); err != nil {
 		return 0, fmt.Errorf("postgres: unable to create the schema_history table: %w", err)
 	}
-	hadLegacy, err := pgTableExists(ctx, tx, "schema_migrations")
-	if err != nil {
-		return 0, err
+	v, legacy, err := legacyVersion(ctx, tx)
+	if err != nil || !legacy {
+		return 0, err // an error, or a new database
 	}
-	if !hadLegacy {
-		return 0, nil // a new database
-	}
-	var legacy int
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&legacy); err != nil {
-		return 0, fmt.Errorf("postgres: unable to read the schema version: %w", err)
-	}
-	if legacy >= len(legacyPostgresVersions) {
-		return 0, fmt.Errorf("postgres: the database's schema version is %d (in schema_migrations), newer than the %d this program knows there: "+
-			"it was upgraded by a newer PiCloud; run that version, or restore a backup made before the upgrade", legacy, len(legacyPostgresVersions)-1)
-	}
-	v := legacyPostgresVersions[legacy]
 	for i := 1; i <= v; i++ {
 		if err := setSchemaVersion(ctx, d, tx, i); err != nil {
 			return 0, fmt.Errorf("postgres: unable to record schema version %d: %w", i, err)
 		}
 	}
 	return v, nil
+}
+
+// legacyVersion returns the schema version a PostgreSQL database recorded
+// in schema_migrations before the histories were merged, in the merged
+// numbers, and whether it has that table at all.
+func legacyVersion(ctx context.Context, c conn) (v int, found bool, err error) {
+	if found, err = pgTableExists(ctx, c, "schema_migrations"); err != nil || !found {
+		return 0, found, err
+	}
+	var legacy int
+	if err := c.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&legacy); err != nil {
+		return 0, true, fmt.Errorf("postgres: unable to read the schema version: %w", err)
+	}
+	if legacy >= len(legacyPostgresVersions) {
+		return 0, true, fmt.Errorf("postgres: the database's schema version is %d (in schema_migrations), newer than the %d this program knows there: "+
+			"it was upgraded by a newer PiCloud; run that version, or restore a backup made before the upgrade", legacy, len(legacyPostgresVersions)-1)
+	}
+	return legacyPostgresVersions[legacy], true, nil
 }
 
 // pgTableExists reports whether the current schema has the table name.
