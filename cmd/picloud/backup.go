@@ -77,6 +77,20 @@ func loadBackupConfig(cmd, data, db string, stderr io.Writer) (config.Config, er
 	return config.Load("picloud "+cmd, args, config.Environ, stderr)
 }
 
+// postgresTool says that picloud cmd does nothing on PostgreSQL and gives
+// the command line of PostgreSQL's own tool that does the job; hidden
+// says the password was left out of it.
+func postgresTool(stderr io.Writer, cmd, tool string, hidden bool, advice, line string) int {
+	fmt.Fprintf(stderr, "picloud %s: the database is PostgreSQL (--db or PICLOUD_DB); nothing was done.\n", cmd)
+	fmt.Fprintln(stderr, advice)
+	fmt.Fprintln(stderr, "  "+line)
+	if hidden {
+		fmt.Fprintf(stderr, "(the password is left out of the URL: %s reads it from PGPASSWORD or ~/.pgpass)\n", tool)
+	}
+	fmt.Fprintln(stderr, "See docs/operations.md, \"Backup and restore\".")
+	return exitUsage
+}
+
 // runBackup copies the server's SQLite database to a file; on PostgreSQL
 // it says how to use pg_dump instead.
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -96,14 +110,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if cfg.Postgres() {
 		dsn, hidden := withoutPassword(cfg.DB)
-		fmt.Fprintln(stderr, "picloud backup: the database is PostgreSQL (--db or PICLOUD_DB); nothing was done.")
-		fmt.Fprintln(stderr, "Back it up with pg_dump, which makes a consistent copy while the servers run:")
-		fmt.Fprintf(stderr, "  pg_dump --format=custom --file=%s %s\n", shellQuote(file), shellQuote(dsn))
-		if hidden {
-			fmt.Fprintln(stderr, "(the password is left out of the URL: pg_dump reads it from PGPASSWORD or ~/.pgpass)")
-		}
-		fmt.Fprintln(stderr, "See docs/operations.md, \"Backup and restore\".")
-		return exitUsage
+		return postgresTool(stderr, "backup", "pg_dump", hidden,
+			"Back it up with pg_dump, which makes a consistent copy while the servers run:",
+			"pg_dump --format=custom --file="+shellQuote(file)+" "+shellQuote(dsn))
 	}
 	start := time.Now()
 	rep, err := backup.Backup(ctx, cfg.DatabasePath(), file, force)
@@ -144,14 +153,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if cfg.Postgres() {
 		dsn, hidden := withoutPassword(cfg.DB)
-		fmt.Fprintln(stderr, "picloud restore: the database is PostgreSQL (--db or PICLOUD_DB); nothing was done.")
-		fmt.Fprintln(stderr, "Restore a pg_dump backup with pg_restore, into an empty database, the servers stopped:")
-		fmt.Fprintf(stderr, "  pg_restore --no-owner --dbname=%s %s\n", shellQuote(dsn), shellQuote(file))
-		if hidden {
-			fmt.Fprintln(stderr, "(the password is left out of the URL: pg_restore reads it from PGPASSWORD or ~/.pgpass)")
-		}
-		fmt.Fprintln(stderr, "See docs/operations.md, \"Backup and restore\".")
-		return exitUsage
+		return postgresTool(stderr, "restore", "pg_restore", hidden,
+			"Restore a pg_dump backup with pg_restore, into an empty database, the servers stopped:",
+			"pg_restore --no-owner --dbname="+shellQuote(dsn)+" "+shellQuote(file))
 	}
 	rep, err := backup.Restore(ctx, file, cfg.DatabasePath(), force)
 	if err != nil {
