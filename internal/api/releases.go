@@ -1,0 +1,104 @@
+package api
+
+import "time"
+
+// Actions of a plan's changes.
+const (
+	ActionCreate    = "create"
+	ActionUpdate    = "update"
+	ActionDelete    = "delete"
+	ActionUnchanged = "unchanged"
+)
+
+// Kinds of the things a plan changes.
+const (
+	KindApp      = "app"
+	KindScript   = "script"
+	KindSchedule = "schedule"
+	KindOutbound = "outbound"
+	KindLimits   = "limits"
+)
+
+// ProjectDeploy is the body of POST /api/v1/apps/{slug}/deploy: the whole
+// desired state of an app, as a project folder declares it. The server
+// compares it with the app, answers the plan, and — unless DryRun — makes
+// every change live in one transaction, as one release.
+type ProjectDeploy struct {
+	Message string          `json:"message,omitempty"`
+	Scripts []ProjectScript `json:"scripts"`
+	// Schedules, when not nil, is the app's whole list of schedules; a
+	// schedule is the same one as on the server when its script, cron and
+	// time zone are equal. Nil leaves the schedules as they are.
+	Schedules []NewSchedule `json:"schedules,omitempty"`
+	// OutboundAllow, when not nil, is the app's allow-list of public
+	// hosts; nil leaves it as it is.
+	OutboundAllow []string `json:"outbound_allow,omitempty"`
+	// RequiredSecrets names secrets the app must have: the deploy fails
+	// (422 missing_secrets, their names in the details) when one is unset.
+	RequiredSecrets []string `json:"required_secrets,omitempty"`
+	// Limits, when not nil, are the app's limits (administrators only:
+	// 403 otherwise).
+	Limits *AppLimits `json:"limits,omitempty"`
+	// Prune deletes the scripts and schedules the body lacks; without it
+	// they stay (and the plan says so with unchanged).
+	Prune bool `json:"prune,omitempty"`
+	// DryRun answers the plan and changes nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// ProjectScript is one script of a ProjectDeploy.
+type ProjectScript struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+	// File is the script's path in the project, echoed in compile errors.
+	File       string `json:"file,omitempty"`
+	Visibility string `json:"visibility,omitempty"` // "" is public
+	// MaxAttempts 0 is the server's default.
+	MaxAttempts int `json:"max_attempts,omitempty"`
+}
+
+// Change is one line of a plan: ACTION KIND NAME DETAIL.
+type Change struct {
+	Action string `json:"action"`
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// DeployResult answers a ProjectDeploy: the plan, and the release it made
+// (null for a dry run and when nothing changed).
+type DeployResult struct {
+	Changes []Change `json:"changes"`
+	Release *Release `json:"release"`
+}
+
+// Release is one deploy of an app (or a rollback to an earlier release):
+// the script versions it made live.
+type Release struct {
+	ID        int64     `json:"id"` // per app, 1, 2, …
+	App       string    `json:"app"`
+	Message   string    `json:"message"`
+	CreatedBy *string   `json:"created_by"` // null when that user was deleted
+	CreatedAt time.Time `json:"created_at"`
+	// Scripts are the live versions of every script of the app when the
+	// release was made.
+	Scripts []ReleaseScript `json:"scripts"`
+	// Changes are what the release changed (the applied plan, without its
+	// unchanged lines).
+	Changes []Change `json:"changes,omitempty"`
+	// RolledBackFrom is the release a rollback made live again; absent
+	// for a deploy.
+	RolledBackFrom int64 `json:"rolled_back_from,omitempty"`
+}
+
+// ReleaseScript is a script's version in a release.
+type ReleaseScript struct {
+	Name    string `json:"name"`
+	Version int    `json:"version"`
+}
+
+// ReleaseRollback is the body of POST
+// /api/v1/apps/{slug}/releases/{id}/rollback.
+type ReleaseRollback struct {
+	Message string `json:"message,omitempty"`
+}
