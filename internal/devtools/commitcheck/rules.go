@@ -33,6 +33,8 @@ var scopes = []struct{ name, covers string }{
 	{"cluster", "internal/cluster and cmd/picloud-*: the cluster binaries"},
 	{"node", "internal/node: the assembly of a node from its configuration (issue 17)"},
 	{"ids", "internal/ids: invocation and job ids (issue 17)"},
+	{"project", "internal/project: project folders, picloud.toml, deploy plans, pull, init"},
+	{"local", "internal/local: pic dev, pic run and pic test, the local runtime"},
 	{"auth", "internal/auth: passwords, sessions, API keys, sign-in throttling"},
 	{"secrets", "internal/secrets: encryption of app secrets"},
 	{"egress", "internal/egress: scripts' outbound HTTP and its allow-list"},
