@@ -24,7 +24,6 @@ import (
 
 	"github.com/picloud/picloud/internal/cluster"
 	"github.com/picloud/picloud/internal/config"
-	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/node"
 )
 
@@ -39,39 +38,29 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
 	stop()
-	os.Exit(cluster.Exit("picloud-executor", err, os.Stderr))
+	os.Exit(config.Exit("picloud-executor", err, os.Stderr))
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	var (
-		common    cluster.Common
-		limits    executor.Limits
-		cacheSize int
-		dsn       string
-	)
-	f := cluster.NewFlags("picloud-executor", getenv, stderr)
-	f.Common(&common, "127.0.0.1:8082", true)
-	f.Limits(&limits)
-	f.Int(&cacheSize, "cache-size", "PICLOUD_EXECUTOR_CACHE", "512", "compiled script versions kept in memory")
-	f.String(&dsn, "db", "PICLOUD_DB", "", "PostgreSQL URL of the cluster's database, for the key-value store of scripts; without it kv calls fail", false)
-	if err := f.Parse(args); err != nil {
+	c, err := config.LoadExecutor(args, getenv, stderr)
+	if err != nil {
 		return err
 	}
-	base := common.Logger(stderr)
+	base := c.Logger(stderr)
 	log := base.With("service", "executor")
 
 	// Without a database its scripts' kv calls fail.
-	n, err := node.New(ctx, node.Config{Role: node.Executor, DB: dsn, Logger: base, Limits: limits, ExecutorCacheSize: cacheSize})
+	n, err := node.New(ctx, node.Config{Role: node.Executor, DB: c.DB, Logger: base, Limits: c.Limits, ExecutorCacheSize: c.CacheSize})
 	if err != nil {
 		return err
 	}
 	defer n.Close(context.Background())
-	ln, err := cluster.Listen(common.Listen)
+	ln, err := cluster.Listen(c.Listen)
 	if err != nil {
 		return err
 	}
 	config.TuneGC(getenv)
-	log.Info("PiCloud executor is listening", "address", common.Listen, "kv", dsn != "", "version", version)
+	log.Info("PiCloud executor is listening", "address", c.Listen, "kv", c.DB != "", "version", version)
 	// Only its orchestrator calls it, which bounds the runs it sends.
-	return cluster.Serve(ctx, log, ln, n.Handler(), common.ShutdownTimeout, nil)
+	return cluster.Serve(ctx, log, ln, n.Handler(), c.ShutdownTimeout, nil)
 }

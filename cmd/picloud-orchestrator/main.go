@@ -36,10 +36,8 @@ import (
 	"github.com/picloud/picloud/internal/cluster"
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/execrpc"
-	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/node"
-	"github.com/picloud/picloud/internal/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -57,57 +55,24 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stderr)
 	stop()
-	os.Exit(cluster.Exit("picloud-orchestrator", err, os.Stderr))
+	os.Exit(config.Exit("picloud-orchestrator", err, os.Stderr))
 }
 
-type settings struct {
-	cluster.Common
-	limits       executor.Limits
-	outbound     executor.OutboundLimits
-	storage      store.StorageQuotas
-	dsn          string
-	executor     string // "spawn" or the executor's address
-	executorBin  string
-	node         string
-	workers      int
-	maxRunning   int
-	logRetention time.Duration
-	logFlush     time.Duration
-
-	secretKey, secretKeyFile string
-	metrics                  cluster.MetricsAccess
-	protect                  cluster.Protection
-}
+// settings are the orchestrator's, as package config reads them.
+type settings = config.Orchestrator
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	var s settings
-	f := cluster.NewFlags("picloud-orchestrator", getenv, stderr)
-	f.Common(&s.Common, "127.0.0.1:8081", false)
-	f.String(&s.dsn, "db", "PICLOUD_DB", "", "PostgreSQL URL of the cluster's database (postgres://…)", true)
-	f.String(&s.executor, "executor", "PICLOUD_EXECUTOR", "spawn", "the node's executor: spawn (start picloud-executor as a child and restart it), unix:/path or http://127.0.0.1:port", true)
-	f.String(&s.executorBin, "executor-bin", "PICLOUD_EXECUTOR_BIN", "", "picloud-executor binary to spawn (default: next to this binary, else on PATH)", false)
-	f.String(&s.node, "node", "PICLOUD_NODE", "", "this node's name in the job queue, stable across restarts and unique in the cluster (default: host name:port)", false)
-	f.Int(&s.workers, "workers", "PICLOUD_WORKERS", "4", "jobs of the queue this node runs at once")
-	f.Int(&s.maxRunning, "max-running-jobs", "PICLOUD_MAX_RUNNING_JOBS", "2", "default bound of one app's jobs running at once, on all the nodes together; the same on every node")
-	f.Limits(&s.limits)
-	f.Outbound(&s.outbound)
-	f.Storage(&s.storage)
-	f.Duration(&s.logRetention, "log-retention", "PICLOUD_LOG_RETENTION", "168h", "how long invocation logs are kept")
-	f.Duration(&s.logFlush, "log-flush", "PICLOUD_LOG_FLUSH", "500ms", "longest delay before an invocation log record is written")
-	f.SecretKey(&s.secretKey, &s.secretKeyFile)
-	f.Metrics(&s.metrics)
-	f.Admission(&s.protect)
-	f.Connections(&s.protect)
-	if err := f.Parse(args); err != nil {
-		return err
-	}
-	log := s.Logger(stderr)
-	keys, err := cluster.OpenSecretKey(s.secretKey, s.secretKeyFile, log)
+	s, err := config.LoadOrchestrator(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	if s.node == "" {
-		s.node = defaultNode(s.Listen)
+	log := s.Logger(stderr)
+	keys, err := s.SecretKey.OpenClusterKey(log)
+	if err != nil {
+		return err
+	}
+	if s.Node == "" {
+		s.Node = defaultNode(s.Listen)
 	}
 
 	client, stopExecutor, err := startExecutor(s, log, stderr)
@@ -117,33 +82,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer stopExecutor()
 
 	met := metrics.New()
-	s.protect.Guard.Metrics = met
+	protect := s.Protection
+	protect.Guard.Metrics = met
 	// Replays run scripts, which the manager of a cluster does not: the
 	// node serves POST /api/v1/logs/{id}/replay (the proxy routes it
 	// here) with a handler of its own.
 	n, err := node.New(ctx, node.Config{
 		Role:              node.Orchestrator,
-		DB:                s.dsn,
+		DB:                s.DB,
 		Logger:            log,
 		Metrics:           met,
 		Runner:            remoteRunner{client},
-		NodeID:            s.node,
-		Limits:            s.limits,
-		Outbound:          s.outbound,
-		Storage:           s.storage,
+		NodeID:            s.Node,
+		Limits:            s.Limits,
+		Outbound:          s.Outbound,
+		Storage:           s.Storage,
 		Secrets:           keys,
-		LogRetention:      s.logRetention,
-		LogFlush:          s.logFlush,
-		Workers:           s.workers,
-		MaxRunningJobs:    s.maxRunning,
-		MaxInflight:       s.protect.MaxInflight,
-		MaxInflightPerApp: s.protect.MaxInflightPerApp,
-		MaxInflightHeavy:  s.protect.MaxInflightHeavy,
-		AdmissionWait:     s.protect.AdmissionWait,
+		LogRetention:      s.Logs.Retention,
+		LogFlush:          s.Logs.Flush,
+		Workers:           s.Workers,
+		MaxRunningJobs:    s.MaxRunningJobs,
+		MaxInflight:       s.Protection.MaxInflight,
+		MaxInflightPerApp: s.Protection.MaxInflightPerApp,
+		MaxInflightHeavy:  s.Protection.MaxInflightHeavy,
+		AdmissionWait:     s.Protection.AdmissionWait,
 		// The proxy's health checks reach the executor, never the
 		// database.
 		Health:        client.Health,
-		MetricsAccess: s.metrics,
+		MetricsAccess: s.Metrics,
 	})
 	if err != nil {
 		return err
@@ -162,8 +128,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	config.TuneGC(getenv)
 	log.Info("PiCloud orchestrator is listening", "address", "http://"+ln.Addr().String(),
-		"node", s.node, "executor", s.executor, "version", version)
-	serveErr := cluster.Serve(ctx, log, ln, n.Handler(), s.ShutdownTimeout, &s.protect)
+		"node", s.Node, "executor", s.Executor, "version", version)
+	serveErr := cluster.Serve(ctx, log, ln, n.Handler(), s.ShutdownTimeout, &protect)
 
 	sctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
 	defer cancel()
@@ -190,14 +156,14 @@ func defaultNode(listen string) string {
 // startExecutor connects to the node's executor, spawning it first in
 // spawn mode; stop ends a spawned executor.
 func startExecutor(s settings, log *slog.Logger, stderr io.Writer) (client *execrpc.Client, stop func(), err error) {
-	if s.executor != "spawn" {
-		client, err = execrpc.NewClient(s.executor)
+	if s.Executor != "spawn" {
+		client, err = execrpc.NewClient(s.Executor)
 		if err != nil {
-			return nil, nil, &cluster.UsageError{Err: err}
+			return nil, nil, &config.UsageError{Err: err}
 		}
 		return client, client.Close, nil
 	}
-	bin, err := executorBinary(s.executorBin)
+	bin, err := executorBinary(s.ExecutorBin)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -211,11 +177,11 @@ func startExecutor(s settings, log *slog.Logger, stderr io.Writer) (client *exec
 		releaseDir()
 		return nil, nil, err
 	}
-	args := append([]string{"--listen", "unix:" + sock, "--log-level", s.LogLevel.String(), "--log-format", s.LogFormat}, cluster.LimitArgs(s.limits)...)
+	args := append([]string{"--listen", "unix:" + sock, "--log-level", s.LogLevel.String(), "--log-format", s.LogFormat}, config.LimitArgs(s.Limits)...)
 	// The database reaches the executor, for the kv module, in its
 	// environment rather than on its command line, which other users of
 	// the machine may read.
-	env := append(os.Environ(), "PICLOUD_DB="+s.dsn)
+	env := append(os.Environ(), "PICLOUD_DB="+s.DB)
 	sup, err := spawn(bin, args, env, stderr, log.With("service", "supervisor"))
 	if err != nil {
 		releaseDir()

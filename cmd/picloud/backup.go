@@ -122,7 +122,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	fmt.Fprintf(stdout, "backed up %s to %s (%d bytes) in %v\n", cfg.DatabasePath(), rep.Path, rep.Bytes, time.Since(start).Round(time.Millisecond))
 	printReport(stdout, rep)
-	if cfg.SecretKey != "" {
+	if cfg.SecretKey.Key != "" {
 		fmt.Fprintln(stdout, "The key that seals apps' secrets is not in the backup: keep PICLOUD_SECRET_KEY with it.")
 	} else {
 		fmt.Fprintf(stdout, "The key that seals apps' secrets is not in the backup: keep a copy of %s with it.\n", cfg.SecretKeyPath())
@@ -171,7 +171,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stdout, "migrated from schema version %d\n", rep.FromVersion)
 	}
 	printReport(stdout, rep.Report)
-	if n := rep.Rows("app_secrets"); n > 0 && cfg.SecretKey == "" {
+	if n := rep.Rows("app_secrets"); n > 0 && cfg.SecretKey.Key == "" {
 		if _, err := os.Stat(cfg.SecretKeyPath()); err != nil {
 			fmt.Fprintf(stdout, "The database holds %d apps' secrets, sealed with the key of the server that was backed up:\n"+
 				"put that key in %s (or set PICLOUD_SECRET_KEY) before starting the server, or they cannot be read.\n", n, cfg.SecretKeyPath())

@@ -6,9 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
-	"net/http"
 
 	// Time zones come with the binary, so that schedules in any IANA zone
 	// work on systems without /usr/share/zoneinfo.
@@ -16,11 +13,7 @@ import (
 
 	"github.com/picloud/picloud/internal/cluster"
 	"github.com/picloud/picloud/internal/config"
-	"github.com/picloud/picloud/internal/executor"
-	"github.com/picloud/picloud/internal/manager"
-	"github.com/picloud/picloud/internal/netguard"
 	"github.com/picloud/picloud/internal/node"
-	"github.com/picloud/picloud/internal/store"
 )
 
 // serve runs the all-in-one server until ctx is done, then shuts down
@@ -38,7 +31,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := cfg.Logger(stderr)
 	gogc := config.TuneGC(config.Environ)
 
-	keys, err := openSecretKey(cfg, log)
+	keys, err := cfg.OpenSecretKey(log)
 	if err != nil {
 		return err
 	}
@@ -55,41 +48,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		db = cfg.DB
 	}
 	n, err := node.New(ctx, node.Config{
-		Role:   node.AllInOne,
-		Store:  st,
-		DB:     db,
-		Logger: log,
-		Limits: executor.Limits{
-			Timeout:        cfg.Timeout,
-			MaxOperations:  cfg.MaxOperations,
-			MaxBodyBytes:   cfg.MaxBodyBytes,
-			MaxMemoryBytes: cfg.MaxMemoryBytes,
-			MaxScriptBytes: cfg.MaxScriptBytes,
-			KV:             store.KVLimits{MaxValueBytes: cfg.KVMaxValueBytes, MaxBytes: cfg.KVMaxBytes, MaxKeys: cfg.KVMaxKeys},
-		},
-		Outbound: executor.OutboundLimits{
-			Timeout:          cfg.OutboundTimeout,
-			MaxResponseBytes: cfg.OutboundMaxResponse,
-			MaxRequestBytes:  cfg.OutboundMaxRequestBody,
-			MaxRequests:      cfg.OutboundMaxRequests,
-		},
-		Storage: store.StorageQuotas{MaxQueuedBytes: cfg.MaxQueuedBytes, MaxRecordedBytes: cfg.MaxRecordedBytes},
-		Secrets: keys,
-		Login: manager.LoginLimits{
-			MaxFailures:        cfg.LoginMaxFailures,
-			MaxAddressFailures: cfg.LoginMaxAddressFailures,
-			MaxUserFailures:    cfg.LoginMaxUserFailures,
-			TrustedProxies:     cfg.TrustedProxies,
-		},
-		LogRetention:      cfg.LogRetention,
-		LogFlush:          cfg.LogFlush,
+		Role:              node.AllInOne,
+		Store:             st,
+		DB:                db,
+		Logger:            log,
+		Limits:            cfg.Limits,
+		Outbound:          cfg.Outbound,
+		Storage:           cfg.Storage,
+		Secrets:           keys,
+		Login:             cfg.Login,
+		LogRetention:      cfg.Logs.Retention,
+		LogFlush:          cfg.Logs.Flush,
 		MaxRunningJobs:    cfg.MaxRunningJobs,
-		MaxInflight:       cfg.MaxInflight,
-		MaxInflightPerApp: cfg.MaxInflightPerApp,
-		MaxInflightHeavy:  cfg.MaxInflightHeavy,
-		AdmissionWait:     cfg.AdmissionWait,
-		MetricsAccess: cluster.MetricsAccess{
-			Listen: cfg.MetricsListen, Token: cfg.MetricsToken, TokenFile: cfg.MetricsTokenFile},
+		MaxInflight:       cfg.Protection.MaxInflight,
+		MaxInflightPerApp: cfg.Protection.MaxInflightPerApp,
+		MaxInflightHeavy:  cfg.Protection.MaxInflightHeavy,
+		AdmissionWait:     cfg.Protection.AdmissionWait,
+		MetricsAccess:     cfg.Metrics,
 	})
 	if err != nil {
 		return err
@@ -110,28 +85,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		log.Info("created the first admin user", "username", cfg.AdminUser)
 	}
 
-	srv := &http.Server{
-		Handler:           n.Handler(),
-		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-		IdleTimeout:       cfg.IdleTimeout,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	// Slow or piled-up clients must not take every connection the
-	// process may open: the guard caps them and keeps a reserve for the
-	// control plane and /healthz.
-	guard := netguard.New(netguard.Config{
-		MaxConns:          cfg.MaxConns,
-		MaxConnsPerClient: cfg.MaxConnsPerClient,
-		MinBodyRate:       cfg.MinBodyRate,
-		BodyGrace:         cfg.BodyGrace,
-		Metrics:           n.Metrics,
-	})
-	// Live log streams never end on their own: Shutdown would wait for
-	// them until its timeout.
-	srv.RegisterOnShutdown(n.EndStreams)
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := cluster.Listen(cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
 	// The queue consumer first requeues what a killed server left
 	// running; the scheduler's first pass fires what was missed.
@@ -139,25 +95,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
-	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "gogc", gogc, "max_conns", guard.MaxConns(), "version", version)
+	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "gogc", gogc, "version", version)
+	// Slow or piled-up clients must not take every connection the
+	// process may open: the guard caps them and keeps a reserve for the
+	// control plane and /healthz. Live log streams never end on their
+	// own: the shutdown ends them.
+	protect := cfg.Protection
+	protect.Guard.Metrics = n.Metrics
+	serveErr := cluster.Serve(ctx, log, ln, n.Handler(), cfg.ShutdownTimeout, &protect, n.EndStreams)
 
-	errc := make(chan error, 1)
-	go func() { errc <- guard.Serve(srv, ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-
-	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	shutdownErr := srv.Shutdown(sctx)
 	if err := n.Close(sctx); err != nil {
 		log.Error("stopping the node", "err", err)
 	}
-	if shutdownErr != nil {
-		return fmt.Errorf("shutdown: %w", shutdownErr)
+	if serveErr != nil {
+		return serveErr
 	}
 	log.Info("stopped")
 	return nil

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/picloud/picloud/internal/httpx"
-	"github.com/picloud/picloud/internal/manager"
 	"github.com/picloud/picloud/internal/metrics"
 )
 
@@ -17,35 +15,6 @@ import (
 // TokenFile) or an administrator's credentials.
 type MetricsAccess struct {
 	Listen, Token, TokenFile string
-}
-
-// Metrics declares the settings of MetricsAccess, as picloud serve has
-// them.
-func (f *Flags) Metrics(a *MetricsAccess) {
-	f.Var("metrics-listen", "PICLOUD_METRICS_LISTEN", "", "a separate host:port that serves /metrics without a token (keep it private); empty: /metrics on the main address, with a token", func(v string) error {
-		if v != "" {
-			if _, _, err := net.SplitHostPort(v); err != nil {
-				return fmt.Errorf("not a host:port address: %w", err)
-			}
-		}
-		a.Listen = v
-		return nil
-	})
-	f.String(&a.TokenFile, "metrics-token-file", "PICLOUD_METRICS_TOKEN_FILE", "", "file holding the bearer token that reads /metrics (besides an administrator's session or API key)", false)
-	f.String(&a.Token, "", "PICLOUD_METRICS_TOKEN", "", "the bearer token that reads /metrics; wins over the token file", false)
-}
-
-// Login declares the settings of the sign-in throttle, as picloud serve
-// has them.
-func (f *Flags) Login(l *manager.LoginLimits) {
-	f.Int(&l.MaxFailures, "login-max-failures", "PICLOUD_LOGIN_MAX_FAILURES", "5", "failed password checks of a user from one client address before each further one waits")
-	f.Int(&l.MaxAddressFailures, "login-max-failures-per-address", "PICLOUD_LOGIN_MAX_FAILURES_PER_ADDRESS", "30", "failed password checks from one client address, any user, before each further one waits")
-	f.Int(&l.MaxUserFailures, "login-max-failures-per-user", "PICLOUD_LOGIN_MAX_FAILURES_PER_USER", "100", "failed password checks of a user from all addresses before each further one waits (at most a minute)")
-	f.Var("trusted-proxies", "PICLOUD_TRUSTED_PROXIES", "127.0.0.0/8,::1", "comma-separated addresses and CIDRs of reverse proxies whose X-Forwarded-For names the client; empty trusts none", func(v string) error {
-		p, err := httpx.ParsePrefixes(v)
-		l.TrustedProxies = p
-		return err
-	})
 }
 
 // MetricsGuard lets administrators and the metrics token holder read

@@ -15,6 +15,17 @@ import (
 	"github.com/picloud/picloud/internal/netguard"
 )
 
+// Protection are the settings that protect a server from load it cannot
+// carry: the admission gate of script runs (orchestrator) and the guard
+// of HTTP connections (every binary that listens on TCP).
+type Protection struct {
+	MaxInflight, MaxInflightPerApp int
+	MaxInflightHeavy               int
+	AdmissionWait                  time.Duration
+	Guard                          netguard.Config
+	ReadHeaderTimeout, IdleTimeout time.Duration
+}
+
 // Listen listens on addr: "unix:/path" for a unix socket, whose stale file
 // (left by a process that was killed) is removed first and which only its
 // owner may use; anything else is a TCP host:port.
@@ -63,6 +74,7 @@ func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 	if p != nil {
 		srv.ReadHeaderTimeout, srv.IdleTimeout = p.ReadHeaderTimeout, p.IdleTimeout
 		g := netguard.New(p.Guard)
+		log.Info("guarding connections", "max_conns", g.MaxConns(), "max_conns_per_client", p.Guard.MaxConnsPerClient)
 		serve = func(ln net.Listener) error { return g.Serve(srv, ln) }
 	}
 	for _, f := range onShutdown {

@@ -16,8 +16,8 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Listen != "127.0.0.1:8080" || c.DataDir != "./picloud-data" || c.Timeout != 5*time.Second ||
-		c.MaxBodyBytes != 1<<20 || c.LogRetention != 168*time.Hour || c.AdminUser != "admin" || c.MaxScriptBytes != 1<<20 {
+	if c.Listen != "127.0.0.1:8080" || c.DataDir != "./picloud-data" || c.Limits.Timeout != 5*time.Second ||
+		c.Limits.MaxBodyBytes != 1<<20 || c.Logs.Retention != 168*time.Hour || c.AdminUser != "admin" || c.Limits.MaxScriptBytes != 1<<20 {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -27,16 +27,16 @@ func TestLoadKVLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.KVMaxValueBytes != 64<<10 || c.KVMaxBytes != 10<<20 || c.KVMaxKeys != 10_000 {
-		t.Errorf("kv defaults: %d %d %d", c.KVMaxValueBytes, c.KVMaxBytes, c.KVMaxKeys)
+	if c.Limits.KV.MaxValueBytes != 64<<10 || c.Limits.KV.MaxBytes != 10<<20 || c.Limits.KV.MaxKeys != 10_000 {
+		t.Errorf("kv defaults: %d %d %d", c.Limits.KV.MaxValueBytes, c.Limits.KV.MaxBytes, c.Limits.KV.MaxKeys)
 	}
 	c, err = Load("picloud", []string{"--kv-max-keys", "50"},
 		env(map[string]string{"PICLOUD_KV_MAX_VALUE": "1MiB", "PICLOUD_KV_MAX_BYTES": "1GiB"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.KVMaxValueBytes != 1<<20 || c.KVMaxBytes != 1<<30 || c.KVMaxKeys != 50 {
-		t.Errorf("kv settings: %d %d %d", c.KVMaxValueBytes, c.KVMaxBytes, c.KVMaxKeys)
+	if c.Limits.KV.MaxValueBytes != 1<<20 || c.Limits.KV.MaxBytes != 1<<30 || c.Limits.KV.MaxKeys != 50 {
+		t.Errorf("kv settings: %d %d %d", c.Limits.KV.MaxValueBytes, c.Limits.KV.MaxBytes, c.Limits.KV.MaxKeys)
 	}
 }
 
@@ -46,7 +46,7 @@ func TestLoadFlagBeatsEnvBeatsDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Listen != "0.0.0.0:9000" || c.DataDir != "/flag" || c.MaxBodyBytes != 2<<20 {
+	if c.Listen != "0.0.0.0:9000" || c.DataDir != "/flag" || c.Limits.MaxBodyBytes != 2<<20 {
 		t.Errorf("got %+v", c)
 	}
 }
@@ -136,7 +136,7 @@ func TestLoadOutbound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.OutboundTimeout != 10*time.Second || c.OutboundMaxResponse != 1<<20 || c.OutboundMaxRequestBody != 1<<20 || c.OutboundMaxRequests != 20 {
+	if c.Outbound.Timeout != 10*time.Second || c.Outbound.MaxResponseBytes != 1<<20 || c.Outbound.MaxRequestBytes != 1<<20 || c.Outbound.MaxRequests != 20 {
 		t.Errorf("outbound defaults: %+v", c)
 	}
 	c, err = Load("picloud", []string{"--outbound-max-requests", "5"},
@@ -144,7 +144,7 @@ func TestLoadOutbound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.OutboundTimeout != 2*time.Second || c.OutboundMaxResponse != 64<<10 || c.OutboundMaxRequests != 5 {
+	if c.Outbound.Timeout != 2*time.Second || c.Outbound.MaxResponseBytes != 64<<10 || c.Outbound.MaxRequests != 5 {
 		t.Errorf("outbound settings: %+v", c)
 	}
 	for _, bad := range []map[string]string{
@@ -164,16 +164,16 @@ func TestSecretKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.SecretKey != "" || c.SecretKeyPath() != "/srv/picloud/secret.key" {
-		t.Errorf("default: key %q, path %q", c.SecretKey, c.SecretKeyPath())
+	if c.SecretKey.Key != "" || c.SecretKeyPath() != "/srv/picloud/secret.key" {
+		t.Errorf("default: key %q, path %q", c.SecretKey.Key, c.SecretKeyPath())
 	}
 	e := env(map[string]string{"PICLOUD_SECRET_KEY": "k", "PICLOUD_SECRET_KEY_FILE": "/env/secret.key"})
 	c, err = Load("picloud", []string{"--secret-key-file", "/flag/secret.key"}, e, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.SecretKey != "k" || c.SecretKeyPath() != "/flag/secret.key" {
-		t.Errorf("set: key %q, path %q", c.SecretKey, c.SecretKeyPath())
+	if c.SecretKey.Key != "k" || c.SecretKeyPath() != "/flag/secret.key" {
+		t.Errorf("set: key %q, path %q", c.SecretKey.Key, c.SecretKeyPath())
 	}
 	// The key itself is not a flag: a command line is visible to others.
 	if _, err := Load("picloud", []string{"--secret-key", "k"}, env(nil), io.Discard); err == nil {
@@ -186,8 +186,8 @@ func TestLoadSignInAndMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.LoginMaxFailures != 5 || c.LoginMaxAddressFailures != 30 || c.LoginMaxUserFailures != 100 ||
-		fmt.Sprint(c.TrustedProxies) != "[127.0.0.0/8 ::1/128]" || c.MetricsListen != "" || c.MetricsToken != "" {
+	if c.Login.MaxFailures != 5 || c.Login.MaxAddressFailures != 30 || c.Login.MaxUserFailures != 100 ||
+		fmt.Sprint(c.Login.TrustedProxies) != "[127.0.0.0/8 ::1/128]" || c.Metrics.Listen != "" || c.Metrics.Token != "" {
 		t.Errorf("defaults: %+v", c)
 	}
 	c, err = Load("picloud", []string{"--login-max-failures", "3", "--trusted-proxies", "", "--metrics-listen", "127.0.0.1:9100"},
@@ -196,12 +196,12 @@ func TestLoadSignInAndMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An empty flag falls back to the environment, as for every setting.
-	if c.LoginMaxFailures != 3 || fmt.Sprint(c.TrustedProxies) != "[10.0.0.0/8]" || c.MetricsListen != "127.0.0.1:9100" || c.MetricsToken != "t0ken-of-16-chars" {
+	if c.Login.MaxFailures != 3 || fmt.Sprint(c.Login.TrustedProxies) != "[10.0.0.0/8]" || c.Metrics.Listen != "127.0.0.1:9100" || c.Metrics.Token != "t0ken-of-16-chars" {
 		t.Errorf("settings: %+v", c)
 	}
 	c, err = Load("picloud", nil, env(map[string]string{"PICLOUD_TRUSTED_PROXIES": " "}), io.Discard)
-	if err != nil || len(c.TrustedProxies) != 0 {
-		t.Errorf("trusting none: %v, %v", c.TrustedProxies, err)
+	if err != nil || len(c.Login.TrustedProxies) != 0 {
+		t.Errorf("trusting none: %v, %v", c.Login.TrustedProxies, err)
 	}
 	for _, bad := range []struct{ args []string }{
 		{[]string{"--login-max-failures", "0"}},
@@ -220,9 +220,9 @@ func TestLoadProtection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxInflight != 0 || c.MaxInflightPerApp != 0 || c.MaxInflightHeavy != 1 || c.AdmissionWait != 200*time.Millisecond ||
-		c.MaxConns != 1024 || c.MaxConnsPerClient != 256 || c.MinBodyRate != 4<<10 || c.BodyGrace != 5*time.Second ||
-		c.ReadHeaderTimeout != 10*time.Second || c.IdleTimeout != 120*time.Second {
+	if c.Protection.MaxInflight != 0 || c.Protection.MaxInflightPerApp != 0 || c.Protection.MaxInflightHeavy != 1 || c.Protection.AdmissionWait != 200*time.Millisecond ||
+		c.Protection.Guard.MaxConns != 1024 || c.Protection.Guard.MaxConnsPerClient != 256 || c.Protection.Guard.MinBodyRate != 4<<10 || c.Protection.Guard.BodyGrace != 5*time.Second ||
+		c.Protection.ReadHeaderTimeout != 10*time.Second || c.Protection.IdleTimeout != 120*time.Second {
 		t.Errorf("defaults: %+v", c)
 	}
 	c, err = Load("picloud", []string{"--max-inflight", "12", "--max-conns-per-client", "0"},
@@ -230,7 +230,7 @@ func TestLoadProtection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxInflight != 12 || c.MaxInflightPerApp != 3 || c.MaxConnsPerClient != 0 || c.MinBodyRate != 1<<10 {
+	if c.Protection.MaxInflight != 12 || c.Protection.MaxInflightPerApp != 3 || c.Protection.Guard.MaxConnsPerClient != 0 || c.Protection.Guard.MinBodyRate != 1<<10 {
 		t.Errorf("settings: %+v", c)
 	}
 	for _, args := range [][]string{{"--max-inflight", "0"}, {"--max-inflight", "many"}, {"--max-inflight-heavy", "0"}, {"--max-conns", "0"}, {"--max-conns-per-client", "-1"}, {"--admission-wait", "0s"}} {

@@ -29,7 +29,7 @@ var scopes = []struct{ name, covers string }{
 	{"cli", "internal/cli and cmd/pic, cmd/picloud: the pic and picloud commands"},
 	{"client", "internal/client: the Go client of the API"},
 	{"api", "the REST API's contract across server and client, docs/api.md"},
-	{"config", "internal/config: settings, flags and environment"},
+	{"config", "internal/config: every binary's settings, flags, environment, file"},
 	{"cluster", "internal/cluster and cmd/picloud-*: the cluster binaries"},
 	{"node", "internal/node: the assembly of a node from its configuration (issue 17)"},
 	{"ids", "internal/ids: invocation and job ids (issue 17)"},

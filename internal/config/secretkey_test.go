@@ -1,4 +1,4 @@
-package cluster
+package config
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-func TestSecretKey(t *testing.T) {
+func TestClusterSecretKey(t *testing.T) {
 	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{5}, 32))
 	file := filepath.Join(t.TempDir(), "secret.key")
 	if err := os.WriteFile(file, []byte(key), 0o600); err != nil {
@@ -20,14 +20,12 @@ func TestSecretKey(t *testing.T) {
 	}
 	open := func(args []string, env map[string]string) (string, error) {
 		t.Helper()
-		var k, f string
-		fl := NewFlags("test", func(name string) string { return env[name] }, io.Discard)
-		fl.SecretKey(&k, &f)
-		if err := fl.Parse(args); err != nil {
+		c, err := LoadManager(append([]string{"--db", "postgres://x"}, args...), func(name string) string { return env[name] }, io.Discard)
+		if err != nil {
 			return "", err
 		}
 		var logs bytes.Buffer
-		kr, err := OpenSecretKey(k, f, slog.New(slog.NewTextHandler(&logs, nil)))
+		kr, err := c.SecretKey.OpenClusterKey(slog.New(slog.NewTextHandler(&logs, nil)))
 		if err != nil {
 			return "", err
 		}
