@@ -22,7 +22,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/picloud/picloud/internal/cluster"
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/node"
 )
@@ -55,12 +54,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer n.Close(context.Background())
-	ln, err := cluster.Listen(c.Listen)
-	if err != nil {
-		return err
-	}
 	config.TuneGC(getenv)
-	log.Info("PiCloud executor is listening", "address", c.Listen, "kv", c.DB != "", "version", version)
-	// Only its orchestrator calls it, which bounds the runs it sends.
-	return cluster.Serve(ctx, log, ln, n.Handler(), c.ShutdownTimeout, nil)
+	// Only its orchestrator calls it, which bounds the runs it sends: no
+	// connection guard.
+	return n.Serve(ctx, node.Serving{
+		Listen:          c.Listen,
+		ShutdownTimeout: c.ShutdownTimeout,
+		Ready: func(addr string) {
+			log.Info("PiCloud executor is listening", "address", c.Listen, "kv", c.DB != "", "version", version)
+		},
+	})
 }

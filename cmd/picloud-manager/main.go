@@ -25,7 +25,6 @@ import (
 	// work on systems without /usr/share/zoneinfo.
 	_ "time/tzdata"
 
-	"github.com/picloud/picloud/internal/cluster"
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/node"
@@ -57,8 +56,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	met := metrics.New()
-	protect := c.Protection
-	protect.Guard.Metrics = met
 	// The manager runs no scripts, so it cannot replay them: the
 	// orchestrator nodes serve POST /api/v1/logs/{id}/replay.
 	n, err := node.New(ctx, node.Config{
@@ -77,36 +74,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer n.Close(context.Background())
 
-	created, password, err := n.Manager.EnsureAdmin(ctx, c.AdminUser, c.AdminPassword)
-	if err != nil {
-		return fmt.Errorf("first admin: %w", err)
-	}
-	if created && c.AdminPassword == "" {
-		// Printed once, on stdout, so that it can be captured; never logged.
-		fmt.Fprintf(stdout, "Created the first admin user %q with password: %s\n", c.AdminUser, password)
-		fmt.Fprintln(stdout, "Store it now: it is not shown again.")
-	} else if created {
-		log.Info("created the first admin user", "username", c.AdminUser)
-	}
-
-	ln, err := cluster.Listen(c.Listen)
-	if err != nil {
+	if err := n.FirstAdmin(ctx, c.AdminUser, c.AdminPassword, stdout, ""); err != nil {
 		return err
 	}
-	if err := n.Start(ctx); err != nil {
-		ln.Close()
-		return err
-	}
-	log.Info("PiCloud manager is listening", "address", "http://"+ln.Addr().String(), "version", version)
-	serveErr := cluster.Serve(ctx, log, ln, n.Handler(), c.ShutdownTimeout, &protect, n.EndStreams)
-
-	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
-	defer cancel()
-	if err := n.Close(sctx); err != nil {
-		log.Error("stopping the scheduler", "err", err)
-	}
-	if serveErr == nil {
-		log.Info("stopped")
-	}
-	return serveErr
+	return n.Serve(ctx, node.Serving{
+		Listen:          c.Listen,
+		Protection:      &c.Protection,
+		ShutdownTimeout: c.ShutdownTimeout,
+		Ready: func(addr string) {
+			log.Info("PiCloud manager is listening", "address", "http://"+addr, "version", version)
+		},
+	})
 }

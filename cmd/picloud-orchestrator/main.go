@@ -33,7 +33,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/picloud/picloud/internal/cluster"
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/execrpc"
 	"github.com/picloud/picloud/internal/metrics"
@@ -82,8 +81,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer stopExecutor()
 
 	met := metrics.New()
-	protect := s.Protection
-	protect.Guard.Metrics = met
 	// Replays run scripts, which the manager of a cluster does not: the
 	// node serves POST /api/v1/logs/{id}/replay (the proxy routes it
 	// here) with a handler of its own.
@@ -116,30 +113,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	defer n.Close(context.Background())
 
-	ln, err := cluster.Listen(s.Listen)
-	if err != nil {
-		return err
-	}
+	config.TuneGC(getenv)
 	// The consumer first requeues the jobs this node ran when it was
 	// killed, then runs due jobs.
-	if err := n.Start(ctx); err != nil {
-		ln.Close()
-		return err
-	}
-	config.TuneGC(getenv)
-	log.Info("PiCloud orchestrator is listening", "address", "http://"+ln.Addr().String(),
-		"node", s.Node, "executor", s.Executor, "version", version)
-	serveErr := cluster.Serve(ctx, log, ln, n.Handler(), s.ShutdownTimeout, &protect)
-
-	sctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
-	defer cancel()
-	if err := n.Close(sctx); err != nil {
-		log.Error("stopping the job queue and flushing invocation logs", "err", err)
-	}
-	if serveErr == nil {
-		log.Info("stopped")
-	}
-	return serveErr
+	return n.Serve(ctx, node.Serving{
+		Listen:          s.Listen,
+		Protection:      &s.Protection,
+		ShutdownTimeout: s.ShutdownTimeout,
+		Ready: func(addr string) {
+			log.Info("PiCloud orchestrator is listening", "address", "http://"+addr, "node", s.Node, "executor", s.Executor, "version", version)
+		},
+	})
 }
 
 // defaultNode names the node by its host and port: stable across

@@ -11,7 +11,6 @@ import (
 	// work on systems without /usr/share/zoneinfo.
 	_ "time/tzdata"
 
-	"github.com/picloud/picloud/internal/cluster"
 	"github.com/picloud/picloud/internal/config"
 	"github.com/picloud/picloud/internal/node"
 )
@@ -73,45 +72,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// starts; a second Close does nothing.
 	defer n.Close(context.Background())
 
-	created, password, err := n.Manager.EnsureAdmin(ctx, cfg.AdminUser, cfg.AdminPassword)
-	if err != nil {
-		return fmt.Errorf("first admin: %w", err)
-	}
-	if created && cfg.AdminPassword == "" {
-		// Printed once, on stdout, so that it can be captured; never logged.
-		fmt.Fprintf(stdout, "Created the first admin user %q with password: %s\n", cfg.AdminUser, password)
-		fmt.Fprintln(stdout, "Store it now: it is not shown again. Change it with 'picloud admin reset-password'.")
-	} else if created {
-		log.Info("created the first admin user", "username", cfg.AdminUser)
-	}
-
-	ln, err := cluster.Listen(cfg.Listen)
-	if err != nil {
+	if err := n.FirstAdmin(ctx, cfg.AdminUser, cfg.AdminPassword, stdout, " Change it with 'picloud admin reset-password'."); err != nil {
 		return err
 	}
 	// The queue consumer first requeues what a killed server left
-	// running; the scheduler's first pass fires what was missed.
-	if err := n.Start(ctx); err != nil {
-		ln.Close()
-		return err
-	}
-	log.Info("PiCloud is listening", "address", "http://"+ln.Addr().String(), "database", cfg.DatabaseName(), "gogc", gogc, "version", version)
-	// Slow or piled-up clients must not take every connection the
-	// process may open: the guard caps them and keeps a reserve for the
-	// control plane and /healthz. Live log streams never end on their
-	// own: the shutdown ends them.
-	protect := cfg.Protection
-	protect.Guard.Metrics = n.Metrics
-	serveErr := cluster.Serve(ctx, log, ln, n.Handler(), cfg.ShutdownTimeout, &protect, n.EndStreams)
-
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := n.Close(sctx); err != nil {
-		log.Error("stopping the node", "err", err)
-	}
-	if serveErr != nil {
-		return serveErr
-	}
-	log.Info("stopped")
-	return nil
+	// running; the scheduler's first pass fires what was missed. Slow or
+	// piled-up clients must not take every connection the process may
+	// open: the guard caps them and keeps a reserve for the control plane
+	// and /healthz.
+	return n.Serve(ctx, node.Serving{
+		Listen:          cfg.Listen,
+		Protection:      &cfg.Protection,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Ready: func(addr string) {
+			log.Info("PiCloud is listening", "address", "http://"+addr, "database", cfg.DatabaseName(), "gogc", gogc, "version", version)
+		},
+	})
 }

@@ -127,6 +127,7 @@ type Node struct {
 	Scheduler    *scheduler.Scheduler
 
 	handler http.Handler
+	log     *slog.Logger
 	started bool
 	closed  bool
 	closers []func() // in the order they run
@@ -152,7 +153,7 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.New()
 	}
-	n = &Node{Role: cfg.Role, Metrics: cfg.Metrics, Store: cfg.Store, Bus: cfg.Bus}
+	n = &Node{Role: cfg.Role, Metrics: cfg.Metrics, Store: cfg.Store, Bus: cfg.Bus, log: cfg.Logger}
 	defer func() {
 		if err != nil {
 			// The orchestrator's log writer runs from its construction.
