@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 
 	// Time zones come with the binary, so that schedules in any IANA zone
@@ -34,22 +33,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := node.OpenStore(ctx, cfg.DB, cfg.DatabasePath(), log)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	defer st.Close()
-
-	db := ""
-	if cfg.Postgres() {
-		// On PostgreSQL the events go through the database, to every
-		// process that shares it.
-		db = cfg.DB
-	}
+	// The node opens the database: PostgreSQL when --db is set (its
+	// events then go through the database, to every process that shares
+	// it), else the SQLite file in the data directory.
 	n, err := node.New(ctx, node.Config{
 		Role:              node.AllInOne,
-		Store:             st,
-		DB:                db,
+		DB:                cfg.DB,
+		SQLite:            cfg.DatabasePath(),
 		Logger:            log,
 		Limits:            cfg.Limits,
 		Outbound:          cfg.Outbound,
