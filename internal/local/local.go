@@ -65,7 +65,7 @@ type Runtime struct {
 
 	onRecord func(store.Invocation)
 	mu       sync.Mutex
-	records  map[string]store.Invocation   // written, not yet claimed by a waiter
+	records  map[string]store.Invocation      // written, not yet claimed by a waiter
 	waiters  map[string]chan store.Invocation // by invocation id
 }
 
@@ -212,4 +212,3 @@ func (t inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Request = req
 	return resp, nil
 }
-
