@@ -29,13 +29,13 @@ func indexPositions(doc []byte) positions {
 		switch e.Kind {
 		case unstable.Table:
 			table = keyPath(e.Key())
-			ps.set(table, &p, e.Child())
+			ps.set(table, &p, lastKey(e.Key()))
 		case unstable.ArrayTable:
 			name := keyPath(e.Key())
 			table = name + "." + strconv.Itoa(arrays[name])
 			arrays[name]++
-			ps.set(table, &p, e.Child())
-			ps.set(name, &p, e.Child())
+			ps.set(table, &p, lastKey(e.Key()))
+			ps.set(name, &p, lastKey(e.Key()))
 		case unstable.KeyValue:
 			ps.keyValue(&p, table, e)
 		}
@@ -92,6 +92,15 @@ func (ps positions) at(path string) pos {
 		path = path[:i]
 	}
 	return pos{1, 1}
+}
+
+// lastKey is the last part of a dotted key: the name in [scripts.NAME].
+func lastKey(it unstable.Iterator) *unstable.Node {
+	var n *unstable.Node
+	for it.Next() {
+		n = it.Node()
+	}
+	return n
 }
 
 func keyPath(it unstable.Iterator) string {
