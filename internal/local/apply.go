@@ -59,6 +59,15 @@ func (r *Runtime) Apply(ctx context.Context, p *project.Project, opts ApplyOptio
 			return err
 		}
 		r.last = applied{app: p.App, sources: map[string]string{}, attempts: map[string]int{}}
+		// The scripts a database kept from an earlier start are
+		// deployed again, or deleted when the project lost them.
+		have, err := r.api.ListScripts(ctx, p.App)
+		if err != nil {
+			return fmt.Errorf("local: list the scripts of %s: %w", p.App, err)
+		}
+		for _, s := range have {
+			r.last.sources[s.Name] = ""
+		}
 	}
 	var errs []error
 	live := map[string]bool{}

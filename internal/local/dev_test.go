@@ -1,0 +1,190 @@
+package local_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/picloud/picloud/internal/local"
+)
+
+// syncBuffer is a log that tests read while pic dev writes it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// devServer is a pic dev of a test, with a signal per reload.
+type devServer struct {
+	*local.Dev
+	log      *syncBuffer
+	reloaded chan struct{}
+}
+
+func startDev(t testing.TB, dir string, opts local.DevOptions) *devServer {
+	t.Helper()
+	d := &devServer{log: &syncBuffer{}, reloaded: make(chan struct{}, 100)}
+	opts.Dir, opts.Listen, opts.Log = dir, "127.0.0.1:0", d.log
+	opts.OnReload = func() { d.reloaded <- struct{}{} }
+	dev, err := local.StartDev(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Dev = dev
+	t.Cleanup(func() { dev.Close(context.Background()) })
+	return d
+}
+
+// get calls a script and returns its status and body.
+func (d *devServer) get(t testing.TB, script string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + d.Addr() + "/fn/" + d.App() + "/" + script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// save writes a file and waits for the reload it causes.
+func (d *devServer) save(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.reloaded:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no reload 5s after writing %s", path)
+	}
+}
+
+func TestDevReloads(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"picloud.toml": "app = \"shop\"\n",
+		"hello.rhai":   `print("hi from v1"); "v1"`,
+		"key.rhai":     `secret("API_TOKEN").len()`,
+		".env":         "# the local secrets\nAPI_TOKEN=\"abc123\"\n",
+	})
+	d := startDev(t, dir, local.DevOptions{})
+	if _, body := d.get(t, "hello"); body != "v1" {
+		t.Fatalf("hello = %q, want v1", body)
+	}
+	if _, body := d.get(t, "key"); body != "6" {
+		t.Errorf("key = %q, want 6 (the secret from .env)", body)
+	}
+	hello := filepath.Join(dir, "hello.rhai")
+	d.save(t, hello, `"v2"`)
+	if _, body := d.get(t, "hello"); body != "v2" {
+		t.Fatalf("after the save, hello = %q, want v2", body)
+	}
+	d.save(t, hello, "let x = ;\n")
+	log := d.log.String()
+	if !strings.Contains(log, "hello.rhai:1:9:") || !strings.Contains(log, "    let x = ;\n            ^") {
+		t.Errorf("log lacks the compile error with its caret:\n%s", log)
+	}
+	if _, body := d.get(t, "hello"); body != "v2" {
+		t.Errorf("after a broken save, hello = %q, want the last good v2", body)
+	}
+	d.save(t, filepath.Join(dir, "picloud.toml"), "app = \"shop\"\nnope = 1\n")
+	if !strings.Contains(d.log.String(), "picloud.toml:2:1:") {
+		t.Errorf("log lacks the manifest error:\n%s", d.log.String())
+	}
+	d.save(t, filepath.Join(dir, "picloud.toml"), "app = \"shop\"\n")
+	d.save(t, hello, `"v3"`)
+	if _, body := d.get(t, "hello"); body != "v3" {
+		t.Errorf("after the fix, hello = %q, want v3", body)
+	}
+	log = d.log.String()
+	if !strings.Contains(log, "GET /fn/shop/hello 200") || !strings.Contains(log, "  | hi from v1") {
+		t.Errorf("log lacks the invocation lines:\n%s", log)
+	}
+	if strings.Contains(log, "abc123") {
+		t.Errorf("the secret's value is in the log:\n%s", log)
+	}
+}
+
+// A restart keeps the key-value store; --fresh empties it.
+func TestDevKeepsState(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"picloud.toml": "app = \"kept\"\n", "count.rhai": `kv::incr("n")`})
+	for i, want := range []string{"1", "2"} {
+		d := startDev(t, dir, local.DevOptions{Fresh: i == 0})
+		if _, body := d.get(t, "count"); body != want {
+			t.Errorf("start %d: count = %q, want %s", i, body, want)
+		}
+		d.Close(context.Background())
+	}
+	d := startDev(t, dir, local.DevOptions{Fresh: true})
+	if _, body := d.get(t, "count"); body != "1" {
+		t.Errorf("after --fresh: count = %q, want 1", body)
+	}
+}
+
+func TestParseEnv(t *testing.T) {
+	got, err := local.ParseEnv(".env", []byte("# c\n\nA=1\nexport B = 'two words'\nC=\"x=y\"\n"))
+	if err != nil || got["A"] != "1" || got["B"] != "two words" || got["C"] != "x=y" || len(got) != 3 {
+		t.Errorf("got %v, %v", got, err)
+	}
+	for in, want := range map[string]string{
+		"A=1\nnot a line\n": ".env:2: want NAME=value",
+		"lower=1\n":         `.env:1: "lower" is not a secret name`,
+	} {
+		if _, err := local.ParseEnv(".env", []byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err %v, want %q", in, err, want)
+		}
+	}
+}
+
+// BenchmarkReload measures the time from a file's write to the first
+// request that runs the new source, over b.N saves (run it with
+// -benchtime=50x): the median and the max.
+func BenchmarkReload(b *testing.B) {
+	dir := b.TempDir()
+	writeFiles(b, dir, map[string]string{"picloud.toml": "app = \"bench\"\n", "hello.rhai": `"0"`})
+	d := startDev(b, dir, local.DevOptions{})
+	hello := filepath.Join(dir, "hello.rhai")
+	var took []time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		want := strings.Repeat("x", 1+i%7) + string(rune('a'+i%26))
+		start := time.Now()
+		if err := os.WriteFile(hello, []byte(`"`+want+`"`), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, body := d.get(b, "hello"); body == want {
+				break
+			}
+			if time.Since(start) > 5*time.Second {
+				b.Fatalf("save %d: not served 5s after the write", i)
+			}
+		}
+		took = append(took, time.Since(start))
+	}
+	b.StopTimer()
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
+}
