@@ -164,6 +164,9 @@ func root() *command {
 			apiKeysCmd(),
 			secretsCmd(),
 			versionCmd(),
+			devCmd(),
+			runLocalCmd(),
+			testCmd(),
 		},
 	}
 	setParents(r)

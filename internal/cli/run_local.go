@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	localnode "github.com/picloud/picloud/internal/local"
 	"github.com/picloud/picloud/internal/project"
+	"github.com/picloud/picloud/internal/store"
 )
 
 // runLocalCmd is "pic run": one invocation on a temporary local node.
@@ -131,7 +133,10 @@ func runLocal(p *pic, opts runLocalOptions) error {
 		if len(res.Body) > 0 && res.Body[len(res.Body)-1] != '\n' && !ok2xx(res.Status) {
 			fmt.Fprintln(p.io.Out)
 		}
-		p.info("%d %s · %s · %d operations", res.Status, http.StatusText(res.Status), res.Duration.Round(1000), res.Operations)
+		p.info("%d %s · %s · %d operations", res.Status, http.StatusText(res.Status), res.Duration.Round(time.Microsecond), res.Operations)
+		if rec := res.Record; rec.Status != "" && rec.Status != store.StatusOK {
+			p.info("run %s: %s", rec.Status, rec.Summary)
+		}
 		if res.Output != "" {
 			fmt.Fprint(p.io.ErrOut, res.Output)
 		}
