@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,14 +18,42 @@ import (
 
 // syncBuffer is a log that tests read while pic dev writes it.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+	mu    sync.Mutex
+	b     strings.Builder
+	wrote chan struct{} // closed and replaced at every write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.wrote != nil {
+		close(s.wrote)
+		s.wrote = nil
+	}
 	return s.b.Write(p)
+}
+
+// waitFor waits until the log holds want and returns it.
+func (s *syncBuffer) waitFor(t testing.TB, want string) string {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		s.mu.Lock()
+		log := s.b.String()
+		if s.wrote == nil {
+			s.wrote = make(chan struct{})
+		}
+		wrote := s.wrote
+		s.mu.Unlock()
+		if strings.Contains(log, want) {
+			return log
+		}
+		select {
+		case <-wrote:
+		case <-timeout:
+			t.Fatalf("the log lacks %q after 5s:\n%s", want, log)
+		}
+	}
 }
 
 func (s *syncBuffer) String() string {
@@ -116,10 +145,8 @@ func TestDevReloads(t *testing.T) {
 	if _, body := d.get(t, "hello"); body != "v3" {
 		t.Errorf("after the fix, hello = %q, want v3", body)
 	}
-	log = d.log.String()
-	if !strings.Contains(log, "GET /fn/shop/hello 200") || !strings.Contains(log, "  | hi from v1") {
-		t.Errorf("log lacks the invocation lines:\n%s", log)
-	}
+	d.log.waitFor(t, "GET /fn/shop/hello 200")
+	log = d.log.waitFor(t, "  | hi from v1")
 	if strings.Contains(log, "abc123") {
 		t.Errorf("the secret's value is in the log:\n%s", log)
 	}
@@ -187,4 +214,27 @@ func BenchmarkReload(b *testing.B) {
 	slices.Sort(took)
 	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "median-ms")
 	b.ReportMetric(float64(took[len(took)-1].Microseconds())/1000, "max-ms")
+}
+
+// Outbound HTTP follows the manifest's allow-list and reaches a private
+// address only with AllowPrivate.
+func TestDevAllowPrivate(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up") }))
+	defer upstream.Close()
+	port := upstream.URL[strings.LastIndex(upstream.URL, ":")+1:]
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"picloud.toml": "app = \"out\"\n[outbound]\nallow = [\"localhost\"]\n",
+		"call.rhai":    `let r = http::get("http://localhost:` + port + `/"); r.body`,
+	})
+	d := startDev(t, dir, local.DevOptions{Fresh: true})
+	if status, body := d.get(t, "call"); status != 500 {
+		t.Errorf("without AllowPrivate: %d %q, want 500", status, body)
+	}
+	d.log.waitFor(t, "private addresses")
+	d.Close(context.Background())
+	d = startDev(t, dir, local.DevOptions{AllowPrivate: true})
+	if status, body := d.get(t, "call"); status != 200 || body != "up" {
+		t.Errorf("with AllowPrivate: %d %q, want 200 up\n%s", status, body, d.log.String())
+	}
 }
