@@ -61,6 +61,10 @@ fn test_assert_message() {
 }
 
 fn helper() { 1 }
+
+fn test_maps_equal() {
+    assert_eq(#{b: 1, a: [1, "x"]}, #{a: [1, "x"], b: helper()});
+}
 `,
 }
 
@@ -76,13 +80,13 @@ func TestRunTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Passed != 4 || sum.Failed != 2 {
-		t.Errorf("summary %+v, want 4 passed, 2 failed; results %v", sum, got)
+	if sum.Passed != 5 || sum.Failed != 2 {
+		t.Errorf("summary %+v, want 5 passed, 2 failed; results %v", sum, got)
 	}
-	if strings.Join(order, ",") != "test_counts_from_one,test_fresh_kv,test_stub,test_unstubbed_refused,test_fails,test_assert_message" {
+	if strings.Join(order, ",") != "test_counts_from_one,test_fresh_kv,test_stub,test_unstubbed_refused,test_fails,test_assert_message,test_maps_equal" {
 		t.Errorf("order %v", order)
 	}
-	for _, name := range []string{"test_counts_from_one", "test_fresh_kv", "test_stub", "test_unstubbed_refused"} {
+	for _, name := range []string{"test_counts_from_one", "test_fresh_kv", "test_stub", "test_unstubbed_refused", "test_maps_equal"} {
 		if err := got[name].Err; err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
