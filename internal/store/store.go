@@ -462,6 +462,9 @@ type Store interface {
 	RollbackScript(ctx context.Context, scriptID int64, version int, userID int64) (Script, Version, error)
 	// SetScriptMaxAttempts sets a script's MaxAttempts (0: the default).
 	SetScriptMaxAttempts(ctx context.Context, scriptID int64, n int) error
+	// SetScriptPrivate sets whether a script is private, without a new
+	// version.
+	SetScriptPrivate(ctx context.Context, scriptID int64, private bool) error
 
 	// Releases.
 	// HoldApp holds an app until the transaction ends, inside RunInTx:
