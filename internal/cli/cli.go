@@ -163,6 +163,7 @@ func root() *command {
 			usersCmd(),
 			apiKeysCmd(),
 			secretsCmd(),
+			initCmd(), deployCmd(), pullCmd(), releasesCmd(),
 			versionCmd(),
 			devCmd(),
 			runLocalCmd(),

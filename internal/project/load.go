@@ -24,9 +24,13 @@ var (
 	secretNamePattern = regexp.MustCompile(`^[A-Z_][A-Z0-9_]{0,63}$`)
 )
 
-// MaxAttempts is the most attempts a script's jobs may have, as on the
+// MaxAttempts is the most attempts a script's jobs may have, and
+// DefaultAttempts what they have when the script sets none, as on the
 // server.
-const MaxAttempts = 10
+const (
+	MaxAttempts     = 10
+	DefaultAttempts = 3
+)
 
 // ScriptExt and TestSuffix name a project's scripts and its test files.
 const (
