@@ -68,7 +68,7 @@ func runDev(p *pic, opts localnode.DevOptions) error {
 	opts.Log = p.io.ErrOut
 	d, err := localnode.StartDev(p.ctx, opts)
 	if err != nil {
-		return localError(err)
+		return runtimeError(err)
 	}
 	p.info("Serving app %s at http://%s/fn/%s/ (Ctrl-C stops)", d.App(), d.Addr(), d.App())
 	if names := d.SecretNames(); len(names) > 0 {

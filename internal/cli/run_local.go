@@ -119,7 +119,7 @@ type runOutput struct {
 func runLocal(p *pic, opts runLocalOptions) error {
 	res, err := localnode.RunFile(p.ctx, opts.File, opts.Request)
 	if err != nil {
-		return localError(err)
+		return runtimeError(err)
 	}
 	if p.isJSON() {
 		if err := writeJSON(p.io.Out, runOutput{Status: res.Status, Headers: res.Header, Body: string(res.Body),
@@ -149,10 +149,11 @@ func runLocal(p *pic, opts runLocalOptions) error {
 
 func ok2xx(status int) bool { return status >= 200 && status <= 299 }
 
-// localError turns the errors of a project that cannot run (a manifest
-// mistake, a script or test file that does not compile) into exit code 2
-// with the place of the mistake, and leaves the others as they are.
-func localError(err error) error {
+// runtimeError turns the errors of a project that cannot run (a manifest
+// mistake, a script or test file that does not compile) into a
+// localError, exit code 2, with the place of the mistake, and leaves the
+// others as they are.
+func runtimeError(err error) error {
 	var (
 		me *project.ManifestError
 		ce *localnode.CompileError
@@ -174,8 +175,7 @@ func localError(err error) error {
 	if reports == nil {
 		return err
 	}
-	// A usage error without a command: exit code 2, no usage line.
-	return &usageError{msg: strings.Join(reports, "\n")}
+	return &localError{errors.New(strings.Join(reports, "\n"))}
 }
 
 // flatten lists the errors an errors.Join holds, or err alone.

@@ -50,7 +50,7 @@ func parseDirArg(p *pic, c *command, args []string) (dirArg, error) {
 func runTests(p *pic, opts dirArg) error {
 	sum, err := localnode.RunTests(p.ctx, opts.Dir, func(r localnode.TestResult) { writeTestResult(p, r) })
 	if err != nil {
-		return localError(err)
+		return runtimeError(err)
 	}
 	fmt.Fprintf(p.io.Out, "%d passed, %d failed\n", sum.Passed, sum.Failed)
 	if sum.Failed > 0 {
