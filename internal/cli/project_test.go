@@ -158,6 +158,15 @@ func testProjectJourney(t *testing.T, b dbtest.Backend) {
 		t.Fatal(err)
 	}
 	viewer.fails(exitFail, "error: HTTP 403: ", "deploy", dir)
+	// Limits are an administrator's: an editor's deploy of them is refused.
+	editor, editorName, _ := newUser(t, srv, "member")
+	if _, _, err := adm.PutMember(ctx, app, editorName, "editor"); err != nil {
+		t.Fatal(err)
+	}
+	limited := t.TempDir()
+	editFile(t, limited, "picloud.toml", "app = \""+app+"\"\n[limits]\ntimeout_ms = 1000\n")
+	editFile(t, limited, "hello.rhai", "1")
+	editor.fails(exitFail, "error: HTTP 403: ", "deploy", limited)
 	if after := appState(t, adm, app); after != before {
 		t.Fatalf("a refused deploy changed the app:\n%s\nwas\n%s", after, before)
 	}

@@ -110,7 +110,7 @@ const deployAnswer = `{"changes":[` +
 func TestRunDeploy(t *testing.T) {
 	t.Parallel()
 	proj := &project.Project{App: "shop", Scripts: []project.Script{{Name: "hello", File: "hello.rhai", Source: "1"}}}
-	body := `{"message":"m","scripts":[{"name":"hello","source":"1","file":"hello.rhai"}]}`
+	body := `{"message":"m","scripts":[{"name":"hello","source":"1","file":"hello.rhai"}],"schedules":null,"outbound_allow":null}`
 	plan := "ACTION\tKIND\tNAME\tDETAIL\n" +
 		"create\tscript\thello\tversion 1\n" +
 		"unchanged\tscript\tlib\t\n" +
@@ -128,7 +128,7 @@ func TestRunDeploy(t *testing.T) {
 
 	// A dry run.
 	a, p, out, errOut = apiFor(t, "", exchange{method: "POST", path: "/api/v1/apps/shop/deploy",
-		body: `{"scripts":[{"name":"hello","source":"1","file":"hello.rhai"}],"prune":true,"dry_run":true}`, status: 200,
+		body: `{"scripts":[{"name":"hello","source":"1","file":"hello.rhai"}],"schedules":null,"outbound_allow":null,"prune":true,"dry_run":true}`, status: 200,
 		answer: deployAnswer + `"release":null}`})
 	if err := runDeploy(p, a, deployOptions{Project: proj, Prune: true, DryRun: true}); err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestRunDeploy(t *testing.T) {
 	}
 
 	// Nothing to change, as JSON.
-	a, p, out, errOut = apiFor(t, "", exchange{method: "POST", path: "/api/v1/apps/shop/deploy", body: `{"scripts":[{"name":"hello","source":"1","file":"hello.rhai"}]}`, status: 200,
+	a, p, out, errOut = apiFor(t, "", exchange{method: "POST", path: "/api/v1/apps/shop/deploy", body: `{"scripts":[{"name":"hello","source":"1","file":"hello.rhai"}],"schedules":null,"outbound_allow":null}`, status: 200,
 		answer: `{"changes":[{"action":"unchanged","kind":"script","name":"hello"}],"release":null}`})
 	p.output = "json"
 	if err := runDeploy(p, a, deployOptions{Project: proj}); err != nil {
@@ -150,7 +150,7 @@ func TestRunDeploy(t *testing.T) {
 	}
 
 	// Missing secrets are named.
-	a, p, out, _ = apiFor(t, "", exchange{method: "POST", path: "/api/v1/apps/shop/deploy", body: `{"scripts":[{"name":"hello","source":"1","file":"hello.rhai"}]}`, status: 422,
+	a, p, out, _ = apiFor(t, "", exchange{method: "POST", path: "/api/v1/apps/shop/deploy", body: `{"scripts":[{"name":"hello","source":"1","file":"hello.rhai"}],"schedules":null,"outbound_allow":null}`, status: 422,
 		answer: `{"error":{"code":"missing_secrets","message":"missing secrets","details":{"secrets":["API_TOKEN","DB_URL"]}}}`})
 	err := runDeploy(p, a, deployOptions{Project: proj})
 	want := "HTTP 422: app shop lacks the required secret(s) API_TOKEN, DB_URL; set each with 'pic secrets set shop NAME'; nothing was changed"

@@ -216,7 +216,14 @@ func TestDeploy(t *testing.T) {
 	p := &Project{App: "a", Scripts: []Script{{Name: "s", File: "s.rhai", Source: "1", Visibility: api.VisibilityPrivate, MaxAttempts: 4}}}
 	d := p.Deploy("m", true, true)
 	b, _ := json.Marshal(d)
-	want := `{"message":"m","scripts":[{"name":"s","source":"1","file":"s.rhai","visibility":"private","max_attempts":4}],"prune":true,"dry_run":true}`
+	want := `{"message":"m","scripts":[{"name":"s","source":"1","file":"s.rhai","visibility":"private","max_attempts":4}],"schedules":null,"outbound_allow":null,"prune":true,"dry_run":true}`
+	if string(b) != want {
+		t.Errorf("body %s\nwant %s", b, want)
+	}
+	// Declared and empty: no schedules, no public hosts.
+	p.Schedules, p.Outbound = []Schedule{}, &Outbound{Allow: []string{}}
+	b, _ = json.Marshal(p.Deploy("", false, false))
+	want = `{"scripts":[{"name":"s","source":"1","file":"s.rhai","visibility":"private","max_attempts":4}],"schedules":[],"outbound_allow":[]}`
 	if string(b) != want {
 		t.Errorf("body %s\nwant %s", b, want)
 	}
