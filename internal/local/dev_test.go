@@ -113,7 +113,7 @@ func TestDevReloads(t *testing.T) {
 	writeFiles(t, dir, map[string]string{
 		"picloud.toml": "app = \"shop\"\n",
 		"hello.rhai":   `print("hi from v1"); "v1"`,
-		"key.rhai":     `secret("API_TOKEN").len()`,
+		"key.rhai":     `print("token " + secret("API_TOKEN")); secret("API_TOKEN").len()`,
 		".env":         "# the local secrets\nAPI_TOKEN=\"abc123\"\n",
 	})
 	d := startDev(t, dir, local.DevOptions{})
@@ -146,7 +146,8 @@ func TestDevReloads(t *testing.T) {
 		t.Errorf("after the fix, hello = %q, want v3", body)
 	}
 	d.log.waitFor(t, "GET /fn/shop/hello 200")
-	log = d.log.waitFor(t, "  | hi from v1")
+	d.log.waitFor(t, "  | hi from v1")
+	log = d.log.waitFor(t, "  | token [secret API_TOKEN]")
 	if strings.Contains(log, "abc123") {
 		t.Errorf("the secret's value is in the log:\n%s", log)
 	}
