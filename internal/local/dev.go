@@ -18,6 +18,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/picloud/picloud/internal/client"
 	"github.com/picloud/picloud/internal/project"
 	"github.com/picloud/picloud/internal/secrets"
 	"github.com/picloud/picloud/internal/store"
@@ -56,6 +57,7 @@ type Dev struct {
 	srv     *http.Server
 	watcher *fsnotify.Watcher
 	done    chan struct{}
+	envFile string // an env file outside dir, watched too
 	logMu   sync.Mutex
 }
 
@@ -110,7 +112,7 @@ func (d *Dev) start(ctx context.Context, p *project.Project, secretValues map[st
 		return fmt.Errorf("local: listen: %w", err)
 	}
 	d.ln = ln
-	d.srv = &http.Server{Handler: d.rt.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	d.srv = &http.Server{Handler: d.logUnrun(d.rt.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	go d.srv.Serve(ln)
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -122,8 +124,40 @@ func (d *Dev) start(ctx context.Context, p *project.Project, secretValues map[st
 		return fmt.Errorf("local: watch %s: %w", d.dir, err)
 	}
 	d.watchScriptDirs(p)
+	if d.opts.EnvFile != "" {
+		// An env file outside the folder is watched as well.
+		if env, err := filepath.Abs(d.opts.EnvFile); err == nil && filepath.Dir(env) != d.dir {
+			d.envFile = env
+			w.Add(filepath.Dir(env))
+		}
+	}
 	go d.watch()
 	return nil
+}
+
+// logUnrun logs the requests that ran no script (an unknown script, a
+// refused request), which have no invocation record to log.
+func (d *Dev) logUnrun(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		if sw.Header().Get(client.InvocationHeader) == "" && r.URL.Path != "/healthz" {
+			d.logf("%s %s %s %d %s (no script ran)", start.Format("15:04:05"), r.Method, r.URL.RequestURI(), sw.status,
+				time.Since(start).Round(10*time.Microsecond))
+		}
+	})
+}
+
+// statusWriter notes the status of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // Addr is the address the data plane listens on.
@@ -180,6 +214,9 @@ func (d *Dev) watch() {
 // relevant tells the changes that may change the project: not those of
 // the local state, nor editors' temporary files.
 func (d *Dev) relevant(name string) bool {
+	if d.envFile != "" && filepath.Dir(name) == filepath.Dir(d.envFile) {
+		return name == d.envFile
+	}
 	rel, err := filepath.Rel(d.dir, name)
 	if err != nil || rel == project.StateDir || strings.HasPrefix(rel, project.StateDir+string(filepath.Separator)) {
 		return false

@@ -120,6 +120,10 @@ func TestDevReloads(t *testing.T) {
 	if _, body := d.get(t, "hello"); body != "v1" {
 		t.Fatalf("hello = %q, want v1", body)
 	}
+	if status, _ := d.get(t, "nope"); status != http.StatusNotFound {
+		t.Errorf("an unknown script answers %d, want 404", status)
+	}
+	d.log.waitFor(t, "GET /fn/shop/nope 404")
 	if _, body := d.get(t, "key"); body != "6" {
 		t.Errorf("key = %q, want 6 (the secret from .env)", body)
 	}
@@ -240,5 +244,22 @@ func TestDevAllowPrivate(t *testing.T) {
 	d = startDev(t, dir, local.DevOptions{AllowPrivate: true})
 	if status, body := d.get(t, "call"); status != 200 || body != "up" {
 		t.Errorf("with AllowPrivate: %d %q, want 200 up\n%s", status, body, d.log.String())
+	}
+}
+
+// An env file outside the folder is read at start and again when it
+// changes.
+func TestDevEnvFileElsewhere(t *testing.T) {
+	dir, other := t.TempDir(), t.TempDir()
+	env := filepath.Join(other, "shop.env")
+	writeFiles(t, dir, map[string]string{"picloud.toml": "app = \"env\"\n", "key.rhai": `secret("K").len()`})
+	writeFiles(t, other, map[string]string{"shop.env": "K=abc\n"})
+	d := startDev(t, dir, local.DevOptions{EnvFile: env, Fresh: true})
+	if _, body := d.get(t, "key"); body != "3" {
+		t.Fatalf("key = %q, want 3", body)
+	}
+	d.save(t, env, "K=abcdef\n")
+	if _, body := d.get(t, "key"); body != "6" {
+		t.Errorf("after the env file changed: key = %q, want 6", body)
 	}
 }
