@@ -46,6 +46,7 @@ func (r *Runtime) Invoke(ctx context.Context, req Request) (Result, error) {
 	if req.Body != nil {
 		in.Body = bytes.NewReader(req.Body)
 	}
+	defer r.calling()()
 	fn := client.New("http://local", "")
 	fn.HTTP = &http.Client{Transport: inProcess{r.node.Handler()}}
 	resp, err := fn.Invoke(ctx, in)

@@ -65,8 +65,11 @@ type Runtime struct {
 
 	onRecord func(store.Invocation)
 	mu       sync.Mutex
-	records  map[string]store.Invocation      // written, not yet claimed by a waiter
-	waiters  map[string]chan store.Invocation // by invocation id
+	// calls counts the Invoke calls under way: records are kept for them
+	// only, as a record may be written before its call knows its id.
+	calls   int
+	records map[string]store.Invocation      // written, not yet claimed by a waiter
+	waiters map[string]chan store.Invocation // by invocation id
 }
 
 // Start assembles a node over opts.SQLite, starts it and signs in as the
@@ -160,8 +163,23 @@ func (r *Runtime) logged(e events.Event) {
 		if ch, ok := r.waiters[id]; ok {
 			delete(r.waiters, id)
 			ch <- inv
-		} else {
+		} else if r.calls > 0 {
 			r.records[id] = inv
+		}
+		r.mu.Unlock()
+	}
+}
+
+// calling notes an Invoke call under way until the returned function
+// is called.
+func (r *Runtime) calling() (done func()) {
+	r.mu.Lock()
+	r.calls++
+	r.mu.Unlock()
+	return func() {
+		r.mu.Lock()
+		if r.calls--; r.calls == 0 {
+			clear(r.records)
 		}
 		r.mu.Unlock()
 	}
