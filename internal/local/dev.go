@@ -107,6 +107,11 @@ func (d *Dev) start(ctx context.Context, p *project.Project, secretValues map[st
 	if err := d.rt.SetSecrets(ctx, secretValues); err != nil {
 		return err
 	}
+	for _, name := range p.RequiredSecrets {
+		if _, ok := secretValues[name]; !ok {
+			d.logf("warning: the secret %s that %s requires is not in the env file", name, project.ManifestName)
+		}
+	}
 	ln, err := net.Listen("tcp", d.opts.Listen)
 	if err != nil {
 		return fmt.Errorf("local: listen: %w", err)

@@ -111,7 +111,7 @@ func (d *devServer) save(t testing.TB, path, content string) {
 func TestDevReloads(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"picloud.toml": "app = \"shop\"\n",
+		"picloud.toml": "app = \"shop\"\n[secrets]\nrequired = [\"API_TOKEN\", \"OTHER\"]\n",
 		"hello.rhai":   `print("hi from v1"); "v1"`,
 		"key.rhai":     `print("token " + secret("API_TOKEN")); secret("API_TOKEN").len()`,
 		".env":         "# the local secrets\nAPI_TOKEN=\"abc123\"\n",
@@ -119,6 +119,10 @@ func TestDevReloads(t *testing.T) {
 	d := startDev(t, dir, local.DevOptions{})
 	if _, body := d.get(t, "hello"); body != "v1" {
 		t.Fatalf("hello = %q, want v1", body)
+	}
+	if log := d.log.String(); !strings.Contains(log, "warning: the secret OTHER that picloud.toml requires is not in the env file") ||
+		strings.Contains(log, "secret API_TOKEN that") {
+		t.Errorf("the warning of a missing secret:\n%s", log)
 	}
 	if status, _ := d.get(t, "nope"); status != http.StatusNotFound {
 		t.Errorf("an unknown script answers %d, want 404", status)
@@ -144,7 +148,7 @@ func TestDevReloads(t *testing.T) {
 	if !strings.Contains(d.log.String(), "picloud.toml:2:1:") {
 		t.Errorf("log lacks the manifest error:\n%s", d.log.String())
 	}
-	d.save(t, filepath.Join(dir, "picloud.toml"), "app = \"shop\"\n")
+	d.save(t, filepath.Join(dir, "picloud.toml"), "app = \"shop\"\n[secrets]\nrequired = [\"API_TOKEN\"]\n")
 	d.save(t, hello, `"v3"`)
 	if _, body := d.get(t, "hello"); body != "v3" {
 		t.Errorf("after the fix, hello = %q, want v3", body)
