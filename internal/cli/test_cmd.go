@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	localnode "github.com/picloud/picloud/internal/local"
 )
@@ -66,7 +65,7 @@ func writeTestResult(p *pic, r localnode.TestResult) {
 	if r.Err != nil {
 		status = "FAIL"
 	}
-	fmt.Fprintf(p.io.Out, "%s %s %s %s\n", status, r.File, r.Name, r.Duration.Round(time.Microsecond*100))
+	fmt.Fprintf(p.io.Out, "%s %s %s %.1fms\n", status, r.File, r.Name, float64(r.Duration.Microseconds())/1000)
 	if r.Err == nil {
 		return
 	}

@@ -45,7 +45,7 @@ fn test_again_fresh() {
 `,
 	})
 	out := sh.ok("test", dir)
-	want := `(?s)^ok   add_test.rhai test_adds \S+\nok   add_test.rhai test_again_fresh \S+\n2 passed, 0 failed\n$`
+	want := `(?s)^ok   add_test.rhai test_adds \d+\.\dms\nok   add_test.rhai test_again_fresh \S+\n2 passed, 0 failed\n$`
 	if !regexp.MustCompile(want).MatchString(out) {
 		t.Errorf("pic test:\n%s\nwant %s", out, want)
 	}
