@@ -3,6 +3,7 @@ package manager
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -357,6 +358,33 @@ func testProjectDeployIsAtomic(t *testing.T, b dbtest.Backend) {
 			e.deployAs(asEditor, "demo", project, 200)
 		})
 	}
+}
+
+// In a cluster the release's event goes through the database in the
+// deploy's transaction: when it cannot be sent, nothing of the deploy
+// stays, and no node drops its cache for a deploy that did not happen.
+func TestProjectDeployEventInTx(t *testing.T) {
+	if !slices.Contains(dbtest.Backends(t), dbtest.Postgres) {
+		t.Skip("events travel through the database only in PostgreSQL")
+	}
+	e := newEnv(t, dbtest.Postgres)
+	before := e.state("demo")
+	serve := func(st store.Store) {
+		e.m = newManager(st, notifyingBus{e.bus})
+		e.srv.Close()
+		e.srv = httptest.NewServer(e.m.Handler())
+	}
+	serve(faultStore{e.st, "Notify"})
+	e.clearEvents()
+	project := api.ProjectDeploy{Scripts: []api.ProjectScript{{Name: "hello", Source: `"v-next"`}, {Name: "lib", Source: `fn f() { 1 }`}}}
+	e.deployAs(asEditor, "demo", project, 500)
+	if after := e.state("demo"); after != before {
+		t.Fatalf("a deploy whose event failed changed demo:\n%s", after)
+	}
+	wantEvents(t, e)
+	serve(e.st)
+	e.deployAs(asEditor, "demo", project, 200)
+	wantEvents(t, e, "app_changed demo")
 }
 
 func TestReleaseRollback(t *testing.T) { dbtest.Run(t, testReleaseRollback) }
