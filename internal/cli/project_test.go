@@ -210,7 +210,7 @@ func testProjectJourney(t *testing.T, b dbtest.Backend) {
 	if _, err := adm.GetScript(ctx, app, "cart"); client.StatusOf(err) != 404 {
 		t.Fatalf("cart after the rollback: %v", err)
 	}
-	sh.fails(exitFail, "error: HTTP 409: the versions of release 5 of app "+app+" are live already; nothing to change", "releases", "rollback", app, "5")
+	sh.fails(exitFail, "error: HTTP 409: the scripts of app \""+app+"\" already run the versions of release 5", "releases", "rollback", app, "5")
 	sh.fails(exitFail, "error: HTTP 404: ", "releases", "show", app, "99")
 	viewer.fails(exitFail, "error: HTTP 403: ", "releases", "rollback", app, "1")
 	if got := rows(viewer.ok("releases", "ls", app)); len(got) != 6 {

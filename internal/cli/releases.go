@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -136,10 +135,6 @@ func parseReleasesRollback(p *pic, c *command, args []string) (releaseRef, error
 func runReleasesRollback(p *pic, a releasesAPI, opts releaseRef) error {
 	r, err := a.RollbackRelease(p.ctx, opts.App, opts.ID, opts.Message)
 	if err != nil {
-		var e *client.Error
-		if errors.As(err, &e) && e.Code == "nothing_to_change" {
-			return reworded(err, "the versions of release %d of app %s are live already; nothing to change", opts.ID, opts.App)
-		}
 		return err
 	}
 	p.info("Rolled app %s back to release %d: release %d is live", opts.App, opts.ID, r.ID)

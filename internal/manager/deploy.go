@@ -137,6 +137,11 @@ func (m *Manager) readProject(req api.ProjectDeploy) (project, error) {
 	if err := validText("message", req.Message, maxDescriptionLen); err != nil {
 		return p, err
 	}
+	for _, name := range req.RequiredSecrets {
+		if err := validSecretName(name); err != nil {
+			return p, err
+		}
+	}
 	names := map[string]bool{}
 	for _, s := range req.Scripts {
 		ps, err := m.readProjectScript(s)

@@ -3,8 +3,10 @@ package manager
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/picloud/picloud/internal/api"
@@ -317,6 +319,7 @@ func testProjectDeploy(t *testing.T, b dbtest.Backend) {
 			{`{"scripts": [{"name": "a", "source": "1"}], "schedules": [{"script": "a", "cron": "nope"}]}`, `schedule 1 (script \"a\")`},
 			{`{"scripts": [{"name": "a", "source": "1"}], "schedules": [{"script": "zzz", "cron": "@daily"}]}`, `script \"zzz\", which is not in the project`},
 			{`{"scripts": [{"name": "a", "source": "1"}], "outbound_allow": ["10.0.0.1"]}`, "outbound_allow"},
+			{`{"scripts": [], "required_secrets": ["lower"]}`, "invalid secret name"},
 		} {
 			res := e.do("POST", deployURL, c.body, asEditor, "application/json")
 			if res.status != 422 || !strings.Contains(res.body, c.want) {
@@ -355,6 +358,33 @@ func testProjectDeployIsAtomic(t *testing.T, b dbtest.Backend) {
 			e.deployAs(asEditor, "demo", project, 200)
 		})
 	}
+}
+
+// In a cluster the release's event goes through the database in the
+// deploy's transaction: when it cannot be sent, nothing of the deploy
+// stays, and no node drops its cache for a deploy that did not happen.
+func TestProjectDeployEventInTx(t *testing.T) {
+	if !slices.Contains(dbtest.Backends(t), dbtest.Postgres) {
+		t.Skip("events travel through the database only in PostgreSQL")
+	}
+	e := newEnv(t, dbtest.Postgres)
+	before := e.state("demo")
+	serve := func(st store.Store) {
+		e.m = newManager(st, notifyingBus{e.bus})
+		e.srv.Close()
+		e.srv = httptest.NewServer(e.m.Handler())
+	}
+	serve(faultStore{e.st, "Notify"})
+	e.clearEvents()
+	project := api.ProjectDeploy{Scripts: []api.ProjectScript{{Name: "hello", Source: `"v-next"`}, {Name: "lib", Source: `fn f() { 1 }`}}}
+	e.deployAs(asEditor, "demo", project, 500)
+	if after := e.state("demo"); after != before {
+		t.Fatalf("a deploy whose event failed changed demo:\n%s", after)
+	}
+	wantEvents(t, e)
+	serve(e.st)
+	e.deployAs(asEditor, "demo", project, 200)
+	wantEvents(t, e, "app_changed demo")
 }
 
 func TestReleaseRollback(t *testing.T) { dbtest.Run(t, testReleaseRollback) }
@@ -396,6 +426,19 @@ func testReleaseRollback(t *testing.T, b dbtest.Backend) {
 	if got := e.state("demo"); got != want {
 		t.Errorf("a rollback with nothing to change changed demo:\n%s", got)
 	}
+	// A script deleted since cannot come back; the others are restored.
+	if res := e.do("DELETE", "/api/v1/apps/demo/scripts/lib", "", asEditor, ""); res.status != 204 {
+		t.Fatalf("delete lib: %d %s", res.status, res.body)
+	}
+	res = e.do("POST", "/api/v1/apps/demo/releases/3/rollback", `{}`, asEditor, "application/json")
+	if res.status != 201 || !strings.Contains(res.body, `"name":"hello","detail":"v5 → v6 (the source of v4)"`) ||
+		strings.Contains(res.body, `"name":"lib"`) {
+		t.Errorf("rollback past a deleted script: %d %s", res.status, res.body)
+	}
+	res = e.do("POST", "/api/v1/apps/demo/releases/3/rollback", `{}`, asEditor, "application/json")
+	if res.status != 409 || !strings.Contains(res.body, "deleted since, so not restored: lib") {
+		t.Errorf("rollback again past a deleted script: %d %s", res.status, res.body)
+	}
 	for _, bad := range []string{"/api/v1/apps/demo/releases/99/rollback", "/api/v1/apps/demo/releases/x/rollback"} {
 		if res := e.do("POST", bad, `{}`, asEditor, "application/json"); res.status != 404 {
 			t.Errorf("%s: %d %s", bad, res.status, res.body)
@@ -403,5 +446,43 @@ func testReleaseRollback(t *testing.T, b dbtest.Backend) {
 	}
 	if res := e.do("POST", url, `{}`, asViewer, "application/json"); res.status != 403 {
 		t.Errorf("rollback as viewer: %d %s", res.status, res.body)
+	}
+}
+
+// Concurrent deploys of one app take turns: each is a release of its own,
+// numbered one after another, and none is lost.
+func TestConcurrentProjectDeploys(t *testing.T) { dbtest.Run(t, testConcurrentProjectDeploys) }
+
+func testConcurrentProjectDeploys(t *testing.T, b dbtest.Backend) {
+	e := newEnv(t, b)
+	const n = 6
+	var wg sync.WaitGroup
+	statuses := make(chan string, n)
+	for i := range n {
+		wg.Go(func() {
+			body, _ := json.Marshal(api.ProjectDeploy{Scripts: []api.ProjectScript{
+				{Name: "hello", Source: `"hello ` + itoa(i) + `"`}, {Name: "lib", Source: `fn f() { ` + itoa(i) + ` }`}}})
+			res := e.do("POST", deployURL, string(body), asEditor, "application/json")
+			statuses <- itoa(res.status) + " " + res.body
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	for s := range statuses {
+		if !strings.HasPrefix(s, "200 ") {
+			t.Errorf("concurrent deploy: %s", s)
+		}
+	}
+	var list []api.Release
+	e.do("GET", "/api/v1/apps/demo/releases", "", asViewer, "").decode(t, &list)
+	if len(list) != n+1 {
+		t.Fatalf("%d releases, want %d", len(list), n+1)
+	}
+	// Each release's versions follow the previous one's: hello went from
+	// 2 to 2+n, one version per deploy.
+	for i, r := range list[:n] {
+		if want := int64(n + 1 - i); r.ID != want || r.Scripts[0].Name != "hello" || r.Scripts[0].Version != int(want)+1 {
+			t.Errorf("release %d: %+v, want id %d with hello at %d", i, r, want, want+1)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/events"
@@ -89,13 +90,16 @@ func (m *Manager) rollbackRelease(w http.ResponseWriter, r *http.Request, c *cal
 		if err := tx.HoldApp(r.Context(), app.ID); err != nil {
 			return storeErr(err, fmt.Sprintf("app %q not found", app.Slug), "")
 		}
-		changes, err := m.restoreScripts(r.Context(), tx, app, rel, c)
+		changes, gone, err := m.restoreScripts(r.Context(), tx, app, rel, c)
 		if err != nil {
 			return err
 		}
 		if len(changes) == 0 {
-			return &httpx.Error{Status: http.StatusConflict, Code: "nothing_to_change",
-				Message: fmt.Sprintf("the scripts of app %q already run the versions of release %d", app.Slug, rel.ID)}
+			msg := fmt.Sprintf("the scripts of app %q already run the versions of release %d", app.Slug, rel.ID)
+			if len(gone) > 0 {
+				msg += fmt.Sprintf(" (deleted since, so not restored: %s)", strings.Join(gone, ", "))
+			}
+			return &httpx.Error{Status: http.StatusConflict, Code: "nothing_to_change", Message: msg}
 		}
 		out, err = createRelease(r.Context(), tx, app.ID, req.Message, c, rel.ID, changes)
 		return err
@@ -110,40 +114,41 @@ func (m *Manager) rollbackRelease(w http.ResponseWriter, r *http.Request, c *cal
 }
 
 // restoreScripts makes live again, in tx, the source of each script of rel
-// that runs another one now, and returns the changes.
-func (m *Manager) restoreScripts(ctx context.Context, tx store.Store, app store.App, rel store.Release, c *caller) ([]api.Change, error) {
-	var changes []api.Change
+// that runs another one now, and returns the changes, and the scripts of
+// rel deleted since.
+func (m *Manager) restoreScripts(ctx context.Context, tx store.Store, app store.App, rel store.Release, c *caller) (changes []api.Change, gone []string, err error) {
 	for _, rs := range rel.Scripts {
 		sc, err := tx.GetScript(ctx, app.ID, rs.Name)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, fmt.Errorf("manager: unable to read script %q: %w", rs.Name, err)
+		}
 		if err != nil || sc.ID != rs.ScriptID {
 			// Deleted since, or deleted and made again: the release's
 			// version is gone.
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return nil, fmt.Errorf("manager: unable to read script %q: %w", rs.Name, err)
-			}
+			gone = append(gone, rs.Name)
 			continue
 		}
 		then, err := tx.GetVersion(ctx, sc.ID, rs.Version)
 		if err != nil {
-			return nil, fmt.Errorf("manager: unable to read version %d of script %q: %w", rs.Version, rs.Name, err)
+			return nil, nil, fmt.Errorf("manager: unable to read version %d of script %q: %w", rs.Version, rs.Name, err)
 		}
 		now, err := tx.GetVersion(ctx, sc.ID, sc.LiveVersion)
 		if err != nil {
-			return nil, fmt.Errorf("manager: unable to read the live version of script %q: %w", rs.Name, err)
+			return nil, nil, fmt.Errorf("manager: unable to read the live version of script %q: %w", rs.Name, err)
 		}
 		if now.Source == then.Source {
 			continue
 		}
 		// The engine may have changed since: what goes live must compile.
 		if err := m.compile(then.Source); err != nil {
-			return nil, compileErrors([]map[string]any{compileFailure(api.ProjectScript{Name: rs.Name}, err)})
+			return nil, nil, compileErrors([]map[string]any{compileFailure(api.ProjectScript{Name: rs.Name}, err)})
 		}
 		_, v, err := tx.RollbackScript(ctx, sc.ID, rs.Version, c.user.ID)
 		if err != nil {
-			return nil, fmt.Errorf("manager: unable to roll script %q back to version %d: %w", rs.Name, rs.Version, err)
+			return nil, nil, fmt.Errorf("manager: unable to roll script %q back to version %d: %w", rs.Name, rs.Version, err)
 		}
 		changes = append(changes, api.Change{Action: api.ActionUpdate, Kind: api.KindScript, Name: rs.Name,
 			Detail: fmt.Sprintf("v%d → v%d (the source of v%d)", sc.LiveVersion, v.Version, rs.Version)})
 	}
-	return changes, nil
+	return changes, gone, nil
 }

@@ -239,3 +239,28 @@ func TestDeploy(t *testing.T) {
 		t.Errorf("body %s\nwant %s", b, want)
 	}
 }
+
+// TestLoadForms: a section that renames a root file claims it, and a
+// payload may be written as a table with dotted keys.
+func TestLoadForms(t *testing.T) {
+	dir := folder(t, map[string]string{
+		ManifestName: "app = \"a\"\nscripts.greet.file = \"hello.rhai\"\n\n[[schedules]]\nscript = \"greet\"\ncron = \"@hourly\"\n\n" +
+			"[schedules.payload]\nto.team = \"ops\"\nlevels = [1, 2]\n",
+		"hello.rhai": "1",
+	})
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Scripts) != 1 || p.Scripts[0].Name != "greet" || p.Scripts[0].File != "hello.rhai" {
+		t.Errorf("scripts %+v, want greet alone from hello.rhai", p.Scripts)
+	}
+	if len(p.Schedules) != 1 || string(p.Schedules[0].Payload) != `{"levels":[1,2],"to":{"team":"ops"}}` {
+		t.Errorf("schedules %+v", p.Schedules)
+	}
+	// A mistake under a dotted key points at it.
+	dir = folder(t, map[string]string{ManifestName: "app = \"a\"\nscripts.greet.visibility = \"x\"\n", "greet.rhai": ""})
+	if _, err := Load(dir); err == nil || err.Error() != `picloud.toml:2:15: visibility must be "public" or "private", not "x"` {
+		t.Errorf("error %v", err)
+	}
+}

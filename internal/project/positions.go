@@ -43,12 +43,14 @@ func indexPositions(doc []byte) positions {
 	return ps
 }
 
-// keyValue records a key = value and what its value holds.
+// keyValue records a key = value, each part of a dotted key at its own
+// place, and what its value holds.
 func (ps positions) keyValue(p *unstable.Parser, table string, kv *unstable.Node) {
-	path := join(table, keyPath(kv.Key()))
-	it := kv.Key()
-	it.Next()
-	ps.set(path, p, it.Node())
+	path := table
+	for it := kv.Key(); it.Next(); {
+		path = join(path, string(it.Node().Data))
+		ps.set(path, p, it.Node())
+	}
 	ps.value(p, path, kv.Value())
 }
 
