@@ -305,6 +305,9 @@ func (d *Dev) logRecord(inv store.Invocation) {
 		if r.Query != "" {
 			what += "?" + r.Query
 		}
+		if inv.Trigger != store.TriggerHTTP {
+			what += " (" + inv.Trigger + fmt.Sprintf(", attempt %d)", inv.Attempt)
+		}
 	}
 	status := fmt.Sprint(inv.HTTPStatus)
 	if inv.Status != store.StatusOK {

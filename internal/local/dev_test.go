@@ -124,6 +124,14 @@ func TestDevReloads(t *testing.T) {
 		strings.Contains(log, "secret API_TOKEN that") {
 		t.Errorf("the warning of a missing secret:\n%s", log)
 	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+d.Addr()+"/fn/shop/hello", nil)
+	req.Header.Set("X-Picloud-Async", "1")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("an async call: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	d.log.waitFor(t, "POST /fn/shop/hello (async, attempt 1) 200")
 	if status, _ := d.get(t, "nope"); status != http.StatusNotFound {
 		t.Errorf("an unknown script answers %d, want 404", status)
 	}
