@@ -28,11 +28,13 @@ type ProjectDeploy struct {
 	Scripts []ProjectScript `json:"scripts"`
 	// Schedules, when not nil, is the app's whole list of schedules; a
 	// schedule is the same one as on the server when its script, cron and
-	// time zone are equal. Nil leaves the schedules as they are.
-	Schedules []NewSchedule `json:"schedules,omitempty"`
+	// time zone are equal. Nil (null or absent) leaves the schedules as
+	// they are; an empty list is "no schedules".
+	Schedules []NewSchedule `json:"schedules"`
 	// OutboundAllow, when not nil, is the app's allow-list of public
-	// hosts; nil leaves it as it is.
-	OutboundAllow []string `json:"outbound_allow,omitempty"`
+	// hosts; nil (null or absent) leaves it as it is, an empty list
+	// turns public hosts off.
+	OutboundAllow []string `json:"outbound_allow"`
 	// RequiredSecrets names secrets the app must have: the deploy fails
 	// (422 missing_secrets, their names in the details) when one is unset.
 	RequiredSecrets []string `json:"required_secrets,omitempty"`

@@ -163,7 +163,11 @@ func root() *command {
 			usersCmd(),
 			apiKeysCmd(),
 			secretsCmd(),
+			initCmd(), deployCmd(), pullCmd(), releasesCmd(),
 			versionCmd(),
+			devCmd(),
+			runLocalCmd(),
+			testCmd(),
 		},
 	}
 	setParents(r)

@@ -29,14 +29,25 @@ func usagef(c *command, format string, a ...any) error {
 	return &usageError{cmd: c, msg: fmt.Sprintf(format, a...)}
 }
 
+// localError is a mistake in the local files a command reads — a
+// project's manifest, a script that does not compile, a folder it must
+// not overwrite: exit code 2, as for a usage error, and nothing was sent
+// to a server. It prints as the error it wraps, without a usage line.
+type localError struct{ err error }
+
+func (e *localError) Error() string { return e.err.Error() }
+
+func (e *localError) Unwrap() error { return e.err }
+
 // exitCode maps the error a command returned to pic's exit code. This is
 // the only place that decides it.
 func exitCode(err error) int {
 	var ue *usageError
+	var le *localError
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &le):
 		return exitUsage
 	}
 	return exitFail

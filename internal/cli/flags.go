@@ -274,7 +274,7 @@ func (p *pic) printGroupHelp(w io.Writer, c *command) {
 	})
 	fmt.Fprintf(w, "\nRun '%s COMMAND --help' for a command's flags.\n", c.path())
 	if c.parent == nil {
-		fmt.Fprintf(w, "\nEnvironment: %s and %s override the credentials file\n($XDG_CONFIG_HOME/picloud/credentials.json). Exit codes: 0 success,\n1 the server refused or failed, 2 usage error.\n", EnvURL, EnvToken)
+		fmt.Fprintf(w, "\nEnvironment: %s and %s override the credentials file\n($XDG_CONFIG_HOME/picloud/credentials.json). Exit codes: 0 success,\n1 the server refused or failed, 2 usage error or a mistake in a\nproject folder (nothing sent).\n", EnvURL, EnvToken)
 	}
 }
 

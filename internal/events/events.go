@@ -13,7 +13,7 @@ type Kind string
 // Events.
 const (
 	ScriptChanged Kind = "script_changed" // a deploy or delete: Key is "app/script"
-	AppChanged    Kind = "app_changed"    // app deleted or its limits changed: Key is the slug
+	AppChanged    Kind = "app_changed"    // app deleted, its limits changed, or a project deployed (its scripts together): Key is the slug
 	// ScheduleChanged: a schedule was created, changed or deleted, so its
 	// next due time may have moved; Key is its id. Schedulers re-plan.
 	ScheduleChanged Kind = "schedule_changed"

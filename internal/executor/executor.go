@@ -47,6 +47,11 @@ type Config struct {
 	Defaults Limits
 	// KV is the key-value store of the kv module; nil: kv calls fail.
 	KV KV
+	// Transport, when set, carries every request of the http module in
+	// place of the dialing transports that refuse private addresses; the
+	// app's allow-list and the limits still apply. Production leaves it
+	// nil; pic test sets it to answer with the tests' stubs.
+	Transport http.RoundTripper
 }
 
 // Executor compiles and runs scripts. It is safe for concurrent use: one
@@ -69,6 +74,7 @@ func New(cfg Config) *Executor {
 	x.engine.SetLimits(x.defaults.engineLimits())
 	registerResponse(x.engine)
 	x.outbound = newOutboundClient()
+	x.outbound.override = cfg.Transport
 	registerHTTP(x.engine)
 	registerSecrets(x.engine)
 	registerCrypto(x.engine)

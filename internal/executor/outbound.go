@@ -99,6 +99,8 @@ type outboundClient struct {
 	// exempt, set by tests only, lets a transport dial some loopback
 	// addresses as if they were public.
 	exempt func(netip.AddrPort) bool
+	// override, when set, replaces every transport (Config.Transport).
+	override http.RoundTripper
 
 	mu      sync.Mutex
 	private map[string]*http.Transport // by the private list, joined
@@ -135,6 +137,15 @@ func (o *outboundClient) transport(private []string, list egress.AllowList) *htt
 	t := newTransport(func(host, address string) error { return o.checkDial(list, host, address) })
 	o.private[key] = t
 	return t
+}
+
+// roundTripper returns the override when there is one, else the
+// transport of a private list.
+func (o *outboundClient) roundTripper(private []string, list egress.AllowList) http.RoundTripper {
+	if o.override != nil {
+		return o.override
+	}
+	return o.transport(private, list)
 }
 
 // newTransport returns a transport whose every dial, after name resolution,
@@ -422,7 +433,7 @@ func (r *outboundRun) do(c *rhai.Context, req outboundRequest) (rhai.Value, erro
 		return fail("invalid request: %v", err)
 	}
 	hreq.Header = header
-	client := &http.Client{Transport: r.client.transport(r.policy.Private, r.private), CheckRedirect: r.checkRedirect}
+	client := &http.Client{Transport: r.client.roundTripper(r.policy.Private, r.private), CheckRedirect: r.checkRedirect}
 	what := req.method + " " + u.Redacted()
 
 	resp, err := client.Do(hreq)

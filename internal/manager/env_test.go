@@ -41,6 +41,7 @@ const (
 //	         the password of each is "password-" + its name
 //	apps     demo (editor: editor, viewer: viewer), other (no members)
 //	scripts  demo/hello (versions 1 and 2), other/secret (version 1)
+//	releases demo: 1, with hello at version 1
 //	logs     inv-demo-ok, inv-demo-error (demo/hello), inv-other (other/secret)
 //	schedules demo/hello every 5 minutes (schedules["demo"]), other/secret
 //	         hourly (schedules["other"])
@@ -163,6 +164,9 @@ func (f *fixture) seed(ctx context.Context, st store.Store) error {
 			return err
 		}
 	}
+	if err := seedRelease(ctx, st, demo.ID, admin); err != nil {
+		return err
+	}
 	start := time.Now().Add(-time.Minute).UTC()
 	err := st.InsertInvocations(ctx, []store.Invocation{
 		{ID: "inv-demo-ok", AppID: demo.ID, AppSlug: "demo", Script: "hello", Version: 2, Trigger: store.TriggerHTTP,
@@ -211,6 +215,17 @@ func (f *fixture) seed(ctx context.Context, st store.Store) error {
 	}
 	f.tokens[asEditorKey], f.keyID = key, k.ID
 	return nil
+}
+
+// seedRelease adds release 1 of demo, which made hello's version 1 live.
+func seedRelease(ctx context.Context, st store.Store, demo, admin int64) error {
+	hello, err := st.GetScript(ctx, demo, "hello")
+	if err != nil {
+		return err
+	}
+	return st.CreateRelease(ctx, &store.Release{AppID: demo, Message: "first", CreatedBy: admin,
+		Scripts: []store.ReleaseScript{{ScriptID: hello.ID, Name: "hello", Version: 1}},
+		Changes: []store.ReleaseChange{{Action: "create", Kind: "script", Name: "hello", Detail: "v1, public"}}})
 }
 
 // seedQueue adds the fixture's schedules and jobs.

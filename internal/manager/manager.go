@@ -198,6 +198,11 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/scripts/{name}/versions", m.listVersions)
 	m.handle("GET /api/v1/apps/{slug}/scripts/{name}/versions/{version}", m.showVersion)
 	m.handle("POST /api/v1/apps/{slug}/scripts/{name}/rollback", m.rollbackScript)
+	// Project deploys and their releases.
+	m.handle("POST /api/v1/apps/{slug}/deploy", m.deployProject)
+	m.handle("GET /api/v1/apps/{slug}/releases", m.listReleases)
+	m.handle("GET /api/v1/apps/{slug}/releases/{id}", m.showRelease)
+	m.handle("POST /api/v1/apps/{slug}/releases/{id}/rollback", m.rollbackRelease)
 	// Schedules: listed and created by app, then addressed by id.
 	m.handle("GET /api/v1/schedules", m.listAllSchedules)
 	m.handle("GET /api/v1/apps/{slug}/schedules", m.listSchedules)

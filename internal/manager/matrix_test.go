@@ -23,6 +23,8 @@ func TestRoleMatrix(t *testing.T) {
 		deploy = `{"source": "\"hi\""}`
 		pw     = `{"password": "new-password-1", "current_password": "password-viewer"}`
 		sched  = `{"script": "hello", "cron": "*/10 * * * *", "timezone": "Europe/Paris"}`
+		// project changes demo/hello and makes other/secret and fresh/hello.
+		project = `{"scripts": [{"name": "hello", "source": "\"project\""}, {"name": "secret", "source": "\"s\""}]}`
 	)
 	rows := []struct {
 		method, url, body string
@@ -86,6 +88,18 @@ func TestRoleMatrix(t *testing.T) {
 		{"PATCH", "/api/v1/apps/demo/scripts/hello", `{"max_attempts": 5}`, [6]int{200, 200, 200, 403, 403, 401}},
 		{"POST", "/api/v1/apps/demo/scripts/hello/rollback", `{"version": 1}`, [6]int{201, 201, 201, 403, 403, 401}},
 		{"POST", "/api/v1/apps/other/scripts/secret/rollback", `{"version": 1}`, [6]int{201, 403, 403, 403, 403, 401}},
+
+		{"POST", "/api/v1/apps/demo/deploy", project, [6]int{200, 200, 200, 403, 403, 401}},
+		{"POST", "/api/v1/apps/demo/deploy", `{"scripts": [], "limits": {"timeout_ms": 100}}`, [6]int{200, 403, 403, 403, 403, 401}},
+		{"POST", "/api/v1/apps/other/deploy", project, [6]int{200, 403, 403, 403, 403, 401}},
+		{"POST", "/api/v1/apps/fresh/deploy", project, [6]int{200, 200, 200, 200, 200, 401}},
+		{"GET", "/api/v1/apps/demo/releases", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/apps/other/releases", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/apps/nope/releases", "", [6]int{404, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/apps/demo/releases/1", "", [6]int{200, 200, 200, 200, 403, 401}},
+		{"GET", "/api/v1/apps/demo/releases/9", "", [6]int{404, 404, 404, 404, 403, 401}},
+		{"POST", "/api/v1/apps/demo/releases/1/rollback", `{"message": "back"}`, [6]int{201, 201, 201, 403, 403, 401}},
+		{"POST", "/api/v1/apps/other/releases/1/rollback", `{}`, [6]int{404, 403, 403, 403, 403, 401}},
 
 		{"GET", "/api/v1/schedules", "", [6]int{200, 200, 200, 200, 200, 401}},
 		{"GET", "/api/v1/apps/demo/schedules", "", [6]int{200, 200, 200, 200, 403, 401}},

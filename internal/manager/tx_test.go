@@ -184,3 +184,31 @@ func testMultiStepChangesAreAtomic(t *testing.T, b dbtest.Backend) {
 		}
 	})
 }
+
+func (f faultStore) DeployScriptAs(ctx context.Context, d store.Deploy) (store.Script, store.Version, error) {
+	if f.fail == "DeployScriptAs" && d.Name == "b" {
+		return store.Script{}, store.Version{}, errInjected
+	}
+	return f.Store.DeployScriptAs(ctx, d)
+}
+
+func (f faultStore) CreateSchedule(ctx context.Context, s *store.Schedule) error {
+	if f.fail == "CreateSchedule" {
+		return errInjected
+	}
+	return f.Store.CreateSchedule(ctx, s)
+}
+
+func (f faultStore) UpdateApp(ctx context.Context, a store.App) error {
+	if f.fail == "UpdateApp" {
+		return errInjected
+	}
+	return f.Store.UpdateApp(ctx, a)
+}
+
+func (f faultStore) CreateRelease(ctx context.Context, r *store.Release) error {
+	if f.fail == "CreateRelease" {
+		return errInjected
+	}
+	return f.Store.CreateRelease(ctx, r)
+}

@@ -104,6 +104,11 @@ type Config struct {
 	// always); an orchestrator's asks its executor.
 	Health func(ctx context.Context) error
 
+	// OutboundTransport, when set, carries the outbound HTTP requests of
+	// an all-in-one node's scripts (executor.Config.Transport): pic
+	// test answers them with its stubs. Servers leave it nil.
+	OutboundTransport http.RoundTripper
+
 	// ExecutorCacheSize is how many compiled versions an Executor node
 	// keeps (default execrpc.DefaultCacheSize).
 	ExecutorCacheSize int
@@ -169,7 +174,7 @@ func New(ctx context.Context, cfg Config) (n *Node, err error) {
 		n.assembleExecutor(cfg)
 		return n, nil
 	case AllInOne:
-		n.Executor = newExecutor(cfg.Limits, n.Store)
+		n.Executor = newExecutor(cfg.Limits, n.Store, cfg.OutboundTransport)
 	}
 	if cfg.Role != Manager {
 		n.assembleDataPlane(cfg)
@@ -242,9 +247,10 @@ func (n *Node) open(ctx context.Context, cfg Config) error {
 
 // newExecutor is the one place an executor is built: the runs of an
 // all-in-one node and of an executor process, and the compiler a manager
-// checks deploys with.
-func newExecutor(limits executor.Limits, kv executor.KV) *executor.Executor {
-	return executor.New(executor.Config{Defaults: limits, KV: kv})
+// checks deploys with. transport is Config.OutboundTransport, nil but in
+// pic test.
+func newExecutor(limits executor.Limits, kv executor.KV, transport http.RoundTripper) *executor.Executor {
+	return executor.New(executor.Config{Defaults: limits, KV: kv, Transport: transport})
 }
 
 func (n *Node) assembleExecutor(cfg Config) {
@@ -252,7 +258,7 @@ func (n *Node) assembleExecutor(cfg Config) {
 	if n.Store != nil {
 		kv = n.Store
 	}
-	n.Executor = newExecutor(cfg.Limits, kv)
+	n.Executor = newExecutor(cfg.Limits, kv, nil)
 	// Only its orchestrator calls it, which bounds the runs it sends.
 	n.handler = execrpc.NewServer(execrpc.ServerConfig{Executor: n.Executor, CacheSize: cfg.ExecutorCacheSize,
 		Logger: cfg.Logger.With("service", "executor")}).Handler()
@@ -311,7 +317,7 @@ func (n *Node) assembleControlPlane(cfg Config) {
 	// runs none, but compiles them as its executors will.
 	compiler := n.Executor
 	if compiler == nil {
-		compiler = newExecutor(cfg.Limits, nil)
+		compiler = newExecutor(cfg.Limits, nil, nil)
 	}
 	mc := manager.Config{
 		Store:          n.Store,

@@ -37,6 +37,9 @@ type compiled struct {
 	// secrets redacts env from the recordings of runs in another
 	// process, whose results come without their redactor.
 	secrets *executor.Redactor
+	// read are the live versions the script and its modules were
+	// prepared from (see load).
+	read []liveRef
 }
 
 // cacheEntry is one key's slot; ready is closed once val or err is set.

@@ -40,7 +40,17 @@ var errTooManyModules = fmt.Errorf("orchestrator: the script imports more than %
 // Every distinct name counts against MaxModules, found or not, so that a
 // script naming thousands of modules costs at most MaxModules+1 reads.
 func (o *Orchestrator) loadModules(ctx context.Context, app, source string) (map[string]executor.ModuleSource, error) {
-	var mods map[string]executor.ModuleSource
+	mods, _, err := o.loadModuleSet(ctx, app, source)
+	return mods, err
+}
+
+// loadModuleSet is loadModules that also returns what it read: each name
+// with the script and version found, zero for a name not found.
+func (o *Orchestrator) loadModuleSet(ctx context.Context, app, source string) (map[string]executor.ModuleSource, []liveRef, error) {
+	var (
+		mods map[string]executor.ModuleSource
+		read []liveRef
+	)
 	seen := map[string]bool{}
 	queue := imports(source)
 	for len(queue) > 0 {
@@ -50,23 +60,54 @@ func (o *Orchestrator) loadModules(ctx context.Context, app, source string) (map
 			continue
 		}
 		if len(seen) == MaxModules {
-			return nil, errTooManyModules
+			return nil, nil, errTooManyModules
 		}
 		seen[name] = true
 		live, err := o.store.GetLiveScript(ctx, app, name)
 		if errors.Is(err, store.ErrNotFound) {
+			read = append(read, liveRef{name: name})
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("orchestrator: unable to load module %q of app %q: %w", name, app, err)
+			return nil, nil, fmt.Errorf("orchestrator: unable to load module %q of app %q: %w", name, app, err)
 		}
 		if mods == nil {
 			mods = map[string]executor.ModuleSource{}
 		}
 		mods[name] = executor.ModuleSource{ID: live.Script.ID, Version: live.Version.Version, Source: live.Version.Source}
+		read = append(read, liveRef{name: name, scriptID: live.Script.ID, version: live.Version.Version})
 		queue = append(queue, imports(live.Version.Source)...)
 	}
-	return mods, nil
+	return mods, read, nil
+}
+
+// liveRef is the live version of a script a load read: zero when there
+// was no such script.
+type liveRef struct {
+	name     string
+	scriptID int64
+	version  int
+}
+
+// stillLive reports whether every script c was made of (the script and
+// its modules, as found or not found) is still live as it was read.
+func (o *Orchestrator) stillLive(ctx context.Context, app string, c *compiled) (bool, error) {
+	for _, ref := range c.read {
+		live, err := o.store.GetLiveScript(ctx, app, ref.name)
+		var now liveRef
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			now = liveRef{name: ref.name}
+		case err != nil:
+			return false, fmt.Errorf("orchestrator: unable to check %s/%s: %w", app, ref.name, err)
+		default:
+			now = liveRef{name: ref.name, scriptID: live.Script.ID, version: live.Version.Version}
+		}
+		if now != ref {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // imports lists the literal imports of source; none when it does not

@@ -282,14 +282,30 @@ func (o *Orchestrator) onEvent(e events.Event) {
 }
 
 // load reads the live version of a script and prepares it to run.
+//
+// The script and the modules it imports are read one after another, and
+// a project deploy changes several of them in one transaction, which may
+// commit between two of the reads: the load would then run the old
+// script with the new module, half a deploy. So once prepared, it reads
+// the versions again, and loads again until both reads agree. Versions
+// only grow, so when they agree every one of them was live at the moment
+// between the two reads, together: one committed state of the app.
 func (o *Orchestrator) load(app, script string) (*compiled, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	defer cancel()
-	live, err := o.store.GetLiveScript(ctx, app, script)
-	if err != nil {
-		return nil, err
+	for {
+		live, err := o.store.GetLiveScript(ctx, app, script)
+		if err != nil {
+			return nil, err
+		}
+		c, err := o.prepare(ctx, live)
+		if err != nil {
+			return nil, err
+		}
+		if ok, err := o.stillLive(ctx, app, c); ok || err != nil {
+			return c, err
+		}
 	}
-	return o.prepare(ctx, live)
 }
 
 // prepare readies one version of a script to run with what its app gives
@@ -324,7 +340,9 @@ func (o *Orchestrator) prepare(ctx context.Context, live store.LiveScript) (*com
 		o.logger.Error("orchestrator: the secrets of an app do not open; its scripts fail until they are set again",
 			"app", app, "script", script, "err", c.envErr)
 	}
-	mods, err := o.loadModules(ctx, app, live.Version.Source)
+	c.read = []liveRef{{name: script, scriptID: live.Script.ID, version: live.Version.Version}}
+	mods, read, err := o.loadModuleSet(ctx, app, live.Version.Source)
+	c.read = append(c.read, read...)
 	switch {
 	case errors.Is(err, errTooManyModules):
 		c.compileErr = err

@@ -235,6 +235,44 @@ type LiveScript struct {
 	Version Version
 }
 
+// Release is one deploy of an app's project, or a rollback to an earlier
+// release: the script versions it made live and what it changed.
+type Release struct {
+	AppID int64
+	ID    int64 // per app: 1, 2, …
+	// Message is the deployer's, "" for none.
+	Message string
+	// CreatedBy is the user who made it; 0 for none, or once that user
+	// was deleted.
+	CreatedBy     int64
+	CreatedByName string // filled by reads; "" when CreatedBy is 0
+	CreatedAt     time.Time
+	// RolledBackFrom is the release a rollback made live again; 0 for a
+	// deploy.
+	RolledBackFrom int64
+	// Scripts are the live versions of every script of the app once the
+	// release was made, by name.
+	Scripts []ReleaseScript
+	// Changes are what the release changed.
+	Changes []ReleaseChange
+}
+
+// ReleaseScript is a script's live version in a release. ScriptID tells a
+// script from a later one of the same name.
+type ReleaseScript struct {
+	ScriptID int64  `json:"script_id"`
+	Name     string `json:"name"`
+	Version  int    `json:"version"`
+}
+
+// ReleaseChange is one change a release made: ACTION KIND NAME DETAIL.
+type ReleaseChange struct {
+	Action string `json:"action"`
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Detail string `json:"detail,omitempty"`
+}
+
 // Invocation is the log record of one run.
 type Invocation struct {
 	ID         string // sortable unique id, assigned by the caller
@@ -395,7 +433,7 @@ type Store interface {
 	UpdateApp(ctx context.Context, a App) error // name, description, limits, outbound
 	ListApps(ctx context.Context) ([]App, error)
 	ListAppsForUser(ctx context.Context, userID int64) ([]App, error) // apps the user is a member of
-	DeleteApp(ctx context.Context, id int64) error                    // removes its scripts, members, logs, schedules and jobs too
+	DeleteApp(ctx context.Context, id int64) error                    // removes its scripts, members, logs, schedules, jobs and releases too
 	PutMember(ctx context.Context, m Member) error                    // adds or changes the role
 	GetMember(ctx context.Context, appID, userID int64) (Member, error)
 	ListMembers(ctx context.Context, appID int64) ([]Member, error)
@@ -424,6 +462,22 @@ type Store interface {
 	RollbackScript(ctx context.Context, scriptID int64, version int, userID int64) (Script, Version, error)
 	// SetScriptMaxAttempts sets a script's MaxAttempts (0: the default).
 	SetScriptMaxAttempts(ctx context.Context, scriptID int64, n int) error
+	// SetScriptPrivate sets whether a script is private, without a new
+	// version.
+	SetScriptPrivate(ctx context.Context, scriptID int64, private bool) error
+
+	// Releases.
+	// HoldApp holds an app until the transaction ends, inside RunInTx:
+	// the changes of an app that hold it (project deploys, rollbacks of
+	// releases) run one after another, and the app is not deleted
+	// meanwhile. ErrNotFound when the app does not exist.
+	HoldApp(ctx context.Context, appID int64) error
+	// CreateRelease stores r as the app's release after its last one,
+	// setting r.ID and r.CreatedAt (when zero); ErrNotFound when the app
+	// does not exist.
+	CreateRelease(ctx context.Context, r *Release) error
+	ListReleases(ctx context.Context, appID int64) ([]Release, error) // newest first
+	GetRelease(ctx context.Context, appID, id int64) (Release, error)
 
 	// Invocation logs.
 	InsertInvocations(ctx context.Context, invs []Invocation) error

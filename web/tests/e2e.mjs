@@ -568,6 +568,54 @@ test("filters the logs by HTTP status, showing only a script's 4xx responses", a
 	await page.getByRole('alert').count().then((n) => assert.equal(n, 0, 'no error'));
 });
 
+test('lists the releases of project deploys and rolls one back', async () => {
+	const admin = await apiCall('POST', '/auth/login', '', { username: adminUser, password: adminPassword });
+	for (const [source, message] of [
+		['"one"\n', 'first project'],
+		['"two"\n', 'second project']
+	]) {
+		const res = await apiCall('POST', `/apps/${slug}/deploy`, admin.body.token, {
+			message,
+			scripts: [{ name: 'proj', source, file: 'proj.rhai' }]
+		});
+		assert.equal(res.status, 200, JSON.stringify(res.body));
+	}
+	assert.equal(await (await fetch(`${origin}/fn/${slug}/proj`)).text(), 'two');
+
+	await page.goto(`${url}/ui/apps/${slug}`);
+	const table = page.getByTestId('releases-table');
+	const rows = table.locator('tbody tr');
+	await table.waitFor();
+	assert.equal(await rows.count(), 2);
+	assert.match(await rows.first().innerText(), /^2\s[\s\S]*admin\s+second project\s+update script proj v1 → v2/);
+	assert.match(await rows.nth(1).innerText(), /^1\s[\s\S]*first project\s+create script proj v1, public/);
+
+	await page.getByRole('button', { name: 'Roll back to release 1' }).click();
+	await page.getByRole('dialog').getByRole('button', { name: 'Roll back' }).click();
+	await page.getByRole('status').filter({ hasText: 'Release 3 made the scripts of release 1 live again.' }).waitFor();
+	assert.equal(await rows.count(), 3);
+	assert.match(await rows.first().innerText(), /^3\s+\(rollback to 1\)[\s\S]*update script proj v2 → v3 \(the source of v1\)/);
+	assert.equal(await (await fetch(`${origin}/fn/${slug}/proj`)).text(), 'one');
+	await shot(page, '14d-releases');
+
+	// Again: its sources are live already, which the dialog says.
+	await page.getByRole('button', { name: 'Roll back to release 1' }).click();
+	const dialog = page.getByRole('dialog');
+	await dialog.getByRole('button', { name: 'Roll back' }).click();
+	await dialog.getByRole('alert').filter({ hasText: 'already run the versions of release 1' }).waitFor();
+	await dialog.getByRole('button', { name: 'Cancel' }).click();
+	assert.equal(await rows.count(), 3);
+
+	// A viewer may read them too.
+	const viewerLogin = await apiCall('POST', '/auth/login', '', viewer);
+	const list = await apiCall('GET', `/apps/${slug}/releases`, viewerLogin.body.token);
+	assert.equal(list.status, 200);
+	assert.deepEqual(
+		list.body.map((r) => r.id),
+		[3, 2, 1]
+	);
+});
+
 test('deletes the app after typing its slug', async () => {
 	await page.getByRole('link', { name: 'Apps', exact: true }).first().click();
 	await page.getByRole('link', { name: slug }).click();

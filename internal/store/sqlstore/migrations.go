@@ -581,6 +581,41 @@ CREATE TRIGGER jobs_queue_usage AFTER INSERT OR DELETE OR UPDATE OF state, reque
 		// PostgreSQL: its migration 10 before the histories were merged.
 		postgres: `ALTER TABLE scripts ADD COLUMN private boolean NOT NULL DEFAULT false;`,
 	},
+	// 16: the releases of each app: its project deploys and the
+	// rollbacks to them, numbered per app. The script versions a release
+	// made live and the changes it made are JSON (store.ReleaseScript,
+	// store.ReleaseChange): they are read with the release, never
+	// queried.
+	{
+		sqlite: `
+CREATE TABLE releases (
+	app_id           INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	id               INTEGER NOT NULL,
+	message          TEXT    NOT NULL DEFAULT '',
+	created_by       INTEGER REFERENCES users (id) ON DELETE SET NULL,
+	created_at       INTEGER NOT NULL,
+	rolled_back_from INTEGER NOT NULL DEFAULT 0,
+	scripts          TEXT    NOT NULL, -- JSON: [{script_id, name, version}]
+	changes          TEXT    NOT NULL, -- JSON: [{action, kind, name, detail}]
+	PRIMARY KEY (app_id, id)
+);
+CREATE INDEX releases_created_by ON releases (created_by);
+`,
+		postgres: `
+CREATE TABLE releases (
+	app_id           bigint      NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	id               bigint      NOT NULL,
+	message          text        NOT NULL DEFAULT '',
+	created_by       bigint      REFERENCES users (id) ON DELETE SET NULL,
+	created_at       timestamptz NOT NULL,
+	rolled_back_from bigint      NOT NULL DEFAULT 0,
+	scripts          text        NOT NULL, -- JSON: [{script_id, name, version}]
+	changes          text        NOT NULL, -- JSON: [{action, kind, name, detail}]
+	PRIMARY KEY (app_id, id)
+);
+CREATE INDEX releases_created_by ON releases (created_by);
+`,
+	},
 }
 
 // Migrations returns the number of migrations this program knows: the

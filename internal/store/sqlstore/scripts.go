@@ -212,3 +212,13 @@ func (s *Store) SetScriptMaxAttempts(ctx context.Context, scriptID int64, n int)
 	}
 	return s.mustAffect(res, what)
 }
+
+// SetScriptPrivate sets whether the script is private.
+func (s *Store) SetScriptPrivate(ctx context.Context, scriptID int64, private bool) error {
+	what := fmt.Sprintf("set the visibility of script %d", scriptID)
+	res, err := s.exec(ctx, `UPDATE scripts SET private = ? WHERE id = ?`, private, scriptID)
+	if err != nil {
+		return s.writeError(what, err)
+	}
+	return s.mustAffect(res, what)
+}

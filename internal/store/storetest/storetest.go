@@ -51,6 +51,9 @@ import (
 //     follows every move of its jobs; the bound on queued bytes holds
 //     under concurrent enqueues. Its recorded bytes follow every write and
 //     prune of its records, and a trim deletes its oldest records first.
+//   - Releases are numbered per app from 1 and listed newest first, also
+//     when created concurrently; deleting an app deletes its releases,
+//     deleting a user keeps them, with CreatedBy 0.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -97,6 +100,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"QueueBytesRace", testQueueBytesRace},
 		{"QueueUsageFollowsJobs", testQueueUsageFollowsJobs},
 		{"TrimRecordings", testTrimRecordings},
+		{"Releases", testReleases},
+		{"ConcurrentReleases", testConcurrentReleases},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

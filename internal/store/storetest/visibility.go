@@ -78,4 +78,14 @@ func testScriptVisibility(t *testing.T, st store.Store) {
 		t.Errorf("RollbackScript: %+v", sc)
 	}
 	wantPrivate("rolled back", "api", true)
+
+	// SetScriptPrivate changes it and nothing else.
+	ok(t, "SetScriptPrivate", st.SetScriptPrivate(ctx, api.ID, false))
+	wantPrivate("SetScriptPrivate false", "api", false)
+	after, err := st.GetScript(ctx, app.ID, "api")
+	ok(t, "GetScript", err)
+	if after.LiveVersion != sc.LiveVersion {
+		t.Errorf("SetScriptPrivate moved the live version from %d to %d", sc.LiveVersion, after.LiveVersion)
+	}
+	wantErr(t, "SetScriptPrivate of an unknown script", st.SetScriptPrivate(ctx, 99999, true), store.ErrNotFound)
 }

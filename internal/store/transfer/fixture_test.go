@@ -61,7 +61,7 @@ func newSource(t *testing.T) (path string, fx fixture) {
 // single-node install keeps: users (one deleted, so that the AUTOINCREMENT
 // went past the highest id), sessions, API keys, two apps with limits and
 // outbound policies, members, scripts with several versions, a rollback
-// and a private script, schedules enabled and disabled, jobs in every
+// and a private script, releases, schedules enabled and disabled, jobs in every
 // state, keys with and without expiry, sealed secrets, and invocation
 // records with and without their HTTP exchange.
 func populate(t *testing.T, st *sqlstore.Store) fixture {
@@ -137,6 +137,15 @@ func populate(t *testing.T, st *sqlstore.Store) fixture {
 	must("SetScriptMaxAttempts", st.SetScriptMaxAttempts(ctx, hook.ID, 5))
 	count := deploy(other, "count", `kv::incr("n")`, bob.ID)
 	fx.scripts = []store.Script{hello, lib, hook, count}
+	// Releases: one by a user, one (a rollback) by none.
+	for _, r := range []store.Release{
+		{AppID: demo.ID, Message: "first", CreatedBy: alice.ID, CreatedAt: at(3 * time.Minute),
+			Scripts: []store.ReleaseScript{{ScriptID: hello.ID, Name: "hello", Version: 3}},
+			Changes: []store.ReleaseChange{{Action: "update", Kind: "script", Name: "hello", Detail: "v2 → v3"}}},
+		{AppID: demo.ID, RolledBackFrom: 1, Scripts: []store.ReleaseScript{{ScriptID: hello.ID, Name: "hello", Version: 4}}},
+	} {
+		must("CreateRelease", st.CreateRelease(ctx, &r))
+	}
 
 	// Schedules: enabled and due later (a next run in nanoseconds), one
 	// disabled (no next run), and one fired once (a last run and a job).

@@ -25,6 +25,7 @@ var tableOrder = []string{
 	"members",
 	"scripts",
 	"versions",
+	"releases",
 	"schedules",
 	"jobs",
 	"kv",

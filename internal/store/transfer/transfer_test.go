@@ -526,7 +526,7 @@ func TestMigrateRefusesAnotherSchema(t *testing.T) {
 	for _, c := range []struct {
 		name, ddl, want string
 	}{
-		{"a table unknown to the copier", `CREATE TABLE releases (id INTEGER PRIMARY KEY)`, "does not know (releases)"},
+		{"a table unknown to the copier", `CREATE TABLE deployments (id INTEGER PRIMARY KEY)`, "does not know (deployments)"},
 		{"a column unknown to the copier", `ALTER TABLE apps ADD COLUMN region TEXT`, "table apps has columns this version of picloud does not know (region)"},
 		{"a table missing", `DROP TABLE queue_usage`, "lacks tables (queue_usage)"},
 		{"a column missing", `ALTER TABLE scripts DROP COLUMN private`, "table scripts lacks columns (private)"},

@@ -1,1 +1,0 @@
-import{a as r,s as n,c as i}from"./G3sad2RT.js";function o(e){if(i.user?.role==="admin")return"admin";const a=e.find(s=>s.username===i.user?.username);return a?a.role:"viewer"}const p=e=>e==="admin"||e==="editor";async function t(e){const[a,s]=await Promise.all([r("GET","/apps/"+n(e)),r("GET","/apps/"+n(e)+"/members")]);return{app:a,members:s,role:o(s)}}export{p as c,t as l};
