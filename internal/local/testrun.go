@@ -142,8 +142,8 @@ type testHost struct {
 
 // run runs one test function: the file's top level and then the
 // function, compiled together so that positions stay the file's own.
-func (tr *testRunner) run(ctx context.Context, f testFile, name string) TestResult {
-	res := TestResult{File: f.name, Name: name}
+func (tr *testRunner) run(ctx context.Context, f testFile, name string) (res TestResult) {
+	res = TestResult{File: f.name, Name: name}
 	start := time.Now()
 	defer func() { res.Duration = time.Since(start) }()
 	tr.stubs.reset()

@@ -83,6 +83,11 @@ func TestRunTests(t *testing.T) {
 	if sum.Passed != 5 || sum.Failed != 2 {
 		t.Errorf("summary %+v, want 5 passed, 2 failed; results %v", sum, got)
 	}
+	for name, r := range got {
+		if r.Duration <= 0 {
+			t.Errorf("%s took %v: every test's time is measured", name, r.Duration)
+		}
+	}
 	if strings.Join(order, ",") != "test_counts_from_one,test_fresh_kv,test_stub,test_unstubbed_refused,test_fails,test_assert_message,test_maps_equal" {
 		t.Errorf("order %v", order)
 	}
