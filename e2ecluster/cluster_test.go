@@ -227,6 +227,10 @@ func TestCluster(t *testing.T) {
 		return
 	}
 
+	if !t.Run("a project deploys through Caddy, all at once on both nodes", func(t *testing.T) { projectDeploy(t, c, pic) }) {
+		return
+	}
+
 	if !t.Run("live logs and replays through Caddy", func(t *testing.T) { liveLogsAndReplay(t, c, pic) }) {
 		return
 	}
