@@ -93,7 +93,7 @@ func (p *plan) add(action, kind, name, detail string) {
 // unchanged (notInProject) without. Limits that would change need an
 // administrator (403); the same limits again are fine for an editor.
 func planProject(s appState, in project, c *caller) (plan, error) {
-	var p plan
+	p := plan{changes: []api.Change{}}
 	if !s.exists {
 		p.createApp = true
 		p.add(api.ActionCreate, api.KindApp, s.app.Slug, "")

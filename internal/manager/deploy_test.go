@@ -326,6 +326,12 @@ func testProjectDeploy(t *testing.T, b dbtest.Backend) {
 				t.Errorf("%s: %d %s; want 422 with %q", c.body, res.status, res.body, c.want)
 			}
 		}
+		// An empty project changes nothing: its plan is an empty list.
+		e.do("POST", "/api/v1/apps", `{"slug": "bare"}`, asEditor, "application/json")
+		if res := e.do("POST", "/api/v1/apps/bare/deploy", `{"scripts": []}`, asEditor, "application/json"); res.status != 200 ||
+			res.body != `{"changes":[],"release":null}`+"\n" {
+			t.Errorf("empty project: %d %q", res.status, res.body)
+		}
 		if res := e.do("POST", deployURL, `{"scripts": [], "bogus": 1}`, asEditor, "application/json"); res.status != 400 {
 			t.Errorf("unknown field: %d %s", res.status, res.body)
 		}
