@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -151,7 +152,7 @@ func (p *plan) planScript(ps projectScript, cur store.Script, source string) {
 	if ps.private != cur.Private {
 		parts = append(parts, visibilityName(cur.Private)+" → "+visibilityName(ps.private))
 	}
-	if ps.MaxAttempts != cur.MaxAttempts {
+	if !sameAttempts(ps.MaxAttempts, cur.MaxAttempts) {
 		parts = append(parts, fmt.Sprintf("max_attempts %s → %s", attempts(cur.MaxAttempts), attempts(ps.MaxAttempts)))
 	}
 	if parts == nil {
@@ -168,6 +169,35 @@ func scriptDetail(version string, private bool, maxAttempts int) string {
 		d += fmt.Sprintf(", max_attempts %d", maxAttempts)
 	}
 	return d
+}
+
+// sameAttempts reports whether two max_attempts settings mean the same:
+// 0 is the default, so 0 and store.DefaultMaxAttempts are one setting (the
+// API shows an unset value as the default, which pic pull writes back).
+func sameAttempts(a, b int) bool {
+	effective := func(n int) int {
+		if n == 0 {
+			return store.DefaultMaxAttempts
+		}
+		return n
+	}
+	return effective(a) == effective(b)
+}
+
+// sameJSON reports whether two schedule payloads are the same JSON value,
+// whatever the order of their keys or their spacing; "" is no payload.
+func sameJSON(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if a == "" || b == "" {
+		return false
+	}
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 func attempts(n int) string {
@@ -230,7 +260,7 @@ func (p *plan) planSchedule(cur, want store.Schedule) {
 	if cur.Enabled != want.Enabled {
 		parts = append(parts, fmt.Sprintf("enabled %t → %t", cur.Enabled, want.Enabled))
 	}
-	if cur.Payload != want.Payload {
+	if !sameJSON(cur.Payload, want.Payload) {
 		parts = append(parts, "payload changed")
 	}
 	if parts == nil {
@@ -412,7 +442,7 @@ func applyScript(ctx context.Context, tx store.Store, app store.App, d scriptCha
 			}
 		}
 	}
-	if sc.MaxAttempts != d.MaxAttempts {
+	if !sameAttempts(sc.MaxAttempts, d.MaxAttempts) {
 		if err := tx.SetScriptMaxAttempts(ctx, sc.ID, d.MaxAttempts); err != nil {
 			return 0, fmt.Errorf("manager: unable to set the max attempts of script %q: %w", d.Name, err)
 		}

@@ -221,6 +221,28 @@ func testProjectDeploy(t *testing.T, b dbtest.Backend) {
 		}
 	})
 
+	// What pic pull writes back is the same setting, written another way:
+	// a payload's keys in another order, an unset max_attempts shown as
+	// the default.
+	t.Run("the same payload and attempts written differently are no change", func(t *testing.T) {
+		e := newEnv(t, b)
+		in := api.ProjectDeploy{Scripts: []api.ProjectScript{{Name: "hello", Source: `"hello v2"`}},
+			Schedules: []api.NewSchedule{{Script: "hello", Cron: "*/5 * * * *", Payload: json.RawMessage(`{"b": [1, 2], "a": {"y": true, "x": null}}`)}}}
+		e.deployAs(asEditor, "demo", in, 200)
+		in.Schedules[0].Payload = json.RawMessage(`{"a":{"x":null,"y":true},"b":[1,2]}`)
+		in.Scripts[0].MaxAttempts = store.DefaultMaxAttempts
+		out, _ := e.deployAs(asEditor, "demo", in, 200)
+		if out.Release != nil {
+			t.Errorf("the same settings written differently made release %+v: %v", out.Release, planLines(out.Changes))
+		}
+		in.Schedules[0].Payload = json.RawMessage(`{"a":{"x":null,"y":false},"b":[1,2]}`)
+		in.Scripts[0].MaxAttempts = 4
+		out, _ = e.deployAs(asEditor, "demo", in, 200)
+		wantPlan(t, out.Changes,
+			"update script hello: max_attempts default → 4",
+			"update schedule hello: cron */5 * * * * UTC; payload changed")
+	})
+
 	t.Run("compile errors name every failing file", func(t *testing.T) {
 		e := newEnv(t, b)
 		before := e.state("demo")
