@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -147,7 +148,7 @@ func runDeploy(p *pic, a projectAPI, opts deployOptions) error {
 	proj := opts.Project
 	res, err := a.DeployProject(p.ctx, proj.App, proj.Deploy(opts.Message, opts.Prune, opts.DryRun))
 	if err != nil {
-		return deployRefusal(err, proj.App)
+		return deployRefusal(p.ctx, a, err, proj.App)
 	}
 	if err := p.print(res, planTable(res.Changes)); err != nil {
 		return err
@@ -188,7 +189,7 @@ func changesCount(changes []api.Change) string {
 
 // deployRefusal rewords the refusals of a deploy that name things in the
 // details: the required secrets the app lacks.
-func deployRefusal(err error, app string) error {
+func deployRefusal(ctx context.Context, a projectAPI, err error, app string) error {
 	var e *client.Error
 	if !errors.As(err, &e) || e.Code != "missing_secrets" {
 		return err
@@ -207,6 +208,12 @@ func deployRefusal(err error, app string) error {
 	}
 	if names == nil {
 		return err
+	}
+	var ge *client.Error
+	if _, gerr := a.GetApp(ctx, app); errors.As(gerr, &ge) && ge.Status == http.StatusNotFound {
+		// A new app has no secrets yet, and none can be set before it exists.
+		return reworded(err, "app %s does not exist yet and requires the secret(s) %s: create it with 'pic apps create %s', set each with 'pic secrets set %s NAME', then deploy again; nothing was changed",
+			app, strings.Join(names, ", "), app, app)
 	}
 	return reworded(err, "app %s lacks the required secret(s) %s; set each with 'pic secrets set %s NAME'; nothing was changed",
 		app, strings.Join(names, ", "), app)

@@ -151,11 +151,22 @@ func TestRunDeploy(t *testing.T) {
 
 	// Missing secrets are named.
 	a, p, out, _ = apiFor(t, "", exchange{method: "POST", path: "/api/v1/apps/shop/deploy", body: `{"scripts":[{"name":"hello","source":"1","file":"hello.rhai"}],"schedules":null,"outbound_allow":null}`, status: 422,
-		answer: `{"error":{"code":"missing_secrets","message":"missing secrets","details":{"secrets":["API_TOKEN","DB_URL"]}}}`})
+		answer: `{"error":{"code":"missing_secrets","message":"missing secrets","details":{"secrets":["API_TOKEN","DB_URL"]}}}`},
+		exchange{method: "GET", path: "/api/v1/apps/shop", status: 200, answer: `{"slug":"shop"}`})
 	err := runDeploy(p, a, deployOptions{Project: proj})
 	want := "HTTP 422: app shop lacks the required secret(s) API_TOKEN, DB_URL; set each with 'pic secrets set shop NAME'; nothing was changed"
 	if err == nil || err.Error() != want || exitCode(err) != exitFail || out.Len() != 0 {
 		t.Errorf("err = %v, want %q; stdout %q", err, want, out)
+	}
+
+	// A new app cannot have its secrets yet: pic says how to get there.
+	a, p, _, _ = apiFor(t, "", exchange{method: "POST", path: "/api/v1/apps/shop/deploy", body: `{"scripts":[{"name":"hello","source":"1","file":"hello.rhai"}],"schedules":null,"outbound_allow":null}`, status: 422,
+		answer: `{"error":{"code":"missing_secrets","message":"missing secrets","details":{"names":["API_TOKEN"]}}}`},
+		exchange{method: "GET", path: "/api/v1/apps/shop", status: 404, answer: `{"error":{"code":"not_found","message":"app \"shop\" not found"}}`})
+	err = runDeploy(p, a, deployOptions{Project: proj})
+	want = "HTTP 422: app shop does not exist yet and requires the secret(s) API_TOKEN: create it with 'pic apps create shop', set each with 'pic secrets set shop NAME', then deploy again; nothing was changed"
+	if err == nil || err.Error() != want || exitCode(err) != exitFail {
+		t.Errorf("a new app: err = %v, want %q", err, want)
 	}
 }
 
