@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -10,10 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/picloud/picloud/internal/testdeps"
 )
 
 // TestProjectJourney is issue 18's whole workflow with the real binaries,
@@ -183,25 +183,7 @@ func getBody(t *testing.T, app, script string) string {
 type devProcess struct {
 	cmd    *exec.Cmd
 	base   string
-	stderr *syncBuffer
-}
-
-// syncBuffer is a process's output, read while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	stderr *testdeps.Buffer
 }
 
 // startDev starts pic dev on dir, on a free port.
@@ -213,7 +195,7 @@ func startDev(t *testing.T, dir string) *devProcess {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	d := &devProcess{cmd: exec.Command(picBin, "dev", dir, "--listen", addr), base: "http://" + addr, stderr: &syncBuffer{}}
+	d := &devProcess{cmd: exec.Command(picBin, "dev", dir, "--listen", addr), base: "http://" + addr, stderr: &testdeps.Buffer{}}
 	d.cmd.Env = append(cleanEnv(), "HOME="+t.TempDir())
 	d.cmd.Stdout, d.cmd.Stderr = io.Discard, d.stderr
 	if err := d.cmd.Start(); err != nil {

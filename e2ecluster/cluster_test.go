@@ -561,14 +561,14 @@ func xactCommit(t *testing.T, dsn string) int64 {
 type process struct {
 	name   string
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *testdeps.Buffer
 	exited chan struct{}
 }
 
 // start starts a process that lives until the whole test ends.
 func (c *cluster) start(t *testing.T, name, bin string, env []string, args ...string) *process {
 	t.Helper()
-	p := &process{name: name, cmd: exec.Command(bin, args...), out: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{name: name, cmd: exec.Command(bin, args...), out: &testdeps.Buffer{}, exited: make(chan struct{})}
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
@@ -645,23 +645,6 @@ func waitHealthy(t *testing.T, p *process, base string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // ---- pic ----

@@ -5,7 +5,6 @@ package main
 // driven over HTTP, stopped with SIGTERM.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +24,7 @@ import (
 	"github.com/picloud/picloud/internal/store/dbtest"
 	"github.com/picloud/picloud/internal/store/postgres/pgtest"
 	"github.com/picloud/picloud/internal/store/sqlstore"
+	"github.com/picloud/picloud/internal/testdeps"
 )
 
 var binary string
@@ -69,27 +68,8 @@ func newDatabase(t *testing.T, b dbtest.Backend) database {
 type server struct {
 	cmd    *exec.Cmd
 	url    string
-	stdout *syncBuffer
-	stderr *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer that the process's output copier writes
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	stdout *testdeps.Buffer
+	stderr *testdeps.Buffer
 }
 
 func freePort(t *testing.T) string {
@@ -113,7 +93,7 @@ func start(t *testing.T, db database, env ...string) *server {
 // it answers.
 func startCmd(t *testing.T, addr string, cmd *exec.Cmd, env []string) *server {
 	t.Helper()
-	s := &server{url: "http://" + addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}, cmd: cmd}
+	s := &server{url: "http://" + addr, stdout: &testdeps.Buffer{}, stderr: &testdeps.Buffer{}, cmd: cmd}
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {

@@ -9,12 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	localnode "github.com/picloud/picloud/internal/local"
+	"github.com/picloud/picloud/internal/testdeps"
 )
 
 func TestParseDev(t *testing.T) {
@@ -41,27 +41,9 @@ func buildPic(t *testing.T) string {
 	return bin
 }
 
-// lockedBuffer is a process's output, read while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // eventually waits up to 10s for cond: the test waits on another
 // process, which tells it nothing but through its answers.
-func eventually(t *testing.T, what string, cond func() bool, log *lockedBuffer) {
+func eventually(t *testing.T, what string, cond func() bool, log *testdeps.Buffer) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {
@@ -99,7 +81,7 @@ func TestDevJourney(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	dev := exec.Command(bin, "dev", dir, "--listen", addr)
-	var stderr lockedBuffer
+	var stderr testdeps.Buffer
 	dev.Stdout, dev.Stderr = io.Discard, &stderr
 	if err := dev.Start(); err != nil {
 		t.Fatal(err)

@@ -1,13 +1,11 @@
 package scheduler
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/dbtest"
+	"github.com/picloud/picloud/internal/testdeps"
 )
 
 // env is a scheduler's world: a real database with one app and script,
@@ -30,24 +29,7 @@ type env struct {
 	app    store.App
 	script store.Script
 	ids    atomic.Int64
-	logs   syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs   testdeps.Buffer
 }
 
 // TestMain drops the PostgreSQL database of the tests (see dbtest).
