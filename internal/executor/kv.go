@@ -22,7 +22,7 @@ type KV interface {
 }
 
 // maxTTLSeconds bounds a key's time to live: a hundred years.
-const maxTTLSeconds = 100 * 365 * 24 * 60 * 60
+const maxTTLSeconds int64 = 100 * 365 * 24 * 60 * 60
 
 // registerKV adds the kv module, reached as kv::get(…) without an import:
 //

@@ -24,7 +24,7 @@ import (
 const defaultKVListLimit = 100
 
 // maxKVTTLSeconds bounds ttl_seconds: a hundred years, as for scripts.
-const maxKVTTLSeconds = 100 * 365 * 24 * 60 * 60
+const maxKVTTLSeconds int64 = 100 * 365 * 24 * 60 * 60
 
 func toKVEntry(e store.KVEntry) api.KVEntry {
 	r := api.KVEntry{Key: e.Key, Size: e.Size, UpdatedAt: utc(e.UpdatedAt), ExpiresAt: optionalTime(e.ExpiresAt)}
