@@ -479,6 +479,22 @@ type Store interface {
 	ListReleases(ctx context.Context, appID int64) ([]Release, error) // newest first
 	GetRelease(ctx context.Context, appID, id int64) (Release, error)
 
+	// Canaries.
+	// CreateCanary stores c, whose release must exist (else ErrNotFound);
+	// ErrConflict when the release already has one.
+	CreateCanary(ctx context.Context, c *Canary) error
+	GetCanary(ctx context.Context, appID, releaseID int64) (Canary, error)
+	// ListCanaries lists the canaries of an app (0: of every app), only
+	// those still running when running is true, oldest first.
+	ListCanaries(ctx context.Context, appID int64, running bool) ([]Canary, error)
+	// AddCanaryCounts adds each delta to its canary's counts, in one
+	// transaction; the deltas of canaries no longer running are dropped.
+	AddCanaryCounts(ctx context.Context, deltas []CanaryDelta) error
+	// EndCanary moves a running canary to state with its reason, decided
+	// at at. It reports false, changing nothing, when the canary is no
+	// longer running: another decision came first.
+	EndCanary(ctx context.Context, appID, releaseID int64, state, reason string, at time.Time) (bool, error)
+
 	// Invocation logs.
 	InsertInvocations(ctx context.Context, invs []Invocation) error
 	ListInvocations(ctx context.Context, f InvocationFilter) ([]Invocation, error)

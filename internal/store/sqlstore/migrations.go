@@ -616,6 +616,55 @@ CREATE TABLE releases (
 CREATE INDEX releases_created_by ON releases (created_by);
 `,
 	},
+	// 17: the gradual rollouts of releases (canaries): the share of
+	// traffic, the window, the state and the outcome counts of each side,
+	// which every orchestrator node adds to once a second.
+	{
+		sqlite: `
+CREATE TABLE canaries (
+	app_id           INTEGER NOT NULL,
+	release_id       INTEGER NOT NULL,
+	base_release     INTEGER NOT NULL,
+	percent          INTEGER NOT NULL,
+	window_seconds   INTEGER NOT NULL,
+	min_requests     INTEGER NOT NULL,
+	state            TEXT    NOT NULL,
+	reason           TEXT    NOT NULL DEFAULT '',
+	started_at       INTEGER NOT NULL,
+	ends_at          INTEGER NOT NULL,
+	decided_at       INTEGER,
+	base_total       INTEGER NOT NULL DEFAULT 0,
+	base_errors      INTEGER NOT NULL DEFAULT 0,
+	canary_total     INTEGER NOT NULL DEFAULT 0,
+	canary_errors    INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (app_id, release_id),
+	FOREIGN KEY (app_id, release_id) REFERENCES releases (app_id, id) ON DELETE CASCADE
+);
+CREATE INDEX canaries_state ON canaries (state);
+`,
+		postgres: `
+CREATE TABLE canaries (
+	app_id           bigint      NOT NULL,
+	release_id       bigint      NOT NULL,
+	base_release     bigint      NOT NULL,
+	percent          integer     NOT NULL,
+	window_seconds   bigint      NOT NULL,
+	min_requests     bigint      NOT NULL,
+	state            text        NOT NULL,
+	reason           text        NOT NULL DEFAULT '',
+	started_at       timestamptz NOT NULL,
+	ends_at          timestamptz NOT NULL,
+	decided_at       timestamptz,
+	base_total       bigint      NOT NULL DEFAULT 0,
+	base_errors      bigint      NOT NULL DEFAULT 0,
+	canary_total     bigint      NOT NULL DEFAULT 0,
+	canary_errors    bigint      NOT NULL DEFAULT 0,
+	PRIMARY KEY (app_id, release_id),
+	FOREIGN KEY (app_id, release_id) REFERENCES releases (app_id, id) ON DELETE CASCADE
+);
+CREATE INDEX canaries_state ON canaries (state);
+`,
+	},
 }
 
 // Migrations returns the number of migrations this program knows: the
