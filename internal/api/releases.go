@@ -46,6 +46,8 @@ type ProjectDeploy struct {
 	Prune bool `json:"prune,omitempty"`
 	// DryRun answers the plan and changes nothing.
 	DryRun bool `json:"dry_run,omitempty"`
+	// Canary, when set, rolls the release out gradually.
+	Canary *CanaryPlan `json:"canary,omitempty"`
 }
 
 // ProjectScript is one script of a ProjectDeploy.
@@ -91,6 +93,11 @@ type Release struct {
 	// RolledBackFrom is the release a rollback made live again; absent
 	// for a deploy.
 	RolledBackFrom int64 `json:"rolled_back_from,omitempty"`
+	// State is deployed, or for a gradual rollout its state: canary,
+	// promoted, rolled_back or aborted.
+	State string `json:"state"`
+	// Canary is the rollout of the release; absent for a deploy.
+	Canary *Canary `json:"canary,omitempty"`
 }
 
 // ReleaseScript is a script's version in a release.

@@ -84,6 +84,9 @@ func (m *Manager) deployProject(w http.ResponseWriter, r *http.Request, c *calle
 	out.Changes = p.changes
 	if rel != nil {
 		out.Release = toRelease(slug, *rel)
+		if err := m.addCanaries(ctx, rel.AppID, out.Release); err != nil {
+			return err
+		}
 		m.log.InfoContext(ctx, "manager: project deployed", "app", slug, "release", rel.ID,
 			"changes", len(rel.Changes), "user", c.user.Username)
 	}
@@ -116,6 +119,8 @@ type project struct {
 	allow  []string
 	limits *store.AppLimits
 	prune  bool
+	// canary rolls the release out gradually; nil for at once.
+	canary *canaryPlan
 }
 
 // projectScript is a script of a project.
@@ -177,6 +182,11 @@ func (m *Manager) readProject(req api.ProjectDeploy) (project, error) {
 			p.allow = []string{}
 		}
 	}
+	canary, err := readCanaryPlan(req.Canary)
+	if err != nil {
+		return p, err
+	}
+	p.canary = canary
 	if req.Limits != nil {
 		l := store.AppLimits(*req.Limits)
 		if err := validLimits(l); err != nil {
@@ -333,8 +343,10 @@ func (m *Manager) applyProject(ctx context.Context, slug string, in project, mes
 		if err != nil {
 			return err
 		}
-		rel, err = createRelease(ctx, tx, app.ID, message, c, 0, p.changes)
-		return err
+		if rel, err = createRelease(ctx, tx, app.ID, message, c, 0, p.changes); err != nil {
+			return err
+		}
+		return m.startCanary(ctx, tx, app, rel, in.canary)
 	})
 	if err != nil {
 		return nil, p, err
@@ -382,7 +394,7 @@ func createRelease(ctx context.Context, tx store.Store, appID int64, message str
 
 func toRelease(slug string, r store.Release) *api.Release {
 	out := &api.Release{ID: r.ID, App: slug, Message: r.Message, CreatedAt: utc(r.CreatedAt),
-		RolledBackFrom: r.RolledBackFrom, Scripts: []api.ReleaseScript{}}
+		RolledBackFrom: r.RolledBackFrom, State: api.ReleaseDeployed, Scripts: []api.ReleaseScript{}}
 	if r.CreatedBy != 0 && r.CreatedByName != "" {
 		name := r.CreatedByName
 		out.CreatedBy = &name

@@ -112,6 +112,10 @@ type Manager struct {
 	mux *http.ServeMux
 
 	secrets *secrets.Keyring
+
+	// canaries runs the canary checks between StartCanaries and
+	// StopCanaries.
+	canaries *canaryWatch
 }
 
 // New returns a Manager.
@@ -203,6 +207,8 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/releases", m.listReleases)
 	m.handle("GET /api/v1/apps/{slug}/releases/{id}", m.showRelease)
 	m.handle("POST /api/v1/apps/{slug}/releases/{id}/rollback", m.rollbackRelease)
+	m.handle("POST /api/v1/apps/{slug}/releases/{id}/promote", m.promoteRelease)
+	m.handle("POST /api/v1/apps/{slug}/releases/{id}/abort", m.abortRelease)
 	// Schedules: listed and created by app, then addressed by id.
 	m.handle("GET /api/v1/schedules", m.listAllSchedules)
 	m.handle("GET /api/v1/apps/{slug}/schedules", m.listSchedules)

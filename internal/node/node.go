@@ -412,7 +412,7 @@ func (n *Node) Handler() http.Handler { return n.handler }
 
 // Start starts the background work: the job queue's consumer first
 // requeues what a killed node left running, then the scheduler's first
-// pass fires what was missed.
+// pass fires what was missed; the manager checks the running canaries.
 func (n *Node) Start(ctx context.Context) error {
 	if n.Orchestrator != nil {
 		if err := n.Orchestrator.Start(ctx); err != nil {
@@ -421,6 +421,9 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	if n.Scheduler != nil {
 		n.Scheduler.Start()
+	}
+	if n.Manager != nil {
+		n.Manager.StartCanaries()
 	}
 	n.started = true
 	return nil
@@ -447,6 +450,11 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.started && n.Scheduler != nil {
 		if err := n.Scheduler.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop the scheduler: %w", err))
+		}
+	}
+	if n.started && n.Manager != nil {
+		if err := n.Manager.StopCanaries(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop the canary checks: %w", err))
 		}
 	}
 	if n.Orchestrator != nil {
