@@ -43,7 +43,7 @@ docs/projects.md.`,
 
 func deployCmd() *command {
 	return &command{
-		name: "deploy", args: "[DIR] [--dry-run] [--prune] [-m MESSAGE]", short: "make an app what a project folder declares, as one release (default DIR: .)",
+		name: "deploy", args: "[DIR] [--dry-run] [--prune] [-m MESSAGE] [--canary PERCENT [--window DURATION] [--min-requests N]]", short: "make an app what a project folder declares, as one release (default DIR: .)",
 		run: leaf(parseDeploy, runDeploy),
 		long: `Reads the project in DIR (picloud.toml and its scripts) and compiles
 every script; a mistake is reported with its file, line and column and
@@ -54,7 +54,16 @@ transaction: a new release. --dry-run prints the plan and changes
 nothing. Scripts and schedules the folder lacks are deleted only with
 --prune. A deploy that changes nothing says "nothing to change" and makes
 no release. The app is created on its first deploy when you may create
-apps.`,
+apps.
+
+--canary PERCENT rolls the release out gradually: PERCENT of the
+requests of each script it changes run the new versions, the rest the
+previous release's (a client naming itself in the X-Picloud-Client
+header or the picloud_client cookie stays on one side). When the
+canary's error rate is worse than the previous release's by more than
+5 points over at least --min-requests canary requests, it is rolled
+back by itself; otherwise it is promoted after --window. See 'pic
+releases ls', promote and abort, and docs/safe-deploys.md.`,
 	}
 }
 
@@ -106,6 +115,8 @@ type deployOptions struct {
 	Message string
 	Prune   bool
 	DryRun  bool
+	// Canary rolls the release out gradually (--canary); nil for at once.
+	Canary *api.CanaryPlan
 	// Project is the loaded and compiled project, read by the parse.
 	Project *project.Project
 }
@@ -118,8 +129,13 @@ func parseDeploy(p *pic, c *command, args []string) (deployOptions, error) {
 	f.boolVar(&opts.DryRun, "dry-run", "print the plan and change nothing")
 	f.boolVar(&opts.Prune, "prune", "delete the scripts and schedules the folder lacks")
 	f.stringVar(&opts.Message, "m,message", "MESSAGE", "the release's message")
+	var canary canaryFlags
+	canary.define(f)
 	pos, err := p.parse(c, f, args, 0, 1)
 	if err != nil {
+		return opts, err
+	}
+	if opts.Canary, err = canary.plan(c); err != nil {
 		return opts, err
 	}
 	if len(pos) == 1 {
@@ -146,7 +162,9 @@ func loadProject(dir string) (*project.Project, error) {
 
 func runDeploy(p *pic, a projectAPI, opts deployOptions) error {
 	proj := opts.Project
-	res, err := a.DeployProject(p.ctx, proj.App, proj.Deploy(opts.Message, opts.Prune, opts.DryRun))
+	in := proj.Deploy(opts.Message, opts.Prune, opts.DryRun)
+	in.Canary = opts.Canary
+	res, err := a.DeployProject(p.ctx, proj.App, in)
 	if err != nil {
 		return deployRefusal(p.ctx, a, err, proj.App)
 	}
@@ -158,6 +176,8 @@ func runDeploy(p *pic, a projectAPI, opts deployOptions) error {
 		p.info("Dry run: %s; nothing was applied", changesCount(res.Changes))
 	case res.Release == nil:
 		p.info("Nothing to change")
+	case res.Release.Canary != nil:
+		p.info("%s", canaryStarted(proj.App, res.Release))
 	default:
 		p.info("Release %d of app %s is live (%s)", res.Release.ID, proj.App, changesCount(res.Changes))
 	}
