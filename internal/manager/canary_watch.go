@@ -2,9 +2,12 @@ package manager
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
+	"github.com/picloud/picloud/internal/events"
 	"github.com/picloud/picloud/internal/store"
 )
 
@@ -16,6 +19,11 @@ const CanaryCheckInterval = time.Second
 // canaryWatch runs the manager's canary checks until stopped.
 type canaryWatch struct {
 	stop, done chan struct{}
+	// pending is set while a canary may be running: at the start, and
+	// at every AppChanged event (a deploy, here or through another
+	// manager); a check that finds none clears it. So an idle server
+	// reads nothing.
+	pending atomic.Bool
 }
 
 // StartCanaries starts checking the running canaries every
@@ -25,6 +33,12 @@ type canaryWatch struct {
 // (store.EndCanary), whatever runs at the same time.
 func (m *Manager) StartCanaries() {
 	w := &canaryWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	w.pending.Store(true)
+	m.bus.Subscribe(func(e events.Event) {
+		if e.Kind == events.AppChanged {
+			w.pending.Store(true)
+		}
+	})
 	m.canaries = w
 	go func() {
 		defer close(w.done)
@@ -35,7 +49,9 @@ func (m *Manager) StartCanaries() {
 			case <-w.stop:
 				return
 			case <-t.C:
-				m.checkCanariesLogged()
+				if w.pending.Swap(false) {
+					m.checkCanariesLogged(w)
+				}
 			}
 		}
 	}()
@@ -58,24 +74,37 @@ func (m *Manager) StopCanaries(ctx context.Context) error {
 	}
 }
 
-func (m *Manager) checkCanariesLogged() {
+// checkCanariesLogged checks the canaries, and keeps w pending while
+// some still run or the check failed.
+func (m *Manager) checkCanariesLogged(w *canaryWatch) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*CanaryCheckInterval)
 	defer cancel()
-	if err := m.CheckCanaries(ctx); err != nil {
+	left, err := m.checkCanaries(ctx)
+	if err != nil {
 		m.log.Error("manager: unable to check the canaries", "err", err)
+	}
+	if left > 0 || err != nil {
+		w.pending.Store(true)
 	}
 }
 
 // CheckCanaries applies the rule to every running canary once, as the
 // loop of StartCanaries does.
 func (m *Manager) CheckCanaries(ctx context.Context) error {
+	_, err := m.checkCanaries(ctx)
+	return err
+}
+
+// checkCanaries is CheckCanaries that also says how many canaries were
+// running before it decided.
+func (m *Manager) checkCanaries(ctx context.Context) (int, error) {
 	running, err := m.store.ListCanaries(ctx, 0, true)
 	if err != nil || len(running) == 0 {
-		return err
+		return 0, err
 	}
 	apps, err := m.store.ListApps(ctx)
 	if err != nil {
-		return fmt.Errorf("manager: unable to list the apps: %w", err)
+		return len(running), fmt.Errorf("manager: unable to list the apps: %w", err)
 	}
 	byID := map[int64]store.App{}
 	for _, a := range apps {
@@ -99,7 +128,7 @@ func (m *Manager) CheckCanaries(ctx context.Context) error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("manager: %v", errs)
+		return len(running), fmt.Errorf("manager: unable to decide every canary: %w", errors.Join(errs...))
 	}
-	return nil
+	return len(running), nil
 }
