@@ -587,7 +587,7 @@ test('lists the releases of project deploys and rolls one back', async () => {
 	const rows = table.locator('tbody tr');
 	await table.waitFor();
 	assert.equal(await rows.count(), 2);
-	assert.match(await rows.first().innerText(), /^2\s[\s\S]*admin\s+second project\s+update script proj v1 → v2/);
+	assert.match(await rows.first().innerText(), /^2\s[\s\S]*admin\s+deployed\s+second project\s+update script proj v1 → v2/);
 	assert.match(await rows.nth(1).innerText(), /^1\s[\s\S]*first project\s+create script proj v1, public/);
 
 	await page.getByRole('button', { name: 'Roll back to release 1' }).click();
@@ -614,6 +614,39 @@ test('lists the releases of project deploys and rolls one back', async () => {
 		list.body.map((r) => r.id),
 		[3, 2, 1]
 	);
+});
+
+test('shows a canary release with its counts, and promotes or aborts one', async () => {
+	const admin = await apiCall('POST', '/auth/login', '', { username: adminUser, password: adminPassword });
+	const deploy = (source) =>
+		apiCall('POST', `/apps/${slug}/deploy`, admin.body.token, {
+			message: 'try ' + source.trim(),
+			scripts: [{ name: 'proj', source, file: 'proj.rhai' }],
+			canary: { percent: 50, window_seconds: 600, min_requests: 1000 }
+		});
+	let res = await deploy('"four"\n');
+	assert.equal(res.status, 200, JSON.stringify(res.body));
+	assert.equal(res.body.release.state, 'canary');
+
+	await page.goto(`${url}/ui/apps/${slug}`);
+	const rows = page.getByTestId('releases-table').locator('tbody tr');
+	await page.getByTestId('canary-4').waitFor();
+	assert.match(await rows.first().innerText(), /^4\s[\s\S]*canary\s+50% of the traffic, base release 3, until/);
+	assert.match(await page.getByTestId('canary-4').innerText(), /canary: 0 of 0 failed \(0\.0%\)\s+previous: 0 of 0 failed/);
+	await shot(page, '14e-canary');
+	await page.getByRole('button', { name: 'Promote release 4' }).click();
+	await page.getByTestId('canary-4').getByText('promoted by admin').waitFor();
+	assert.match(await rows.first().innerText(), /^4\s[\s\S]*promoted\s/);
+	assert.equal(await page.getByRole('button', { name: 'Promote release 4' }).count(), 0);
+	assert.equal(await (await fetch(`${origin}/fn/${slug}/proj`)).text(), 'four');
+
+	res = await deploy('"five"\n');
+	assert.equal(res.status, 200, JSON.stringify(res.body));
+	await page.reload();
+	await page.getByRole('button', { name: 'Abort release 5' }).click();
+	await page.getByTestId('canary-5').getByText('aborted by admin').waitFor();
+	assert.match(await rows.first().innerText(), /^6\s+\(rollback to 4\)[\s\S]*canary release 5 aborted: aborted by admin/);
+	assert.equal(await (await fetch(`${origin}/fn/${slug}/proj`)).text(), 'four');
 });
 
 test('deletes the app after typing its slug', async () => {
