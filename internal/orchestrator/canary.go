@@ -43,7 +43,7 @@ type appCanary struct {
 // the database on an app's first request and dropped with its scripts
 // (a deploy, a promotion or a rollback is an AppChanged event).
 type canaryTable struct {
-	mu   sync.Mutex
+	mu   sync.RWMutex
 	gen  uint64 // moved on by every drop, so that a read begun before one is not kept
 	apps map[string]*appCanary
 }
@@ -53,8 +53,8 @@ func newCanaryTable() *canaryTable { return &canaryTable{apps: map[string]*appCa
 // get returns the app's canary and whether it is known, and the
 // generation to put a fresh read with.
 func (t *canaryTable) get(app string) (*appCanary, bool, uint64) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	c, ok := t.apps[app]
 	return c, ok, t.gen
 }
