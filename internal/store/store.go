@@ -255,6 +255,9 @@ type Release struct {
 	Scripts []ReleaseScript
 	// Changes are what the release changed.
 	Changes []ReleaseChange
+	// Check is the report of the check its deploy ran, as JSON that the
+	// manager writes and reads (api.CheckReport); "" for none.
+	Check string
 }
 
 // ReleaseScript is a script's live version in a release. ScriptID tells a

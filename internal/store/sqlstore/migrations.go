@@ -616,6 +616,12 @@ CREATE TABLE releases (
 CREATE INDEX releases_created_by ON releases (created_by);
 `,
 	},
+	// 17: the report of the check a deploy ran against recorded traffic
+	// (pic deploy --check), as JSON read with the release; '' for none.
+	{
+		sqlite:   `ALTER TABLE releases ADD COLUMN check_report TEXT NOT NULL DEFAULT '';`,
+		postgres: `ALTER TABLE releases ADD COLUMN check_report text NOT NULL DEFAULT '';`,
+	},
 }
 
 // Migrations returns the number of migrations this program knows: the
