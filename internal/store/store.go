@@ -299,6 +299,10 @@ type Invocation struct {
 	// GetInvocation reads them; lists leave them nil.
 	Request  *HTTPRequest
 	Response *HTTPResponse
+	// Journal is the run's effect journal (see journal.go), recorded
+	// with its exchange; nil when the run had no effect, and for records
+	// older than the journal. Only GetInvocation reads it.
+	Journal *Journal
 }
 
 // InvocationFilter selects invocation records, newest first.
