@@ -25,8 +25,9 @@ const (
 )
 
 // CheckReport is what a deploy's check found: each recorded invocation
-// of a changed script replayed against the candidate source, with its
-// effects answered from the invocation's journal, and a summary.
+// of a changed script replayed against the live source and against the
+// candidate, with its effects answered from the invocation's journal
+// (the live replay answers what production answered), and a summary.
 type CheckReport struct {
 	// Limit is the most recorded invocations replayed per script.
 	Limit       int                 `json:"limit"`
@@ -53,19 +54,19 @@ type CheckedInvocation struct {
 	Error string `json:"error,omitempty"`
 }
 
-// CheckDiff is how the candidate's response and writes differ from what
-// production recorded.
+// CheckDiff is how the candidate's response and writes differ from the
+// live version's.
 type CheckDiff struct {
-	// Status is [recorded, candidate] when they differ.
+	// Status is [live, candidate] when they differ.
 	Status []int `json:"status,omitempty"`
 	// Headers are the response headers that differ, by name.
 	Headers []HeaderDiff `json:"headers,omitempty"`
-	// Body is a line diff of the bodies: lines production answered
-	// start with "-", the candidate's with "+".
+	// Body is a line diff of the bodies, JSON indented first: the live
+	// version's lines start with "-", the candidate's with "+".
 	Body string `json:"body,omitempty"`
-	// WritesGone are the writes production made that the candidate does
-	// not make; WritesNew those the candidate makes that production did
-	// not: "kv::set cart:9 {\"n\":2}", "kv::delete k", "http POST
+	// WritesGone are the writes the live version makes that the
+	// candidate does not; WritesNew those the candidate makes that the
+	// live version does not: "kv::set cart:9 {\"n\":2}", "kv::delete k", "http POST
 	// https://hooks.example.com/".
 	WritesGone []string `json:"writes_gone,omitempty"`
 	WritesNew  []string `json:"writes_new,omitempty"`
@@ -74,7 +75,7 @@ type CheckDiff struct {
 // HeaderDiff is a response header whose values differ; "" is absent.
 type HeaderDiff struct {
 	Name      string `json:"name"`
-	Recorded  string `json:"recorded"`
+	Live      string `json:"live"`
 	Candidate string `json:"candidate"`
 }
 
@@ -88,7 +89,9 @@ type CheckSummary struct {
 	NewError  int `json:"new_error"`
 	NewEffect int `json:"new_effect"`
 	// Skipped counts the recorded invocations that could not be
-	// replayed: no recorded request, or no journal.
+	// replayed: no recorded request, or a journal that does not answer
+	// the live version's effects (recorded before journals, or cut
+	// short).
 	Skipped int `json:"skipped"`
 }
 

@@ -314,7 +314,8 @@ func (n *Node) assembleControlPlane(cfg Config) {
 		NewID:  newID,
 	})
 	// Deploys are checked with the limits scripts run under; a manager
-	// runs none, but compiles them as its executors will.
+	// runs no traffic, but compiles scripts as its executors will and
+	// replays a deploy's check in the executor's sandbox.
 	compiler := n.Executor
 	if compiler == nil {
 		compiler = newExecutor(cfg.Limits, nil, nil)
@@ -325,6 +326,7 @@ func (n *Node) assembleControlPlane(cfg Config) {
 		Logger:         cfg.Logger.With("service", "manager"),
 		Metrics:        n.Metrics,
 		Compile:        func(src string) error { _, err := compiler.Compile(src); return err },
+		Sandbox:        compiler,
 		Secrets:        cfg.Secrets,
 		KVLimits:       cfg.Limits.KV,
 		MaxSourceBytes: cfg.Limits.MaxScriptBytes,
