@@ -616,6 +616,14 @@ CREATE TABLE releases (
 CREATE INDEX releases_created_by ON releases (created_by);
 `,
 	},
+	// 17: the effect journal of an invocation (store.EncodeJournal:
+	// JSON, compressed when long), for the logs and sandboxed replays.
+	// NULL for runs without an effect, and for older records. It counts
+	// in the recording quota with the exchange.
+	{
+		sqlite:   `ALTER TABLE invocations ADD COLUMN journal BLOB;`,
+		postgres: `ALTER TABLE invocations ADD COLUMN journal bytea;`,
+	},
 }
 
 // Migrations returns the number of migrations this program knows: the
