@@ -99,6 +99,7 @@ type runHost struct {
 	// its effects when the event replays a journal (nil otherwise).
 	rec    recorder
 	replay *sandbox
+	red    *Redactor // the app's secrets, kept out of the journal's hashes
 }
 
 // Defaults returns the limits used for the zero fields of Run's limits.
@@ -179,7 +180,7 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 	rl := lim.engineLimits()
 	long, _ := ctx.Value(longRunKey{}).(longRun)
 	host := &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV,
-		rec: newRecorder(ev.Journal && ev.Replay == nil), replay: newSandbox(&ev)}
+		rec: newRecorder(ev.Journal && ev.Replay == nil), replay: newSandbox(&ev), red: red}
 	defer func() {
 		res.Journal = host.rec.j
 		if host.replay != nil {

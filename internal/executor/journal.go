@@ -111,11 +111,12 @@ func journalBody(b []byte) (store.JournalBody, bool) {
 // journalRequest is the journal's record of an outbound request: the URL
 // without its password, the headers as sent (the orchestrator leaves out
 // credentials before keeping them), the body bounded, with its size and
-// hash.
-func journalRequest(method string, u *url.URL, header http.Header, body []byte) *JournalExchange {
+// hash. The hash is the redacted body's, so that it cannot confirm a
+// guess of a secret.
+func journalRequest(method string, u *url.URL, header http.Header, body []byte, red *Redactor) *JournalExchange {
 	x := &JournalExchange{Method: method, URL: u.Redacted(), Header: header.Clone(), BodySize: len(body)}
 	if len(body) > 0 {
-		sum := sha256.Sum256(body)
+		sum := sha256.Sum256(red.RedactBytes(body))
 		x.BodyHash = hex.EncodeToString(sum[:])
 	}
 	x.Body, x.BodyTruncated = journalBody(body)

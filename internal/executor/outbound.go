@@ -424,12 +424,12 @@ func (r *outboundRun) do(c *rhai.Context, req outboundRequest) (rhai.Value, erro
 
 	h := hostOf(c)
 	if h.replay != nil {
-		return h.replay.http(req.fn, journalRequest(req.method, u, header, body))
+		return h.replay.http(req.fn, journalRequest(req.method, u, header, body, h.red))
 	}
 	if !h.rec.on {
 		return r.send(c, req, u, header, body, nil)
 	}
-	x := journalRequest(req.method, u, header, body)
+	x := journalRequest(req.method, u, header, body, h.red)
 	v, err := r.send(c, req, u, header, body, x)
 	h.rec.add(JournalEntry{Op: store.JournalHTTP, HTTP: x, Err: errText(err)})
 	return v, err

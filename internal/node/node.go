@@ -89,12 +89,14 @@ type Config struct {
 	Login    manager.LoginLimits
 
 	// The data plane (AllInOne, Orchestrator).
-	Runner            orchestrator.Runner // Orchestrator: the node's executor process; required
-	NodeID            string              // the node's name in the job queue (default: host name)
-	Workers           int
-	MaxRunningJobs    int
-	LogRetention      time.Duration
-	LogFlush          time.Duration
+	Runner         orchestrator.Runner // Orchestrator: the node's executor process; required
+	NodeID         string              // the node's name in the job queue (default: host name)
+	Workers        int
+	MaxRunningJobs int
+	LogRetention   time.Duration
+	LogFlush       time.Duration
+	// NoJournal turns the invocations' effect journals off.
+	NoJournal         bool
 	LogBatchSize      int
 	MaxInflight       int
 	MaxInflightPerApp int
@@ -278,6 +280,7 @@ func (n *Node) assembleDataPlane(cfg Config) {
 		Outbound:          cfg.Outbound,
 		LogRetention:      cfg.LogRetention,
 		LogFlushInterval:  cfg.LogFlush,
+		NoJournal:         cfg.NoJournal,
 		LogBatchSize:      cfg.LogBatchSize,
 		Workers:           cfg.Workers,
 		MaxRunningPerApp:  cfg.MaxRunningJobs,
