@@ -206,3 +206,35 @@ func testCheckBounds(t *testing.T, b dbtest.Backend) {
 		e.deployAs(asEditor, "demo", bad, 422)
 	}
 }
+
+// TestCheckAnswersReads replays a script that reads the kv store: reads
+// answer what production read, whatever the store holds now, and a key
+// production never read is a new effect.
+func TestCheckAnswersReads(t *testing.T) { dbtest.Run(t, testCheckAnswersReads) }
+
+func testCheckAnswersReads(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	e := newLiveEnv(t, b)
+	e.deploy("demo", "count", `let n = kv::get("n", 0); kv::set("n", n + 1); response(200, "" + n)`)
+	e.invoke("POST", "/fn/demo/count", "", nil) // reads nothing: answers 0
+	e.invoke("POST", "/fn/demo/count", "", nil) // reads 1
+	e.invoke("POST", "/fn/demo/count", "", nil) // reads 2; the store now holds 3
+
+	res, _ := e.checkDeploy("count", `let before = kv::get("n", 0); kv::set("n", before + 1); response(200, `+"`${before}`"+`)`, 10, true, false, 200)
+	wantOutcomes(t, "a refactor reading the kv store", res.Check, "same", "same", "same")
+
+	res, _ = e.checkDeploy("count", `let n = kv::get("n", 0); kv::set("n", n + 2); response(200, "" + n)`, 10, true, false, 200)
+	wantOutcomes(t, "a changed increment", res.Check, "different", "different", "different")
+	if d := res.Check.Invocations[0].Diff; d == nil || !slices.Equal(d.WritesGone, []string{"kv::set n 3"}) || !slices.Equal(d.WritesNew, []string{"kv::set n 4"}) {
+		t.Errorf("the newest invocation's diff: %+v", d)
+	}
+
+	res, _ = e.checkDeploy("count", `let n = kv::get("n", 0); let m = kv::get("other", 0); kv::set("n", n + 1); response(200, "" + n)`, 10, true, false, 200)
+	wantOutcomes(t, "a read of a key never read", res.Check, "new_effect", "new_effect", "new_effect")
+	if c := res.Check.Invocations[0]; !slices.Equal(c.NewEffects, []string{"kv::get other"}) {
+		t.Errorf("new effects: %+v", c)
+	}
+	if v := e.kvValue("n"); v != "3" {
+		t.Errorf("kv n = %s after the checks, want production's 3", v)
+	}
+}
