@@ -85,7 +85,8 @@ func releaseArgs(c *command, pos []string) (releaseRef, error) {
 
 // printRelease prints one release: its line of releasesTable, then what
 // it changed (ACTION KIND NAME DETAIL) and its scripts (SCRIPT VERSION),
-// each table after a blank line; or the release as JSON.
+// each table after a blank line, then the report of its deploy's check
+// when it ran one; or the release as JSON.
 func (p *pic) printRelease(r *api.Release) error {
 	if p.isJSON() {
 		return writeJSON(p.io.Out, r)
@@ -108,7 +109,7 @@ func (p *pic) printRelease(r *api.Release) error {
 			return err
 		}
 	}
-	return nil
+	return printCheck(p.io.Out, r.Check)
 }
 
 func runReleasesShow(p *pic, a releasesAPI, opts releaseRef) error {
