@@ -616,6 +616,40 @@ test('lists the releases of project deploys and rolls one back', async () => {
 	);
 });
 
+test('shows the check report of a release deployed with a check', async () => {
+	const admin = await apiCall('POST', '/auth/login', '', { username: adminUser, password: adminPassword });
+	// Traffic for proj, which answers "one" since the rollback.
+	for (const q of ['a', 'b']) assert.equal(await (await fetch(`${origin}/fn/${slug}/proj?q=${q}`)).text(), 'one');
+	let res;
+	for (let i = 0; i < 100; i++) {
+		res = await apiCall('POST', `/apps/${slug}/deploy`, admin.body.token, {
+			message: 'checked',
+			check: 5,
+			dry_run: true,
+			scripts: [{ name: 'proj', source: '"uno"\n', file: 'proj.rhai' }]
+		});
+		if (res.body.check?.summary.checked === 2) break;
+		await new Promise((r) => setTimeout(r, 50)); // the records are written in batches
+	}
+	assert.equal(res.body.check?.summary.checked, 2, JSON.stringify(res.body));
+	res = await apiCall('POST', `/apps/${slug}/deploy`, admin.body.token, {
+		message: 'checked',
+		check: 5,
+		scripts: [{ name: 'proj', source: '"uno"\n', file: 'proj.rhai' }]
+	});
+	assert.equal(res.status, 200, JSON.stringify(res.body));
+	assert.equal(res.body.release.check.summary.different, 2);
+
+	await page.goto(`${url}/ui/apps/${slug}`);
+	const check = page.getByTestId('releases-table').locator('tbody tr').first().getByTestId('release-check');
+	await check.getByText('Check: 0 of 2 same, 2 different').waitFor();
+	await check.getByText('2 not the same').click();
+	const detail = check.locator('pre').first();
+	await detail.waitFor();
+	assert.match(await detail.innerText(), /body:\n\s+-one\n\s+\+uno/);
+	await shot(page, '14e-release-check');
+});
+
 test('deletes the app after typing its slug', async () => {
 	await page.getByRole('link', { name: 'Apps', exact: true }).first().click();
 	await page.getByRole('link', { name: slug }).click();
