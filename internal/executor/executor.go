@@ -180,7 +180,7 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 	rl := lim.engineLimits()
 	long, _ := ctx.Value(longRunKey{}).(longRun)
 	host := &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV,
-		rec: newRecorder(ev.Journal && ev.Replay == nil), replay: newSandbox(&ev), red: red}
+		rec: newRecorder(ev.Journal && ev.Replay == nil), replay: newSandbox(&ev, red), red: red}
 	defer func() {
 		res.Journal = host.rec.j
 		if host.replay != nil {

@@ -122,3 +122,42 @@ func journalRequest(method string, u *url.URL, header http.Header, body []byte, 
 	x.Body, x.BodyTruncated = journalBody(body)
 	return x
 }
+
+// RedactEntry returns e with the secrets redacted from its texts, headers
+// and bodies; e itself when there are none.
+func (red *Redactor) RedactEntry(e JournalEntry) JournalEntry {
+	if red.Margin() == 0 {
+		return e
+	}
+	e.Key, e.Value, e.Err = red.Redact(e.Key), red.Redact(e.Value), red.Redact(e.Err)
+	if len(e.Keys) > 0 {
+		keys := make([]string, len(e.Keys))
+		for i, k := range e.Keys {
+			keys[i] = red.Redact(k)
+		}
+		e.Keys = keys
+	}
+	if e.HTTP != nil {
+		x := *e.HTTP
+		x.URL = red.Redact(x.URL)
+		x.Header, x.RespHeader = redactHeader(x.Header, red), redactHeader(x.RespHeader, red)
+		x.Body, x.RespBody = red.RedactBytes(x.Body), red.RedactBytes(x.RespBody)
+		e.HTTP = &x
+	}
+	return e
+}
+
+// redactHeader returns a copy of h with the secrets redacted from its
+// values; nil for nil.
+func redactHeader(h http.Header, red *Redactor) http.Header {
+	if h == nil {
+		return nil
+	}
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		for _, v := range vs {
+			out[k] = append(out[k], red.Redact(v))
+		}
+	}
+	return out
+}

@@ -40,7 +40,7 @@ func (h *runHost) kvGet(c *rhai.Context, key string) (store.KVEntry, error) {
 		case !e.Found:
 			return store.KVEntry{}, store.ErrNotFound
 		}
-		return store.KVEntry{Key: key, Value: []byte(e.Value)}, nil
+		return store.KVEntry{Key: key, Value: []byte(s.unredactJSON(e.Value))}, nil
 	}
 	kv, err := h.kv.KVGet(c.Context(), h.ev.AppID, key, time.Now())
 	if h.rec.on {
@@ -64,7 +64,7 @@ func (h *runHost) kvList(c *rhai.Context, prefix string, limit int) ([]store.KVE
 		}
 		list := make([]store.KVEntry, len(e.Keys))
 		for i, k := range e.Keys {
-			list[i].Key = k
+			list[i].Key = s.unredact(k)
 		}
 		return list, replayedError(e)
 	}

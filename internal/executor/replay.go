@@ -1,7 +1,10 @@
 package executor
 
 import (
+	"encoding/json"
 	"math/rand/v2"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/picloud/picloud/internal/store"
@@ -25,14 +28,45 @@ type sandbox struct {
 	wall   time.Time
 	rand   *rand.ChaCha8 // random values beyond the journal's
 	report ReplayReport
+	// secrets put the app's secrets back where the journal has their
+	// markers ("[secret NAME]"), as text and inside JSON; red redacts
+	// them from the report. nil when the run has no secrets.
+	secrets, jsonSecrets *strings.Replacer
+	red                  *Redactor
 }
 
-func newSandbox(ev *Event) *sandbox {
+func newSandbox(ev *Event, red *Redactor) *sandbox {
 	if ev.Replay == nil {
 		return nil
 	}
-	return &sandbox{j: ev.Replay, used: make([]bool, len(ev.Replay.Entries)), start: rhai.Now(),
-		wall: ev.ReplayStart, rand: rand.NewChaCha8([32]byte{'p', 'i', 'c', 'l', 'o', 'u', 'd'})}
+	s := &sandbox{j: ev.Replay, used: make([]bool, len(ev.Replay.Entries)), start: rhai.Now(),
+		wall: ev.ReplayStart, rand: rand.NewChaCha8([32]byte{'p', 'i', 'c', 'l', 'o', 'u', 'd'}), red: red}
+	if len(ev.Env) > 0 {
+		var text, js []string
+		for name, value := range ev.Env {
+			q, _ := json.Marshal(value) // a string always encodes
+			text = append(text, "[secret "+name+"]", value)
+			js = append(js, "[secret "+name+"]", string(q[1:len(q)-1]))
+		}
+		s.secrets, s.jsonSecrets = strings.NewReplacer(text...), strings.NewReplacer(js...)
+	}
+	return s
+}
+
+// unredact puts the secrets back in a text the journal answers.
+func (s *sandbox) unredact(text string) string {
+	if s.secrets == nil || !strings.Contains(text, "[secret ") {
+		return text
+	}
+	return s.secrets.Replace(text)
+}
+
+// unredactJSON puts the secrets back in a JSON text, escaped.
+func (s *sandbox) unredactJSON(text string) string {
+	if s.jsonSecrets == nil || !strings.Contains(text, "[secret ") {
+		return text
+	}
+	return s.jsonSecrets.Replace(text)
 }
 
 // next returns the first entry not answered yet with this op and key,
@@ -62,8 +96,14 @@ func (s *sandbox) last(op string) (JournalEntry, bool) {
 	return JournalEntry{}, false
 }
 
-func (s *sandbox) write(e JournalEntry)     { s.report.Writes = append(s.report.Writes, e) }
-func (s *sandbox) newEffect(e JournalEntry) { s.report.NewEffects = append(s.report.NewEffects, e) }
+// write and newEffect add to the report, with the secrets redacted, so
+// that it compares with the recorded journal.
+func (s *sandbox) write(e JournalEntry) {
+	s.report.Writes = append(s.report.Writes, s.red.RedactEntry(e))
+}
+func (s *sandbox) newEffect(e JournalEntry) {
+	s.report.NewEffects = append(s.report.NewEffects, s.red.RedactEntry(e))
+}
 
 // wallClock answers time::unix (op store.JournalUnix) or unix_ms in order from
 // the journal, then with the last value it holds, then with the recorded
@@ -137,7 +177,13 @@ func (s *sandbox) http(fn string, x *JournalExchange) (rhai.Value, error) {
 	}
 	s.write(JournalEntry{Op: store.JournalHTTP, HTTP: x})
 	if e.Err != "" {
-		return rhai.Unit, rhai.NewError(rhai.ErrorRuntime, "%s", e.Err)
+		return rhai.Unit, rhai.NewError(rhai.ErrorRuntime, "%s", s.unredact(e.Err))
 	}
-	return responseValue(e.HTTP.Status, e.HTTP.RespHeader, e.HTTP.RespBody), nil
+	header := make(http.Header, len(e.HTTP.RespHeader))
+	for k, vs := range e.HTTP.RespHeader {
+		for _, v := range vs {
+			header.Add(k, s.unredact(v))
+		}
+	}
+	return responseValue(e.HTTP.Status, header, []byte(s.unredact(string(e.HTTP.RespBody)))), nil
 }

@@ -21,20 +21,10 @@ func recordJournal(res executor.Result) *store.Journal {
 	red := res.Secrets
 	out := &store.Journal{Truncated: j.Truncated, Entries: make([]store.JournalEntry, len(j.Entries))}
 	for i, e := range j.Entries {
-		e.Key, e.Value, e.Err = red.Redact(e.Key), red.Redact(e.Value), red.Redact(e.Err)
-		if len(e.Keys) > 0 {
-			keys := make([]string, len(e.Keys))
-			for k, key := range e.Keys {
-				keys[k] = red.Redact(key)
-			}
-			e.Keys = keys
-		}
+		e = red.RedactEntry(e)
 		if e.HTTP != nil {
 			x := *e.HTTP
-			x.URL = red.Redact(x.URL)
-			x.Header = redactedHeader(recordedHeader(x.Header), red)
-			x.RespHeader = redactedHeader(recordedHeader(x.RespHeader), red)
-			x.Body, x.RespBody = red.RedactBytes(x.Body), red.RedactBytes(x.RespBody)
+			x.Header, x.RespHeader = recordedHeader(x.Header), recordedHeader(x.RespHeader)
 			e.HTTP = &x
 		}
 		out.Entries[i] = e
