@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/executor"
@@ -99,12 +100,14 @@ type checkInput struct {
 }
 
 // checkSide is one side of a check: the app's settings on that side (a
-// project may change its outbound allow-list and limits), the compiled
-// changed scripts, by name, and what their imports resolve to.
+// project may change its outbound allow-list and limits), the sources
+// of its scripts and their compiled forms, by name, and what imports
+// resolve to.
 type checkSide struct {
 	app     store.App
 	limits  executor.Limits
-	scripts map[string]*rhai.AST
+	sources map[string]executor.ModuleSource
+	scripts map[string]*rhai.AST // the sources that compile
 	mods    *executor.Modules
 }
 
@@ -115,23 +118,18 @@ func (s checkSide) run(ctx context.Context, sandbox *executor.Executor, script s
 }
 
 // checkProject replays the last n recorded invocations of every script
-// whose source the plan changes, live against candidate, and reports.
+// the deploy may change the runs of, live against candidate, and
+// reports.
 func (m *Manager) checkProject(ctx context.Context, state appState, in project, p plan, n int) (*api.CheckReport, error) {
 	rep := &api.CheckReport{Limit: n, Invocations: []api.CheckedInvocation{}}
-	var changed []string
-	for _, d := range p.deploys {
-		if d.newVersion && d.old != nil {
-			changed = append(changed, d.Name)
-		}
-	}
-	if len(changed) == 0 {
+	if !p.changed() {
 		return rep, nil
 	}
-	ci, err := m.checkInput(ctx, state, in, p, changed)
+	ci, err := m.checkInput(ctx, state, in, p)
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range changed {
+	for _, name := range checkedScripts(ci.live, ci.candidate) {
 		if err := m.checkScript(ctx, ci, name, n, rep); err != nil {
 			return nil, err
 		}
@@ -140,10 +138,10 @@ func (m *Manager) checkProject(ctx context.Context, state appState, in project, 
 	return rep, nil
 }
 
-// checkInput opens the app's secrets and compiles both sides. The
-// sources compiled when the deploy was read; the sandbox compiles them
-// again into ASTs it can run.
-func (m *Manager) checkInput(ctx context.Context, state appState, in project, p plan, changed []string) (checkInput, error) {
+// checkInput opens the app's secrets and compiles both sides: the live
+// scripts, and the live scripts as the deploy leaves them (the project's
+// sources, less the scripts it prunes).
+func (m *Manager) checkInput(ctx context.Context, state appState, in project, p plan) (checkInput, error) {
 	ci := checkInput{app: state.app}
 	var err error
 	if ci.env, err = m.openSecrets(ctx, state.app); err != nil {
@@ -157,29 +155,69 @@ func (m *Manager) checkInput(ctx context.Context, state appState, in project, p 
 	for _, s := range in.scripts {
 		candSrc[s.Name] = executor.ModuleSource{ID: state.scripts[s.Name].ID, Source: s.Source}
 	}
+	for _, sc := range p.deletes {
+		delete(candSrc, sc.Name)
+	}
 	candApp := state.app
 	if p.app != nil {
 		candApp = *p.app
 	}
-	if ci.live, err = m.checkSide(state.app, liveSrc, changed); err != nil {
-		return ci, err
-	}
-	ci.candidate, err = m.checkSide(candApp, candSrc, changed)
-	return ci, err
+	ci.live, ci.candidate = m.checkSide(state.app, liveSrc), m.checkSide(candApp, candSrc)
+	return ci, nil
 }
 
-// checkSide compiles the changed scripts of one side.
-func (m *Manager) checkSide(app store.App, srcs map[string]executor.ModuleSource, changed []string) (checkSide, error) {
-	s := checkSide{app: app, limits: m.sandbox.Defaults().Merge(app.Limits), scripts: map[string]*rhai.AST{},
-		mods: m.sandbox.CompileModules(srcs)}
-	for _, name := range changed {
-		ast, err := m.sandbox.Compile(srcs[name].Source)
-		if err != nil {
-			return s, fmt.Errorf("manager: script %q does not compile in the sandbox: %w", name, err)
+// checkSide compiles the scripts of one side. One that does not compile
+// is left out (the live version of a script may predate a limit); the
+// project's sources compiled when the deploy was read.
+func (m *Manager) checkSide(app store.App, srcs map[string]executor.ModuleSource) checkSide {
+	s := checkSide{app: app, limits: m.sandbox.Defaults().Merge(app.Limits), sources: srcs,
+		scripts: make(map[string]*rhai.AST, len(srcs)), mods: m.sandbox.CompileModules(srcs)}
+	for name, src := range srcs {
+		if ast, err := m.sandbox.Compile(src.Source); err == nil {
+			s.scripts[name] = ast
 		}
-		s.scripts[name] = ast
 	}
-	return s, nil
+	return s
+}
+
+// checkedScripts lists, by name, the scripts that run on both sides
+// and whose runs the deploy may change: their source changes, or that
+// of a module they import, however indirectly.
+func checkedScripts(live, cand checkSide) []string {
+	var names []string
+	for name := range live.scripts {
+		if cand.scripts[name] != nil && reachesChange(live, cand, name, map[string]bool{}) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// reachesChange reports whether name's source, or that of a script it
+// imports on either side, differs between the sides.
+func reachesChange(live, cand checkSide, name string, seen map[string]bool) bool {
+	if seen[name] {
+		return false
+	}
+	seen[name] = true
+	l, lok := live.sources[name]
+	c, cok := cand.sources[name]
+	if lok != cok || l.Source != c.Source {
+		return true
+	}
+	for _, side := range []checkSide{live, cand} {
+		ast := side.scripts[name]
+		if ast == nil {
+			continue
+		}
+		for _, imp := range ast.Imports() {
+			if reachesChange(live, cand, imp, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // openSecrets opens the app's secrets for the sandbox's runs; nil when
