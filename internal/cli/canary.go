@@ -52,6 +52,27 @@ func (cf *canaryFlags) plan(c *command) (*api.CanaryPlan, error) {
 	return p, nil
 }
 
+// canaryDeploys is a projectAPI whose deploys roll out as plan says.
+type canaryDeploys struct {
+	projectAPI
+	plan *api.CanaryPlan
+}
+
+// withCanary returns a, its deploys rolling out as plan says (a itself
+// when plan is nil), whether checked first or not.
+func withCanary(a projectAPI, plan *api.CanaryPlan) projectAPI {
+	if plan == nil {
+		return a
+	}
+	return canaryDeploys{projectAPI: a, plan: plan}
+}
+
+// DeployProject sends in with the canary plan.
+func (c canaryDeploys) DeployProject(ctx context.Context, slug string, in api.ProjectDeploy) (*api.DeployResult, error) {
+	in.Canary = c.plan
+	return c.projectAPI.DeployProject(ctx, slug, in)
+}
+
 // canaryStarted says a canary deploy's release is rolling out.
 func canaryStarted(app string, r *api.Release) string {
 	cn := r.Canary

@@ -63,7 +63,7 @@ func TestParseApps(t *testing.T) {
 		{args: []string{"demo"}, want: appsDeleteOptions{Slug: "demo"}},
 		{args: []string{"demo", "--force"}, want: appsDeleteOptions{Slug: "demo", Force: true}},
 		{args: []string{"--force=false", "demo"}, want: appsDeleteOptions{Slug: "demo"}},
-		{args: []string{"demo", "--force=maybe"}, err: `invalid boolean value "maybe" for -force: parse error`},
+		{args: []string{"demo", "--force=maybe"}, err: `invalid value "maybe" for --force: not true or false`},
 		{args: nil, err: "missing argument; expected 1 argument"},
 	})
 	checkParse(t, []string{"apps", "set-outbound"}, parseAppsSetOutbound, []parseCase[appsSetOutboundOptions]{

@@ -86,7 +86,8 @@ func releaseArgs(c *command, pos []string) (releaseRef, error) {
 // printRelease prints one release: its line of releasesTable, then its
 // rollout (canaryTable) when it had one, what it changed (ACTION KIND
 // NAME DETAIL) and its scripts (SCRIPT VERSION), each table after a
-// blank line; or the release as JSON.
+// blank line, then the report of its deploy's check when it ran one; or
+// the release as JSON.
 func (p *pic) printRelease(r *api.Release) error {
 	if p.isJSON() {
 		return writeJSON(p.io.Out, r)
@@ -113,7 +114,7 @@ func (p *pic) printRelease(r *api.Release) error {
 			return err
 		}
 	}
-	return nil
+	return printCheck(p.io.Out, r.Check)
 }
 
 func runReleasesShow(p *pic, a releasesAPI, opts releaseRef) error {

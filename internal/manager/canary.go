@@ -184,7 +184,7 @@ func (m *Manager) endCanary(ctx context.Context, app store.App, cn store.Canary,
 			return err
 		}
 		msg := fmt.Sprintf("canary release %d %s: %s", cn.ReleaseID, stateWords(state), reason)
-		_, err = createRelease(ctx, tx, app.ID, msg, by, base.ID, changes)
+		_, err = createRelease(ctx, tx, app.ID, msg, by, base.ID, changes, nil)
 		return err
 	})
 	if err != nil || !ended {

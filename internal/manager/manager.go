@@ -20,6 +20,7 @@ import (
 
 	"github.com/picloud/picloud/internal/auth"
 	"github.com/picloud/picloud/internal/events"
+	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/secrets"
@@ -51,6 +52,11 @@ type Config struct {
 	// engine with rhai.SandboxLimits. The server passes the executor's,
 	// so that deploys are checked with the limits scripts run under.
 	Compile func(source string) error
+	// Sandbox runs the replays of a deploy's check (api.ProjectDeploy
+	// Check), effects answered from journals: nothing reaches
+	// production. Default: an executor with the default limits. The
+	// server passes its executor, so that checks run under its limits.
+	Sandbox *executor.Executor
 	// SessionTTL is how long a login lasts (default DefaultSessionTTL).
 	SessionTTL time.Duration
 
@@ -85,6 +91,7 @@ type Manager struct {
 	log        *slog.Logger
 	metrics    *metrics.Metrics
 	compile    func(string) error
+	sandbox    *executor.Executor
 	sessionTTL time.Duration
 	kvLimits   store.KVLimits
 	maxSource  int64
@@ -126,6 +133,7 @@ func New(cfg Config) *Manager {
 		log:        cfg.Logger,
 		metrics:    cfg.Metrics,
 		compile:    cfg.Compile,
+		sandbox:    cfg.Sandbox,
 		sessionTTL: cfg.SessionTTL,
 		secrets:    cfg.Secrets,
 		kvLimits:   cfg.KVLimits.Or(store.DefaultKVLimits()),
@@ -146,6 +154,9 @@ func New(cfg Config) *Manager {
 		e := rhai.New()
 		e.SetLimits(rhai.SandboxLimits())
 		m.compile = func(src string) error { _, err := e.Compile(src); return err }
+	}
+	if m.sandbox == nil {
+		m.sandbox = executor.New(executor.Config{})
 	}
 	if m.sessionTTL <= 0 {
 		m.sessionTTL = DefaultSessionTTL

@@ -111,7 +111,7 @@ func (m *Manager) rollbackRelease(w http.ResponseWriter, r *http.Request, c *cal
 			}
 			return &httpx.Error{Status: http.StatusConflict, Code: "nothing_to_change", Message: msg}
 		}
-		out, err = createRelease(r.Context(), tx, app.ID, req.Message, c, rel.ID, changes)
+		out, err = createRelease(r.Context(), tx, app.ID, req.Message, c, rel.ID, changes, nil)
 		return err
 	})
 	if err != nil {

@@ -125,6 +125,10 @@ type Config struct {
 	// DefaultMaxInflightHeavy; admission.go).
 	MaxInflightHeavy int
 	AdmissionWait    time.Duration
+
+	// NoJournal turns the effect journals of invocation records off
+	// (they are on by default): the benchmarks compare their cost.
+	NoJournal bool
 }
 
 // Orchestrator serves the data plane.
@@ -146,6 +150,7 @@ type Orchestrator struct {
 	mux       *http.ServeMux
 	secrets   *secrets.Keyring
 	admission *admission
+	journal   bool // record effect journals (Config.NoJournal off)
 
 	// Gradual rollouts (canary.go): each app's running canary, the base
 	// release's scripts compiled, and the outcomes counted.
@@ -167,6 +172,7 @@ func New(cfg Config) *Orchestrator {
 		maxQueued: positive(cfg.MaxQueued, DefaultMaxQueued),
 		storage:   cfg.Storage.Or(store.DefaultStorageQuotas()),
 		outbound:  cfg.Outbound.Or(executor.DefaultOutboundLimits()),
+		journal:   !cfg.NoJournal,
 	}
 	if o.clock == nil {
 		o.clock = clock.Real{}
@@ -459,6 +465,8 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		Header: r.Header,
 		Host:   r.Host,
 		Body:   body,
+
+		Journal: o.journal,
 	}, lim)
 	writeResult(w, id, res)
 	heavy.end(res)
@@ -473,6 +481,7 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		Trigger:  store.TriggerHTTP,
 		Request:  recordRequest(r.Method, path, r.URL.RawQuery, r.Host, r.Header, body),
 		Response: recordResponse(res),
+		Journal:  recordJournal(res),
 	}, started, res))
 	o.metrics.ObserveInvocation(app, res.Status, res.Duration)
 	o.metrics.LimitReached(app, res.Limit)

@@ -255,6 +255,9 @@ type Release struct {
 	Scripts []ReleaseScript
 	// Changes are what the release changed.
 	Changes []ReleaseChange
+	// Check is the report of the check its deploy ran, as JSON that the
+	// manager writes and reads (api.CheckReport); "" for none.
+	Check string
 }
 
 // ReleaseScript is a script's live version in a release. ScriptID tells a
@@ -296,6 +299,10 @@ type Invocation struct {
 	// GetInvocation reads them; lists leave them nil.
 	Request  *HTTPRequest
 	Response *HTTPResponse
+	// Journal is the run's effect journal (see journal.go), recorded
+	// with its exchange; nil when the run had no effect, and for records
+	// older than the journal. Only GetInvocation reads it.
+	Journal *Journal
 }
 
 // InvocationFilter selects invocation records, newest first.

@@ -616,7 +616,21 @@ CREATE TABLE releases (
 CREATE INDEX releases_created_by ON releases (created_by);
 `,
 	},
-	// 17: the gradual rollouts of releases (canaries): the share of
+	// 17: the effect journal of an invocation (store.EncodeJournal:
+	// JSON, compressed when long), for the logs and sandboxed replays.
+	// NULL for runs without an effect, and for older records. It counts
+	// in the recording quota with the exchange.
+	{
+		sqlite:   `ALTER TABLE invocations ADD COLUMN journal BLOB;`,
+		postgres: `ALTER TABLE invocations ADD COLUMN journal bytea;`,
+	},
+	// 18: the report of the check a deploy ran against recorded traffic
+	// (pic deploy --check), as JSON read with the release; '' for none.
+	{
+		sqlite:   `ALTER TABLE releases ADD COLUMN check_report TEXT NOT NULL DEFAULT '';`,
+		postgres: `ALTER TABLE releases ADD COLUMN check_report text NOT NULL DEFAULT '';`,
+	},
+	// 19: the gradual rollouts of releases (canaries): the share of
 	// traffic, the window, the state and the outcome counts of each side,
 	// which every orchestrator node adds to once a second.
 	{
