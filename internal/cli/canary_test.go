@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/picloud/picloud/internal/api"
+	"github.com/picloud/picloud/internal/project"
 )
 
 func TestParseDeployCanary(t *testing.T) {
@@ -85,5 +86,39 @@ func TestRunReleasesCanary(t *testing.T) {
 		answer: `{"error":{"code":"not_canary","message":"release 3 of app \"shop\" is not rolling out"}}`})
 	if err := runReleasesPromote(p, a, releaseRef{App: "shop", ID: 3}); err == nil || !strings.Contains(err.Error(), "is not rolling out") {
 		t.Errorf("promote of a release not rolling out: %v", err)
+	}
+}
+
+// A deploy with --canary sends the plan, checked first or not, and says
+// that the release rolls out.
+func TestRunDeployCanary(t *testing.T) {
+	t.Parallel()
+	proj := &project.Project{App: "shop", Scripts: []project.Script{{Name: "hello", File: "hello.rhai", Source: "1"}}}
+	plan := &api.CanaryPlan{Percent: 10, WindowSeconds: 60}
+	answer := `{"changes":[{"action":"update","kind":"script","name":"hello","detail":"v1 → v2"}],"release":{"id":4,"app":"shop",` +
+		`"created_at":"2026-01-02T03:04:05Z","scripts":[],"state":"canary","canary":{"percent":10,"window_seconds":60,` +
+		`"min_requests":100,"base_release":3,"state":"canary","started_at":"2026-01-02T03:04:05Z","ends_at":"2026-01-02T03:05:05Z",` +
+		`"decided_at":null,"base":{"requests":0,"errors":0},"canary":{"requests":0,"errors":0}}}}`
+	const started = "Release 4 of app shop is rolling out to 10% of the traffic of the scripts it changes until 2026-01-02T03:05:05Z, " +
+		"unless its errors roll it back ('pic releases promote|abort shop 4' ends it now)\n"
+	for _, tc := range []struct {
+		name string
+		opts deployOptions
+		body string
+	}{
+		{"alone", deployOptions{Project: proj, Canary: plan},
+			`{"scripts":[{"name":"hello","source":"1","file":"hello.rhai"}],"schedules":null,"outbound_allow":null,"canary":{"percent":10,"window_seconds":60}}`},
+		{"checked", deployOptions{Project: proj, Canary: plan, Check: 5, RequireSame: true},
+			`{"scripts":[{"name":"hello","source":"1","file":"hello.rhai"}],"schedules":null,"outbound_allow":null,"check":5,"require_same":true,"canary":{"percent":10,"window_seconds":60}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, p, _, errOut := apiFor(t, "", exchange{method: "POST", path: "/api/v1/apps/shop/deploy", body: tc.body, status: 200, answer: answer})
+			if err := runDeploy(p, a, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			if errOut.String() != started {
+				t.Errorf("stderr %q, want %q", errOut, started)
+			}
+		})
 	}
 }
