@@ -231,6 +231,9 @@ func TestCluster(t *testing.T) {
 		return
 	}
 
+	if !t.Run("a canary rolls out on both nodes, back by itself or on through a manager restart", func(t *testing.T) { canaryRollout(t, c, pic) }) {
+		return
+	}
 	if !t.Run("live logs and replays through Caddy", func(t *testing.T) { liveLogsAndReplay(t, c, pic) }) {
 		return
 	}

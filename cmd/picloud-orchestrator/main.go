@@ -97,6 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		Secrets:           keys,
 		LogRetention:      s.Logs.Retention,
 		LogFlush:          s.Logs.Flush,
+		NoJournal:         s.Logs.NoJournal,
 		Workers:           s.Workers,
 		MaxRunningJobs:    s.MaxRunningJobs,
 		MaxInflight:       s.Protection.MaxInflight,

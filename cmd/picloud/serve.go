@@ -48,6 +48,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Login:             cfg.Login,
 		LogRetention:      cfg.Logs.Retention,
 		LogFlush:          cfg.Logs.Flush,
+		NoJournal:         cfg.Logs.NoJournal,
 		MaxRunningJobs:    cfg.MaxRunningJobs,
 		MaxInflight:       cfg.Protection.MaxInflight,
 		MaxInflightPerApp: cfg.Protection.MaxInflightPerApp,

@@ -31,6 +31,9 @@ type Invocation struct {
 	// records that have one.
 	Request  *RecordedRequest  `json:"request,omitempty"`
 	Response *RecordedResponse `json:"response,omitempty"`
+	// Journal is the run's effect journal; only when one record is
+	// shown, and only for records that have one.
+	Journal *Journal `json:"journal,omitempty"`
 }
 
 // Job is a job of the durable queue — an async invocation or a schedule's

@@ -46,6 +46,16 @@ type ProjectDeploy struct {
 	Prune bool `json:"prune,omitempty"`
 	// DryRun answers the plan and changes nothing.
 	DryRun bool `json:"dry_run,omitempty"`
+	// Check, when not 0, replays the last Check recorded invocations of
+	// every changed script against its new source, in a sandbox, before
+	// anything is applied; the result answers the report (at most
+	// MaxCheck).
+	Check int `json:"check,omitempty"`
+	// RequireSame refuses the deploy (409 check_failed, the report in
+	// the details) when a checked invocation is not the same.
+	RequireSame bool `json:"require_same,omitempty"`
+	// Canary, when set, rolls the release out gradually.
+	Canary *CanaryPlan `json:"canary,omitempty"`
 }
 
 // ProjectScript is one script of a ProjectDeploy.
@@ -72,6 +82,8 @@ type Change struct {
 type DeployResult struct {
 	Changes []Change `json:"changes"`
 	Release *Release `json:"release"`
+	// Check is the report of ProjectDeploy.Check; absent without it.
+	Check *CheckReport `json:"check,omitempty"`
 }
 
 // Release is one deploy of an app (or a rollback to an earlier release):
@@ -91,6 +103,14 @@ type Release struct {
 	// RolledBackFrom is the release a rollback made live again; absent
 	// for a deploy.
 	RolledBackFrom int64 `json:"rolled_back_from,omitempty"`
+	// Check is the report of the check the deploy ran; absent when it
+	// ran none.
+	Check *CheckReport `json:"check,omitempty"`
+	// State is deployed, or for a gradual rollout its state: canary,
+	// promoted, rolled_back or aborted.
+	State string `json:"state"`
+	// Canary is the rollout of the release; absent for a deploy.
+	Canary *Canary `json:"canary,omitempty"`
 }
 
 // ReleaseScript is a script's version in a release.

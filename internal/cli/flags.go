@@ -56,6 +56,45 @@ func (f *flags) intVar(p *int, names, arg, usage string) {
 	}
 }
 
+// optionalIntVar defines an int flag whose value may be left out:
+// "--check" alone sets def, "--check=N" sets N (at least 1). The value
+// must follow an equals sign, so that "--check 5" never takes a
+// positional argument for it.
+func (f *flags) optionalIntVar(p *int, names string, def int, usage string) {
+	for _, n := range f.doc(names, "[=N]", usage) {
+		f.fs.Var(optionalInt{p: p, def: def}, n, usage)
+	}
+}
+
+// optionalInt is the flag.Value of optionalIntVar: a boolean flag to the
+// flag package, which then hands Set "true" when no value is given.
+type optionalInt struct {
+	p   *int
+	def int
+}
+
+func (o optionalInt) String() string {
+	if o.p == nil {
+		return ""
+	}
+	return strconv.Itoa(*o.p)
+}
+
+func (o optionalInt) Set(s string) error {
+	if s == "true" {
+		*o.p = o.def
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return errors.New("want a whole number of at least 1")
+	}
+	*o.p = n
+	return nil
+}
+
+func (o optionalInt) IsBoolFlag() bool { return true }
+
 // funcVar defines a flag whose every occurrence calls fn: repeatable
 // flags such as -H.
 func (f *flags) funcVar(names, arg, usage string, fn func(string) error) {
@@ -166,13 +205,22 @@ func flagMessage(err error) string {
 			return strings.TrimSuffix(prefix, "-") + dashed(name)
 		}
 	}
-	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
-		// invalid value "x" for flag -limit: parse error
-		if i := strings.Index(rest, " for flag -"); i >= 0 {
-			tail := rest[i+len(" for flag -"):]
+	// invalid value "x" for flag -limit: parse error; a flag that may
+	// go without a value (optionalIntVar) is a boolean one to package
+	// flag.
+	for _, f := range []struct{ prefix, flag, parseError string }{
+		{"invalid value ", " for flag -", "not a number"},
+		{"invalid boolean value ", " for -", "not true or false"},
+	} {
+		rest, ok := strings.CutPrefix(msg, f.prefix)
+		if !ok {
+			continue
+		}
+		if i := strings.Index(rest, f.flag); i >= 0 {
+			tail := rest[i+len(f.flag):]
 			name, why, _ := strings.Cut(tail, ": ")
 			if why == "parse error" {
-				why = "not a number"
+				why = f.parseError
 			}
 			return fmt.Sprintf("invalid value %s for %s: %s", rest[:i], dashed(name), why)
 		}
@@ -236,7 +284,10 @@ func writeFlagDocs(w io.Writer, docs []flagDoc) {
 			names[i] = dashed(n)
 		}
 		spec := strings.Join(names, ", ")
-		if d.arg != "" {
+		switch {
+		case strings.HasPrefix(d.arg, "[="):
+			spec += d.arg
+		case d.arg != "":
 			spec += " " + d.arg
 		}
 		fmt.Fprintf(tw, "  %s\t%s\n", spec, d.usage)

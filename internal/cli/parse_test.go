@@ -63,7 +63,7 @@ func TestParseApps(t *testing.T) {
 		{args: []string{"demo"}, want: appsDeleteOptions{Slug: "demo"}},
 		{args: []string{"demo", "--force"}, want: appsDeleteOptions{Slug: "demo", Force: true}},
 		{args: []string{"--force=false", "demo"}, want: appsDeleteOptions{Slug: "demo"}},
-		{args: []string{"demo", "--force=maybe"}, err: `invalid boolean value "maybe" for -force: parse error`},
+		{args: []string{"demo", "--force=maybe"}, err: `invalid value "maybe" for --force: not true or false`},
 		{args: nil, err: "missing argument; expected 1 argument"},
 	})
 	checkParse(t, []string{"apps", "set-outbound"}, parseAppsSetOutbound, []parseCase[appsSetOutboundOptions]{
@@ -289,7 +289,7 @@ func TestParseLogs(t *testing.T) {
 		// "logs show" lists the logs of an app named show.
 		{args: []string{"show"}, want: logsOptions{Mode: logsList, App: "show"}},
 		{args: nil, err: "missing argument; expected 1 to 2 arguments"},
-		{args: []string{"demo", "x"}, err: "too many arguments (x); expected APP, show ID or replay ID"},
+		{args: []string{"demo", "x"}, err: "too many arguments (x); expected APP, show ID, replay ID or repro ID"},
 		{args: []string{"demo", "--status", "bogus"}, err: `invalid --status "bogus": use ok, error, timeout, limit, queued, running, dead`},
 		{args: []string{"demo", "--status", "dead", "--http-status", "500"}, err: "--http-status filters invocation records, not jobs (--status dead)"},
 		{args: []string{"demo", "--limit", "0"}, err: "--limit must be 1 or more"},

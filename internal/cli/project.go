@@ -43,7 +43,7 @@ docs/projects.md.`,
 
 func deployCmd() *command {
 	return &command{
-		name: "deploy", args: "[DIR] [--dry-run] [--prune] [-m MESSAGE]", short: "make an app what a project folder declares, as one release (default DIR: .)",
+		name: "deploy", args: "[DIR] [--dry-run] [--prune] [-m MESSAGE] [--check[=N] [--require-same] [--yes]] [--canary PERCENT [--window DURATION] [--min-requests N]]", short: "make an app what a project folder declares, as one release (default DIR: .)",
 		run: leaf(parseDeploy, runDeploy),
 		long: `Reads the project in DIR (picloud.toml and its scripts) and compiles
 every script; a mistake is reported with its file, line and column and
@@ -54,7 +54,26 @@ transaction: a new release. --dry-run prints the plan and changes
 nothing. Scripts and schedules the folder lacks are deleted only with
 --prune. A deploy that changes nothing says "nothing to change" and makes
 no release. The app is created on its first deploy when you may create
-apps.`,
+apps.
+
+--check replays the last 50 recorded invocations of every changed script
+(--check=N: the last N; the number follows an equals sign) against its
+new source in a sandbox, effects answered from each invocation's
+journal: nothing reaches production. It prints one line per invocation,
+OUTCOME SCRIPT ID SUMMARY (same, different, new error, new effect), the
+differences, and a summary line. When all are the same the deploy goes
+on; otherwise it asks for confirmation, which --yes gives (needed
+without a terminal). --require-same refuses the deploy instead (exit 1).
+See docs/safe-deploys.md.
+
+--canary PERCENT rolls the release out gradually: PERCENT of the
+requests of each script it changes run the new versions, the rest the
+previous release's (a client naming itself in the X-Picloud-Client
+header or the picloud_client cookie stays on one side). When the
+canary's error rate is worse than the previous release's by more than
+5 points over at least --min-requests canary requests, it is rolled
+back by itself; otherwise it is promoted after --window. See 'pic
+releases ls', promote and abort, and docs/safe-deploys.md.`,
 	}
 }
 
@@ -106,6 +125,14 @@ type deployOptions struct {
 	Message string
 	Prune   bool
 	DryRun  bool
+	// Check is how many recorded invocations per changed script to
+	// replay first (0: no check); RequireSame refuses the deploy when
+	// one differs, Yes applies it without asking.
+	Check       int
+	RequireSame bool
+	Yes         bool
+	// Canary rolls the release out gradually (--canary); nil for at once.
+	Canary *api.CanaryPlan
 	// Project is the loaded and compiled project, read by the parse.
 	Project *project.Project
 }
@@ -118,12 +145,21 @@ func parseDeploy(p *pic, c *command, args []string) (deployOptions, error) {
 	f.boolVar(&opts.DryRun, "dry-run", "print the plan and change nothing")
 	f.boolVar(&opts.Prune, "prune", "delete the scripts and schedules the folder lacks")
 	f.stringVar(&opts.Message, "m,message", "MESSAGE", "the release's message")
+	addCheckFlags(f, &opts)
+	var canary canaryFlags
+	canary.define(f)
 	pos, err := p.parse(c, f, args, 0, 1)
 	if err != nil {
 		return opts, err
 	}
+	if opts.Canary, err = canary.plan(c); err != nil {
+		return opts, err
+	}
 	if len(pos) == 1 {
 		opts.Dir = pos[0]
+	}
+	if err := checkCheckFlags(c, opts); err != nil {
+		return opts, err
 	}
 	if opts.Project, err = loadProject(opts.Dir); err != nil {
 		return opts, err
@@ -145,23 +181,51 @@ func loadProject(dir string) (*project.Project, error) {
 }
 
 func runDeploy(p *pic, a projectAPI, opts deployOptions) error {
+	a = withCanary(a, opts.Canary)
+	if opts.Check > 0 {
+		return runCheckedDeploy(p, a, opts)
+	}
 	proj := opts.Project
 	res, err := a.DeployProject(p.ctx, proj.App, proj.Deploy(opts.Message, opts.Prune, opts.DryRun))
 	if err != nil {
 		return deployRefusal(p.ctx, a, err, proj.App)
 	}
-	if err := p.print(res, planTable(res.Changes)); err != nil {
+	return printDeploy(p, opts, res)
+}
+
+// printDeploy prints a deploy's plan, its check's report when it ran
+// one, and what became of it.
+func printDeploy(p *pic, opts deployOptions, res *api.DeployResult) error {
+	if err := printPlan(p, res); err != nil {
 		return err
 	}
+	printOutcome(p, opts, res)
+	return nil
+}
+
+// printPlan prints a deploy's plan and its check's report.
+func printPlan(p *pic, res *api.DeployResult) error {
+	if p.isJSON() {
+		return writeJSON(p.io.Out, res)
+	}
+	if err := writeTable(p.io.Out, planTable(res.Changes)); err != nil {
+		return err
+	}
+	return printCheck(p.io.Out, res.Check)
+}
+
+// printOutcome says what became of a deploy.
+func printOutcome(p *pic, opts deployOptions, res *api.DeployResult) {
 	switch {
 	case opts.DryRun:
 		p.info("Dry run: %s; nothing was applied", changesCount(res.Changes))
 	case res.Release == nil:
 		p.info("Nothing to change")
+	case res.Release.Canary != nil:
+		p.info("%s", canaryStarted(opts.Project.App, res.Release))
 	default:
-		p.info("Release %d of app %s is live (%s)", res.Release.ID, proj.App, changesCount(res.Changes))
+		p.info("Release %d of app %s is live (%s)", res.Release.ID, opts.Project.App, changesCount(res.Changes))
 	}
-	return nil
 }
 
 // planTable is a deploy's plan: ACTION KIND NAME DETAIL.

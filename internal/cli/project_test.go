@@ -191,7 +191,7 @@ func testProjectJourney(t *testing.T, b dbtest.Backend) {
 
 	// Releases: newest first, each with its scripts' versions.
 	got := rows(sh.ok("releases", "ls", app))
-	if len(got) != 5 || got[1][0] != "4" || got[4][0] != "1" || got[4][2] != "admin" || got[4][5] != "first" || got[3][4] != "2" {
+	if len(got) != 5 || got[1][0] != "4" || got[4][0] != "1" || got[4][2] != "admin" || got[4][5] != "deployed" || got[4][6] != "first" || got[3][4] != "2" {
 		t.Fatalf("releases ls: %q", got)
 	}
 	show := sh.ok("releases", "show", app, "2")

@@ -247,7 +247,7 @@ func TestParseReleases(t *testing.T) {
 
 const releaseJSON = `{"id":3,"app":"shop","message":"fix\tcart","created_by":"ann","created_at":"2026-01-02T03:04:05Z",` +
 	`"scripts":[{"name":"cart","version":4},{"name":"hello","version":1}],` +
-	`"changes":[{"action":"update","kind":"script","name":"cart","detail":"version 4"}]}`
+	`"changes":[{"action":"update","kind":"script","name":"cart","detail":"version 4"}],"state":"deployed"}`
 
 func TestRunReleases(t *testing.T) {
 	t.Parallel()
@@ -256,9 +256,9 @@ func TestRunReleases(t *testing.T) {
 	if err := runReleasesList(p, a, oneArg{Arg: "shop"}); err != nil {
 		t.Fatal(err)
 	}
-	want := "ID\tCREATED\tCREATED_BY\tROLLED_BACK_FROM\tSCRIPTS\tMESSAGE\n" +
-		"4\t2026-01-03T00:00:00Z\t-\t2\t1\t\n" +
-		"3\t2026-01-02T03:04:05Z\tann\t-\t2\tfix cart\n"
+	want := "ID\tCREATED\tCREATED_BY\tROLLED_BACK_FROM\tSCRIPTS\tSTATE\tMESSAGE\n" +
+		"4\t2026-01-03T00:00:00Z\t-\t2\t1\t-\t\n" +
+		"3\t2026-01-02T03:04:05Z\tann\t-\t2\tdeployed\tfix cart\n"
 	if out.String() != want {
 		t.Errorf("ls:\n%s\nwant\n%s", out, want)
 	}
@@ -267,8 +267,8 @@ func TestRunReleases(t *testing.T) {
 	if err := runReleasesShow(p, a, releaseRef{App: "shop", ID: 3}); err != nil {
 		t.Fatal(err)
 	}
-	want = "ID\tCREATED\tCREATED_BY\tROLLED_BACK_FROM\tSCRIPTS\tMESSAGE\n" +
-		"3\t2026-01-02T03:04:05Z\tann\t-\t2\tfix cart\n" +
+	want = "ID\tCREATED\tCREATED_BY\tROLLED_BACK_FROM\tSCRIPTS\tSTATE\tMESSAGE\n" +
+		"3\t2026-01-02T03:04:05Z\tann\t-\t2\tdeployed\tfix cart\n" +
 		"\nACTION\tKIND\tNAME\tDETAIL\nupdate\tscript\tcart\tversion 4\n" +
 		"\nSCRIPT\tVERSION\ncart\t4\nhello\t1\n"
 	if out.String() != want {
@@ -276,12 +276,12 @@ func TestRunReleases(t *testing.T) {
 	}
 
 	a, p, out, errOut := apiFor(t, "", exchange{method: "POST", path: "/api/v1/apps/shop/releases/3/rollback", body: `{"message":"undo"}`, status: 201,
-		answer: `{"id":5,"app":"shop","message":"undo","created_by":"ann","created_at":"2026-01-03T00:00:00Z","scripts":[{"name":"cart","version":5}],"rolled_back_from":3}`})
+		answer: `{"id":5,"app":"shop","message":"undo","created_by":"ann","created_at":"2026-01-03T00:00:00Z","scripts":[{"name":"cart","version":5}],"rolled_back_from":3,"state":"deployed"}`})
 	if err := runReleasesRollback(p, a, releaseRef{App: "shop", ID: 3, Message: "undo"}); err != nil {
 		t.Fatal(err)
 	}
 	if errOut.String() != "Rolled app shop back to release 3: release 5 is live\n" ||
-		out.String() != "ID\tCREATED\tCREATED_BY\tROLLED_BACK_FROM\tSCRIPTS\tMESSAGE\n5\t2026-01-03T00:00:00Z\tann\t3\t1\tundo\n" {
+		out.String() != "ID\tCREATED\tCREATED_BY\tROLLED_BACK_FROM\tSCRIPTS\tSTATE\tMESSAGE\n5\t2026-01-03T00:00:00Z\tann\t3\t1\tdeployed\tundo\n" {
 		t.Errorf("rollback: stdout %q, stderr %q", out, errOut)
 	}
 

@@ -21,8 +21,8 @@ var _ releasesAPI = (*client.Client)(nil)
 func releasesCmd() *command {
 	return &command{
 		name:  "releases",
-		short: "list an app's releases (its project deploys) and roll one back",
-		subs: []*command{
+		short: "list an app's releases (its project deploys), roll one back, promote or abort a rollout",
+		subs: append([]*command{
 			{name: "ls", aliases: []string{"list"}, args: "APP", short: "list an app's releases, newest first", run: leaf(parseOneArg, runReleasesList)},
 			{name: "show", args: "APP ID", short: "show a release: what it changed and the script versions it made live", run: leaf(parseReleaseRef, runReleasesShow)},
 			{name: "rollback", args: "APP ID [-m MESSAGE]", short: "make a release's script versions live again, as a new release", run: leaf(parseReleasesRollback, runReleasesRollback),
@@ -30,14 +30,14 @@ func releasesCmd() *command {
 transaction, as a new release (the history stays linear: rolling back
 from release 5 to 2 makes release 6), printed on stdout as a line of
 'pic releases ls'.`},
-		},
+		}, canaryCmds()...),
 	}
 }
 
 // releasesTable is the table of releases: ID CREATED CREATED_BY
-// ROLLED_BACK_FROM SCRIPTS MESSAGE.
+// ROLLED_BACK_FROM SCRIPTS STATE MESSAGE.
 func releasesTable(list ...api.Release) *table {
-	t := newTable("ID", "CREATED", "CREATED_BY", "ROLLED_BACK_FROM", "SCRIPTS", "MESSAGE")
+	t := newTable("ID", "CREATED", "CREATED_BY", "ROLLED_BACK_FROM", "SCRIPTS", "STATE", "MESSAGE")
 	for _, r := range list {
 		by := "-"
 		if r.CreatedBy != nil {
@@ -47,7 +47,7 @@ func releasesTable(list ...api.Release) *table {
 		if r.RolledBackFrom != 0 {
 			from = intCell(r.RolledBackFrom)
 		}
-		t.add(intCell(r.ID), timeCell(r.CreatedAt), by, from, intCell(len(r.Scripts)), r.Message)
+		t.add(intCell(r.ID), timeCell(r.CreatedAt), by, from, intCell(len(r.Scripts)), orDash(r.State), r.Message)
 	}
 	return t
 }
@@ -83,9 +83,11 @@ func releaseArgs(c *command, pos []string) (releaseRef, error) {
 	return releaseRef{App: pos[0], ID: id}, nil
 }
 
-// printRelease prints one release: its line of releasesTable, then what
-// it changed (ACTION KIND NAME DETAIL) and its scripts (SCRIPT VERSION),
-// each table after a blank line; or the release as JSON.
+// printRelease prints one release: its line of releasesTable, then its
+// rollout (canaryTable) when it had one, what it changed (ACTION KIND
+// NAME DETAIL) and its scripts (SCRIPT VERSION), each table after a
+// blank line, then the report of its deploy's check when it ran one; or
+// the release as JSON.
 func (p *pic) printRelease(r *api.Release) error {
 	if p.isJSON() {
 		return writeJSON(p.io.Out, r)
@@ -97,7 +99,11 @@ func (p *pic) printRelease(r *api.Release) error {
 	for _, s := range r.Scripts {
 		scripts.add(s.Name, intCell(s.Version))
 	}
-	for _, t := range []*table{planTable(r.Changes), scripts} {
+	tables := []*table{planTable(r.Changes), scripts}
+	if r.Canary != nil {
+		tables = append([]*table{canaryTable(r.Canary)}, tables...)
+	}
+	for _, t := range tables {
 		if len(t.rows) == 0 {
 			continue
 		}
@@ -108,7 +114,7 @@ func (p *pic) printRelease(r *api.Release) error {
 			return err
 		}
 	}
-	return nil
+	return printCheck(p.io.Out, r.Check)
 }
 
 func runReleasesShow(p *pic, a releasesAPI, opts releaseRef) error {

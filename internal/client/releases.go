@@ -63,3 +63,24 @@ func (c *Client) RollbackRelease(ctx context.Context, slug string, id int64, mes
 func releasePath(slug string, id int64) string {
 	return "/api/v1/apps/" + seg(slug) + "/releases/" + strconv.FormatInt(id, 10)
 }
+
+// PromoteRelease ends the gradual rollout of release id at once: it
+// serves all the traffic. 409 not_canary when it is not rolling out.
+func (c *Client) PromoteRelease(ctx context.Context, slug string, id int64) (*api.Release, error) {
+	return c.endCanary(ctx, slug, id, "promote")
+}
+
+// AbortRelease sends the gradual rollout of release id back: the
+// previous release's versions serve all the traffic again. 409
+// not_canary when it is not rolling out.
+func (c *Client) AbortRelease(ctx context.Context, slug string, id int64) (*api.Release, error) {
+	return c.endCanary(ctx, slug, id, "abort")
+}
+
+func (c *Client) endCanary(ctx context.Context, slug string, id int64, verb string) (*api.Release, error) {
+	var out api.Release
+	if _, err := c.do(ctx, http.MethodPost, releasePath(slug, id)+"/"+verb, nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -128,14 +129,24 @@ func (s *Set) outbound(l *executor.OutboundLimits) {
 	s.Int(&l.MaxRequests, "outbound-max-requests", "20", "outbound HTTP requests one invocation may make")
 }
 
-// Logs are the settings of the invocation log.
+// Logs are the settings of the invocation log. NoJournal turns the
+// effect journals of the records off.
 type Logs struct {
 	Retention, Flush time.Duration
+	NoJournal        bool
 }
 
 func (s *Set) logs(l *Logs) {
 	s.Duration(&l.Retention, "log-retention", "168h", "how long invocation logs are kept")
 	s.Duration(&l.Flush, "log-flush", "500ms", "longest delay before an invocation log record is written")
+	s.Var("log-journal", "on", "record each invocation's effect journal with its log record: on or off", func(v string) error {
+		switch v {
+		case "on", "off":
+			l.NoJournal = v == "off"
+			return nil
+		}
+		return fmt.Errorf("want on or off, not %q", v)
+	})
 }
 
 // SecretKey is where the key that seals apps' secrets comes from: Key

@@ -87,6 +87,9 @@ type runResult struct {
 	Error      string        `json:"error,omitempty"`
 	Summary    string        `json:"summary,omitempty"`
 	Limit      string        `json:"limit,omitempty"`
+	// Journal and Replay are the run's effect journal and replay report.
+	Journal *executor.Journal      `json:"journal,omitempty"`
+	Replay  *executor.ReplayReport `json:"replay,omitempty"`
 }
 
 func toWire(res executor.Result) runResult {
@@ -100,6 +103,8 @@ func toWire(res executor.Result) runResult {
 		Duration:   res.Duration,
 		Summary:    res.Summary,
 		Limit:      res.Limit,
+		Journal:    res.Journal,
+		Replay:     res.Replay,
 	}
 	if res.Err != nil {
 		w.Error = res.Err.Error()
@@ -118,6 +123,8 @@ func (w runResult) result() executor.Result {
 		Duration:   w.Duration,
 		Summary:    w.Summary,
 		Limit:      w.Limit,
+		Journal:    w.Journal,
+		Replay:     w.Replay,
 	}
 	if res.Header == nil {
 		res.Header = http.Header{}

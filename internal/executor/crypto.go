@@ -12,6 +12,7 @@ import (
 	"hash"
 	"time"
 
+	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/rhai"
 )
 
@@ -95,17 +96,28 @@ func cryptoModule() *rhai.Module {
 		}
 		return rhai.Bool(subtle.ConstantTimeCompare(x, y) == 1), nil
 	})
-	l.Fn("random_bytes", rhai.P(rhai.TypeInt), func(_ *rhai.Context, a []rhai.Value) (rhai.Value, error) {
+	l.Fn("random_bytes", rhai.P(rhai.TypeInt), func(c *rhai.Context, a []rhai.Value) (rhai.Value, error) {
 		n := a[0].AsInt()
 		if n < 0 || n > MaxRandomBytes {
 			return rhai.Unit, rhai.NewError(rhai.ErrorRuntime, "crypto::random_bytes: %d is not between 0 and %d", n, MaxRandomBytes)
 		}
+		h := hostOf(c)
+		if h.replay != nil {
+			return rhai.NewBlob(h.replay.randomBytes(int(n))), nil
+		}
 		b := make([]byte, n)
 		_, _ = rand.Read(b) // never fails (crypto/rand)
+		h.rec.add(JournalEntry{Op: store.JournalRandomBytes, Bytes: append(store.JournalBody(nil), b...)})
 		return rhai.NewBlob(b), nil
 	})
-	l.Fn("uuid", nil, func(*rhai.Context, []rhai.Value) (rhai.Value, error) {
-		return rhai.String(uuidV4()), nil
+	l.Fn("uuid", nil, func(c *rhai.Context, _ []rhai.Value) (rhai.Value, error) {
+		h := hostOf(c)
+		if h.replay != nil {
+			return rhai.String(h.replay.uuid()), nil
+		}
+		u := uuidV4()
+		h.rec.add(JournalEntry{Op: store.JournalUUID, Value: u})
+		return rhai.String(u), nil
 	})
 	return m
 }
@@ -115,6 +127,12 @@ func cryptoModule() *rhai.Module {
 func uuidV4() string {
 	var u [16]byte
 	_, _ = rand.Read(u[:])
+	return formatUUID(u)
+}
+
+// formatUUID makes random bytes a version 4 UUID in its canonical
+// lower-case form.
+func formatUUID(u [16]byte) string {
 	u[6] = u[6]&0x0f | 0x40 // version 4
 	u[8] = u[8]&0x3f | 0x80 // variant 10
 	var s [36]byte
@@ -132,13 +150,74 @@ func uuidV4() string {
 
 func timeModule() *rhai.Module {
 	m := rhai.NewModule()
-	m.Lib().Fn("unix", nil, func(*rhai.Context, []rhai.Value) (rhai.Value, error) {
-		return rhai.Int(time.Now().Unix()), nil
+	m.Lib().Fn("unix", nil, func(c *rhai.Context, _ []rhai.Value) (rhai.Value, error) {
+		return rhai.Int(wallClock(c, store.JournalUnix)), nil
 	})
-	m.Lib().Fn("unix_ms", nil, func(*rhai.Context, []rhai.Value) (rhai.Value, error) {
-		return rhai.Int(time.Now().UnixMilli()), nil
+	m.Lib().Fn("unix_ms", nil, func(c *rhai.Context, _ []rhai.Value) (rhai.Value, error) {
+		return rhai.Int(wallClock(c, store.JournalUnixMillis)), nil
 	})
 	return m
+}
+
+// wallClock answers time::unix (op store.JournalUnix) or time::unix_ms:
+// the clock, journaled, or in a replay the journal's.
+func wallClock(c *rhai.Context, op string) int64 {
+	h := hostOf(c)
+	if h.replay != nil {
+		return h.replay.wallClock(op)
+	}
+	now := time.Now()
+	v := now.Unix()
+	if op == store.JournalUnixMillis {
+		v = now.UnixMilli()
+	}
+	h.rec.add(JournalEntry{Op: op, Int: v})
+	return v
+}
+
+// registerClock replaces the engine's timestamp() and elapsed, the
+// monotonic clock, with ones that are journaled and replayed: a
+// timestamp is recorded as its offset from the run's start, an elapsed
+// time as the nanoseconds answered.
+func registerClock(e *rhai.Engine) {
+	e.RegisterFn("timestamp", nil, func(c *rhai.Context, _ []rhai.Value) (rhai.Value, error) {
+		h := hostOf(c)
+		if h.replay != nil {
+			return rhai.NewTimestamp(h.replay.timestamp()), nil
+		}
+		now := rhai.Now()
+		if h.rec.on {
+			h.rec.add(JournalEntry{Op: store.JournalTimestamp, Int: now - h.rec.start})
+		}
+		return rhai.NewTimestamp(now), nil
+	})
+	elapsed := func(c *rhai.Context, a []rhai.Value) (rhai.Value, error) {
+		t := a[0].AsTimestamp()
+		h := hostOf(c)
+		var d int64
+		if h.replay != nil {
+			d = h.replay.elapsed(t)
+		} else {
+			now := rhai.Now()
+			if t > now {
+				return rhai.Unit, rhai.NewError(rhai.ErrorArithmetic, "Time-stamp is later than now")
+			}
+			d = now - t
+			h.rec.add(JournalEntry{Op: store.JournalElapsed, Int: d})
+		}
+		return rhai.Float(float64(d/1e9) + float64(d%1e9)/1e9), nil
+	}
+	e.RegisterFn("elapsed", rhai.P(rhai.TypeTimestamp), elapsed)
+	e.RegisterFn("get$elapsed", rhai.P(rhai.TypeTimestamp), elapsed)
+}
+
+// hostOf returns the run's host; a run outside the executor (none) gets
+// an empty one, which neither records nor replays.
+func hostOf(c *rhai.Context) *runHost {
+	if h, ok := c.Host().(*runHost); ok && h != nil {
+		return h
+	}
+	return &runHost{}
 }
 
 // bytesArg is the bytes of a data argument: a string's UTF-8 or a blob's.

@@ -51,6 +51,17 @@ type Event struct {
 	// the script reads them as `env` and through secret(name). Their
 	// values are redacted from what the run keeps (see redactor).
 	Env map[string]string `json:"env,omitempty"`
+
+	// Journal asks the run to record its effect journal (Result.Journal).
+	Journal bool `json:"journal,omitempty"`
+	// Replay, when set, runs the script in a sandbox whose effects are
+	// answered from this journal, recorded by a run of the same event
+	// (see sandbox): nothing is written, no outbound call is made, and
+	// Result.Replay reports the captured writes and the new effects.
+	Replay *Journal `json:"replay,omitempty"`
+	// ReplayStart is when the recorded run started: the wall clock of a
+	// replay beyond the journal's draws.
+	ReplayStart time.Time `json:"replay_start,omitzero"`
 }
 
 // eventValue builds the script's `event` map, which says what triggered

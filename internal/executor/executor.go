@@ -79,6 +79,7 @@ func New(cfg Config) *Executor {
 	registerSecrets(x.engine)
 	registerCrypto(x.engine)
 	registerKV(x.engine)
+	registerClock(x.engine)
 	return x
 }
 
@@ -94,6 +95,11 @@ type runHost struct {
 	// (store.IsFull): a run that then fails answers 507, which
 	// tells its caller that the server, not the script, is at fault.
 	kvFull bool
+	// rec records the run's journal when its event asks; replay answers
+	// its effects when the event replays a journal (nil otherwise).
+	rec    recorder
+	replay *sandbox
+	red    *Redactor // the app's secrets, kept out of the journal's hashes
 }
 
 // Defaults returns the limits used for the zero fields of Run's limits.
@@ -127,6 +133,14 @@ type Result struct {
 	// Limit names the limit that stopped a run of status limit (see
 	// limitNames), for the metrics.
 	Limit string
+	// Journal is the run's effect journal when its event asked for one
+	// (Event.Journal) and it had an effect; nil otherwise. Like Body it
+	// holds what the script handled, secrets included: the orchestrator
+	// cleans and redacts it before it is kept.
+	Journal *Journal
+	// Replay is what a replayed run (Event.Replay) wrote and which new
+	// effects it had; nil for other runs.
+	Replay *ReplayReport
 }
 
 // Run runs ast against ev under lim (its zero fields take the executor's
@@ -165,7 +179,14 @@ func (x *Executor) RunWithModules(ctx context.Context, ast *rhai.AST, mods *Modu
 	deadline := start.Add(lim.Timeout)
 	rl := lim.engineLimits()
 	long, _ := ctx.Value(longRunKey{}).(longRun)
-	host := &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV}
+	host := &runHost{ev: &ev, outbound: x.newOutboundRun(ev), kv: x.kv, kvLimits: lim.KV,
+		rec: newRecorder(ev.Journal && ev.Replay == nil), replay: newSandbox(&ev, red), red: red}
+	defer func() {
+		res.Journal = host.rec.j
+		if host.replay != nil {
+			res.Replay = &host.replay.report
+		}
+	}()
 	v, err := x.engine.Run(ast, rhai.RunOptions{
 		Context:   ctx,
 		Deadline:  deadline,

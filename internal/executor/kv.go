@@ -74,7 +74,7 @@ func registerKV(e *rhai.Engine) {
 func kvFor(c *rhai.Context, fn string) (*runHost, error) {
 	h, _ := c.Host().(*runHost)
 	switch {
-	case h == nil || h.kv == nil:
+	case h == nil || h.kv == nil && h.replay == nil:
 		return nil, kvError(fn, "kv is not available: the executor has no database")
 	case h.ev == nil || h.ev.AppID == 0:
 		return nil, kvError(fn, "kv is not available: the run has no app")
@@ -131,7 +131,7 @@ func kvGet(c *rhai.Context, keyArg, def rhai.Value) (rhai.Value, error) {
 	if err != nil {
 		return rhai.Unit, err
 	}
-	e, err := h.kv.KVGet(c.Context(), h.ev.AppID, key, time.Now())
+	e, err := h.kvGet(c, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return def, nil
 	}
@@ -175,7 +175,7 @@ func kvSet(c *rhai.Context, keyArg, value, ttl rhai.Value) error {
 	if err := store.CheckKVValue(int64(len(data)), h.kvLimits); err != nil {
 		return kvError(fn, "%v", err)
 	}
-	if err := h.kv.KVSet(c.Context(), h.ev.AppID, key, data, expires, h.kvLimits, now); err != nil {
+	if err := h.kvSet(c, key, data, ttl, expires, now); err != nil {
 		return kvFailed(c, fn, err)
 	}
 	return nil
@@ -191,7 +191,7 @@ func kvDelete(c *rhai.Context, args []rhai.Value) (rhai.Value, error) {
 	if err != nil {
 		return rhai.Unit, err
 	}
-	existed, err := h.kv.KVDelete(c.Context(), h.ev.AppID, key, time.Now())
+	existed, err := h.kvDelete(c, key)
 	if err != nil {
 		return rhai.Unit, kvFailed(c, fn, err)
 	}
@@ -210,7 +210,7 @@ func kvList(c *rhai.Context, prefixArg, limitArg rhai.Value) (rhai.Value, error)
 	if err != nil {
 		return rhai.Unit, err
 	}
-	list, err := h.kv.KVList(c.Context(), h.ev.AppID, store.KVFilter{Prefix: prefixArg.AsString(), Limit: int(limitArg.AsInt())}, time.Now())
+	list, err := h.kvList(c, prefixArg.AsString(), int(limitArg.AsInt()))
 	if err != nil {
 		return rhai.Unit, kvFailed(c, fn, err)
 	}
@@ -237,7 +237,7 @@ func kvIncr(c *rhai.Context, keyArg, n rhai.Value) (rhai.Value, error) {
 	if err != nil {
 		return rhai.Unit, err
 	}
-	sum, err := h.kv.KVIncr(c.Context(), h.ev.AppID, key, n.AsInt(), h.kvLimits, time.Now())
+	sum, err := h.kvIncr(c, key, n.AsInt())
 	if err != nil {
 		return rhai.Unit, kvFailed(c, fn, err)
 	}

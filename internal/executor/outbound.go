@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/internal/egress"
+	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/rhai"
 )
 
@@ -386,7 +387,11 @@ func (r *outboundRun) do(c *rhai.Context, req outboundRequest) (rhai.Value, erro
 	fail := func(format string, args ...any) (rhai.Value, error) {
 		return rhai.Unit, rhai.NewError(rhai.ErrorRuntime, req.fn+": "+format, args...)
 	}
-	if len(r.policy.Allow) == 0 && len(r.policy.Private) == 0 {
+	// A replay performs nothing: the app's policy, which let production
+	// make the calls its journal answers, is not asked again (a local
+	// replay has none).
+	h := hostOf(c)
+	if len(r.policy.Allow) == 0 && len(r.policy.Private) == 0 && h.replay == nil {
 		return fail("outbound HTTP is off for app %s: allow hosts with 'pic apps set-outbound %s --allow HOST'", r.app, r.app)
 	}
 	if !outboundMethods[req.method] {
@@ -396,8 +401,10 @@ func (r *outboundRun) do(c *rhai.Context, req outboundRequest) (rhai.Value, erro
 	if err != nil {
 		return fail("invalid URL %q", req.url)
 	}
-	if err := r.checkURL(u); err != nil {
-		return fail("%v", err)
+	if u.Scheme != "http" && u.Scheme != "https" || u.Hostname() == "" || h.replay == nil {
+		if err := r.checkURL(u); err != nil {
+			return fail("%v", err)
+		}
 	}
 	header := http.Header{}
 	if err := requestHeaders(req.headers, header); err != nil {
@@ -421,6 +428,24 @@ func (r *outboundRun) do(c *rhai.Context, req outboundRequest) (rhai.Value, erro
 	}
 	r.requests++
 
+	if h.replay != nil {
+		return h.replay.http(req.fn, journalRequest(req.method, u, header, body, h.red))
+	}
+	if !h.rec.on {
+		return r.send(c, req, u, header, body, nil)
+	}
+	x := journalRequest(req.method, u, header, body, h.red)
+	v, err := r.send(c, req, u, header, body, x)
+	h.rec.add(JournalEntry{Op: store.JournalHTTP, HTTP: x, Err: errText(err)})
+	return v, err
+}
+
+// send makes the request checked by do; when x is not nil it notes the
+// response there for the journal.
+func (r *outboundRun) send(c *rhai.Context, req outboundRequest, u *url.URL, header http.Header, body []byte, x *JournalExchange) (rhai.Value, error) {
+	fail := func(format string, args ...any) (rhai.Value, error) {
+		return rhai.Unit, rhai.NewError(rhai.ErrorRuntime, req.fn+": "+format, args...)
+	}
 	timeout := r.policy.Timeout
 	if req.timeout > 0 {
 		timeout = min(timeout, req.timeout)
@@ -452,13 +477,17 @@ func (r *outboundRun) do(c *rhai.Context, req outboundRequest) (rhai.Value, erro
 	if err != nil {
 		return rhai.Unit, r.failed(req.fn, what, runCtx, ctx, timeout, err)
 	}
+	if x != nil {
+		x.Status, x.RespHeader, x.RespBodySize = resp.StatusCode, resp.Header, len(data)
+		x.RespBody, x.RespBodyTruncated = journalBody(data)
+	}
 	if int64(len(data)) > limit {
 		return tooLarge()
 	}
 	if err := c.CheckSize(len(data), -1, -1, -1); err != nil {
 		return rhai.Unit, err
 	}
-	return responseValue(resp, data), nil
+	return responseValue(resp.StatusCode, resp.Header, data), nil
 }
 
 // failed turns the error of a request into the script's error. Past the
@@ -538,19 +567,19 @@ func requestBody(v rhai.Value) (contentType string, body []byte, err error) {
 // responseValue is the script's view of a response:
 //
 //	#{status, headers: #{lower-case name: value}, body: string, json: parsed body or ()}
-func responseValue(resp *http.Response, data []byte) rhai.Value {
-	headers := make(map[string]rhai.Value, len(resp.Header))
-	for k, vs := range resp.Header {
+func responseValue(status int, header http.Header, data []byte) rhai.Value {
+	headers := make(map[string]rhai.Value, len(header))
+	for k, vs := range header {
 		headers[strings.ToLower(k)] = rhai.String(strings.Join(vs, ", "))
 	}
 	js := rhai.Unit
-	if len(data) > 0 && isJSON(resp.Header.Get("Content-Type")) {
+	if len(data) > 0 && isJSON(header.Get("Content-Type")) {
 		if v, err := rhai.FromJSON(data); err == nil {
 			js = v
 		}
 	}
 	return rhai.NewMap(map[string]rhai.Value{
-		"status":  rhai.Int(int64(resp.StatusCode)),
+		"status":  rhai.Int(int64(status)),
 		"headers": rhai.NewMap(headers),
 		"body":    rhai.String(string(data)),
 		"json":    js,

@@ -39,7 +39,8 @@ const notInProject = "not in the project; kept (use --prune)"
 // the whole plan, so that a run never sees part of a deploy (one
 // AppChanged event drops the app's scripts from every cache together).
 // An app that does not exist is created when the caller may create apps:
-// any user may, as with POST /api/v1/apps.
+// any user may, as with POST /api/v1/apps. With Check, the changed
+// scripts are first replayed against recorded traffic (check.go).
 func (m *Manager) deployProject(w http.ResponseWriter, r *http.Request, c *caller) error {
 	slug := r.PathValue("slug")
 	exists, err := m.deployAccess(r, c, slug)
@@ -73,17 +74,23 @@ func (m *Manager) deployProject(w http.ResponseWriter, r *http.Request, c *calle
 		return err
 	}
 	out := api.DeployResult{Changes: p.changes}
+	if out.Check, err = m.deployCheck(ctx, state, in, p, req); err != nil {
+		return err
+	}
 	if req.DryRun || !p.changed() {
 		httpx.WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
-	rel, p, err := m.applyProject(ctx, slug, in, req.Message, c)
+	rel, p, err := m.applyProject(ctx, slug, in, req.Message, c, out.Check)
 	if err != nil {
 		return err
 	}
 	out.Changes = p.changes
 	if rel != nil {
 		out.Release = toRelease(slug, *rel)
+		if err := m.addCanaries(ctx, rel.AppID, out.Release); err != nil {
+			return err
+		}
 		m.log.InfoContext(ctx, "manager: project deployed", "app", slug, "release", rel.ID,
 			"changes", len(rel.Changes), "user", c.user.Username)
 	}
@@ -116,6 +123,8 @@ type project struct {
 	allow  []string
 	limits *store.AppLimits
 	prune  bool
+	// canary rolls the release out gradually; nil for at once.
+	canary *canaryPlan
 }
 
 // projectScript is a script of a project.
@@ -135,6 +144,9 @@ func (m *Manager) readProject(req api.ProjectDeploy) (project, error) {
 		return p, httpx.Invalid("a project requires at most %d secrets, not %d", maxRequiredSecrets, len(req.RequiredSecrets))
 	}
 	if err := validText("message", req.Message, maxDescriptionLen); err != nil {
+		return p, err
+	}
+	if err := validCheck(req); err != nil {
 		return p, err
 	}
 	for _, name := range req.RequiredSecrets {
@@ -177,6 +189,11 @@ func (m *Manager) readProject(req api.ProjectDeploy) (project, error) {
 			p.allow = []string{}
 		}
 	}
+	canary, err := readCanaryPlan(req.Canary)
+	if err != nil {
+		return p, err
+	}
+	p.canary = canary
 	if req.Limits != nil {
 		l := store.AppLimits(*req.Limits)
 		if err := validLimits(l); err != nil {
@@ -315,8 +332,9 @@ func (m *Manager) checkSecrets(ctx context.Context, state appState, required []s
 // applyProject applies the project in one transaction: it holds the app
 // (or creates it), plans again against what the transaction reads, so
 // that a concurrent change is not undone blindly, applies the plan and
-// stores the release. The release is nil when, by then, nothing changes.
-func (m *Manager) applyProject(ctx context.Context, slug string, in project, message string, c *caller) (*store.Release, plan, error) {
+// stores the release, with the report of its check (nil: none). The
+// release is nil when, by then, nothing changes.
+func (m *Manager) applyProject(ctx context.Context, slug string, in project, message string, c *caller, check *api.CheckReport) (*store.Release, plan, error) {
 	var (
 		rel *store.Release
 		p   plan
@@ -333,8 +351,10 @@ func (m *Manager) applyProject(ctx context.Context, slug string, in project, mes
 		if err != nil {
 			return err
 		}
-		rel, err = createRelease(ctx, tx, app.ID, message, c, 0, p.changes)
-		return err
+		if rel, err = createRelease(ctx, tx, app.ID, message, c, 0, p.changes, check); err != nil {
+			return err
+		}
+		return m.startCanary(ctx, tx, app, rel, in.canary)
 	})
 	if err != nil {
 		return nil, p, err
@@ -359,13 +379,16 @@ func holdAppState(ctx context.Context, tx store.Store, slug string) (appState, e
 
 // createRelease stores a release of the app with the live versions of
 // all its scripts and the changes that are not unchanged.
-func createRelease(ctx context.Context, tx store.Store, appID int64, message string, c *caller, from int64, changes []api.Change) (*store.Release, error) {
+func createRelease(ctx context.Context, tx store.Store, appID int64, message string, c *caller, from int64, changes []api.Change, check *api.CheckReport) (*store.Release, error) {
 	scripts, err := tx.ListScripts(ctx, appID)
 	if err != nil {
 		return nil, fmt.Errorf("manager: unable to list the scripts of app %d: %w", appID, err)
 	}
 	rel := &store.Release{AppID: appID, Message: message, CreatedBy: c.user.ID, CreatedByName: c.user.Username,
 		RolledBackFrom: from, Scripts: []store.ReleaseScript{}, Changes: []store.ReleaseChange{}}
+	if rel.Check, err = storedCheck(check); err != nil {
+		return nil, err
+	}
 	for _, s := range scripts {
 		rel.Scripts = append(rel.Scripts, store.ReleaseScript{ScriptID: s.ID, Name: s.Name, Version: s.LiveVersion})
 	}
@@ -382,7 +405,7 @@ func createRelease(ctx context.Context, tx store.Store, appID int64, message str
 
 func toRelease(slug string, r store.Release) *api.Release {
 	out := &api.Release{ID: r.ID, App: slug, Message: r.Message, CreatedAt: utc(r.CreatedAt),
-		RolledBackFrom: r.RolledBackFrom, Scripts: []api.ReleaseScript{}}
+		RolledBackFrom: r.RolledBackFrom, State: api.ReleaseDeployed, Scripts: []api.ReleaseScript{}}
 	if r.CreatedBy != 0 && r.CreatedByName != "" {
 		name := r.CreatedByName
 		out.CreatedBy = &name
@@ -393,5 +416,6 @@ func toRelease(slug string, r store.Release) *api.Release {
 	for _, ch := range r.Changes {
 		out.Changes = append(out.Changes, api.Change(ch))
 	}
+	out.Check = releaseCheck(r)
 	return out
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/picloud/picloud/internal/auth"
 	"github.com/picloud/picloud/internal/events"
+	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/httpx"
 	"github.com/picloud/picloud/internal/metrics"
 	"github.com/picloud/picloud/internal/secrets"
@@ -51,6 +52,11 @@ type Config struct {
 	// engine with rhai.SandboxLimits. The server passes the executor's,
 	// so that deploys are checked with the limits scripts run under.
 	Compile func(source string) error
+	// Sandbox runs the replays of a deploy's check (api.ProjectDeploy
+	// Check), effects answered from journals: nothing reaches
+	// production. Default: an executor with the default limits. The
+	// server passes its executor, so that checks run under its limits.
+	Sandbox *executor.Executor
 	// SessionTTL is how long a login lasts (default DefaultSessionTTL).
 	SessionTTL time.Duration
 
@@ -85,6 +91,7 @@ type Manager struct {
 	log        *slog.Logger
 	metrics    *metrics.Metrics
 	compile    func(string) error
+	sandbox    *executor.Executor
 	sessionTTL time.Duration
 	kvLimits   store.KVLimits
 	maxSource  int64
@@ -112,6 +119,10 @@ type Manager struct {
 	mux *http.ServeMux
 
 	secrets *secrets.Keyring
+
+	// canaries runs the canary checks between StartCanaries and
+	// StopCanaries.
+	canaries *canaryWatch
 }
 
 // New returns a Manager.
@@ -122,6 +133,7 @@ func New(cfg Config) *Manager {
 		log:        cfg.Logger,
 		metrics:    cfg.Metrics,
 		compile:    cfg.Compile,
+		sandbox:    cfg.Sandbox,
 		sessionTTL: cfg.SessionTTL,
 		secrets:    cfg.Secrets,
 		kvLimits:   cfg.KVLimits.Or(store.DefaultKVLimits()),
@@ -142,6 +154,9 @@ func New(cfg Config) *Manager {
 		e := rhai.New()
 		e.SetLimits(rhai.SandboxLimits())
 		m.compile = func(src string) error { _, err := e.Compile(src); return err }
+	}
+	if m.sandbox == nil {
+		m.sandbox = executor.New(executor.Config{})
 	}
 	if m.sessionTTL <= 0 {
 		m.sessionTTL = DefaultSessionTTL
@@ -203,6 +218,8 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/releases", m.listReleases)
 	m.handle("GET /api/v1/apps/{slug}/releases/{id}", m.showRelease)
 	m.handle("POST /api/v1/apps/{slug}/releases/{id}/rollback", m.rollbackRelease)
+	m.handle("POST /api/v1/apps/{slug}/releases/{id}/promote", m.promoteRelease)
+	m.handle("POST /api/v1/apps/{slug}/releases/{id}/abort", m.abortRelease)
 	// Schedules: listed and created by app, then addressed by id.
 	m.handle("GET /api/v1/schedules", m.listAllSchedules)
 	m.handle("GET /api/v1/apps/{slug}/schedules", m.listSchedules)

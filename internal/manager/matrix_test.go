@@ -100,6 +100,10 @@ func TestRoleMatrix(t *testing.T) {
 		{"GET", "/api/v1/apps/demo/releases/9", "", [6]int{404, 404, 404, 404, 403, 401}},
 		{"POST", "/api/v1/apps/demo/releases/1/rollback", `{"message": "back"}`, [6]int{201, 201, 201, 403, 403, 401}},
 		{"POST", "/api/v1/apps/other/releases/1/rollback", `{}`, [6]int{404, 403, 403, 403, 403, 401}},
+		{"POST", "/api/v1/apps/demo/releases/1/promote", "", [6]int{409, 409, 409, 403, 403, 401}},
+		{"POST", "/api/v1/apps/demo/releases/1/abort", "", [6]int{409, 409, 409, 403, 403, 401}},
+		{"POST", "/api/v1/apps/other/releases/1/promote", "", [6]int{404, 403, 403, 403, 403, 401}},
+		{"POST", "/api/v1/apps/other/releases/1/abort", "", [6]int{404, 403, 403, 403, 403, 401}},
 
 		{"GET", "/api/v1/schedules", "", [6]int{200, 200, 200, 200, 200, 401}},
 		{"GET", "/api/v1/apps/demo/schedules", "", [6]int{200, 200, 200, 200, 403, 401}},

@@ -24,9 +24,12 @@ func (m *Manager) listReleases(w http.ResponseWriter, r *http.Request, c *caller
 	if err != nil {
 		return fmt.Errorf("manager: unable to list the releases of app %q: %w", app.Slug, err)
 	}
-	out := make([]api.Release, 0, len(list))
+	out := make([]*api.Release, 0, len(list))
 	for _, rel := range list {
-		out = append(out, *toRelease(app.Slug, rel))
+		out = append(out, toRelease(app.Slug, rel))
+	}
+	if err := m.addCanaries(r.Context(), app.ID, out...); err != nil {
+		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
@@ -37,7 +40,11 @@ func (m *Manager) showRelease(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, toRelease(app.Slug, rel))
+	out := toRelease(app.Slug, rel)
+	if err := m.addCanaries(r.Context(), app.ID, out); err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -90,6 +97,9 @@ func (m *Manager) rollbackRelease(w http.ResponseWriter, r *http.Request, c *cal
 		if err := tx.HoldApp(r.Context(), app.ID); err != nil {
 			return storeErr(err, fmt.Sprintf("app %q not found", app.Slug), "")
 		}
+		if err := noCanaryRunning(r.Context(), tx, app); err != nil {
+			return err
+		}
 		changes, gone, err := m.restoreScripts(r.Context(), tx, app, rel, c)
 		if err != nil {
 			return err
@@ -101,7 +111,7 @@ func (m *Manager) rollbackRelease(w http.ResponseWriter, r *http.Request, c *cal
 			}
 			return &httpx.Error{Status: http.StatusConflict, Code: "nothing_to_change", Message: msg}
 		}
-		out, err = createRelease(r.Context(), tx, app.ID, req.Message, c, rel.ID, changes)
+		out, err = createRelease(r.Context(), tx, app.ID, req.Message, c, rel.ID, changes, nil)
 		return err
 	})
 	if err != nil {

@@ -53,5 +53,25 @@ func headersOrEmpty(h http.Header) http.Header {
 func toInvocationDetail(inv store.Invocation) api.Invocation {
 	r := toInvocation(inv, true)
 	r.Request, r.Response = toRequestView(inv.Request), toResponseView(inv.Response)
+	r.Journal = toJournalView(inv.Journal)
 	return r
+}
+
+// toJournalView is the API's form of a journal: the same fields.
+func toJournalView(j *store.Journal) *api.Journal {
+	if j == nil {
+		return nil
+	}
+	v := &api.Journal{Truncated: j.Truncated, Entries: make([]api.JournalEntry, len(j.Entries))}
+	for i, e := range j.Entries {
+		v.Entries[i] = api.JournalEntry{Op: e.Op, Key: e.Key, Value: e.Value, Found: e.Found, Keys: e.Keys, N: e.N,
+			Int: e.Int, Bytes: api.JournalBody(e.Bytes), Err: e.Err}
+		if x := e.HTTP; x != nil {
+			v.Entries[i].HTTP = &api.JournalExchange{Method: x.Method, URL: x.URL, Header: x.Header,
+				Body: api.JournalBody(x.Body), BodySize: x.BodySize, BodyHash: x.BodyHash, BodyTruncated: x.BodyTruncated,
+				Status: x.Status, RespHeader: x.RespHeader, RespBody: api.JournalBody(x.RespBody),
+				RespBodySize: x.RespBodySize, RespBodyTruncated: x.RespBodyTruncated}
+		}
+	}
+	return v
 }

@@ -38,6 +38,7 @@ type Metrics struct {
 	// The admission gate and the connection guard (protect.go).
 	protect            *protection
 	invocationsLimited *prometheus.CounterVec
+	canaryRequests     *prometheus.CounterVec
 }
 
 // invocationBuckets reach from sub-millisecond runs to the longest
@@ -99,6 +100,7 @@ func New() *Metrics {
 	m.reg.MustRegister(m.jobClaimsCapped)
 	m.storage = newStorageMetrics(m.reg)
 	m.protect = newProtection(m.reg)
+	m.canaryRequests = newCanaryRequests(m.reg)
 	return m
 }
 

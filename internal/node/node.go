@@ -89,12 +89,14 @@ type Config struct {
 	Login    manager.LoginLimits
 
 	// The data plane (AllInOne, Orchestrator).
-	Runner            orchestrator.Runner // Orchestrator: the node's executor process; required
-	NodeID            string              // the node's name in the job queue (default: host name)
-	Workers           int
-	MaxRunningJobs    int
-	LogRetention      time.Duration
-	LogFlush          time.Duration
+	Runner         orchestrator.Runner // Orchestrator: the node's executor process; required
+	NodeID         string              // the node's name in the job queue (default: host name)
+	Workers        int
+	MaxRunningJobs int
+	LogRetention   time.Duration
+	LogFlush       time.Duration
+	// NoJournal turns the invocations' effect journals off.
+	NoJournal         bool
 	LogBatchSize      int
 	MaxInflight       int
 	MaxInflightPerApp int
@@ -278,6 +280,7 @@ func (n *Node) assembleDataPlane(cfg Config) {
 		Outbound:          cfg.Outbound,
 		LogRetention:      cfg.LogRetention,
 		LogFlushInterval:  cfg.LogFlush,
+		NoJournal:         cfg.NoJournal,
 		LogBatchSize:      cfg.LogBatchSize,
 		Workers:           cfg.Workers,
 		MaxRunningPerApp:  cfg.MaxRunningJobs,
@@ -314,7 +317,8 @@ func (n *Node) assembleControlPlane(cfg Config) {
 		NewID:  newID,
 	})
 	// Deploys are checked with the limits scripts run under; a manager
-	// runs none, but compiles them as its executors will.
+	// runs no traffic, but compiles scripts as its executors will and
+	// replays a deploy's check in the executor's sandbox.
 	compiler := n.Executor
 	if compiler == nil {
 		compiler = newExecutor(cfg.Limits, nil, nil)
@@ -325,6 +329,7 @@ func (n *Node) assembleControlPlane(cfg Config) {
 		Logger:         cfg.Logger.With("service", "manager"),
 		Metrics:        n.Metrics,
 		Compile:        func(src string) error { _, err := compiler.Compile(src); return err },
+		Sandbox:        compiler,
 		Secrets:        cfg.Secrets,
 		KVLimits:       cfg.Limits.KV,
 		MaxSourceBytes: cfg.Limits.MaxScriptBytes,
@@ -412,7 +417,7 @@ func (n *Node) Handler() http.Handler { return n.handler }
 
 // Start starts the background work: the job queue's consumer first
 // requeues what a killed node left running, then the scheduler's first
-// pass fires what was missed.
+// pass fires what was missed; the manager checks the running canaries.
 func (n *Node) Start(ctx context.Context) error {
 	if n.Orchestrator != nil {
 		if err := n.Orchestrator.Start(ctx); err != nil {
@@ -421,6 +426,9 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	if n.Scheduler != nil {
 		n.Scheduler.Start()
+	}
+	if n.Manager != nil {
+		n.Manager.StartCanaries()
 	}
 	n.started = true
 	return nil
@@ -447,6 +455,11 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.started && n.Scheduler != nil {
 		if err := n.Scheduler.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop the scheduler: %w", err))
+		}
+	}
+	if n.started && n.Manager != nil {
+		if err := n.Manager.StopCanaries(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop the canary checks: %w", err))
 		}
 	}
 	if n.Orchestrator != nil {

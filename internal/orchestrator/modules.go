@@ -40,13 +40,18 @@ var errTooManyModules = fmt.Errorf("orchestrator: the script imports more than %
 // Every distinct name counts against MaxModules, found or not, so that a
 // script naming thousands of modules costs at most MaxModules+1 reads.
 func (o *Orchestrator) loadModules(ctx context.Context, app, source string) (map[string]executor.ModuleSource, error) {
-	mods, _, err := o.loadModuleSet(ctx, app, source)
+	mods, _, err := o.loadModuleSet(ctx, app, source, o.store.GetLiveScript)
 	return mods, err
 }
 
+// resolver finds the version of a script of an app a run uses: the live
+// one (store.GetLiveScript), or a canary's base one (canary.go).
+type resolver func(ctx context.Context, app, name string) (store.LiveScript, error)
+
 // loadModuleSet is loadModules that also returns what it read: each name
-// with the script and version found, zero for a name not found.
-func (o *Orchestrator) loadModuleSet(ctx context.Context, app, source string) (map[string]executor.ModuleSource, []liveRef, error) {
+// with the script and version found, zero for a name not found. resolve
+// finds the version of each module.
+func (o *Orchestrator) loadModuleSet(ctx context.Context, app, source string, resolve resolver) (map[string]executor.ModuleSource, []liveRef, error) {
 	var (
 		mods map[string]executor.ModuleSource
 		read []liveRef
@@ -63,7 +68,7 @@ func (o *Orchestrator) loadModuleSet(ctx context.Context, app, source string) (m
 			return nil, nil, errTooManyModules
 		}
 		seen[name] = true
-		live, err := o.store.GetLiveScript(ctx, app, name)
+		live, err := resolve(ctx, app, name)
 		if errors.Is(err, store.ErrNotFound) {
 			read = append(read, liveRef{name: name})
 			continue

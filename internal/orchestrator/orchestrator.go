@@ -125,6 +125,10 @@ type Config struct {
 	// DefaultMaxInflightHeavy; admission.go).
 	MaxInflightHeavy int
 	AdmissionWait    time.Duration
+
+	// NoJournal turns the effect journals of invocation records off
+	// (they are on by default): the benchmarks compare their cost.
+	NoJournal bool
 }
 
 // Orchestrator serves the data plane.
@@ -146,6 +150,13 @@ type Orchestrator struct {
 	mux       *http.ServeMux
 	secrets   *secrets.Keyring
 	admission *admission
+	journal   bool // record effect journals (Config.NoJournal off)
+
+	// Gradual rollouts (canary.go): each app's running canary, the base
+	// release's scripts compiled, and the outcomes counted.
+	canaries     *canaryTable
+	baseCache    *scriptCache
+	canaryCounts *canaryCounts
 }
 
 // New returns an orchestrator and subscribes it to cfg.Bus.
@@ -161,6 +172,7 @@ func New(cfg Config) *Orchestrator {
 		maxQueued: positive(cfg.MaxQueued, DefaultMaxQueued),
 		storage:   cfg.Storage.Or(store.DefaultStorageQuotas()),
 		outbound:  cfg.Outbound.Or(executor.DefaultOutboundLimits()),
+		journal:   !cfg.NoJournal,
 	}
 	if o.clock == nil {
 		o.clock = clock.Real{}
@@ -179,6 +191,7 @@ func New(cfg Config) *Orchestrator {
 	}
 	o.admission = newAdmission(cfg.MaxInflight, cfg.MaxInflightPerApp, cfg.MaxInflightHeavy, cfg.AdmissionWait, cfg.Metrics)
 	o.cache = newScriptCache(o.load)
+	o.canaries, o.baseCache, o.canaryCounts = newCanaryTable(), newScriptCache(o.loadBase), newCanaryCounts()
 	o.logs = &logWriter{
 		st:        cfg.Store,
 		logger:    o.logger,
@@ -242,7 +255,11 @@ func (o *Orchestrator) Handler() http.Handler { return sandbox(o.mux) }
 // the jobs this node (Config.NodeID) was running when it last stopped.
 // Without Start, async requests are still queued, for other nodes.
 func (o *Orchestrator) Start(ctx context.Context) error {
-	return o.queue.start(ctx)
+	if err := o.queue.start(ctx); err != nil {
+		return err
+	}
+	o.startCanaryFlush()
+	return nil
 }
 
 // NewID returns a new invocation id: 26 characters that sort by time.
@@ -253,7 +270,7 @@ func (o *Orchestrator) NewID() string { return o.ids.Next(o.clock.Now()) }
 // server has shut down. It returns ctx's error when the jobs or the store
 // do not finish in time; jobs cut short are requeued at the next Start.
 func (o *Orchestrator) Close(ctx context.Context) error {
-	qerr := o.queue.close(ctx)
+	qerr := errors.Join(o.queue.close(ctx), o.stopCanaryFlush(ctx))
 	if err := o.logs.close(ctx); err != nil {
 		return errors.Join(qerr, fmt.Errorf("orchestrator: unable to flush invocation logs: %w", err))
 	}
@@ -264,6 +281,8 @@ func (o *Orchestrator) Close(ctx context.Context) error {
 // when events may have been missed, as after the bus reconnects.
 func (o *Orchestrator) Resync() {
 	o.cache.invalidateAll()
+	o.canaries.dropAll()
+	o.baseCache.invalidateAll()
 	o.queue.signal()
 }
 
@@ -273,12 +292,20 @@ func (o *Orchestrator) onEvent(e events.Event) {
 		// The key is "app/script". Every script of the app goes, not only
 		// this one: any of them may import it (modules.go).
 		app, _, _ := strings.Cut(e.Key, "/")
-		o.cache.invalidateApp(app)
+		o.dropApp(app)
 	case events.AppChanged:
-		o.cache.invalidateApp(e.Key)
+		o.dropApp(e.Key)
 	case events.JobQueued:
 		o.queue.signal()
 	}
+}
+
+// dropApp drops what this node keeps of an app's scripts: compiled live
+// and base versions, and its canary.
+func (o *Orchestrator) dropApp(app string) {
+	o.cache.invalidateApp(app)
+	o.canaries.drop(app)
+	o.baseCache.invalidateApp(app)
 }
 
 // load reads the live version of a script and prepares it to run.
@@ -313,6 +340,11 @@ func (o *Orchestrator) load(app, script string) (*compiled, error) {
 // The live version goes through the cache (load); a replay prepares the
 // version it was asked for.
 func (o *Orchestrator) prepare(ctx context.Context, live store.LiveScript) (*compiled, error) {
+	return o.prepareWith(ctx, live, o.store.GetLiveScript)
+}
+
+// prepareWith is prepare with the modules' versions found by resolve.
+func (o *Orchestrator) prepareWith(ctx context.Context, live store.LiveScript, resolve resolver) (*compiled, error) {
 	app, script := live.App.Slug, live.Script.Name
 	c := &compiled{
 		appID:       live.App.ID,
@@ -341,7 +373,7 @@ func (o *Orchestrator) prepare(ctx context.Context, live store.LiveScript) (*com
 			"app", app, "script", script, "err", c.envErr)
 	}
 	c.read = []liveRef{{name: script, scriptID: live.Script.ID, version: live.Version.Version}}
-	mods, read, err := o.loadModuleSet(ctx, app, live.Version.Source)
+	mods, read, err := o.loadModuleSet(ctx, app, live.Version.Source, resolve)
 	c.read = append(c.read, read...)
 	switch {
 	case errors.Is(err, errTooManyModules):
@@ -414,6 +446,7 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		return
 	}
 
+	c, side := o.split(r, app, script, c)
 	release, refused := o.admission.admit(r.Context(), c.appID, int(c.limits.MaxInflight))
 	if refused != nil {
 		writeRefusal(w, refused)
@@ -432,9 +465,12 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		Header: r.Header,
 		Host:   r.Host,
 		Body:   body,
+
+		Journal: o.journal,
 	}, lim)
 	writeResult(w, id, res)
 	heavy.end(res)
+	o.countCanary(app, side, res)
 
 	o.logs.add(withResult(store.Invocation{
 		ID:       id,
@@ -445,6 +481,7 @@ func (o *Orchestrator) serve(w http.ResponseWriter, r *http.Request, path string
 		Trigger:  store.TriggerHTTP,
 		Request:  recordRequest(r.Method, path, r.URL.RawQuery, r.Host, r.Header, body),
 		Response: recordResponse(res),
+		Journal:  recordJournal(res),
 	}, started, res))
 	o.metrics.ObserveInvocation(app, res.Status, res.Duration)
 	o.metrics.LimitReached(app, res.Limit)

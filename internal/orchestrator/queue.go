@@ -329,6 +329,7 @@ func (q *queue) run(j store.Job) {
 		JobID:   j.ID,
 		Attempt: j.Attempts,
 	}, started, res)
+	inv.Journal = recordJournal(res)
 	if req != nil {
 		inv.Request, inv.Response = req, recordResponse(res)
 	}
@@ -388,7 +389,7 @@ func (q *queue) execute(j store.Job) (res executor.Result, version int, rec *sto
 		return executor.ErrorResult(c.unrunnable()), c.version, nil
 	}
 	ev := executor.Event{App: j.AppSlug, Script: j.Script, Trigger: j.Trigger,
-		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt}
+		InvocationID: j.ID, Attempt: j.Attempts, EnqueuedAt: j.CreatedAt, Journal: o.journal}
 	switch j.Trigger {
 	case store.TriggerAsync:
 		ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)

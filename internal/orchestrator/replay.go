@@ -3,11 +3,8 @@ package orchestrator
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/url"
 	"time"
 
-	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/store"
 )
 
@@ -31,50 +28,25 @@ func (o *Orchestrator) Replay(ctx context.Context, inv store.Invocation, version
 	if req == nil {
 		return store.Invocation{}, ErrNoRequest
 	}
-	app, err := o.store.GetApp(ctx, inv.AppSlug)
+	c, app, v, err := o.replayable(ctx, inv, version)
 	if err != nil {
-		return store.Invocation{}, fmt.Errorf("orchestrator: replay: app %q: %w", inv.AppSlug, err)
-	}
-	sc, err := o.store.GetScript(ctx, app.ID, inv.Script)
-	if err != nil {
-		return store.Invocation{}, fmt.Errorf("orchestrator: replay: script %q: %w", inv.Script, err)
-	}
-	if version == 0 {
-		version = sc.LiveVersion
-	}
-	v, err := o.store.GetVersion(ctx, sc.ID, version)
-	if err != nil {
-		return store.Invocation{}, fmt.Errorf("orchestrator: replay: version %d of script %q: %w", version, inv.Script, err)
-	}
-
-	// The version runs as the live one would: with its app's secrets,
-	// outbound policy, key-value store and modules.
-	c, err := o.prepare(ctx, store.LiveScript{App: app, Script: sc, Version: v})
-	if err != nil {
-		return store.Invocation{}, fmt.Errorf("orchestrator: replay: version %d of script %q: %w", version, inv.Script, err)
+		return store.Invocation{}, err
 	}
 	started := time.Now()
 	id := o.ids.Next(started)
-	query, _ := url.ParseQuery(req.Query) // what could be parsed, as net/http does
-	res := c.run(ctx, executor.Event{
-		App:    app.Slug,
-		Script: sc.Name,
-		Method: req.Method,
-		Path:   req.Path,
-		Query:  query,
-		Header: req.Header,
-		Host:   req.Host,
-		Body:   req.Body,
-	}, o.defaults.Merge(app.Limits))
+	ev := replayEvent(app, inv)
+	ev.Journal = o.journal
+	res := c.run(ctx, ev, o.defaults.Merge(app.Limits))
 	rec := withResult(store.Invocation{
 		ID:       id,
 		AppID:    app.ID,
 		AppSlug:  app.Slug,
-		Script:   sc.Name,
+		Script:   inv.Script,
 		Version:  v.Version,
 		Trigger:  store.TriggerReplay,
 		Request:  req,
 		Response: recordResponse(res),
+		Journal:  recordJournal(res),
 	}, started, res)
 	o.logs.add(rec)
 	o.metrics.ObserveInvocation(app.Slug, res.Status, res.Duration)

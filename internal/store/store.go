@@ -255,6 +255,9 @@ type Release struct {
 	Scripts []ReleaseScript
 	// Changes are what the release changed.
 	Changes []ReleaseChange
+	// Check is the report of the check its deploy ran, as JSON that the
+	// manager writes and reads (api.CheckReport); "" for none.
+	Check string
 }
 
 // ReleaseScript is a script's live version in a release. ScriptID tells a
@@ -296,6 +299,10 @@ type Invocation struct {
 	// GetInvocation reads them; lists leave them nil.
 	Request  *HTTPRequest
 	Response *HTTPResponse
+	// Journal is the run's effect journal (see journal.go), recorded
+	// with its exchange; nil when the run had no effect, and for records
+	// older than the journal. Only GetInvocation reads it.
+	Journal *Journal
 }
 
 // InvocationFilter selects invocation records, newest first.
@@ -478,6 +485,22 @@ type Store interface {
 	CreateRelease(ctx context.Context, r *Release) error
 	ListReleases(ctx context.Context, appID int64) ([]Release, error) // newest first
 	GetRelease(ctx context.Context, appID, id int64) (Release, error)
+
+	// Canaries.
+	// CreateCanary stores c, whose release must exist (else ErrNotFound);
+	// ErrConflict when the release already has one.
+	CreateCanary(ctx context.Context, c *Canary) error
+	GetCanary(ctx context.Context, appID, releaseID int64) (Canary, error)
+	// ListCanaries lists the canaries of an app (0: of every app), only
+	// those still running when running is true, oldest first.
+	ListCanaries(ctx context.Context, appID int64, running bool) ([]Canary, error)
+	// AddCanaryCounts adds each delta to its canary's counts, in one
+	// transaction; the deltas of canaries no longer running are dropped.
+	AddCanaryCounts(ctx context.Context, deltas []CanaryDelta) error
+	// EndCanary moves a running canary to state with its reason, decided
+	// at at. It reports false, changing nothing, when the canary is no
+	// longer running: another decision came first.
+	EndCanary(ctx context.Context, appID, releaseID int64, state, reason string, at time.Time) (bool, error)
 
 	// Invocation logs.
 	InsertInvocations(ctx context.Context, invs []Invocation) error

@@ -587,7 +587,7 @@ test('lists the releases of project deploys and rolls one back', async () => {
 	const rows = table.locator('tbody tr');
 	await table.waitFor();
 	assert.equal(await rows.count(), 2);
-	assert.match(await rows.first().innerText(), /^2\s[\s\S]*admin\s+second project\s+update script proj v1 → v2/);
+	assert.match(await rows.first().innerText(), /^2\s[\s\S]*admin\s+deployed\s+second project\s+update script proj v1 → v2/);
 	assert.match(await rows.nth(1).innerText(), /^1\s[\s\S]*first project\s+create script proj v1, public/);
 
 	await page.getByRole('button', { name: 'Roll back to release 1' }).click();
@@ -614,6 +614,73 @@ test('lists the releases of project deploys and rolls one back', async () => {
 		list.body.map((r) => r.id),
 		[3, 2, 1]
 	);
+});
+
+test('shows the check report of a release deployed with a check', async () => {
+	const admin = await apiCall('POST', '/auth/login', '', { username: adminUser, password: adminPassword });
+	// Traffic for proj, which answers "one" since the rollback.
+	for (const q of ['a', 'b']) assert.equal(await (await fetch(`${origin}/fn/${slug}/proj?q=${q}`)).text(), 'one');
+	let res;
+	for (let i = 0; i < 100; i++) {
+		res = await apiCall('POST', `/apps/${slug}/deploy`, admin.body.token, {
+			message: 'checked',
+			check: 5,
+			dry_run: true,
+			scripts: [{ name: 'proj', source: '"uno"\n', file: 'proj.rhai' }]
+		});
+		if (res.body.check?.summary.checked === 2) break;
+		await new Promise((r) => setTimeout(r, 50)); // the records are written in batches
+	}
+	assert.equal(res.body.check?.summary.checked, 2, JSON.stringify(res.body));
+	res = await apiCall('POST', `/apps/${slug}/deploy`, admin.body.token, {
+		message: 'checked',
+		check: 5,
+		scripts: [{ name: 'proj', source: '"uno"\n', file: 'proj.rhai' }]
+	});
+	assert.equal(res.status, 200, JSON.stringify(res.body));
+	assert.equal(res.body.release.check.summary.different, 2);
+
+	await page.goto(`${url}/ui/apps/${slug}`);
+	const check = page.getByTestId('releases-table').locator('tbody tr').first().getByTestId('release-check');
+	await check.getByText('Check: 0 of 2 same, 2 different').waitFor();
+	await check.getByText('2 not the same').click();
+	const detail = check.locator('pre').first();
+	await detail.waitFor();
+	assert.match(await detail.innerText(), /body:\n\s+-one\n\s+\+uno/);
+	await shot(page, '14e-release-check');
+});
+
+test('shows a canary release with its counts, and promotes or aborts one', async () => {
+	const admin = await apiCall('POST', '/auth/login', '', { username: adminUser, password: adminPassword });
+	const deploy = (source) =>
+		apiCall('POST', `/apps/${slug}/deploy`, admin.body.token, {
+			message: 'try ' + source.trim(),
+			scripts: [{ name: 'proj', source, file: 'proj.rhai' }],
+			canary: { percent: 50, window_seconds: 600, min_requests: 1000 }
+		});
+	let res = await deploy('"four"\n');
+	assert.equal(res.status, 200, JSON.stringify(res.body));
+	assert.equal(res.body.release.state, 'canary');
+
+	await page.goto(`${url}/ui/apps/${slug}`);
+	const rows = page.getByTestId('releases-table').locator('tbody tr');
+	await page.getByTestId('canary-5').waitFor();
+	assert.match(await rows.first().innerText(), /^5\s[\s\S]*canary\s+50% of the traffic, base release 4, until/);
+	assert.match(await page.getByTestId('canary-5').innerText(), /canary: 0 of 0 failed \(0\.0%\)\s+previous: 0 of 0 failed/);
+	await shot(page, '14f-canary');
+	await page.getByRole('button', { name: 'Promote release 5' }).click();
+	await page.getByTestId('canary-5').getByText('promoted by admin').waitFor();
+	assert.match(await rows.first().innerText(), /^5\s[\s\S]*promoted\s/);
+	assert.equal(await page.getByRole('button', { name: 'Promote release 5' }).count(), 0);
+	assert.equal(await (await fetch(`${origin}/fn/${slug}/proj`)).text(), 'four');
+
+	res = await deploy('"five"\n');
+	assert.equal(res.status, 200, JSON.stringify(res.body));
+	await page.reload();
+	await page.getByRole('button', { name: 'Abort release 6' }).click();
+	await page.getByTestId('canary-6').getByText('aborted by admin').waitFor();
+	assert.match(await rows.first().innerText(), /^7\s+\(rollback to 5\)[\s\S]*canary release 6 aborted: aborted by admin/);
+	assert.equal(await (await fetch(`${origin}/fn/${slug}/proj`)).text(), 'four');
 });
 
 test('deletes the app after typing its slug', async () => {

@@ -110,12 +110,12 @@ func (s *Store) ListInvocations(ctx context.Context, f store.InvocationFilter) (
 }
 
 // GetInvocation returns the record with the given ID, with its recorded
-// HTTP exchange.
+// HTTP exchange and effect journal.
 func (s *Store) GetInvocation(ctx context.Context, id string) (store.Invocation, error) {
-	var req, resp []byte
+	var req, resp, journal []byte
 	inv, err := scanInvocationWith(s.readRow(ctx,
-		`SELECT `+invocationColumns+`, i.request, i.response FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.id = ?`, id),
-		&req, &resp)
+		`SELECT `+invocationColumns+`, i.request, i.response, i.journal FROM invocations i JOIN apps a ON a.id = i.app_id WHERE i.id = ?`, id),
+		&req, &resp, &journal)
 	if err != nil {
 		return store.Invocation{}, s.readError(fmt.Sprintf("invocation %q", id), err)
 	}
@@ -125,20 +125,26 @@ func (s *Store) GetInvocation(ctx context.Context, id string) (store.Invocation,
 	if inv.Response, err = store.DecodeResponse(resp); err != nil {
 		return store.Invocation{}, fmt.Errorf("%s: invocation %q: %w", s.d.name, id, err)
 	}
+	if inv.Journal, err = store.DecodeJournal(journal); err != nil {
+		return store.Invocation{}, fmt.Errorf("%s: invocation %q: %w", s.d.name, id, err)
+	}
 	return inv, nil
 }
 
-// encodeExchange returns the stored forms of the recorded request and
-// response of inv: NULL for those it has none of (a nil []byte would be
-// an empty BLOB in SQLite).
-func encodeExchange(inv store.Invocation) (req, resp any) {
+// encodeExchange returns the stored forms of the recorded request,
+// response and journal of inv: NULL for those it has none of (a nil
+// []byte would be an empty BLOB in SQLite).
+func encodeExchange(inv store.Invocation) (req, resp, journal any) {
 	if b := store.EncodeRequest(inv.Request); b != nil {
 		req = b
 	}
 	if b := store.EncodeResponse(inv.Response); b != nil {
 		resp = b
 	}
-	return req, resp
+	if b := store.EncodeJournal(inv.Journal); b != nil {
+		journal = b
+	}
+	return req, resp, journal
 }
 
 // pruneInvocationsSQL deletes the records of runs started before its

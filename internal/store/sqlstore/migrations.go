@@ -616,6 +616,69 @@ CREATE TABLE releases (
 CREATE INDEX releases_created_by ON releases (created_by);
 `,
 	},
+	// 17: the effect journal of an invocation (store.EncodeJournal:
+	// JSON, compressed when long), for the logs and sandboxed replays.
+	// NULL for runs without an effect, and for older records. It counts
+	// in the recording quota with the exchange.
+	{
+		sqlite:   `ALTER TABLE invocations ADD COLUMN journal BLOB;`,
+		postgres: `ALTER TABLE invocations ADD COLUMN journal bytea;`,
+	},
+	// 18: the report of the check a deploy ran against recorded traffic
+	// (pic deploy --check), as JSON read with the release; '' for none.
+	{
+		sqlite:   `ALTER TABLE releases ADD COLUMN check_report TEXT NOT NULL DEFAULT '';`,
+		postgres: `ALTER TABLE releases ADD COLUMN check_report text NOT NULL DEFAULT '';`,
+	},
+	// 19: the gradual rollouts of releases (canaries): the share of
+	// traffic, the window, the state and the outcome counts of each side,
+	// which every orchestrator node adds to once a second.
+	{
+		sqlite: `
+CREATE TABLE canaries (
+	app_id           INTEGER NOT NULL,
+	release_id       INTEGER NOT NULL,
+	base_release     INTEGER NOT NULL,
+	percent          INTEGER NOT NULL,
+	window_seconds   INTEGER NOT NULL,
+	min_requests     INTEGER NOT NULL,
+	state            TEXT    NOT NULL,
+	reason           TEXT    NOT NULL DEFAULT '',
+	started_at       INTEGER NOT NULL,
+	ends_at          INTEGER NOT NULL,
+	decided_at       INTEGER,
+	base_total       INTEGER NOT NULL DEFAULT 0,
+	base_errors      INTEGER NOT NULL DEFAULT 0,
+	canary_total     INTEGER NOT NULL DEFAULT 0,
+	canary_errors    INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (app_id, release_id),
+	FOREIGN KEY (app_id, release_id) REFERENCES releases (app_id, id) ON DELETE CASCADE
+);
+CREATE INDEX canaries_state ON canaries (state);
+`,
+		postgres: `
+CREATE TABLE canaries (
+	app_id           bigint      NOT NULL,
+	release_id       bigint      NOT NULL,
+	base_release     bigint      NOT NULL,
+	percent          integer     NOT NULL,
+	window_seconds   bigint      NOT NULL,
+	min_requests     bigint      NOT NULL,
+	state            text        NOT NULL,
+	reason           text        NOT NULL DEFAULT '',
+	started_at       timestamptz NOT NULL,
+	ends_at          timestamptz NOT NULL,
+	decided_at       timestamptz,
+	base_total       bigint      NOT NULL DEFAULT 0,
+	base_errors      bigint      NOT NULL DEFAULT 0,
+	canary_total     bigint      NOT NULL DEFAULT 0,
+	canary_errors    bigint      NOT NULL DEFAULT 0,
+	PRIMARY KEY (app_id, release_id),
+	FOREIGN KEY (app_id, release_id) REFERENCES releases (app_id, id) ON DELETE CASCADE
+);
+CREATE INDEX canaries_state ON canaries (state);
+`,
+	},
 }
 
 // Migrations returns the number of migrations this program knows: the

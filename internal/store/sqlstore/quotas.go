@@ -31,15 +31,14 @@ func (s *Store) AppUsage(ctx context.Context, appID int64) (store.AppUsage, erro
 	return u, nil
 }
 
-// exchangeSize is the stored size of a record's exchange, as encodeExchange
-// returned it.
-func exchangeSize(req, resp any) int64 {
+// exchangeSize is the stored size of a record's exchange and journal, as
+// encodeExchange returned them.
+func exchangeSize(cols ...any) int64 {
 	n := 0
-	if b, ok := req.([]byte); ok {
-		n += len(b)
-	}
-	if b, ok := resp.([]byte); ok {
-		n += len(b)
+	for _, c := range cols {
+		if b, ok := c.([]byte); ok {
+			n += len(b)
+		}
 	}
 	return int64(n)
 }
@@ -78,7 +77,8 @@ func (s *Store) pruneRecorded(ctx context.Context, before time.Time) error {
 		}
 	}
 	_, err := s.exec(ctx, `UPDATE recording_usage SET bytes = `+s.d.pick("max", "greatest")+`(0, bytes - coalesce((
-		SELECT sum(coalesce(octet_length(i.request), 0) + coalesce(octet_length(i.response), 0)) FROM invocations i
+		SELECT sum(coalesce(octet_length(i.request), 0) + coalesce(octet_length(i.response), 0)
+			+ coalesce(octet_length(i.journal), 0)) FROM invocations i
 		WHERE i.app_id = recording_usage.app_id AND i.started_at < ?), 0))`, s.d.t(before))
 	return err
 }
@@ -166,9 +166,9 @@ func (s *Store) trimApp(ctx context.Context, app, quota int64) (store.RecordingT
 }
 
 // oldestRecordsSQL reads the oldest records of an app, a chunk at most,
-// with the bytes of their exchanges.
+// with the bytes of their exchanges and journals.
 const oldestRecordsSQL = `SELECT id, coalesce(octet_length(request), 0) + coalesce(octet_length(response), 0)
-	FROM invocations WHERE app_id = ? ORDER BY started_at, id LIMIT ?`
+	+ coalesce(octet_length(journal), 0) FROM invocations WHERE app_id = ? ORDER BY started_at, id LIMIT ?`
 
 // oldestRecords returns the ids of the app's oldest records, at most a
 // chunk, whose exchanges add up to excess bytes, and their bytes.

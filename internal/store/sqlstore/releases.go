@@ -43,10 +43,10 @@ func (s *Store) CreateRelease(ctx context.Context, r *store.Release) error {
 			return err
 		}
 		err := tx.writeRow(ctx,
-			`INSERT INTO releases (app_id, id, message, created_by, created_at, rolled_back_from, scripts, changes)
-			SELECT ?, coalesce(max(id), 0) + 1, ?, ?, ?, ?, ?, ? FROM releases WHERE app_id = ?
+			`INSERT INTO releases (app_id, id, message, created_by, created_at, rolled_back_from, scripts, changes, check_report)
+			SELECT ?, coalesce(max(id), 0) + 1, ?, ?, ?, ?, ?, ?, ? FROM releases WHERE app_id = ?
 			RETURNING id`,
-			r.AppID, r.Message, nullID(r.CreatedBy), tx.d.t(r.CreatedAt), r.RolledBackFrom, string(scripts), string(changes), r.AppID,
+			r.AppID, r.Message, nullID(r.CreatedBy), tx.d.t(r.CreatedAt), r.RolledBackFrom, string(scripts), string(changes), r.Check, r.AppID,
 		).Scan(&r.ID)
 		if err != nil {
 			return tx.writeError(what, err)
@@ -56,7 +56,7 @@ func (s *Store) CreateRelease(ctx context.Context, r *store.Release) error {
 }
 
 const releaseColumns = `r.app_id, r.id, r.message, r.created_by, coalesce(u.username, ''), r.created_at,
-	r.rolled_back_from, r.scripts, r.changes`
+	r.rolled_back_from, r.scripts, r.changes, r.check_report`
 
 const releaseFrom = ` FROM releases r LEFT JOIN users u ON u.id = r.created_by`
 
@@ -66,7 +66,7 @@ func scanRelease(row scanner) (store.Release, error) {
 		by               sql.NullInt64
 		scripts, changes string
 	)
-	err := row.Scan(&r.AppID, &r.ID, &r.Message, &by, &r.CreatedByName, tm(&r.CreatedAt), &r.RolledBackFrom, &scripts, &changes)
+	err := row.Scan(&r.AppID, &r.ID, &r.Message, &by, &r.CreatedByName, tm(&r.CreatedAt), &r.RolledBackFrom, &scripts, &changes, &r.Check)
 	if err != nil {
 		return store.Release{}, err
 	}

@@ -18,7 +18,7 @@ import (
 // statements are prepared once, at Open, for both backends.
 
 // insertChunk is how many records one INSERT statement carries at most:
-// 16 parameters each, well under SQLite's limit of 32766 and PostgreSQL's
+// 17 parameters each, well under SQLite's limit of 32766 and PostgreSQL's
 // of 65535. It is a power of two: the log writer prepares one statement
 // for each power of two up to it (logInsertSizes) and sends any number of
 // records as a sum of those.
@@ -29,10 +29,10 @@ const insertChunk = 64
 const logInsertSizes = 7
 
 // invocationParams is the number of parameters of one record.
-const invocationParams = 16
+const invocationParams = 17
 
 const insertInvocationPrefix = `INSERT INTO invocations (id, app_id, script, version, trigger_type, started_at,
-	duration, status, http_status, operations, summary, output, job_id, attempt, request, response) VALUES `
+	duration, status, http_status, operations, summary, output, job_id, attempt, request, response, journal) VALUES `
 
 // insertInvocationsSQL is the INSERT of n records.
 func insertInvocationsSQL(n int) string {
@@ -42,7 +42,7 @@ func insertInvocationsSQL(n int) string {
 		if i > 0 {
 			q.WriteByte(',')
 		}
-		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 	}
 	q.WriteString(" ON CONFLICT (id) DO NOTHING")
 	return q.String()
@@ -139,11 +139,11 @@ func insertInvocations(ctx context.Context, tx *Store, invs []store.Invocation) 
 			if _, ok := slices.BinarySearch(live, inv.AppID); !ok {
 				continue
 			}
-			req, resp := encodeExchange(inv)
-			recorded[inv.AppID] += exchangeSize(req, resp)
+			req, resp, journal := encodeExchange(inv)
+			recorded[inv.AppID] += exchangeSize(req, resp, journal)
 			args = append(args, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
 				tx.d.t(inv.StartedAt), int64(inv.Duration), inv.Status, inv.HTTPStatus, inv.Operations,
-				inv.Summary, inv.Output, inv.JobID, inv.Attempt, req, resp)
+				inv.Summary, inv.Output, inv.JobID, inv.Attempt, req, resp, journal)
 			if len(args) == invocationParams*insertChunk {
 				if err := flush(); err != nil {
 					return err

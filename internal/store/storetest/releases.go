@@ -25,7 +25,8 @@ func testReleases(t *testing.T, st store.Store) {
 	before := time.Now()
 	r1 := store.Release{AppID: shop.ID, Message: "first", CreatedBy: alice.ID,
 		Scripts: []store.ReleaseScript{{ScriptID: sc.ID, Name: "hello", Version: 1}},
-		Changes: []store.ReleaseChange{{Action: "create", Kind: "script", Name: "hello", Detail: "v1"}}}
+		Changes: []store.ReleaseChange{{Action: "create", Kind: "script", Name: "hello", Detail: "v1"}},
+		Check:   `{"limit":5,"invocations":[]}`}
 	ok(t, "CreateRelease", st.CreateRelease(ctx, &r1))
 	checkStamped(t, "Release.CreatedAt", r1.CreatedAt, before, time.Now())
 	if r1.ID != 1 {

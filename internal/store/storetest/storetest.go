@@ -102,6 +102,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TrimRecordings", testTrimRecordings},
 		{"Releases", testReleases},
 		{"ConcurrentReleases", testConcurrentReleases},
+		{"Canaries", testCanaries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -146,6 +146,14 @@ func populate(t *testing.T, st *sqlstore.Store) fixture {
 	} {
 		must("CreateRelease", st.CreateRelease(ctx, &r))
 	}
+	// A canary of the second release, decided (a decision time).
+	must("CreateCanary", st.CreateCanary(ctx, &store.Canary{AppID: demo.ID, ReleaseID: 2, BaseRelease: 1, Percent: 10,
+		Window: time.Minute, MinRequests: 5, State: store.CanaryRunning, StartedAt: at(4 * time.Minute), EndsAt: at(5 * time.Minute)}))
+	must("AddCanaryCounts", st.AddCanaryCounts(ctx, []store.CanaryDelta{{AppID: demo.ID, ReleaseID: 2,
+		Base: store.CanaryCounts{Total: 9, Errors: 1}, Candidate: store.CanaryCounts{Total: 3, Errors: 3}}}))
+	if _, err := st.EndCanary(ctx, demo.ID, 2, store.CanaryRolledBack, "errors", at(5*time.Minute)); err != nil {
+		must("EndCanary", err)
+	}
 
 	// Schedules: enabled and due later (a next run in nanoseconds), one
 	// disabled (no next run), and one fired once (a last run and a job).

@@ -26,6 +26,7 @@ var tableOrder = []string{
 	"scripts",
 	"versions",
 	"releases",
+	"canaries",
 	"schedules",
 	"jobs",
 	"kv",
