@@ -12,6 +12,7 @@ import (
 	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/secrets"
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/rhai"
 )
@@ -221,21 +222,28 @@ func reachesChange(live, cand checkSide, name string, seen map[string]bool) bool
 }
 
 // openSecrets opens the app's secrets for the sandbox's runs; nil when
-// it has none, or when this server has no key to open them (the runs
-// that read one then fail alike on both sides).
+// it has none. Secrets this server cannot open answer 503: runs that
+// read one would fail alike on both sides and pass for the same.
 func (m *Manager) openSecrets(ctx context.Context, app store.App) (map[string]string, error) {
-	if m.secrets == nil {
-		return nil, nil
-	}
 	list, err := m.store.ListSecretValues(ctx, app.ID)
 	if err != nil {
 		return nil, fmt.Errorf("manager: unable to read the secrets of app %q: %w", app.Slug, err)
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	unavailable := func(why string) error {
+		return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "secrets_unavailable",
+			Message: fmt.Sprintf("app %q has secrets, but %s, so its scripts cannot be replayed: deploy without a check, or through a server that has the key", app.Slug, why)}
+	}
+	if m.secrets == nil {
+		return nil, unavailable(fmt.Sprintf("this server has no secret key to open them (%s or --secret-key-file)", secrets.EnvKey))
 	}
 	env := make(map[string]string, len(list))
 	for _, s := range list {
 		v, err := m.secrets.Open(app.ID, s.Name, s.Sealed)
 		if err != nil {
-			return nil, fmt.Errorf("manager: unable to open secret %s of app %q: %w", s.Name, app.Slug, err)
+			return nil, unavailable(fmt.Sprintf("its secret %s does not open here (%v)", s.Name, err))
 		}
 		env[s.Name] = string(v)
 	}

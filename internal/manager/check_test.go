@@ -263,3 +263,25 @@ func testCheckFollowsImports(t *testing.T, b dbtest.Backend) {
 		t.Errorf("summary: %+v, want words and hi checked, other not", s)
 	}
 }
+
+// TestCheckRedactsSecrets replays scripts with the app's secrets, which
+// never appear in the report: not in a body's diff, a header or a write.
+func TestCheckRedactsSecrets(t *testing.T) { dbtest.Run(t, testCheckRedactsSecrets) }
+
+func testCheckRedactsSecrets(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	e := newLiveEnv(t, b)
+	sec := seededSecrets["demo"]
+	e.deploy("demo", "tok", `response(200, "t=" + secret("`+sec.name+`"))`)
+	e.invoke("GET", "/fn/demo/tok", "", nil)
+
+	res, body := e.checkDeploy("tok", `let s = secret("`+sec.name+`"); kv::set("copy", s); response(201, "token " + s, #{"X-Token": s})`, 10, true, false, 200)
+	wantOutcomes(t, "a changed use of a secret", res.Check, "different")
+	if strings.Contains(body.body, sec.value) {
+		t.Fatalf("the report holds the secret: %s", body.body)
+	}
+	d := res.Check.Invocations[0].Diff
+	if d == nil || !strings.Contains(d.Body, "+token [secret "+sec.name+"]") || len(d.Headers) == 0 || len(d.WritesNew) != 1 {
+		t.Errorf("diff: %+v", d)
+	}
+}
