@@ -89,9 +89,9 @@ type CheckSummary struct {
 	NewError  int `json:"new_error"`
 	NewEffect int `json:"new_effect"`
 	// Skipped counts the recorded invocations that could not be
-	// replayed: no recorded request, or a journal that does not answer
-	// the live version's effects (recorded before journals, or cut
-	// short).
+	// replayed: no recorded request, a request body cut when it was
+	// recorded, or a journal that does not answer the live version's
+	// effects (recorded before journals, or cut short).
 	Skipped int `json:"skipped"`
 }
 

@@ -304,10 +304,11 @@ func (m *Manager) recordedIDs(ctx context.Context, app store.App, script string,
 }
 
 // replayEvent is the event of a recorded invocation, to be replayed in
-// the sandbox; false when it has no recorded request.
+// the sandbox; false when it has no recorded request, or only part of
+// its body (both sides would answer a request production never got).
 func replayEvent(ci checkInput, inv store.Invocation) (executor.Event, bool) {
 	req := inv.Request
-	if req == nil {
+	if req == nil || req.BodyTruncated {
 		return executor.Event{}, false
 	}
 	journal := inv.Journal

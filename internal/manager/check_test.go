@@ -199,6 +199,13 @@ func testCheckBounds(t *testing.T, b dbtest.Backend) {
 	if s := res.Check.Summary; s.Scripts != 1 || s.Checked != 2 {
 		t.Errorf("summary: %+v", s)
 	}
+	// A request whose body was cut when it was recorded is skipped.
+	e.invoke("POST", "/fn/demo/echo", strings.Repeat("x", 70<<10), nil)
+	res, _ = e.deployAs(asEditor, "demo", api.ProjectDeploy{DryRun: true, Check: 1, Scripts: []api.ProjectScript{
+		{Name: "echo", Source: `response(200, "" + request.body)`}}}, 200)
+	if s := res.Check.Summary; s.Checked != 0 || s.Skipped != 1 || len(res.Check.Invocations) != 0 {
+		t.Errorf("a cut request's check: %+v", s)
+	}
 	// No check: no report.
 	if res, _ := e.deployAs(asEditor, "demo", api.ProjectDeploy{DryRun: true, Scripts: []api.ProjectScript{{Name: "echo", Source: `response(200, "x")`}}}, 200); res.Check != nil {
 		t.Errorf("a deploy without check answered a report: %+v", res.Check)
