@@ -90,8 +90,9 @@ type CheckSummary struct {
 	NewEffect int `json:"new_effect"`
 	// Skipped counts the recorded invocations that could not be
 	// replayed: no recorded request, a request body cut when it was
-	// recorded, or a journal that does not answer the live version's
-	// effects (recorded before journals, or cut short).
+	// recorded, a journal that does not answer the live version's
+	// effects (recorded before journals, or cut short), or a check that
+	// ran out of time (90 seconds of replays).
 	Skipped int `json:"skipped"`
 }
 

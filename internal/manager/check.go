@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/executor"
@@ -27,6 +28,10 @@ import (
 // run answers as production did; when it needs an effect its journal
 // lacks (a record older than journals, or a journal cut short), the
 // invocation is skipped rather than misjudged.
+
+// maxCheckTime bounds the replays of one check, within pic's two minutes
+// of patience: the invocations left when it runs out are skipped.
+const maxCheckTime = 90 * time.Second
 
 // validCheck checks a deploy's Check and RequireSame: 422 when invalid.
 func validCheck(req api.ProjectDeploy) error {
@@ -98,6 +103,8 @@ type checkInput struct {
 	app             store.App
 	env             map[string]string
 	live, candidate checkSide
+	// until is when the check stops replaying (Manager.checkTime).
+	until time.Time
 }
 
 // checkSide is one side of a check: the app's settings on that side (a
@@ -143,7 +150,7 @@ func (m *Manager) checkProject(ctx context.Context, state appState, in project, 
 // scripts, and the live scripts as the deploy leaves them (the project's
 // sources, less the scripts it prunes).
 func (m *Manager) checkInput(ctx context.Context, state appState, in project, p plan) (checkInput, error) {
-	ci := checkInput{app: state.app}
+	ci := checkInput{app: state.app, until: time.Now().Add(m.checkTime)}
 	var err error
 	if ci.env, err = m.openSecrets(ctx, state.app); err != nil {
 		return ci, err
@@ -257,7 +264,11 @@ func (m *Manager) checkScript(ctx context.Context, ci checkInput, name string, n
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
+	for i, id := range ids {
+		if time.Now().After(ci.until) {
+			rep.Summary.Skipped += len(ids) - i
+			return nil
+		}
 		inv, err := m.store.GetInvocation(ctx, id)
 		if err != nil {
 			// Pruned since it was listed: there is nothing to replay.

@@ -206,6 +206,14 @@ func testCheckBounds(t *testing.T, b dbtest.Backend) {
 	if s := res.Check.Summary; s.Checked != 0 || s.Skipped != 1 || len(res.Check.Invocations) != 0 {
 		t.Errorf("a cut request's check: %+v", s)
 	}
+	// A check out of time skips what is left.
+	e.m.checkTime = 0
+	res, _ = e.deployAs(asEditor, "demo", api.ProjectDeploy{DryRun: true, Check: 3, Scripts: []api.ProjectScript{
+		{Name: "echo", Source: `response(200, "" + request.body)`}}}, 200)
+	if s := res.Check.Summary; s.Checked != 0 || s.Skipped != 3 {
+		t.Errorf("a check out of time: %+v", s)
+	}
+	e.m.checkTime = maxCheckTime
 	// No check: no report.
 	if res, _ := e.deployAs(asEditor, "demo", api.ProjectDeploy{DryRun: true, Scripts: []api.ProjectScript{{Name: "echo", Source: `response(200, "x")`}}}, 200); res.Check != nil {
 		t.Errorf("a deploy without check answered a report: %+v", res.Check)
