@@ -78,7 +78,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"scripts", "show", "a/b", "--version", "0"}, "error: --version must be 1 or more"},
 		{[]string{"members", "add", "app"}, "error: missing argument; expected 2 arguments"},
 		{[]string{"logs"}, "error: missing argument"},
-		{[]string{"logs", "a", "b"}, "error: too many arguments (b); expected APP, show ID or replay ID"},
+		{[]string{"logs", "a", "b"}, "error: too many arguments (b); expected APP, show ID, replay ID or repro ID"},
 		{[]string{"whoami", "extra"}, "error: too many arguments (extra); expected 0 arguments"},
 		{[]string{"help", "nope"}, `error: unknown command "nope"`},
 	} {

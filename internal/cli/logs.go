@@ -13,8 +13,8 @@ import (
 func logsCmd() *command {
 	return &command{
 		name:  "logs",
-		args:  "APP [--script NAME] [--status STATUS] [--http-status CODE] [--limit N | --follow [--after ID]] | show ID | replay ID [--version N] [--force]",
-		short: "list an app's invocation logs or jobs, newest first, follow them live, show or replay one",
+		args:  "APP [--script NAME] [--status STATUS] [--http-status CODE] [--limit N | --follow [--after ID]] | show ID | replay ID [--version N] [--force] | repro ID [--file F]",
+		short: "list an app's invocation logs or jobs, newest first, follow them live, show, replay or reproduce one",
 		long: `'pic logs APP' lists the app's invocation records, newest first (the
 server returns 100 unless --limit says otherwise, at most 1000). The table
 truncates summaries to 60 characters with an ellipsis; --output json has
@@ -47,7 +47,19 @@ against the live version of its script or --version N, and shows the
 recorded response and the replay's side by side. The replay really runs
 the script: its writes and outbound requests happen again. --force
 replays a request whose body was cut when it was recorded. It exits 0
-when the replay ran, whether or not the responses differ.`,
+when the replay ran, whether or not the responses differ.
+
+'pic logs repro ID' runs a recorded invocation again on this machine,
+with the runtime of 'pic dev', against the source of the version it ran
+or a local script (--file F, whose folder's scripts resolve its
+imports), deterministically: its kv reads, outbound responses, clock and
+random values are answered from the effect journal recorded with it, its
+writes are captured and not applied, and what the journal has no answer
+for is not performed but reported as a new effect. The app's secrets
+stay on the server: secret(NAME) reads "[secret NAME]", as the journal
+holds them. It shows both responses side by side and the first point
+where they differ, and exits 0 when they are the same, 1 when they
+differ.`,
 		run: leaf(parseLogs, runLogs),
 	}
 }
@@ -57,6 +69,7 @@ type logsAPI interface {
 	ListLogs(ctx context.Context, slug string, f client.LogFilter) ([]client.Invocation, error)
 	ListJobs(ctx context.Context, slug string, f client.LogFilter) ([]client.Job, error)
 	GetLog(ctx context.Context, id string) (*client.LogEntry, error)
+	GetVersion(ctx context.Context, slug, name string, version int) (*client.Version, error)
 	Replay(ctx context.Context, id string, opts client.ReplayOptions) (*client.Replay, error)
 	StreamLogs(ctx context.Context, slug string, f client.LogFilter, lastEventID string, fn func(client.LogEvent) error) error
 }
@@ -70,12 +83,14 @@ const (
 	logsFollow = "follow"
 	logsShow   = "show"
 	logsReplay = "replay"
+	logsRepro  = "repro"
 )
 
 type logsOptions struct {
 	Mode   string // logsList, logsFollow, logsShow or logsReplay
 	App    string // list and follow
-	ID     string // show and replay
+	ID     string // show, replay and repro
+	File   string // repro: the local script to run
 	Filter client.LogFilter
 	Jobs   bool // list: --status names a job state, so jobs are listed
 	Live   liveOptions
@@ -94,6 +109,7 @@ func parseLogs(p *pic, c *command, args []string) (logsOptions, error) {
 	f.stringVar(&opts.Filter.HTTPStatus, "http-status", "CODE", "only records whose caller got this HTTP status (404) or class (4xx)")
 	f.intVar(&opts.Filter.Limit, "limit", "N", "at most N records (1 to 1000; default 100)")
 	opts.Live.flags(f)
+	f.stringVar(&opts.File, "file", "F", "repro: run this local script instead of the recorded version")
 	pos, err := p.parse(c, f, args, 1, 2)
 	if err != nil {
 		return opts, err
@@ -102,9 +118,9 @@ func parseLogs(p *pic, c *command, args []string) (logsOptions, error) {
 	// show" lists the logs of an app named "show".
 	if len(pos) == 2 {
 		switch pos[0] {
-		case "show", "replay":
+		case "show", "replay", "repro":
 		default:
-			return opts, usagef(c, "too many arguments (%s); expected APP, show ID or replay ID", pos[1])
+			return opts, usagef(c, "too many arguments (%s); expected APP, show ID, replay ID or repro ID", pos[1])
 		}
 		if f.isSet("script", "status", "http-status", "limit") {
 			return opts, usagef(c, "--script, --status, --http-status and --limit filter a list, not 'logs %s'", pos[0])
@@ -113,6 +129,16 @@ func parseLogs(p *pic, c *command, args []string) (logsOptions, error) {
 			return opts, usagef(c, "--follow and --after follow an app's logs, not 'logs %s'", pos[0])
 		}
 		opts.ID = pos[1]
+		if pos[0] != "repro" && f.isSet("file") {
+			return opts, usagef(c, "--file is for 'logs repro'")
+		}
+		if pos[0] == "repro" {
+			if f.isSet("version", "force") {
+				return opts, usagef(c, "--version and --force are for 'logs replay'; 'logs repro' runs the recorded version or --file")
+			}
+			opts.Mode = logsRepro
+			return opts, nil
+		}
 		if pos[0] == "replay" {
 			if opts.Live.Version < 0 {
 				return opts, usagef(c, "--version must be a version number (0 or absent: the live version)")
@@ -128,6 +154,9 @@ func parseLogs(p *pic, c *command, args []string) (logsOptions, error) {
 	}
 	if f.isSet("version", "force") {
 		return opts, usagef(c, "--version and --force are for 'logs replay ID'")
+	}
+	if f.isSet("file") {
+		return opts, usagef(c, "--file is for 'logs repro ID'")
 	}
 	opts.App = pos[0]
 	opts.Jobs = slices.Contains(jobStatuses, opts.Filter.Status)
@@ -162,6 +191,8 @@ func runLogs(p *pic, api logsAPI, opts logsOptions) error {
 		return showLog(p, api, opts.ID)
 	case logsReplay:
 		return replayLog(p, api, opts.ID, opts.Live)
+	case logsRepro:
+		return reproLog(p, api, opts.ID, opts.File)
 	case logsFollow:
 		return followLogs(p, api, opts)
 	}
@@ -260,7 +291,7 @@ func writeLogEntry(w io.Writer, e *client.LogEntry) error {
 			return fmt.Errorf("writing the output: %w", err)
 		}
 	}
-	return nil
+	return writeJournal(w, inv.Journal)
 }
 
 // writeJob writes a job's row, an empty line and the table of its

@@ -289,7 +289,7 @@ func TestParseLogs(t *testing.T) {
 		// "logs show" lists the logs of an app named show.
 		{args: []string{"show"}, want: logsOptions{Mode: logsList, App: "show"}},
 		{args: nil, err: "missing argument; expected 1 to 2 arguments"},
-		{args: []string{"demo", "x"}, err: "too many arguments (x); expected APP, show ID or replay ID"},
+		{args: []string{"demo", "x"}, err: "too many arguments (x); expected APP, show ID, replay ID or repro ID"},
 		{args: []string{"demo", "--status", "bogus"}, err: `invalid --status "bogus": use ok, error, timeout, limit, queued, running, dead`},
 		{args: []string{"demo", "--status", "dead", "--http-status", "500"}, err: "--http-status filters invocation records, not jobs (--status dead)"},
 		{args: []string{"demo", "--limit", "0"}, err: "--limit must be 1 or more"},
