@@ -281,8 +281,8 @@ func (m *Manager) checkScript(ctx context.Context, ci checkInput, name string, n
 			continue
 		}
 		live := ci.live.run(ctx, m.sandbox, name, ev)
-		if live.Replay != nil && len(live.Replay.NewEffects) > 0 {
-			rep.Summary.Skipped++ // its journal does not answer even the live version
+		if !faithful(inv, live) {
+			rep.Summary.Skipped++
 			continue
 		}
 		cand := ci.candidate.run(ctx, m.sandbox, name, ev)
@@ -312,6 +312,18 @@ func (m *Manager) recordedIDs(ctx context.Context, app store.App, script string,
 		}
 	}
 	return ids, nil
+}
+
+// faithful reports whether the live version's replay answers as
+// production did, so that comparing the candidate with it says something:
+// it had no effect its journal lacks (a record older than journals, or a
+// journal cut short), and it answers the recorded status (a request that
+// relied on a credential header, which records leave out, does not).
+func faithful(inv store.Invocation, live executor.Result) bool {
+	if live.Replay != nil && len(live.Replay.NewEffects) > 0 {
+		return false
+	}
+	return live.HTTPStatus == inv.HTTPStatus
 }
 
 // replayEvent is the event of a recorded invocation, to be replayed in

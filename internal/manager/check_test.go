@@ -206,6 +206,15 @@ func testCheckBounds(t *testing.T, b dbtest.Backend) {
 	if s := res.Check.Summary; s.Checked != 0 || s.Skipped != 1 || len(res.Check.Invocations) != 0 {
 		t.Errorf("a cut request's check: %+v", s)
 	}
+	// A request the live version does not answer as production did is
+	// skipped: its credential header was not recorded.
+	e.deploy("demo", "guarded", `if request.headers.authorization == () { response(401, "who?") } else { response(200, "ok") }`)
+	e.invoke("GET", "/fn/demo/guarded", "", map[string]string{"Authorization": "Bearer t"})
+	res, _ = e.deployAs(asEditor, "demo", api.ProjectDeploy{DryRun: true, Check: 5, Scripts: []api.ProjectScript{
+		{Name: "guarded", Source: `response(200, "changed")`}}}, 200)
+	if s := res.Check.Summary; s.Checked != 0 || s.Skipped != 1 {
+		t.Errorf("a request relying on a credential header: %+v", s)
+	}
 	// A check out of time skips what is left.
 	e.m.checkTime = 0
 	res, _ = e.deployAs(asEditor, "demo", api.ProjectDeploy{DryRun: true, Check: 3, Scripts: []api.ProjectScript{
