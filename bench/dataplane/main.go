@@ -75,6 +75,7 @@ type config struct {
 	client   string // clientRaw or clientNetHTTP
 	pacing   string // pacingTimerfd or pacingSleep
 	floor    bool   // also run the bare handler at half of its own peak
+	journals bool   // also compare picloud with effect journals on and off
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -92,6 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.client, "client", clientNetHTTP, "the load generator's HTTP client: net/http, or raw (a minimal HTTP/1.1 client, cheap like wrk)")
 	fs.StringVar(&cfg.pacing, "pacing", defaultPacing, "how the latency runs' workers wait for each request's due time: timerfd (Linux; precise to tens of µs), or sleep (time.Sleep; up to a millisecond late)")
 	fs.BoolVar(&cfg.floor, "floor", true, "after the latency runs, run the bare handler at half of its own peak (-r runs): the p99 target applied to the floor")
+	fs.BoolVar(&cfg.journals, "journals", false, "after the throughput runs, compare picloud with its effect journals on and off (a second picloud with --log-journal off): -r closed-loop runs of -d each, of "+fnPath+" and of "+effectsPath+", which journals a kv read, the clock and a UUID")
 	fs.StringVar(&cfg.picloud, "picloud", "", "a picloud binary to use instead of building one")
 	fs.StringVar(&cfg.cpuprof, "cpuprofile", "", "after the measured runs, write a CPU profile of picloud under peak load (one more closed-loop run of -d) to this file")
 	fs.StringVar(&cfg.trace, "trace", "", "after the measured runs, write an execution trace of picloud at the latency runs' rate (one more open-loop run of -d) to this file")
@@ -200,6 +202,12 @@ func measure(ctx context.Context, cfg config, progress io.Writer) (*report, erro
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
+		}
+	}
+
+	if cfg.journals {
+		if rep.journals, err = compareJournals(ctx, cfg, gen, bin, tmp, pc, rep, logf); err != nil {
+			return nil, err
 		}
 	}
 

@@ -16,11 +16,12 @@ type report struct {
 	rate          float64 // of the latency runs
 	bareLat       []latency
 	picloudLat    []latency
-	floorRate     float64   // half of the bare handler's own peak
-	floorLat      []latency // the bare handler at floorRate (-floor)
-	invocations   int64     // picloud's count of invocations of bench/hello
-	logsDropped   int64     // invocation log records picloud dropped
-	busyStarts    int       // measured runs that -quiet could not start on an idle machine
+	floorRate     float64       // half of the bare handler's own peak
+	floorLat      []latency     // the bare handler at floorRate (-floor)
+	invocations   int64         // picloud's count of invocations of the app bench
+	logsDropped   int64         // invocation log records picloud dropped
+	busyStarts    int           // measured runs that -quiet could not start on an idle machine
+	journals      []journalRuns // -journals: by path, journals on and off
 }
 
 // summarize sums the counts, times and CPU of latency runs, takes the
@@ -90,7 +91,7 @@ func (r *report) runs() int { return len(r.allRuns()) }
 // closed-loop runs, their open-loop runs at the latency rate, and the
 // bare handler's at half of its own peak.
 func (r *report) allRuns() []throughput {
-	all := slices.Concat(r.bare, r.picloud)
+	all := slices.Concat(r.bare, r.picloud, r.journalRuns())
 	for _, l := range slices.Concat(r.picloudLat, r.bareLat, r.floorLat) {
 		all = append(all, l.asThroughput())
 	}
@@ -159,6 +160,7 @@ func (r *report) write(w io.Writer) {
 	if len(r.floorLat) > 0 {
 		r.writeFloor(w)
 	}
+	r.writeJournals(w)
 
 	fmt.Fprintf(w, "### Targets\n\n| target | measured | met |\n|---|---:|---|\n")
 	fmt.Fprintf(w, "| throughput ≥ %.0f%% of the bare handler's | %.1f%% | %s |\n", 100*targetRatio, 100*ratio, yes(ratio >= targetRatio))

@@ -25,8 +25,12 @@ import (
 
 // What both servers answer, and where.
 const (
-	fnPath        = "/fn/bench/hello"
-	script        = `"Hello, world!"`
+	fnPath = "/fn/bench/hello"
+	script = `"Hello, world!"`
+	// effectsPath answers the same, with effects its invocation record
+	// journals: a kv read, the clock, a random UUID (-journals).
+	effectsPath   = "/fn/bench/effects"
+	effectsScript = `let hits = kv::get("hits", 0); let at = time::unix(); let id = crypto::uuid(); "Hello, world!"`
 	helloBody     = "Hello, world!"
 	textPlain     = "text/plain; charset=utf-8"
 	adminPassword = "dataplane-bench-password"
@@ -99,12 +103,18 @@ func buildPicloud(ctx context.Context, dir string, pprof bool) (string, error) {
 // pprof, it asks a binary built with the profiling overlay to serve
 // /debug/pprof on a second port (s.pprof).
 func startPicloud(ctx context.Context, bin, tmp string, pprof bool) (*server, error) {
+	return startPicloudAs(ctx, "picloud", bin, filepath.Join(tmp, "data"), pprof)
+}
+
+// startPicloudAs is startPicloud with a name, a data directory and more
+// arguments of picloud serve.
+func startPicloudAs(ctx context.Context, name, bin, data string, pprof bool, args ...string) (*server, error) {
 	addr, err := picloudproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	s := &server{name: "picloud", url: "http://" + addr, stderr: &picloudproc.SyncBuffer{}}
-	s.cmd = exec.Command(bin, "serve", "--listen", addr, "--data", filepath.Join(tmp, "data"), "--log-level", "warn")
+	s := &server{name: name, url: "http://" + addr, stderr: &picloudproc.SyncBuffer{}}
+	s.cmd = exec.Command(bin, append([]string{"serve", "--listen", addr, "--data", data, "--log-level", "warn"}, args...)...)
 	s.cmd.Env = append(os.Environ(), "PICLOUD_ADMIN_PASSWORD="+adminPassword, "PICLOUD_METRICS_TOKEN="+metricsToken)
 	if pprof {
 		paddr, err := picloudproc.FreeAddr()
@@ -141,8 +151,10 @@ func (s *server) setUp(ctx context.Context) error {
 	if code, body, _, err := call(ctx, "POST", s.url+"/api/v1/apps", tok.Token, "application/json", `{"slug":"bench"}`); err != nil || code != http.StatusCreated {
 		return fmt.Errorf("create the app: %d %s %v", code, body, err)
 	}
-	if code, body, _, err := call(ctx, "PUT", s.url+"/api/v1/apps/bench/scripts/hello", tok.Token, "text/plain", script); err != nil || code != http.StatusCreated {
-		return fmt.Errorf("deploy the script: %d %s %v", code, body, err)
+	for name, src := range map[string]string{"hello": script, "effects": effectsScript} {
+		if code, body, _, err := call(ctx, "PUT", s.url+"/api/v1/apps/bench/scripts/"+name, tok.Token, "text/plain", src); err != nil || code != http.StatusCreated {
+			return fmt.Errorf("deploy the script %s: %d %s %v", name, code, body, err)
+		}
 	}
 	return nil
 }

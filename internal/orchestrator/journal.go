@@ -18,16 +18,24 @@ func recordJournal(res executor.Result) *store.Journal {
 	if j == nil {
 		return nil
 	}
-	red := res.Secrets
-	out := &store.Journal{Truncated: j.Truncated, Entries: make([]store.JournalEntry, len(j.Entries))}
-	for i, e := range j.Entries {
+	return &store.Journal{Truncated: j.Truncated, Entries: recordedEntries(j.Entries, res.Secrets)}
+}
+
+// recordedEntries are journal entries as kept: secrets redacted, and
+// credential headers left out of outbound exchanges.
+func recordedEntries(es []store.JournalEntry, red *executor.Redactor) []store.JournalEntry {
+	if es == nil {
+		return nil
+	}
+	out := make([]store.JournalEntry, len(es))
+	for i, e := range es {
 		e = red.RedactEntry(e)
 		if e.HTTP != nil {
 			x := *e.HTTP
 			x.Header, x.RespHeader = recordedHeader(x.Header), recordedHeader(x.RespHeader)
 			e.HTTP = &x
 		}
-		out.Entries[i] = e
+		out[i] = e
 	}
 	return out
 }
@@ -35,7 +43,8 @@ func recordJournal(res executor.Result) *store.Journal {
 // SandboxRun is the outcome of a sandboxed replay (SandboxReplay): the
 // run's result, whose Replay lists its captured writes and new effects,
 // and the response as it would be recorded, comparable with the recorded
-// invocation's Response.
+// invocation's Response. The report's entries are cleaned as the
+// journal's are (recordJournal), so that they compare with its entries.
 type SandboxRun struct {
 	Version  int
 	Result   executor.Result
@@ -62,6 +71,11 @@ func (o *Orchestrator) SandboxReplay(ctx context.Context, inv store.Invocation, 
 		ev.Replay = &store.Journal{}
 	}
 	res := c.run(ctx, ev, o.defaults.Merge(app.Limits))
+	if r := res.Replay; r != nil {
+		// Comparable with the recorded journal's entries.
+		res.Replay = &executor.ReplayReport{Writes: recordedEntries(r.Writes, res.Secrets),
+			NewEffects: recordedEntries(r.NewEffects, res.Secrets)}
+	}
 	return SandboxRun{Version: v.Version, Result: res, Response: recordResponse(res)}, nil
 }
 
