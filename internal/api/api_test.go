@@ -51,6 +51,12 @@ func TestRoundTrip(t *testing.T) {
 		&AppUpdate{Name: ptr("n"), Limits: SetLimits(limits), Outbound: &OutboundUpdate{Allow: &[]string{}}},
 		&NewSchedule{Script: "s", Cron: "@daily", Enabled: ptr(false)},
 		&ErrorBody{Error: &Error{Code: "not_found", Message: "no", Details: map[string]any{"line": float64(1)}}},
+		&DeployResult{Changes: []Change{{Action: ActionUpdate, Kind: KindScript, Name: "hello", Detail: "v1 → v2"}},
+			Check: &CheckReport{Limit: 50, Summary: CheckSummary{Scripts: 1, Checked: 1, Different: 1, Skipped: 2},
+				Invocations: []CheckedInvocation{{ID: "01J", Script: "hello", Outcome: CheckDifferent, Summary: "body",
+					NewEffects: []string{"kv::get k"}, Error: "e",
+					Diff: &CheckDiff{Status: []int{200, 500}, Headers: []HeaderDiff{{Name: "X", Live: "1"}}, Body: "-a\n+b",
+						WritesGone: []string{"kv::set a 1"}, WritesNew: []string{"kv::set a 2"}}}}}},
 	} {
 		b, err := json.Marshal(v)
 		if err != nil {

@@ -89,9 +89,10 @@ type CheckSummary struct {
 	NewError  int `json:"new_error"`
 	NewEffect int `json:"new_effect"`
 	// Skipped counts the recorded invocations that could not be
-	// replayed: no recorded request, or a journal that does not answer
-	// the live version's effects (recorded before journals, or cut
-	// short).
+	// replayed faithfully: no recorded request, a request body cut when
+	// it was recorded, a live replay that does not answer as production
+	// did (its journal lacks an effect, or it answers another status),
+	// or a check that ran out of time (90 seconds of replays).
 	Skipped int `json:"skipped"`
 }
 

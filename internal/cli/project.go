@@ -56,10 +56,10 @@ nothing. Scripts and schedules the folder lacks are deleted only with
 no release. The app is created on its first deploy when you may create
 apps.
 
---check replays the last 50 recorded invocations of every changed script
-(--check=N: the last N; the number follows an equals sign) against its
-new source in a sandbox, effects answered from each invocation's
-journal: nothing reaches production. It prints one line per invocation,
+--check replays the last 50 recorded invocations of every changed script,
+and of every script importing one (--check=N: the last N; the number
+follows an equals sign), against the new sources in a sandbox, effects
+answered from each invocation's journal: nothing reaches production. It prints one line per invocation,
 OUTCOME SCRIPT ID SUMMARY (same, different, new error, new effect), the
 differences, and a summary line. When all are the same the deploy goes
 on; otherwise it asks for confirmation, which --yes gives (needed

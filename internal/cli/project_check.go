@@ -213,7 +213,7 @@ func checkSummaryLine(rep *api.CheckReport) string {
 	line := fmt.Sprintf("Check: %d invocation(s) of %d changed script(s) replayed: %d same, %d different, %d new error, %d new effect",
 		s.Checked, s.Scripts, s.Same, s.Different, s.NewError, s.NewEffect)
 	if s.Skipped > 0 {
-		line += fmt.Sprintf("; %d skipped (no recorded request, or a journal that does not answer the live version)", s.Skipped)
+		line += fmt.Sprintf("; %d skipped (not replayable as production ran them)", s.Skipped)
 	}
 	return line
 }

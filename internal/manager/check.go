@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/executor"
 	"github.com/picloud/picloud/internal/httpx"
+	"github.com/picloud/picloud/internal/secrets"
 	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/rhai"
 )
@@ -26,6 +28,10 @@ import (
 // run answers as production did; when it needs an effect its journal
 // lacks (a record older than journals, or a journal cut short), the
 // invocation is skipped rather than misjudged.
+
+// maxCheckTime bounds the replays of one check, within pic's two minutes
+// of patience: the invocations left when it runs out are skipped.
+const maxCheckTime = 90 * time.Second
 
 // validCheck checks a deploy's Check and RequireSame: 422 when invalid.
 func validCheck(req api.ProjectDeploy) error {
@@ -97,6 +103,8 @@ type checkInput struct {
 	app             store.App
 	env             map[string]string
 	live, candidate checkSide
+	// until is when the check stops replaying (Manager.checkTime).
+	until time.Time
 }
 
 // checkSide is one side of a check: the app's settings on that side (a
@@ -142,7 +150,7 @@ func (m *Manager) checkProject(ctx context.Context, state appState, in project, 
 // scripts, and the live scripts as the deploy leaves them (the project's
 // sources, less the scripts it prunes).
 func (m *Manager) checkInput(ctx context.Context, state appState, in project, p plan) (checkInput, error) {
-	ci := checkInput{app: state.app}
+	ci := checkInput{app: state.app, until: time.Now().Add(m.checkTime)}
 	var err error
 	if ci.env, err = m.openSecrets(ctx, state.app); err != nil {
 		return ci, err
@@ -221,21 +229,28 @@ func reachesChange(live, cand checkSide, name string, seen map[string]bool) bool
 }
 
 // openSecrets opens the app's secrets for the sandbox's runs; nil when
-// it has none, or when this server has no key to open them (the runs
-// that read one then fail alike on both sides).
+// it has none. Secrets this server cannot open answer 503: runs that
+// read one would fail alike on both sides and pass for the same.
 func (m *Manager) openSecrets(ctx context.Context, app store.App) (map[string]string, error) {
-	if m.secrets == nil {
-		return nil, nil
-	}
 	list, err := m.store.ListSecretValues(ctx, app.ID)
 	if err != nil {
 		return nil, fmt.Errorf("manager: unable to read the secrets of app %q: %w", app.Slug, err)
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	unavailable := func(why string) error {
+		return &httpx.Error{Status: http.StatusServiceUnavailable, Code: "secrets_unavailable",
+			Message: fmt.Sprintf("app %q has secrets, but %s, so its scripts cannot be replayed: deploy without a check, or through a server that has the key", app.Slug, why)}
+	}
+	if m.secrets == nil {
+		return nil, unavailable(fmt.Sprintf("this server has no secret key to open them (%s or --secret-key-file)", secrets.EnvKey))
 	}
 	env := make(map[string]string, len(list))
 	for _, s := range list {
 		v, err := m.secrets.Open(app.ID, s.Name, s.Sealed)
 		if err != nil {
-			return nil, fmt.Errorf("manager: unable to open secret %s of app %q: %w", s.Name, app.Slug, err)
+			return nil, unavailable(fmt.Sprintf("its secret %s does not open here (%v)", s.Name, err))
 		}
 		env[s.Name] = string(v)
 	}
@@ -249,7 +264,11 @@ func (m *Manager) checkScript(ctx context.Context, ci checkInput, name string, n
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
+	for i, id := range ids {
+		if time.Now().After(ci.until) {
+			rep.Summary.Skipped += len(ids) - i
+			return nil
+		}
 		inv, err := m.store.GetInvocation(ctx, id)
 		if err != nil {
 			// Pruned since it was listed: there is nothing to replay.
@@ -262,8 +281,8 @@ func (m *Manager) checkScript(ctx context.Context, ci checkInput, name string, n
 			continue
 		}
 		live := ci.live.run(ctx, m.sandbox, name, ev)
-		if live.Replay != nil && len(live.Replay.NewEffects) > 0 {
-			rep.Summary.Skipped++ // its journal does not answer even the live version
+		if !faithful(inv, live) {
+			rep.Summary.Skipped++
 			continue
 		}
 		cand := ci.candidate.run(ctx, m.sandbox, name, ev)
@@ -295,11 +314,24 @@ func (m *Manager) recordedIDs(ctx context.Context, app store.App, script string,
 	return ids, nil
 }
 
+// faithful reports whether the live version's replay answers as
+// production did, so that comparing the candidate with it says something:
+// it had no effect its journal lacks (a record older than journals, or a
+// journal cut short), and it answers the recorded status (a request that
+// relied on a credential header, which records leave out, does not).
+func faithful(inv store.Invocation, live executor.Result) bool {
+	if live.Replay != nil && len(live.Replay.NewEffects) > 0 {
+		return false
+	}
+	return live.HTTPStatus == inv.HTTPStatus
+}
+
 // replayEvent is the event of a recorded invocation, to be replayed in
-// the sandbox; false when it has no recorded request.
+// the sandbox; false when it has no recorded request, or only part of
+// its body (both sides would answer a request production never got).
 func replayEvent(ci checkInput, inv store.Invocation) (executor.Event, bool) {
 	req := inv.Request
-	if req == nil {
+	if req == nil || req.BodyTruncated {
 		return executor.Event{}, false
 	}
 	journal := inv.Journal

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -82,20 +83,32 @@ func diffRuns(live, cand executor.Result) *api.CheckDiff {
 
 // headerDiff lists the headers whose values differ, by canonical name.
 func headerDiff(a, b http.Header, red *executor.Redactor) []api.HeaderDiff {
-	var names []string
-	for k := range a {
-		names = append(names, http.CanonicalHeaderKey(k))
-	}
-	for k := range b {
-		names = append(names, http.CanonicalHeaderKey(k))
+	x, y := joinedHeader(a), joinedHeader(b)
+	names := slices.Collect(maps.Keys(x))
+	for k := range y {
+		if _, ok := x[k]; !ok {
+			names = append(names, k)
+		}
 	}
 	slices.Sort(names)
 	var out []api.HeaderDiff
-	for _, name := range slices.Compact(names) {
-		x, y := strings.Join(a.Values(name), ", "), strings.Join(b.Values(name), ", ")
-		if x != y {
-			out = append(out, api.HeaderDiff{Name: name, Live: clip(red.Redact(x)), Candidate: clip(red.Redact(y))})
+	for _, name := range names {
+		if x[name] != y[name] {
+			out = append(out, api.HeaderDiff{Name: name, Live: clip(red.Redact(x[name])), Candidate: clip(red.Redact(y[name]))})
 		}
+	}
+	return out
+}
+
+// joinedHeader is h by canonical name, each header's values joined.
+func joinedHeader(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		name := http.CanonicalHeaderKey(k)
+		if prev, ok := out[name]; ok {
+			vs = append([]string{prev}, vs...)
+		}
+		out[name] = strings.Join(vs, ", ")
 	}
 	return out
 }

@@ -199,6 +199,30 @@ func testCheckBounds(t *testing.T, b dbtest.Backend) {
 	if s := res.Check.Summary; s.Scripts != 1 || s.Checked != 2 {
 		t.Errorf("summary: %+v", s)
 	}
+	// A request whose body was cut when it was recorded is skipped.
+	e.invoke("POST", "/fn/demo/echo", strings.Repeat("x", 70<<10), nil)
+	res, _ = e.deployAs(asEditor, "demo", api.ProjectDeploy{DryRun: true, Check: 1, Scripts: []api.ProjectScript{
+		{Name: "echo", Source: `response(200, "" + request.body)`}}}, 200)
+	if s := res.Check.Summary; s.Checked != 0 || s.Skipped != 1 || len(res.Check.Invocations) != 0 {
+		t.Errorf("a cut request's check: %+v", s)
+	}
+	// A request the live version does not answer as production did is
+	// skipped: its credential header was not recorded.
+	e.deploy("demo", "guarded", `if request.headers.authorization == () { response(401, "who?") } else { response(200, "ok") }`)
+	e.invoke("GET", "/fn/demo/guarded", "", map[string]string{"Authorization": "Bearer t"})
+	res, _ = e.deployAs(asEditor, "demo", api.ProjectDeploy{DryRun: true, Check: 5, Scripts: []api.ProjectScript{
+		{Name: "guarded", Source: `response(200, "changed")`}}}, 200)
+	if s := res.Check.Summary; s.Checked != 0 || s.Skipped != 1 {
+		t.Errorf("a request relying on a credential header: %+v", s)
+	}
+	// A check out of time skips what is left.
+	e.m.checkTime = 0
+	res, _ = e.deployAs(asEditor, "demo", api.ProjectDeploy{DryRun: true, Check: 3, Scripts: []api.ProjectScript{
+		{Name: "echo", Source: `response(200, "" + request.body)`}}}, 200)
+	if s := res.Check.Summary; s.Checked != 0 || s.Skipped != 3 {
+		t.Errorf("a check out of time: %+v", s)
+	}
+	e.m.checkTime = maxCheckTime
 	// No check: no report.
 	if res, _ := e.deployAs(asEditor, "demo", api.ProjectDeploy{DryRun: true, Scripts: []api.ProjectScript{{Name: "echo", Source: `response(200, "x")`}}}, 200); res.Check != nil {
 		t.Errorf("a deploy without check answered a report: %+v", res.Check)
@@ -261,5 +285,27 @@ func testCheckFollowsImports(t *testing.T, b dbtest.Backend) {
 	}
 	if s := res.Check.Summary; s.Scripts != 2 || s.Checked != 1 {
 		t.Errorf("summary: %+v, want words and hi checked, other not", s)
+	}
+}
+
+// TestCheckRedactsSecrets replays scripts with the app's secrets, which
+// never appear in the report: not in a body's diff, a header or a write.
+func TestCheckRedactsSecrets(t *testing.T) { dbtest.Run(t, testCheckRedactsSecrets) }
+
+func testCheckRedactsSecrets(t *testing.T, b dbtest.Backend) {
+	t.Parallel()
+	e := newLiveEnv(t, b)
+	sec := seededSecrets["demo"]
+	e.deploy("demo", "tok", `response(200, "t=" + secret("`+sec.name+`"))`)
+	e.invoke("GET", "/fn/demo/tok", "", nil)
+
+	res, body := e.checkDeploy("tok", `let s = secret("`+sec.name+`"); kv::set("copy", s); response(201, "token " + s, #{"X-Token": s})`, 10, true, false, 200)
+	wantOutcomes(t, "a changed use of a secret", res.Check, "different")
+	if strings.Contains(body.body, sec.value) {
+		t.Fatalf("the report holds the secret: %s", body.body)
+	}
+	d := res.Check.Invocations[0].Diff
+	if d == nil || !strings.Contains(d.Body, "+token [secret "+sec.name+"]") || len(d.Headers) == 0 || len(d.WritesNew) != 1 {
+		t.Errorf("diff: %+v", d)
 	}
 }

@@ -50,7 +50,7 @@ func newLiveEnv(t *testing.T, b dbtest.Backend) *liveEnv {
 	})
 	// The manager of newEnv has no replayer: swap it for one that does.
 	e.srv.Close()
-	e.m = New(Config{Store: e.st, Bus: e.bus, Logger: slog.New(slog.DiscardHandler), Replayer: e.orch})
+	e.m = New(Config{Store: e.st, Bus: e.bus, Logger: slog.New(slog.DiscardHandler), Replayer: e.orch, Secrets: testKeyring})
 	e.m.hashParams = cheapHash
 	e.m.streamEnded = func() { e.ended <- struct{}{} }
 	e.srv = httptest.NewServer(e.m.Handler())

@@ -92,6 +92,7 @@ type Manager struct {
 	metrics    *metrics.Metrics
 	compile    func(string) error
 	sandbox    *executor.Executor
+	checkTime  time.Duration // bounds a check's replays; tests lower it
 	sessionTTL time.Duration
 	kvLimits   store.KVLimits
 	maxSource  int64
@@ -134,6 +135,7 @@ func New(cfg Config) *Manager {
 		metrics:    cfg.Metrics,
 		compile:    cfg.Compile,
 		sandbox:    cfg.Sandbox,
+		checkTime:  maxCheckTime,
 		sessionTTL: cfg.SessionTTL,
 		secrets:    cfg.Secrets,
 		kvLimits:   cfg.KVLimits.Or(store.DefaultKVLimits()),

@@ -134,7 +134,10 @@ func appendStringField(b []byte, name, value string) []byte {
 // appendHeaderField appends ,"header":{…} with the names sorted, unless
 // h is empty (omitempty). A nil list of values is null, as encoding/json
 // writes it.
-func appendHeaderField(b []byte, h http.Header) []byte {
+func appendHeaderField(b []byte, h http.Header) []byte { return appendHeaderNamed(b, "header", h) }
+
+// appendHeaderNamed is appendHeaderField with the field's name.
+func appendHeaderNamed(b []byte, name string, h http.Header) []byte {
 	if len(h) == 0 {
 		return b
 	}
@@ -144,7 +147,9 @@ func appendHeaderField(b []byte, h http.Header) []byte {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	b = append(b, `,"header":{`...)
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, `":{`...)
 	for i, k := range names {
 		if i > 0 {
 			b = append(b, ',')

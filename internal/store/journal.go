@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -92,12 +93,15 @@ type JournalExchange struct {
 type JournalBody []byte
 
 // MarshalJSON writes b as a string or as base64.
-func (b JournalBody) MarshalJSON() ([]byte, error) {
+func (b JournalBody) MarshalJSON() ([]byte, error) { return appendJournalBody(nil, b), nil }
+
+func appendJournalBody(out []byte, b JournalBody) []byte {
 	if utf8.Valid(b) {
-		return appendString(nil, b), nil
+		return appendString(out, b)
 	}
-	out := append([]byte(`{"base64":"`), base64.StdEncoding.EncodeToString(b)...)
-	return append(out, '"', '}'), nil
+	out = append(out, `{"base64":"`...)
+	out = base64.StdEncoding.AppendEncode(out, b)
+	return append(out, '"', '}')
 }
 
 // UnmarshalJSON reads what MarshalJSON wrote.
@@ -136,7 +140,7 @@ func EncodeJournal(j *Journal) []byte {
 	if j == nil || len(j.Entries) == 0 && !j.Truncated {
 		return nil
 	}
-	data, _ := json.Marshal(j) // strings, numbers and headers always encode
+	data := appendJournal(make([]byte, 0, 256), j)
 	if len(data) < journalCompressAt {
 		return data
 	}
@@ -171,4 +175,99 @@ func DecodeJournal(b []byte) (*Journal, error) {
 		return nil, fmt.Errorf("store: unable to decode a journal: %w", err)
 	}
 	return &j, nil
+}
+
+// appendJournal appends the JSON that encoding/json writes for j, without
+// HTML escaping, by hand: the log writer encodes the journal of every
+// invocation that has one, and reflection cost several microseconds each.
+func appendJournal(b []byte, j *Journal) []byte {
+	b = append(b, '{')
+	if len(j.Entries) > 0 {
+		b = append(b, `"entries":[`...)
+		for i, e := range j.Entries {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJournalEntry(b, e)
+		}
+		b = append(b, ']')
+	}
+	if j.Truncated {
+		if len(j.Entries) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `"truncated":true`...)
+	}
+	return append(b, '}')
+}
+
+func appendJournalEntry(b []byte, e JournalEntry) []byte {
+	b = append(b, `{"op":`...)
+	b = appendString(b, e.Op)
+	b = appendStringField(b, "key", e.Key)
+	b = appendStringField(b, "value", e.Value)
+	if e.Found {
+		b = append(b, `,"found":true`...)
+	}
+	if len(e.Keys) > 0 {
+		b = append(b, `,"keys":[`...)
+		for i, k := range e.Keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+		}
+		b = append(b, ']')
+	}
+	b = appendIntField(b, "n", e.N)
+	b = appendIntField(b, "int", e.Int)
+	if len(e.Bytes) > 0 {
+		b = append(b, `,"bytes":`...)
+		b = appendJournalBody(b, e.Bytes)
+	}
+	if x := e.HTTP; x != nil {
+		b = append(b, `,"http":{"method":`...)
+		b = appendString(b, x.Method)
+		b = append(b, `,"url":`...)
+		b = appendString(b, x.URL)
+		b = appendHeaderNamed(b, "header", x.Header)
+		b = appendBodyField(b, "body", x.Body)
+		b = appendIntField(b, "body_size", int64(x.BodySize))
+		b = appendStringField(b, "body_sha256", x.BodyHash)
+		if x.BodyTruncated {
+			b = append(b, `,"body_truncated":true`...)
+		}
+		b = appendIntField(b, "status", int64(x.Status))
+		b = appendHeaderNamed(b, "resp_header", x.RespHeader)
+		b = appendBodyField(b, "resp_body", x.RespBody)
+		b = appendIntField(b, "resp_body_size", int64(x.RespBodySize))
+		if x.RespBodyTruncated {
+			b = append(b, `,"resp_body_truncated":true`...)
+		}
+		b = append(b, '}')
+	}
+	b = appendStringField(b, "error", e.Err)
+	return append(b, '}')
+}
+
+// appendIntField appends ,"name":n unless n is 0 (omitempty).
+func appendIntField(b []byte, name string, n int64) []byte {
+	if n == 0 {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return strconv.AppendInt(b, n, 10)
+}
+
+// appendBodyField appends ,"name":body unless it is empty (omitempty).
+func appendBodyField(b []byte, name string, body JournalBody) []byte {
+	if len(body) == 0 {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendJournalBody(b, body)
 }
