@@ -10,6 +10,7 @@ import (
 	"github.com/picloud/picloud/internal/client"
 	"github.com/picloud/picloud/internal/project"
 	"github.com/picloud/picloud/internal/store/dbtest"
+	"github.com/picloud/picloud/internal/testdeps"
 )
 
 func TestDeployCheckJourney(t *testing.T) {
@@ -35,7 +36,7 @@ func testDeployCheckJourney(t *testing.T, b dbtest.Backend) {
 	eventually(t, "both invocations are logged", func() bool {
 		list, err := adm.ListLogs(context.Background(), app, client.LogFilter{})
 		return err == nil && len(list) == 2
-	}, &lockedBuffer{})
+	}, &testdeps.Buffer{})
 
 	// A refactor: both invocations are the same; the deploy goes on.
 	editFile(t, dir, "hello.rhai", "let who = request.query.name ?? \"world\";\nlet msg = `Hello, ${who}!`;\n#{ message: msg, method: request.method, path: request.path }\n")
