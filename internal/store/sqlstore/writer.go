@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/picloud/picloud/internal/store"
 )
@@ -143,7 +144,7 @@ func insertInvocations(ctx context.Context, tx *Store, invs []store.Invocation) 
 			recorded[inv.AppID] += exchangeSize(req, resp, journal)
 			args = append(args, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
 				tx.d.t(inv.StartedAt), int64(inv.Duration), inv.Status, inv.HTTPStatus, inv.Operations,
-				inv.Summary, inv.Output, inv.JobID, inv.Attempt, req, resp, journal)
+				storableText(inv.Summary), storableText(inv.Output), inv.JobID, inv.Attempt, req, resp, journal)
 			if len(args) == invocationParams*insertChunk {
 				if err := flush(); err != nil {
 					return err
@@ -197,4 +198,15 @@ func setParam[T int64 | string](d *dialect, vals []T) any {
 	}
 	b, _ := json.Marshal(vals) // integers and strings always encode
 	return string(b)
+}
+
+// storableText is a script's own text (a summary, printed output) as both
+// backends store it alike: NUL, which PostgreSQL's text refuses (and
+// would cost the whole batch of records), and invalid UTF-8 become
+// U+FFFD.
+func storableText(s string) string {
+	if strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

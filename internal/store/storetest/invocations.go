@@ -135,6 +135,21 @@ func testInvocations(t *testing.T, st store.Store) {
 	got, err = st.GetInvocation(ctx, "inv-02")
 	ok(t, "GetInvocation", err)
 	check(t, "GetInvocation after a bulk duplicate", got, i2)
+
+	// A NUL or invalid UTF-8 in a summary or in printed output (a
+	// script's own text) is kept as U+FFFD, and never costs the batch: PostgreSQL's text refuses
+	// NUL, and a refused batch would lose every record in it.
+	nul := invocation("nul-01", a, "hello", store.StatusError, at(2*time.Hour))
+	nul.Summary, nul.Output = "ErrorRuntime: a\x00b", "x\x00y\xff\n"
+	plain := invocation("nul-02", a, "hello", store.StatusOK, at(2*time.Hour))
+	ok(t, "InsertInvocations with NUL", st.InsertInvocations(ctx, []store.Invocation{nul, plain}))
+	got, err = st.GetInvocation(ctx, "nul-01")
+	ok(t, "GetInvocation with NUL", err)
+	if got.Summary != "ErrorRuntime: a\uFFFDb" || got.Output != "x\uFFFDy\uFFFD\n" {
+		t.Errorf("NUL stored as summary %q, output %q; want U+FFFD in its place", got.Summary, got.Output)
+	}
+	_, err = st.GetInvocation(ctx, "nul-02")
+	ok(t, "GetInvocation of the NUL record's batch mate", err)
 }
 
 func testPruneInvocations(t *testing.T, st store.Store) {
