@@ -74,6 +74,8 @@ type evaluator struct {
 	// nextCheck is the operation count at which tick next looks at the
 	// limit and the context.
 	nextCheck uint64
+	// lastYield is the operation count at the last yield of the processor.
+	lastYield uint64
 	flow      flow    // reused for break/continue/return
 	glob      *global // constants reachable as global::NAME
 
@@ -284,21 +286,28 @@ func (ev *evaluator) checkOps(pos Position) error {
 	if max := ev.limits.MaxOperations; max > 0 && max+1 < ev.nextCheck {
 		ev.nextCheck = max + 1
 	}
-	// A long run lets other goroutines in every checkInterval operations
-	// (some microseconds) rather than holding its processor until Go
+	// A long run lets other goroutines in every yieldInterval operations
+	// (tens of microseconds) rather than holding its processor until Go
 	// preempts it (10 ms): on a small machine a few runs that only burn
 	// CPU otherwise add tens of milliseconds to every short request
 	// served beside them. Runs shorter than yieldAfter operations (about
 	// a millisecond) never yield, so that they finish at full speed.
-	if ev.ops >= yieldAfter {
+	if ev.ops >= yieldAfter && ev.ops-ev.lastYield >= yieldInterval {
+		ev.lastYield = ev.ops
 		runtime.Gosched()
 	}
 	return nil
 }
 
 // yieldAfter is how many operations a run does before it starts to yield
-// its processor at every check.
-const yieldAfter = 64 * checkInterval
+// its processor; it then yields every yieldInterval operations. A yield
+// costs some microseconds when other processors are idle (the scheduler
+// wakes one), so yielding at every check would take a fifth of a long
+// run's time.
+const (
+	yieldAfter    = 64 * checkInterval
+	yieldInterval = 16 * checkInterval
+)
 
 func errAt(kind ErrorKind, pos Position, format string, args ...any) *EvalError {
 	return &EvalError{Kind: kind, Msg: fmt.Sprintf(format, args...), Pos: pos}
