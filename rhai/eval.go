@@ -58,7 +58,11 @@ type evaluator struct {
 	debug    func(string, Position)
 
 	stack []variable
-	base  int    // index of the current function's first variable
+	base  int // index of the current function's first variable
+	// fb is the stack index of slot 0 of the compiled code running: the
+	// first variable of its function, or the first variable the script's
+	// top level declares.
+	fb    int
 	this  *Value // bound `this`, nil outside methods
 	ast   *AST   // functions visible to the running code
 	depth int    // function call depth
@@ -124,7 +128,7 @@ func (e *Engine) Run(ast *AST, opts RunOptions) (result Value, err error) {
 	if scope != nil {
 		ev.stack = append(ev.stack, scope.vars...)
 	}
-	result, err = ev.runMain(ast.file)
+	result, err = ev.runMain(ast)
 	if opts.Stats != nil {
 		opts.Stats.Operations = ev.ops
 		opts.Stats.MemoryChecks, opts.Stats.MemoryPeak = ev.memState.walks, ev.memState.peak
@@ -234,8 +238,15 @@ func (ev *evaluator) release() {
 
 // runMain runs the top level of a script and turns a stray return into the
 // script's value.
-func (ev *evaluator) runMain(f *syntax.File) (Value, error) {
-	v, err := ev.execStmts(f.Stmts)
+func (ev *evaluator) runMain(a *AST) (Value, error) {
+	var v Value
+	var err error
+	if a.main != nil {
+		ev.fb = len(ev.stack)
+		v, err = a.main(ev)
+	} else {
+		v, err = ev.execStmts(a.file.Stmts)
+	}
 	if err != nil {
 		if fl, ok := err.(*flow); ok && (fl.kind == flowReturn || fl.kind == flowExit) {
 			return fl.value, nil
@@ -856,6 +867,9 @@ func (ev *evaluator) evalWhile(x *syntax.While) (Value, error) {
 			if fl.kind == flowBreak {
 				return fl.value, nil
 			}
+			if fl.kind == flowExit {
+				return Unit, err
+			}
 		}
 	}
 }
@@ -863,16 +877,7 @@ func (ev *evaluator) evalWhile(x *syntax.While) (Value, error) {
 // loopBody runs one iteration; done reports a break (with its value).
 func (ev *evaluator) loopBody(b *syntax.Block) (done bool, v Value, err error) {
 	_, err = ev.execBlock(b)
-	if err != nil {
-		fl, ok := err.(*flow)
-		if !ok || fl.kind == flowReturn {
-			return true, Unit, err
-		}
-		if fl.kind == flowBreak {
-			return true, fl.value, nil
-		}
-	}
-	return false, Unit, nil
+	return loopStep(err)
 }
 
 func (ev *evaluator) evalFor(x *syntax.For) (Value, error) {
@@ -904,6 +909,13 @@ func (ev *evaluator) evalFor(x *syntax.For) (Value, error) {
 		count++
 		return ev.loopBody(x.Body)
 	}
+	return ev.forEach(x, iter, step)
+}
+
+// forEach calls step with each value iter yields, until step reports a
+// break or an error.
+func (ev *evaluator) forEach(x *syntax.For, iter Value, step func(Value) (bool, Value, error)) (Value, error) {
+	var err error
 	switch iter.t {
 	case TypeRange, TypeRangeInclusive:
 		s, e, incl := iter.AsRange()

@@ -188,16 +188,22 @@ func (ev *evaluator) runFrame(f *scriptFn, mark int, this *Value, pos Position, 
 		ev.truncate(mark)
 		return Unit, err
 	}
-	base, savedThis, ast, hidden := ev.base, ev.this, ev.ast, ev.hidden
+	base, fb, savedThis, ast, hidden := ev.base, ev.fb, ev.this, ev.ast, ev.hidden
 	if !capture {
 		ev.base = mark
 	}
-	ev.this, ev.ast, ev.hidden = this, f.ast, 0
+	ev.fb, ev.this, ev.ast, ev.hidden = mark, this, f.ast, 0
 	ev.depth++
-	v, err := ev.execStmts(f.decl.Body.Stmts)
+	var v Value
+	var err error
+	if f.code != nil {
+		v, err = f.code(ev)
+	} else {
+		v, err = ev.execStmts(f.decl.Body.Stmts)
+	}
 	ev.depth--
 	ev.truncate(mark)
-	ev.base, ev.this, ev.ast, ev.hidden = base, savedThis, ast, hidden
+	ev.base, ev.fb, ev.this, ev.ast, ev.hidden = base, fb, savedThis, ast, hidden
 	if err != nil {
 		if fl, ok := err.(*flow); ok && fl.kind == flowReturn {
 			return fl.value, nil
@@ -908,7 +914,7 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		sub.mem = ev.mem
 		ev.mem.active = append(ev.mem.active, sub)
 	}
-	_, err := sub.runMain(ast.file)
+	_, err := sub.runMain(ast)
 	if ev.mem != nil {
 		ev.mem.active = ev.mem.active[:len(ev.mem.active)-1]
 	}

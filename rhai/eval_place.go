@@ -543,40 +543,18 @@ func (ev *evaluator) evalAssign(x *syntax.Assign) error {
 	if err != nil {
 		return err
 	}
+	return ev.assignValue(x, rhs)
+}
+
+// assignValue stores the evaluated right-hand side of x.
+func (ev *evaluator) assignValue(x *syntax.Assign, rhs Value) error {
 	// Fast path: a plain variable.
 	if id, ok := x.LHS.(*syntax.Ident); ok {
 		i := ev.find(id)
 		if i < 0 {
 			return errAt(ErrorVariableNotFound, id.Pos, "Variable not found: %s", id.Name)
 		}
-		slot := &ev.stack[i]
-		if slot.konst {
-			return errAt(ErrorAssignmentToConstant, x.Pos, "Cannot modify constant %s", id.Name)
-		}
-		if x.Op == syntax.EQ {
-			if slot.value.t == TypeShared {
-				slot.value.asShared().V = rhs
-			} else {
-				slot.value = rhs
-			}
-			return nil
-		}
-		cur := slot.value
-		if cur.t == TypeShared {
-			sh := cur.asShared()
-			v, err := ev.compoundOp(x.Op, &sh.V, rhs, x.Pos)
-			if err != nil {
-				return err
-			}
-			sh.V = v
-			return nil
-		}
-		v, err := ev.compoundOp(x.Op, &slot.value, rhs, x.Pos)
-		if err != nil {
-			return err
-		}
-		ev.stack[i].value = v
-		return nil
+		return ev.assignVar(x, id, i, rhs)
 	}
 	if ix, ok := x.LHS.(*syntax.Index); ok && x.Op == syntax.EQ && !ix.Safe {
 		if done, err := ev.assignElem(ix, rhs); done {
@@ -610,6 +588,46 @@ func (ev *evaluator) evalAssign(x *syntax.Assign) error {
 	return ev.placeSet(p, v)
 }
 
+// assignVar stores rhs into the variable at stack index i.
+func (ev *evaluator) assignVar(x *syntax.Assign, id *syntax.Ident, i int, rhs Value) error {
+	slot := &ev.stack[i]
+	if slot.konst {
+		return errAt(ErrorAssignmentToConstant, x.Pos, "Cannot modify constant %s", id.Name)
+	}
+	if x.Op == syntax.EQ {
+		if slot.value.t == TypeShared {
+			slot.value.asShared().V = rhs
+		} else {
+			slot.value = rhs
+		}
+		return nil
+	}
+	cur := slot.value
+	if cur.t == TypeShared {
+		sh := cur.asShared()
+		v, err := ev.compoundOp(x.Op, &sh.V, rhs, x.Pos)
+		if err != nil {
+			return err
+		}
+		sh.V = v
+		return nil
+	}
+	if cur.t == TypeInt && rhs.t == TypeInt {
+		v, err := intOp(compound(x.Op), cur.AsInt(), rhs.AsInt(), x.Pos)
+		if err != nil {
+			return err
+		}
+		slot.value = v
+		return nil
+	}
+	v, err := ev.compoundOp(x.Op, &slot.value, rhs, x.Pos)
+	if err != nil {
+		return err
+	}
+	ev.stack[i].value = v
+	return nil
+}
+
 // assignElem is the fast path of `a[i] = v` for an array or map held in a
 // variable; done is false when the general path must handle it.
 func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err error) {
@@ -622,57 +640,58 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 		return false, nil
 	}
 	c := ev.stack[i].value.Flatten()
-	switch c.t {
-	case TypeArray:
-		idx, err := ev.eval(x.Index)
-		if err != nil {
-			return true, err
-		}
+	if c.t != TypeArray && c.t != TypeMap {
+		return false, nil
+	}
+	idx, err := ev.eval(x.Index)
+	if err != nil {
+		return true, err
+	}
+	return true, ev.storeElem(c, idx.Flatten(), rhs, x.Pos)
+}
+
+// storeElem stores rhs as the element idx of the array or map c.
+func (ev *evaluator) storeElem(c, idx, rhs Value, pos Position) error {
+	if c.t == TypeArray {
 		elems := c.AsArray().Elems
-		if idx = idx.Flatten(); idx.t != TypeInt {
-			_, err := normIndex(idx, len(elems), x.Pos, "Array")
-			return true, err
+		if idx.t != TypeInt {
+			_, err := normIndex(idx, len(elems), pos, "Array")
+			return err
 		}
 		k := idx.AsInt()
 		if k < 0 {
 			k += int64(len(elems))
 		}
 		if k < 0 || k >= int64(len(elems)) {
-			_, err := normIndex(idx, len(elems), x.Pos, "Array")
-			return true, err
+			_, err := normIndex(idx, len(elems), pos, "Array")
+			return err
 		}
 		old := elems[k]
 		elems[k] = rhs
 		if grows(rhs) || grows(old) {
-			return true, ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, x.Pos)
+			return ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, pos)
 		}
-		return true, nil
-	case TypeMap:
-		idx, err := ev.eval(x.Index)
-		if err != nil {
-			return true, err
-		}
-		key, err := mapKey(idx.Flatten(), x.Pos)
-		if err != nil {
-			return true, err
-		}
-		m := c.AsMap()
-		if _, ok := m.M[key]; !ok {
-			if err := ev.checkSize(-1, -1, len(m.M)+1, -1, x.Pos); err != nil {
-				return true, err
-			}
-			if err := ev.chargeKey(key, c, x.Pos); err != nil {
-				return true, err
-			}
-		}
-		old := m.M[key]
-		m.M[key] = rhs
-		if grows(rhs) || grows(old) {
-			return true, ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, x.Pos)
-		}
-		return true, nil
+		return nil
 	}
-	return false, nil
+	key, err := mapKey(idx, pos)
+	if err != nil {
+		return err
+	}
+	m := c.AsMap()
+	if _, ok := m.M[key]; !ok {
+		if err := ev.checkSize(-1, -1, len(m.M)+1, -1, pos); err != nil {
+			return err
+		}
+		if err := ev.chargeKey(key, c, pos); err != nil {
+			return err
+		}
+	}
+	old := m.M[key]
+	m.M[key] = rhs
+	if grows(rhs) || grows(old) {
+		return ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, pos)
+	}
+	return nil
 }
 
 // compoundOp computes `*cur op= rhs` and returns the new value. Strings

@@ -1,0 +1,582 @@
+package rhai
+
+import (
+	"math"
+
+	"github.com/picloud/picloud/rhai/syntax"
+)
+
+// code is a compiled expression or statement: a Go closure that evaluates
+// it. Compiled code holds nothing that changes, so one AST's code may run
+// in many goroutines at once.
+type code func(ev *evaluator) (Value, error)
+
+// compiler turns one function body (or a script's top level) into code.
+// It resolves every variable the body declares to a slot: its index on
+// the variable stack counted from the frame's first variable (ev.fb).
+// The stack still names its variables, so the parts that are not
+// compiled, and the functions that look variables up by name (is_def_var,
+// a `!` call's callee), see the same stack as the tree-walking evaluator.
+type compiler struct {
+	vars []string // declared variables, innermost last; slot = index
+	// dynamic is set when the body calls eval, which may declare
+	// variables the compiler cannot see: the body is then not compiled.
+	dynamic bool
+}
+
+// compileBody compiles a function body whose frame starts with params
+// (captured variables first); nil when the body must be tree-walked.
+func compileBody(params []string, stmts []syntax.Stmt) code {
+	c := &compiler{vars: params}
+	body := c.stmts(stmts)
+	if c.dynamic {
+		return nil
+	}
+	return body
+}
+
+// compileFn compiles a script function's body.
+func compileFn(d *syntax.FnDecl) code {
+	return compileBody(append(append([]string(nil), d.Captures...), d.Params...), d.Body.Stmts)
+}
+
+// slot returns the slot of the innermost variable called name, or -1.
+func (c *compiler) slot(name string) int {
+	for i := len(c.vars) - 1; i >= 0; i-- {
+		if c.vars[i] == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *compiler) declare(name string) { c.vars = append(c.vars, name) }
+
+// fallback evaluates x with the tree-walking evaluator. x declares no
+// variable that outlives it, so the slots stay where the compiler put
+// them.
+func fallback(x syntax.Expr) code {
+	return func(ev *evaluator) (Value, error) { return ev.eval(x) }
+}
+
+// Statements.
+
+func (c *compiler) stmts(list []syntax.Stmt) code {
+	codes := make([]code, len(list))
+	for i, s := range list {
+		codes[i] = c.stmt(s)
+	}
+	switch len(codes) {
+	case 0:
+		return func(*evaluator) (Value, error) { return Unit, nil }
+	case 1:
+		return codes[0]
+	case 2:
+		a, b := codes[0], codes[1]
+		return func(ev *evaluator) (Value, error) {
+			if _, err := a(ev); err != nil {
+				return Unit, err
+			}
+			return b(ev)
+		}
+	}
+	return func(ev *evaluator) (Value, error) {
+		last := len(codes) - 1
+		for _, s := range codes[:last] {
+			if _, err := s(ev); err != nil {
+				return Unit, err
+			}
+		}
+		return codes[last](ev)
+	}
+}
+
+// block compiles a block: its variables end with it.
+func (c *compiler) block(b *syntax.Block) code {
+	mark := len(c.vars)
+	body := c.stmts(b.Stmts)
+	scoped := len(c.vars) > mark || hasImport(b.Stmts)
+	c.vars = c.vars[:mark]
+	if !scoped {
+		return body
+	}
+	return func(ev *evaluator) (Value, error) {
+		mark, mods := len(ev.stack), len(ev.modules)
+		v, err := body(ev)
+		ev.truncate(mark)
+		if len(ev.modules) > mods {
+			ev.modules = ev.modules[:mods]
+		}
+		return v, err
+	}
+}
+
+func hasImport(list []syntax.Stmt) bool {
+	for _, s := range list {
+		if _, ok := s.(*syntax.Import); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *compiler) stmt(s syntax.Stmt) code {
+	switch s := s.(type) {
+	case *syntax.ExprStmt:
+		return c.expr(s.X)
+	case *syntax.Let:
+		return c.let(s)
+	case *syntax.Return:
+		return c.jump(flowReturn, s.X)
+	case *syntax.Break:
+		return c.jump(flowBreak, s.X)
+	case *syntax.Continue:
+		return func(ev *evaluator) (Value, error) {
+			ev.flow = flow{kind: flowContinue}
+			return Unit, &ev.flow
+		}
+	case *syntax.Throw:
+		if s.X != nil {
+			c.expr(s.X) // for c.dynamic
+		}
+	case *syntax.Try:
+		c.block(s.Body)
+		c.block(s.Catch)
+	}
+	return func(ev *evaluator) (Value, error) { return ev.execStmt(s) }
+}
+
+func (c *compiler) let(s *syntax.Let) code {
+	value := func(*evaluator) (Value, error) { return Unit, nil }
+	if s.Value != nil {
+		value = c.owned(s.Value)
+	}
+	c.declare(s.Name)
+	return func(ev *evaluator) (Value, error) {
+		if err := ev.tick(s.Pos); err != nil {
+			return Unit, err
+		}
+		v, err := value(ev)
+		if err != nil {
+			return Unit, err
+		}
+		if s.Global {
+			ev.glob.consts[s.Name] = v
+		}
+		if err := ev.push(s.Name, v, s.Const); err != nil {
+			err.(*EvalError).Pos = s.Pos
+			return Unit, err
+		}
+		return Unit, nil
+	}
+}
+
+// jump compiles return and break: the value travels in ev.flow.
+func (c *compiler) jump(kind flowKind, x syntax.Expr) code {
+	if x == nil {
+		return func(ev *evaluator) (Value, error) {
+			ev.flow = flow{kind: kind, value: Unit}
+			return Unit, &ev.flow
+		}
+	}
+	value := c.expr(x)
+	return func(ev *evaluator) (Value, error) {
+		v, err := value(ev)
+		if err != nil {
+			return Unit, err
+		}
+		ev.flow = flow{kind: kind, value: v.Flatten()}
+		return Unit, &ev.flow
+	}
+}
+
+// Expressions.
+
+// owned compiles x for binding to a new owner, as evalOwned does.
+func (c *compiler) owned(x syntax.Expr) code {
+	value := c.expr(x)
+	fresh, pos := isFresh(x), x.Position()
+	return func(ev *evaluator) (Value, error) {
+		v, err := value(ev)
+		if err != nil {
+			return Unit, err
+		}
+		if v.t == TypeShared {
+			v = v.asShared().V
+		}
+		if !fresh && v.needsClone() {
+			return ev.clone(v, pos)
+		}
+		return v, nil
+	}
+}
+
+func (c *compiler) expr(x syntax.Expr) code {
+	switch x := x.(type) {
+	case *syntax.IntLit:
+		return constant(Int(x.V))
+	case *syntax.FloatLit:
+		return constant(Float(x.V))
+	case *syntax.BoolLit:
+		return constant(Bool(x.V))
+	case *syntax.StringLit:
+		return constant(String(x.V))
+	case *syntax.CharLit:
+		return constant(Char(x.V))
+	case *syntax.UnitLit:
+		return constant(Unit)
+	case *syntax.Ident:
+		return c.ident(x)
+	case *syntax.Binary:
+		return c.binary(x)
+	case *syntax.Unary:
+		return c.unary(x)
+	case *syntax.If:
+		return c.ifExpr(x)
+	case *syntax.BlockExpr:
+		return c.block(x.Block)
+	case *syntax.While:
+		return c.while(x)
+	case *syntax.For:
+		return c.forLoop(x)
+	case *syntax.Assign:
+		return c.assign(x)
+	case *syntax.Call:
+		return c.call(x)
+	case *syntax.Index:
+		return c.index(x)
+	case *syntax.StmtExpr:
+		return c.stmt(x.Stmt)
+	}
+	c.scan(x)
+	return fallback(x)
+}
+
+func constant(v Value) code {
+	return func(*evaluator) (Value, error) { return v, nil }
+}
+
+// scan looks through an expression left to the tree-walker for a call of
+// eval, which makes the whole body dynamic.
+func (c *compiler) scan(x syntax.Expr) {
+	if c.dynamic {
+		return
+	}
+	syntax.Inspect(x, func(n syntax.Node) bool {
+		switch n := n.(type) {
+		case *syntax.FnExpr:
+			return false // a closure's body is a function of its own
+		case *syntax.Call:
+			if n.Name == "eval" && n.Namespace == nil {
+				c.dynamic = true
+			}
+		case *syntax.Ident:
+			if n.Name == "eval" {
+				c.dynamic = true
+			}
+		}
+		return !c.dynamic
+	})
+}
+
+func (c *compiler) ident(x *syntax.Ident) code {
+	if x.Name == "eval" {
+		c.dynamic = true
+	}
+	slot := c.slot(x.Name)
+	if slot < 0 {
+		return func(ev *evaluator) (Value, error) { return ev.evalIdent(x) }
+	}
+	return func(ev *evaluator) (Value, error) {
+		v := ev.stack[ev.fb+slot].value
+		if v.t == TypeShared {
+			return readShared(v, x)
+		}
+		return v, nil
+	}
+}
+
+func readShared(v Value, x *syntax.Ident) (Value, error) {
+	sh := v.asShared()
+	if sh.borrowed > 0 {
+		return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected when accessing variable: %s", x.Name)
+	}
+	return sh.V, nil
+}
+
+// cond compiles a condition, as evalBool evaluates it.
+func (c *compiler) cond(x syntax.Expr) func(ev *evaluator) (bool, error) {
+	value := c.expr(x)
+	pos := x.Position()
+	return func(ev *evaluator) (bool, error) {
+		v, err := value(ev)
+		if err != nil {
+			return false, err
+		}
+		if v.t == TypeBool {
+			return v.AsBool(), nil
+		}
+		b, ok := v.Flatten().Truthy()
+		if !ok {
+			return false, errAt(ErrorMismatchDataType, pos, "Data type incorrect: %s (expecting bool)", v.TypeName())
+		}
+		return b, nil
+	}
+}
+
+func (c *compiler) binary(x *syntax.Binary) code {
+	switch x.Op {
+	case syntax.AND, syntax.OR:
+		l, r := c.cond(x.X), c.cond(x.Y)
+		or := x.Op == syntax.OR
+		return func(ev *evaluator) (Value, error) {
+			a, err := l(ev)
+			if err != nil {
+				return Unit, err
+			}
+			if a == or {
+				return Bool(a), nil
+			}
+			b, err := r(ev)
+			if err != nil {
+				return Unit, err
+			}
+			return Bool(b), nil
+		}
+	case syntax.DQUEST:
+		l, r := c.expr(x.X), c.expr(x.Y)
+		return func(ev *evaluator) (Value, error) {
+			v, err := l(ev)
+			if err != nil {
+				return Unit, err
+			}
+			if v = v.Flatten(); v.t != TypeUnit {
+				return v, nil
+			}
+			return r(ev)
+		}
+	}
+	l, r := c.expr(x.X), c.expr(x.Y)
+	op, pos := x.Op, x.Pos
+	if fast := intCompare(op); fast != nil {
+		return func(ev *evaluator) (Value, error) {
+			a, err := l(ev)
+			if err != nil {
+				return Unit, err
+			}
+			b, err := r(ev)
+			if err != nil {
+				return Unit, err
+			}
+			if a.t == TypeInt && b.t == TypeInt {
+				return Bool(fast(a.AsInt(), b.AsInt())), nil
+			}
+			return ev.binaryOp(op, a.Flatten(), b.Flatten(), pos)
+		}
+	}
+	return func(ev *evaluator) (Value, error) {
+		a, err := l(ev)
+		if err != nil {
+			return Unit, err
+		}
+		b, err := r(ev)
+		if err != nil {
+			return Unit, err
+		}
+		if a.t == TypeInt && b.t == TypeInt {
+			return intOp(op, a.AsInt(), b.AsInt(), pos)
+		}
+		return ev.binaryOp(op, a.Flatten(), b.Flatten(), pos)
+	}
+}
+
+// intCompare returns the comparison op stands for on two integers, or nil.
+func intCompare(op syntax.Token) func(a, b int64) bool {
+	switch op {
+	case syntax.LT:
+		return func(a, b int64) bool { return a < b }
+	case syntax.LE:
+		return func(a, b int64) bool { return a <= b }
+	case syntax.GT:
+		return func(a, b int64) bool { return a > b }
+	case syntax.GE:
+		return func(a, b int64) bool { return a >= b }
+	case syntax.EQL:
+		return func(a, b int64) bool { return a == b }
+	case syntax.NEQ:
+		return func(a, b int64) bool { return a != b }
+	}
+	return nil
+}
+
+func (c *compiler) unary(x *syntax.Unary) code {
+	value := c.expr(x.X)
+	return func(ev *evaluator) (Value, error) {
+		v, err := value(ev)
+		if err != nil {
+			return Unit, err
+		}
+		v = v.Flatten()
+		switch x.Op {
+		case syntax.MINUS:
+			switch v.t {
+			case TypeInt:
+				if v.AsInt() == math.MinInt64 {
+					return Unit, errAt(ErrorArithmetic, x.Pos, "Negation overflow: -%d", v.AsInt())
+				}
+				return Int(-v.AsInt()), nil
+			case TypeFloat:
+				return Float(-v.AsFloat()), nil
+			}
+		case syntax.PLUS:
+			if v.t == TypeInt || v.t == TypeFloat {
+				return v, nil
+			}
+		case syntax.BANG:
+			if v.t == TypeBool {
+				return Bool(!v.AsBool()), nil
+			}
+		}
+		return ev.callNamed(x.Op.String(), []Value{v}, x.Pos)
+	}
+}
+
+func (c *compiler) ifExpr(x *syntax.If) code {
+	cond, then := c.cond(x.Cond), c.block(x.Then)
+	els := constant(Unit)
+	if x.Else != nil {
+		els = c.expr(x.Else)
+	}
+	return func(ev *evaluator) (Value, error) {
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		ok, err := cond(ev)
+		if err != nil {
+			return Unit, err
+		}
+		if ok {
+			return then(ev)
+		}
+		return els(ev)
+	}
+}
+
+// loopStep reads what ended one run of a loop's body: done reports a
+// break (with its value) or an error that ends the loop.
+func loopStep(err error) (done bool, v Value, _ error) {
+	if err == nil {
+		return false, Unit, nil
+	}
+	fl, ok := err.(*flow)
+	if !ok || fl.kind == flowReturn || fl.kind == flowExit {
+		return true, Unit, err
+	}
+	if fl.kind == flowBreak {
+		return true, fl.value, nil
+	}
+	return false, Unit, nil
+}
+
+func (c *compiler) while(x *syntax.While) code {
+	var cond func(ev *evaluator) (bool, error)
+	if x.Cond != nil {
+		cond = c.cond(x.Cond)
+	}
+	body := c.block(x.Body)
+	return func(ev *evaluator) (Value, error) {
+		for first := true; ; first = false {
+			if err := ev.tick(x.Pos); err != nil {
+				return Unit, err
+			}
+			if cond != nil && !(x.Do && first) {
+				ok, err := cond(ev)
+				if err != nil {
+					return Unit, err
+				}
+				if ok == x.Until {
+					return Unit, nil
+				}
+			}
+			_, err := body(ev)
+			if done, v, err := loopStep(err); done {
+				return v, err
+			}
+		}
+	}
+}
+
+func (c *compiler) forLoop(x *syntax.For) code {
+	iterCode := c.expr(x.Iter)
+	mark := len(c.vars)
+	c.declare(x.Var)
+	if x.Counter != "" {
+		c.declare(x.Counter)
+	}
+	body := c.block(x.Body)
+	c.vars = c.vars[:mark]
+	return func(ev *evaluator) (Value, error) {
+		iter, err := iterCode(ev)
+		if err != nil {
+			return Unit, err
+		}
+		iter = iter.Flatten()
+		mark := len(ev.stack)
+		defer ev.truncate(mark)
+		if err := ev.push(x.Var, Unit, false); err != nil {
+			return Unit, err
+		}
+		if x.Counter != "" {
+			if err := ev.push(x.Counter, Unit, false); err != nil {
+				return Unit, err
+			}
+		}
+		if (iter.t == TypeRange || iter.t == TypeRangeInclusive) && x.Counter == "" {
+			return forRange(ev, x, iter, mark, body)
+		}
+		count := int64(0)
+		step := func(v Value) (bool, Value, error) {
+			if err := ev.tick(x.Pos); err != nil {
+				return true, Unit, err
+			}
+			setLoopVar(&ev.stack[mark], v)
+			if x.Counter != "" {
+				setLoopVar(&ev.stack[mark+1], Int(count))
+			}
+			count++
+			_, err := body(ev)
+			return loopStep(err)
+		}
+		return ev.forEach(x, iter, step)
+	}
+}
+
+// forRange runs a for loop over a range without a counter.
+func forRange(ev *evaluator, x *syntax.For, iter Value, mark int, body code) (Value, error) {
+	s, e, incl := iter.AsRange()
+	if incl && s > e {
+		return Unit, nil
+	}
+	// An inclusive range runs its last value after the loop, so that a
+	// range ending at the largest integer does not overflow.
+	last := incl
+	step := func(i int64) (bool, Value, error) {
+		if err := ev.tick(x.Pos); err != nil {
+			return true, Unit, err
+		}
+		setLoopVar(&ev.stack[mark], Int(i))
+		_, err := body(ev)
+		return loopStep(err)
+	}
+	for i := s; i < e; i++ {
+		if done, v, err := step(i); done {
+			return v, err
+		}
+	}
+	if last {
+		if done, v, err := step(e); done {
+			return v, err
+		}
+	}
+	return Unit, nil
+}

@@ -1,0 +1,168 @@
+package rhai
+
+import "github.com/picloud/picloud/rhai/syntax"
+
+// assign compiles an assignment. A variable the compiler resolved, and an
+// element of an array or map held in one, are stored through their slot;
+// anything else goes through the evaluator's places.
+func (c *compiler) assign(x *syntax.Assign) code {
+	rhs := c.owned(x.RHS)
+	switch lhs := x.LHS.(type) {
+	case *syntax.Ident:
+		if slot := c.slot(lhs.Name); slot >= 0 {
+			return func(ev *evaluator) (Value, error) {
+				if err := ev.tick(x.Pos); err != nil {
+					return Unit, err
+				}
+				v, err := rhs(ev)
+				if err != nil {
+					return Unit, err
+				}
+				return Unit, ev.assignVar(x, lhs, ev.fb+slot, v)
+			}
+		}
+	case *syntax.Index:
+		if id, ok := lhs.X.(*syntax.Ident); ok && x.Op == syntax.EQ && !lhs.Safe {
+			if slot := c.slot(id.Name); slot >= 0 {
+				return c.assignElem(x, lhs, slot, rhs)
+			}
+		}
+	}
+	c.scan(x.LHS)
+	return func(ev *evaluator) (Value, error) {
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		v, err := rhs(ev)
+		if err != nil {
+			return Unit, err
+		}
+		return Unit, ev.assignValue(x, v)
+	}
+}
+
+// assignElem compiles `a[i] = v` where a is a resolved variable.
+func (c *compiler) assignElem(x *syntax.Assign, lhs *syntax.Index, slot int, rhs code) code {
+	idx := c.expr(lhs.Index)
+	return func(ev *evaluator) (Value, error) {
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		v, err := rhs(ev)
+		if err != nil {
+			return Unit, err
+		}
+		vr := &ev.stack[ev.fb+slot]
+		if vr.konst {
+			return Unit, ev.assignValue(x, v)
+		}
+		cv := vr.value.Flatten()
+		if cv.t != TypeArray && cv.t != TypeMap {
+			return Unit, ev.assignValue(x, v)
+		}
+		i, err := idx(ev)
+		if err != nil {
+			return Unit, err
+		}
+		return Unit, ev.storeElem(cv, i.Flatten(), v, lhs.Pos)
+	}
+}
+
+// index compiles x[i] when no link of its chain is ?. or ?[, which would
+// make the whole chain () on meeting ().
+func (c *compiler) index(x *syntax.Index) code {
+	if chainIsSafe(x) {
+		c.scan(x)
+		return fallback(x)
+	}
+	obj, idx := c.expr(x.X), c.expr(x.Index)
+	return func(ev *evaluator) (Value, error) {
+		cv, err := obj(ev)
+		if err != nil {
+			return Unit, err
+		}
+		i, err := idx(ev)
+		if err != nil {
+			return Unit, err
+		}
+		return ev.indexValue(cv.Flatten(), i.Flatten(), x.Pos)
+	}
+}
+
+// chainIsSafe reports whether a link of the chain ending in x is ?. or ?[.
+func chainIsSafe(x syntax.Expr) bool {
+	for {
+		switch l := x.(type) {
+		case *syntax.Index:
+			if l.Safe {
+				return true
+			}
+			x = l.X
+		case *syntax.Prop:
+			if l.Safe {
+				return true
+			}
+			x = l.X
+		case *syntax.MethodCall:
+			if l.Safe {
+				return true
+			}
+			x = l.X
+		default:
+			return false
+		}
+	}
+}
+
+// call compiles a function call. A call the parser resolved to a script
+// function evaluates its arguments straight onto the variable stack, where
+// they become the callee's parameters; other calls go through the
+// evaluator, which finds their target by name.
+func (c *compiler) call(x *syntax.Call) code {
+	if x.Name == "eval" && x.Namespace == nil {
+		c.dynamic = true
+	}
+	if x.Namespace != nil || x.Capture || x.FnIndex == 0 {
+		for _, a := range x.Args {
+			c.scan(a)
+		}
+		return func(ev *evaluator) (Value, error) {
+			if err := ev.tick(x.Pos); err != nil {
+				return Unit, err
+			}
+			return ev.evalCall(x)
+		}
+	}
+	// Each argument is evaluated with the ones before it on the stack.
+	args := make([]code, len(x.Args))
+	mark := len(c.vars)
+	for i, a := range x.Args {
+		args[i] = c.owned(a)
+		c.declare("")
+	}
+	c.vars = c.vars[:mark]
+	index := x.FnIndex - 1
+	return func(ev *evaluator) (Value, error) {
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		byIndex := ev.ast.byIndex
+		if index >= len(byIndex) || byIndex[index].decl.Name != x.Name {
+			return ev.evalCall(x)
+		}
+		f := byIndex[index]
+		mark := len(ev.stack)
+		for _, a := range args {
+			v, err := a(ev)
+			if err != nil {
+				ev.truncate(mark)
+				return Unit, err
+			}
+			ev.stack = append(ev.stack, variable{value: v})
+		}
+		for i, p := range f.decl.Params {
+			ev.stack[mark+i].name = p
+		}
+		return ev.runFrame(f, mark, nil, x.Pos, false)
+	}
+}
