@@ -133,12 +133,15 @@ func (c *compiler) call(x *syntax.Call) code {
 			return ev.evalCall(x)
 		}
 	}
-	// Each argument is evaluated with the ones before it on the stack.
+	// The arguments are evaluated with room for all of them reserved on
+	// the stack, nameless until the call starts.
 	args := make([]code, len(x.Args))
 	mark := len(c.vars)
+	for range x.Args {
+		c.declare("")
+	}
 	for i, a := range x.Args {
 		args[i] = c.owned(a)
-		c.declare("")
 	}
 	c.vars = c.vars[:mark]
 	index := x.FnIndex - 1
@@ -151,14 +154,14 @@ func (c *compiler) call(x *syntax.Call) code {
 			return ev.evalCall(x)
 		}
 		f := byIndex[index]
-		mark := len(ev.stack)
-		for _, a := range args {
+		mark := ev.reserve(len(args))
+		for i, a := range args {
 			v, err := a(ev)
 			if err != nil {
 				ev.truncate(mark)
 				return Unit, err
 			}
-			ev.stack = append(ev.stack, variable{value: v})
+			ev.stack[mark+i].value = v
 		}
 		for i, p := range f.decl.Params {
 			ev.stack[mark+i].name = p

@@ -335,6 +335,18 @@ func (ev *evaluator) push(name string, v Value, konst bool) error {
 	return nil
 }
 
+// reserve adds n nameless variables to the stack and returns the index of
+// the first.
+func (ev *evaluator) reserve(n int) int {
+	mark := len(ev.stack)
+	if cap(ev.stack)-mark < n {
+		ev.stack = append(ev.stack, make([]variable, n)...)
+	} else {
+		ev.stack = ev.stack[:mark+n]
+	}
+	return mark
+}
+
 // find returns the stack index of the variable named by id, or -1.
 func (ev *evaluator) find(id *syntax.Ident) int {
 	n := len(ev.stack) - ev.hidden
