@@ -468,9 +468,9 @@ func catchable(e *EvalError) bool {
 
 func (ev *evaluator) execTry(s *syntax.Try) (Value, error) {
 	mark, base, this, depth := len(ev.stack), ev.base, ev.this, ev.depth
-	_, err := ev.execBlock(s.Body)
+	v, err := ev.execBlock(s.Body)
 	if err == nil {
-		return Unit, nil
+		return v, nil
 	}
 	ee, ok := err.(*EvalError)
 	if !ok || !catchable(ee) {
