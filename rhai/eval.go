@@ -993,14 +993,12 @@ func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
 		matched := false
 		// Values of different types never match: Rhai hashes case values.
 		for _, cv := range c.Values {
-			if r, ok := cv.(*syntax.Range); ok && v.t == TypeInt {
-				rv, err := ev.evalRange(r)
+			if r, ok := cv.(*syntax.Range); ok {
+				in, err := ev.inRangeCase(r, v)
 				if err != nil {
 					return Unit, err
 				}
-				s, e, incl := rv.AsRange()
-				n := v.AsInt()
-				if n >= s && (n < e || incl && n == e) {
+				if in {
 					matched = true
 					break
 				}
@@ -1040,6 +1038,26 @@ func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
 		return ev.eval(x.Default)
 	}
 	return Unit, nil
+}
+
+// inRangeCase reports whether v falls in the range case r: integers and
+// floating-point numbers do, as in Rhai's RangeCase::contains; other
+// types never match.
+func (ev *evaluator) inRangeCase(r *syntax.Range, v Value) (bool, error) {
+	if v.t != TypeInt && v.t != TypeFloat {
+		return false, nil
+	}
+	rv, err := ev.evalRange(r)
+	if err != nil {
+		return false, err
+	}
+	s, e, incl := rv.AsRange()
+	if v.t == TypeFloat {
+		f, fs, fe := v.AsFloat(), float64(s), float64(e)
+		return f >= fs && (f < fe || incl && f == fe), nil
+	}
+	n := v.AsInt()
+	return n >= s && (n < e || incl && n == e), nil
 }
 
 // checkSize enforces the data-size limits.
