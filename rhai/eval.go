@@ -993,7 +993,7 @@ func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
 		matched := false
 		// Values of different types never match: Rhai hashes case values.
 		for _, cv := range c.Values {
-			if r, ok := cv.(*syntax.Range); ok {
+			if r, ok := cv.(*syntax.Range); ok && v.IsNumber() {
 				in, err := ev.inRangeCase(r, v)
 				if err != nil {
 					return Unit, err
@@ -1040,13 +1040,9 @@ func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
 	return Unit, nil
 }
 
-// inRangeCase reports whether v falls in the range case r: integers and
-// floating-point numbers do, as in Rhai's RangeCase::contains; other
-// types never match.
+// inRangeCase reports whether the number v falls in the range case r,
+// an integer or floating-point one, as in Rhai's RangeCase::contains.
 func (ev *evaluator) inRangeCase(r *syntax.Range, v Value) (bool, error) {
-	if v.t != TypeInt && v.t != TypeFloat {
-		return false, nil
-	}
 	rv, err := ev.evalRange(r)
 	if err != nil {
 		return false, err
