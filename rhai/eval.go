@@ -90,6 +90,12 @@ type evaluator struct {
 	typed     map[fnKey]*scriptFn // typed methods of imported modules
 	nImport   int
 	caught    *EvalError // the error being handled by the innermost catch
+	// localEval is set while eval'd code runs below the script's top
+	// level, where the constants it declares are not global.
+	localEval bool
+	// moduleGlobs holds, on a run's first evaluator, the global constants
+	// of each imported module's AST: its functions read them as global::X.
+	moduleGlobs map[*AST]*global
 	// mem accounts the run's memory when MaxMemory is set; it points to
 	// memState of the run's first evaluator.
 	mem      *memAccount

@@ -873,7 +873,8 @@ func (p *parser) parseCall(pos Position, ns []string, name string, capture bool)
 	if name == "eval" && ns == nil {
 		p.fs.usesEval = true
 	}
-	c := &Call{Pos: pos, Namespace: ns, Name: name, Args: args, Capture: capture}
+	c := &Call{Pos: pos, Namespace: ns, Name: name, Args: args, Capture: capture,
+		TopLevel: !p.fs.isFn && p.blockLvl == 0}
 	if ns == nil {
 		p.calls = append(p.calls, c)
 	}
