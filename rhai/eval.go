@@ -96,6 +96,12 @@ type evaluator struct {
 	typed     map[fnKey]*scriptFn // typed methods of imported modules
 	nImport   int
 	caught    *EvalError // the error being handled by the innermost catch
+	// localEval is set while eval'd code runs below the script's top
+	// level, where the constants it declares are not global.
+	localEval bool
+	// moduleGlobs holds, on a run's first evaluator, the global constants
+	// of each imported module's AST: its functions read them as global::X.
+	moduleGlobs map[*AST]*global
 	// mem accounts the run's memory when MaxMemory is set; it points to
 	// memState of the run's first evaluator.
 	mem      *memAccount
@@ -500,9 +506,9 @@ func catchable(e *EvalError) bool {
 
 func (ev *evaluator) execTry(s *syntax.Try) (Value, error) {
 	mark, base, this, depth := len(ev.stack), ev.base, ev.this, ev.depth
-	_, err := ev.execBlock(s.Body)
+	v, err := ev.execBlock(s.Body)
 	if err == nil {
-		return Unit, nil
+		return v, nil
 	}
 	ee, ok := err.(*EvalError)
 	if !ok || !catchable(ee) {
@@ -1026,14 +1032,12 @@ func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
 		matched := false
 		// Values of different types never match: Rhai hashes case values.
 		for _, cv := range c.Values {
-			if r, ok := cv.(*syntax.Range); ok && v.t == TypeInt {
-				rv, err := ev.evalRange(r)
+			if r, ok := cv.(*syntax.Range); ok && v.IsNumber() {
+				in, err := ev.inRangeCase(r, v)
 				if err != nil {
 					return Unit, err
 				}
-				s, e, incl := rv.AsRange()
-				n := v.AsInt()
-				if n >= s && (n < e || incl && n == e) {
+				if in {
 					matched = true
 					break
 				}
@@ -1073,6 +1077,22 @@ func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
 		return ev.eval(x.Default)
 	}
 	return Unit, nil
+}
+
+// inRangeCase reports whether the number v falls in the range case r,
+// an integer or floating-point one, as in Rhai's RangeCase::contains.
+func (ev *evaluator) inRangeCase(r *syntax.Range, v Value) (bool, error) {
+	rv, err := ev.evalRange(r)
+	if err != nil {
+		return false, err
+	}
+	s, e, incl := rv.AsRange()
+	if v.t == TypeFloat {
+		f, fs, fe := v.AsFloat(), float64(s), float64(e)
+		return f >= fs && (f < fe || incl && f == fe), nil
+	}
+	n := v.AsInt()
+	return n >= s && (n < e || incl && n == e), nil
 }
 
 // checkSize enforces the data-size limits.

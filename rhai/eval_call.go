@@ -377,7 +377,7 @@ func (ev *evaluator) intrinsic(x *syntax.Call) (Value, bool, error) {
 		if err != nil {
 			return Unit, true, err
 		}
-		r, err := ev.evalString(src, x.Pos)
+		r, err := ev.evalString(src, x.Pos, x.TopLevel && !ev.localEval)
 		return r, true, err
 	case "Fn":
 		if n != 1 {
@@ -764,15 +764,20 @@ func (ev *evaluator) callWithThis(p *place, target Value, call func(*Value) (Val
 	return v, nil
 }
 
-// evalString runs code given to eval() in the current scope.
-func (ev *evaluator) evalString(src string, pos Position) (Value, error) {
+// evalString runs code given to eval() in the current scope; global says
+// whether it runs at the top level of the script, where the constants it
+// declares become global as in Rhai (scope_level 0).
+func (ev *evaluator) evalString(src string, pos Position, global bool) (Value, error) {
 	// eval nests like a call: bound it the same way, or eval("eval(…)")
 	// could recurse until the Go stack gives out.
 	if max := ev.limits.MaxCallDepth; max > 0 && ev.depth >= max || ev.depth >= hardMaxCallDepth {
 		return Unit, errAt(ErrorStackOverflow, pos, "Stack overflow in call to eval")
 	}
 	ev.depth++
+	local := ev.localEval
+	ev.localEval = !global
 	v, err := ev.runEvalCode(src)
+	ev.localEval = local
 	ev.depth--
 	if err != nil {
 		if e, ok := err.(*EvalError); ok && (catchable(e) || e.Kind == ErrorParsing) && e.Kind != ErrorInFunctionCall {
@@ -806,10 +811,12 @@ func (ev *evaluator) runEvalCode(src string) (Value, error) {
 		}
 		ev.ast = merged
 	}
-	// Constants made by eval'd code are not global.
-	for _, s := range f.Stmts {
-		if l, ok := s.(*syntax.Let); ok {
-			l.Global = false
+	// Constants made by eval'd code below the top level are not global.
+	if ev.localEval {
+		for _, s := range f.Stmts {
+			if l, ok := s.(*syntax.Let); ok {
+				l.Global = false
+			}
 		}
 	}
 	v, err := ev.execStmts(f.Stmts)
@@ -925,6 +932,11 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		return nil, err
 	}
 	ev.ops, ev.sizeVisits = sub.ops, sub.sizeVisits
+	root := cmp.Or(ev.top, ev)
+	if root.moduleGlobs == nil {
+		root.moduleGlobs = map[*AST]*global{}
+	}
+	root.moduleGlobs[ast] = sub.glob
 	for k, f := range ast.fns {
 		if k.thisType != "" {
 			if ev.typed == nil {
@@ -1005,9 +1017,18 @@ func joinNS(ns []string) string {
 	return s
 }
 
+// globalConsts is what global:: reads: the constants of the module whose
+// function is running, else those of the script.
+func (ev *evaluator) globalConsts() *global {
+	if g := cmp.Or(ev.top, ev).moduleGlobs[ev.ast]; g != nil && g != ev.glob {
+		return g
+	}
+	return ev.glob
+}
+
 func (ev *evaluator) evalPath(x *syntax.PathIdent) (Value, error) {
 	if len(x.Namespace) == 1 && x.Namespace[0] == "global" {
-		if v, ok := ev.glob.consts[x.Name]; ok {
+		if v, ok := ev.globalConsts().consts[x.Name]; ok {
 			return v, nil
 		}
 		return Unit, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: global::%s", x.Name)

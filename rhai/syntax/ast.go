@@ -159,6 +159,9 @@ type (
 		// script function this call resolves to by name and arity, so the
 		// evaluator needs no lookup by name.
 		FnIndex int
+		// TopLevel is set for a call outside every block and function:
+		// the constants an eval there declares become global (global::X).
+		TopLevel bool
 	}
 	// FnExpr is an anonymous function or closure; it evaluates to a function
 	// pointer with the captured variables curried in.

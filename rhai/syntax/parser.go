@@ -366,15 +366,21 @@ func (p *parser) parseStmt() Stmt {
 		p.leave()
 		return &ExprStmt{X: x}
 	}
-	x := p.parseExpr()
-	if op := p.tok.Tok; isAssignOp(op) {
-		apos := p.tok.Pos
-		p.advance()
-		p.checkAssignable(x, op, apos)
-		rhs := p.parseExpr()
-		x = &Assign{Pos: apos, Op: op, LHS: x, RHS: rhs}
+	return &ExprStmt{X: p.parseAssignTail(p.parseExpr())}
+}
+
+// parseAssignTail makes x the target of an assignment when an assignment
+// operator follows it, and returns x unchanged otherwise.
+func (p *parser) parseAssignTail(x Expr) Expr {
+	op := p.tok.Tok
+	if !isAssignOp(op) {
+		return x
 	}
-	return &ExprStmt{X: x}
+	apos := p.tok.Pos
+	p.advance()
+	p.checkAssignable(x, op, apos)
+	rhs := p.parseExpr()
+	return &Assign{Pos: apos, Op: op, LHS: x, RHS: rhs}
 }
 
 func (p *parser) atStmtEnd() bool {
@@ -867,7 +873,8 @@ func (p *parser) parseCall(pos Position, ns []string, name string, capture bool)
 	if name == "eval" && ns == nil {
 		p.fs.usesEval = true
 	}
-	c := &Call{Pos: pos, Namespace: ns, Name: name, Args: args, Capture: capture}
+	c := &Call{Pos: pos, Namespace: ns, Name: name, Args: args, Capture: capture,
+		TopLevel: !p.fs.isFn && p.blockLvl == 0}
 	if ns == nil {
 		p.calls = append(p.calls, c)
 	}
@@ -1202,12 +1209,18 @@ func (p *parser) parseSwitchBody() Expr {
 		return &BlockExpr{Block: p.parseBlock()}
 	}
 	switch p.tok.Tok {
-	case BREAK, CONTINUE, RETURN, THROW:
-		// a statement as a case body
+	case BREAK, CONTINUE, RETURN, THROW, LET, CONST, TRY:
+		// A statement as a case body is a block of its own: a variable it
+		// declares ends with the case.
+		mark := len(p.fs.vars)
+		p.blockLvl++
 		s := p.parseStmt()
+		p.blockLvl--
+		p.truncVars(mark)
 		return &BlockExpr{Block: &Block{Pos: s.Position(), Stmts: []Stmt{s}}}
 	}
-	return p.parseExpr()
+	// An expression, or an assignment to one (`"inc" => n += 1`).
+	return p.parseAssignTail(p.parseExpr())
 }
 
 func (p *parser) parseLoop() Expr {
