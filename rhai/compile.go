@@ -245,6 +245,10 @@ func (c *compiler) expr(x syntax.Expr) code {
 		return c.call(x)
 	case *syntax.Index:
 		return c.index(x)
+	case *syntax.Prop:
+		return c.prop(x)
+	case *syntax.MethodCall:
+		return c.methodCall(x)
 	case *syntax.StmtExpr:
 		return c.stmt(x.Stmt)
 	}

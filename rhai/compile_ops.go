@@ -122,6 +122,9 @@ func (c *compiler) call(x *syntax.Call) code {
 	if x.Name == "eval" && x.Namespace == nil {
 		c.dynamic = true
 	}
+	if x.FnIndex == 0 && x.Namespace == nil && !x.Capture && !intrinsics[x.Name] {
+		return c.nativeCall(x)
+	}
 	if x.Namespace != nil || x.Capture || x.FnIndex == 0 {
 		for _, a := range x.Args {
 			c.scan(a)
@@ -167,5 +170,110 @@ func (c *compiler) call(x *syntax.Call) code {
 			ev.stack[mark+i].name = p
 		}
 		return ev.runFrame(f, mark, nil, x.Pos, false)
+	}
+}
+
+// intrinsics are the functions that need the evaluator itself (see
+// evaluator.intrinsic): their calls go through the evaluator.
+var intrinsics = map[string]bool{"print": true, "debug": true, "type_of": true, "eval": true, "Fn": true,
+	"call": true, "curry": true, "is_def_fn": true, "is_def_var": true, "exit": true, "is_shared": true}
+
+// nativeCall compiles a call that no script function of the file answers:
+// its arguments go into a window of the argument stack, the first one by
+// reference, as evalArgs makes them. A script function of that name found
+// at run time (one an eval defined) still wins.
+func (c *compiler) nativeCall(x *syntax.Call) code {
+	args := make([]code, len(x.Args))
+	for i, a := range x.Args {
+		if i == 0 {
+			args[i] = c.flat(a)
+		} else {
+			args[i] = c.owned(a)
+		}
+	}
+	return func(ev *evaluator) (Value, error) {
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		if ev.lookupScriptFn(x.Name, len(args)) != nil {
+			return ev.evalCall(x)
+		}
+		all, mark := ev.takeArgs(len(args))
+		for i, a := range args {
+			v, err := a(ev)
+			if err != nil {
+				ev.releaseArgs(all, mark)
+				return Unit, err
+			}
+			all[i] = v
+		}
+		v, err := ev.callByName(x, all)
+		ev.releaseArgs(all, mark)
+		return v, err
+	}
+}
+
+// flat compiles x to its value with a captured variable's cell read.
+func (c *compiler) flat(x syntax.Expr) code {
+	value := c.expr(x)
+	return func(ev *evaluator) (Value, error) {
+		v, err := value(ev)
+		return v.Flatten(), err
+	}
+}
+
+// methodCall compiles x.name(args) on a resolved variable; other targets
+// go through the evaluator.
+func (c *compiler) methodCall(x *syntax.MethodCall) code {
+	id, ok := x.X.(*syntax.Ident)
+	slot := -1
+	if ok {
+		slot = c.slot(id.Name)
+	}
+	if slot < 0 {
+		c.scan(x)
+		return func(ev *evaluator) (Value, error) {
+			if err := ev.tick(x.Pos); err != nil {
+				return Unit, err
+			}
+			return ev.evalMethodCall(x)
+		}
+	}
+	args := make([]code, len(x.Args))
+	for i, a := range x.Args {
+		args[i] = c.owned(a)
+	}
+	return func(ev *evaluator) (Value, error) {
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		all, mark := ev.takeArgs(len(args) + 1)
+		for i, a := range args {
+			v, err := a(ev)
+			if err != nil {
+				ev.releaseArgs(all, mark)
+				return Unit, err
+			}
+			all[i+1] = v
+		}
+		v, _, err := ev.methodOnVar(x, id, ev.fb+slot, all)
+		ev.releaseArgs(all, mark)
+		return v, err
+	}
+}
+
+// prop compiles x.name when no link of its chain is ?. or ?[.
+func (c *compiler) prop(x *syntax.Prop) code {
+	if chainIsSafe(x) {
+		c.scan(x)
+		return fallback(x)
+	}
+	obj := c.expr(x.X)
+	return func(ev *evaluator) (Value, error) {
+		cv, err := obj(ev)
+		if err != nil {
+			return Unit, err
+		}
+		return ev.getProp(cv.Flatten(), x.Name, x.Pos)
 	}
 }

@@ -288,6 +288,14 @@ func (ev *evaluator) evalCall(x *syntax.Call) (Value, error) {
 	if err != nil {
 		return Unit, err
 	}
+	return ev.callByName(x, args)
+}
+
+// callByName calls a native function, or a function pointer held in a
+// variable of that name, with evaluated arguments (the first one by
+// reference).
+func (ev *evaluator) callByName(x *syntax.Call, args []Value) (Value, error) {
+	var err error
 	if o := ev.e.lookupNative(x.Name, args); o != nil {
 		var p *place
 		if o.mut && len(x.Args) > 0 && isPlace(x.Args[0]) {
@@ -614,7 +622,6 @@ func (ev *evaluator) methodCall(x *syntax.MethodCall) (Value, bool, error) {
 		all[i+1] = v
 	}
 	var p *place
-	var local place // the common case, a variable, needs no allocation
 	var target Value
 	var err error
 	if id, ok := x.X.(*syntax.Ident); ok {
@@ -622,15 +629,7 @@ func (ev *evaluator) methodCall(x *syntax.MethodCall) (Value, bool, error) {
 		if i < 0 {
 			return Unit, false, errAt(ErrorVariableNotFound, id.Pos, "Variable not found: %s", id.Name)
 		}
-		slot := &ev.stack[i]
-		if slot.value.t == TypeShared {
-			local = place{kind: pShared, sh: slot.value.asShared(), konst: slot.konst, pos: id.Pos}
-			target = local.sh.V
-		} else {
-			local = place{kind: pVar, idx: i, konst: slot.konst, pos: id.Pos}
-			target = slot.value
-		}
-		p = &local
+		return ev.methodOnVar(x, id, i, all)
 	} else if isPlace(x.X) {
 		if p, err = ev.evalPlace(x.X); err != nil {
 			return Unit, false, err
@@ -652,6 +651,28 @@ func (ev *evaluator) methodCall(x *syntax.MethodCall) (Value, bool, error) {
 	}
 	all[0] = target
 	v, err := ev.invokeMethod(x, p, target, all)
+	return v, false, err
+}
+
+// methodOnVar calls method x on the variable at stack index i; all holds
+// room for the target, then the evaluated arguments.
+// short reports a ?. that met ().
+func (ev *evaluator) methodOnVar(x *syntax.MethodCall, id *syntax.Ident, i int, all []Value) (Value, bool, error) {
+	var local place // needs no allocation
+	var target Value
+	slot := &ev.stack[i]
+	if slot.value.t == TypeShared {
+		local = place{kind: pShared, sh: slot.value.asShared(), konst: slot.konst, pos: id.Pos}
+		target = local.sh.V
+	} else {
+		local = place{kind: pVar, idx: i, konst: slot.konst, pos: id.Pos}
+		target = slot.value
+	}
+	if x.Safe && target.t == TypeUnit {
+		return Unit, true, nil
+	}
+	all[0] = target
+	v, err := ev.invokeMethod(x, &local, target, all)
 	return v, false, err
 }
 
