@@ -21,6 +21,10 @@ func (c *compiler) assign(x *syntax.Assign) code {
 				return Unit, ev.assignVar(x, lhs, ev.fb+slot, v)
 			}
 		}
+	case *syntax.Prop:
+		if code := c.assignProp(x, lhs, rhs); code != nil {
+			return code
+		}
 	case *syntax.Index:
 		if id, ok := lhs.X.(*syntax.Ident); ok && x.Op == syntax.EQ && !lhs.Safe {
 			if slot := c.slot(id.Name); slot >= 0 {
@@ -65,6 +69,62 @@ func (c *compiler) assignElem(x *syntax.Assign, lhs *syntax.Index, slot int, rhs
 			return Unit, err
 		}
 		return Unit, ev.storeElem(cv, i.Flatten(), v, lhs.Pos)
+	}
+}
+
+// assignProp compiles `obj.name = v` and `obj.name op= v` where obj is
+// this or a resolved variable; nil for other targets. A target that is
+// not a map, or a constant, goes through the evaluator's places.
+func (c *compiler) assignProp(x *syntax.Assign, lhs *syntax.Prop, rhs code) code {
+	if lhs.Safe {
+		return nil
+	}
+	var container func(ev *evaluator) (Value, bool)
+	switch obj := lhs.X.(type) {
+	case *syntax.This:
+		container = func(ev *evaluator) (Value, bool) {
+			if ev.this == nil {
+				return Unit, false
+			}
+			return ev.this.Flatten(), true
+		}
+	case *syntax.Ident:
+		slot := c.slot(obj.Name)
+		if slot < 0 {
+			return nil
+		}
+		container = func(ev *evaluator) (Value, bool) {
+			v := &ev.stack[ev.fb+slot]
+			return v.value.Flatten(), !v.konst
+		}
+	default:
+		return nil
+	}
+	return func(ev *evaluator) (Value, error) {
+		if err := ev.tick(x.Pos); err != nil {
+			return Unit, err
+		}
+		v, err := rhs(ev)
+		if err != nil {
+			return Unit, err
+		}
+		cv, ok := container(ev)
+		if !ok || cv.t != TypeMap {
+			return Unit, ev.assignValue(x, v)
+		}
+		m := cv.AsMap()
+		if x.Op != syntax.EQ {
+			cur := m.M[lhs.Name]
+			if cur.t == TypeInt && v.t == TypeInt {
+				v, err = intOp(compound(x.Op), cur.AsInt(), v.AsInt(), x.Pos)
+			} else {
+				v, err = ev.compoundOp(x.Op, &cur, v, x.Pos)
+			}
+			if err != nil {
+				return Unit, err
+			}
+		}
+		return Unit, ev.storeKey(m, lhs.Name, v, lhs.Pos)
 	}
 }
 
@@ -243,6 +303,7 @@ func (c *compiler) methodCall(x *syntax.MethodCall) code {
 	for i, a := range x.Args {
 		args[i] = c.owned(a)
 	}
+	site := new(methodSite)
 	return func(ev *evaluator) (Value, error) {
 		if err := ev.tick(x.Pos); err != nil {
 			return Unit, err
@@ -256,7 +317,7 @@ func (c *compiler) methodCall(x *syntax.MethodCall) code {
 			}
 			all[i+1] = v
 		}
-		v, _, err := ev.methodOnVar(x, id, ev.fb+slot, all)
+		v, _, err := ev.methodOnVar(x, id, ev.fb+slot, all, site)
 		ev.releaseArgs(all, mark)
 		return v, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/picloud/picloud/rhai/syntax"
 )
@@ -37,6 +38,34 @@ func (ev *evaluator) lookupMethod(name string, arity int, target Value) *scriptF
 		return f
 	}
 	return ev.lookupScriptFn(name, arity)
+}
+
+// methodSite remembers, for one compiled method call, the script function
+// (or none) that the last lookup found for a type in an AST. Compiled code
+// is shared by goroutines: the entry is replaced whole, never changed.
+type methodSite struct {
+	last atomic.Pointer[methodEntry]
+}
+
+type methodEntry struct {
+	ast *AST
+	t   Type
+	f   *scriptFn
+}
+
+// lookup is lookupMethod, remembered while the AST and the target's type
+// stay the same. Custom types (named by the host) and runs with typed
+// methods of imported modules look up every time.
+func (s *methodSite) lookup(ev *evaluator, name string, arity int, target Value) *scriptFn {
+	if s == nil || target.t == TypeCustom || ev.typed != nil {
+		return ev.lookupMethod(name, arity, target)
+	}
+	if e := s.last.Load(); e != nil && e.ast == ev.ast && e.t == target.t {
+		return e.f
+	}
+	f := ev.lookupMethod(name, arity, target)
+	s.last.Store(&methodEntry{ast: ev.ast, t: target.t, f: f})
+	return f
 }
 
 func (ev *evaluator) hasScriptFnNamed(name string) bool {
@@ -629,7 +658,7 @@ func (ev *evaluator) methodCall(x *syntax.MethodCall) (Value, bool, error) {
 		if i < 0 {
 			return Unit, false, errAt(ErrorVariableNotFound, id.Pos, "Variable not found: %s", id.Name)
 		}
-		return ev.methodOnVar(x, id, i, all)
+		return ev.methodOnVar(x, id, i, all, nil)
 	} else if isPlace(x.X) {
 		if p, err = ev.evalPlace(x.X); err != nil {
 			return Unit, false, err
@@ -650,14 +679,15 @@ func (ev *evaluator) methodCall(x *syntax.MethodCall) (Value, bool, error) {
 		return Unit, true, nil
 	}
 	all[0] = target
-	v, err := ev.invokeMethod(x, p, target, all)
+	v, err := ev.invokeMethod(x, p, target, all, nil)
 	return v, false, err
 }
 
 // methodOnVar calls method x on the variable at stack index i; all holds
 // room for the target, then the evaluated arguments.
 // short reports a ?. that met ().
-func (ev *evaluator) methodOnVar(x *syntax.MethodCall, id *syntax.Ident, i int, all []Value) (Value, bool, error) {
+// site, when not nil, remembers the method's script function.
+func (ev *evaluator) methodOnVar(x *syntax.MethodCall, id *syntax.Ident, i int, all []Value, site *methodSite) (Value, bool, error) {
 	var local place // needs no allocation
 	var target Value
 	slot := &ev.stack[i]
@@ -672,7 +702,7 @@ func (ev *evaluator) methodOnVar(x *syntax.MethodCall, id *syntax.Ident, i int, 
 		return Unit, true, nil
 	}
 	all[0] = target
-	v, err := ev.invokeMethod(x, &local, target, all)
+	v, err := ev.invokeMethod(x, &local, target, all, site)
 	return v, false, err
 }
 
@@ -698,8 +728,8 @@ func (ev *evaluator) releaseArgs(window []Value, mark int) {
 }
 
 // invokeMethod calls method x on target; all holds target then the
-// arguments.
-func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, all []Value) (Value, error) {
+// arguments. site, when not nil, remembers the script function found.
+func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, all []Value, site *methodSite) (Value, error) {
 	args := all[1:]
 	n := len(args)
 	switch x.Name {
@@ -740,10 +770,8 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 			})
 		}
 	}
-	if f := ev.lookupMethod(x.Name, n, target); f != nil {
-		return ev.callWithThis(p, target, func(this *Value) (Value, error) {
-			return ev.callScript(f, args, this, nil, x.Pos, false)
-		})
+	if f := site.lookup(ev, x.Name, n, target); f != nil {
+		return ev.callMethod(p, target, f, args, x.Pos)
 	}
 	if o := ev.e.lookupNative(x.Name, all); o != nil {
 		if o.mut && p != nil && p.konst {
@@ -777,12 +805,34 @@ func (ev *evaluator) callWithThis(p *place, target Value, call func(*Value) (Val
 	if err != nil {
 		return Unit, err
 	}
-	if p != nil && p.kind != pTemp && this != target {
-		if err := ev.placeSet(p, this.Flatten()); err != nil {
-			return Unit, err
-		}
+	return v, ev.writeThis(p, target, this)
+}
+
+// callMethod runs the script function f as a method of target, like
+// callWithThis.
+func (ev *evaluator) callMethod(p *place, target Value, f *scriptFn, args []Value, pos Position) (Value, error) {
+	this := target
+	shared := p != nil && p.kind == pShared
+	if shared {
+		p.sh.borrowed++
 	}
-	return v, nil
+	v, err := ev.callScript(f, args, &this, nil, pos, false)
+	if shared {
+		p.sh.borrowed--
+	}
+	if err != nil {
+		return Unit, err
+	}
+	return v, ev.writeThis(p, target, this)
+}
+
+// writeThis stores a method's changed this back to the place its target
+// came from.
+func (ev *evaluator) writeThis(p *place, target, this Value) error {
+	if p != nil && p.kind != pTemp && this != target {
+		return ev.placeSet(p, this.Flatten())
+	}
+	return nil
 }
 
 // evalString runs code given to eval() in the current scope; global says

@@ -129,19 +129,7 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 			return ev.checkStored(Value{t: TypeArray, p: unsafe.Pointer(p.arr)}, stored{vals: []Value{v}, copies: 1, old: old}, p.pos)
 		}
 	case pMapKey:
-		if _, ok := p.m.M[p.key]; !ok {
-			if err := ev.checkSize(-1, -1, len(p.m.M)+1, -1, p.pos); err != nil {
-				return err
-			}
-			if err := ev.chargeKey(p.key, Value{t: TypeMap, p: unsafe.Pointer(p.m)}, p.pos); err != nil {
-				return err
-			}
-		}
-		old := p.m.M[p.key]
-		p.m.M[p.key] = v
-		if grows(v) || grows(old) {
-			return ev.checkStored(Value{t: TypeMap, p: unsafe.Pointer(p.m)}, stored{vals: []Value{v}, copies: 1, old: old}, p.pos)
-		}
+		return ev.storeKey(p.m, p.key, v, p.pos)
 	case pBlob:
 		if v.t != TypeInt {
 			return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting i64)", v.TypeName())
@@ -677,19 +665,23 @@ func (ev *evaluator) storeElem(c, idx, rhs Value, pos Position) error {
 	if err != nil {
 		return err
 	}
-	m := c.AsMap()
+	return ev.storeKey(c.AsMap(), key, rhs, pos)
+}
+
+// storeKey stores v as the property key of m, within the size limits.
+func (ev *evaluator) storeKey(m *Map, key string, v Value, pos Position) error {
 	if _, ok := m.M[key]; !ok {
 		if err := ev.checkSize(-1, -1, len(m.M)+1, -1, pos); err != nil {
 			return err
 		}
-		if err := ev.chargeKey(key, c, pos); err != nil {
+		if err := ev.chargeKey(key, Value{t: TypeMap, p: unsafe.Pointer(m)}, pos); err != nil {
 			return err
 		}
 	}
 	old := m.M[key]
-	m.M[key] = rhs
-	if grows(rhs) || grows(old) {
-		return ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, pos)
+	m.M[key] = v
+	if grows(v) || grows(old) {
+		return ev.checkStored(Value{t: TypeMap, p: unsafe.Pointer(m)}, stored{vals: []Value{v}, copies: 1, old: old}, pos)
 	}
 	return nil
 }
