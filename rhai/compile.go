@@ -195,7 +195,7 @@ func (c *compiler) jump(kind flowKind, x syntax.Expr) code {
 // owned compiles x for binding to a new owner, as evalOwned does.
 func (c *compiler) owned(x syntax.Expr) code {
 	value := c.expr(x)
-	fresh, pos := isFresh(x), x.Position()
+	fresh, call, pos := isFresh(x), isCall(x), x.Position()
 	return func(ev *evaluator) (Value, error) {
 		v, err := value(ev)
 		if err != nil {
@@ -204,10 +204,13 @@ func (c *compiler) owned(x syntax.Expr) code {
 		if v.t == TypeShared {
 			v = v.asShared().V
 		}
-		if !fresh && v.needsClone() {
-			return ev.clone(v, pos)
+		if fresh || !v.needsClone() {
+			return v, nil
 		}
-		return v, nil
+		if call {
+			return ev.own(v, pos)
+		}
+		return ev.clone(v, pos)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/picloud/picloud/rhai/syntax"
 )
@@ -96,6 +97,11 @@ type evaluator struct {
 	typed     map[fnKey]*scriptFn // typed methods of imported modules
 	nImport   int
 	caught    *EvalError // the error being handled by the innermost catch
+	// freshP is the array, map or blob the last native call returned when
+	// that function builds its result afresh (freshKind says how much of
+	// it): binding it to an owner right away needs no full copy.
+	freshP    unsafe.Pointer
+	freshKind freshKind
 	// localEval is set while eval'd code runs below the script's top
 	// level, where the constants it declares are not global.
 	localEval bool
@@ -561,9 +567,58 @@ func (ev *evaluator) evalOwned(x syntax.Expr) (Value, error) {
 		v = v.asShared().V
 	}
 	if v.needsClone() && !isFresh(x) {
+		if isCall(x) {
+			return ev.own(v, x.Position())
+		}
 		return ev.clone(v, x.Position())
 	}
 	return v, nil
+}
+
+// isCall reports whether x is a call, whose value may be the fresh result
+// of a native function.
+func isCall(x syntax.Expr) bool {
+	switch x.(type) {
+	case *syntax.Call, *syntax.MethodCall:
+		return true
+	}
+	return false
+}
+
+// own copies the value of a call for a new owner, unless it is the fresh
+// result of the last native call: then only what of it may be shared is
+// copied.
+func (ev *evaluator) own(v Value, pos Position) (Value, error) {
+	if v.p != ev.freshP {
+		return ev.clone(v, pos)
+	}
+	ev.freshP = nil
+	if ev.freshKind == freshDeep {
+		return v, nil
+	}
+	var n int64
+	switch v.t {
+	case TypeArray:
+		elems := v.AsArray().Elems
+		for i, e := range elems {
+			if e.needsClone() {
+				elems[i] = e.cloneDepth(1, &n)
+			}
+		}
+	case TypeMap:
+		m := v.AsMap().M
+		for k, e := range m {
+			if e.needsClone() {
+				m[k] = e.cloneDepth(1, &n)
+			}
+		}
+	default:
+		return ev.clone(v, pos)
+	}
+	if ev.mem == nil || n == 0 {
+		return v, nil
+	}
+	return v, ev.charge(n, v, pos)
 }
 
 // evalElement evaluates one element of an array or map literal as a value

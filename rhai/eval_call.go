@@ -100,11 +100,15 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 	if sized {
 		pre = ev.beforeMut(o, args)
 	}
+	ev.freshP = nil
 	c := ev.getContext(pos)
 	v, err := o.fn(c, args)
 	ev.putContext(c)
 	if err != nil {
 		return Unit, positioned(err, pos)
+	}
+	if o.fresh != freshNone && v.needsClone() {
+		ev.freshP, ev.freshKind = v.p, o.fresh
 	}
 	if err := ev.checkResult(v, pos); err != nil {
 		return Unit, err
@@ -233,6 +237,7 @@ func (ev *evaluator) runFrame(f *scriptFn, mark int, this *Value, pos Position, 
 	ev.depth--
 	ev.truncate(mark)
 	ev.base, ev.fb, ev.this, ev.ast, ev.hidden = base, fb, savedThis, ast, hidden
+	ev.freshP = nil // a script function's result may be held elsewhere
 	if err != nil {
 		if fl, ok := err.(*flow); ok && fl.kind == flowReturn {
 			return fl.value, nil

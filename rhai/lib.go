@@ -16,6 +16,29 @@ type overload struct {
 	fn     NativeFn
 	mut    bool      // may replace args[0]; calling it on a constant is an error
 	stores storeKind // how a mut function changes args[0], for the size limits
+	fresh  freshKind // what of its result nothing else refers to
+}
+
+// freshKind says what of a native function's result is new, so that
+// binding the result to a variable need not copy it (see evaluator.owned).
+type freshKind uint8
+
+const (
+	// freshNone: the result may be shared with another owner.
+	freshNone freshKind = iota
+	// freshTop: the array or map is new, its elements may be shared.
+	freshTop
+	// freshDeep: the result and everything in it are new.
+	freshDeep
+)
+
+// markFresh sets the freshness of every overload of the named functions.
+func (l *Library) markFresh(kind freshKind, names ...string) {
+	for _, name := range names {
+		for _, o := range l.fns[name] {
+			o.fresh = kind
+		}
+	}
 }
 
 // storeKind says how a mutating function changes its first argument, so

@@ -914,6 +914,9 @@ type callback struct {
 	name   string // the function's name, to recognise "not found" for it
 	caller string // the library function, for ErrorInFunctionCall
 	form   callForm
+	// buf holds the argument list of one call: a callback is not called
+	// again before its call returns, and the callee copies its arguments.
+	buf [4]Value
 }
 
 func newCallback(c *Context, fn Value, caller string) *callback {
@@ -980,12 +983,13 @@ func (cb *callback) invoke(f callForm, item *Value, at int, args, extras []Value
 	case formThis, formPlain:
 		list = args
 	case formThisExtra, formPlainExtra:
-		list = append(slices.Clip(args), extras...)
+		list = append(append(cb.buf[:0], args...), extras...)
 	case formItem:
-		list = slices.Insert(slices.Clone(args), at, *item)
+		list = slices.Insert(append(cb.buf[:0], args...), at, *item)
 	case formItemExtra:
-		list = slices.Insert(append(slices.Clone(args), extras...), at, *item)
+		list = slices.Insert(append(append(cb.buf[:0], args...), extras...), at, *item)
 	}
+	defer clear(cb.buf[:])
 	if (f == formThis || f == formThisExtra) && item != nil && cb.c != nil && cb.c.ev != nil {
 		// Rhai binds the element to `this` when the callback declares
 		// fewer parameters than offered (`x.for_each(|| this += 1)`).
