@@ -140,10 +140,20 @@ func (c *compiler) stmt(s syntax.Stmt) code {
 			c.expr(s.X) // for c.dynamic
 		}
 	case *syntax.Try:
-		c.block(s.Body)
-		c.block(s.Catch)
+		return c.try(s)
 	}
 	return func(ev *evaluator) (Value, error) { return ev.execStmt(s) }
+}
+
+func (c *compiler) try(s *syntax.Try) code {
+	body := c.block(s.Body)
+	mark := len(c.vars)
+	if s.Var != "" {
+		c.declare(s.Var)
+	}
+	catch := c.block(s.Catch)
+	c.vars = c.vars[:mark]
+	return func(ev *evaluator) (Value, error) { return ev.tryCatch(s, body, catch) }
 }
 
 func (c *compiler) let(s *syntax.Let) code {
@@ -311,24 +321,101 @@ func readShared(v Value, x *syntax.Ident) (Value, error) {
 	return sh.V, nil
 }
 
-// cond compiles a condition, as evalBool evaluates it.
+// cond compiles a condition, as evalBool evaluates it. A comparison of
+// two integers gives its answer without making a value.
 func (c *compiler) cond(x syntax.Expr) func(ev *evaluator) (bool, error) {
-	value := c.expr(x)
 	pos := x.Position()
+	if b, ok := x.(*syntax.Binary); ok {
+		if fast := intCompare(b.Op); fast != nil {
+			l, r := c.operand(b.X), c.operand(b.Y)
+			return func(ev *evaluator) (bool, error) {
+				a, err := l.get(ev)
+				if err != nil {
+					return false, err
+				}
+				b2, err := r.get(ev)
+				if err != nil {
+					return false, err
+				}
+				if a.t == TypeInt && b2.t == TypeInt {
+					return fast(a.AsInt(), b2.AsInt()), nil
+				}
+				v, err := ev.binaryOp(b.Op, a.Flatten(), b2.Flatten(), b.Pos)
+				if err != nil {
+					return false, err
+				}
+				return truthy(v, pos)
+			}
+		}
+	}
+	value := c.expr(x)
 	return func(ev *evaluator) (bool, error) {
 		v, err := value(ev)
 		if err != nil {
 			return false, err
 		}
-		if v.t == TypeBool {
-			return v.AsBool(), nil
-		}
-		b, ok := v.Flatten().Truthy()
-		if !ok {
-			return false, errAt(ErrorMismatchDataType, pos, "Data type incorrect: %s (expecting bool)", v.TypeName())
-		}
-		return b, nil
+		return truthy(v, pos)
 	}
+}
+
+// truthy reads a condition's value.
+func truthy(v Value, pos Position) (bool, error) {
+	if v.t == TypeBool {
+		return v.AsBool(), nil
+	}
+	b, ok := v.Flatten().Truthy()
+	if !ok {
+		return false, errAt(ErrorMismatchDataType, pos, "Data type incorrect: %s (expecting bool)", v.TypeName())
+	}
+	return b, nil
+}
+
+// operand is an operator's operand: a literal and a resolved variable are
+// read in place, anything else through its code.
+type operand struct {
+	kind operandKind
+	slot int
+	v    Value
+	id   *syntax.Ident
+	code code
+}
+
+type operandKind uint8
+
+const (
+	operandCode operandKind = iota
+	operandConst
+	operandSlot
+)
+
+func (c *compiler) operand(x syntax.Expr) operand {
+	switch x := x.(type) {
+	case *syntax.IntLit:
+		return operand{kind: operandConst, v: Int(x.V)}
+	case *syntax.FloatLit:
+		return operand{kind: operandConst, v: Float(x.V)}
+	case *syntax.StringLit:
+		return operand{kind: operandConst, v: String(x.V)}
+	case *syntax.Ident:
+		if slot := c.slot(x.Name); slot >= 0 {
+			return operand{kind: operandSlot, slot: slot, id: x}
+		}
+	}
+	return operand{code: c.expr(x)}
+}
+
+func (o *operand) get(ev *evaluator) (Value, error) {
+	switch o.kind {
+	case operandConst:
+		return o.v, nil
+	case operandSlot:
+		v := ev.stack[ev.fb+o.slot].value
+		if v.t == TypeShared {
+			return readShared(v, o.id)
+		}
+		return v, nil
+	}
+	return o.code(ev)
 }
 
 func (c *compiler) binary(x *syntax.Binary) code {
@@ -363,15 +450,15 @@ func (c *compiler) binary(x *syntax.Binary) code {
 			return r(ev)
 		}
 	}
-	l, r := c.expr(x.X), c.expr(x.Y)
+	l, r := c.operand(x.X), c.operand(x.Y)
 	op, pos := x.Op, x.Pos
 	if fast := intCompare(op); fast != nil {
 		return func(ev *evaluator) (Value, error) {
-			a, err := l(ev)
+			a, err := l.get(ev)
 			if err != nil {
 				return Unit, err
 			}
-			b, err := r(ev)
+			b, err := r.get(ev)
 			if err != nil {
 				return Unit, err
 			}
@@ -381,12 +468,31 @@ func (c *compiler) binary(x *syntax.Binary) code {
 			return ev.binaryOp(op, a.Flatten(), b.Flatten(), pos)
 		}
 	}
+	if fast := intArith(op); fast != nil {
+		return func(ev *evaluator) (Value, error) {
+			a, err := l.get(ev)
+			if err != nil {
+				return Unit, err
+			}
+			b, err := r.get(ev)
+			if err != nil {
+				return Unit, err
+			}
+			if a.t == TypeInt && b.t == TypeInt {
+				if v, ok := fast(a.AsInt(), b.AsInt()); ok {
+					return Int(v), nil
+				}
+				return intOp(op, a.AsInt(), b.AsInt(), pos) // the error
+			}
+			return ev.binaryOp(op, a.Flatten(), b.Flatten(), pos)
+		}
+	}
 	return func(ev *evaluator) (Value, error) {
-		a, err := l(ev)
+		a, err := l.get(ev)
 		if err != nil {
 			return Unit, err
 		}
-		b, err := r(ev)
+		b, err := r.get(ev)
 		if err != nil {
 			return Unit, err
 		}
@@ -395,6 +501,36 @@ func (c *compiler) binary(x *syntax.Binary) code {
 		}
 		return ev.binaryOp(op, a.Flatten(), b.Flatten(), pos)
 	}
+}
+
+// intArith returns the integer arithmetic op stands for, which reports
+// false where intOp fails (overflow, division by zero), or nil.
+func intArith(op syntax.Token) func(a, b int64) (int64, bool) {
+	switch op {
+	case syntax.PLUS:
+		return func(a, b int64) (int64, bool) {
+			c := a + b
+			return c, (c > a) == (b > 0)
+		}
+	case syntax.MINUS:
+		return func(a, b int64) (int64, bool) {
+			c := a - b
+			return c, (c < a) == (b > 0)
+		}
+	case syntax.STAR:
+		return func(a, b int64) (int64, bool) {
+			c := a * b
+			return c, a == 0 || !(c/a != b || a == -1 && b == math.MinInt64 || b == -1 && a == math.MinInt64)
+		}
+	case syntax.PERCENT:
+		return func(a, b int64) (int64, bool) {
+			if b == 0 || a == math.MinInt64 && b == -1 {
+				return 0, false
+			}
+			return a % b, true
+		}
+	}
+	return nil
 }
 
 // intCompare returns the comparison op stands for on two integers, or nil.

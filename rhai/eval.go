@@ -511,8 +511,15 @@ func catchable(e *EvalError) bool {
 }
 
 func (ev *evaluator) execTry(s *syntax.Try) (Value, error) {
-	mark, base, this, depth := len(ev.stack), ev.base, ev.this, ev.depth
-	v, err := ev.execBlock(s.Body)
+	return ev.tryCatch(s,
+		func(ev *evaluator) (Value, error) { return ev.execBlock(s.Body) },
+		func(ev *evaluator) (Value, error) { return ev.execBlock(s.Catch) })
+}
+
+// tryCatch runs a try statement whose blocks are body and catch.
+func (ev *evaluator) tryCatch(s *syntax.Try, body, catch code) (Value, error) {
+	mark, base, fb, this, depth := len(ev.stack), ev.base, ev.fb, ev.this, ev.depth
+	v, err := body(ev)
 	if err == nil {
 		return v, nil
 	}
@@ -521,7 +528,7 @@ func (ev *evaluator) execTry(s *syntax.Try) (Value, error) {
 		return Unit, err
 	}
 	ev.truncate(mark)
-	ev.base, ev.this, ev.depth = base, this, depth
+	ev.base, ev.fb, ev.this, ev.depth = base, fb, this, depth
 	outer := ev.caught
 	ev.caught = ee
 	defer func() { ev.caught = outer }()
@@ -530,7 +537,7 @@ func (ev *evaluator) execTry(s *syntax.Try) (Value, error) {
 			return Unit, err
 		}
 	}
-	_, err = ev.execBlock(s.Catch)
+	_, err = catch(ev)
 	ev.truncate(mark)
 	return Unit, err
 }
