@@ -264,6 +264,13 @@ func (c *compiler) expr(x syntax.Expr) code {
 		return c.methodCall(x)
 	case *syntax.StmtExpr:
 		return c.stmt(x.Stmt)
+	case *syntax.This:
+		return func(ev *evaluator) (Value, error) {
+			if ev.this == nil {
+				return Unit, errAt(ErrorVariableNotFound, x.Pos, "Unbound 'this'")
+			}
+			return ev.this.Flatten(), nil
+		}
 	}
 	c.scan(x)
 	return fallback(x)

@@ -816,15 +816,20 @@ func (ev *evaluator) callWithThis(p *place, target Value, call func(*Value) (Val
 // callMethod runs the script function f as a method of target, like
 // callWithThis.
 func (ev *evaluator) callMethod(p *place, target Value, f *scriptFn, args []Value, pos Position) (Value, error) {
-	this := target
+	// this lives in a window of the argument stack rather than on the
+	// heap, where taking its address would put it.
+	cell, mark := ev.takeArgs(1)
+	cell[0] = target
 	shared := p != nil && p.kind == pShared
 	if shared {
 		p.sh.borrowed++
 	}
-	v, err := ev.callScript(f, args, &this, nil, pos, false)
+	v, err := ev.callScript(f, args, &cell[0], nil, pos, false)
 	if shared {
 		p.sh.borrowed--
 	}
+	this := cell[0]
+	ev.releaseArgs(cell, mark)
 	if err != nil {
 		return Unit, err
 	}
