@@ -264,6 +264,8 @@ func (c *compiler) expr(x syntax.Expr) code {
 		return c.methodCall(x)
 	case *syntax.StmtExpr:
 		return c.stmt(x.Stmt)
+	case *syntax.InterpString:
+		return c.interp(x)
 	case *syntax.This:
 		return func(ev *evaluator) (Value, error) {
 			if ev.this == nil {
@@ -729,4 +731,34 @@ func forRange(ev *evaluator, x *syntax.For, iter Value, mark int, body code) (Va
 		}
 	}
 	return Unit, nil
+}
+
+// interp compiles an interpolated string; its literal parts are copied
+// as they are.
+func (c *compiler) interp(x *syntax.InterpString) code {
+	parts := make([]code, len(x.Parts))
+	size := 0
+	for i, p := range x.Parts {
+		if s, ok := p.(*syntax.StringLit); ok {
+			size += len(s.V)
+			continue
+		}
+		parts[i] = c.expr(p)
+		size += 8
+	}
+	return func(ev *evaluator) (Value, error) {
+		buf := make([]byte, 0, size)
+		for i, part := range parts {
+			if part == nil {
+				buf = append(buf, x.Parts[i].(*syntax.StringLit).V...)
+				continue
+			}
+			v, err := part(ev)
+			if err != nil {
+				return Unit, err
+			}
+			buf = appendInterp(buf, v)
+		}
+		return ev.interpString(buf, x.Pos)
+	}
 }

@@ -875,19 +875,28 @@ func (ev *evaluator) evalInterp(x *syntax.InterpString) (Value, error) {
 		if err != nil {
 			return Unit, err
 		}
-		if v = v.Flatten(); v.t == TypeBlob {
-			// A blob joins a string as UTF-8 text, as with +=.
-			buf = append(buf, strlibLossyUTF8(v.AsBlob().B)...)
-		} else {
-			buf = append(buf, v.String()...)
-		}
+		buf = appendInterp(buf, v)
 	}
-	if err := ev.checkSize(len(buf), -1, -1, -1, x.Pos); err != nil {
+	return ev.interpString(buf, x.Pos)
+}
+
+// appendInterp appends the text of an interpolated value.
+func appendInterp(buf []byte, v Value) []byte {
+	if v = v.Flatten(); v.t == TypeBlob {
+		// A blob joins a string as UTF-8 text, as with +=.
+		return append(buf, strlibLossyUTF8(v.AsBlob().B)...)
+	}
+	return append(buf, v.String()...)
+}
+
+// interpString makes the string an interpolation built, within the limits.
+func (ev *evaluator) interpString(buf []byte, pos Position) (Value, error) {
+	if err := ev.checkSize(len(buf), -1, -1, -1, pos); err != nil {
 		return Unit, err
 	}
 	s := String(string(buf))
 	if ev.mem != nil {
-		return s, ev.charge(int64(len(buf)), s, x.Pos)
+		return s, ev.charge(int64(len(buf)), s, pos)
 	}
 	return s, nil
 }
