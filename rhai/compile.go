@@ -266,6 +266,22 @@ func (c *compiler) expr(x syntax.Expr) code {
 		return c.stmt(x.Stmt)
 	case *syntax.InterpString:
 		return c.interp(x)
+	case *syntax.Range:
+		start, end := c.optional(x.Start), c.optional(x.End)
+		return func(ev *evaluator) (Value, error) { return ev.makeRange(x, start, end) }
+	case *syntax.Switch:
+		sc := c.switchCode(x)
+		return func(ev *evaluator) (Value, error) { return ev.runSwitch(x, sc) }
+	case *syntax.ArrayLit:
+		values := c.exprs(x.Elems)
+		return func(ev *evaluator) (Value, error) { return ev.evalArrayLit(x, values) }
+	case *syntax.MapLit:
+		values := c.exprs(x.Values)
+		return func(ev *evaluator) (Value, error) { return ev.evalMapLit(x, values) }
+	case *syntax.FnExpr:
+		return func(ev *evaluator) (Value, error) { return ev.makeClosure(x) }
+	case *syntax.PathIdent:
+		return func(ev *evaluator) (Value, error) { return ev.evalPath(x) }
 	case *syntax.This:
 		return func(ev *evaluator) (Value, error) {
 			if ev.this == nil {
@@ -276,6 +292,14 @@ func (c *compiler) expr(x syntax.Expr) code {
 	}
 	c.scan(x)
 	return fallback(x)
+}
+
+func (c *compiler) exprs(xs []syntax.Expr) []code {
+	codes := make([]code, len(xs))
+	for i, x := range xs {
+		codes[i] = c.expr(x)
+	}
+	return codes
 }
 
 func constant(v Value) code {
@@ -761,4 +785,35 @@ func (c *compiler) interp(x *syntax.InterpString) code {
 		}
 		return ev.interpString(buf, x.Pos)
 	}
+}
+
+// optional compiles x, which may be missing.
+func (c *compiler) optional(x syntax.Expr) code {
+	if x == nil {
+		return nil
+	}
+	return c.expr(x)
+}
+
+func (c *compiler) switchCode(x *syntax.Switch) *switchCode {
+	n := len(x.Cases)
+	sc := &switchCode{x: c.expr(x.X), def: c.optional(x.Default), values: make([][]code, n),
+		starts: make([][]code, n), ends: make([][]code, n), guards: make([]func(*evaluator) (bool, error), n),
+		bodies: make([]code, n)}
+	for i, cs := range x.Cases {
+		sc.values[i] = make([]code, len(cs.Values))
+		sc.starts[i] = make([]code, len(cs.Values))
+		sc.ends[i] = make([]code, len(cs.Values))
+		for j, v := range cs.Values {
+			sc.values[i][j] = c.expr(v)
+			if r, ok := v.(*syntax.Range); ok {
+				sc.starts[i][j], sc.ends[i][j] = c.optional(r.Start), c.optional(r.End)
+			}
+		}
+		if cs.Guard != nil {
+			sc.guards[i] = c.cond(cs.Guard)
+		}
+		sc.bodies[i] = c.expr(cs.Body)
+	}
+	return sc
 }

@@ -631,8 +631,14 @@ func (ev *evaluator) own(v Value, pos Position) (Value, error) {
 // evalElement evaluates one element of an array or map literal as a value
 // the literal owns. It is measured before it is copied: a literal of many
 // big values must fail without building them all.
-func (ev *evaluator) evalElement(e syntax.Expr, budget *sizeBudget) (Value, error) {
-	v, err := ev.eval(e)
+func (ev *evaluator) evalElement(e syntax.Expr, value code, budget *sizeBudget) (Value, error) {
+	var v Value
+	var err error
+	if value != nil {
+		v, err = value(ev)
+	} else {
+		v, err = ev.eval(e)
+	}
 	if err != nil {
 		return Unit, err
 	}
@@ -737,9 +743,9 @@ func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
 	case *syntax.Switch:
 		return ev.evalSwitch(x)
 	case *syntax.ArrayLit:
-		return ev.evalArrayLit(x)
+		return ev.evalArrayLit(x, nil)
 	case *syntax.MapLit:
-		return ev.evalMapLit(x)
+		return ev.evalMapLit(x, nil)
 	case *syntax.InterpString:
 		return ev.evalInterp(x)
 	case *syntax.This:
@@ -762,7 +768,8 @@ func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
 // evalArrayLit builds an array literal. Its size is checked before the
 // elements are made, and with a memory limit the array is a root while
 // they are, so that [big(), big(), …] counts what it already holds.
-func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit) (Value, error) {
+// values, when not nil, is the elements' compiled code.
+func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit, values []code) (Value, error) {
 	arr := NewArray(make([]Value, len(x.Elems)))
 	elems := arr.AsArray().Elems
 	budget := sizeBudget{ev: ev, s: dataSize{arr: len(elems)}}
@@ -771,10 +778,10 @@ func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit) (Value, error) {
 	}
 	var err error
 	if ev.mem == nil {
-		err = ev.fillArrayLit(x, elems, &budget)
+		err = ev.fillArrayLit(x, values, elems, &budget)
 	} else if err = ev.startBuilding(arr, objectBytes+valueBytes*int64(len(elems)), x.Pos); err == nil {
 		// The literal is live while its elements are made.
-		err = ev.fillArrayLit(x, elems, &budget)
+		err = ev.fillArrayLit(x, values, elems, &budget)
 		ev.doneBuilding()
 	}
 	if err != nil {
@@ -783,9 +790,9 @@ func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit) (Value, error) {
 	return arr, nil
 }
 
-func (ev *evaluator) fillArrayLit(x *syntax.ArrayLit, elems []Value, budget *sizeBudget) error {
+func (ev *evaluator) fillArrayLit(x *syntax.ArrayLit, values []code, elems []Value, budget *sizeBudget) error {
 	for i, e := range x.Elems {
-		v, err := ev.evalElement(e, budget)
+		v, err := ev.evalElement(e, codeAt(values, i), budget)
 		if err != nil {
 			return err
 		}
@@ -795,7 +802,7 @@ func (ev *evaluator) fillArrayLit(x *syntax.ArrayLit, elems []Value, budget *siz
 }
 
 // evalMapLit builds a map literal, like evalArrayLit.
-func (ev *evaluator) evalMapLit(x *syntax.MapLit) (Value, error) {
+func (ev *evaluator) evalMapLit(x *syntax.MapLit, values []code) (Value, error) {
 	mv := NewMap(make(map[string]Value, len(x.Keys)))
 	m := mv.AsMap().M
 	budget := sizeBudget{ev: ev, s: dataSize{maps: len(x.Keys)}}
@@ -804,10 +811,10 @@ func (ev *evaluator) evalMapLit(x *syntax.MapLit) (Value, error) {
 	}
 	var err error
 	if ev.mem == nil {
-		err = ev.fillMapLit(x, m, &budget)
+		err = ev.fillMapLit(x, values, m, &budget)
 	} else if err = ev.startBuilding(mv, mapLitBytes(x), x.Pos); err == nil {
 		// The literal is live while its values are made.
-		err = ev.fillMapLit(x, m, &budget)
+		err = ev.fillMapLit(x, values, m, &budget)
 		ev.doneBuilding()
 	}
 	if err != nil {
@@ -816,9 +823,17 @@ func (ev *evaluator) evalMapLit(x *syntax.MapLit) (Value, error) {
 	return mv, nil
 }
 
-func (ev *evaluator) fillMapLit(x *syntax.MapLit, m map[string]Value, budget *sizeBudget) error {
+// codeAt is values[i], or nil when there is no compiled code.
+func codeAt(values []code, i int) code {
+	if values == nil {
+		return nil
+	}
+	return values[i]
+}
+
+func (ev *evaluator) fillMapLit(x *syntax.MapLit, values []code, m map[string]Value, budget *sizeBudget) error {
 	for i, k := range x.Keys {
-		v, err := ev.evalElement(x.Values[i], budget)
+		v, err := ev.evalElement(x.Values[i], codeAt(values, i), budget)
 		if err != nil {
 			return err
 		}
@@ -902,33 +917,51 @@ func (ev *evaluator) interpString(buf []byte, pos Position) (Value, error) {
 }
 
 func (ev *evaluator) evalRange(x *syntax.Range) (Value, error) {
-	start, end := int64(0), int64(1<<63-1)
+	return ev.makeRange(x, nil, nil)
+}
+
+// makeRange builds a range; start and end, when not nil, are the ends'
+// compiled code.
+func (ev *evaluator) makeRange(x *syntax.Range, start, end code) (Value, error) {
+	from, to := int64(0), int64(1<<63-1)
 	inclusive := x.Inclusive
 	if x.Start != nil {
-		v, err := ev.eval(x.Start)
+		n, err := ev.rangeEnd(x.Start, start)
 		if err != nil {
 			return Unit, err
 		}
-		v = v.Flatten()
-		if v.t != TypeInt {
-			return Unit, errAt(ErrorMismatchDataType, x.Start.Position(), "Data type incorrect: %s (expecting i64)", v.TypeName())
-		}
-		start = v.AsInt()
+		from = n
 	}
 	if x.End != nil {
-		v, err := ev.eval(x.End)
+		n, err := ev.rangeEnd(x.End, end)
 		if err != nil {
 			return Unit, err
 		}
-		v = v.Flatten()
-		if v.t != TypeInt {
-			return Unit, errAt(ErrorMismatchDataType, x.End.Position(), "Data type incorrect: %s (expecting i64)", v.TypeName())
-		}
-		end = v.AsInt()
+		to = n
 	} else {
 		inclusive = false
 	}
-	return NewRange(start, end, inclusive), nil
+	return NewRange(from, to, inclusive), nil
+}
+
+func (ev *evaluator) rangeEnd(x syntax.Expr, value code) (int64, error) {
+	v, err := ev.run(x, value)
+	if err != nil {
+		return 0, err
+	}
+	v = v.Flatten()
+	if v.t != TypeInt {
+		return 0, errAt(ErrorMismatchDataType, x.Position(), "Data type incorrect: %s (expecting i64)", v.TypeName())
+	}
+	return v.AsInt(), nil
+}
+
+// run evaluates x through its compiled code when there is one.
+func (ev *evaluator) run(x syntax.Expr, value code) (Value, error) {
+	if value != nil {
+		return value(ev)
+	}
+	return ev.eval(x)
 }
 
 // Loops.
@@ -1091,50 +1124,48 @@ type Iterator interface {
 }
 
 func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
+	return ev.runSwitch(x, nil)
+}
+
+// switchCode is a switch compiled: the code of each part, in the order of
+// the syntax (a range case value has the code of its ends instead).
+type switchCode struct {
+	x, def       code
+	values       [][]code
+	starts, ends [][]code
+	guards       []func(ev *evaluator) (bool, error)
+	bodies       []code
+}
+
+// runSwitch runs a switch; sc, when not nil, is its compiled code.
+func (ev *evaluator) runSwitch(x *syntax.Switch, sc *switchCode) (Value, error) {
 	if err := ev.tick(x.Pos); err != nil {
 		return Unit, err
 	}
-	v, err := ev.eval(x.X)
+	var xc, def code
+	if sc != nil {
+		xc, def = sc.x, sc.def
+	}
+	v, err := ev.run(x.X, xc)
 	if err != nil {
 		return Unit, err
 	}
 	v = v.Flatten()
-	for _, c := range x.Cases {
-		matched := false
-		// Values of different types never match: Rhai hashes case values.
-		for _, cv := range c.Values {
-			if r, ok := cv.(*syntax.Range); ok && v.IsNumber() {
-				in, err := ev.inRangeCase(r, v)
-				if err != nil {
-					return Unit, err
-				}
-				if in {
-					matched = true
-					break
-				}
-				continue
-			}
-			w, err := ev.eval(cv)
-			if err != nil {
-				return Unit, err
-			}
-			if w = w.Flatten(); w.t != v.t {
-				continue
-			}
-			eq, err := ev.valuesEqual(v, w, cv.Position())
-			if err != nil {
-				return Unit, err
-			}
-			if eq {
-				matched = true
-				break
-			}
+	for i, c := range x.Cases {
+		matched, err := ev.caseMatches(c, v, sc, i)
+		if err != nil {
+			return Unit, err
 		}
 		if !matched {
 			continue
 		}
 		if c.Guard != nil {
-			ok, err := ev.evalBool(c.Guard)
+			var ok bool
+			if sc != nil {
+				ok, err = sc.guards[i](ev)
+			} else {
+				ok, err = ev.evalBool(c.Guard)
+			}
 			if err != nil {
 				return Unit, err
 			}
@@ -1142,18 +1173,56 @@ func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
 				continue
 			}
 		}
+		if sc != nil {
+			return sc.bodies[i](ev)
+		}
 		return ev.eval(c.Body)
 	}
 	if x.Default != nil {
-		return ev.eval(x.Default)
+		return ev.run(x.Default, def)
 	}
 	return Unit, nil
 }
 
+// caseMatches reports whether v matches one of the values of case c, the
+// i-th of the switch.
+func (ev *evaluator) caseMatches(c *syntax.SwitchCase, v Value, sc *switchCode, i int) (bool, error) {
+	// Values of different types never match: Rhai hashes case values.
+	for j, cv := range c.Values {
+		if r, ok := cv.(*syntax.Range); ok && v.IsNumber() {
+			var start, end code
+			if sc != nil {
+				start, end = sc.starts[i][j], sc.ends[i][j]
+			}
+			in, err := ev.inRangeCase(r, start, end, v)
+			if err != nil || in {
+				return in, err
+			}
+			continue
+		}
+		var value code
+		if sc != nil {
+			value = sc.values[i][j]
+		}
+		w, err := ev.run(cv, value)
+		if err != nil {
+			return false, err
+		}
+		if w = w.Flatten(); w.t != v.t {
+			continue
+		}
+		eq, err := ev.valuesEqual(v, w, cv.Position())
+		if err != nil || eq {
+			return eq, err
+		}
+	}
+	return false, nil
+}
+
 // inRangeCase reports whether the number v falls in the range case r,
 // an integer or floating-point one, as in Rhai's RangeCase::contains.
-func (ev *evaluator) inRangeCase(r *syntax.Range, v Value) (bool, error) {
-	rv, err := ev.evalRange(r)
+func (ev *evaluator) inRangeCase(r *syntax.Range, start, end code, v Value) (bool, error) {
+	rv, err := ev.makeRange(r, start, end)
 	if err != nil {
 		return false, err
 	}
