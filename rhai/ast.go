@@ -9,11 +9,13 @@ import (
 type AST struct {
 	file *syntax.File
 	fns  map[fnKey]*scriptFn
-	// byIndex holds the functions of file.Funcs in order, for calls the
-	// parser resolved (syntax.Call.FnIndex).
+	// byIndex holds the functions of file.Funcs in order, for the calls
+	// the compiler resolved to them.
 	byIndex []*scriptFn
 	// main is the top level compiled, nil when it must be tree-walked.
 	main code
+	// targets resolves calls to the functions of byIndex.
+	targets targets
 	// reads is what the script may read from its scope (see MayRead),
 	// found on first use.
 	reads reads
@@ -72,10 +74,11 @@ func keyOf(d *syntax.FnDecl) fnKey {
 }
 
 func newAST(f *syntax.File) *AST {
+	t := newTargets(f.Funcs)
 	a := &AST{file: f, fns: make(map[fnKey]*scriptFn, len(f.Funcs)), byIndex: make([]*scriptFn, len(f.Funcs)),
-		main: compileBody(nil, f.Stmts)}
+		main: compileBody(t, nil, f.Stmts), targets: t}
 	for i, d := range f.Funcs {
-		sf := &scriptFn{decl: d, anonymous: d.Anon, ast: a, code: compileFn(d)}
+		sf := &scriptFn{decl: d, anonymous: d.Anon, ast: a, code: compileFn(t, d)}
 		a.fns[keyOf(d)] = sf
 		a.byIndex[i] = sf
 	}
@@ -120,7 +123,7 @@ func (e *Engine) CompileExpression(src string) (*AST, error) {
 // earlier inputs.
 func (a *AST) Merge(other *AST) *AST {
 	m := &AST{file: other.file, fns: make(map[fnKey]*scriptFn, len(a.fns)+len(other.fns)),
-		byIndex: make([]*scriptFn, len(other.byIndex)), main: other.main}
+		byIndex: make([]*scriptFn, len(other.byIndex)), main: other.main, targets: other.targets}
 	// Every function is bound anew to the merged AST, so that functions of
 	// either side can call each other.
 	for k, f := range a.fns {

@@ -22,12 +22,35 @@ type compiler struct {
 	// dynamic is set when the body calls eval, which may declare
 	// variables the compiler cannot see: the body is then not compiled.
 	dynamic bool
+	targets targets
+}
+
+// targets maps the name and arity of each plain script function of a file
+// to its index in the file's Funcs: the target of a call by that name.
+type targets map[fnKey]int
+
+func newTargets(funcs []*syntax.FnDecl) targets {
+	t := targets{}
+	for i, d := range funcs {
+		if !d.Anon && d.ThisType == "" {
+			t[fnKey{name: d.Name, arity: len(d.Params)}] = i
+		}
+	}
+	return t
+}
+
+// target returns the index of the script function a call reaches, or -1.
+func (t targets) target(x *syntax.Call) int {
+	if i, ok := t[fnKey{name: x.Name, arity: len(x.Args)}]; ok && x.Namespace == nil {
+		return i
+	}
+	return -1
 }
 
 // compileBody compiles a function body whose frame starts with params
 // (captured variables first); nil when the body must be tree-walked.
-func compileBody(params []string, stmts []syntax.Stmt) code {
-	c := &compiler{vars: params}
+func compileBody(t targets, params []string, stmts []syntax.Stmt) code {
+	c := &compiler{vars: params, targets: t}
 	body := c.stmts(stmts)
 	if c.dynamic {
 		return nil
@@ -36,8 +59,8 @@ func compileBody(params []string, stmts []syntax.Stmt) code {
 }
 
 // compileFn compiles a script function's body.
-func compileFn(d *syntax.FnDecl) code {
-	return compileBody(append(append([]string(nil), d.Captures...), d.Params...), d.Body.Stmts)
+func compileFn(t targets, d *syntax.FnDecl) code {
+	return compileBody(t, append(append([]string(nil), d.Captures...), d.Params...), d.Body.Stmts)
 }
 
 // slot returns the slot of the innermost variable called name, or -1.

@@ -182,10 +182,11 @@ func (c *compiler) call(x *syntax.Call) code {
 	if x.Name == "eval" && x.Namespace == nil {
 		c.dynamic = true
 	}
-	if x.FnIndex == 0 && x.Namespace == nil && !x.Capture && !intrinsics[x.Name] {
+	index := c.targets.target(x)
+	if index < 0 && x.Namespace == nil && !x.Capture && !intrinsics[x.Name] {
 		return c.nativeCall(x)
 	}
-	if x.Namespace != nil || x.Capture || x.FnIndex == 0 {
+	if x.Namespace != nil || x.Capture || index < 0 {
 		for _, a := range x.Args {
 			c.scan(a)
 		}
@@ -207,7 +208,6 @@ func (c *compiler) call(x *syntax.Call) code {
 		args[i] = c.owned(a)
 	}
 	c.vars = c.vars[:mark]
-	index := x.FnIndex - 1
 	return func(ev *evaluator) (Value, error) {
 		if err := ev.tick(x.Pos); err != nil {
 			return Unit, err

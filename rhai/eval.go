@@ -67,10 +67,7 @@ type evaluator struct {
 	this  *Value // bound `this`, nil outside methods
 	ast   *AST   // functions visible to the running code
 	depth int    // function call depth
-	// hidden counts the arguments of a call being set up on top of the
-	// stack: index hints skip them.
-	hidden int
-	ops    uint64 // operations so far
+	ops   uint64 // operations so far
 	// sizeVisits counts the values measure visited, for RunStats.
 	sizeVisits int
 	// long is RunOptions.Long, called at every check past longAfter.
@@ -359,16 +356,11 @@ func (ev *evaluator) reserve(n int) int {
 	return mark
 }
 
-// find returns the stack index of the variable named by id, or -1.
-func (ev *evaluator) find(id *syntax.Ident) int {
-	n := len(ev.stack) - ev.hidden
-	if id.Index > 0 {
-		if i := n - id.Index; i >= ev.base && ev.stack[i].name == id.Name {
-			return i
-		}
-	}
-	return ev.findName(id.Name)
-}
+// find returns the stack index of the variable named by id, or -1. The
+// compiled code reads its variables through slots; this is the lookup by
+// name of the tree-walking evaluator and of names the compiler left to
+// run time.
+func (ev *evaluator) find(id *syntax.Ident) int { return ev.findName(id.Name) }
 
 func (ev *evaluator) findName(name string) int {
 	for i := len(ev.stack) - 1; i >= ev.base; i-- {

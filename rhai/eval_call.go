@@ -189,21 +189,18 @@ func (ev *evaluator) callScript(f *scriptFn, args []Value, this *Value, env []ca
 
 // callScriptExprs evaluates the arguments of a call straight onto the
 // variable stack, where they become the callee's parameters; no argument
-// slice is built. Until the call starts they are nameless and hidden from
-// index hints, so the remaining arguments still see the caller's variables.
+// slice is built. Until the call starts they are nameless, so the
+// remaining arguments still see the caller's variables.
 func (ev *evaluator) callScriptExprs(f *scriptFn, xs []syntax.Expr, pos Position, capture bool) (Value, error) {
-	mark, hidden := len(ev.stack), ev.hidden
+	mark := len(ev.stack)
 	for _, x := range xs {
 		v, err := ev.evalOwned(x)
 		if err != nil {
 			ev.truncate(mark)
-			ev.hidden = hidden
 			return Unit, err
 		}
 		ev.stack = append(ev.stack, variable{value: v})
-		ev.hidden++
 	}
-	ev.hidden = hidden
 	for i, p := range f.decl.Params {
 		ev.stack[mark+i].name = p
 	}
@@ -221,11 +218,11 @@ func (ev *evaluator) runFrame(f *scriptFn, mark int, this *Value, pos Position, 
 		ev.truncate(mark)
 		return Unit, err
 	}
-	base, fb, savedThis, ast, hidden := ev.base, ev.fb, ev.this, ev.ast, ev.hidden
+	base, fb, savedThis, ast := ev.base, ev.fb, ev.this, ev.ast
 	if !capture {
 		ev.base = mark
 	}
-	ev.fb, ev.this, ev.ast, ev.hidden = mark, this, f.ast, 0
+	ev.fb, ev.this, ev.ast = mark, this, f.ast
 	ev.depth++
 	var v Value
 	var err error
@@ -236,7 +233,7 @@ func (ev *evaluator) runFrame(f *scriptFn, mark int, this *Value, pos Position, 
 	}
 	ev.depth--
 	ev.truncate(mark)
-	ev.base, ev.fb, ev.this, ev.ast, ev.hidden = base, fb, savedThis, ast, hidden
+	ev.base, ev.fb, ev.this, ev.ast = base, fb, savedThis, ast
 	ev.freshP = nil // a script function's result may be held elsewhere
 	if err != nil {
 		if fl, ok := err.(*flow); ok && fl.kind == flowReturn {
@@ -305,12 +302,9 @@ func (ev *evaluator) evalCall(x *syntax.Call) (Value, error) {
 	if x.Namespace != nil {
 		return ev.evalPathCall(x)
 	}
-	if x.FnIndex > 0 {
-		if byIndex := ev.ast.byIndex; x.FnIndex <= len(byIndex) {
-			if f := byIndex[x.FnIndex-1]; f.decl.Name == x.Name {
-				return ev.callScriptExprs(f, x.Args, x.Pos, x.Capture)
-			}
-		}
+	// A function of the script itself wins over the keyword functions.
+	if i := ev.ast.targets.target(x); i >= 0 && i < len(ev.ast.byIndex) && ev.ast.byIndex[i].decl.Name == x.Name {
+		return ev.callScriptExprs(ev.ast.byIndex[i], x.Args, x.Pos, x.Capture)
 	}
 	if v, ok, err := ev.intrinsic(x); ok {
 		return v, err

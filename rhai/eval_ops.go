@@ -76,19 +76,12 @@ func (ev *evaluator) evalBinary(x *syntax.Binary) (Value, error) {
 }
 
 // operand evaluates an operand with the two commonest kinds, a literal
-// integer and a variable found where the parser expected it, inline.
+// integer and a variable, inline.
 func (ev *evaluator) operand(x syntax.Expr) (Value, error) {
 	switch x := x.(type) {
 	case *syntax.IntLit:
 		return Int(x.V), nil
 	case *syntax.Ident:
-		if x.Index > 0 {
-			if i := len(ev.stack) - ev.hidden - x.Index; i >= ev.base && ev.stack[i].name == x.Name {
-				if v := ev.stack[i].value; v.t != TypeShared {
-					return v, nil
-				}
-			}
-		}
 		return ev.evalIdent(x)
 	}
 	return ev.eval(x)

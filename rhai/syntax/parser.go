@@ -79,7 +79,6 @@ type parser struct {
 	named    map[fnSig]bool
 	anonN    int
 	blockLvl int
-	calls    []*Call // plain calls, resolved against Funcs at the end
 }
 
 // fnSig is what makes a named function distinct: Rhai overloads by name
@@ -176,14 +175,15 @@ func (p *parser) isConst(name string) bool {
 	return i >= 0 && p.fs.consts[i]
 }
 
-func (p *parser) lookup(name string) int {
-	if i := p.fs.find(name); i >= 0 {
-		return len(p.fs.vars) - i
+// use notes a variable read: a closure captures a name its enclosing
+// scopes define.
+func (p *parser) use(name string) {
+	if p.fs.find(name) >= 0 {
+		return
 	}
 	if p.fs.closure != nil && p.fs.parent != nil && p.resolvesOutside(p.fs.parent, name) {
 		p.fs.capture(name)
 	}
-	return 0
 }
 
 // resolvesOutside reports whether name is a variable of fs or, through
@@ -225,7 +225,6 @@ func (p *parser) parseFile() *File {
 	}
 	f.Funcs = p.funcs
 	f.UsesEval = p.fs.usesEval
-	p.resolveCalls(f)
 	return f
 }
 
@@ -814,7 +813,8 @@ func (p *parser) parsePrimary() Expr {
 		if name == "eval" {
 			p.fs.usesEval = true
 		}
-		return &Ident{Pos: pos, Name: name, Index: p.lookup(name)}
+		p.use(name)
+		return &Ident{Pos: pos, Name: name}
 	case RESERVED:
 		if isReservedSymbol(it.Lit) {
 			p.fail("UnknownOperator", pos, "Unknown operator: '%s'", it.Lit)
@@ -875,28 +875,7 @@ func (p *parser) parseCall(pos Position, ns []string, name string, capture bool)
 	}
 	c := &Call{Pos: pos, Namespace: ns, Name: name, Args: args, Capture: capture,
 		TopLevel: !p.fs.isFn && p.blockLvl == 0}
-	if ns == nil {
-		p.calls = append(p.calls, c)
-	}
 	return c
-}
-
-// resolveCalls points each plain call at the script function of the same
-// name and arity, when the file defines one.
-func (p *parser) resolveCalls(f *File) {
-	type key struct {
-		name  string
-		arity int
-	}
-	index := map[key]int{}
-	for i, d := range f.Funcs {
-		if !d.Anon && d.ThisType == "" {
-			index[key{d.Name, len(d.Params)}] = i + 1
-		}
-	}
-	for _, c := range p.calls {
-		c.FnIndex = index[key{c.Name, len(c.Args)}]
-	}
 }
 
 func (p *parser) parsePostfix(x Expr) Expr {
