@@ -504,10 +504,11 @@ func errorValue(e *EvalError) Value {
 	if root.thrown {
 		return root.Value
 	}
-	m := map[string]Value{
-		"message": String(root.Msg),
-		"error":   String(string(root.Kind)),
+	m := make(map[string]Value, 4+len(root.fields))
+	for k, v := range root.fields {
+		m[k] = v
 	}
+	m["message"], m["error"] = String(root.Msg), String(string(root.Kind))
 	if root.Pos.IsValid() {
 		m["line"] = Int(int64(root.Pos.Line))
 		m["position"] = Int(int64(root.Pos.Col))
@@ -739,7 +740,7 @@ func (ev *evaluator) evalIdent(x *syntax.Ident) (Value, error) {
 		if v.t == TypeShared {
 			sh := v.asShared()
 			if sh.borrowed > 0 {
-				return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected when accessing variable: %s", x.Name)
+				return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected when accessing variable: %s", x.Name).with("variable", String(x.Name))
 			}
 			return sh.V, nil
 		}
@@ -749,7 +750,7 @@ func (ev *evaluator) evalIdent(x *syntax.Ident) (Value, error) {
 	if ev.hasScriptFnNamed(x.Name) {
 		return NewFnPtr(&FnPtr{Name: x.Name}), nil
 	}
-	return Unit, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: %s", x.Name)
+	return Unit, varNotFound(x.Pos, x.Name)
 }
 
 func (ev *evaluator) evalBool(x syntax.Expr) (bool, error) {
@@ -765,7 +766,7 @@ func (ev *evaluator) evalBool(x syntax.Expr) (bool, error) {
 	}
 	b, ok := v.Flatten().Truthy()
 	if !ok {
-		return false, errAt(ErrorMismatchDataType, x.Position(), "Data type incorrect: %s (expecting bool)", v.TypeName())
+		return false, typeMismatch(x.Position(), v.TypeName(), "bool")
 	}
 	return b, nil
 }
@@ -808,7 +809,7 @@ func (ev *evaluator) evalRange(x *syntax.Range) (Value, error) {
 		}
 		v = v.Flatten()
 		if v.t != TypeInt {
-			return Unit, errAt(ErrorMismatchDataType, x.Start.Position(), "Data type incorrect: %s (expecting i64)", v.TypeName())
+			return Unit, typeMismatch(x.Start.Position(), v.TypeName(), "i64")
 		}
 		start = v.AsInt()
 	}
@@ -819,7 +820,7 @@ func (ev *evaluator) evalRange(x *syntax.Range) (Value, error) {
 		}
 		v = v.Flatten()
 		if v.t != TypeInt {
-			return Unit, errAt(ErrorMismatchDataType, x.End.Position(), "Data type incorrect: %s (expecting i64)", v.TypeName())
+			return Unit, typeMismatch(x.End.Position(), v.TypeName(), "i64")
 		}
 		end = v.AsInt()
 	} else {

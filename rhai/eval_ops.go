@@ -166,7 +166,7 @@ func (ev *evaluator) binaryOp(op syntax.Token, l, r Value, pos Position) (Value,
 			}
 		}
 	}
-	return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s", signature(op.String(), args))
+	return Unit, fnNotFound(pos, signature(op.String(), args))
 }
 
 func isComparison(op syntax.Token) bool {
@@ -249,9 +249,9 @@ func intOp(op syntax.Token, a, b int64, pos Position) (Value, error) {
 	case syntax.IRANGE:
 		return NewRange(a, b, true), nil
 	case syntax.IN, syntax.NOTIN:
-		return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: contains (i64, i64)")
+		return Unit, fnNotFound(pos, "contains (i64, i64)")
 	}
-	return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s (i64, i64)", op)
+	return Unit, fnNotFound(pos, op.String()+" (i64, i64)")
 }
 
 func absInt(a int64) int64 {
