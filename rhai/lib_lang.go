@@ -4,11 +4,19 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strconv"
+	"time"
 )
 
 // registerLangLib registers the language functions of Rhai's core package:
-// dynamic tags and function metadata (packages/lang_core.rs).
+// dynamic tags, function metadata and sleep (packages/lang_core.rs).
 func registerLangLib(l *Library) {
+	l.Fn("sleep", P(TypeInt), func(c *Context, a []Value) (Value, error) {
+		return Unit, sleep(c, float64(a[0].AsInt()))
+	})
+	l.Fn("sleep", P(TypeFloat), func(c *Context, a []Value) (Value, error) {
+		return Unit, sleep(c, a[0].AsFloat())
+	})
 	getTag := func(c *Context, a []Value) (Value, error) { return Int(int64(a[0].tag)), nil }
 	l.Fn("tag", P(TypeAny), getTag)
 	l.Getter("tag", TypeAny, getTag)
@@ -102,4 +110,32 @@ func fnMetadata(ev *evaluator, keep func(string, int) bool) Value {
 			cmp.Compare(len(x["params"].AsArray().Elems), len(y["params"].AsArray().Elems)))
 	})
 	return NewArray(out)
+}
+
+// sleep waits the given number of seconds, as Rhai's sleep does (nothing
+// for zero, negative, infinite or NaN seconds), but within the run: a
+// sleep that would end past the run's deadline fails at once rather than
+// hold the run's slot until the deadline ends it, and cancelling the run
+// ends the sleep. Both are ErrorTerminated, which catch cannot handle.
+func sleep(c *Context, seconds float64) error {
+	if !(seconds > 0) || math.IsInf(seconds, 1) {
+		return nil
+	}
+	d := time.Duration(math.MaxInt64)
+	if seconds < d.Seconds() {
+		d = time.Duration(seconds * float64(time.Second))
+	}
+	ctx := c.Context()
+	if end, ok := ctx.Deadline(); ok && time.Until(end) < d {
+		return NewError(ErrorTerminated, "Script terminated: a sleep of %s seconds would end past the run's deadline",
+			strconv.FormatFloat(seconds, 'g', -1, 64))
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return NewError(ErrorTerminated, "Script terminated: %v", ctx.Err())
+	}
 }

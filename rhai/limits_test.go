@@ -197,3 +197,33 @@ func TestLimitsConcurrentHostileScripts(t *testing.T) {
 		t.Errorf("goroutines: %d before, %d after", before, after)
 	}
 }
+
+// sleep is bounded by the run: one that would end past the deadline fails
+// at once, one under way ends when the run is cancelled, and neither can
+// be caught.
+func TestLimitsSleep(t *testing.T) {
+	e := New()
+	ast, err := e.Compile(`try { sleep(60) } catch { } "escaped"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = e.Run(ast, RunOptions{Deadline: time.Now().Add(10 * time.Second)})
+	if KindOf(err) != ErrorTerminated || !strings.Contains(err.Error(), "past the run's deadline") {
+		t.Errorf("sleep past the deadline: got %v, want ErrorTerminated", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("sleep past the deadline took %v, want at once", d)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, cancel)
+	start = time.Now()
+	_, err = e.Run(ast, RunOptions{Context: ctx})
+	if KindOf(err) != ErrorTerminated {
+		t.Errorf("cancelled sleep: got %v, want ErrorTerminated", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("cancelled sleep took %v", d)
+	}
+}
