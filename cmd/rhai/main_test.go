@@ -76,6 +76,35 @@ func TestMainRun(t *testing.T) {
 	}
 }
 
+// run resolves import "name" to name.rhai next to the script, also in a
+// subdirectory and from a module.
+func TestMainRunImports(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"main.rhai":     "import \"util\" as u;\nimport \"lib/deep\" as d;\nprint(u::twice(21));\nprint(d::NAME);\n",
+		"util.rhai":     "fn twice(x) { x * 2 }\n",
+		"lib/deep.rhai": "export const NAME = \"deep\";\n",
+		"bad.rhai":      "import \"missing\" as m;\n",
+	}
+	for name, src := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := invoke("", "run", filepath.Join(dir, "main.rhai"))
+	if code != exitOK || stdout != "42\ndeep\n" || stderr != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 42 and deep", code, stdout, stderr)
+	}
+	code, _, stderr = invoke("", "run", filepath.Join(dir, "bad.rhai"))
+	if code != exitFail || !strings.Contains(stderr, "Module not found: missing") {
+		t.Errorf("missing module: exit %d, stderr %q", code, stderr)
+	}
+}
+
 func TestMainCheck(t *testing.T) {
 	// check does not run the script: the division by zero is never reached.
 	code, stdout, stderr := invoke("", "check", writeFile(t, "ok.rhai", "print(1);\n1 / 0\n"))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/picloud/picloud/rhai"
@@ -26,6 +27,27 @@ func readSource(name string, st streams) (string, error) {
 		return "", fmt.Errorf("rhai: %w", err)
 	}
 	return string(b), nil
+}
+
+// fileResolver resolves `import "name"` in the script file script to the
+// file name.rhai in the script's directory (the working directory for
+// standard input), as Rhai's FileModuleResolver does; name may hold a
+// relative path such as "lib/util".
+func fileResolver(script string) rhai.ModuleResolver {
+	dir := "."
+	if script != "-" {
+		dir = filepath.Dir(script)
+	}
+	return rhai.ModuleResolverFunc(func(name string) (string, error) {
+		if !strings.HasSuffix(name, ".rhai") {
+			name += ".rhai"
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return "", err
+		}
+		return string(b), nil
+	})
 }
 
 // displayName is how a source is named in error reports.
@@ -59,6 +81,7 @@ func runFile(name string, st streams) int {
 		return exitFail
 	}
 	e := rhai.New()
+	e.SetModuleResolver(fileResolver(name))
 	ast, err := e.Compile(src)
 	if err != nil {
 		reportError(st.err, displayName(name), src, err)
