@@ -438,7 +438,7 @@ func (ev *evaluator) execStmt(s syntax.Stmt) (Value, error) {
 			}
 		}
 		v = v.Flatten()
-		return Unit, &EvalError{Kind: ErrorRuntime, Msg: "Runtime error: " + v.String(), Pos: s.Pos, Value: v, thrown: true}
+		return Unit, &EvalError{Kind: ErrorRuntime, Msg: thrownText(v), Pos: s.Pos, Value: v, thrown: true}
 	case *syntax.Try:
 		return ev.execTry(s)
 	case *syntax.Import:
@@ -447,6 +447,16 @@ func (ev *evaluator) execStmt(s syntax.Stmt) (Value, error) {
 		return Unit, nil
 	}
 	return Unit, errAt(ErrorRuntime, s.Position(), "unknown statement %T", s)
+}
+
+// thrownText is the message of an error raised by throw: the value as
+// print shows it, or in debug form when that is empty (`throw;`). The
+// kind, ErrorRuntime, already says that it is a runtime error.
+func thrownText(v Value) string {
+	if s := v.String(); s != "" {
+		return s
+	}
+	return v.DebugString()
 }
 
 // IsLimit reports whether err is an exceeded limit (operations, call depth,

@@ -74,6 +74,15 @@ func TestMainRun(t *testing.T) {
 	if !strings.HasPrefix(stderr, "<stdin>:3:") || !strings.Contains(stderr, "let z = 1 / y;") || !strings.Contains(stderr, "^") {
 		t.Errorf("stderr %q, want a positioned error with the source line and a caret", stderr)
 	}
+	// The kind follows the position, which the message does not repeat.
+	if first, _, _ := strings.Cut(stderr, "\n"); first != "<stdin>:3:11: ErrorArithmetic: Division by zero: 1 / 0" {
+		t.Errorf("first line %q, want <stdin>:3:11: ErrorArithmetic: Division by zero: 1 / 0", first)
+	}
+	code, _, stderr = invoke("fn f() {\n    throw \"boom\";\n}\nf();\n", "run", "-")
+	if first, _, _ := strings.Cut(stderr, "\n"); code != exitFail ||
+		first != "<stdin>:4:1: ErrorRuntime: Error in call to function 'f': boom (line 2, column 5)" {
+		t.Errorf("exit %d, first line %q, want the innermost kind and the inner position", code, first)
+	}
 }
 
 // run resolves import "name" to name.rhai next to the script, also in a

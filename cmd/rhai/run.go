@@ -114,17 +114,24 @@ func checkFile(name string, st streams) int {
 	return exitOK
 }
 
-// reportError writes err as "NAME:LINE:COL: message" followed, when the
-// position is known, by the offending source line and a caret under the
+// reportError writes err as "NAME:LINE:COL: KIND: message", KIND that of
+// the innermost error as in PiCloud's invocation summaries, followed, when
+// the position is known, by the offending source line and a caret under the
 // column, in the manner of compilers and of Rhai's own rhai-run.
 func reportError(w io.Writer, name, src string, err error) {
 	var ee *rhai.EvalError
-	if !errors.As(err, &ee) || !ee.Pos.IsValid() {
+	if !errors.As(err, &ee) {
 		fmt.Fprintf(w, "%s: %v\n", name, err)
 		return
 	}
+	if !ee.Pos.IsValid() {
+		fmt.Fprintf(w, "%s: %s: %v\n", name, ee.Root().Kind, err)
+		return
+	}
 	pos := ee.Pos
-	fmt.Fprintf(w, "%s:%d:%d: %v\n", name, pos.Line, pos.Col, err)
+	// The prefix gives the position: the message does not repeat it.
+	msg := strings.Replace(err.Error(), " ("+pos.String()+")", "", 1)
+	fmt.Fprintf(w, "%s:%d:%d: %s: %s\n", name, pos.Line, pos.Col, ee.Root().Kind, msg)
 	lines := strings.Split(src, "\n")
 	if int(pos.Line) > len(lines) {
 		return
