@@ -681,6 +681,16 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 // compoundOp computes `*cur op= rhs` and returns the new value. Strings
 // append in place when they can; library types use an "op=" function.
 func (ev *evaluator) compoundOp(op syntax.Token, cur *Value, rhs Value, pos Position) (Value, error) {
+	v, err := ev.compoundValue(op, cur, rhs, pos)
+	if err == nil && v.t == cur.t {
+		// Rhai updates the value in place: it keeps its tag.
+		v.tag = cur.tag
+	}
+	return v, err
+}
+
+// compoundValue computes the new value of the target of `cur op= rhs`.
+func (ev *evaluator) compoundValue(op syntax.Token, cur *Value, rhs Value, pos Position) (Value, error) {
 	l := *cur
 	bin := compound(op)
 	switch l.t {
