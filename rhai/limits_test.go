@@ -198,9 +198,8 @@ func TestLimitsConcurrentHostileScripts(t *testing.T) {
 	}
 }
 
-// sleep is bounded by the run: one that would end past the deadline fails
-// at once, one under way ends when the run is cancelled, and neither can
-// be caught.
+// sleep is bounded by the run: its deadline or its cancellation ends a
+// sleep under way, and catch cannot stop that.
 func TestLimitsSleep(t *testing.T) {
 	e := New()
 	ast, err := e.Compile(`try { sleep(60) } catch { } "escaped"`)
@@ -208,12 +207,12 @@ func TestLimitsSleep(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = e.Run(ast, RunOptions{Deadline: time.Now().Add(10 * time.Second)})
-	if KindOf(err) != ErrorTerminated || !strings.Contains(err.Error(), "past the run's deadline") {
+	_, err = e.Run(ast, RunOptions{Deadline: time.Now().Add(50 * time.Millisecond)})
+	if KindOf(err) != ErrorTerminated {
 		t.Errorf("sleep past the deadline: got %v, want ErrorTerminated", err)
 	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("sleep past the deadline took %v, want at once", d)
+	if d := time.Since(start); d < 50*time.Millisecond || d > 5*time.Second {
+		t.Errorf("sleep past a 50ms deadline took %v", d)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())

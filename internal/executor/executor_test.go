@@ -296,6 +296,19 @@ func TestTimeout(t *testing.T) {
 	}
 }
 
+// sleep longer than the time limit ends at the limit, as a timeout that
+// the script cannot catch.
+func TestTimeoutInSleep(t *testing.T) {
+	start := time.Now()
+	res := run(t, New(Config{}), `try { sleep(60) } catch { } "escaped"`, Event{}, Limits{Timeout: 50 * time.Millisecond})
+	if res.Status != StatusTimeout || res.HTTPStatus != http.StatusGatewayTimeout {
+		t.Fatalf("status %q HTTP %d err %v; want timeout 504", res.Status, res.HTTPStatus, res.Err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("a 50ms timeout took %s", took)
+	}
+}
+
 func TestTimeoutInFunction(t *testing.T) {
 	res := run(t, New(Config{}), "fn spin() { loop {} }\nspin()", Event{}, Limits{Timeout: 30 * time.Millisecond})
 	if res.Status != StatusTimeout {
