@@ -372,7 +372,7 @@ func (c *compiler) ident(x *syntax.Ident) code {
 func readShared(v Value, x *syntax.Ident) (Value, error) {
 	sh := v.asShared()
 	if sh.borrowed > 0 {
-		return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected when accessing variable: %s", x.Name)
+		return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected when accessing variable: %s", x.Name).with("variable", String(x.Name))
 	}
 	return sh.V, nil
 }
@@ -421,7 +421,7 @@ func truthy(v Value, pos Position) (bool, error) {
 	}
 	b, ok := v.Flatten().Truthy()
 	if !ok {
-		return false, errAt(ErrorMismatchDataType, pos, "Data type incorrect: %s (expecting bool)", v.TypeName())
+		return false, typeMismatch(pos, v.TypeName(), "bool")
 	}
 	return b, nil
 }
@@ -615,28 +615,7 @@ func (c *compiler) unary(x *syntax.Unary) code {
 		if err != nil {
 			return Unit, err
 		}
-		v = v.Flatten()
-		switch x.Op {
-		case syntax.MINUS:
-			switch v.t {
-			case TypeInt:
-				if v.AsInt() == math.MinInt64 {
-					return Unit, errAt(ErrorArithmetic, x.Pos, "Negation overflow: -%d", v.AsInt())
-				}
-				return Int(-v.AsInt()), nil
-			case TypeFloat:
-				return Float(-v.AsFloat()), nil
-			}
-		case syntax.PLUS:
-			if v.t == TypeInt || v.t == TypeFloat {
-				return v, nil
-			}
-		case syntax.BANG:
-			if v.t == TypeBool {
-				return Bool(!v.AsBool()), nil
-			}
-		}
-		return ev.callNamed(x.Op.String(), []Value{v}, x.Pos)
+		return ev.unaryOp(x, v.Flatten())
 	}
 }
 

@@ -117,6 +117,7 @@ func (c *compiler) assignProp(x *syntax.Assign, lhs *syntax.Prop, rhs code) code
 			cur := m.M[lhs.Name]
 			if cur.t == TypeInt && v.t == TypeInt {
 				v, err = intOp(compound(x.Op), cur.AsInt(), v.AsInt(), x.Pos)
+				v.tag = cur.tag // updated in place, as compoundOp does
 			} else {
 				v, err = ev.compoundOp(x.Op, &cur, v, x.Pos)
 			}

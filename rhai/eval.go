@@ -468,7 +468,7 @@ func (ev *evaluator) execStmt(s syntax.Stmt) (Value, error) {
 			}
 		}
 		v = v.Flatten()
-		return Unit, &EvalError{Kind: ErrorRuntime, Msg: "Runtime error: " + v.String(), Pos: s.Pos, Value: v, thrown: true}
+		return Unit, &EvalError{Kind: ErrorRuntime, Msg: thrownText(v), Pos: s.Pos, Value: v, thrown: true}
 	case *syntax.Try:
 		return ev.execTry(s)
 	case *syntax.Import:
@@ -477,6 +477,16 @@ func (ev *evaluator) execStmt(s syntax.Stmt) (Value, error) {
 		return Unit, nil
 	}
 	return Unit, errAt(ErrorRuntime, s.Position(), "unknown statement %T", s)
+}
+
+// thrownText is the message of an error raised by throw: the value as
+// print shows it, or in debug form when that is empty (`throw;`). The
+// kind, ErrorRuntime, already says that it is a runtime error.
+func thrownText(v Value) string {
+	if s := v.String(); s != "" {
+		return s
+	}
+	return v.DebugString()
 }
 
 // IsLimit reports whether err is an exceeded limit (operations, call depth,
@@ -541,10 +551,11 @@ func errorValue(e *EvalError) Value {
 	if root.thrown {
 		return root.Value
 	}
-	m := map[string]Value{
-		"message": String(root.Msg),
-		"error":   String(string(root.Kind)),
+	m := make(map[string]Value, 4+len(root.fields))
+	for k, v := range root.fields {
+		m[k] = v
 	}
+	m["message"], m["error"] = String(root.Msg), String(string(root.Kind))
 	if root.Pos.IsValid() {
 		m["line"] = Int(int64(root.Pos.Line))
 		m["position"] = Int(int64(root.Pos.Col))
@@ -838,11 +849,7 @@ func (ev *evaluator) evalIdent(x *syntax.Ident) (Value, error) {
 	if i := ev.find(x); i >= 0 {
 		v := ev.stack[i].value
 		if v.t == TypeShared {
-			sh := v.asShared()
-			if sh.borrowed > 0 {
-				return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected when accessing variable: %s", x.Name)
-			}
-			return sh.V, nil
+			return readShared(v, x)
 		}
 		return v, nil
 	}
@@ -850,7 +857,7 @@ func (ev *evaluator) evalIdent(x *syntax.Ident) (Value, error) {
 	if ev.hasScriptFnNamed(x.Name) {
 		return NewFnPtr(&FnPtr{Name: x.Name}), nil
 	}
-	return Unit, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: %s", x.Name)
+	return Unit, varNotFound(x.Pos, x.Name)
 }
 
 func (ev *evaluator) evalBool(x syntax.Expr) (bool, error) {
@@ -864,11 +871,7 @@ func (ev *evaluator) evalBool(x syntax.Expr) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	b, ok := v.Flatten().Truthy()
-	if !ok {
-		return false, errAt(ErrorMismatchDataType, x.Position(), "Data type incorrect: %s (expecting bool)", v.TypeName())
-	}
-	return b, nil
+	return truthy(v, x.Position())
 }
 
 func (ev *evaluator) evalInterp(x *syntax.InterpString) (Value, error) {
@@ -943,7 +946,7 @@ func (ev *evaluator) rangeEnd(x syntax.Expr, value code) (int64, error) {
 	}
 	v = v.Flatten()
 	if v.t != TypeInt {
-		return 0, errAt(ErrorMismatchDataType, x.Position(), "Data type incorrect: %s (expecting i64)", v.TypeName())
+		return 0, typeMismatch(x.Position(), v.TypeName(), "i64")
 	}
 	return v.AsInt(), nil
 }

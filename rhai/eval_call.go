@@ -160,7 +160,7 @@ func (ev *evaluator) callNamed(name string, args []Value, pos Position) (Value, 
 	if o := ev.e.lookupNative(name, args); o != nil {
 		return ev.callNative(o, name, args, pos)
 	}
-	return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s", signature(name, args))
+	return Unit, fnNotFound(pos, signature(name, args))
 }
 
 // callScript runs a script function. this, when set, is bound to `this`;
@@ -366,7 +366,7 @@ func (ev *evaluator) callByName(x *syntax.Call, args []Value) (Value, error) {
 			return ev.callFnPtr(fp, args, nil, x.Pos)
 		}
 	}
-	return Unit, errAt(ErrorFunctionNotFound, x.Pos, "Function not found: %s", signature(x.Name, args))
+	return Unit, fnNotFound(x.Pos, signature(x.Name, args))
 }
 
 // intrinsic handles the keyword functions that need the evaluator itself.
@@ -436,7 +436,7 @@ func (ev *evaluator) intrinsic(x *syntax.Call) (Value, bool, error) {
 			return Unit, true, err
 		}
 		if args[0].t != TypeFnPtr {
-			return Unit, true, errAt(ErrorMismatchDataType, x.Args[0].Position(), "Data type incorrect: %s (expecting Fn)", args[0].TypeName())
+			return Unit, true, typeMismatch(x.Args[0].Position(), args[0].TypeName(), "Fn")
 		}
 		if x.Name == "curry" {
 			fp, err := ev.curry(args[0], args[1:], x.Pos)
@@ -529,7 +529,7 @@ func (ev *evaluator) evalStringArg(x syntax.Expr) (string, error) {
 		return "", err
 	}
 	if v = v.Flatten(); v.t != TypeString {
-		return "", errAt(ErrorMismatchDataType, x.Position(), "Data type incorrect: %s (expecting string)", v.TypeName())
+		return "", typeMismatch(x.Position(), v.TypeName(), "string")
 	}
 	return v.AsString(), nil
 }
@@ -570,7 +570,7 @@ func (ev *evaluator) callFnPtrValue(fn Value, args []Value, pos Position) (Value
 		fn = NewFnPtr(&FnPtr{Name: fn.AsString()})
 	}
 	if fn.t != TypeFnPtr {
-		return Unit, errAt(ErrorMismatchDataType, pos, "Data type incorrect: %s (expecting Fn)", fn.TypeName())
+		return Unit, typeMismatch(pos, fn.TypeName(), "Fn")
 	}
 	return ev.callFnPtr(fn, args, nil, pos)
 }
@@ -584,7 +584,7 @@ func (ev *evaluator) callFnPtr(fp Value, args []Value, this *Value, pos Position
 	}
 	if f.fn != nil {
 		if len(all) != len(f.fn.decl.Params) {
-			return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s", signature(f.Name, all))
+			return Unit, fnNotFound(pos, signature(f.Name, all))
 		}
 		return ev.callScript(f.fn, all, this, f.env, pos, false)
 	}
@@ -604,7 +604,7 @@ func (ev *evaluator) callFnPtr(fp Value, args []Value, this *Value, pos Position
 	if o := ev.e.lookupNative(f.Name, all); o != nil {
 		return ev.callNative(o, f.Name, all, pos)
 	}
-	return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s", signature(f.Name, all))
+	return Unit, fnNotFound(pos, signature(f.Name, all))
 }
 
 func (ev *evaluator) makeClosure(x *syntax.FnExpr) (Value, error) {
@@ -655,7 +655,7 @@ func (ev *evaluator) methodCall(x *syntax.MethodCall) (Value, bool, error) {
 	if id, ok := x.X.(*syntax.Ident); ok {
 		i := ev.find(id)
 		if i < 0 {
-			return Unit, false, errAt(ErrorVariableNotFound, id.Pos, "Variable not found: %s", id.Name)
+			return Unit, false, varNotFound(id.Pos, id.Name)
 		}
 		return ev.methodOnVar(x, id, i, all, nil)
 	} else if isPlace(x.X) {
@@ -740,7 +740,7 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 			if p != nil && p.kind == pShared {
 				for _, c := range args[0].AsFnPtr().env {
 					if c.val.asShared() == p.sh {
-						return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected: '%s' is both this and captured", c.name)
+						return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected: '%s' is both this and captured", c.name).with("variable", String(c.name))
 					}
 				}
 			}
@@ -774,7 +774,7 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 	}
 	if o := ev.e.lookupNative(x.Name, all); o != nil {
 		if o.mut && p != nil && p.konst {
-			return Unit, errAt(ErrorNonPureMethodCallOnConstant, x.Pos, "Cannot call method '%s' that may change a constant", x.Name)
+			return Unit, errAt(ErrorNonPureMethodCallOnConstant, x.Pos, "Cannot call method '%s' that may change a constant", x.Name).with("function", String(x.Name))
 		}
 		v, err := ev.callNative(o, x.Name, all, x.Pos)
 		if err != nil {
@@ -789,7 +789,7 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 	}
 	// Calling a function pointer held in a variable: f.name() is not that,
 	// but a property getter might take the place of a missing method.
-	return Unit, errAt(ErrorFunctionNotFound, x.Pos, "Function not found: %s", signature(x.Name, all))
+	return Unit, fnNotFound(x.Pos, signature(x.Name, all))
 }
 
 // callWithThis runs call with `this` bound to a copy of target, then writes
@@ -940,7 +940,7 @@ func (ev *evaluator) execImport(s *syntax.Import) error {
 	}
 	pv = pv.Flatten()
 	if pv.t != TypeString {
-		return errAt(ErrorMismatchDataType, s.Path.Position(), "Data type incorrect: %s (expecting string)", pv.TypeName())
+		return typeMismatch(s.Path.Position(), pv.TypeName(), "string")
 	}
 	ev.nImport++
 	if max := ev.limits.MaxModules; max > 0 && ev.nImport > max {
@@ -962,11 +962,11 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		return m, nil
 	}
 	if ev.resolver == nil {
-		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", name)
+		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", name).with("module", String(name))
 	}
 	if i := slices.Index(ev.importing, name); i >= 0 {
 		chain := strings.Join(append(slices.Clone(ev.importing[i:]), name), " -> ")
-		return nil, errAt(ErrorModuleNotFound, pos, "Cyclic import of module '%s': %s", name, chain)
+		return nil, errAt(ErrorModuleNotFound, pos, "Cyclic import of module '%s': %s", name, chain).with("module", String(name))
 	}
 	var ast *AST
 	if r, ok := ev.resolver.(ASTResolver); ok {
@@ -1050,7 +1050,7 @@ func moduleError(name string, pos Position, err error) error {
 	if errors.As(err, &ee) {
 		return &EvalError{Kind: ErrorInModule, Fn: name, Pos: pos, Inner: ee}
 	}
-	return errAt(ErrorModuleNotFound, pos, "Module not found: %s (%v)", name, err)
+	return errAt(ErrorModuleNotFound, pos, "Module not found: %s (%v)", name, err).with("module", String(name))
 }
 
 func (ev *evaluator) findModule(ns []string, pos Position) (*Module, error) {
@@ -1079,7 +1079,7 @@ func (ev *evaluator) findModule(ns []string, pos Position) (*Module, error) {
 		m = sub
 	}
 	if m == nil {
-		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", joinNS(ns))
+		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", joinNS(ns)).with("module", String(joinNS(ns)))
 	}
 	return m, nil
 }
@@ -1106,7 +1106,7 @@ func (ev *evaluator) evalPath(x *syntax.PathIdent) (Value, error) {
 		if v, ok := ev.globalConsts().consts[x.Name]; ok {
 			return v, nil
 		}
-		return Unit, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: global::%s", x.Name)
+		return Unit, varNotFound(x.Pos, "global::"+x.Name)
 	}
 	m, err := ev.findModule(x.Namespace, x.Pos)
 	if err != nil {
@@ -1115,7 +1115,7 @@ func (ev *evaluator) evalPath(x *syntax.PathIdent) (Value, error) {
 	if v, ok := m.vars[x.Name]; ok {
 		return v, nil
 	}
-	return Unit, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: %s::%s", joinNS(x.Namespace), x.Name)
+	return Unit, varNotFound(x.Pos, joinNS(x.Namespace)+"::"+x.Name)
 }
 
 func (ev *evaluator) evalPathCall(x *syntax.Call) (Value, error) {
@@ -1143,7 +1143,7 @@ func (ev *evaluator) evalPathCall(x *syntax.Call) (Value, error) {
 	if o := m.lib.lookup(x.Name, args); o != nil {
 		return ev.callNative(o, x.Name, args, x.Pos)
 	}
-	return Unit, errAt(ErrorFunctionNotFound, x.Pos, "Function not found: %s::%s", joinNS(x.Namespace), signature(x.Name, args))
+	return Unit, fnNotFound(x.Pos, joinNS(x.Namespace)+"::"+signature(x.Name, args))
 }
 
 func (k flowKind) String() string {

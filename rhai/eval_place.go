@@ -55,14 +55,14 @@ func (ev *evaluator) placeGet(p *place) (Value, error) {
 		return p.thisp.Flatten(), nil
 	case pElem:
 		if p.idx >= len(p.arr.Elems) {
-			return Unit, errAt(ErrorArrayBounds, p.pos, "Array index %d out of bounds", p.idx)
+			return Unit, errAt(ErrorArrayBounds, p.pos, "Array index %d out of bounds", p.idx).withBounds(int64(p.idx), len(p.arr.Elems))
 		}
 		return p.arr.Elems[p.idx], nil
 	case pMapKey:
 		return p.m.M[p.key], nil
 	case pBlob:
 		if p.idx >= len(p.blob.B) {
-			return Unit, errAt(ErrorArrayBounds, p.pos, "Blob index %d out of bounds", p.idx)
+			return Unit, errAt(ErrorArrayBounds, p.pos, "Blob index %d out of bounds", p.idx).withBounds(int64(p.idx), len(p.blob.B))
 		}
 		return Int(int64(p.blob.B[p.idx])), nil
 	case pStrChar, pStrRange, pBit, pBitRange:
@@ -121,7 +121,7 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		}
 	case pElem:
 		if p.idx >= len(p.arr.Elems) {
-			return errAt(ErrorArrayBounds, p.pos, "Array index %d out of bounds", p.idx)
+			return errAt(ErrorArrayBounds, p.pos, "Array index %d out of bounds", p.idx).withBounds(int64(p.idx), len(p.arr.Elems))
 		}
 		old := p.arr.Elems[p.idx]
 		p.arr.Elems[p.idx] = v
@@ -132,10 +132,10 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		return ev.storeKey(p.m, p.key, v, p.pos)
 	case pBlob:
 		if v.t != TypeInt {
-			return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting i64)", v.TypeName())
+			return typeMismatch(p.pos, v.TypeName(), "i64")
 		}
 		if p.idx >= len(p.blob.B) {
-			return errAt(ErrorArrayBounds, p.pos, "Blob index %d out of bounds", p.idx)
+			return errAt(ErrorArrayBounds, p.pos, "Blob index %d out of bounds", p.idx).withBounds(int64(p.idx), len(p.blob.B))
 		}
 		p.blob.B[p.idx] = byte(v.AsInt())
 	case pStrChar, pStrRange:
@@ -147,13 +147,13 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		var repl []rune
 		if p.kind == pStrChar {
 			if v.t != TypeChar {
-				return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting char)", v.TypeName())
+				return typeMismatch(p.pos, v.TypeName(), "char")
 			}
 			repl = []rune{v.AsChar()}
 			runes = append(runes[:p.idx:p.idx], append(repl, runes[p.idx+1:]...)...)
 		} else {
 			if v.t != TypeString {
-				return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting string)", v.TypeName())
+				return typeMismatch(p.pos, v.TypeName(), "string")
 			}
 			repl = []rune(v.AsString())
 			runes = append(runes[:p.idx:p.idx], append(repl, runes[p.end:]...)...)
@@ -173,7 +173,7 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		n := parent.AsInt()
 		if p.kind == pBit {
 			if v.t != TypeBool {
-				return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting bool)", v.TypeName())
+				return typeMismatch(p.pos, v.TypeName(), "bool")
 			}
 			if v.AsBool() {
 				n |= 1 << uint(p.idx)
@@ -182,7 +182,7 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 			}
 		} else {
 			if v.t != TypeInt {
-				return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting i64)", v.TypeName())
+				return typeMismatch(p.pos, v.TypeName(), "i64")
 			}
 			width := p.end - p.start()
 			mask := uint64(1)<<uint(width) - 1
@@ -202,7 +202,8 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		args := []Value{parent, v}
 		o := ev.e.lookupNative("set$"+p.key, args)
 		if o == nil {
-			return errAt(ErrorPropertyNotFound, p.pos, "Property not found: %s (setter for %s)", p.key, parent.TypeName())
+			return errAt(ErrorPropertyNotFound, p.pos, "Property not found: %s (setter for %s)", p.key, parent.TypeName()).
+				with("variable", String(p.key))
 		}
 		if _, err := ev.callNative(o, p.key, args, p.pos); err != nil {
 			return err
@@ -220,7 +221,7 @@ func (ev *evaluator) evalPlace(x syntax.Expr) (*place, error) {
 	case *syntax.Ident:
 		i := ev.find(x)
 		if i < 0 {
-			return nil, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: %s", x.Name)
+			return nil, varNotFound(x.Pos, x.Name)
 		}
 		slot := &ev.stack[i]
 		if slot.value.t == TypeShared {
@@ -231,7 +232,8 @@ func (ev *evaluator) evalPlace(x syntax.Expr) (*place, error) {
 		if _, err := ev.evalPath(x); err != nil {
 			return nil, err
 		}
-		return nil, errAt(ErrorAssignmentToConstant, x.Pos, "Cannot modify module variable %s::%s", joinNS(x.Namespace), x.Name)
+		return nil, errAt(ErrorAssignmentToConstant, x.Pos, "Cannot modify module variable %s::%s", joinNS(x.Namespace), x.Name).
+			with("variable", String(x.Name))
 	case *syntax.This:
 		if ev.this == nil {
 			return nil, errAt(ErrorVariableNotFound, x.Pos, "Unbound 'this'")
@@ -331,7 +333,8 @@ func (ev *evaluator) indexPlace(parent *place, container, idx Value, pos Positio
 		}
 		return &place{kind: pBit, parent: parent, idx: i, konst: k, pos: pos}, nil
 	}
-	return nil, errAt(ErrorIndexingType, pos, "Indexing not supported for type %s", container.TypeName())
+	return nil, errAt(ErrorIndexingType, pos, "Indexing not supported for type %s", container.TypeName()).
+		with("type", String(container.TypeName()))
 }
 
 // normIndex turns an index (negative counts from the end) into a position.
@@ -352,7 +355,7 @@ func normIndex(idx Value, n int, pos Position, what string) (int, error) {
 		case "Bit-field":
 			kind = ErrorBitFieldBounds
 		}
-		return 0, errAt(kind, pos, "%s index %d out of bounds: only %d elements", what, orig, n)
+		return 0, errAt(kind, pos, "%s index %d out of bounds: only %d elements", what, orig, n).withBounds(orig, n)
 	}
 	return int(i), nil
 }
@@ -396,10 +399,10 @@ func bitRange(r Value, pos Position) (int, int, error) {
 		e++
 	}
 	if s < 0 || s > 64 {
-		return 0, 0, errAt(ErrorBitFieldBounds, pos, "Bit-field index %d out of bounds", s)
+		return 0, 0, errAt(ErrorBitFieldBounds, pos, "Bit-field index %d out of bounds", s).withBounds(s, 64)
 	}
 	if e > 64 {
-		return 0, 0, errAt(ErrorBitFieldBounds, pos, "Bit-field index %d out of bounds", e)
+		return 0, 0, errAt(ErrorBitFieldBounds, pos, "Bit-field index %d out of bounds", e).withBounds(e, 64)
 	}
 	if e < s {
 		e = s
@@ -521,7 +524,7 @@ func (ev *evaluator) getProp(c Value, name string, pos Position) (Value, error) 
 	if o := ev.e.lookupNative("get$"+name, args); o != nil {
 		return ev.callNative(o, name, args, pos)
 	}
-	return Unit, errAt(ErrorPropertyNotFound, pos, "Property not found: %s (for %s)", name, c.TypeName())
+	return Unit, errAt(ErrorPropertyNotFound, pos, "Property not found: %s (for %s)", name, c.TypeName()).with("variable", String(name))
 }
 
 // Assignment.
@@ -540,7 +543,7 @@ func (ev *evaluator) assignValue(x *syntax.Assign, rhs Value) error {
 	if id, ok := x.LHS.(*syntax.Ident); ok {
 		i := ev.find(id)
 		if i < 0 {
-			return errAt(ErrorVariableNotFound, id.Pos, "Variable not found: %s", id.Name)
+			return varNotFound(id.Pos, id.Name)
 		}
 		return ev.assignVar(x, id, i, rhs)
 	}
@@ -580,7 +583,7 @@ func (ev *evaluator) assignValue(x *syntax.Assign, rhs Value) error {
 func (ev *evaluator) assignVar(x *syntax.Assign, id *syntax.Ident, i int, rhs Value) error {
 	slot := &ev.stack[i]
 	if slot.konst {
-		return errAt(ErrorAssignmentToConstant, x.Pos, "Cannot modify constant %s", id.Name)
+		return errAt(ErrorAssignmentToConstant, x.Pos, "Cannot modify constant %s", id.Name).with("variable", String(id.Name))
 	}
 	if x.Op == syntax.EQ {
 		if slot.value.t == TypeShared {
@@ -605,6 +608,7 @@ func (ev *evaluator) assignVar(x *syntax.Assign, id *syntax.Ident, i int, rhs Va
 		if err != nil {
 			return err
 		}
+		v.tag = cur.tag // updated in place, as compoundOp does
 		slot.value = v
 		return nil
 	}
@@ -689,6 +693,16 @@ func (ev *evaluator) storeKey(m *Map, key string, v Value, pos Position) error {
 // compoundOp computes `*cur op= rhs` and returns the new value. Strings
 // append in place when they can; library types use an "op=" function.
 func (ev *evaluator) compoundOp(op syntax.Token, cur *Value, rhs Value, pos Position) (Value, error) {
+	v, err := ev.compoundValue(op, cur, rhs, pos)
+	if err == nil && v.t == cur.t {
+		// Rhai updates the value in place: it keeps its tag.
+		v.tag = cur.tag
+	}
+	return v, err
+}
+
+// compoundValue computes the new value of the target of `cur op= rhs`.
+func (ev *evaluator) compoundValue(op syntax.Token, cur *Value, rhs Value, pos Position) (Value, error) {
 	l := *cur
 	bin := compound(op)
 	switch l.t {

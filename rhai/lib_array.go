@@ -1024,7 +1024,7 @@ func (cb *callback) wrap(err error) error {
 // a bare Context) every function is missing.
 func callFn(c *Context, fn Value, args []Value) (Value, error) {
 	if c == nil || c.ev == nil {
-		return Unit, NewError(ErrorFunctionNotFound, "Function not found: %s", signature(fnName(fn), args))
+		return Unit, fnNotFound(Position{}, signature(fnName(fn), args))
 	}
 	return c.Call(fn, args...)
 }

@@ -21,6 +21,7 @@ func standardLibrary() *Library {
 		registerBlobLib(l)
 		registerTimeLib(l)
 		registerRangeLib(l)
+		registerLangLib(l)
 		// Last: to_string and friends accept any type.
 		registerMathLib(l)
 		// Results built afresh: map's elements are what the callback

@@ -79,6 +79,9 @@ type Value struct {
 	n uint64
 	t Type
 	f uint8 // flags: fStrBuf
+	// tag is Rhai's dynamic tag (x.tag, set_tag): a number a script
+	// attaches to a value; copies keep it, new values start at 0.
+	tag int32
 }
 
 // fStrBuf marks a string whose bytes live in a growable buffer (see
@@ -264,6 +267,16 @@ func (v Value) cloneDepth(depth int, n *int64) Value {
 	if depth > maxValueDepth {
 		return v
 	}
+	if v.t == TypeShared {
+		return v.asShared().V.cloneDepth(depth, n)
+	}
+	c := v.cloneObject(depth, n)
+	c.tag = v.tag
+	return c
+}
+
+// cloneObject copies the array, map or blob behind v (see cloneDepth).
+func (v Value) cloneObject(depth int, n *int64) Value {
 	switch v.t {
 	case TypeArray:
 		src := v.AsArray().Elems
@@ -291,8 +304,6 @@ func (v Value) cloneDepth(depth int, n *int64) Value {
 	case TypeBlob:
 		*n += objectBytes + int64(len(v.AsBlob().B))
 		return NewBlob(append([]byte(nil), v.AsBlob().B...))
-	case TypeShared:
-		return v.asShared().V.cloneDepth(depth, n)
 	}
 	return v
 }

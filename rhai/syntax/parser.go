@@ -1120,6 +1120,7 @@ func (p *parser) parseSwitch() Expr {
 	p.expect(LBRACE, "to start a switch block")
 	seenRange := false
 	for p.tok.Tok != RBRACE {
+		var terminated bool // the body ends itself: no comma needed
 		cpos := p.tok.Pos
 		if p.tok.Tok == IDENT && p.tok.Lit == "_" {
 			if sw.Default != nil {
@@ -1130,7 +1131,7 @@ func (p *parser) parseSwitch() Expr {
 				p.fail("WrongSwitchCaseCondition", p.tok.Pos, "Default switch case cannot have a condition")
 			}
 			p.expect(DARROW, "after the switch case")
-			sw.Default = p.parseSwitchBody()
+			sw.Default, terminated = p.parseSwitchBody()
 		} else {
 			if sw.Default != nil {
 				p.fail("WrongSwitchDefaultCase", cpos, "Default switch case must be the last")
@@ -1160,34 +1161,30 @@ func (p *parser) parseSwitch() Expr {
 				p.ensureBool(c.Guard)
 			}
 			p.expect(DARROW, "after the switch case")
-			c.Body = p.parseSwitchBody()
+			c.Body, terminated = p.parseSwitchBody()
 			sw.Cases = append(sw.Cases, c)
 		}
 		if p.tok.Tok == RBRACE {
 			break
 		}
-		if !p.got(COMMA) {
-			if _, ok := p.lastBody(sw).(*BlockExpr); !ok {
-				p.fail("MissingToken", p.tok.Pos, "Expecting ',' to separate the switch cases")
-			}
+		if !p.got(COMMA) && !terminated {
+			p.fail("MissingToken", p.tok.Pos, "Expecting ',' to separate the switch cases")
 		}
 	}
 	p.advance()
 	return sw
 }
 
-func (p *parser) lastBody(sw *Switch) Expr {
-	if sw.Default != nil {
-		return sw.Default
-	}
-	return sw.Cases[len(sw.Cases)-1].Body
-}
-
-func (p *parser) parseSwitchBody() Expr {
-	if p.tok.Tok == LBRACE {
-		return &BlockExpr{Block: p.parseBlock()}
-	}
+// parseSwitchBody parses the body of a switch case, which Rhai parses as a
+// statement; terminated reports a body that ends itself (a block, if,
+// switch, loop or try/catch), after which the comma may be left out.
+func (p *parser) parseSwitchBody() (body Expr, terminated bool) {
 	switch p.tok.Tok {
+	case LBRACE:
+		return &BlockExpr{Block: p.parseBlock()}, true
+	case IF, SWITCH, WHILE, LOOP, DO, FOR:
+		s := p.parseStmt()
+		return s.(*ExprStmt).X, true
 	case BREAK, CONTINUE, RETURN, THROW, LET, CONST, TRY:
 		// A statement as a case body is a block of its own: a variable it
 		// declares ends with the case.
@@ -1196,10 +1193,11 @@ func (p *parser) parseSwitchBody() Expr {
 		s := p.parseStmt()
 		p.blockLvl--
 		p.truncVars(mark)
-		return &BlockExpr{Block: &Block{Pos: s.Position(), Stmts: []Stmt{s}}}
+		_, isTry := s.(*Try)
+		return &BlockExpr{Block: &Block{Pos: s.Position(), Stmts: []Stmt{s}}}, isTry
 	}
 	// An expression, or an assignment to one (`"inc" => n += 1`).
-	return p.parseAssignTail(p.parseExpr())
+	return p.parseAssignTail(p.parseExpr()), false
 }
 
 func (p *parser) parseLoop() Expr {
