@@ -126,7 +126,7 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		old := p.arr.Elems[p.idx]
 		p.arr.Elems[p.idx] = v
 		if grows(v) || grows(old) {
-			return ev.checkStored(Value{t: TypeArray, p: unsafe.Pointer(p.arr)}, stored{vals: []Value{v}, copies: 1, old: old}, p.pos)
+			return ev.checkStored(Value{p: unsafe.Pointer(p.arr), valueHead: valueHead{t: TypeArray}}, stored{vals: []Value{v}, copies: 1, old: old}, p.pos)
 		}
 	case pMapKey:
 		return ev.storeKey(p.m, p.key, v, p.pos)
@@ -678,14 +678,14 @@ func (ev *evaluator) storeKey(m *Map, key string, v Value, pos Position) error {
 		if err := ev.checkSize(-1, -1, len(m.M)+1, -1, pos); err != nil {
 			return err
 		}
-		if err := ev.chargeKey(key, Value{t: TypeMap, p: unsafe.Pointer(m)}, pos); err != nil {
+		if err := ev.chargeKey(key, Value{p: unsafe.Pointer(m), valueHead: valueHead{t: TypeMap}}, pos); err != nil {
 			return err
 		}
 	}
 	old := m.M[key]
 	m.M[key] = v
 	if grows(v) || grows(old) {
-		return ev.checkStored(Value{t: TypeMap, p: unsafe.Pointer(m)}, stored{vals: []Value{v}, copies: 1, old: old}, pos)
+		return ev.checkStored(Value{p: unsafe.Pointer(m), valueHead: valueHead{t: TypeMap}}, stored{vals: []Value{v}, copies: 1, old: old}, pos)
 	}
 	return nil
 }

@@ -77,6 +77,14 @@ func (t Type) Name() string {
 type Value struct {
 	p unsafe.Pointer
 	n uint64
+	valueHead
+}
+
+// valueHead is the type, flags and tag of a Value, kept in one field: the
+// Go compiler keeps a struct of at most four fields in registers, and a
+// fifth field would put every Value in memory and make runs several times
+// slower.
+type valueHead struct {
 	t Type
 	f uint8 // flags: fStrBuf
 	// tag is Rhai's dynamic tag (x.tag, set_tag): a number a script
@@ -130,42 +138,48 @@ var Unit = Value{}
 
 func Bool(b bool) Value {
 	if b {
-		return Value{t: TypeBool, n: 1}
+		return Value{n: 1, valueHead: valueHead{t: TypeBool}}
 	}
-	return Value{t: TypeBool}
+	return Value{valueHead: valueHead{t: TypeBool}}
 }
-func Int(i int64) Value     { return Value{t: TypeInt, n: uint64(i)} }
-func Float(f float64) Value { return Value{t: TypeFloat, n: math.Float64bits(f)} }
-func Char(r rune) Value     { return Value{t: TypeChar, n: uint64(r)} }
+func Int(i int64) Value     { return Value{n: uint64(i), valueHead: valueHead{t: TypeInt}} }
+func Float(f float64) Value { return Value{n: math.Float64bits(f), valueHead: valueHead{t: TypeFloat}} }
+func Char(r rune) Value     { return Value{n: uint64(r), valueHead: valueHead{t: TypeChar}} }
 func String(s string) Value {
-	return Value{t: TypeString, p: unsafe.Pointer(unsafe.StringData(s)), n: uint64(len(s))}
+	return Value{p: unsafe.Pointer(unsafe.StringData(s)), n: uint64(len(s)), valueHead: valueHead{t: TypeString}}
 }
 func NewArray(elems []Value) Value {
-	return Value{t: TypeArray, p: unsafe.Pointer(&Array{Elems: elems})}
+	return Value{valueHead: valueHead{t: TypeArray}, p: unsafe.Pointer(&Array{Elems: elems})}
 }
 func NewMap(m map[string]Value) Value {
 	if m == nil {
 		m = map[string]Value{}
 	}
-	return Value{t: TypeMap, p: unsafe.Pointer(&Map{M: m})}
+	return Value{valueHead: valueHead{t: TypeMap}, p: unsafe.Pointer(&Map{M: m})}
 }
-func NewBlob(b []byte) Value { return Value{t: TypeBlob, p: unsafe.Pointer(&Blob{B: b})} }
+func NewBlob(b []byte) Value {
+	return Value{valueHead: valueHead{t: TypeBlob}, p: unsafe.Pointer(&Blob{B: b})}
+}
 func NewRange(start, end int64, inclusive bool) Value {
 	t := TypeRange
 	if inclusive {
 		t = TypeRangeInclusive
 	}
-	return Value{t: t, p: unsafe.Pointer(&Range{Start: start, End: end})}
+	return Value{valueHead: valueHead{t: t}, p: unsafe.Pointer(&Range{Start: start, End: end})}
 }
 
 // NewTimestamp makes a timestamp from nanoseconds on the engine's monotonic
 // clock (see Now).
-func NewTimestamp(nanos int64) Value { return Value{t: TypeTimestamp, n: uint64(nanos)} }
-func NewFnPtr(f *FnPtr) Value        { return Value{t: TypeFnPtr, p: unsafe.Pointer(f)} }
-func NewCustom(typeName string, v any) Value {
-	return Value{t: TypeCustom, p: unsafe.Pointer(&Custom{TypeName: typeName, V: v})}
+func NewTimestamp(nanos int64) Value {
+	return Value{n: uint64(nanos), valueHead: valueHead{t: TypeTimestamp}}
 }
-func newShared(v Value) Value { return Value{t: TypeShared, p: unsafe.Pointer(&Shared{V: v})} }
+func NewFnPtr(f *FnPtr) Value { return Value{p: unsafe.Pointer(f), valueHead: valueHead{t: TypeFnPtr}} }
+func NewCustom(typeName string, v any) Value {
+	return Value{valueHead: valueHead{t: TypeCustom}, p: unsafe.Pointer(&Custom{TypeName: typeName, V: v})}
+}
+func newShared(v Value) Value {
+	return Value{valueHead: valueHead{t: TypeShared}, p: unsafe.Pointer(&Shared{V: v})}
+}
 
 // Accessors. Each assumes the caller checked Type; they do not panic on a
 // mismatch but return a zero value.
@@ -345,7 +359,7 @@ func appendStr(l Value, add string, owner uint64) Value {
 		if h.owner == owner && h.used == n && h.cap-n >= len(add) {
 			copy(unsafe.Slice((*byte)(unsafe.Add(l.p, n)), len(add)), add)
 			h.used += len(add)
-			return Value{p: l.p, n: uint64(n + len(add)), t: TypeString, f: fStrBuf}
+			return Value{p: l.p, n: uint64(n + len(add)), valueHead: valueHead{t: TypeString, f: fStrBuf}}
 		}
 	}
 	total := n + len(add)
@@ -360,5 +374,5 @@ func appendStr(l Value, add string, owner uint64) Value {
 	data := buf[strHeaderSize:]
 	copy(data, l.AsString())
 	copy(data[n:], add)
-	return Value{p: unsafe.Pointer(&data[0]), n: uint64(total), t: TypeString, f: fStrBuf}
+	return Value{p: unsafe.Pointer(&data[0]), n: uint64(total), valueHead: valueHead{t: TypeString, f: fStrBuf}}
 }
