@@ -226,7 +226,10 @@ func (ev *evaluator) runFrame(f *scriptFn, mark int, this *Value, pos Position, 
 	ev.depth++
 	var v Value
 	var err error
-	if f.code != nil {
+	// The compiled body expects every captured variable on the stack; a
+	// closure whose captured name did not exist when it was made (a host
+	// variable a top-level closure named) runs tree-walked.
+	if f.code != nil && len(ev.stack)-mark == len(f.decl.Captures)+len(f.decl.Params) {
 		v, err = f.code(ev)
 	} else {
 		v, err = ev.execStmts(f.decl.Body.Stmts)
