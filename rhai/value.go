@@ -2,6 +2,7 @@ package rhai
 
 import (
 	"math"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -345,6 +346,27 @@ type strHeader struct {
 	used  int
 	cap   int
 	owner uint64
+	// runes is the number of characters in the first counted bytes, so
+	// that the length of a string grown by += is counted once, not at
+	// every len().
+	runes, counted int
+}
+
+// runeCount is the number of characters of the string v. The count of a
+// growable buffer's string is kept in its header by the evaluation that
+// owns it (owner), which alone may change the header.
+func runeCount(v Value, owner uint64) int {
+	n := int(v.n)
+	if v.f&fStrBuf == 0 || owner == 0 {
+		return utf8.RuneCountInString(v.AsString())
+	}
+	h := (*strHeader)(unsafe.Add(v.p, -strHeaderSize))
+	if h.owner != owner || n < h.counted {
+		return utf8.RuneCountInString(v.AsString())
+	}
+	h.runes += utf8.RuneCount(unsafe.Slice((*byte)(unsafe.Add(v.p, h.counted)), n-h.counted))
+	h.counted = n
+	return h.runes
 }
 
 const strHeaderSize = int(unsafe.Sizeof(strHeader{}))
