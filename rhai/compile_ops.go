@@ -252,11 +252,12 @@ func (c *compiler) nativeCall(x *syntax.Call) code {
 			args[i] = c.owned(a)
 		}
 	}
+	site := new(nativeSite)
 	return func(ev *evaluator) (Value, error) {
 		if err := ev.tick(x.Pos); err != nil {
 			return Unit, err
 		}
-		if ev.lookupScriptFn(x.Name, len(args)) != nil {
+		if site.scriptFnIn(ev, x.Name, len(args)) {
 			return ev.evalCall(x)
 		}
 		all, mark := ev.takeArgs(len(args))
@@ -268,7 +269,7 @@ func (c *compiler) nativeCall(x *syntax.Call) code {
 			}
 			all[i] = v
 		}
-		v, err := ev.callByName(x, all)
+		v, err := ev.callByName(x, all, site)
 		ev.releaseArgs(all, mark)
 		return v, err
 	}

@@ -44,7 +44,65 @@ func (ev *evaluator) lookupMethod(name string, arity int, target Value) *scriptF
 // (or none) that the last lookup found for a type in an AST. Compiled code
 // is shared by goroutines: the entry is replaced whole, never changed.
 type methodSite struct {
-	last atomic.Pointer[methodEntry]
+	last    atomic.Pointer[methodEntry]
+	natives nativeSite
+}
+
+// nativeSite remembers, for one compiled call, the native function that
+// the last lookup found for the types of its arguments, like methodSite.
+type nativeSite struct {
+	last atomic.Pointer[nativeEntry]
+	// plain is the last AST found to have no script function of the
+	// call's name and arity.
+	plain atomic.Pointer[AST]
+}
+
+// scriptFnIn reports whether the running code has a script function of
+// that name and arity (one an eval defined), remembering an AST without.
+func (s *nativeSite) scriptFnIn(ev *evaluator, name string, arity int) bool {
+	if s.plain.Load() == ev.ast {
+		return false
+	}
+	if ev.lookupScriptFn(name, arity) != nil {
+		return true
+	}
+	s.plain.Store(ev.ast)
+	return false
+}
+
+type nativeEntry struct {
+	e       *Engine
+	version uint64
+	n       int
+	types   [4]Type
+	o       *overload
+}
+
+// lookup is Engine.lookupNative, remembered while the engine's library
+// and the argument types stay the same.
+func (s *nativeSite) lookup(ev *evaluator, name string, args []Value) *overload {
+	if s == nil || len(args) > len(nativeEntry{}.types) {
+		return ev.e.lookupNative(name, args)
+	}
+	if en := s.last.Load(); en != nil && en.e == ev.e && en.version == ev.e.lib.version && en.n == len(args) &&
+		en.matches(args) {
+		return en.o
+	}
+	en := &nativeEntry{e: ev.e, version: ev.e.lib.version, n: len(args), o: ev.e.lookupNative(name, args)}
+	for i, a := range args {
+		en.types[i] = a.t
+	}
+	s.last.Store(en)
+	return en.o
+}
+
+func (en *nativeEntry) matches(args []Value) bool {
+	for i, a := range args {
+		if en.types[i] != a.t {
+			return false
+		}
+	}
+	return true
 }
 
 type methodEntry struct {
@@ -319,15 +377,16 @@ func (ev *evaluator) evalCall(x *syntax.Call) (Value, error) {
 	if err != nil {
 		return Unit, err
 	}
-	return ev.callByName(x, args)
+	return ev.callByName(x, args, nil)
 }
 
 // callByName calls a native function, or a function pointer held in a
 // variable of that name, with evaluated arguments (the first one by
 // reference).
-func (ev *evaluator) callByName(x *syntax.Call, args []Value) (Value, error) {
+// site, when not nil, remembers the function found.
+func (ev *evaluator) callByName(x *syntax.Call, args []Value, site *nativeSite) (Value, error) {
 	var err error
-	if o := ev.e.lookupNative(x.Name, args); o != nil {
+	if o := site.lookup(ev, x.Name, args); o != nil {
 		var p *place
 		if o.mut && len(x.Args) > 0 && isPlace(x.Args[0]) {
 			if p, err = ev.evalPlace(x.Args[0]); err != nil {
@@ -775,7 +834,11 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 	if f := site.lookup(ev, x.Name, n, target); f != nil {
 		return ev.callMethod(p, target, f, args, x.Pos)
 	}
-	if o := ev.e.lookupNative(x.Name, all); o != nil {
+	var natives *nativeSite
+	if site != nil {
+		natives = &site.natives
+	}
+	if o := natives.lookup(ev, x.Name, all); o != nil {
 		if o.mut && p != nil && p.konst {
 			return Unit, errAt(ErrorNonPureMethodCallOnConstant, x.Pos, "Cannot call method '%s' that may change a constant", x.Name).with("function", String(x.Name))
 		}

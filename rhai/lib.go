@@ -68,6 +68,9 @@ const (
 // by name, number of arguments and argument types, first match wins.
 type Library struct {
 	fns map[string][]*overload
+	// version counts the registrations, so that a call site's remembered
+	// lookup (nativeSite) sees a library that changed since.
+	version uint64
 }
 
 // NewLibrary returns an empty library.
@@ -75,12 +78,14 @@ func NewLibrary() *Library { return &Library{fns: map[string][]*overload{}} }
 
 // Fn registers a pure function: it does not change its first argument.
 func (l *Library) Fn(name string, params []Type, fn NativeFn) {
+	l.version++
 	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn})
 }
 
 // MutFn registers a function that may replace args[0] (or change the array,
 // map or blob behind it); it cannot be called on a constant.
 func (l *Library) MutFn(name string, params []Type, fn NativeFn) {
+	l.version++
 	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn, mut: true})
 }
 
@@ -132,6 +137,7 @@ func (l *Library) lookup(name string, args []Value) *overload {
 
 // merge adds every function of other to l.
 func (l *Library) merge(other *Library) {
+	l.version++
 	for name, os := range other.fns {
 		l.fns[name] = append(l.fns[name], os...)
 	}
