@@ -19,6 +19,10 @@ type code func(ev *evaluator) (Value, error)
 // a `!` call's callee), see the same stack as the tree-walking evaluator.
 type compiler struct {
 	vars []string // declared variables, innermost last; slot = index
+	// shadows is parallel to vars: the slot of the variable of the same
+	// name each one hides, or -1; innermost maps a name to its slot.
+	shadows   []int
+	innermost map[string]int
 	// dynamic is set when the body calls eval, which may declare
 	// variables the compiler cannot see: the body is then not compiled.
 	dynamic bool
@@ -50,7 +54,10 @@ func (t targets) target(x *syntax.Call) int {
 // compileBody compiles a function body whose frame starts with params
 // (captured variables first); nil when the body must be tree-walked.
 func compileBody(t targets, params []string, stmts []syntax.Stmt) code {
-	c := &compiler{vars: params, targets: t}
+	c := &compiler{innermost: map[string]int{}, targets: t}
+	for _, p := range params {
+		c.declare(p)
+	}
 	body := c.stmts(stmts)
 	if c.dynamic {
 		return nil
@@ -65,15 +72,34 @@ func compileFn(t targets, d *syntax.FnDecl) code {
 
 // slot returns the slot of the innermost variable called name, or -1.
 func (c *compiler) slot(name string) int {
-	for i := len(c.vars) - 1; i >= 0; i-- {
-		if c.vars[i] == name {
-			return i
-		}
+	if i, ok := c.innermost[name]; ok {
+		return i
 	}
 	return -1
 }
 
-func (c *compiler) declare(name string) { c.vars = append(c.vars, name) }
+// declare adds a variable in the next slot.
+func (c *compiler) declare(name string) {
+	prev, ok := c.innermost[name]
+	if !ok {
+		prev = -1
+	}
+	c.shadows = append(c.shadows, prev)
+	c.innermost[name] = len(c.vars)
+	c.vars = append(c.vars, name)
+}
+
+// truncate ends the variables declared since mark.
+func (c *compiler) truncate(mark int) {
+	for i := len(c.vars) - 1; i >= mark; i-- {
+		if prev := c.shadows[i]; prev >= 0 {
+			c.innermost[c.vars[i]] = prev
+		} else {
+			delete(c.innermost, c.vars[i])
+		}
+	}
+	c.vars, c.shadows = c.vars[:mark], c.shadows[:mark]
+}
 
 // fallback evaluates x with the tree-walking evaluator. x declares no
 // variable that outlives it, so the slots stay where the compiler put
@@ -119,7 +145,7 @@ func (c *compiler) block(b *syntax.Block) code {
 	mark := len(c.vars)
 	body := c.stmts(b.Stmts)
 	scoped := len(c.vars) > mark || hasImport(b.Stmts)
-	c.vars = c.vars[:mark]
+	c.truncate(mark)
 	if !scoped {
 		return body
 	}
@@ -175,7 +201,7 @@ func (c *compiler) try(s *syntax.Try) code {
 		c.declare(s.Var)
 	}
 	catch := c.block(s.Catch)
-	c.vars = c.vars[:mark]
+	c.truncate(mark)
 	return func(ev *evaluator) (Value, error) { return ev.tryCatch(s, body, catch) }
 }
 
@@ -692,7 +718,7 @@ func (c *compiler) forLoop(x *syntax.For) code {
 		c.declare(x.Counter)
 	}
 	body := c.block(x.Body)
-	c.vars = c.vars[:mark]
+	c.truncate(mark)
 	return func(ev *evaluator) (Value, error) {
 		iter, err := iterCode(ev)
 		if err != nil {

@@ -208,7 +208,7 @@ func (c *compiler) call(x *syntax.Call) code {
 	for i, a := range x.Args {
 		args[i] = c.owned(a)
 	}
-	c.vars = c.vars[:mark]
+	c.truncate(mark)
 	return func(ev *evaluator) (Value, error) {
 		if err := ev.tick(x.Pos); err != nil {
 			return Unit, err
