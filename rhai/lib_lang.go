@@ -52,15 +52,18 @@ func registerLangLib(l *Library) {
 }
 
 // fnMetadata lists, as get_fn_metadata_list does, a map for each script
-// function of the running script and of the modules it imported that
-// keep(name, number of parameters) accepts, sorted by namespace, name and
-// number of parameters (Rhai's order is that of a hash table).
+// function that keep(name, number of parameters) accepts: those of the
+// running script, then those of the modules it imported, latest import
+// first (book language/fn-metadata.md). The functions of one script are
+// sorted by name and number of parameters, where Rhai's order is that of
+// a hash table.
 func fnMetadata(ev *evaluator, keep func(string, int) bool) Value {
 	var out []Value
 	add := func(ns string, ast *AST) {
 		if ast == nil {
 			return
 		}
+		from := len(out)
 		for _, f := range ast.fns {
 			d := f.decl
 			params := make([]Value, 0, len(d.Captures)+len(d.Params))
@@ -87,11 +90,16 @@ func fnMetadata(ev *evaluator, keep func(string, int) bool) Value {
 			}
 			out = append(out, NewMap(m))
 		}
+		slices.SortFunc(out[from:], func(a, b Value) int {
+			x, y := a.AsMap().M, b.AsMap().M
+			return cmp.Or(cmp.Compare(x["name"].AsString(), y["name"].AsString()),
+				cmp.Compare(len(x["params"].AsArray().Elems), len(y["params"].AsArray().Elems)))
+		})
 	}
 	add("", ev.ast)
 	var walk func(prefix string, mods []moduleBinding)
 	walk = func(prefix string, mods []moduleBinding) {
-		for _, b := range mods {
+		for _, b := range slices.Backward(mods) {
 			if b.alias == "" || b.mod == nil {
 				continue
 			}
@@ -101,13 +109,6 @@ func fnMetadata(ev *evaluator, keep func(string, int) bool) Value {
 		}
 	}
 	walk("", ev.modules)
-	slices.SortFunc(out, func(a, b Value) int {
-		x, y := a.AsMap().M, b.AsMap().M
-		return cmp.Or(
-			cmp.Compare(x["namespace"].String(), y["namespace"].String()),
-			cmp.Compare(x["name"].AsString(), y["name"].AsString()),
-			cmp.Compare(len(x["params"].AsArray().Elems), len(y["params"].AsArray().Elems)))
-	})
 	return NewArray(out)
 }
 
