@@ -58,7 +58,7 @@ var workloads = []workload{
 
 // style is one way of writing every workload, in a folder of its own.
 type style struct {
-	name  string // as given to -style; the prefix of its rows but the first's
+	name  string // as given to -style
 	dir   string // the folder under -dir
 	title string
 }

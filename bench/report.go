@@ -240,6 +240,7 @@ func (t *table) write(w io.Writer) {
 	for _, g := range t.groups() {
 		writeRow(w, t.meanRow(g, cmps))
 	}
+	t.writeVsPython(w)
 
 	if len(cmps) > 0 {
 		fmt.Fprintln(w)
@@ -265,6 +266,50 @@ func (t *table) write(w io.Writer) {
 				}
 			}
 		}
+	}
+}
+
+// writeVsPython prints every Go engine's geometric mean against python3 in
+// each group, when python3 ran: how each engine stands against the common
+// yardstick, ours and the peers alike.
+func (t *table) writeVsPython(w io.Writer) {
+	py := slices.IndexFunc(t.engines, func(e engine) bool { return e.run == nil })
+	if py < 0 || len(t.engines) < 2 {
+		return
+	}
+	groups := t.groups()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Geometric mean of each engine's time / python3's time:")
+	fmt.Fprintln(w)
+	head, align := []string{"engine"}, []string{"---"}
+	for _, g := range groups {
+		label := g.label
+		if label == "" {
+			label = fmt.Sprintf("%d workloads", len(g.rows))
+		}
+		head, align = append(head, label), append(align, "---:")
+	}
+	writeRow(w, head)
+	writeRow(w, align)
+	for ei, e := range t.engines {
+		if ei == py {
+			continue
+		}
+		cols := []string{e.label}
+		for _, g := range groups {
+			var ratios []float64
+			for _, ri := range g.rows {
+				if ours, theirs := t.cells[ri][ei], t.cells[ri][py]; ours.ok() && theirs.ok() {
+					ratios = append(ratios, ours.median().Seconds()/theirs.median().Seconds())
+				}
+			}
+			if len(ratios) == len(g.rows) {
+				cols = append(cols, ratio(geomean(ratios)))
+			} else {
+				cols = append(cols, "-")
+			}
+		}
+		writeRow(w, cols)
 	}
 }
 

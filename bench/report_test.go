@@ -144,6 +144,29 @@ func TestWriteTable(t *testing.T) {
 	}
 }
 
+func TestWriteVsPython(t *testing.T) {
+	es := []engine{engines[0], engines[1], engines[4]} // rhai, lua, python
+	tab := fakeTable(es, twoStyles(), [][]float64{{1, 4, 2}, {1, 4, 2}, {3, 2, 1}, {-1, 2, 1}})
+	var out bytes.Buffer
+	tab.write(&out)
+	for _, want := range []string{
+		"| engine | expression style | function style | all 4 |",
+		"| rhai (this repo) | 0.50× | - | - |",
+		"| gopher-lua | 2.00× | 2.00× | 2.00× |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	tab = fakeTable([]engine{engines[0], engines[1]}, allRows()[:1], [][]float64{{1, 2}})
+	out.Reset()
+	tab.write(&out)
+	if strings.Contains(out.String(), "python3's time") {
+		t.Errorf("a table without python3 compares with it:\n%s", out.String())
+	}
+}
+
 func TestSelect(t *testing.T) {
 	ids := func(rs []row) string {
 		var out []string
