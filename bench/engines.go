@@ -9,6 +9,7 @@ import (
 
 	"github.com/dop251/goja"
 	lua "github.com/yuin/gopher-lua"
+	starjson "go.starlark.net/lib/json"
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
@@ -52,9 +53,14 @@ func runRhai(filename, src string) (string, error) {
 	return v.String(), nil
 }
 
+// luaOptions let the registry (gopher-lua's value stack) grow: table.concat
+// pushes every piece on it, and the json and text workloads join more
+// pieces than its default size holds.
+var luaOptions = lua.Options{RegistryMaxSize: 1 << 22, RegistryGrowStep: 1 << 16}
+
 // runLua runs a chunk; the result is the value it returns.
 func runLua(filename, src string) (string, error) {
-	L := lua.NewState()
+	L := lua.NewState(luaOptions)
 	defer L.Close()
 	if err := L.DoString(src); err != nil {
 		return "", fmt.Errorf("lua: %s: %w", filename, err)
@@ -81,10 +87,14 @@ var starlarkOptions = &syntax.FileOptions{
 	Recursion:       true,
 }
 
+// starlarkPredeclared is what a Starlark workload sees besides the
+// built-ins: the json module, predeclared as Bazel does.
+var starlarkPredeclared = starlark.StringDict{"json": starjson.Module}
+
 // runStarlark runs a file; the result is its global named "result".
 func runStarlark(filename, src string) (string, error) {
 	thread := &starlark.Thread{Name: "bench"}
-	globals, err := starlark.ExecFileOptions(starlarkOptions, thread, filename, src, nil)
+	globals, err := starlark.ExecFileOptions(starlarkOptions, thread, filename, src, starlarkPredeclared)
 	if err != nil {
 		return "", fmt.Errorf("starlark: %w", err)
 	}

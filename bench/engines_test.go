@@ -2,13 +2,12 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 )
 
-// readWorkload returns the source of workload w for engine e.
-func readWorkload(tb testing.TB, w workload, e engine) (string, string) {
-	file := filepath.Join("workloads", w.name+"."+e.ext)
+// readWorkload returns the source of row r for engine e.
+func readWorkload(tb testing.TB, r row, e engine) (string, string) {
+	file := r.path("workloads", e)
 	src, err := os.ReadFile(file)
 	if err != nil {
 		tb.Fatal(err)
@@ -16,16 +15,17 @@ func readWorkload(tb testing.TB, w workload, e engine) (string, string) {
 	return file, string(src)
 }
 
-// Every workload exists for every engine, and each Go engine computes the
-// expected result in-process (the harness checks python3 when it runs).
+// Every workload exists in every style for every engine, and each Go engine
+// computes the expected result in-process (the harness checks python3 when
+// it runs).
 func TestWorkloadResults(t *testing.T) {
-	for _, w := range workloads {
+	for _, w := range allRows() {
 		for _, e := range engines {
 			file, src := readWorkload(t, w, e)
 			if e.run == nil || testing.Short() {
 				continue
 			}
-			t.Run(w.name+"/"+e.name, func(t *testing.T) {
+			t.Run(w.id()+"/"+e.name, func(t *testing.T) {
 				got, err := e.run(file, src)
 				if err != nil {
 					t.Fatal(err)
@@ -42,15 +42,16 @@ func TestWorkloadResults(t *testing.T) {
 // profiling an engine on one of them, e.g.
 //
 //	go test -run '^$' -bench 'Workloads/sieve/rhai' -cpuprofile cpu.out
+//	go test -run '^$' -bench 'Workloads/fn/sieve/rhai' -cpuprofile cpu.out
 //
 // The numbers it prints are not the harness's, which times whole processes.
 func BenchmarkWorkloads(b *testing.B) {
-	for _, w := range workloads {
+	for _, w := range allRows() {
 		for _, e := range engines {
 			if e.run == nil {
 				continue
 			}
-			b.Run(w.name+"/"+e.name, func(b *testing.B) {
+			b.Run(w.id()+"/"+e.name, func(b *testing.B) {
 				file, src := readWorkload(b, w, e)
 				b.ReportAllocs()
 				for b.Loop() {

@@ -1,6 +1,9 @@
 // Command bench compares the speed of this repository's Rhai engine with
 // gopher-lua, goja and starlark-go (embedded through their Go modules) and
-// with the machine's python3, on the same six workloads written for each.
+// with the machine's python3, on the same ten workloads written for each,
+// in two styles: top-level expression style (workloads/) and the function
+// style users write, with functions, explicit returns and method calls
+// (workloads/fn/).
 //
 // Every measurement is a whole process: compile, run and exit. For the Go
 // engines the harness starts a fresh copy of itself with -run ENGINE FILE;
@@ -14,7 +17,7 @@
 //
 // Run it from this directory:
 //
-//	go run . [-n 5] [-only fib,sieve] [-engines rhai,lua]
+//	go run . [-n 5] [-only fib,fn/sieve] [-style fn] [-engines rhai,lua]
 package main
 
 import (
@@ -28,11 +31,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
 
-// workload is one row of the table: workloads/<name>.<ext> for each engine.
+// workload is one algorithm, written in every style for every engine.
 type workload struct {
 	name  string
 	title string
@@ -46,6 +50,53 @@ var workloads = []workload{
 	{"concat", "100,000-piece string concatenation", "100000"},
 	{"maps", "200,000 map inserts, then lookups", "19999900000"},
 	{"sort", "sorting 200,000 integers", "1073217995"},
+	{"json", "parse and re-serialise a 1 MB JSON document, 3 times", "3096984"},
+	{"closures", "map, filter and reduce with closures over 1,000,000 items", "749998500000"},
+	{"methods", "2,000,000 method calls and property accesses on a map", "1499426074"},
+	{"text", "split, replace, interpolate and join over 100,000 lines", "4197453"},
+}
+
+// style is one way of writing every workload, in a folder of its own.
+type style struct {
+	name  string // as given to -style
+	dir   string // the folder under -dir
+	title string
+}
+
+var styles = []style{
+	{"expr", "", "expression style"},
+	{"fn", "fn", "function style"},
+}
+
+// row is one line of the table: one workload in one style.
+type row struct {
+	workload
+	style style
+}
+
+// id names the row as -only accepts it and as its file is named under -dir
+// without the extension: "fib" or "fn/fib".
+func (r row) id() string {
+	if r.style.dir == "" {
+		return r.name
+	}
+	return r.style.dir + "/" + r.name
+}
+
+// path is the row's script for engine e under dir.
+func (r row) path(dir string, e engine) string {
+	return filepath.Join(dir, r.style.dir, r.name+"."+e.ext)
+}
+
+// allRows is every workload in every style, style by style.
+func allRows() []row {
+	var out []row
+	for _, s := range styles {
+		for _, w := range workloads {
+			out = append(out, row{w, s})
+		}
+	}
+	return out
 }
 
 func main() {
@@ -58,7 +109,7 @@ type config struct {
 	dir     string
 	python  string
 	timeout time.Duration
-	only    []workload
+	rows    []row
 	engines []engine
 }
 
@@ -67,7 +118,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var (
 		cfg     config
-		only    = fs.String("only", "", "comma-separated workloads to run (default all)")
+		only    = fs.String("only", "", "comma-separated workloads to run, as fib (every style) or fn/fib (default all)")
+		styleF  = fs.String("style", "", "run only this style of the workloads: expr or fn (default both)")
 		names   = fs.String("engines", "", "comma-separated engines to run (default all: rhai,lua,goja,starlark,python)")
 		runName = fs.String("run", "", "internal: run one workload file with this Go engine and print its result")
 	)
@@ -83,7 +135,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var err error
-	if cfg.only, err = selectWorkloads(*only); err == nil {
+	if cfg.rows, err = selectRows(*only, *styleF); err == nil {
 		cfg.engines, err = selectEngines(*names)
 	}
 	if err == nil && cfg.n < 1 {
@@ -97,7 +149,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bench:", err)
 		return 2
 	}
-	if _, err := os.Stat(filepath.Join(cfg.dir, cfg.only[0].name+".rhai")); err != nil {
+	if _, err := os.Stat(cfg.rows[0].path(cfg.dir, engines[0])); err != nil {
 		fmt.Fprintf(stderr, "bench: no workloads in %s (run from bench/ or pass -dir): %v\n", cfg.dir, err)
 		return 2
 	}
@@ -144,19 +196,30 @@ func runChild(name string, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func selectWorkloads(list string) ([]workload, error) {
-	if list == "" {
-		return workloads, nil
+// selectRows returns the rows named in list (all when empty) in the style
+// named by styleName (both when empty), in table order: a name without a
+// style prefix stands for the workload in every style.
+func selectRows(list, styleName string) ([]row, error) {
+	if styleName != "" && !slices.ContainsFunc(styles, func(s style) bool { return s.name == styleName }) {
+		return nil, fmt.Errorf("unknown style %q (want expr or fn)", styleName)
 	}
-	var out []workload
+	want := map[string]bool{}
 	for _, name := range strings.Split(list, ",") {
-		found := false
-		for _, w := range workloads {
-			if w.name == strings.TrimSpace(name) {
-				out, found = append(out, w), true
-			}
+		if name = strings.TrimSpace(name); name != "" {
+			want[name] = true
 		}
-		if !found {
+	}
+	var out []row
+	for _, r := range allRows() {
+		if styleName != "" && r.style.name != styleName {
+			continue
+		}
+		if len(want) == 0 || want[r.name] || want[r.id()] {
+			out = append(out, r)
+		}
+	}
+	for name := range want {
+		if !slices.ContainsFunc(out, func(r row) bool { return r.name == name || r.id() == name }) {
 			return nil, fmt.Errorf("unknown workload %q", name)
 		}
 	}
@@ -192,7 +255,7 @@ func measure(cfg config, progress io.Writer) (*table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &table{workloads: cfg.only, engines: cfg.engines, rounds: cfg.n,
+	t := &table{rows: cfg.rows, engines: cfg.engines, rounds: cfg.n,
 		host: fmt.Sprintf("%s %s/%s, %d CPUs", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
 	python := ""
 	for _, e := range cfg.engines {
@@ -205,23 +268,23 @@ func measure(cfg config, progress io.Writer) (*table, error) {
 			t.host += ", Python " + version
 		}
 	}
-	t.cells = make([][]cell, len(cfg.only))
+	t.cells = make([][]cell, len(cfg.rows))
 	for i := range t.cells {
 		t.cells[i] = make([]cell, len(cfg.engines))
 	}
 	for r := 0; r < cfg.n; r++ {
-		for wi, w := range cfg.only {
-			fmt.Fprintf(progress, "round %d/%d %-7s", r+1, cfg.n, w.name)
+		for wi, w := range cfg.rows {
+			fmt.Fprintf(progress, "round %d/%d %-12s", r+1, cfg.n, w.id())
 			for k := range cfg.engines {
 				ei := (k + r) % len(cfg.engines)
 				e, c := cfg.engines[ei], &t.cells[wi][ei]
 				if c.err != nil {
 					continue // a failure does not get better by retrying
 				}
-				file := filepath.Join(cfg.dir, w.name+"."+e.ext)
+				file := w.path(cfg.dir, e)
 				argv := []string{self, "-run", e.name, file}
 				if e.run == nil {
-					argv = []string{python, file}
+					argv = []string{python, "-I", file} // isolated: json.py must not shadow the json module
 				}
 				d, out, err := timeProcess(argv, cfg.timeout)
 				if err == nil && out != w.want {

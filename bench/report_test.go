@@ -35,13 +35,13 @@ func TestGeomean(t *testing.T) {
 	}
 }
 
-// fakeTable builds a table with one run per cell; secs[w][e] < 0 marks a
-// failed run.
-func fakeTable(es []engine, secs [][]float64) *table {
-	t := &table{workloads: workloads[:len(secs)], engines: es, rounds: 1, host: "test"}
-	for _, row := range secs {
+// fakeTable builds a table of rows with one run per cell; secs[row][engine]
+// < 0 marks a failed run.
+func fakeTable(es []engine, rows []row, secs [][]float64) *table {
+	t := &table{rows: rows, engines: es, rounds: 1, host: "test"}
+	for _, r := range secs {
 		var cells []cell
-		for _, s := range row {
+		for _, s := range r {
 			if s < 0 {
 				cells = append(cells, cell{err: errors.New("boom")})
 			} else {
@@ -53,39 +53,52 @@ func fakeTable(es []engine, secs [][]float64) *table {
 	return t
 }
 
+// twoStyles is fib and loop in both styles: fib, loop, fn/fib, fn/loop.
+func twoStyles() []row {
+	all := allRows()
+	n := len(workloads)
+	return []row{all[0], all[1], all[n], all[n+1]}
+}
+
 func TestTargets(t *testing.T) {
 	rhaiE, luaE, pyE := engines[0], engines[1], engines[4]
 	es := []engine{rhaiE, luaE, pyE}
 	tests := []struct {
-		name     string
-		secs     [][]float64 // rhai, lua, python per workload
-		lua, pyt bool
+		name string
+		secs [][]float64 // rhai, lua, python for fib, loop, fn/fib, fn/loop
+		lua  bool
+		pyt  []bool // expression style, function style, all
 	}{
-		{"all faster", [][]float64{{1, 2, 1}, {1, 2, 1}, {1, 2, 1}, {1, 2, 1}, {1, 2, 1}, {1, 2, 1}}, true, true},
-		{"one slower is allowed", [][]float64{{2.5, 2, 1}, {1, 2, 1}, {1, 2, 1}, {1, 2, 1}, {1, 2, 1}, {1, 2, 1}}, true, true},
-		{"two slower is not", [][]float64{{3, 2, 1}, {3, 2, 1}, {0.1, 2, 1}, {0.1, 2, 1}, {0.1, 2, 1}, {0.1, 2, 1}}, false, true},
-		{"slower on the mean", [][]float64{{100, 2, 1}, {1.9, 2, 1}, {1.9, 2, 1}, {1.9, 2, 1}, {1.9, 2, 1}, {1.9, 2, 1}}, false, false},
-		{"python at 1.2x", [][]float64{{1.2, 2, 1}, {1.2, 2, 1}, {1.2, 2, 1}, {1.2, 2, 1}, {1.2, 2, 1}, {1.2, 2, 1}}, true, true},
-		{"python above 1.2x", [][]float64{{1.3, 2, 1}, {1.3, 2, 1}, {1.3, 2, 1}, {1.3, 2, 1}, {1.3, 2, 1}, {1.3, 2, 1}}, true, false},
-		{"a failure misses", [][]float64{{-1, 2, 1}, {1, 2, 1}, {1, 2, 1}, {1, 2, 1}, {1, 2, 1}, {1, 2, 1}}, false, false},
+		{"all faster", [][]float64{{1, 2, 4}, {1, 2, 4}, {1, 2, 4}, {1, 2, 4}}, true, []bool{true, true, true}},
+		{"one slower misses", [][]float64{{1, 2, 4}, {1, 2, 4}, {1, 2, 4}, {2, 2, 10}}, false, []bool{true, true, true}},
+		{"python at the target", [][]float64{{0.45, 2, 1}, {0.45, 2, 1}, {0.45, 2, 1}, {0.45, 2, 1}}, true, []bool{true, true, true}},
+		{"one style above the target", [][]float64{{0.4, 2, 1}, {0.4, 2, 1}, {0.5, 2, 1}, {0.5, 2, 1}}, true, []bool{true, false, true}},
+		{"a failure misses", [][]float64{{-1, 2, 4}, {1, 2, 4}, {1, 2, 4}, {1, 2, 4}}, false, []bool{false, true, false}},
 	}
 	for _, tt := range tests {
-		tab := fakeTable(es, tt.secs)
+		tab := fakeTable(es, twoStyles(), tt.secs)
 		cmps := tab.comparisons()
 		if len(cmps) != 2 {
 			t.Fatalf("%s: %d comparisons, want 2", tt.name, len(cmps))
 		}
-		if _, met := tab.target(cmps[0]); met != tt.lua {
-			t.Errorf("%s: lua target met = %v, want %v", tt.name, met, tt.lua)
+		if ts := tab.targets(cmps[0]); len(ts) != 1 || ts[0].met != tt.lua {
+			t.Errorf("%s: lua targets %v, want one met = %v", tt.name, ts, tt.lua)
 		}
-		if _, met := tab.target(cmps[1]); met != tt.pyt {
-			t.Errorf("%s: python target met = %v, want %v", tt.name, met, tt.pyt)
+		ts := tab.targets(cmps[1])
+		if len(ts) != len(tt.pyt) {
+			t.Fatalf("%s: %d python targets, want %d", tt.name, len(ts), len(tt.pyt))
+		}
+		for i, want := range tt.pyt {
+			if ts[i].met != want {
+				t.Errorf("%s: python target %q met = %v, want %v", tt.name, ts[i].goal, ts[i].met, want)
+			}
 		}
 	}
 }
 
 func TestWriteTable(t *testing.T) {
-	tab := fakeTable([]engine{engines[0], engines[2]}, [][]float64{{0.5, 1}, {2, 1}})
+	es := []engine{engines[0], engines[2]}
+	tab := fakeTable(es, allRows()[:2], [][]float64{{0.5, 1}, {2, 1}})
 	var out bytes.Buffer
 	tab.write(&out)
 	for _, want := range []string{
@@ -93,7 +106,7 @@ func TestWriteTable(t *testing.T) {
 		"| fib: recursive fib(28), 5 times | 0.500 | 1.000 | 0.50× |",
 		"| loop: 1,000,000-iteration while loop | 2.000 | 1.000 | 2.00× |",
 		"| geometric mean | 1.000 | 1.000 | 1.00× |",
-		"- faster than goja on the geometric mean (1.00×) and on at least 1 of 2 workloads (1): missed",
+		"- faster than goja on every workload: on 1 of 2 (slower on loop): missed",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
@@ -103,7 +116,22 @@ func TestWriteTable(t *testing.T) {
 		t.Error("failed() = true for a table without failures")
 	}
 
-	tab = fakeTable([]engine{engines[0], engines[2]}, [][]float64{{0.5, -1}})
+	tab = fakeTable(es, twoStyles(), [][]float64{{0.5, 1}, {0.5, 1}, {2, 1}, {2, 1}})
+	out.Reset()
+	tab.write(&out)
+	for _, want := range []string{
+		"| fn/fib: recursive fib(28), 5 times | 2.000 | 1.000 | 2.00× |",
+		"| geometric mean, expression style | 0.500 | 1.000 | 0.50× |",
+		"| geometric mean, function style | 2.000 | 1.000 | 2.00× |",
+		"| geometric mean, all 4 | 1.000 | 1.000 | 1.00× |",
+		"(slower on fn/fib, fn/loop)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	tab = fakeTable(es, allRows()[:1], [][]float64{{0.5, -1}})
 	out.Reset()
 	tab.write(&out)
 	for _, want := range []string{"| 0.500 | FAIL | - |", "- fib/goja: boom", "compared on only 0 of 1 workloads"} {
@@ -116,13 +144,59 @@ func TestWriteTable(t *testing.T) {
 	}
 }
 
-func TestSelect(t *testing.T) {
-	ws, err := selectWorkloads("sort, fib")
-	if err != nil || len(ws) != 2 || ws[0].name != "sort" || ws[1].name != "fib" {
-		t.Errorf("selectWorkloads = %v, %v", ws, err)
+func TestWriteVsPython(t *testing.T) {
+	es := []engine{engines[0], engines[1], engines[4]} // rhai, lua, python
+	tab := fakeTable(es, twoStyles(), [][]float64{{1, 4, 2}, {1, 4, 2}, {3, 2, 1}, {-1, 2, 1}})
+	var out bytes.Buffer
+	tab.write(&out)
+	for _, want := range []string{
+		"| engine | expression style | function style | all 4 |",
+		"| rhai (this repo) | 0.50× | - | - |",
+		"| gopher-lua | 2.00× | 2.00× | 2.00× |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
 	}
-	if _, err := selectWorkloads("nope"); err == nil {
-		t.Error("selectWorkloads accepted an unknown workload")
+
+	tab = fakeTable([]engine{engines[0], engines[1]}, allRows()[:1], [][]float64{{1, 2}})
+	out.Reset()
+	tab.write(&out)
+	if strings.Contains(out.String(), "python3's time") {
+		t.Errorf("a table without python3 compares with it:\n%s", out.String())
+	}
+}
+
+func TestSelect(t *testing.T) {
+	ids := func(rs []row) string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.id())
+		}
+		return strings.Join(out, ",")
+	}
+	tests := []struct {
+		only, style, want string
+	}{
+		{"sort, fib", "", "fib,sort,fn/fib,fn/sort"},
+		{"fn/json,loop", "", "loop,fn/loop,fn/json"},
+		{"fib", "fn", "fn/fib"},
+		{"fib", "expr", "fib"},
+		{"", "fn", "fn/fib,fn/loop,fn/sieve,fn/concat,fn/maps,fn/sort,fn/json,fn/closures,fn/methods,fn/text"},
+	}
+	for _, tt := range tests {
+		rs, err := selectRows(tt.only, tt.style)
+		if err != nil || ids(rs) != tt.want {
+			t.Errorf("selectRows(%q, %q) = %s, %v; want %s", tt.only, tt.style, ids(rs), err, tt.want)
+		}
+	}
+	if rs, _ := selectRows("", ""); len(rs) != 2*len(workloads) {
+		t.Errorf("selectRows() = %d rows, want %d", len(rs), 2*len(workloads))
+	}
+	for _, bad := range [][2]string{{"nope", ""}, {"fn/nope", ""}, {"fn/fib", "expr"}, {"", "lambda"}} {
+		if _, err := selectRows(bad[0], bad[1]); err == nil {
+			t.Errorf("selectRows(%q, %q) accepted", bad[0], bad[1])
+		}
 	}
 	es, err := selectEngines("python,rhai")
 	if err != nil || len(es) != 2 || es[0].name != "rhai" || es[1].name != "python" {

@@ -9,9 +9,13 @@ import (
 type AST struct {
 	file *syntax.File
 	fns  map[fnKey]*scriptFn
-	// byIndex holds the functions of file.Funcs in order, for calls the
-	// parser resolved (syntax.Call.FnIndex).
+	// byIndex holds the functions of file.Funcs in order, for the calls
+	// the compiler resolved to them.
 	byIndex []*scriptFn
+	// main is the top level compiled, nil when it must be tree-walked.
+	main code
+	// targets resolves calls to the functions of byIndex.
+	targets targets
 	// reads is what the script may read from its scope (see MayRead),
 	// found on first use.
 	reads reads
@@ -28,6 +32,8 @@ type scriptFn struct {
 	decl      *syntax.FnDecl
 	anonymous bool
 	ast       *AST // the script that defined it, for calls between its functions
+	// code is the body compiled, nil when it must be tree-walked.
+	code code
 }
 
 // Functions lists the script-defined, non-anonymous functions as name/arity.
@@ -68,9 +74,11 @@ func keyOf(d *syntax.FnDecl) fnKey {
 }
 
 func newAST(f *syntax.File) *AST {
-	a := &AST{file: f, fns: make(map[fnKey]*scriptFn, len(f.Funcs)), byIndex: make([]*scriptFn, len(f.Funcs))}
+	t := newTargets(f.Funcs)
+	a := &AST{file: f, fns: make(map[fnKey]*scriptFn, len(f.Funcs)), byIndex: make([]*scriptFn, len(f.Funcs)),
+		main: compileBody(t, nil, f.Stmts), targets: t}
 	for i, d := range f.Funcs {
-		sf := &scriptFn{decl: d, anonymous: d.Anon, ast: a}
+		sf := &scriptFn{decl: d, anonymous: d.Anon, ast: a, code: compileFn(t, d)}
 		a.fns[keyOf(d)] = sf
 		a.byIndex[i] = sf
 	}
@@ -115,14 +123,14 @@ func (e *Engine) CompileExpression(src string) (*AST, error) {
 // earlier inputs.
 func (a *AST) Merge(other *AST) *AST {
 	m := &AST{file: other.file, fns: make(map[fnKey]*scriptFn, len(a.fns)+len(other.fns)),
-		byIndex: make([]*scriptFn, len(other.byIndex))}
+		byIndex: make([]*scriptFn, len(other.byIndex)), main: other.main, targets: other.targets}
 	// Every function is bound anew to the merged AST, so that functions of
 	// either side can call each other.
 	for k, f := range a.fns {
-		m.fns[k] = &scriptFn{decl: f.decl, anonymous: f.anonymous, ast: m}
+		m.fns[k] = &scriptFn{decl: f.decl, anonymous: f.anonymous, ast: m, code: f.code}
 	}
 	for i, d := range other.file.Funcs {
-		sf := &scriptFn{decl: d, anonymous: d.Anon, ast: m}
+		sf := &scriptFn{decl: d, anonymous: d.Anon, ast: m, code: other.byIndex[i].code}
 		m.fns[keyOf(d)] = sf
 		m.byIndex[i] = sf
 	}

@@ -51,7 +51,7 @@ func (c *Context) CallWithThis(fn Value, this *Value, args ...Value) (Value, err
 		fn = NewFnPtr(&FnPtr{Name: fn.AsString()})
 	}
 	if fn.t != TypeFnPtr {
-		return Unit, NewError(ErrorMismatchDataType, "Data type incorrect: %s (expecting Fn)", fn.TypeName())
+		return Unit, typeMismatch(Position{}, fn.TypeName(), "Fn")
 	}
 	return c.ev.callFnPtr(fn, args, this, c.pos)
 }

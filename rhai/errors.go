@@ -65,6 +65,9 @@ type EvalError struct {
 	Fn string
 
 	thrown bool // raised by a throw statement
+	// fields are what Rhai adds for this error to the map `catch (e)`
+	// binds: function, variable, index, length... (see with).
+	fields map[string]Value
 }
 
 func (e *EvalError) Error() string {
@@ -89,6 +92,38 @@ func (e *EvalError) write(b *strings.Builder) {
 		b.WriteString(": ")
 		e.Inner.write(b)
 	}
+}
+
+// with adds a field that the map `catch (e)` binds carries for this
+// error, as Rhai's EvalAltResult::dump_fields does, and returns e.
+func (e *EvalError) with(key string, v Value) *EvalError {
+	if e.fields == nil {
+		e.fields = make(map[string]Value, 2)
+	}
+	e.fields[key] = v
+	return e
+}
+
+// withBounds adds the index and length fields of an out-of-bounds error.
+func (e *EvalError) withBounds(index int64, length int) *EvalError {
+	return e.with("index", Int(index)).with("length", Int(int64(length)))
+}
+
+// fnNotFound is ErrorFunctionNotFound for the signature sig, "name (types)".
+func fnNotFound(pos Position, sig string) *EvalError {
+	return errAt(ErrorFunctionNotFound, pos, "Function not found: %s", sig).with("function", String(sig))
+}
+
+// varNotFound is ErrorVariableNotFound for the variable name.
+func varNotFound(pos Position, name string) *EvalError {
+	return errAt(ErrorVariableNotFound, pos, "Variable not found: %s", name).with("variable", String(name))
+}
+
+// typeMismatch is ErrorMismatchDataType for a value of type actual where
+// one of type expected was needed.
+func typeMismatch(pos Position, actual, expected string) *EvalError {
+	return errAt(ErrorMismatchDataType, pos, "Data type incorrect: %s (expecting %s)", actual, expected).
+		with("requested", String(expected)).with("actual", String(actual))
 }
 
 // Root returns the innermost error of a chain of ErrorInFunctionCall.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/picloud/picloud/rhai/syntax"
 )
@@ -58,14 +59,15 @@ type evaluator struct {
 	debug    func(string, Position)
 
 	stack []variable
-	base  int    // index of the current function's first variable
+	base  int // index of the current function's first variable
+	// fb is the stack index of slot 0 of the compiled code running: the
+	// first variable of its function, or the first variable the script's
+	// top level declares.
+	fb    int
 	this  *Value // bound `this`, nil outside methods
 	ast   *AST   // functions visible to the running code
 	depth int    // function call depth
-	// hidden counts the arguments of a call being set up on top of the
-	// stack: index hints skip them.
-	hidden int
-	ops    uint64 // operations so far
+	ops   uint64 // operations so far
 	// sizeVisits counts the values measure visited, for RunStats.
 	sizeVisits int
 	// long is RunOptions.Long, called at every check past longAfter.
@@ -74,6 +76,8 @@ type evaluator struct {
 	// nextCheck is the operation count at which tick next looks at the
 	// limit and the context.
 	nextCheck uint64
+	// lastYield is the operation count at the last yield of the processor.
+	lastYield uint64
 	flow      flow    // reused for break/continue/return
 	glob      *global // constants reachable as global::NAME
 
@@ -90,6 +94,17 @@ type evaluator struct {
 	typed     map[fnKey]*scriptFn // typed methods of imported modules
 	nImport   int
 	caught    *EvalError // the error being handled by the innermost catch
+	// freshP is the array, map or blob the last native call returned when
+	// that function builds its result afresh (freshKind says how much of
+	// it): binding it to an owner right away needs no full copy.
+	freshP    unsafe.Pointer
+	freshKind freshKind
+	// localEval is set while eval'd code runs below the script's top
+	// level, where the constants it declares are not global.
+	localEval bool
+	// moduleGlobs holds, on a run's first evaluator, the global constants
+	// of each imported module's AST: its functions read them as global::X.
+	moduleGlobs map[*AST]*global
 	// mem accounts the run's memory when MaxMemory is set; it points to
 	// memState of the run's first evaluator.
 	mem      *memAccount
@@ -122,7 +137,7 @@ func (e *Engine) Run(ast *AST, opts RunOptions) (result Value, err error) {
 	if scope != nil {
 		ev.stack = append(ev.stack, scope.vars...)
 	}
-	result, err = ev.runMain(ast.file)
+	result, err = ev.runMain(ast)
 	if opts.Stats != nil {
 		opts.Stats.Operations = ev.ops
 		opts.Stats.MemoryChecks, opts.Stats.MemoryPeak = ev.memState.walks, ev.memState.peak
@@ -232,8 +247,15 @@ func (ev *evaluator) release() {
 
 // runMain runs the top level of a script and turns a stray return into the
 // script's value.
-func (ev *evaluator) runMain(f *syntax.File) (Value, error) {
-	v, err := ev.execStmts(f.Stmts)
+func (ev *evaluator) runMain(a *AST) (Value, error) {
+	var v Value
+	var err error
+	if a.main != nil {
+		ev.fb = len(ev.stack)
+		v, err = a.main(ev)
+	} else {
+		v, err = ev.execStmts(a.file.Stmts)
+	}
 	if err != nil {
 		if fl, ok := err.(*flow); ok && (fl.kind == flowReturn || fl.kind == flowExit) {
 			return fl.value, nil
@@ -284,21 +306,28 @@ func (ev *evaluator) checkOps(pos Position) error {
 	if max := ev.limits.MaxOperations; max > 0 && max+1 < ev.nextCheck {
 		ev.nextCheck = max + 1
 	}
-	// A long run lets other goroutines in every checkInterval operations
-	// (some microseconds) rather than holding its processor until Go
+	// A long run lets other goroutines in every yieldInterval operations
+	// (tens of microseconds) rather than holding its processor until Go
 	// preempts it (10 ms): on a small machine a few runs that only burn
 	// CPU otherwise add tens of milliseconds to every short request
 	// served beside them. Runs shorter than yieldAfter operations (about
 	// a millisecond) never yield, so that they finish at full speed.
-	if ev.ops >= yieldAfter {
+	if ev.ops >= yieldAfter && ev.ops-ev.lastYield >= yieldInterval {
+		ev.lastYield = ev.ops
 		runtime.Gosched()
 	}
 	return nil
 }
 
 // yieldAfter is how many operations a run does before it starts to yield
-// its processor at every check.
-const yieldAfter = 64 * checkInterval
+// its processor; it then yields every yieldInterval operations. A yield
+// costs some microseconds when other processors are idle (the scheduler
+// wakes one), so yielding at every check would take a fifth of a long
+// run's time.
+const (
+	yieldAfter    = 64 * checkInterval
+	yieldInterval = 16 * checkInterval
+)
 
 func errAt(kind ErrorKind, pos Position, format string, args ...any) *EvalError {
 	return &EvalError{Kind: kind, Msg: fmt.Sprintf(format, args...), Pos: pos}
@@ -315,16 +344,23 @@ func (ev *evaluator) push(name string, v Value, konst bool) error {
 	return nil
 }
 
-// find returns the stack index of the variable named by id, or -1.
-func (ev *evaluator) find(id *syntax.Ident) int {
-	n := len(ev.stack) - ev.hidden
-	if id.Index > 0 {
-		if i := n - id.Index; i >= ev.base && ev.stack[i].name == id.Name {
-			return i
-		}
+// reserve adds n nameless variables to the stack and returns the index of
+// the first.
+func (ev *evaluator) reserve(n int) int {
+	mark := len(ev.stack)
+	if cap(ev.stack)-mark < n {
+		ev.stack = append(ev.stack, make([]variable, n)...)
+	} else {
+		ev.stack = ev.stack[:mark+n]
 	}
-	return ev.findName(id.Name)
+	return mark
 }
+
+// find returns the stack index of the variable named by id, or -1. The
+// compiled code reads its variables through slots; this is the lookup by
+// name of the tree-walking evaluator and of names the compiler left to
+// run time.
+func (ev *evaluator) find(id *syntax.Ident) int { return ev.findName(id.Name) }
 
 func (ev *evaluator) findName(name string) int {
 	for i := len(ev.stack) - 1; i >= ev.base; i-- {
@@ -432,7 +468,7 @@ func (ev *evaluator) execStmt(s syntax.Stmt) (Value, error) {
 			}
 		}
 		v = v.Flatten()
-		return Unit, &EvalError{Kind: ErrorRuntime, Msg: "Runtime error: " + v.String(), Pos: s.Pos, Value: v, thrown: true}
+		return Unit, &EvalError{Kind: ErrorRuntime, Msg: thrownText(v), Pos: s.Pos, Value: v, thrown: true}
 	case *syntax.Try:
 		return ev.execTry(s)
 	case *syntax.Import:
@@ -441,6 +477,16 @@ func (ev *evaluator) execStmt(s syntax.Stmt) (Value, error) {
 		return Unit, nil
 	}
 	return Unit, errAt(ErrorRuntime, s.Position(), "unknown statement %T", s)
+}
+
+// thrownText is the message of an error raised by throw: the value as
+// print shows it, or in debug form when that is empty (`throw;`). The
+// kind, ErrorRuntime, already says that it is a runtime error.
+func thrownText(v Value) string {
+	if s := v.String(); s != "" {
+		return s
+	}
+	return v.DebugString()
 }
 
 // IsLimit reports whether err is an exceeded limit (operations, call depth,
@@ -467,17 +513,24 @@ func catchable(e *EvalError) bool {
 }
 
 func (ev *evaluator) execTry(s *syntax.Try) (Value, error) {
-	mark, base, this, depth := len(ev.stack), ev.base, ev.this, ev.depth
-	_, err := ev.execBlock(s.Body)
+	return ev.tryCatch(s,
+		func(ev *evaluator) (Value, error) { return ev.execBlock(s.Body) },
+		func(ev *evaluator) (Value, error) { return ev.execBlock(s.Catch) })
+}
+
+// tryCatch runs a try statement whose blocks are body and catch.
+func (ev *evaluator) tryCatch(s *syntax.Try, body, catch code) (Value, error) {
+	mark, base, fb, this, depth := len(ev.stack), ev.base, ev.fb, ev.this, ev.depth
+	v, err := body(ev)
 	if err == nil {
-		return Unit, nil
+		return v, nil
 	}
 	ee, ok := err.(*EvalError)
 	if !ok || !catchable(ee) {
 		return Unit, err
 	}
 	ev.truncate(mark)
-	ev.base, ev.this, ev.depth = base, this, depth
+	ev.base, ev.fb, ev.this, ev.depth = base, fb, this, depth
 	outer := ev.caught
 	ev.caught = ee
 	defer func() { ev.caught = outer }()
@@ -486,7 +539,7 @@ func (ev *evaluator) execTry(s *syntax.Try) (Value, error) {
 			return Unit, err
 		}
 	}
-	_, err = ev.execBlock(s.Catch)
+	_, err = catch(ev)
 	ev.truncate(mark)
 	return Unit, err
 }
@@ -498,10 +551,11 @@ func errorValue(e *EvalError) Value {
 	if root.thrown {
 		return root.Value
 	}
-	m := map[string]Value{
-		"message": String(root.Msg),
-		"error":   String(string(root.Kind)),
+	m := make(map[string]Value, 4+len(root.fields))
+	for k, v := range root.fields {
+		m[k] = v
 	}
+	m["message"], m["error"] = String(root.Msg), String(string(root.Kind))
 	if root.Pos.IsValid() {
 		m["line"] = Int(int64(root.Pos.Line))
 		m["position"] = Int(int64(root.Pos.Col))
@@ -523,16 +577,71 @@ func (ev *evaluator) evalOwned(x syntax.Expr) (Value, error) {
 		v = v.asShared().V
 	}
 	if v.needsClone() && !isFresh(x) {
+		if isCall(x) {
+			return ev.own(v, x.Position())
+		}
 		return ev.clone(v, x.Position())
 	}
 	return v, nil
 }
 
+// isCall reports whether x is a call, whose value may be the fresh result
+// of a native function.
+func isCall(x syntax.Expr) bool {
+	switch x.(type) {
+	case *syntax.Call, *syntax.MethodCall:
+		return true
+	}
+	return false
+}
+
+// own copies the value of a call for a new owner, unless it is the fresh
+// result of the last native call: then only what of it may be shared is
+// copied.
+func (ev *evaluator) own(v Value, pos Position) (Value, error) {
+	if v.p != ev.freshP {
+		return ev.clone(v, pos)
+	}
+	ev.freshP = nil
+	if ev.freshKind == freshDeep {
+		return v, nil
+	}
+	var n int64
+	switch v.t {
+	case TypeArray:
+		elems := v.AsArray().Elems
+		for i, e := range elems {
+			if e.needsClone() {
+				elems[i] = e.cloneDepth(1, &n)
+			}
+		}
+	case TypeMap:
+		m := v.AsMap().M
+		for k, e := range m {
+			if e.needsClone() {
+				m[k] = e.cloneDepth(1, &n)
+			}
+		}
+	default:
+		return ev.clone(v, pos)
+	}
+	if ev.mem == nil || n == 0 {
+		return v, nil
+	}
+	return v, ev.charge(n, v, pos)
+}
+
 // evalElement evaluates one element of an array or map literal as a value
 // the literal owns. It is measured before it is copied: a literal of many
 // big values must fail without building them all.
-func (ev *evaluator) evalElement(e syntax.Expr, budget *sizeBudget) (Value, error) {
-	v, err := ev.eval(e)
+func (ev *evaluator) evalElement(e syntax.Expr, value code, budget *sizeBudget) (Value, error) {
+	var v Value
+	var err error
+	if value != nil {
+		v, err = value(ev)
+	} else {
+		v, err = ev.eval(e)
+	}
 	if err != nil {
 		return Unit, err
 	}
@@ -637,9 +746,9 @@ func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
 	case *syntax.Switch:
 		return ev.evalSwitch(x)
 	case *syntax.ArrayLit:
-		return ev.evalArrayLit(x)
+		return ev.evalArrayLit(x, nil)
 	case *syntax.MapLit:
-		return ev.evalMapLit(x)
+		return ev.evalMapLit(x, nil)
 	case *syntax.InterpString:
 		return ev.evalInterp(x)
 	case *syntax.This:
@@ -662,7 +771,8 @@ func (ev *evaluator) eval(x syntax.Expr) (Value, error) {
 // evalArrayLit builds an array literal. Its size is checked before the
 // elements are made, and with a memory limit the array is a root while
 // they are, so that [big(), big(), …] counts what it already holds.
-func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit) (Value, error) {
+// values, when not nil, is the elements' compiled code.
+func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit, values []code) (Value, error) {
 	arr := NewArray(make([]Value, len(x.Elems)))
 	elems := arr.AsArray().Elems
 	budget := sizeBudget{ev: ev, s: dataSize{arr: len(elems)}}
@@ -671,10 +781,10 @@ func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit) (Value, error) {
 	}
 	var err error
 	if ev.mem == nil {
-		err = ev.fillArrayLit(x, elems, &budget)
+		err = ev.fillArrayLit(x, values, elems, &budget)
 	} else if err = ev.startBuilding(arr, objectBytes+valueBytes*int64(len(elems)), x.Pos); err == nil {
 		// The literal is live while its elements are made.
-		err = ev.fillArrayLit(x, elems, &budget)
+		err = ev.fillArrayLit(x, values, elems, &budget)
 		ev.doneBuilding()
 	}
 	if err != nil {
@@ -683,9 +793,9 @@ func (ev *evaluator) evalArrayLit(x *syntax.ArrayLit) (Value, error) {
 	return arr, nil
 }
 
-func (ev *evaluator) fillArrayLit(x *syntax.ArrayLit, elems []Value, budget *sizeBudget) error {
+func (ev *evaluator) fillArrayLit(x *syntax.ArrayLit, values []code, elems []Value, budget *sizeBudget) error {
 	for i, e := range x.Elems {
-		v, err := ev.evalElement(e, budget)
+		v, err := ev.evalElement(e, codeAt(values, i), budget)
 		if err != nil {
 			return err
 		}
@@ -695,7 +805,7 @@ func (ev *evaluator) fillArrayLit(x *syntax.ArrayLit, elems []Value, budget *siz
 }
 
 // evalMapLit builds a map literal, like evalArrayLit.
-func (ev *evaluator) evalMapLit(x *syntax.MapLit) (Value, error) {
+func (ev *evaluator) evalMapLit(x *syntax.MapLit, values []code) (Value, error) {
 	mv := NewMap(make(map[string]Value, len(x.Keys)))
 	m := mv.AsMap().M
 	budget := sizeBudget{ev: ev, s: dataSize{maps: len(x.Keys)}}
@@ -704,10 +814,10 @@ func (ev *evaluator) evalMapLit(x *syntax.MapLit) (Value, error) {
 	}
 	var err error
 	if ev.mem == nil {
-		err = ev.fillMapLit(x, m, &budget)
+		err = ev.fillMapLit(x, values, m, &budget)
 	} else if err = ev.startBuilding(mv, mapLitBytes(x), x.Pos); err == nil {
 		// The literal is live while its values are made.
-		err = ev.fillMapLit(x, m, &budget)
+		err = ev.fillMapLit(x, values, m, &budget)
 		ev.doneBuilding()
 	}
 	if err != nil {
@@ -716,9 +826,17 @@ func (ev *evaluator) evalMapLit(x *syntax.MapLit) (Value, error) {
 	return mv, nil
 }
 
-func (ev *evaluator) fillMapLit(x *syntax.MapLit, m map[string]Value, budget *sizeBudget) error {
+// codeAt is values[i], or nil when there is no compiled code.
+func codeAt(values []code, i int) code {
+	if values == nil {
+		return nil
+	}
+	return values[i]
+}
+
+func (ev *evaluator) fillMapLit(x *syntax.MapLit, values []code, m map[string]Value, budget *sizeBudget) error {
 	for i, k := range x.Keys {
-		v, err := ev.evalElement(x.Values[i], budget)
+		v, err := ev.evalElement(x.Values[i], codeAt(values, i), budget)
 		if err != nil {
 			return err
 		}
@@ -731,11 +849,7 @@ func (ev *evaluator) evalIdent(x *syntax.Ident) (Value, error) {
 	if i := ev.find(x); i >= 0 {
 		v := ev.stack[i].value
 		if v.t == TypeShared {
-			sh := v.asShared()
-			if sh.borrowed > 0 {
-				return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected when accessing variable: %s", x.Name)
-			}
-			return sh.V, nil
+			return readShared(v, x)
 		}
 		return v, nil
 	}
@@ -743,7 +857,7 @@ func (ev *evaluator) evalIdent(x *syntax.Ident) (Value, error) {
 	if ev.hasScriptFnNamed(x.Name) {
 		return NewFnPtr(&FnPtr{Name: x.Name}), nil
 	}
-	return Unit, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: %s", x.Name)
+	return Unit, varNotFound(x.Pos, x.Name)
 }
 
 func (ev *evaluator) evalBool(x syntax.Expr) (bool, error) {
@@ -757,11 +871,7 @@ func (ev *evaluator) evalBool(x syntax.Expr) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	b, ok := v.Flatten().Truthy()
-	if !ok {
-		return false, errAt(ErrorMismatchDataType, x.Position(), "Data type incorrect: %s (expecting bool)", v.TypeName())
-	}
-	return b, nil
+	return truthy(v, x.Position())
 }
 
 func (ev *evaluator) evalInterp(x *syntax.InterpString) (Value, error) {
@@ -775,51 +885,78 @@ func (ev *evaluator) evalInterp(x *syntax.InterpString) (Value, error) {
 		if err != nil {
 			return Unit, err
 		}
-		if v = v.Flatten(); v.t == TypeBlob {
-			// A blob joins a string as UTF-8 text, as with +=.
-			buf = append(buf, strlibLossyUTF8(v.AsBlob().B)...)
-		} else {
-			buf = append(buf, v.String()...)
-		}
+		buf = appendInterp(buf, v)
 	}
-	if err := ev.checkSize(len(buf), -1, -1, -1, x.Pos); err != nil {
+	return ev.interpString(buf, x.Pos)
+}
+
+// appendInterp appends the text of an interpolated value.
+func appendInterp(buf []byte, v Value) []byte {
+	if v = v.Flatten(); v.t == TypeBlob {
+		// A blob joins a string as UTF-8 text, as with +=.
+		return append(buf, strlibLossyUTF8(v.AsBlob().B)...)
+	}
+	return append(buf, v.String()...)
+}
+
+// interpString makes the string an interpolation built, within the limits.
+func (ev *evaluator) interpString(buf []byte, pos Position) (Value, error) {
+	if err := ev.checkSize(len(buf), -1, -1, -1, pos); err != nil {
 		return Unit, err
 	}
 	s := String(string(buf))
 	if ev.mem != nil {
-		return s, ev.charge(int64(len(buf)), s, x.Pos)
+		return s, ev.charge(int64(len(buf)), s, pos)
 	}
 	return s, nil
 }
 
 func (ev *evaluator) evalRange(x *syntax.Range) (Value, error) {
-	start, end := int64(0), int64(1<<63-1)
+	return ev.makeRange(x, nil, nil)
+}
+
+// makeRange builds a range; start and end, when not nil, are the ends'
+// compiled code.
+func (ev *evaluator) makeRange(x *syntax.Range, start, end code) (Value, error) {
+	from, to := int64(0), int64(1<<63-1)
 	inclusive := x.Inclusive
 	if x.Start != nil {
-		v, err := ev.eval(x.Start)
+		n, err := ev.rangeEnd(x.Start, start)
 		if err != nil {
 			return Unit, err
 		}
-		v = v.Flatten()
-		if v.t != TypeInt {
-			return Unit, errAt(ErrorMismatchDataType, x.Start.Position(), "Data type incorrect: %s (expecting i64)", v.TypeName())
-		}
-		start = v.AsInt()
+		from = n
 	}
 	if x.End != nil {
-		v, err := ev.eval(x.End)
+		n, err := ev.rangeEnd(x.End, end)
 		if err != nil {
 			return Unit, err
 		}
-		v = v.Flatten()
-		if v.t != TypeInt {
-			return Unit, errAt(ErrorMismatchDataType, x.End.Position(), "Data type incorrect: %s (expecting i64)", v.TypeName())
-		}
-		end = v.AsInt()
+		to = n
 	} else {
 		inclusive = false
 	}
-	return NewRange(start, end, inclusive), nil
+	return NewRange(from, to, inclusive), nil
+}
+
+func (ev *evaluator) rangeEnd(x syntax.Expr, value code) (int64, error) {
+	v, err := ev.run(x, value)
+	if err != nil {
+		return 0, err
+	}
+	v = v.Flatten()
+	if v.t != TypeInt {
+		return 0, typeMismatch(x.Position(), v.TypeName(), "i64")
+	}
+	return v.AsInt(), nil
+}
+
+// run evaluates x through its compiled code when there is one.
+func (ev *evaluator) run(x syntax.Expr, value code) (Value, error) {
+	if value != nil {
+		return value(ev)
+	}
+	return ev.eval(x)
 }
 
 // Loops.
@@ -847,6 +984,9 @@ func (ev *evaluator) evalWhile(x *syntax.While) (Value, error) {
 			if fl.kind == flowBreak {
 				return fl.value, nil
 			}
+			if fl.kind == flowExit {
+				return Unit, err
+			}
 		}
 	}
 }
@@ -854,16 +994,7 @@ func (ev *evaluator) evalWhile(x *syntax.While) (Value, error) {
 // loopBody runs one iteration; done reports a break (with its value).
 func (ev *evaluator) loopBody(b *syntax.Block) (done bool, v Value, err error) {
 	_, err = ev.execBlock(b)
-	if err != nil {
-		fl, ok := err.(*flow)
-		if !ok || fl.kind == flowReturn {
-			return true, Unit, err
-		}
-		if fl.kind == flowBreak {
-			return true, fl.value, nil
-		}
-	}
-	return false, Unit, nil
+	return loopStep(err)
 }
 
 func (ev *evaluator) evalFor(x *syntax.For) (Value, error) {
@@ -895,6 +1026,13 @@ func (ev *evaluator) evalFor(x *syntax.For) (Value, error) {
 		count++
 		return ev.loopBody(x.Body)
 	}
+	return ev.forEach(x, iter, step)
+}
+
+// forEach calls step with each value iter yields, until step reports a
+// break or an error.
+func (ev *evaluator) forEach(x *syntax.For, iter Value, step func(Value) (bool, Value, error)) (Value, error) {
+	var err error
 	switch iter.t {
 	case TypeRange, TypeRangeInclusive:
 		s, e, incl := iter.AsRange()
@@ -981,52 +1119,48 @@ type Iterator interface {
 }
 
 func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
+	return ev.runSwitch(x, nil)
+}
+
+// switchCode is a switch compiled: the code of each part, in the order of
+// the syntax (a range case value has the code of its ends instead).
+type switchCode struct {
+	x, def       code
+	values       [][]code
+	starts, ends [][]code
+	guards       []func(ev *evaluator) (bool, error)
+	bodies       []code
+}
+
+// runSwitch runs a switch; sc, when not nil, is its compiled code.
+func (ev *evaluator) runSwitch(x *syntax.Switch, sc *switchCode) (Value, error) {
 	if err := ev.tick(x.Pos); err != nil {
 		return Unit, err
 	}
-	v, err := ev.eval(x.X)
+	var xc, def code
+	if sc != nil {
+		xc, def = sc.x, sc.def
+	}
+	v, err := ev.run(x.X, xc)
 	if err != nil {
 		return Unit, err
 	}
 	v = v.Flatten()
-	for _, c := range x.Cases {
-		matched := false
-		// Values of different types never match: Rhai hashes case values.
-		for _, cv := range c.Values {
-			if r, ok := cv.(*syntax.Range); ok && v.t == TypeInt {
-				rv, err := ev.evalRange(r)
-				if err != nil {
-					return Unit, err
-				}
-				s, e, incl := rv.AsRange()
-				n := v.AsInt()
-				if n >= s && (n < e || incl && n == e) {
-					matched = true
-					break
-				}
-				continue
-			}
-			w, err := ev.eval(cv)
-			if err != nil {
-				return Unit, err
-			}
-			if w = w.Flatten(); w.t != v.t {
-				continue
-			}
-			eq, err := ev.valuesEqual(v, w, cv.Position())
-			if err != nil {
-				return Unit, err
-			}
-			if eq {
-				matched = true
-				break
-			}
+	for i, c := range x.Cases {
+		matched, err := ev.caseMatches(c, v, sc, i)
+		if err != nil {
+			return Unit, err
 		}
 		if !matched {
 			continue
 		}
 		if c.Guard != nil {
-			ok, err := ev.evalBool(c.Guard)
+			var ok bool
+			if sc != nil {
+				ok, err = sc.guards[i](ev)
+			} else {
+				ok, err = ev.evalBool(c.Guard)
+			}
 			if err != nil {
 				return Unit, err
 			}
@@ -1034,12 +1168,66 @@ func (ev *evaluator) evalSwitch(x *syntax.Switch) (Value, error) {
 				continue
 			}
 		}
+		if sc != nil {
+			return sc.bodies[i](ev)
+		}
 		return ev.eval(c.Body)
 	}
 	if x.Default != nil {
-		return ev.eval(x.Default)
+		return ev.run(x.Default, def)
 	}
 	return Unit, nil
+}
+
+// caseMatches reports whether v matches one of the values of case c, the
+// i-th of the switch.
+func (ev *evaluator) caseMatches(c *syntax.SwitchCase, v Value, sc *switchCode, i int) (bool, error) {
+	// Values of different types never match: Rhai hashes case values.
+	for j, cv := range c.Values {
+		if r, ok := cv.(*syntax.Range); ok && v.IsNumber() {
+			var start, end code
+			if sc != nil {
+				start, end = sc.starts[i][j], sc.ends[i][j]
+			}
+			in, err := ev.inRangeCase(r, start, end, v)
+			if err != nil || in {
+				return in, err
+			}
+			continue
+		}
+		var value code
+		if sc != nil {
+			value = sc.values[i][j]
+		}
+		w, err := ev.run(cv, value)
+		if err != nil {
+			return false, err
+		}
+		if w = w.Flatten(); w.t != v.t {
+			continue
+		}
+		eq, err := ev.valuesEqual(v, w, cv.Position())
+		if err != nil || eq {
+			return eq, err
+		}
+	}
+	return false, nil
+}
+
+// inRangeCase reports whether the number v falls in the range case r,
+// an integer or floating-point one, as in Rhai's RangeCase::contains.
+func (ev *evaluator) inRangeCase(r *syntax.Range, start, end code, v Value) (bool, error) {
+	rv, err := ev.makeRange(r, start, end)
+	if err != nil {
+		return false, err
+	}
+	s, e, incl := rv.AsRange()
+	if v.t == TypeFloat {
+		f, fs, fe := v.AsFloat(), float64(s), float64(e)
+		return f >= fs && (f < fe || incl && f == fe), nil
+	}
+	n := v.AsInt()
+	return n >= s && (n < e || incl && n == e), nil
 }
 
 // checkSize enforces the data-size limits.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/picloud/picloud/rhai/syntax"
 )
@@ -37,6 +38,92 @@ func (ev *evaluator) lookupMethod(name string, arity int, target Value) *scriptF
 		return f
 	}
 	return ev.lookupScriptFn(name, arity)
+}
+
+// methodSite remembers, for one compiled method call, the script function
+// (or none) that the last lookup found for a type in an AST. Compiled code
+// is shared by goroutines: the entry is replaced whole, never changed.
+type methodSite struct {
+	last    atomic.Pointer[methodEntry]
+	natives nativeSite
+}
+
+// nativeSite remembers, for one compiled call, the native function that
+// the last lookup found for the types of its arguments, like methodSite.
+type nativeSite struct {
+	last atomic.Pointer[nativeEntry]
+	// plain is the last AST found to have no script function of the
+	// call's name and arity.
+	plain atomic.Pointer[AST]
+}
+
+// scriptFnIn reports whether the running code has a script function of
+// that name and arity (one an eval defined), remembering an AST without.
+func (s *nativeSite) scriptFnIn(ev *evaluator, name string, arity int) bool {
+	if s.plain.Load() == ev.ast {
+		return false
+	}
+	if ev.lookupScriptFn(name, arity) != nil {
+		return true
+	}
+	s.plain.Store(ev.ast)
+	return false
+}
+
+type nativeEntry struct {
+	e       *Engine
+	version uint64
+	n       int
+	types   [4]Type
+	o       *overload
+}
+
+// lookup is Engine.lookupNative, remembered while the engine's library
+// and the argument types stay the same.
+func (s *nativeSite) lookup(ev *evaluator, name string, args []Value) *overload {
+	if s == nil || len(args) > len(nativeEntry{}.types) {
+		return ev.e.lookupNative(name, args)
+	}
+	if en := s.last.Load(); en != nil && en.e == ev.e && en.version == ev.e.lib.version && en.n == len(args) &&
+		en.matches(args) {
+		return en.o
+	}
+	en := &nativeEntry{e: ev.e, version: ev.e.lib.version, n: len(args), o: ev.e.lookupNative(name, args)}
+	for i, a := range args {
+		en.types[i] = a.t
+	}
+	s.last.Store(en)
+	return en.o
+}
+
+func (en *nativeEntry) matches(args []Value) bool {
+	for i, a := range args {
+		if en.types[i] != a.t {
+			return false
+		}
+	}
+	return true
+}
+
+type methodEntry struct {
+	ast *AST
+	t   Type
+	f   *scriptFn
+}
+
+// lookup is lookupMethod, remembered while the AST and the target's type
+// stay the same. Custom types (named by the host) and runs with typed
+// methods of imported modules look up every time.
+func (s *methodSite) lookup(ev *evaluator, name string, arity int, target Value) *scriptFn {
+	if s == nil || target.t == TypeCustom || ev.typed != nil {
+		return ev.lookupMethod(name, arity, target)
+	}
+	if e := s.last.Load(); e != nil && e.ast == ev.ast && e.t == target.t {
+		return e.f
+	}
+	f := ev.lookupMethod(name, arity, target)
+	s.last.Store(&methodEntry{ast: ev.ast, t: target.t, f: f})
+	return f
 }
 
 func (ev *evaluator) hasScriptFnNamed(name string) bool {
@@ -71,11 +158,15 @@ func (ev *evaluator) callNative(o *overload, name string, args []Value, pos Posi
 	if sized {
 		pre = ev.beforeMut(o, args)
 	}
+	ev.freshP = nil
 	c := ev.getContext(pos)
 	v, err := o.fn(c, args)
 	ev.putContext(c)
 	if err != nil {
 		return Unit, positioned(err, pos)
+	}
+	if o.fresh != freshNone && v.needsClone() {
+		ev.freshP, ev.freshKind = v.p, o.fresh
 	}
 	if err := ev.checkResult(v, pos); err != nil {
 		return Unit, err
@@ -127,7 +218,7 @@ func (ev *evaluator) callNamed(name string, args []Value, pos Position) (Value, 
 	if o := ev.e.lookupNative(name, args); o != nil {
 		return ev.callNative(o, name, args, pos)
 	}
-	return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s", signature(name, args))
+	return Unit, fnNotFound(pos, signature(name, args))
 }
 
 // callScript runs a script function. this, when set, is bound to `this`;
@@ -156,21 +247,18 @@ func (ev *evaluator) callScript(f *scriptFn, args []Value, this *Value, env []ca
 
 // callScriptExprs evaluates the arguments of a call straight onto the
 // variable stack, where they become the callee's parameters; no argument
-// slice is built. Until the call starts they are nameless and hidden from
-// index hints, so the remaining arguments still see the caller's variables.
+// slice is built. Until the call starts they are nameless, so the
+// remaining arguments still see the caller's variables.
 func (ev *evaluator) callScriptExprs(f *scriptFn, xs []syntax.Expr, pos Position, capture bool) (Value, error) {
-	mark, hidden := len(ev.stack), ev.hidden
+	mark := len(ev.stack)
 	for _, x := range xs {
 		v, err := ev.evalOwned(x)
 		if err != nil {
 			ev.truncate(mark)
-			ev.hidden = hidden
 			return Unit, err
 		}
 		ev.stack = append(ev.stack, variable{value: v})
-		ev.hidden++
 	}
-	ev.hidden = hidden
 	for i, p := range f.decl.Params {
 		ev.stack[mark+i].name = p
 	}
@@ -188,16 +276,26 @@ func (ev *evaluator) runFrame(f *scriptFn, mark int, this *Value, pos Position, 
 		ev.truncate(mark)
 		return Unit, err
 	}
-	base, savedThis, ast, hidden := ev.base, ev.this, ev.ast, ev.hidden
+	base, fb, savedThis, ast := ev.base, ev.fb, ev.this, ev.ast
 	if !capture {
 		ev.base = mark
 	}
-	ev.this, ev.ast, ev.hidden = this, f.ast, 0
+	ev.fb, ev.this, ev.ast = mark, this, f.ast
 	ev.depth++
-	v, err := ev.execStmts(f.decl.Body.Stmts)
+	var v Value
+	var err error
+	// The compiled body expects every captured variable on the stack; a
+	// closure whose captured name did not exist when it was made (a host
+	// variable a top-level closure named) runs tree-walked.
+	if f.code != nil && len(ev.stack)-mark == len(f.decl.Captures)+len(f.decl.Params) {
+		v, err = f.code(ev)
+	} else {
+		v, err = ev.execStmts(f.decl.Body.Stmts)
+	}
 	ev.depth--
 	ev.truncate(mark)
-	ev.base, ev.this, ev.ast, ev.hidden = base, savedThis, ast, hidden
+	ev.base, ev.fb, ev.this, ev.ast = base, fb, savedThis, ast
+	ev.freshP = nil // a script function's result may be held elsewhere
 	if err != nil {
 		if fl, ok := err.(*flow); ok && fl.kind == flowReturn {
 			return fl.value, nil
@@ -265,12 +363,9 @@ func (ev *evaluator) evalCall(x *syntax.Call) (Value, error) {
 	if x.Namespace != nil {
 		return ev.evalPathCall(x)
 	}
-	if x.FnIndex > 0 {
-		if byIndex := ev.ast.byIndex; x.FnIndex <= len(byIndex) {
-			if f := byIndex[x.FnIndex-1]; f.decl.Name == x.Name {
-				return ev.callScriptExprs(f, x.Args, x.Pos, x.Capture)
-			}
-		}
+	// A function of the script itself wins over the keyword functions.
+	if i := ev.ast.targets.target(x); i >= 0 && i < len(ev.ast.byIndex) && ev.ast.byIndex[i].decl.Name == x.Name {
+		return ev.callScriptExprs(ev.ast.byIndex[i], x.Args, x.Pos, x.Capture)
 	}
 	if v, ok, err := ev.intrinsic(x); ok {
 		return v, err
@@ -282,7 +377,16 @@ func (ev *evaluator) evalCall(x *syntax.Call) (Value, error) {
 	if err != nil {
 		return Unit, err
 	}
-	if o := ev.e.lookupNative(x.Name, args); o != nil {
+	return ev.callByName(x, args, nil)
+}
+
+// callByName calls a native function, or a function pointer held in a
+// variable of that name, with evaluated arguments (the first one by
+// reference).
+// site, when not nil, remembers the function found.
+func (ev *evaluator) callByName(x *syntax.Call, args []Value, site *nativeSite) (Value, error) {
+	var err error
+	if o := site.lookup(ev, x.Name, args); o != nil {
 		var p *place
 		if o.mut && len(x.Args) > 0 && isPlace(x.Args[0]) {
 			if p, err = ev.evalPlace(x.Args[0]); err != nil {
@@ -324,7 +428,7 @@ func (ev *evaluator) evalCall(x *syntax.Call) (Value, error) {
 			return ev.callFnPtr(fp, args, nil, x.Pos)
 		}
 	}
-	return Unit, errAt(ErrorFunctionNotFound, x.Pos, "Function not found: %s", signature(x.Name, args))
+	return Unit, fnNotFound(x.Pos, signature(x.Name, args))
 }
 
 // intrinsic handles the keyword functions that need the evaluator itself.
@@ -371,7 +475,7 @@ func (ev *evaluator) intrinsic(x *syntax.Call) (Value, bool, error) {
 		if err != nil {
 			return Unit, true, err
 		}
-		r, err := ev.evalString(src, x.Pos)
+		r, err := ev.evalString(src, x.Pos, x.TopLevel && !ev.localEval)
 		return r, true, err
 	case "Fn":
 		if n != 1 {
@@ -394,7 +498,7 @@ func (ev *evaluator) intrinsic(x *syntax.Call) (Value, bool, error) {
 			return Unit, true, err
 		}
 		if args[0].t != TypeFnPtr {
-			return Unit, true, errAt(ErrorMismatchDataType, x.Args[0].Position(), "Data type incorrect: %s (expecting Fn)", args[0].TypeName())
+			return Unit, true, typeMismatch(x.Args[0].Position(), args[0].TypeName(), "Fn")
 		}
 		if x.Name == "curry" {
 			fp, err := ev.curry(args[0], args[1:], x.Pos)
@@ -487,7 +591,7 @@ func (ev *evaluator) evalStringArg(x syntax.Expr) (string, error) {
 		return "", err
 	}
 	if v = v.Flatten(); v.t != TypeString {
-		return "", errAt(ErrorMismatchDataType, x.Position(), "Data type incorrect: %s (expecting string)", v.TypeName())
+		return "", typeMismatch(x.Position(), v.TypeName(), "string")
 	}
 	return v.AsString(), nil
 }
@@ -528,7 +632,7 @@ func (ev *evaluator) callFnPtrValue(fn Value, args []Value, pos Position) (Value
 		fn = NewFnPtr(&FnPtr{Name: fn.AsString()})
 	}
 	if fn.t != TypeFnPtr {
-		return Unit, errAt(ErrorMismatchDataType, pos, "Data type incorrect: %s (expecting Fn)", fn.TypeName())
+		return Unit, typeMismatch(pos, fn.TypeName(), "Fn")
 	}
 	return ev.callFnPtr(fn, args, nil, pos)
 }
@@ -542,7 +646,7 @@ func (ev *evaluator) callFnPtr(fp Value, args []Value, this *Value, pos Position
 	}
 	if f.fn != nil {
 		if len(all) != len(f.fn.decl.Params) {
-			return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s", signature(f.Name, all))
+			return Unit, fnNotFound(pos, signature(f.Name, all))
 		}
 		return ev.callScript(f.fn, all, this, f.env, pos, false)
 	}
@@ -562,7 +666,7 @@ func (ev *evaluator) callFnPtr(fp Value, args []Value, this *Value, pos Position
 	if o := ev.e.lookupNative(f.Name, all); o != nil {
 		return ev.callNative(o, f.Name, all, pos)
 	}
-	return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s", signature(f.Name, all))
+	return Unit, fnNotFound(pos, signature(f.Name, all))
 }
 
 func (ev *evaluator) makeClosure(x *syntax.FnExpr) (Value, error) {
@@ -608,23 +712,14 @@ func (ev *evaluator) methodCall(x *syntax.MethodCall) (Value, bool, error) {
 		all[i+1] = v
 	}
 	var p *place
-	var local place // the common case, a variable, needs no allocation
 	var target Value
 	var err error
 	if id, ok := x.X.(*syntax.Ident); ok {
 		i := ev.find(id)
 		if i < 0 {
-			return Unit, false, errAt(ErrorVariableNotFound, id.Pos, "Variable not found: %s", id.Name)
+			return Unit, false, varNotFound(id.Pos, id.Name)
 		}
-		slot := &ev.stack[i]
-		if slot.value.t == TypeShared {
-			local = place{kind: pShared, sh: slot.value.asShared(), konst: slot.konst, pos: id.Pos}
-			target = local.sh.V
-		} else {
-			local = place{kind: pVar, idx: i, konst: slot.konst, pos: id.Pos}
-			target = slot.value
-		}
-		p = &local
+		return ev.methodOnVar(x, id, i, all, nil)
 	} else if isPlace(x.X) {
 		if p, err = ev.evalPlace(x.X); err != nil {
 			return Unit, false, err
@@ -645,7 +740,30 @@ func (ev *evaluator) methodCall(x *syntax.MethodCall) (Value, bool, error) {
 		return Unit, true, nil
 	}
 	all[0] = target
-	v, err := ev.invokeMethod(x, p, target, all)
+	v, err := ev.invokeMethod(x, p, target, all, nil)
+	return v, false, err
+}
+
+// methodOnVar calls method x on the variable at stack index i; all holds
+// room for the target, then the evaluated arguments.
+// short reports a ?. that met ().
+// site, when not nil, remembers the method's script function.
+func (ev *evaluator) methodOnVar(x *syntax.MethodCall, id *syntax.Ident, i int, all []Value, site *methodSite) (Value, bool, error) {
+	var local place // needs no allocation
+	var target Value
+	slot := &ev.stack[i]
+	if slot.value.t == TypeShared {
+		local = place{kind: pShared, sh: slot.value.asShared(), konst: slot.konst, pos: id.Pos}
+		target = local.sh.V
+	} else {
+		local = place{kind: pVar, idx: i, konst: slot.konst, pos: id.Pos}
+		target = slot.value
+	}
+	if x.Safe && target.t == TypeUnit {
+		return Unit, true, nil
+	}
+	all[0] = target
+	v, err := ev.invokeMethod(x, &local, target, all, site)
 	return v, false, err
 }
 
@@ -671,8 +789,8 @@ func (ev *evaluator) releaseArgs(window []Value, mark int) {
 }
 
 // invokeMethod calls method x on target; all holds target then the
-// arguments.
-func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, all []Value) (Value, error) {
+// arguments. site, when not nil, remembers the script function found.
+func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, all []Value, site *methodSite) (Value, error) {
 	args := all[1:]
 	n := len(args)
 	switch x.Name {
@@ -684,7 +802,7 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 			if p != nil && p.kind == pShared {
 				for _, c := range args[0].AsFnPtr().env {
 					if c.val.asShared() == p.sh {
-						return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected: '%s' is both this and captured", c.name)
+						return Unit, errAt(ErrorDataRace, x.Pos, "Data race detected: '%s' is both this and captured", c.name).with("variable", String(c.name))
 					}
 				}
 			}
@@ -713,14 +831,16 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 			})
 		}
 	}
-	if f := ev.lookupMethod(x.Name, n, target); f != nil {
-		return ev.callWithThis(p, target, func(this *Value) (Value, error) {
-			return ev.callScript(f, args, this, nil, x.Pos, false)
-		})
+	if f := site.lookup(ev, x.Name, n, target); f != nil {
+		return ev.callMethod(p, target, f, args, x.Pos)
 	}
-	if o := ev.e.lookupNative(x.Name, all); o != nil {
+	var natives *nativeSite
+	if site != nil {
+		natives = &site.natives
+	}
+	if o := natives.lookup(ev, x.Name, all); o != nil {
 		if o.mut && p != nil && p.konst {
-			return Unit, errAt(ErrorNonPureMethodCallOnConstant, x.Pos, "Cannot call method '%s' that may change a constant", x.Name)
+			return Unit, errAt(ErrorNonPureMethodCallOnConstant, x.Pos, "Cannot call method '%s' that may change a constant", x.Name).with("function", String(x.Name))
 		}
 		v, err := ev.callNative(o, x.Name, all, x.Pos)
 		if err != nil {
@@ -735,7 +855,7 @@ func (ev *evaluator) invokeMethod(x *syntax.MethodCall, p *place, target Value, 
 	}
 	// Calling a function pointer held in a variable: f.name() is not that,
 	// but a property getter might take the place of a missing method.
-	return Unit, errAt(ErrorFunctionNotFound, x.Pos, "Function not found: %s", signature(x.Name, all))
+	return Unit, fnNotFound(x.Pos, signature(x.Name, all))
 }
 
 // callWithThis runs call with `this` bound to a copy of target, then writes
@@ -750,23 +870,55 @@ func (ev *evaluator) callWithThis(p *place, target Value, call func(*Value) (Val
 	if err != nil {
 		return Unit, err
 	}
-	if p != nil && p.kind != pTemp && this != target {
-		if err := ev.placeSet(p, this.Flatten()); err != nil {
-			return Unit, err
-		}
-	}
-	return v, nil
+	return v, ev.writeThis(p, target, this)
 }
 
-// evalString runs code given to eval() in the current scope.
-func (ev *evaluator) evalString(src string, pos Position) (Value, error) {
+// callMethod runs the script function f as a method of target, like
+// callWithThis.
+func (ev *evaluator) callMethod(p *place, target Value, f *scriptFn, args []Value, pos Position) (Value, error) {
+	// this lives in a window of the argument stack rather than on the
+	// heap, where taking its address would put it.
+	cell, mark := ev.takeArgs(1)
+	cell[0] = target
+	shared := p != nil && p.kind == pShared
+	if shared {
+		p.sh.borrowed++
+	}
+	v, err := ev.callScript(f, args, &cell[0], nil, pos, false)
+	if shared {
+		p.sh.borrowed--
+	}
+	this := cell[0]
+	ev.releaseArgs(cell, mark)
+	if err != nil {
+		return Unit, err
+	}
+	return v, ev.writeThis(p, target, this)
+}
+
+// writeThis stores a method's changed this back to the place its target
+// came from.
+func (ev *evaluator) writeThis(p *place, target, this Value) error {
+	if p != nil && p.kind != pTemp && this != target {
+		return ev.placeSet(p, this.Flatten())
+	}
+	return nil
+}
+
+// evalString runs code given to eval() in the current scope; global says
+// whether it runs at the top level of the script, where the constants it
+// declares become global as in Rhai (scope_level 0).
+func (ev *evaluator) evalString(src string, pos Position, global bool) (Value, error) {
 	// eval nests like a call: bound it the same way, or eval("eval(…)")
 	// could recurse until the Go stack gives out.
 	if max := ev.limits.MaxCallDepth; max > 0 && ev.depth >= max || ev.depth >= hardMaxCallDepth {
 		return Unit, errAt(ErrorStackOverflow, pos, "Stack overflow in call to eval")
 	}
 	ev.depth++
+	local := ev.localEval
+	ev.localEval = !global
 	v, err := ev.runEvalCode(src)
+	ev.localEval = local
 	ev.depth--
 	if err != nil {
 		if e, ok := err.(*EvalError); ok && (catchable(e) || e.Kind == ErrorParsing) && e.Kind != ErrorInFunctionCall {
@@ -800,10 +952,12 @@ func (ev *evaluator) runEvalCode(src string) (Value, error) {
 		}
 		ev.ast = merged
 	}
-	// Constants made by eval'd code are not global.
-	for _, s := range f.Stmts {
-		if l, ok := s.(*syntax.Let); ok {
-			l.Global = false
+	// Constants made by eval'd code below the top level are not global.
+	if ev.localEval {
+		for _, s := range f.Stmts {
+			if l, ok := s.(*syntax.Let); ok {
+				l.Global = false
+			}
 		}
 	}
 	v, err := ev.execStmts(f.Stmts)
@@ -852,7 +1006,7 @@ func (ev *evaluator) execImport(s *syntax.Import) error {
 	}
 	pv = pv.Flatten()
 	if pv.t != TypeString {
-		return errAt(ErrorMismatchDataType, s.Path.Position(), "Data type incorrect: %s (expecting string)", pv.TypeName())
+		return typeMismatch(s.Path.Position(), pv.TypeName(), "string")
 	}
 	ev.nImport++
 	if max := ev.limits.MaxModules; max > 0 && ev.nImport > max {
@@ -874,11 +1028,11 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		return m, nil
 	}
 	if ev.resolver == nil {
-		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", name)
+		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", name).with("module", String(name))
 	}
 	if i := slices.Index(ev.importing, name); i >= 0 {
 		chain := strings.Join(append(slices.Clone(ev.importing[i:]), name), " -> ")
-		return nil, errAt(ErrorModuleNotFound, pos, "Cyclic import of module '%s': %s", name, chain)
+		return nil, errAt(ErrorModuleNotFound, pos, "Cyclic import of module '%s': %s", name, chain).with("module", String(name))
 	}
 	var ast *AST
 	if r, ok := ev.resolver.(ASTResolver); ok {
@@ -908,7 +1062,7 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		sub.mem = ev.mem
 		ev.mem.active = append(ev.mem.active, sub)
 	}
-	_, err := sub.runMain(ast.file)
+	_, err := sub.runMain(ast)
 	if ev.mem != nil {
 		ev.mem.active = ev.mem.active[:len(ev.mem.active)-1]
 	}
@@ -919,6 +1073,11 @@ func (ev *evaluator) loadModule(name string, pos Position) (*Module, error) {
 		return nil, err
 	}
 	ev.ops, ev.sizeVisits = sub.ops, sub.sizeVisits
+	root := cmp.Or(ev.top, ev)
+	if root.moduleGlobs == nil {
+		root.moduleGlobs = map[*AST]*global{}
+	}
+	root.moduleGlobs[ast] = sub.glob
 	for k, f := range ast.fns {
 		if k.thisType != "" {
 			if ev.typed == nil {
@@ -957,7 +1116,7 @@ func moduleError(name string, pos Position, err error) error {
 	if errors.As(err, &ee) {
 		return &EvalError{Kind: ErrorInModule, Fn: name, Pos: pos, Inner: ee}
 	}
-	return errAt(ErrorModuleNotFound, pos, "Module not found: %s (%v)", name, err)
+	return errAt(ErrorModuleNotFound, pos, "Module not found: %s (%v)", name, err).with("module", String(name))
 }
 
 func (ev *evaluator) findModule(ns []string, pos Position) (*Module, error) {
@@ -986,7 +1145,7 @@ func (ev *evaluator) findModule(ns []string, pos Position) (*Module, error) {
 		m = sub
 	}
 	if m == nil {
-		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", joinNS(ns))
+		return nil, errAt(ErrorModuleNotFound, pos, "Module not found: %s", joinNS(ns)).with("module", String(joinNS(ns)))
 	}
 	return m, nil
 }
@@ -999,12 +1158,21 @@ func joinNS(ns []string) string {
 	return s
 }
 
+// globalConsts is what global:: reads: the constants of the module whose
+// function is running, else those of the script.
+func (ev *evaluator) globalConsts() *global {
+	if g := cmp.Or(ev.top, ev).moduleGlobs[ev.ast]; g != nil && g != ev.glob {
+		return g
+	}
+	return ev.glob
+}
+
 func (ev *evaluator) evalPath(x *syntax.PathIdent) (Value, error) {
 	if len(x.Namespace) == 1 && x.Namespace[0] == "global" {
-		if v, ok := ev.glob.consts[x.Name]; ok {
+		if v, ok := ev.globalConsts().consts[x.Name]; ok {
 			return v, nil
 		}
-		return Unit, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: global::%s", x.Name)
+		return Unit, varNotFound(x.Pos, "global::"+x.Name)
 	}
 	m, err := ev.findModule(x.Namespace, x.Pos)
 	if err != nil {
@@ -1013,7 +1181,7 @@ func (ev *evaluator) evalPath(x *syntax.PathIdent) (Value, error) {
 	if v, ok := m.vars[x.Name]; ok {
 		return v, nil
 	}
-	return Unit, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: %s::%s", joinNS(x.Namespace), x.Name)
+	return Unit, varNotFound(x.Pos, joinNS(x.Namespace)+"::"+x.Name)
 }
 
 func (ev *evaluator) evalPathCall(x *syntax.Call) (Value, error) {
@@ -1041,7 +1209,7 @@ func (ev *evaluator) evalPathCall(x *syntax.Call) (Value, error) {
 	if o := m.lib.lookup(x.Name, args); o != nil {
 		return ev.callNative(o, x.Name, args, x.Pos)
 	}
-	return Unit, errAt(ErrorFunctionNotFound, x.Pos, "Function not found: %s::%s", joinNS(x.Namespace), signature(x.Name, args))
+	return Unit, fnNotFound(x.Pos, joinNS(x.Namespace)+"::"+signature(x.Name, args))
 }
 
 func (k flowKind) String() string {

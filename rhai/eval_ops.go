@@ -12,7 +12,11 @@ func (ev *evaluator) evalUnary(x *syntax.Unary) (Value, error) {
 	if err != nil {
 		return Unit, err
 	}
-	v = v.Flatten()
+	return ev.unaryOp(x, v.Flatten())
+}
+
+// unaryOp applies the operator of x to v.
+func (ev *evaluator) unaryOp(x *syntax.Unary, v Value) (Value, error) {
 	switch x.Op {
 	case syntax.MINUS:
 		switch v.t {
@@ -76,19 +80,12 @@ func (ev *evaluator) evalBinary(x *syntax.Binary) (Value, error) {
 }
 
 // operand evaluates an operand with the two commonest kinds, a literal
-// integer and a variable found where the parser expected it, inline.
+// integer and a variable, inline.
 func (ev *evaluator) operand(x syntax.Expr) (Value, error) {
 	switch x := x.(type) {
 	case *syntax.IntLit:
 		return Int(x.V), nil
 	case *syntax.Ident:
-		if x.Index > 0 {
-			if i := len(ev.stack) - ev.hidden - x.Index; i >= ev.base && ev.stack[i].name == x.Name {
-				if v := ev.stack[i].value; v.t != TypeShared {
-					return v, nil
-				}
-			}
-		}
 		return ev.evalIdent(x)
 	}
 	return ev.eval(x)
@@ -166,7 +163,7 @@ func (ev *evaluator) binaryOp(op syntax.Token, l, r Value, pos Position) (Value,
 			}
 		}
 	}
-	return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s", signature(op.String(), args))
+	return Unit, fnNotFound(pos, signature(op.String(), args))
 }
 
 func isComparison(op syntax.Token) bool {
@@ -249,9 +246,9 @@ func intOp(op syntax.Token, a, b int64, pos Position) (Value, error) {
 	case syntax.IRANGE:
 		return NewRange(a, b, true), nil
 	case syntax.IN, syntax.NOTIN:
-		return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: contains (i64, i64)")
+		return Unit, fnNotFound(pos, "contains (i64, i64)")
 	}
-	return Unit, errAt(ErrorFunctionNotFound, pos, "Function not found: %s (i64, i64)", op)
+	return Unit, fnNotFound(pos, op.String()+" (i64, i64)")
 }
 
 func absInt(a int64) int64 {

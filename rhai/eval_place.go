@@ -55,14 +55,14 @@ func (ev *evaluator) placeGet(p *place) (Value, error) {
 		return p.thisp.Flatten(), nil
 	case pElem:
 		if p.idx >= len(p.arr.Elems) {
-			return Unit, errAt(ErrorArrayBounds, p.pos, "Array index %d out of bounds", p.idx)
+			return Unit, errAt(ErrorArrayBounds, p.pos, "Array index %d out of bounds", p.idx).withBounds(int64(p.idx), len(p.arr.Elems))
 		}
 		return p.arr.Elems[p.idx], nil
 	case pMapKey:
 		return p.m.M[p.key], nil
 	case pBlob:
 		if p.idx >= len(p.blob.B) {
-			return Unit, errAt(ErrorArrayBounds, p.pos, "Blob index %d out of bounds", p.idx)
+			return Unit, errAt(ErrorArrayBounds, p.pos, "Blob index %d out of bounds", p.idx).withBounds(int64(p.idx), len(p.blob.B))
 		}
 		return Int(int64(p.blob.B[p.idx])), nil
 	case pStrChar, pStrRange, pBit, pBitRange:
@@ -121,33 +121,21 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		}
 	case pElem:
 		if p.idx >= len(p.arr.Elems) {
-			return errAt(ErrorArrayBounds, p.pos, "Array index %d out of bounds", p.idx)
+			return errAt(ErrorArrayBounds, p.pos, "Array index %d out of bounds", p.idx).withBounds(int64(p.idx), len(p.arr.Elems))
 		}
 		old := p.arr.Elems[p.idx]
 		p.arr.Elems[p.idx] = v
 		if grows(v) || grows(old) {
-			return ev.checkStored(Value{t: TypeArray, p: unsafe.Pointer(p.arr)}, stored{vals: []Value{v}, copies: 1, old: old}, p.pos)
+			return ev.checkStored(Value{p: unsafe.Pointer(p.arr), valueHead: valueHead{t: TypeArray}}, stored{vals: []Value{v}, copies: 1, old: old}, p.pos)
 		}
 	case pMapKey:
-		if _, ok := p.m.M[p.key]; !ok {
-			if err := ev.checkSize(-1, -1, len(p.m.M)+1, -1, p.pos); err != nil {
-				return err
-			}
-			if err := ev.chargeKey(p.key, Value{t: TypeMap, p: unsafe.Pointer(p.m)}, p.pos); err != nil {
-				return err
-			}
-		}
-		old := p.m.M[p.key]
-		p.m.M[p.key] = v
-		if grows(v) || grows(old) {
-			return ev.checkStored(Value{t: TypeMap, p: unsafe.Pointer(p.m)}, stored{vals: []Value{v}, copies: 1, old: old}, p.pos)
-		}
+		return ev.storeKey(p.m, p.key, v, p.pos)
 	case pBlob:
 		if v.t != TypeInt {
-			return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting i64)", v.TypeName())
+			return typeMismatch(p.pos, v.TypeName(), "i64")
 		}
 		if p.idx >= len(p.blob.B) {
-			return errAt(ErrorArrayBounds, p.pos, "Blob index %d out of bounds", p.idx)
+			return errAt(ErrorArrayBounds, p.pos, "Blob index %d out of bounds", p.idx).withBounds(int64(p.idx), len(p.blob.B))
 		}
 		p.blob.B[p.idx] = byte(v.AsInt())
 	case pStrChar, pStrRange:
@@ -159,13 +147,13 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		var repl []rune
 		if p.kind == pStrChar {
 			if v.t != TypeChar {
-				return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting char)", v.TypeName())
+				return typeMismatch(p.pos, v.TypeName(), "char")
 			}
 			repl = []rune{v.AsChar()}
 			runes = append(runes[:p.idx:p.idx], append(repl, runes[p.idx+1:]...)...)
 		} else {
 			if v.t != TypeString {
-				return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting string)", v.TypeName())
+				return typeMismatch(p.pos, v.TypeName(), "string")
 			}
 			repl = []rune(v.AsString())
 			runes = append(runes[:p.idx:p.idx], append(repl, runes[p.end:]...)...)
@@ -185,7 +173,7 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		n := parent.AsInt()
 		if p.kind == pBit {
 			if v.t != TypeBool {
-				return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting bool)", v.TypeName())
+				return typeMismatch(p.pos, v.TypeName(), "bool")
 			}
 			if v.AsBool() {
 				n |= 1 << uint(p.idx)
@@ -194,7 +182,7 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 			}
 		} else {
 			if v.t != TypeInt {
-				return errAt(ErrorMismatchDataType, p.pos, "Data type incorrect: %s (expecting i64)", v.TypeName())
+				return typeMismatch(p.pos, v.TypeName(), "i64")
 			}
 			width := p.end - p.start()
 			mask := uint64(1)<<uint(width) - 1
@@ -214,7 +202,8 @@ func (ev *evaluator) placeSet(p *place, v Value) error {
 		args := []Value{parent, v}
 		o := ev.e.lookupNative("set$"+p.key, args)
 		if o == nil {
-			return errAt(ErrorPropertyNotFound, p.pos, "Property not found: %s (setter for %s)", p.key, parent.TypeName())
+			return errAt(ErrorPropertyNotFound, p.pos, "Property not found: %s (setter for %s)", p.key, parent.TypeName()).
+				with("variable", String(p.key))
 		}
 		if _, err := ev.callNative(o, p.key, args, p.pos); err != nil {
 			return err
@@ -232,7 +221,7 @@ func (ev *evaluator) evalPlace(x syntax.Expr) (*place, error) {
 	case *syntax.Ident:
 		i := ev.find(x)
 		if i < 0 {
-			return nil, errAt(ErrorVariableNotFound, x.Pos, "Variable not found: %s", x.Name)
+			return nil, varNotFound(x.Pos, x.Name)
 		}
 		slot := &ev.stack[i]
 		if slot.value.t == TypeShared {
@@ -243,7 +232,8 @@ func (ev *evaluator) evalPlace(x syntax.Expr) (*place, error) {
 		if _, err := ev.evalPath(x); err != nil {
 			return nil, err
 		}
-		return nil, errAt(ErrorAssignmentToConstant, x.Pos, "Cannot modify module variable %s::%s", joinNS(x.Namespace), x.Name)
+		return nil, errAt(ErrorAssignmentToConstant, x.Pos, "Cannot modify module variable %s::%s", joinNS(x.Namespace), x.Name).
+			with("variable", String(x.Name))
 	case *syntax.This:
 		if ev.this == nil {
 			return nil, errAt(ErrorVariableNotFound, x.Pos, "Unbound 'this'")
@@ -343,7 +333,8 @@ func (ev *evaluator) indexPlace(parent *place, container, idx Value, pos Positio
 		}
 		return &place{kind: pBit, parent: parent, idx: i, konst: k, pos: pos}, nil
 	}
-	return nil, errAt(ErrorIndexingType, pos, "Indexing not supported for type %s", container.TypeName())
+	return nil, errAt(ErrorIndexingType, pos, "Indexing not supported for type %s", container.TypeName()).
+		with("type", String(container.TypeName()))
 }
 
 // normIndex turns an index (negative counts from the end) into a position.
@@ -364,7 +355,7 @@ func normIndex(idx Value, n int, pos Position, what string) (int, error) {
 		case "Bit-field":
 			kind = ErrorBitFieldBounds
 		}
-		return 0, errAt(kind, pos, "%s index %d out of bounds: only %d elements", what, orig, n)
+		return 0, errAt(kind, pos, "%s index %d out of bounds: only %d elements", what, orig, n).withBounds(orig, n)
 	}
 	return int(i), nil
 }
@@ -408,10 +399,10 @@ func bitRange(r Value, pos Position) (int, int, error) {
 		e++
 	}
 	if s < 0 || s > 64 {
-		return 0, 0, errAt(ErrorBitFieldBounds, pos, "Bit-field index %d out of bounds", s)
+		return 0, 0, errAt(ErrorBitFieldBounds, pos, "Bit-field index %d out of bounds", s).withBounds(s, 64)
 	}
 	if e > 64 {
-		return 0, 0, errAt(ErrorBitFieldBounds, pos, "Bit-field index %d out of bounds", e)
+		return 0, 0, errAt(ErrorBitFieldBounds, pos, "Bit-field index %d out of bounds", e).withBounds(e, 64)
 	}
 	if e < s {
 		e = s
@@ -533,7 +524,7 @@ func (ev *evaluator) getProp(c Value, name string, pos Position) (Value, error) 
 	if o := ev.e.lookupNative("get$"+name, args); o != nil {
 		return ev.callNative(o, name, args, pos)
 	}
-	return Unit, errAt(ErrorPropertyNotFound, pos, "Property not found: %s (for %s)", name, c.TypeName())
+	return Unit, errAt(ErrorPropertyNotFound, pos, "Property not found: %s (for %s)", name, c.TypeName()).with("variable", String(name))
 }
 
 // Assignment.
@@ -543,40 +534,18 @@ func (ev *evaluator) evalAssign(x *syntax.Assign) error {
 	if err != nil {
 		return err
 	}
+	return ev.assignValue(x, rhs)
+}
+
+// assignValue stores the evaluated right-hand side of x.
+func (ev *evaluator) assignValue(x *syntax.Assign, rhs Value) error {
 	// Fast path: a plain variable.
 	if id, ok := x.LHS.(*syntax.Ident); ok {
 		i := ev.find(id)
 		if i < 0 {
-			return errAt(ErrorVariableNotFound, id.Pos, "Variable not found: %s", id.Name)
+			return varNotFound(id.Pos, id.Name)
 		}
-		slot := &ev.stack[i]
-		if slot.konst {
-			return errAt(ErrorAssignmentToConstant, x.Pos, "Cannot modify constant %s", id.Name)
-		}
-		if x.Op == syntax.EQ {
-			if slot.value.t == TypeShared {
-				slot.value.asShared().V = rhs
-			} else {
-				slot.value = rhs
-			}
-			return nil
-		}
-		cur := slot.value
-		if cur.t == TypeShared {
-			sh := cur.asShared()
-			v, err := ev.compoundOp(x.Op, &sh.V, rhs, x.Pos)
-			if err != nil {
-				return err
-			}
-			sh.V = v
-			return nil
-		}
-		v, err := ev.compoundOp(x.Op, &slot.value, rhs, x.Pos)
-		if err != nil {
-			return err
-		}
-		ev.stack[i].value = v
-		return nil
+		return ev.assignVar(x, id, i, rhs)
 	}
 	if ix, ok := x.LHS.(*syntax.Index); ok && x.Op == syntax.EQ && !ix.Safe {
 		if done, err := ev.assignElem(ix, rhs); done {
@@ -610,6 +579,47 @@ func (ev *evaluator) evalAssign(x *syntax.Assign) error {
 	return ev.placeSet(p, v)
 }
 
+// assignVar stores rhs into the variable at stack index i.
+func (ev *evaluator) assignVar(x *syntax.Assign, id *syntax.Ident, i int, rhs Value) error {
+	slot := &ev.stack[i]
+	if slot.konst {
+		return errAt(ErrorAssignmentToConstant, x.Pos, "Cannot modify constant %s", id.Name).with("variable", String(id.Name))
+	}
+	if x.Op == syntax.EQ {
+		if slot.value.t == TypeShared {
+			slot.value.asShared().V = rhs
+		} else {
+			slot.value = rhs
+		}
+		return nil
+	}
+	cur := slot.value
+	if cur.t == TypeShared {
+		sh := cur.asShared()
+		v, err := ev.compoundOp(x.Op, &sh.V, rhs, x.Pos)
+		if err != nil {
+			return err
+		}
+		sh.V = v
+		return nil
+	}
+	if cur.t == TypeInt && rhs.t == TypeInt {
+		v, err := intOp(compound(x.Op), cur.AsInt(), rhs.AsInt(), x.Pos)
+		if err != nil {
+			return err
+		}
+		v.tag = cur.tag // updated in place, as compoundOp does
+		slot.value = v
+		return nil
+	}
+	v, err := ev.compoundOp(x.Op, &slot.value, rhs, x.Pos)
+	if err != nil {
+		return err
+	}
+	ev.stack[i].value = v
+	return nil
+}
+
 // assignElem is the fast path of `a[i] = v` for an array or map held in a
 // variable; done is false when the general path must handle it.
 func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err error) {
@@ -622,62 +632,77 @@ func (ev *evaluator) assignElem(x *syntax.Index, rhs Value) (done bool, err erro
 		return false, nil
 	}
 	c := ev.stack[i].value.Flatten()
-	switch c.t {
-	case TypeArray:
-		idx, err := ev.eval(x.Index)
-		if err != nil {
-			return true, err
-		}
+	if c.t != TypeArray && c.t != TypeMap {
+		return false, nil
+	}
+	idx, err := ev.eval(x.Index)
+	if err != nil {
+		return true, err
+	}
+	return true, ev.storeElem(c, idx.Flatten(), rhs, x.Pos)
+}
+
+// storeElem stores rhs as the element idx of the array or map c.
+func (ev *evaluator) storeElem(c, idx, rhs Value, pos Position) error {
+	if c.t == TypeArray {
 		elems := c.AsArray().Elems
-		if idx = idx.Flatten(); idx.t != TypeInt {
-			_, err := normIndex(idx, len(elems), x.Pos, "Array")
-			return true, err
+		if idx.t != TypeInt {
+			_, err := normIndex(idx, len(elems), pos, "Array")
+			return err
 		}
 		k := idx.AsInt()
 		if k < 0 {
 			k += int64(len(elems))
 		}
 		if k < 0 || k >= int64(len(elems)) {
-			_, err := normIndex(idx, len(elems), x.Pos, "Array")
-			return true, err
+			_, err := normIndex(idx, len(elems), pos, "Array")
+			return err
 		}
 		old := elems[k]
 		elems[k] = rhs
 		if grows(rhs) || grows(old) {
-			return true, ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, x.Pos)
+			return ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, pos)
 		}
-		return true, nil
-	case TypeMap:
-		idx, err := ev.eval(x.Index)
-		if err != nil {
-			return true, err
-		}
-		key, err := mapKey(idx.Flatten(), x.Pos)
-		if err != nil {
-			return true, err
-		}
-		m := c.AsMap()
-		if _, ok := m.M[key]; !ok {
-			if err := ev.checkSize(-1, -1, len(m.M)+1, -1, x.Pos); err != nil {
-				return true, err
-			}
-			if err := ev.chargeKey(key, c, x.Pos); err != nil {
-				return true, err
-			}
-		}
-		old := m.M[key]
-		m.M[key] = rhs
-		if grows(rhs) || grows(old) {
-			return true, ev.checkStored(c, stored{vals: []Value{rhs}, copies: 1, old: old}, x.Pos)
-		}
-		return true, nil
+		return nil
 	}
-	return false, nil
+	key, err := mapKey(idx, pos)
+	if err != nil {
+		return err
+	}
+	return ev.storeKey(c.AsMap(), key, rhs, pos)
+}
+
+// storeKey stores v as the property key of m, within the size limits.
+func (ev *evaluator) storeKey(m *Map, key string, v Value, pos Position) error {
+	if _, ok := m.M[key]; !ok {
+		if err := ev.checkSize(-1, -1, len(m.M)+1, -1, pos); err != nil {
+			return err
+		}
+		if err := ev.chargeKey(key, Value{p: unsafe.Pointer(m), valueHead: valueHead{t: TypeMap}}, pos); err != nil {
+			return err
+		}
+	}
+	old := m.M[key]
+	m.M[key] = v
+	if grows(v) || grows(old) {
+		return ev.checkStored(Value{p: unsafe.Pointer(m), valueHead: valueHead{t: TypeMap}}, stored{vals: []Value{v}, copies: 1, old: old}, pos)
+	}
+	return nil
 }
 
 // compoundOp computes `*cur op= rhs` and returns the new value. Strings
 // append in place when they can; library types use an "op=" function.
 func (ev *evaluator) compoundOp(op syntax.Token, cur *Value, rhs Value, pos Position) (Value, error) {
+	v, err := ev.compoundValue(op, cur, rhs, pos)
+	if err == nil && v.t == cur.t {
+		// Rhai updates the value in place: it keeps its tag.
+		v.tag = cur.tag
+	}
+	return v, err
+}
+
+// compoundValue computes the new value of the target of `cur op= rhs`.
+func (ev *evaluator) compoundValue(op syntax.Token, cur *Value, rhs Value, pos Position) (Value, error) {
 	l := *cur
 	bin := compound(op)
 	switch l.t {

@@ -142,9 +142,7 @@ func (m *Map) Keys() []string {
 func FormatFloat(f float64) string {
 	abs := math.Abs(f)
 	switch {
-	case abs == 0 && math.Signbit(f):
-		return "-0.0"
-	case abs == 0:
+	case abs == 0: // -0.0 too, as Rhai's FloatWrapper displays it
 		return "0.0"
 	case abs > 1e13 || abs < 1e-13:
 		return formatExp(f)

@@ -37,6 +37,16 @@ func ToJSON(v Value) ([]byte, error) {
 
 // FromJSON decodes one JSON value.
 func FromJSON(data []byte) (Value, error) {
+	if json.Valid(data) {
+		d := jsonDecoder{data: data}
+		return d.value()
+	}
+	// encoding/json words the error.
+	return fromJSONStd(data)
+}
+
+// fromJSONStd decodes through encoding/json.
+func fromJSONStd(data []byte) (Value, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var x any
@@ -380,4 +390,132 @@ func (e *jsonEncoder) str(s string) {
 		i += size
 	}
 	e.buf = append(e.buf, '"')
+}
+
+// jsonDecoder builds values straight from a document json.Valid has
+// accepted, without the any-typed tree encoding/json would build first.
+type jsonDecoder struct {
+	data []byte
+	i    int
+}
+
+func (d *jsonDecoder) skipSpace() {
+	for d.i < len(d.data) {
+		switch d.data[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) value() (Value, error) {
+	d.skipSpace()
+	switch c := d.data[d.i]; c {
+	case '{':
+		return d.object()
+	case '[':
+		return d.array()
+	case '"':
+		s, err := d.str()
+		return String(s), err
+	case 't':
+		d.i += len("true")
+		return Bool(true), nil
+	case 'f':
+		d.i += len("false")
+		return Bool(false), nil
+	case 'n':
+		d.i += len("null")
+		return Unit, nil
+	}
+	start := d.i
+	for d.i < len(d.data) && strings.IndexByte("+-.0123456789eE", d.data[d.i]) >= 0 {
+		d.i++
+	}
+	return jsonNumber(string(d.data[start:d.i]))
+}
+
+func (d *jsonDecoder) object() (Value, error) {
+	d.i++ // {
+	m := map[string]Value{}
+	d.skipSpace()
+	if d.data[d.i] == '}' {
+		d.i++
+		return NewMap(m), nil
+	}
+	for {
+		d.skipSpace()
+		k, err := d.str()
+		if err != nil {
+			return Unit, err
+		}
+		d.skipSpace()
+		d.i++ // :
+		v, err := d.value()
+		if err != nil {
+			return Unit, err
+		}
+		m[k] = v
+		d.skipSpace()
+		c := d.data[d.i]
+		d.i++ // , or }
+		if c == '}' {
+			return NewMap(m), nil
+		}
+	}
+}
+
+func (d *jsonDecoder) array() (Value, error) {
+	d.i++ // [
+	var elems []Value
+	d.skipSpace()
+	if d.data[d.i] == ']' {
+		d.i++
+		return NewArray([]Value{}), nil
+	}
+	for {
+		v, err := d.value()
+		if err != nil {
+			return Unit, err
+		}
+		elems = append(elems, v)
+		d.skipSpace()
+		c := d.data[d.i]
+		d.i++ // , or ]
+		if c == ']' {
+			return NewArray(elems), nil
+		}
+	}
+}
+
+// str reads a string; one with escapes or bytes beyond ASCII is left to
+// encoding/json, which decodes escapes and replaces invalid UTF-8.
+func (d *jsonDecoder) str() (string, error) {
+	start := d.i
+	d.i++ // "
+	plain := true
+	for {
+		c := d.data[d.i]
+		if c == '"' {
+			break
+		}
+		if c == '\\' {
+			plain = false
+			d.i++ // the escaped character, which may be a quote
+		} else if c >= utf8.RuneSelf {
+			plain = false
+		}
+		d.i++
+	}
+	d.i++
+	if plain {
+		return string(d.data[start+1 : d.i-1]), nil
+	}
+	var s string
+	if err := json.Unmarshal(d.data[start:d.i], &s); err != nil {
+		return "", fmt.Errorf("rhai: invalid JSON: %w", err)
+	}
+	return s, nil
 }

@@ -145,3 +145,25 @@ func TestJSONGoValues(t *testing.T) {
 		t.Errorf("ToGo = %#v, want %#v", got, want)
 	}
 }
+
+// The direct decoder builds the same values as encoding/json does.
+func TestFromJSONMatchesEncodingJSON(t *testing.T) {
+	docs := []string{
+		`{"a": [1, -2, 3.5, 1e3, -0, 0, 12345678901234567890], "b": {"c": null, "d": true, "e": false}}`,
+		` [ ] `, `{}`, `[[], {}, [{}]]`, `"plain"`, `"esc \" \\ \n \u00e9 \ud83d\ude00"`,
+		"\"bad utf-8 \xff here\"", `"ünïcödé"`, `{"k": 1, "k": 2}`, `-1.5E-3`, `[1,2,[3,[4,[5]]]]`,
+	}
+	for _, doc := range docs {
+		got, err := FromJSON([]byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		want, err := fromJSONStd([]byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		if got.DebugString() != want.DebugString() {
+			t.Errorf("%s: got %s, want %s", doc, got.DebugString(), want.DebugString())
+		}
+	}
+}

@@ -16,6 +16,29 @@ type overload struct {
 	fn     NativeFn
 	mut    bool      // may replace args[0]; calling it on a constant is an error
 	stores storeKind // how a mut function changes args[0], for the size limits
+	fresh  freshKind // what of its result nothing else refers to
+}
+
+// freshKind says what of a native function's result is new, so that
+// binding the result to a variable need not copy it (see evaluator.owned).
+type freshKind uint8
+
+const (
+	// freshNone: the result may be shared with another owner.
+	freshNone freshKind = iota
+	// freshTop: the array or map is new, its elements may be shared.
+	freshTop
+	// freshDeep: the result and everything in it are new.
+	freshDeep
+)
+
+// markFresh sets the freshness of every overload of the named functions.
+func (l *Library) markFresh(kind freshKind, names ...string) {
+	for _, name := range names {
+		for _, o := range l.fns[name] {
+			o.fresh = kind
+		}
+	}
 }
 
 // storeKind says how a mutating function changes its first argument, so
@@ -45,6 +68,9 @@ const (
 // by name, number of arguments and argument types, first match wins.
 type Library struct {
 	fns map[string][]*overload
+	// version counts the registrations, so that a call site's remembered
+	// lookup (nativeSite) sees a library that changed since.
+	version uint64
 }
 
 // NewLibrary returns an empty library.
@@ -52,12 +78,14 @@ func NewLibrary() *Library { return &Library{fns: map[string][]*overload{}} }
 
 // Fn registers a pure function: it does not change its first argument.
 func (l *Library) Fn(name string, params []Type, fn NativeFn) {
+	l.version++
 	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn})
 }
 
 // MutFn registers a function that may replace args[0] (or change the array,
 // map or blob behind it); it cannot be called on a constant.
 func (l *Library) MutFn(name string, params []Type, fn NativeFn) {
+	l.version++
 	l.fns[name] = append(l.fns[name], &overload{params: params, fn: fn, mut: true})
 }
 
@@ -109,6 +137,7 @@ func (l *Library) lookup(name string, args []Value) *overload {
 
 // merge adds every function of other to l.
 func (l *Library) merge(other *Library) {
+	l.version++
 	for name, os := range other.fns {
 		l.fns[name] = append(l.fns[name], os...)
 	}

@@ -415,13 +415,13 @@ func registerArrayCallbacks(l *Library, ft Type) {
 				if rev {
 					i = len(a.Elems) - 1 - k
 				}
-				item := a.Elems[i]
-				v, err := cb.call(&item, true, 1, []Value{acc}, Int(int64(i)))
+				cb.item, cb.acc[0] = a.Elems[i], acc
+				v, err := cb.call(&cb.item, true, 1, cb.acc[:], Int(int64(i)))
 				if err != nil {
 					return Unit, err
 				}
 				if i < len(a.Elems) {
-					a.Elems[i] = item
+					a.Elems[i] = cb.item
 				}
 				acc = v
 			}
@@ -914,6 +914,12 @@ type callback struct {
 	name   string // the function's name, to recognise "not found" for it
 	caller string // the library function, for ErrorInFunctionCall
 	form   callForm
+	// buf holds the argument list of one call, item the element and acc
+	// the other argument: a callback is not called again before its call
+	// returns, and the callee copies its arguments.
+	buf  [4]Value
+	item Value
+	acc  [1]Value
 }
 
 func newCallback(c *Context, fn Value, caller string) *callback {
@@ -924,11 +930,12 @@ func newCallback(c *Context, fn Value, caller string) *callback {
 // argument; the element is passed as first argument when passItem is set
 // and may be modified through `this`.
 func (cb *callback) callElem(a *Array, i int, passItem bool) (Value, error) {
-	item := a.Elems[i]
-	v, err := cb.call(&item, passItem, 0, nil, Int(int64(i)))
+	cb.item = a.Elems[i]
+	v, err := cb.call(&cb.item, passItem, 0, nil, Int(int64(i)))
 	if i < len(a.Elems) {
-		a.Elems[i] = item
+		a.Elems[i] = cb.item
 	}
+	cb.item = Unit
 	return v, err
 }
 
@@ -980,12 +987,13 @@ func (cb *callback) invoke(f callForm, item *Value, at int, args, extras []Value
 	case formThis, formPlain:
 		list = args
 	case formThisExtra, formPlainExtra:
-		list = append(slices.Clip(args), extras...)
+		list = append(append(cb.buf[:0], args...), extras...)
 	case formItem:
-		list = slices.Insert(slices.Clone(args), at, *item)
+		list = slices.Insert(append(cb.buf[:0], args...), at, *item)
 	case formItemExtra:
-		list = slices.Insert(append(slices.Clone(args), extras...), at, *item)
+		list = slices.Insert(append(append(cb.buf[:0], args...), extras...), at, *item)
 	}
+	defer clear(cb.buf[:])
 	if (f == formThis || f == formThisExtra) && item != nil && cb.c != nil && cb.c.ev != nil {
 		// Rhai binds the element to `this` when the callback declares
 		// fewer parameters than offered (`x.for_each(|| this += 1)`).
@@ -1016,7 +1024,7 @@ func (cb *callback) wrap(err error) error {
 // a bare Context) every function is missing.
 func callFn(c *Context, fn Value, args []Value) (Value, error) {
 	if c == nil || c.ev == nil {
-		return Unit, NewError(ErrorFunctionNotFound, "Function not found: %s", signature(fnName(fn), args))
+		return Unit, fnNotFound(Position{}, signature(fnName(fn), args))
 	}
 	return c.Call(fn, args...)
 }

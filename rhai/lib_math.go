@@ -412,7 +412,7 @@ func bitIndex(i int64) (int, error) {
 
 func bitBoundsErr(i int64) error {
 	return NewError(ErrorBitFieldBounds,
-		"Bit-field index %d out of bounds: only %d bits in bit-field", i, intBits)
+		"Bit-field index %d out of bounds: only %d bits in bit-field", i, intBits).withBounds(i, intBits)
 }
 
 // bitSpan resolves a (start, length) pair: start as bitIndex, length clamped

@@ -32,7 +32,11 @@ func registerStringLib(l *Library) {
 // registerStringInfo: len, is_empty, bytes, to_chars, chars, to_blob.
 func registerStringInfo(l *Library) {
 	lenFn := func(c *Context, a []Value) (Value, error) {
-		return Int(int64(utf8.RuneCountInString(a[0].AsString()))), nil
+		var owner uint64
+		if c != nil && c.ev != nil {
+			owner = c.ev.id
+		}
+		return Int(int64(runeCount(a[0], owner))), nil
 	}
 	l.Fn("len", tString, lenFn)
 	l.Getter("len", TypeString, lenFn)

@@ -372,3 +372,26 @@ func TestStringLibErrors(t *testing.T) {
 		t.Errorf("failed pad changed the string to %q", after.AsString())
 	}
 }
+
+// The length of a string grown by += is counted incrementally: it stays
+// right across multi-byte characters, copies that grow apart and older
+// values of the same buffer.
+func TestLenOfGrowingString(t *testing.T) {
+	src := `
+let s = "";
+let lens = [];
+for i in 0..100 { s += "é"; s += "x"; if i % 10 == 0 { lens.push(s.len()); } }
+let t = s;
+t += "ü";
+let old = s;
+s += "abc";
+[lens, s.len(), t.len(), len(old), old.len()]`
+	v, err := New().Eval(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[[2, 22, 42, 62, 82, 102, 122, 142, 162, 182], 203, 201, 200, 200]"
+	if got := v.DebugString(); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}

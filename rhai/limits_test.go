@@ -197,3 +197,32 @@ func TestLimitsConcurrentHostileScripts(t *testing.T) {
 		t.Errorf("goroutines: %d before, %d after", before, after)
 	}
 }
+
+// sleep is bounded by the run: its deadline or its cancellation ends a
+// sleep under way, and catch cannot stop that.
+func TestLimitsSleep(t *testing.T) {
+	e := New()
+	ast, err := e.Compile(`try { sleep(60) } catch { } "escaped"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = e.Run(ast, RunOptions{Deadline: time.Now().Add(50 * time.Millisecond)})
+	if KindOf(err) != ErrorTerminated {
+		t.Errorf("sleep past the deadline: got %v, want ErrorTerminated", err)
+	}
+	if d := time.Since(start); d < 50*time.Millisecond || d > 5*time.Second {
+		t.Errorf("sleep past a 50ms deadline took %v", d)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, cancel)
+	start = time.Now()
+	_, err = e.Run(ast, RunOptions{Context: ctx})
+	if KindOf(err) != ErrorTerminated {
+		t.Errorf("cancelled sleep: got %v, want ErrorTerminated", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("cancelled sleep took %v", d)
+	}
+}

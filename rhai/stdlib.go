@@ -21,8 +21,13 @@ func standardLibrary() *Library {
 		registerBlobLib(l)
 		registerTimeLib(l)
 		registerRangeLib(l)
+		registerLangLib(l)
 		// Last: to_string and friends accept any type.
 		registerMathLib(l)
+		// Results built afresh: map's elements are what the callback
+		// returned; the others copy or take out what they return.
+		l.markFresh(freshTop, "map")
+		l.markFresh(freshDeep, "parse_json", "keys", "values", "filter", "extract", "split")
 		stdLib = l
 	})
 	return stdLib

@@ -2,6 +2,7 @@ package rhai
 
 import (
 	"math"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -77,8 +78,19 @@ func (t Type) Name() string {
 type Value struct {
 	p unsafe.Pointer
 	n uint64
+	valueHead
+}
+
+// valueHead is the type, flags and tag of a Value, kept in one field: the
+// Go compiler keeps a struct of at most four fields in registers, and a
+// fifth field would put every Value in memory and make runs several times
+// slower.
+type valueHead struct {
 	t Type
 	f uint8 // flags: fStrBuf
+	// tag is Rhai's dynamic tag (x.tag, set_tag): a number a script
+	// attaches to a value; copies keep it, new values start at 0.
+	tag int32
 }
 
 // fStrBuf marks a string whose bytes live in a growable buffer (see
@@ -127,42 +139,48 @@ var Unit = Value{}
 
 func Bool(b bool) Value {
 	if b {
-		return Value{t: TypeBool, n: 1}
+		return Value{n: 1, valueHead: valueHead{t: TypeBool}}
 	}
-	return Value{t: TypeBool}
+	return Value{valueHead: valueHead{t: TypeBool}}
 }
-func Int(i int64) Value     { return Value{t: TypeInt, n: uint64(i)} }
-func Float(f float64) Value { return Value{t: TypeFloat, n: math.Float64bits(f)} }
-func Char(r rune) Value     { return Value{t: TypeChar, n: uint64(r)} }
+func Int(i int64) Value     { return Value{n: uint64(i), valueHead: valueHead{t: TypeInt}} }
+func Float(f float64) Value { return Value{n: math.Float64bits(f), valueHead: valueHead{t: TypeFloat}} }
+func Char(r rune) Value     { return Value{n: uint64(r), valueHead: valueHead{t: TypeChar}} }
 func String(s string) Value {
-	return Value{t: TypeString, p: unsafe.Pointer(unsafe.StringData(s)), n: uint64(len(s))}
+	return Value{p: unsafe.Pointer(unsafe.StringData(s)), n: uint64(len(s)), valueHead: valueHead{t: TypeString}}
 }
 func NewArray(elems []Value) Value {
-	return Value{t: TypeArray, p: unsafe.Pointer(&Array{Elems: elems})}
+	return Value{valueHead: valueHead{t: TypeArray}, p: unsafe.Pointer(&Array{Elems: elems})}
 }
 func NewMap(m map[string]Value) Value {
 	if m == nil {
 		m = map[string]Value{}
 	}
-	return Value{t: TypeMap, p: unsafe.Pointer(&Map{M: m})}
+	return Value{valueHead: valueHead{t: TypeMap}, p: unsafe.Pointer(&Map{M: m})}
 }
-func NewBlob(b []byte) Value { return Value{t: TypeBlob, p: unsafe.Pointer(&Blob{B: b})} }
+func NewBlob(b []byte) Value {
+	return Value{valueHead: valueHead{t: TypeBlob}, p: unsafe.Pointer(&Blob{B: b})}
+}
 func NewRange(start, end int64, inclusive bool) Value {
 	t := TypeRange
 	if inclusive {
 		t = TypeRangeInclusive
 	}
-	return Value{t: t, p: unsafe.Pointer(&Range{Start: start, End: end})}
+	return Value{valueHead: valueHead{t: t}, p: unsafe.Pointer(&Range{Start: start, End: end})}
 }
 
 // NewTimestamp makes a timestamp from nanoseconds on the engine's monotonic
 // clock (see Now).
-func NewTimestamp(nanos int64) Value { return Value{t: TypeTimestamp, n: uint64(nanos)} }
-func NewFnPtr(f *FnPtr) Value        { return Value{t: TypeFnPtr, p: unsafe.Pointer(f)} }
-func NewCustom(typeName string, v any) Value {
-	return Value{t: TypeCustom, p: unsafe.Pointer(&Custom{TypeName: typeName, V: v})}
+func NewTimestamp(nanos int64) Value {
+	return Value{n: uint64(nanos), valueHead: valueHead{t: TypeTimestamp}}
 }
-func newShared(v Value) Value { return Value{t: TypeShared, p: unsafe.Pointer(&Shared{V: v})} }
+func NewFnPtr(f *FnPtr) Value { return Value{p: unsafe.Pointer(f), valueHead: valueHead{t: TypeFnPtr}} }
+func NewCustom(typeName string, v any) Value {
+	return Value{valueHead: valueHead{t: TypeCustom}, p: unsafe.Pointer(&Custom{TypeName: typeName, V: v})}
+}
+func newShared(v Value) Value {
+	return Value{valueHead: valueHead{t: TypeShared}, p: unsafe.Pointer(&Shared{V: v})}
+}
 
 // Accessors. Each assumes the caller checked Type; they do not panic on a
 // mismatch but return a zero value.
@@ -264,6 +282,16 @@ func (v Value) cloneDepth(depth int, n *int64) Value {
 	if depth > maxValueDepth {
 		return v
 	}
+	if v.t == TypeShared {
+		return v.asShared().V.cloneDepth(depth, n)
+	}
+	c := v.cloneObject(depth, n)
+	c.tag = v.tag
+	return c
+}
+
+// cloneObject copies the array, map or blob behind v (see cloneDepth).
+func (v Value) cloneObject(depth int, n *int64) Value {
 	switch v.t {
 	case TypeArray:
 		src := v.AsArray().Elems
@@ -291,8 +319,6 @@ func (v Value) cloneDepth(depth int, n *int64) Value {
 	case TypeBlob:
 		*n += objectBytes + int64(len(v.AsBlob().B))
 		return NewBlob(append([]byte(nil), v.AsBlob().B...))
-	case TypeShared:
-		return v.asShared().V.cloneDepth(depth, n)
 	}
 	return v
 }
@@ -320,6 +346,27 @@ type strHeader struct {
 	used  int
 	cap   int
 	owner uint64
+	// runes is the number of characters in the first counted bytes, so
+	// that the length of a string grown by += is counted once, not at
+	// every len().
+	runes, counted int
+}
+
+// runeCount is the number of characters of the string v. The count of a
+// growable buffer's string is kept in its header by the evaluation that
+// owns it (owner), which alone may change the header.
+func runeCount(v Value, owner uint64) int {
+	n := int(v.n)
+	if v.f&fStrBuf == 0 || owner == 0 {
+		return utf8.RuneCountInString(v.AsString())
+	}
+	h := (*strHeader)(unsafe.Add(v.p, -strHeaderSize))
+	if h.owner != owner || n < h.counted {
+		return utf8.RuneCountInString(v.AsString())
+	}
+	h.runes += utf8.RuneCount(unsafe.Slice((*byte)(unsafe.Add(v.p, h.counted)), n-h.counted))
+	h.counted = n
+	return h.runes
 }
 
 const strHeaderSize = int(unsafe.Sizeof(strHeader{}))
@@ -334,7 +381,7 @@ func appendStr(l Value, add string, owner uint64) Value {
 		if h.owner == owner && h.used == n && h.cap-n >= len(add) {
 			copy(unsafe.Slice((*byte)(unsafe.Add(l.p, n)), len(add)), add)
 			h.used += len(add)
-			return Value{p: l.p, n: uint64(n + len(add)), t: TypeString, f: fStrBuf}
+			return Value{p: l.p, n: uint64(n + len(add)), valueHead: valueHead{t: TypeString, f: fStrBuf}}
 		}
 	}
 	total := n + len(add)
@@ -349,5 +396,5 @@ func appendStr(l Value, add string, owner uint64) Value {
 	data := buf[strHeaderSize:]
 	copy(data, l.AsString())
 	copy(data[n:], add)
-	return Value{p: unsafe.Pointer(&data[0]), n: uint64(total), t: TypeString, f: fStrBuf}
+	return Value{p: unsafe.Pointer(&data[0]), n: uint64(total), valueHead: valueHead{t: TypeString, f: fStrBuf}}
 }

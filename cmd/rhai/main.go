@@ -4,7 +4,8 @@
 //
 // Usage:
 //
-//	rhai run FILE            run a script ("-" reads standard input)
+//	rhai run FILE            run a script ("-" reads standard input); import "x"
+//	                         loads x.rhai next to FILE
 //	rhai check FILE          compile a script without running it
 //	rhai repl                read-eval-print loop on standard input
 //	rhai conformance [flags] FILE.jsonl
@@ -33,6 +34,9 @@ commands:
   check FILE                compile a script without running it
   repl                      read-eval-print loop; variables persist between inputs
   conformance [flags] FILE  run a JSON Lines conformance file (see docs/rhai.md)
+
+import "name" loads name.rhai from the script's directory (the working
+directory for stdin and the REPL).
 
 exit codes: 0 success, 1 failure, 2 bad usage
 `

@@ -74,6 +74,44 @@ func TestMainRun(t *testing.T) {
 	if !strings.HasPrefix(stderr, "<stdin>:3:") || !strings.Contains(stderr, "let z = 1 / y;") || !strings.Contains(stderr, "^") {
 		t.Errorf("stderr %q, want a positioned error with the source line and a caret", stderr)
 	}
+	// The kind follows the position, which the message does not repeat.
+	if first, _, _ := strings.Cut(stderr, "\n"); first != "<stdin>:3:11: ErrorArithmetic: Division by zero: 1 / 0" {
+		t.Errorf("first line %q, want <stdin>:3:11: ErrorArithmetic: Division by zero: 1 / 0", first)
+	}
+	code, _, stderr = invoke("fn f() {\n    throw \"boom\";\n}\nf();\n", "run", "-")
+	if first, _, _ := strings.Cut(stderr, "\n"); code != exitFail ||
+		first != "<stdin>:4:1: ErrorRuntime: Error in call to function 'f': boom (line 2, column 5)" {
+		t.Errorf("exit %d, first line %q, want the innermost kind and the inner position", code, first)
+	}
+}
+
+// run resolves import "name" to name.rhai next to the script, also in a
+// subdirectory and from a module.
+func TestMainRunImports(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"main.rhai":     "import \"util\" as u;\nimport \"lib/deep\" as d;\nprint(u::twice(21));\nprint(d::NAME);\n",
+		"util.rhai":     "fn twice(x) { x * 2 }\n",
+		"lib/deep.rhai": "export const NAME = \"deep\";\n",
+		"bad.rhai":      "import \"missing\" as m;\n",
+	}
+	for name, src := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := invoke("", "run", filepath.Join(dir, "main.rhai"))
+	if code != exitOK || stdout != "42\ndeep\n" || stderr != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 42 and deep", code, stdout, stderr)
+	}
+	code, _, stderr = invoke("", "run", filepath.Join(dir, "bad.rhai"))
+	if code != exitFail || !strings.Contains(stderr, "Module not found: missing") {
+		t.Errorf("missing module: exit %d, stderr %q", code, stderr)
+	}
 }
 
 func TestMainCheck(t *testing.T) {

@@ -24,6 +24,7 @@ back-tick string open continues on the next line.
 // Functions defined with fn stay defined for the inputs that follow.
 func repl(st streams) int {
 	e := rhai.New()
+	e.SetModuleResolver(fileResolver("-"))
 	printFn, debugFn := outputHooks(st.out)
 	sess := &session{scope: rhai.NewScope()}
 	scope := sess.scope

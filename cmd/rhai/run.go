@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/picloud/picloud/rhai"
@@ -26,6 +27,27 @@ func readSource(name string, st streams) (string, error) {
 		return "", fmt.Errorf("rhai: %w", err)
 	}
 	return string(b), nil
+}
+
+// fileResolver resolves `import "name"` in the script file script to the
+// file name.rhai in the script's directory (the working directory for
+// standard input), as Rhai's FileModuleResolver does; name may hold a
+// relative path such as "lib/util".
+func fileResolver(script string) rhai.ModuleResolver {
+	dir := "."
+	if script != "-" {
+		dir = filepath.Dir(script)
+	}
+	return rhai.ModuleResolverFunc(func(name string) (string, error) {
+		if !strings.HasSuffix(name, ".rhai") {
+			name += ".rhai"
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return "", err
+		}
+		return string(b), nil
+	})
 }
 
 // displayName is how a source is named in error reports.
@@ -59,6 +81,7 @@ func runFile(name string, st streams) int {
 		return exitFail
 	}
 	e := rhai.New()
+	e.SetModuleResolver(fileResolver(name))
 	ast, err := e.Compile(src)
 	if err != nil {
 		reportError(st.err, displayName(name), src, err)
@@ -91,17 +114,24 @@ func checkFile(name string, st streams) int {
 	return exitOK
 }
 
-// reportError writes err as "NAME:LINE:COL: message" followed, when the
-// position is known, by the offending source line and a caret under the
+// reportError writes err as "NAME:LINE:COL: KIND: message", KIND that of
+// the innermost error as in PiCloud's invocation summaries, followed, when
+// the position is known, by the offending source line and a caret under the
 // column, in the manner of compilers and of Rhai's own rhai-run.
 func reportError(w io.Writer, name, src string, err error) {
 	var ee *rhai.EvalError
-	if !errors.As(err, &ee) || !ee.Pos.IsValid() {
+	if !errors.As(err, &ee) {
 		fmt.Fprintf(w, "%s: %v\n", name, err)
 		return
 	}
+	if !ee.Pos.IsValid() {
+		fmt.Fprintf(w, "%s: %s: %v\n", name, ee.Root().Kind, err)
+		return
+	}
 	pos := ee.Pos
-	fmt.Fprintf(w, "%s:%d:%d: %v\n", name, pos.Line, pos.Col, err)
+	// The prefix gives the position: the message does not repeat it.
+	msg := strings.Replace(err.Error(), " ("+pos.String()+")", "", 1)
+	fmt.Fprintf(w, "%s:%d:%d: %s: %s\n", name, pos.Line, pos.Col, ee.Root().Kind, msg)
 	lines := strings.Split(src, "\n")
 	if int(pos.Line) > len(lines) {
 		return

@@ -109,8 +109,9 @@ func TestScriptErrors(t *testing.T) {
 		src     string
 		summary []string // substrings of the summary
 	}{
-		{name: "throw", src: "let a = 1;\nthrow \"boom\";", summary: []string{"ErrorRuntime", "boom", "line 2"}},
-		{name: "in a function", src: "fn f(x) { x / 0 }\nf(1)", summary: []string{"ErrorArithmetic", "Error in call to function 'f'"}},
+		{name: "throw", src: "let a = 1;\nthrow \"boom\";", summary: []string{"ErrorRuntime: boom (line 2, column 1)"}},
+		{name: "in a function", src: "fn f(x) { x / 0 }\nf(1)", summary: []string{
+			"ErrorArithmetic: Error in call to function 'f' (line 2, column 1): Division by zero: 1 / 0 (line 1, column 13)"}},
 		{name: "unknown function", src: `nope()`, summary: []string{"ErrorFunctionNotFound", "nope"}},
 		{name: "bad status", src: `response(99, "x")`, summary: []string{"status 99"}},
 		{name: "status too high", src: `response(600, "x")`, summary: []string{"status 600"}},
@@ -292,6 +293,19 @@ func TestTimeout(t *testing.T) {
 	}
 	if !strings.Contains(res.Summary, "timeout after 50ms") {
 		t.Errorf("summary %q", res.Summary)
+	}
+}
+
+// sleep longer than the time limit ends at the limit, as a timeout that
+// the script cannot catch.
+func TestTimeoutInSleep(t *testing.T) {
+	start := time.Now()
+	res := run(t, New(Config{}), `try { sleep(60) } catch { } "escaped"`, Event{}, Limits{Timeout: 50 * time.Millisecond})
+	if res.Status != StatusTimeout || res.HTTPStatus != http.StatusGatewayTimeout {
+		t.Fatalf("status %q HTTP %d err %v; want timeout 504", res.Status, res.HTTPStatus, res.Err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("a 50ms timeout took %s", took)
 	}
 }
 

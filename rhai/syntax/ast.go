@@ -97,13 +97,10 @@ type (
 		Keys   []string
 		Values []Expr
 	}
-	// Ident is a variable reference. Index, when not 0, is where the parser
-	// expects the variable: counted from the top of the current function's
-	// variable stack (1 = most recent). It is a hint; the name decides.
+	// Ident is a variable reference.
 	Ident struct {
-		Pos   Position
-		Name  string
-		Index int
+		Pos  Position
+		Name string
 	}
 	// This is `this` inside a function called as a method.
 	This struct{ Pos Position }
@@ -155,10 +152,9 @@ type (
 		Name      string
 		Args      []Expr
 		Capture   bool
-		// FnIndex, when not 0, is 1 + the index in File.Funcs of the
-		// script function this call resolves to by name and arity, so the
-		// evaluator needs no lookup by name.
-		FnIndex int
+		// TopLevel is set for a call outside every block and function:
+		// the constants an eval there declares become global (global::X).
+		TopLevel bool
 	}
 	// FnExpr is an anonymous function or closure; it evaluates to a function
 	// pointer with the captured variables curried in.

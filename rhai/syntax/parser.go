@@ -79,7 +79,6 @@ type parser struct {
 	named    map[fnSig]bool
 	anonN    int
 	blockLvl int
-	calls    []*Call // plain calls, resolved against Funcs at the end
 }
 
 // fnSig is what makes a named function distinct: Rhai overloads by name
@@ -176,14 +175,15 @@ func (p *parser) isConst(name string) bool {
 	return i >= 0 && p.fs.consts[i]
 }
 
-func (p *parser) lookup(name string) int {
-	if i := p.fs.find(name); i >= 0 {
-		return len(p.fs.vars) - i
+// use notes a variable read: a closure captures a name its enclosing
+// scopes define.
+func (p *parser) use(name string) {
+	if p.fs.find(name) >= 0 {
+		return
 	}
 	if p.fs.closure != nil && p.fs.parent != nil && p.resolvesOutside(p.fs.parent, name) {
 		p.fs.capture(name)
 	}
-	return 0
 }
 
 // resolvesOutside reports whether name is a variable of fs or, through
@@ -225,7 +225,6 @@ func (p *parser) parseFile() *File {
 	}
 	f.Funcs = p.funcs
 	f.UsesEval = p.fs.usesEval
-	p.resolveCalls(f)
 	return f
 }
 
@@ -366,15 +365,21 @@ func (p *parser) parseStmt() Stmt {
 		p.leave()
 		return &ExprStmt{X: x}
 	}
-	x := p.parseExpr()
-	if op := p.tok.Tok; isAssignOp(op) {
-		apos := p.tok.Pos
-		p.advance()
-		p.checkAssignable(x, op, apos)
-		rhs := p.parseExpr()
-		x = &Assign{Pos: apos, Op: op, LHS: x, RHS: rhs}
+	return &ExprStmt{X: p.parseAssignTail(p.parseExpr())}
+}
+
+// parseAssignTail makes x the target of an assignment when an assignment
+// operator follows it, and returns x unchanged otherwise.
+func (p *parser) parseAssignTail(x Expr) Expr {
+	op := p.tok.Tok
+	if !isAssignOp(op) {
+		return x
 	}
-	return &ExprStmt{X: x}
+	apos := p.tok.Pos
+	p.advance()
+	p.checkAssignable(x, op, apos)
+	rhs := p.parseExpr()
+	return &Assign{Pos: apos, Op: op, LHS: x, RHS: rhs}
 }
 
 func (p *parser) atStmtEnd() bool {
@@ -808,7 +813,8 @@ func (p *parser) parsePrimary() Expr {
 		if name == "eval" {
 			p.fs.usesEval = true
 		}
-		return &Ident{Pos: pos, Name: name, Index: p.lookup(name)}
+		p.use(name)
+		return &Ident{Pos: pos, Name: name}
 	case RESERVED:
 		if isReservedSymbol(it.Lit) {
 			p.fail("UnknownOperator", pos, "Unknown operator: '%s'", it.Lit)
@@ -867,29 +873,9 @@ func (p *parser) parseCall(pos Position, ns []string, name string, capture bool)
 	if name == "eval" && ns == nil {
 		p.fs.usesEval = true
 	}
-	c := &Call{Pos: pos, Namespace: ns, Name: name, Args: args, Capture: capture}
-	if ns == nil {
-		p.calls = append(p.calls, c)
-	}
+	c := &Call{Pos: pos, Namespace: ns, Name: name, Args: args, Capture: capture,
+		TopLevel: !p.fs.isFn && p.blockLvl == 0}
 	return c
-}
-
-// resolveCalls points each plain call at the script function of the same
-// name and arity, when the file defines one.
-func (p *parser) resolveCalls(f *File) {
-	type key struct {
-		name  string
-		arity int
-	}
-	index := map[key]int{}
-	for i, d := range f.Funcs {
-		if !d.Anon && d.ThisType == "" {
-			index[key{d.Name, len(d.Params)}] = i + 1
-		}
-	}
-	for _, c := range p.calls {
-		c.FnIndex = index[key{c.Name, len(c.Args)}]
-	}
 }
 
 func (p *parser) parsePostfix(x Expr) Expr {
@@ -1134,6 +1120,7 @@ func (p *parser) parseSwitch() Expr {
 	p.expect(LBRACE, "to start a switch block")
 	seenRange := false
 	for p.tok.Tok != RBRACE {
+		var terminated bool // the body ends itself: no comma needed
 		cpos := p.tok.Pos
 		if p.tok.Tok == IDENT && p.tok.Lit == "_" {
 			if sw.Default != nil {
@@ -1144,7 +1131,7 @@ func (p *parser) parseSwitch() Expr {
 				p.fail("WrongSwitchCaseCondition", p.tok.Pos, "Default switch case cannot have a condition")
 			}
 			p.expect(DARROW, "after the switch case")
-			sw.Default = p.parseSwitchBody()
+			sw.Default, terminated = p.parseSwitchBody()
 		} else {
 			if sw.Default != nil {
 				p.fail("WrongSwitchDefaultCase", cpos, "Default switch case must be the last")
@@ -1174,40 +1161,43 @@ func (p *parser) parseSwitch() Expr {
 				p.ensureBool(c.Guard)
 			}
 			p.expect(DARROW, "after the switch case")
-			c.Body = p.parseSwitchBody()
+			c.Body, terminated = p.parseSwitchBody()
 			sw.Cases = append(sw.Cases, c)
 		}
 		if p.tok.Tok == RBRACE {
 			break
 		}
-		if !p.got(COMMA) {
-			if _, ok := p.lastBody(sw).(*BlockExpr); !ok {
-				p.fail("MissingToken", p.tok.Pos, "Expecting ',' to separate the switch cases")
-			}
+		if !p.got(COMMA) && !terminated {
+			p.fail("MissingToken", p.tok.Pos, "Expecting ',' to separate the switch cases")
 		}
 	}
 	p.advance()
 	return sw
 }
 
-func (p *parser) lastBody(sw *Switch) Expr {
-	if sw.Default != nil {
-		return sw.Default
-	}
-	return sw.Cases[len(sw.Cases)-1].Body
-}
-
-func (p *parser) parseSwitchBody() Expr {
-	if p.tok.Tok == LBRACE {
-		return &BlockExpr{Block: p.parseBlock()}
-	}
+// parseSwitchBody parses the body of a switch case, which Rhai parses as a
+// statement; terminated reports a body that ends itself (a block, if,
+// switch, loop or try/catch), after which the comma may be left out.
+func (p *parser) parseSwitchBody() (body Expr, terminated bool) {
 	switch p.tok.Tok {
-	case BREAK, CONTINUE, RETURN, THROW:
-		// a statement as a case body
+	case LBRACE:
+		return &BlockExpr{Block: p.parseBlock()}, true
+	case IF, SWITCH, WHILE, LOOP, DO, FOR:
 		s := p.parseStmt()
-		return &BlockExpr{Block: &Block{Pos: s.Position(), Stmts: []Stmt{s}}}
+		return s.(*ExprStmt).X, true
+	case BREAK, CONTINUE, RETURN, THROW, LET, CONST, TRY:
+		// A statement as a case body is a block of its own: a variable it
+		// declares ends with the case.
+		mark := len(p.fs.vars)
+		p.blockLvl++
+		s := p.parseStmt()
+		p.blockLvl--
+		p.truncVars(mark)
+		_, isTry := s.(*Try)
+		return &BlockExpr{Block: &Block{Pos: s.Position(), Stmts: []Stmt{s}}}, isTry
 	}
-	return p.parseExpr()
+	// An expression, or an assignment to one (`"inc" => n += 1`).
+	return p.parseAssignTail(p.parseExpr()), false
 }
 
 func (p *parser) parseLoop() Expr {

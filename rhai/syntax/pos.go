@@ -15,7 +15,7 @@ func (p Position) String() string {
 	if !p.IsValid() {
 		return "none"
 	}
-	return fmt.Sprintf("line %d, position %d", p.Line, p.Col)
+	return fmt.Sprintf("line %d, column %d", p.Line, p.Col)
 }
 
 // Error is a syntax error: a Rhai ParseErrorType name, a message and where.

@@ -1,8 +1,7 @@
 package syntax
 
 // fnScope holds the variables visible while parsing one function body (or
-// the top level, or a closure), for index hints, constant checks and
-// closure captures. Names are found through a map, not by scanning, so
+// the top level, or a closure), for constant checks and closure captures. Names are found through a map, not by scanning, so
 // that parsing stays linear however many variables a script declares.
 type fnScope struct {
 	parent *fnScope
