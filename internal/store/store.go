@@ -506,7 +506,12 @@ type Store interface {
 	InsertInvocations(ctx context.Context, invs []Invocation) error
 	ListInvocations(ctx context.Context, f InvocationFilter) ([]Invocation, error)
 	GetInvocation(ctx context.Context, id string) (Invocation, error)
+	// PruneInvocations removes the records of runs started before the
+	// given time, and the roll-ups older than their retention.
 	PruneInvocations(ctx context.Context, before time.Time) (int64, error)
+	// ListStats returns the roll-ups f selects (see stats.go), by time
+	// then script.
+	ListStats(ctx context.Context, f StatsFilter) ([]StatsRow, error)
 
 	// Schedules.
 	// CreateSchedule stores s, setting its ID, CreatedAt and UpdatedAt;

@@ -159,7 +159,8 @@ func pruneInvocationsSQL(d *dialect) string {
 
 // PruneInvocations removes the records of runs started before the given
 // time and returns how many it removed. The records' exchanges go off
-// their apps' recording usage in the same transaction (quotas.go).
+// their apps' recording usage in the same transaction (quotas.go), and
+// the roll-ups older than their retention go too.
 func (s *Store) PruneInvocations(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *Store) error {
@@ -172,6 +173,9 @@ func (s *Store) PruneInvocations(ctx context.Context, before time.Time) (int64, 
 		}
 		if n, err = res.RowsAffected(); err != nil {
 			return s.fail("prune invocations", err)
+		}
+		if err := tx.pruneStats(ctx, time.Now()); err != nil {
+			return s.writeError("prune stats", err)
 		}
 		return nil
 	})

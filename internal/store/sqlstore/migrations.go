@@ -679,6 +679,90 @@ CREATE TABLE canaries (
 CREATE INDEX canaries_state ON canaries (state);
 `,
 	},
+	// 20: the roll-ups of the invocation log per app, script and
+	// minute or hour (store.StatsRow), written with the records.
+	{
+		sqlite: `
+CREATE TABLE script_stats (
+	app_id        INTEGER NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	script        TEXT    NOT NULL,
+	step          INTEGER NOT NULL, -- seconds: 60 or 3600
+	at            INTEGER NOT NULL, -- the step's start, Unix seconds
+	requests      INTEGER NOT NULL DEFAULT 0,
+	ok            INTEGER NOT NULL DEFAULT 0,
+	client_errors INTEGER NOT NULL DEFAULT 0,
+	server_errors INTEGER NOT NULL DEFAULT 0,
+	timeouts      INTEGER NOT NULL DEFAULT 0,
+	limits        INTEGER NOT NULL DEFAULT 0,
+	-- the histograms: store.DurationBounds and store.OperationBounds
+	d0 INTEGER NOT NULL DEFAULT 0,
+	d1 INTEGER NOT NULL DEFAULT 0,
+	d2 INTEGER NOT NULL DEFAULT 0,
+	d3 INTEGER NOT NULL DEFAULT 0,
+	d4 INTEGER NOT NULL DEFAULT 0,
+	d5 INTEGER NOT NULL DEFAULT 0,
+	d6 INTEGER NOT NULL DEFAULT 0,
+	d7 INTEGER NOT NULL DEFAULT 0,
+	d8 INTEGER NOT NULL DEFAULT 0,
+	d9 INTEGER NOT NULL DEFAULT 0,
+	d10 INTEGER NOT NULL DEFAULT 0,
+	d11 INTEGER NOT NULL DEFAULT 0,
+	d12 INTEGER NOT NULL DEFAULT 0,
+	d13 INTEGER NOT NULL DEFAULT 0,
+	d14 INTEGER NOT NULL DEFAULT 0,
+	o0 INTEGER NOT NULL DEFAULT 0,
+	o1 INTEGER NOT NULL DEFAULT 0,
+	o2 INTEGER NOT NULL DEFAULT 0,
+	o3 INTEGER NOT NULL DEFAULT 0,
+	o4 INTEGER NOT NULL DEFAULT 0,
+	o5 INTEGER NOT NULL DEFAULT 0,
+	o6 INTEGER NOT NULL DEFAULT 0,
+	o7 INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (app_id, step, at, script)
+);
+CREATE INDEX script_stats_step_at ON script_stats (step, at);
+`,
+		postgres: `
+CREATE TABLE script_stats (
+	app_id        bigint  NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	script        text    NOT NULL,
+	step          integer NOT NULL, -- seconds: 60 or 3600
+	at            bigint  NOT NULL, -- the step's start, Unix seconds
+	requests      bigint  NOT NULL DEFAULT 0,
+	ok            bigint  NOT NULL DEFAULT 0,
+	client_errors bigint  NOT NULL DEFAULT 0,
+	server_errors bigint  NOT NULL DEFAULT 0,
+	timeouts      bigint  NOT NULL DEFAULT 0,
+	limits        bigint  NOT NULL DEFAULT 0,
+	-- the histograms: store.DurationBounds and store.OperationBounds
+	d0 bigint  NOT NULL DEFAULT 0,
+	d1 bigint  NOT NULL DEFAULT 0,
+	d2 bigint  NOT NULL DEFAULT 0,
+	d3 bigint  NOT NULL DEFAULT 0,
+	d4 bigint  NOT NULL DEFAULT 0,
+	d5 bigint  NOT NULL DEFAULT 0,
+	d6 bigint  NOT NULL DEFAULT 0,
+	d7 bigint  NOT NULL DEFAULT 0,
+	d8 bigint  NOT NULL DEFAULT 0,
+	d9 bigint  NOT NULL DEFAULT 0,
+	d10 bigint  NOT NULL DEFAULT 0,
+	d11 bigint  NOT NULL DEFAULT 0,
+	d12 bigint  NOT NULL DEFAULT 0,
+	d13 bigint  NOT NULL DEFAULT 0,
+	d14 bigint  NOT NULL DEFAULT 0,
+	o0 bigint  NOT NULL DEFAULT 0,
+	o1 bigint  NOT NULL DEFAULT 0,
+	o2 bigint  NOT NULL DEFAULT 0,
+	o3 bigint  NOT NULL DEFAULT 0,
+	o4 bigint  NOT NULL DEFAULT 0,
+	o5 bigint  NOT NULL DEFAULT 0,
+	o6 bigint  NOT NULL DEFAULT 0,
+	o7 bigint  NOT NULL DEFAULT 0,
+	PRIMARY KEY (app_id, step, at, script)
+);
+CREATE INDEX script_stats_step_at ON script_stats (step, at);
+`,
+	},
 }
 
 // Migrations returns the number of migrations this program knows: the

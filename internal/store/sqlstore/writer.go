@@ -57,8 +57,9 @@ func insertInvocationsSQL(n int) string {
 // not prepared it: in PostgreSQL once per connection of the pool, and in
 // SQLite if the connection is ever replaced.)
 type writerStatements struct {
-	logInserts [logInsertSizes]*sql.Stmt // INSERTs of 64, 32, …, 1 records
-	liveApps   *sql.Stmt                 // which of a set of apps (still) exist
+	logInserts  [logInsertSizes]*sql.Stmt // INSERTs of 64, 32, …, 1 records
+	liveApps    *sql.Stmt                 // which of a set of apps (still) exist
+	statsUpsert *sql.Stmt                 // adds to a roll-up (stats.go)
 }
 
 func prepareWriterStatements(ctx context.Context, d *dialect, db *sql.DB) (w writerStatements, err error) {
@@ -71,6 +72,10 @@ func prepareWriterStatements(ctx context.Context, d *dialect, db *sql.DB) (w wri
 	if w.liveApps, err = db.PrepareContext(ctx, d.bind(liveAppsSQL(d))); err != nil {
 		w.close()
 		return w, fmt.Errorf("%s: unable to prepare the invocation log's app lookup: %w", d.name, err)
+	}
+	if w.statsUpsert, err = db.PrepareContext(ctx, d.bind(upsertStatsSQL())); err != nil {
+		w.close()
+		return w, fmt.Errorf("%s: unable to prepare the invocation log's roll-up: %w", d.name, err)
 	}
 	return w, nil
 }
@@ -87,7 +92,7 @@ func liveAppsSQL(d *dialect) string {
 // close closes the statements that were prepared.
 func (w *writerStatements) close() error {
 	var errs []error
-	for _, stmt := range append(w.logInserts[:], w.liveApps) {
+	for _, stmt := range append(w.logInserts[:], w.liveApps, w.statsUpsert) {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
 		}
@@ -100,62 +105,72 @@ func (w *writerStatements) close() error {
 // The apps are looked up once per batch (SQLite's transaction holds the
 // database, PostgreSQL's the apps' rows, so none can go meanwhile) and the
 // records are inserted with the multi-row INSERTs prepared at Open: a
-// batch costs a few statements instead of one per record. The error is
-// the backend's, for the caller to wrap.
+// batch costs a few statements instead of one per record. The records
+// are added to their roll-ups (addStats) in the same transaction. The
+// error is the backend's, for the caller to wrap.
 func insertInvocations(ctx context.Context, tx *Store, invs []store.Invocation) error {
 	return tx.inTx(ctx, func(tx *Store) error {
 		live, err := tx.liveApps(ctx, invs)
 		if err != nil {
 			return err
 		}
-		args := make([]any, 0, invocationParams*min(len(invs), insertChunk))
-		// flush inserts the records in args, as one statement when they
-		// are insertChunk, else as a sum of powers of two.
-		flush := func() error {
-			for i, rest := 0, args; len(rest) > 0; i++ {
-				size := insertChunk >> i
-				if len(rest) < size*invocationParams {
-					continue
-				}
-				stmt := tx.tx.StmtContext(ctx, tx.root.stmts.logInserts[i])
-				if _, err := stmt.ExecContext(ctx, rest[:size*invocationParams]...); err != nil {
-					return err
-				}
-				rest = rest[size*invocationParams:]
-				// In SQLite a statement of 64 records is about a
-				// millisecond of CPU, which it spends without blocking:
-				// yield, so that the requests readied meanwhile on this P
-				// run before the next one instead of waiting for it (an
-				// execution trace of the data plane under load showed
-				// them waiting over a millisecond while the log writer
-				// ran).
-				runtime.Gosched()
-			}
-			clear(args) // this chunk's records are not kept alive by the next
-			args = args[:0]
-			return nil
-		}
-		recorded := make(map[int64]int64, len(live))
-		for _, inv := range invs {
-			if _, ok := slices.BinarySearch(live, inv.AppID); !ok {
-				continue
-			}
-			req, resp, journal := encodeExchange(inv)
-			recorded[inv.AppID] += exchangeSize(req, resp, journal)
-			args = append(args, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
-				tx.d.t(inv.StartedAt), int64(inv.Duration), inv.Status, inv.HTTPStatus, inv.Operations,
-				storableText(inv.Summary), storableText(inv.Output), inv.JobID, inv.Attempt, req, resp, journal)
-			if len(args) == invocationParams*insertChunk {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-		if err := flush(); err != nil {
+		if err := insertRecords(ctx, tx, invs, live); err != nil {
 			return err
 		}
-		return addRecorded(ctx, tx, live, recorded)
+		return addStats(ctx, tx, invs, live)
 	})
+}
+
+// insertRecords inserts the records of the live apps, within tx's
+// transaction, and adds their exchanges to the apps' recorded bytes.
+func insertRecords(ctx context.Context, tx *Store, invs []store.Invocation, live []int64) error {
+	args := make([]any, 0, invocationParams*min(len(invs), insertChunk))
+	// flush inserts the records in args, as one statement when they
+	// are insertChunk, else as a sum of powers of two.
+	flush := func() error {
+		for i, rest := 0, args; len(rest) > 0; i++ {
+			size := insertChunk >> i
+			if len(rest) < size*invocationParams {
+				continue
+			}
+			stmt := tx.tx.StmtContext(ctx, tx.root.stmts.logInserts[i])
+			if _, err := stmt.ExecContext(ctx, rest[:size*invocationParams]...); err != nil {
+				return err
+			}
+			rest = rest[size*invocationParams:]
+			// In SQLite a statement of 64 records is about a
+			// millisecond of CPU, which it spends without blocking:
+			// yield, so that the requests readied meanwhile on this P
+			// run before the next one instead of waiting for it (an
+			// execution trace of the data plane under load showed
+			// them waiting over a millisecond while the log writer
+			// ran).
+			runtime.Gosched()
+		}
+		clear(args) // this chunk's records are not kept alive by the next
+		args = args[:0]
+		return nil
+	}
+	recorded := make(map[int64]int64, len(live))
+	for _, inv := range invs {
+		if _, ok := slices.BinarySearch(live, inv.AppID); !ok {
+			continue
+		}
+		req, resp, journal := encodeExchange(inv)
+		recorded[inv.AppID] += exchangeSize(req, resp, journal)
+		args = append(args, inv.ID, inv.AppID, inv.Script, inv.Version, inv.Trigger,
+			tx.d.t(inv.StartedAt), int64(inv.Duration), inv.Status, inv.HTTPStatus, inv.Operations,
+			storableText(inv.Summary), storableText(inv.Output), inv.JobID, inv.Attempt, req, resp, journal)
+		if len(args) == invocationParams*insertChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return addRecorded(ctx, tx, live, recorded)
 }
 
 // liveApps returns, in order, the apps of the records that still exist,

@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteApp", testDeleteApp},
 		{"Invocations", testInvocations},
 		{"PruneInvocations", testPruneInvocations},
+		{"Stats", testStats},
 		{"ConcurrentDeploys", testConcurrentDeploys},
 		{"Schedules", testSchedules},
 		{"FireSchedule", testFireSchedule},

@@ -33,6 +33,7 @@ var tableOrder = []string{
 	"kv_usage",
 	"app_secrets",
 	"invocations",
+	"script_stats",
 	"job_turns",
 	"recording_usage",
 	"queue_usage",
