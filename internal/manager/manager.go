@@ -231,6 +231,7 @@ func (m *Manager) routes() {
 	m.handle("DELETE /api/v1/schedules/{id}", m.deleteSchedule)
 	// Invocation logs and jobs.
 	m.handle("GET /api/v1/apps/{slug}/logs", m.listLogs)
+	m.handle("GET /api/v1/apps/{slug}/stats", m.showStats)
 	m.handle("GET /api/v1/logs/{id}", m.showLog)
 	m.handle("POST /api/v1/logs/{id}/retry", m.retryLog)
 	// Secrets: names and times go out, values only in.
