@@ -38,11 +38,15 @@ type IOStreams struct {
 	// IsTTY tells whether In is an interactive terminal: passwords are
 	// then prompted for, without echo, instead of read as a line.
 	IsTTY bool
+	// OutTTY tells whether Out is a terminal: some commands then draw
+	// for a reader (pic stats' sparkline).
+	OutTTY bool
 }
 
 // System returns the process's standard streams.
 func System() *IOStreams {
-	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, IsTTY: term.IsTerminal(int(os.Stdin.Fd()))}
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, IsTTY: term.IsTerminal(int(os.Stdin.Fd())),
+		OutTTY: term.IsTerminal(int(os.Stdout.Fd()))}
 }
 
 // DefaultServer is the server pic talks to when neither --server,
@@ -159,6 +163,7 @@ func root() *command {
 			schedulesCmd(),
 			kvCmd(),
 			logsCmd(),
+			statsCmd(),
 			membersCmd(),
 			usersCmd(),
 			apiKeysCmd(),
