@@ -145,3 +145,51 @@ func BenchmarkPendingUsage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRollUps measures what the roll-ups (stats.go) add to the log
+// writer, per record: "with" is InsertInvocations, "without" the same
+// transaction without addStats. The records are of 4 scripts, so a batch
+// adds to 8 rows (their minute's and hour's).
+//
+//	go test -run '^$' -bench RollUps ./internal/store/sqlstore/
+func BenchmarkRollUps(b *testing.B) {
+	benchBackends(b, benchRollUps, openBench)
+}
+
+func benchRollUps(b *testing.B, open func(tb testing.TB) store.Store) {
+	for _, rollUps := range []bool{false, true} {
+		name := map[bool]string{false: "without", true: "with"}[rollUps]
+		b.Run(name+"/batch=64", func(b *testing.B) {
+			st := open(b).(*Store)
+			app := benchApp(b, st)
+			ctx := context.Background()
+			recs := make([]store.Invocation, 64)
+			start := time.Now()
+			b.ResetTimer()
+			for n := 0; n < b.N; n += len(recs) {
+				benchRecords(recs, app.ID, start, n)
+				for i := range recs {
+					recs[i].Script = fmt.Sprintf("script-%d", i%4)
+				}
+				if err := benchInsert(ctx, st, recs, rollUps); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchInsert inserts recs as the log writer does, with or without their
+// roll-ups.
+func benchInsert(ctx context.Context, st *Store, recs []store.Invocation, rollUps bool) error {
+	if rollUps {
+		return insertInvocations(ctx, st, recs)
+	}
+	return st.inTx(ctx, func(tx *Store) error {
+		live, err := tx.liveApps(ctx, recs)
+		if err != nil {
+			return err
+		}
+		return insertRecords(ctx, tx, recs, live)
+	})
+}
