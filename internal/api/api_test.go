@@ -36,6 +36,8 @@ func TestRoundTrip(t *testing.T) {
 			Outbound: Outbound{Allow: []string{"a.example"}, Private: []string{}},
 			Usage:    &AppUsage{QueuedJobs: 1, QueuedBytes: 2, MaxQueuedBytes: 3, RecordedBytes: 4, MaxRecordedBytes: 5}},
 		&Member{UserID: 1, Username: "ann", Role: "editor", CreatedAt: at},
+		&Stats{App: "demo", Script: "hello", Step: "minute", From: at, To: at.Add(time.Hour), Points: []StatsPoint{{Time: at, Requests: 6, OK: 1,
+			ClientErrors: 1, ServerErrors: 2, Timeouts: 1, Limits: 1, DurationP50MS: 1.5, DurationP95MS: 9, DurationP99MS: 20, OperationsP50: 70, OperationsP99: 100}}},
 		&ScriptSource{Script: script, Source: "src"},
 		&RolledBack{Deployed: Deployed{Script: script, Version: 3}, RolledBackFrom: 1},
 		&Version{Version: 1, Live: true, CreatedBy: ptr("ann"), CreatedAt: at, Source: ptr("src"), RolledBackFrom: 0},
