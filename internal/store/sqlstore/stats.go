@@ -124,6 +124,7 @@ func (s *Store) ListStats(ctx context.Context, f store.StatsFilter) ([]store.Sta
 	return list(ctx, s, s.read, scanStats, fmt.Sprintf("list the stats of app %d", f.AppID), q+` ORDER BY at, script`, args...)
 }
 
+// scanStats reads a row of ListStats.
 func scanStats(sc scanner) (store.StatsRow, error) {
 	var (
 		r      store.StatsRow
