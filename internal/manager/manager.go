@@ -183,7 +183,7 @@ func (m *Manager) Handler() http.Handler {
 func (m *Manager) routes() {
 	m.mux = http.NewServeMux()
 	// Sessions and identity.
-	m.mux.HandleFunc("POST /api/v1/auth/login", m.login)
+	m.mux.HandleFunc("POST /api/v1/auth/login", m.login) // audited by doLogin
 	m.handle("POST /api/v1/auth/logout", m.logout)
 	m.handle("GET /api/v1/whoami", m.whoami)
 	// Users (admin).
@@ -244,6 +244,8 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/kv/{key...}", m.getKV)
 	m.handle("PUT /api/v1/apps/{slug}/kv/{key...}", m.putKV)
 	m.handle("DELETE /api/v1/apps/{slug}/kv/{key...}", m.deleteKV)
+	// The audit log.
+	m.handle("GET /api/v1/audit", m.listAudit)
 }
 
 // apiFunc is an authenticated endpoint. A returned error is written as a
@@ -251,11 +253,21 @@ func (m *Manager) routes() {
 type apiFunc func(w http.ResponseWriter, r *http.Request, c *caller) error
 
 // handle registers an endpoint that requires a valid bearer token.
+// A mutating route's requests, once authenticated, are recorded in the
+// audit log with their outcome (see auditRequest).
 func (m *Manager) handle(pattern string, fn apiFunc) {
+	a, audited := auditedRoute(pattern)
 	m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		c, err := m.authenticate(r)
 		if err == nil {
+			name := ""
+			if audited {
+				name = peekBodyField(r, a.body)
+			}
 			err = fn(w, r, c)
+			if audited {
+				m.auditRequest(r, c, a, name, err)
+			}
 		}
 		if err != nil {
 			m.writeError(w, r, err)

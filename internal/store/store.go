@@ -508,6 +508,10 @@ type Store interface {
 	GetInvocation(ctx context.Context, id string) (Invocation, error)
 	PruneInvocations(ctx context.Context, before time.Time) (int64, error)
 
+	// Audit log: appended to, never changed.
+	InsertAudit(ctx context.Context, e *AuditEntry) error // sets ID, At when zero
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+
 	// Schedules.
 	// CreateSchedule stores s, setting its ID, CreatedAt and UpdatedAt;
 	// ErrNotFound when s.ScriptID is not a script of s.AppID.

@@ -35,6 +35,7 @@ var tableOrder = []string{
 	"invocations",
 	"job_turns",
 	"recording_usage",
+	"audit",
 	"queue_usage",
 }
 
