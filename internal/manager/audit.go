@@ -88,21 +88,15 @@ func auditedRoute(pattern string) (auditAction, bool) {
 // in the change's transaction: a change that committed is recorded even
 // when the client went away, and an entry that cannot be written is
 // logged as an error without undoing the change.
-func (m *Manager) auditRequest(r *http.Request, c *caller, a auditAction, bodyName string, err error) {
+func (m *Manager) auditRequest(r *http.Request, c *caller, a auditAction, pre auditTarget, err error) {
 	e := store.AuditEntry{
 		ActorID:    c.user.ID,
 		Actor:      c.user.Username,
 		Address:    m.logins.clientAddr(r),
 		Action:     a.action,
 		ObjectKind: a.kind,
-		ObjectName: bodyName,
-		App:        r.PathValue("slug"),
-	}
-	if a.path != "" {
-		e.ObjectName = r.PathValue(a.path)
-	}
-	if a.action == "app.create" {
-		e.App = bodyName
+		ObjectName: pre.name,
+		App:        pre.app,
 	}
 	status := http.StatusOK
 	e.Outcome = store.AuditOK
@@ -154,6 +148,34 @@ func (m *Manager) auditLogin(r *http.Request, userID int64, username, reason str
 		e.Outcome, e.Reason = store.AuditFailed, reason
 	}
 	m.recordAudit(r.Context(), &e)
+}
+
+// auditTarget is the object and app of an audited request, read before
+// its handler runs: a delete leaves nothing to read after.
+type auditTarget struct {
+	name, app string
+}
+
+// auditTargetOf finds the object and app of a request to a route of
+// action a. A schedule's app is read from the store, since its routes
+// name it by id only; a failure leaves the app empty, for the handler
+// to answer the request.
+func (m *Manager) auditTargetOf(r *http.Request, a auditAction) auditTarget {
+	t := auditTarget{name: peekBodyField(r, a.body), app: r.PathValue("slug")}
+	if a.path != "" {
+		t.name = r.PathValue(a.path)
+	}
+	switch {
+	case a.action == "app.create":
+		t.app = t.name
+	case a.kind == "schedule" && a.path == "id":
+		if id, err := strconv.ParseInt(t.name, 10, 64); err == nil {
+			if s, err := m.store.GetSchedule(r.Context(), id); err == nil {
+				t.app = s.AppSlug
+			}
+		}
+	}
+	return t
 }
 
 // peekBodyField returns the string field name of the request's JSON body,

@@ -2,6 +2,7 @@ package manager
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -21,6 +22,7 @@ func TestAuditRecordsChanges(t *testing.T) {
 			method, url, body, as string
 			status                int
 		}{
+			{"DELETE", fmt.Sprintf("/api/v1/schedules/%d", e.schedules["demo"]), "", asEditor, 204},
 			{"PUT", "/api/v1/apps/demo/scripts/hello", `{"source": "\"v3\""}`, asEditor, 200},
 			{"PUT", "/api/v1/apps/demo/secrets/API_TOKEN", `{"value": "` + secretValue + `"}`, asEditor, 201},
 			{"PUT", "/api/v1/apps/demo/members/outsider", `{"role": "viewer"}`, asAdmin, 201},
@@ -53,6 +55,7 @@ func TestAuditRecordsChanges(t *testing.T) {
 			{"member.put", "admin", "outsider", "demo", "ok", ""},
 			{"secret.put", "editor", "API_TOKEN", "demo", "ok", ""},
 			{"script.deploy", "editor", "hello", "demo", "ok", ""},
+			{"schedule.delete", "editor", fmt.Sprint(e.schedules["demo"]), "demo", "ok", ""},
 		}
 		if len(got) < len(want) {
 			t.Fatalf("%d entries, want at least %d: %+v", len(got), len(want), got)

@@ -260,13 +260,13 @@ func (m *Manager) handle(pattern string, fn apiFunc) {
 	m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		c, err := m.authenticate(r)
 		if err == nil {
-			name := ""
+			var target auditTarget
 			if audited {
-				name = peekBodyField(r, a.body)
+				target = m.auditTargetOf(r, a)
 			}
 			err = fn(w, r, c)
 			if audited {
-				m.auditRequest(r, c, a, name, err)
+				m.auditRequest(r, c, a, target, err)
 			}
 		}
 		if err != nil {
