@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -92,7 +93,7 @@ func (m *Manager) auditRequest(r *http.Request, c *caller, a auditAction, pre au
 	e := store.AuditEntry{
 		ActorID:    c.user.ID,
 		Actor:      c.user.Username,
-		Address:    m.logins.clientAddr(r),
+		Address:    m.auditAddr(r),
 		Action:     a.action,
 		ObjectKind: a.kind,
 		ObjectName: pre.name,
@@ -105,6 +106,19 @@ func (m *Manager) auditRequest(r *http.Request, c *caller, a auditAction, pre au
 	}
 	e.Details = fmt.Sprintf(`{"method":%q,"status":%d}`, r.Method, status)
 	m.recordAudit(r.Context(), &e)
+}
+
+// auditAddr is the client's address as the login throttle reads it,
+// behind trusted proxies; the replay endpoint of a node (NewReplays) has
+// no throttle and records the peer's address.
+func (m *Manager) auditAddr(r *http.Request) string {
+	if m.logins != nil {
+		return m.logins.clientAddr(r)
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // auditOutcome classifies a handler's error: 403 is denied, anything else
@@ -141,7 +155,7 @@ func (m *Manager) recordAudit(ctx context.Context, e *store.AuditEntry) {
 // auditLogin records a login of username: ok, or failed with reason.
 func (m *Manager) auditLogin(r *http.Request, userID int64, username, reason string) {
 	e := store.AuditEntry{
-		ActorID: userID, Actor: username, Address: m.logins.clientAddr(r),
+		ActorID: userID, Actor: username, Address: m.auditAddr(r),
 		Action: "auth.login", ObjectKind: "session", ObjectName: username, Outcome: store.AuditOK,
 	}
 	if reason != "" {

@@ -3,10 +3,12 @@ package manager
 import (
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/picloud/picloud/internal/api"
+	"github.com/picloud/picloud/internal/store"
 	"github.com/picloud/picloud/internal/store/dbtest"
 )
 
@@ -133,6 +135,33 @@ func TestAuditVisibility(t *testing.T) {
 			if res := e.do("GET", "/api/v1/audit?"+bad, "", asAdmin, ""); res.status != 422 {
 				t.Errorf("?%s: status %d, want 422", bad, res.status)
 			}
+		}
+	})
+}
+
+// TestAuditReplaysOfANode checks the replay endpoint a node serves alone
+// (NewReplays), which has no login throttle: its requests are recorded
+// with the peer's address.
+func TestAuditReplaysOfANode(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
+		e := newEnv(t, b)
+		h := NewReplays(ReplayConfig{Store: e.st}).Handler()
+		req := httptest.NewRequest("POST", "/api/v1/logs/nope/replay", strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer "+e.tokens[asEditor])
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		// Without a replayer the endpoint answers 501, still audited.
+		if rec.Code != 501 {
+			t.Fatalf("replay: %d %s", rec.Code, rec.Body)
+		}
+		list, err := e.st.ListAudit(t.Context(), store.AuditFilter{Actor: "editor", Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 1 || list[0].Action != "log.replay" || list[0].ObjectName != "nope" || list[0].Outcome != store.AuditFailed ||
+			list[0].Address != "192.0.2.1" || !strings.Contains(list[0].Reason, "does not run scripts") {
+			t.Fatalf("the replay's entry: %+v", list)
 		}
 	})
 }
