@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/picloud/picloud/internal/api"
 	"github.com/picloud/picloud/internal/httpx"
@@ -89,7 +90,7 @@ func auditedRoute(pattern string) (auditAction, bool) {
 // in the change's transaction: a change that committed is recorded even
 // when the client went away, and an entry that cannot be written is
 // logged as an error without undoing the change.
-func (m *Manager) auditRequest(r *http.Request, c *caller, a auditAction, pre auditTarget, err error) {
+func (m *Manager) auditRequest(r *http.Request, c *caller, a auditAction, pre auditTarget, status int, err error) {
 	e := store.AuditEntry{
 		ActorID:    c.user.ID,
 		Actor:      c.user.Username,
@@ -99,7 +100,6 @@ func (m *Manager) auditRequest(r *http.Request, c *caller, a auditAction, pre au
 		ObjectName: pre.name,
 		App:        pre.app,
 	}
-	status := http.StatusOK
 	e.Outcome = store.AuditOK
 	if err != nil {
 		e.Outcome, status, e.Reason = auditOutcome(err)
@@ -136,9 +136,14 @@ func auditOutcome(err error) (outcome string, status int, reason string) {
 	return outcome, he.Status, truncate(he.Message, 200)
 }
 
+// truncate cuts s to at most n bytes, at a character's boundary, marking
+// the cut with an ellipsis.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
@@ -163,6 +168,30 @@ func (m *Manager) auditLogin(r *http.Request, userID int64, username, reason str
 	}
 	m.recordAudit(r.Context(), &e)
 }
+
+// statusWriter keeps the status a handler wrote, for the audit entry of
+// its request.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // auditTarget is the object and app of an audited request, read before
 // its handler runs: a delete leaves nothing to read after.

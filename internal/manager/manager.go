@@ -260,13 +260,12 @@ func (m *Manager) handle(pattern string, fn apiFunc) {
 	m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		c, err := m.authenticate(r)
 		if err == nil {
-			var target auditTarget
-			if audited {
-				target = m.auditTargetOf(r, a)
-			}
-			err = fn(w, r, c)
-			if audited {
-				m.auditRequest(r, c, a, target, err)
+			if !audited {
+				err = fn(w, r, c)
+			} else {
+				target, sw := m.auditTargetOf(r, a), &statusWriter{ResponseWriter: w}
+				err = fn(sw, r, c)
+				m.auditRequest(r, c, a, target, cmp.Or(sw.status, http.StatusOK), err)
 			}
 		}
 		if err != nil {
