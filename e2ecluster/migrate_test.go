@@ -175,8 +175,8 @@ func TestMigrateToCluster(t *testing.T) {
 		t.Fatalf("picloud migrate: %v\n%s%s", err, stdout.String(), stderr.String())
 	}
 	t.Logf("picloud migrate:\n%s%s", stdout.String(), stderr.String())
-	if strings.Count(stdout.String(), " ok ") != 19 {
-		t.Fatalf("picloud migrate verified %d tables, want 19", strings.Count(stdout.String(), " ok "))
+	if strings.Count(stdout.String(), " ok ") != 20 {
+		t.Fatalf("picloud migrate verified %d tables, want 20", strings.Count(stdout.String(), " ok "))
 	}
 
 	// ---- the cluster, with the key file the Pi generated ----

@@ -168,6 +168,7 @@ func root() *command {
 			usersCmd(),
 			apiKeysCmd(),
 			secretsCmd(),
+			auditCmd(),
 			initCmd(), deployCmd(), pullCmd(), releasesCmd(),
 			versionCmd(),
 			devCmd(),

@@ -28,7 +28,11 @@ const (
 // exactly as an app they do not belong to: a member cannot find out which
 // slugs other teams use by probing.
 func (m *Manager) appFor(r *http.Request, c *caller, need access) (store.App, error) {
-	slug := r.PathValue("slug")
+	return m.appBySlug(r, c, r.PathValue("slug"), need)
+}
+
+// appBySlug is appFor for the app slug, wherever the request names it.
+func (m *Manager) appBySlug(r *http.Request, c *caller, slug string, need access) (store.App, error) {
 	app, err := m.store.GetApp(r.Context(), slug)
 	switch {
 	case errors.Is(err, store.ErrNotFound) && c.admin():

@@ -183,7 +183,7 @@ func (m *Manager) Handler() http.Handler {
 func (m *Manager) routes() {
 	m.mux = http.NewServeMux()
 	// Sessions and identity.
-	m.mux.HandleFunc("POST /api/v1/auth/login", m.login)
+	m.mux.HandleFunc("POST /api/v1/auth/login", m.login) // audited by doLogin
 	m.handle("POST /api/v1/auth/logout", m.logout)
 	m.handle("GET /api/v1/whoami", m.whoami)
 	// Users (admin).
@@ -245,6 +245,8 @@ func (m *Manager) routes() {
 	m.handle("GET /api/v1/apps/{slug}/kv/{key...}", m.getKV)
 	m.handle("PUT /api/v1/apps/{slug}/kv/{key...}", m.putKV)
 	m.handle("DELETE /api/v1/apps/{slug}/kv/{key...}", m.deleteKV)
+	// The audit log.
+	m.handle("GET /api/v1/audit", m.listAudit)
 }
 
 // apiFunc is an authenticated endpoint. A returned error is written as a
@@ -252,11 +254,20 @@ func (m *Manager) routes() {
 type apiFunc func(w http.ResponseWriter, r *http.Request, c *caller) error
 
 // handle registers an endpoint that requires a valid bearer token.
+// A mutating route's requests, once authenticated, are recorded in the
+// audit log with their outcome (see auditRequest).
 func (m *Manager) handle(pattern string, fn apiFunc) {
+	a, audited := auditedRoute(pattern)
 	m.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		c, err := m.authenticate(r)
 		if err == nil {
-			err = fn(w, r, c)
+			if !audited {
+				err = fn(w, r, c)
+			} else {
+				target, sw := m.auditTargetOf(r, a), &statusWriter{ResponseWriter: w}
+				err = fn(sw, r, c)
+				m.auditRequest(r, c, a, target, cmp.Or(sw.status, http.StatusOK), err)
+			}
 		}
 		if err != nil {
 			m.writeError(w, r, err)

@@ -142,6 +142,12 @@ func TestRoleMatrix(t *testing.T) {
 		{"DELETE", "/api/v1/apps/demo/kv/greeting", "", [6]int{204, 204, 204, 403, 403, 401}},
 		{"DELETE", "/api/v1/apps/demo/kv/nope", "", [6]int{404, 404, 404, 403, 403, 401}},
 		{"DELETE", "/api/v1/apps/other/kv/secret", "", [6]int{204, 403, 403, 403, 403, 401}},
+
+		{"GET", "/api/v1/audit", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/audit?app=demo", "", [6]int{200, 200, 200, 403, 403, 401}},
+		{"GET", "/api/v1/audit?app=other&actor=admin&since=24h&limit=5", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/audit?app=nope", "", [6]int{200, 403, 403, 403, 403, 401}},
+		{"GET", "/api/v1/audit?since=yesterday", "", [6]int{422, 403, 403, 403, 403, 401}},
 	}
 	dbtest.Run(t, func(t *testing.T, b dbtest.Backend) {
 		for _, row := range rows {

@@ -123,6 +123,8 @@ func (m *Manager) doLogin(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	at, err := m.reserveAttempt(w, r, req.Username)
 	if err != nil {
+		_, _, reason := auditOutcome(err)
+		m.auditLogin(r, 0, req.Username, reason)
 		return err
 	}
 	defer at.abandon()
@@ -148,10 +150,15 @@ func (m *Manager) doLogin(w http.ResponseWriter, r *http.Request) error {
 		if ok {
 			at.succeeded()
 			release()
-			return m.startSession(w, r, u)
+			if err := m.startSession(w, r, u); err != nil {
+				return err
+			}
+			m.auditLogin(r, u.ID, u.Username, "")
+			return nil
 		}
 	}
 	at.failed()
+	m.auditLogin(r, u.ID, req.Username, "invalid username or password")
 	m.log.InfoContext(ctx, "manager: failed login", "username", req.Username, "addr", m.logins.clientAddr(r))
 	return httpx.Unauthorized("invalid username or password")
 }

@@ -513,6 +513,10 @@ type Store interface {
 	// then script.
 	ListStats(ctx context.Context, f StatsFilter) ([]StatsRow, error)
 
+	// Audit log: appended to, never changed.
+	InsertAudit(ctx context.Context, e *AuditEntry) error // sets ID, At when zero
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+
 	// Schedules.
 	// CreateSchedule stores s, setting its ID, CreatedAt and UpdatedAt;
 	// ErrNotFound when s.ScriptID is not a script of s.AppID.

@@ -763,6 +763,47 @@ CREATE TABLE script_stats (
 CREATE INDEX script_stats_step_at ON script_stats (step, at);
 `,
 	},
+	// 21: the audit log of the control plane (store.AuditEntry). Nothing
+	// updates or deletes a row but retention; the actor is kept by id and
+	// by name, and the app by slug, so that an entry outlives both.
+	{
+		sqlite: `
+CREATE TABLE audit (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	at          INTEGER NOT NULL,
+	actor_id    INTEGER NOT NULL DEFAULT 0,
+	actor       TEXT    NOT NULL DEFAULT '',
+	address     TEXT    NOT NULL DEFAULT '',
+	action      TEXT    NOT NULL,
+	object_kind TEXT    NOT NULL DEFAULT '',
+	object_name TEXT    NOT NULL DEFAULT '',
+	app         TEXT,
+	outcome     TEXT    NOT NULL,
+	reason      TEXT    NOT NULL DEFAULT '',
+	details     TEXT    NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_at ON audit (at);
+CREATE INDEX audit_app ON audit (app, at);
+`,
+		postgres: `
+CREATE TABLE audit (
+	id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	at          timestamptz NOT NULL,
+	actor_id    bigint      NOT NULL DEFAULT 0,
+	actor       text        COLLATE "C" NOT NULL DEFAULT '',
+	address     text        NOT NULL DEFAULT '',
+	action      text        NOT NULL,
+	object_kind text        NOT NULL DEFAULT '',
+	object_name text        NOT NULL DEFAULT '',
+	app         text        COLLATE "C",
+	outcome     text        NOT NULL,
+	reason      text        NOT NULL DEFAULT '',
+	details     text        NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_at ON audit (at);
+CREATE INDEX audit_app ON audit (app, at);
+`,
+	},
 }
 
 // Migrations returns the number of migrations this program knows: the

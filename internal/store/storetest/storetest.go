@@ -54,6 +54,8 @@ import (
 //   - Releases are numbered per app from 1 and listed newest first, also
 //     when created concurrently; deleting an app deletes its releases,
 //     deleting a user keeps them, with CreatedBy 0.
+//   - The audit log is listed newest first (At, then ID); an entry's
+//     empty Details is stored as "{}".
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	tests := []struct {
 		name string
@@ -104,6 +106,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Releases", testReleases},
 		{"ConcurrentReleases", testConcurrentReleases},
 		{"Canaries", testCanaries},
+		{"Audit", testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

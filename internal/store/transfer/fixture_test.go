@@ -254,6 +254,16 @@ func populate(t *testing.T, st *sqlstore.Store) fixture {
 		{ID: "inv-sched-1", AppID: other.ID, Script: "count", Version: 1, Trigger: store.TriggerSchedule, StartedAt: at(12 * time.Second),
 			Duration: time.Millisecond, Status: store.StatusOK, HTTPStatus: 200, Summary: "42"},
 	}))
+
+	// The audit log: a change of an app, a failed login of no one.
+	for _, e := range []store.AuditEntry{
+		{At: at(13 * time.Second), ActorID: alice.ID, Actor: "alice", Address: "192.0.2.7", Action: "secret.put",
+			ObjectKind: "secret", ObjectName: "TOKEN", App: "demo", Outcome: store.AuditOK, Details: `{"method":"PUT","status":201}`},
+		{Actor: "mallory", Address: "2001:db8::1", Action: "auth.login", ObjectKind: "session", ObjectName: "mallory",
+			Outcome: store.AuditFailed, Reason: "invalid username or password"},
+	} {
+		must("InsertAudit", st.InsertAudit(ctx, &e))
+	}
 	return fx
 }
 

@@ -36,6 +36,7 @@ var tableOrder = []string{
 	"script_stats",
 	"job_turns",
 	"recording_usage",
+	"audit",
 	"queue_usage",
 }
 
